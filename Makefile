@@ -1,0 +1,80 @@
+# After-sales assistant: two Python environments, one model, two commands.
+#   make run    build what is missing, load the demo stores, start everything
+#   make test   build what is missing, train if needed, run the whole suite
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+APP_VENV    := .venv
+ENGINE_VENV := .venv-rasa
+MODEL       := models/assistant.tar.gz
+DEMO_DATA   := demo/demo_stores.jsonl
+TRAINING_INPUTS := config.yml domain.yml $(sort $(wildcard data/*.yml))
+
+# The engine (rasa 3.6.21) runs only on Python 3.8–3.10: use pyenv's 3.10 or a python3.10 on PATH.
+ENGINE_PYTHON ?= $(firstword $(wildcard /root/.pyenv/versions/3.10.*/bin/python) $(shell command -v python3.10 2>/dev/null))
+# The application needs Python >= 3.11.
+APP_PYTHON ?= $(firstword $(foreach p,python3.12 python3.13 python3.11 python3,$(shell command -v $(p) >/dev/null 2>&1 && $(p) -c 'import sys; print("$(p)" if sys.version_info >= (3, 11) else "")')))
+
+APP_PY  := $(APP_VENV)/bin/python
+RASA    := $(ENGINE_VENV)/bin/rasa
+export PYTHONPATH := $(CURDIR)
+# Offline and quiet engine: no telemetry, no GPU probing.
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 2
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help run shell test bench app engine train db clean
+
+help:
+	@echo "make run    start the assistant (action server + Rasa) with the demo stores"
+	@echo "make shell  chat with it in this terminal (starts it if it isn't running)"
+	@echo "make test   run the whole test suite"
+	@echo "make bench  measure latency and throughput against the rasa init starter bot"
+
+app: $(APP_VENV)/.installed
+engine: $(ENGINE_VENV)/.installed
+train: $(MODEL)
+
+$(APP_VENV)/.installed: requirements.txt
+	@if [ -z "$(APP_PYTHON)" ]; then echo "error: no Python >= 3.11 found (tried python3.12, python3.13, python3.11, python3); install one or set APP_PYTHON=/path/to/python" >&2; exit 1; fi
+	@echo "==> application environment ($(APP_VENV), $$($(APP_PYTHON) --version))"
+	@test -x $(APP_PY) || $(APP_PYTHON) -m venv $(APP_VENV)
+	@$(APP_PY) -m pip install --upgrade --quiet pip
+	@$(APP_PY) -m pip install --progress-bar on -r requirements.txt
+	@touch $@
+
+$(ENGINE_VENV)/.installed: requirements-engine.txt
+	@if [ -z "$(ENGINE_PYTHON)" ]; then echo "error: the Rasa engine (rasa 3.6.21) needs Python 3.10, and none was found: looked for /root/.pyenv/versions/3.10.*/bin/python and python3.10 on PATH. Install Python 3.10 or set ENGINE_PYTHON=/path/to/python3.10" >&2; exit 1; fi
+	@echo "==> Rasa engine environment ($(ENGINE_VENV), $$($(ENGINE_PYTHON) --version); about 70 s and 2.7 GB)"
+	@test -x $(ENGINE_VENV)/bin/python || $(ENGINE_PYTHON) -m venv $(ENGINE_VENV)
+	@$(ENGINE_VENV)/bin/python -m pip install --upgrade --quiet pip
+	@$(ENGINE_VENV)/bin/python -m pip install --progress-bar on -r requirements-engine.txt
+	@touch $@
+
+# Trains only when the training data, config or domain changed.
+$(MODEL): $(TRAINING_INPUTS) | $(ENGINE_VENV)/.installed
+	@echo "==> training the model (about a minute on 2 cores)"
+	@$(RASA) train --config config.yml --domain domain.yml --data data --out models --fixed-model-name assistant
+	@touch $@
+
+db: app
+	@echo "==> store database: migrate and load the demo stores"
+	@$(APP_PY) -m bot migrate
+	@$(APP_PY) -m bot import $(DEMO_DATA) --progress
+
+run: app engine train db
+	@$(APP_PY) -m bot run
+
+shell: app engine train db
+	@$(APP_PY) -m bot chat
+
+test: app engine train
+	@echo "==> test suite"
+	@$(APP_PY) -m pytest $(PYTEST_ARGS)
+
+bench: app engine train db
+	@$(APP_PY) -m bench.run $(BENCH_ARGS)
+
+clean:
+	rm -rf var models results

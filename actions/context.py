@@ -1,0 +1,42 @@
+"""Who is talking to which store, as the trusted caller told Rasa in message metadata."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from rasa_sdk import Tracker
+
+from bot.db import get_sessionmaker
+from bot.orders import OrderService
+
+
+@dataclass(frozen=True)
+class ChatContext:
+    store_id: str | None
+    #: Set only when the store vouched for the shopper (signed identity).
+    shopper_email: str | None
+
+
+def chat_context(tracker: Tracker) -> ChatContext:
+    """Read the store and shopper from this message's metadata.
+
+    Metadata is per message; the ``session_started_metadata`` slot keeps the
+    first message's, for events (like button payloads) that carry none.
+    """
+    metadata: dict[str, Any] = (tracker.latest_message or {}).get("metadata") or {}
+    if not metadata.get("store_id"):
+        metadata = tracker.get_slot("session_started_metadata") or {}
+    store_id = metadata.get("store_id")
+    email = metadata.get("shopper_email")
+    return ChatContext(
+        store_id=store_id if isinstance(store_id, str) and store_id else None,
+        shopper_email=email.strip().lower() if isinstance(email, str) and "@" in email else None,
+    )
+
+
+@lru_cache(maxsize=1)
+def order_service() -> OrderService:
+    """One service per action-server process, over the process's session factory."""
+    return OrderService(get_sessionmaker())

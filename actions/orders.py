@@ -1,0 +1,146 @@
+"""Order status: the identity-checked "where is my order?" form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.context import chat_context, order_service
+from bot.config import get_settings
+from bot import replies
+from bot.orders import find_order_number, find_proof
+from bot.tracking import describe_order
+
+FORM_SLOTS_RESET = {"order_number": None, "order_verification": None, "requested_slot": None}
+
+
+def _stop_form(**slots: Any) -> dict[str, Any]:
+    """Slot updates that end the form: requested_slot None deactivates it."""
+    return {**FORM_SLOTS_RESET, **slots}
+
+
+class ValidateOrderStatusForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_order_status_form"
+
+    async def required_slots(
+        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[str]:
+        # A shopper the store vouched for needs no email or postcode check.
+        if chat_context(tracker).shopper_email:
+            return [slot for slot in domain_slots if slot != "order_verification"]
+        return domain_slots
+
+    async def validate_order_number(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        context = chat_context(tracker)
+        if context.store_id is None:
+            dispatcher.utter_message(text=replies.NO_STORE)
+            return _stop_form()
+        number = find_order_number(str(value or ""))
+        if number is None:
+            dispatcher.utter_message(text=replies.NOT_AN_ORDER_NUMBER)
+            return {"order_number": None}
+        if context.shopper_email:
+            order = await order_service().find_shopper_order(context.store_id, number, context.shopper_email)
+            if order is None:
+                dispatcher.utter_message(text=replies.NOT_YOUR_ORDER.format(order_number=number))
+                return {"order_number": None}
+            return {"order_number": order.order_number, "verified_order_number": order.order_number}
+        proof = tracker.get_slot("order_verification")
+        if proof:
+            return await self._check_identity(number, proof, dispatcher, tracker)
+        return {"order_number": number}
+
+    async def validate_order_verification(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if chat_context(tracker).store_id is None:
+            return _stop_form()
+        proof = find_proof(str(value or ""))
+        if proof is None:
+            dispatcher.utter_message(text=replies.NOT_AN_EMAIL_OR_POSTCODE)
+            return {"order_verification": None}
+        number = tracker.get_slot("order_number")
+        if not number:
+            return {"order_verification": proof}  # checked once the number arrives
+        return await self._check_identity(number, proof, dispatcher, tracker)
+
+    async def _check_identity(
+        self, number: str, proof: str, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> dict[str, Any]:
+        store_id = chat_context(tracker).store_id
+        assert store_id is not None
+        order = await order_service().find_verified_order(store_id, number, proof)
+        if order is not None:
+            return {
+                "order_number": order.order_number,
+                "order_verification": proof,
+                "verified_order_number": order.order_number,
+                "failed_identity_checks": 0.0,
+            }
+        failures = int(tracker.get_slot("failed_identity_checks") or 0) + 1
+        if failures >= get_settings().max_identity_attempts:
+            dispatcher.utter_message(text=replies.IDENTITY_CHECK_LOCKED)
+            return _stop_form(failed_identity_checks=float(failures))
+        # One reply for a wrong number and a wrong email or postcode alike.
+        dispatcher.utter_message(text=replies.IDENTITY_CHECK_FAILED)
+        return {"order_number": None, "order_verification": None, "failed_identity_checks": float(failures)}
+
+
+class ActionAskOrderNumber(Action):
+    """Ask for the order number; an identified shopper picks from their recent orders."""
+
+    def name(self) -> str:
+        return "action_ask_order_number"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        context = chat_context(tracker)
+        if context.store_id and context.shopper_email:
+            orders = await order_service().recent_orders(context.store_id, context.shopper_email)
+            if orders:
+                buttons = [
+                    {
+                        "title": f"{o.order_number} · {o.placed_at_iso[:10]} · {', '.join(o.item_names)[:60]}",
+                        "payload": f'/inform{{"order_id":"{o.order_number}"}}',
+                    }
+                    for o in orders
+                ]
+                dispatcher.utter_message(text=replies.CHOOSE_ORDER, buttons=buttons)
+                return []
+        dispatcher.utter_message(text=replies.ASK_ORDER_NUMBER)
+        return []
+
+
+class ActionAskOrderVerification(Action):
+    def name(self) -> str:
+        return "action_ask_order_verification"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        dispatcher.utter_message(text=replies.ASK_ORDER_VERIFICATION)
+        return []
+
+
+class ActionReportOrderStatus(Action):
+    """Answer with the verified order's shipments, then forget the form's answers."""
+
+    def name(self) -> str:
+        return "action_report_order_status"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        context = chat_context(tracker)
+        number = tracker.get_slot("verified_order_number")
+        events: list[EventType] = [SlotSet(slot, None) for slot in ("order_number", "order_verification")]
+        if not number or context.store_id is None:
+            return events  # the form already told the shopper why it stopped
+        order = await order_service().find_order(context.store_id, number)
+        if order is None:
+            dispatcher.utter_message(text=replies.IDENTITY_CHECK_FAILED)
+        else:
+            dispatcher.utter_message(text=describe_order(order))
+        return [*events, SlotSet("verified_order_number", None)]

@@ -1,0 +1,1 @@
+"""After-sales customer-service assistant for cross-border online stores."""

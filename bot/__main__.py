@@ -1,0 +1,102 @@
+"""Command line: ``python -m bot {migrate,import,run,chat}``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+
+def _cmd_migrate(_: argparse.Namespace) -> int:
+    from bot.db import get_engine
+    from bot.migrate import upgrade
+
+    async def main() -> None:
+        engine = get_engine()
+        await upgrade(engine)
+        await engine.dispose()
+
+    asyncio.run(main())
+    print("store database is at the latest schema")
+    return 0
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    from bot.db import get_engine, get_sessionmaker
+    from bot.importer import import_lines
+
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"error: no such file: {path}", file=sys.stderr)
+        return 2
+    total = sum(1 for _ in path.open("rb"))
+    show = sys.stderr.isatty() or args.progress
+
+    def progress(number: int) -> None:
+        if show and (number % 10 == 0 or number == total):
+            print(f"\rimporting {path.name}: line {number}/{total}", end="", file=sys.stderr, flush=True)
+
+    async def main():  # type: ignore[no-untyped-def]
+        sessions = get_sessionmaker()
+        try:
+            with path.open(encoding="utf-8", errors="replace") as lines:
+                return await import_lines(sessions, lines, progress)
+        finally:
+            await get_engine().dispose()
+
+    report = asyncio.run(main())
+    if show:
+        print(file=sys.stderr)
+    for number, reason in report.errors:
+        print(f"{path}:{number}: {reason}", file=sys.stderr)
+    counts = ", ".join(f"{n} {kind}{'s' if n != 1 else ''}" for kind, n in report.imported.items())
+    print(f"imported {counts}; {len(report.errors)} bad line{'s' if len(report.errors) != 1 else ''}")
+    return 0 if report.ok else 1
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from bot.stack import run_stack
+
+    return run_stack(chat=args.chat, store=args.store, shopper_email=args.shopper_email)
+
+
+def _cmd_chat(args: argparse.Namespace) -> int:
+    """Chat with a running assistant, or start one for this chat."""
+    import urllib.request
+
+    from bot.config import get_settings
+    from bot.terminal_chat import chat
+
+    settings = get_settings()
+    try:
+        urllib.request.urlopen(f"{settings.rasa_url}/status?token={settings.rasa_token}", timeout=2).close()
+    except OSError:
+        return _cmd_run(argparse.Namespace(chat=True, store=args.store, shopper_email=args.shopper_email))
+    return asyncio.run(chat(settings, store=args.store, shopper_email=args.shopper_email))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("migrate", help="create or upgrade the store database").set_defaults(func=_cmd_migrate)
+    p_import = sub.add_parser("import", help="import stores, products and orders from JSON Lines")
+    p_import.add_argument("file")
+    p_import.add_argument("--progress", action="store_true", help="show progress even when not on a terminal")
+    p_import.set_defaults(func=_cmd_import)
+    for name, func, text in (
+        ("run", _cmd_run, "start the action server and the Rasa server"),
+        ("chat", _cmd_chat, "chat in this terminal with a running assistant"),
+    ):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("--store", default="yangteng-auto", help="the store the chat belongs to")
+        p.add_argument("--shopper-email", help="chat as a shopper the store has already identified")
+        if name == "run":
+            p.add_argument("--chat", action="store_true", help="also chat in this terminal")
+        p.set_defaults(func=func)
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,44 @@
+"""One async engine and one session factory per process."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from bot.config import get_settings
+
+
+def create_engine(database_url: str) -> AsyncEngine:
+    if database_url.startswith("sqlite"):
+        engine = create_async_engine(database_url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+            # WAL lets the action server read while the importer writes;
+            # SQLite only enforces foreign keys when asked to.
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        return engine
+    return create_async_engine(database_url, pool_pre_ping=True)
+
+
+def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    # expire_on_commit=False: services return loaded objects after commit.
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+@lru_cache(maxsize=1)
+def get_engine() -> AsyncEngine:
+    """The process-wide engine, built from the settings on first use."""
+    return create_engine(get_settings().database_url)
+
+
+@lru_cache(maxsize=1)
+def get_sessionmaker() -> async_sessionmaker[AsyncSession]:
+    """The process-wide session factory."""
+    return create_sessionmaker(get_engine())

@@ -1,0 +1,172 @@
+"""The store database: typed SQLAlchemy 2.0 models.
+
+Every table carries ``store_id`` so that each query can be scoped by store,
+and child rows repeat it (rather than relying on a join) so that a missing
+scope is visible in the query itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite drops tzinfo)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime; store times in UTC with tzinfo")
+        return value.astimezone(dt.timezone.utc)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.timezone.utc)
+        return value.astimezone(dt.timezone.utc)
+
+
+class OrderStatus(str, enum.Enum):
+    processing = "processing"
+    shipped = "shipped"
+    delivered = "delivered"
+    cancelled = "cancelled"
+    returned = "returned"
+
+
+class TrackingTag(str, enum.Enum):
+    """AfterShip's delivery status tags."""
+
+    Pending = "Pending"
+    InfoReceived = "InfoReceived"
+    InTransit = "InTransit"
+    OutForDelivery = "OutForDelivery"
+    AttemptFail = "AttemptFail"
+    Delivered = "Delivered"
+    AvailableForPickup = "AvailableForPickup"
+    Exception = "Exception"
+    Expired = "Expired"
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dt.datetime: UTCDateTime, dict[str, Any]: JSON, list[str]: JSON}
+
+
+class Store(Base):
+    __tablename__ = "stores"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    #: Key for the HMAC that signs shopper identities; null until set.
+    shopper_secret: Mapped[str | None] = mapped_column(String(200), default=None)
+    created_at: Mapped[dt.datetime] = mapped_column(default=_now)
+
+
+class Product(Base):
+    __tablename__ = "products"
+    __table_args__ = (UniqueConstraint("store_id", "sku"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    store_id: Mapped[str] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    sku: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(300))
+    manual_url: Mapped[str | None] = mapped_column(String(1000), default=None)
+    video_url: Mapped[str | None] = mapped_column(String(1000), default=None)
+    install_steps: Mapped[list[str]] = mapped_column(default=list)
+
+
+class Order(Base):
+    __tablename__ = "orders"
+    __table_args__ = (
+        UniqueConstraint("store_id", "order_number"),
+        Index("ix_orders_store_lookup_key", "store_id", "lookup_key"),
+        Index("ix_orders_store_email", "store_id", "shopper_email"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    store_id: Mapped[str] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    #: The number as the shopper sees it: "FZ-20931", "#1047", "113-4928371-0029384".
+    order_number: Mapped[str] = mapped_column(String(64))
+    #: The number as typed numbers are compared: no "#", no spaces, upper case.
+    lookup_key: Mapped[str] = mapped_column(String(64))
+    shopper_name: Mapped[str] = mapped_column(String(200))
+    #: Stored lower-cased; emails are compared case-insensitively.
+    shopper_email: Mapped[str] = mapped_column(String(320))
+    shopper_timezone: Mapped[str | None] = mapped_column(String(64), default=None)
+    shipping_postcode: Mapped[str] = mapped_column(String(32))
+    shipping_country: Mapped[str] = mapped_column(String(2))
+    placed_at: Mapped[dt.datetime]
+    status: Mapped[str] = mapped_column(String(20))
+    updated_at: Mapped[dt.datetime] = mapped_column(default=_now, onupdate=_now)
+
+    items: Mapped[list[OrderItem]] = relationship(
+        back_populates="order", cascade="all, delete-orphan", order_by="OrderItem.id"
+    )
+    shipments: Mapped[list[Shipment]] = relationship(
+        back_populates="order", cascade="all, delete-orphan", order_by="Shipment.id"
+    )
+
+
+class OrderItem(Base):
+    __tablename__ = "order_items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    store_id: Mapped[str] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    sku: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(300))
+    quantity: Mapped[int] = mapped_column(Integer, default=1)
+
+    order: Mapped[Order] = relationship(back_populates="items")
+
+
+class Shipment(Base):
+    __tablename__ = "shipments"
+    __table_args__ = (Index("ix_shipments_store_tracking", "store_id", "tracking_number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    store_id: Mapped[str] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    carrier: Mapped[str] = mapped_column(String(100))
+    tracking_number: Mapped[str] = mapped_column(String(100))
+    tracking_url: Mapped[str | None] = mapped_column(String(1000), default=None)
+    status: Mapped[str] = mapped_column(String(32))
+    estimated_delivery: Mapped[dt.date | None] = mapped_column(Date, default=None)
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+
+    order: Mapped[Order] = relationship(back_populates="shipments")
+    events: Mapped[list[TrackingEvent]] = relationship(
+        back_populates="shipment",
+        cascade="all, delete-orphan",
+        order_by="TrackingEvent.occurred_at",
+    )
+
+
+class TrackingEvent(Base):
+    __tablename__ = "tracking_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    store_id: Mapped[str] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    shipment_id: Mapped[int] = mapped_column(ForeignKey("shipments.id", ondelete="CASCADE"), index=True)
+    occurred_at: Mapped[dt.datetime]
+    location: Mapped[str | None] = mapped_column(String(300), default=None)
+    tag: Mapped[str] = mapped_column(String(32))
+    message: Mapped[str] = mapped_column(Text, default="")
+
+    shipment: Mapped[Shipment] = relationship(back_populates="events")

@@ -1,0 +1,174 @@
+"""Order lookup behind the shopper identity check.
+
+Every query here takes a ``store_id`` and filters on it: one store never
+sees another store's orders.
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import selectinload
+
+from bot.models import Order, Shipment, Store
+
+# Amazon 113-4928371-0029384, store style FZ-20931, Shopify #1047.
+_ORDER_NUMBER_PATTERNS = (
+    re.compile(r"\b\d{3}-\d{7}-\d{7}\b"),
+    re.compile(r"\b[A-Za-z]{2,4}-\d{4,8}\b"),
+    re.compile(r"#\s?\d{3,8}\b"),
+    re.compile(r"\b\d{4,8}\b"),
+)
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+
+
+def order_lookup_key(order_number: str) -> str:
+    """How order numbers are compared: "#1047", "1047" and " # 1047" are one order."""
+    return re.sub(r"[\s#]", "", order_number).upper()
+
+
+def find_order_number(text: str) -> str | None:
+    """The first thing in ``text`` shaped like an order number, if any."""
+    for pattern in _ORDER_NUMBER_PATTERNS:
+        match = pattern.search(text)
+        if match:
+            return match.group(0).replace(" ", "")
+    return None
+
+
+def find_email(text: str) -> str | None:
+    match = _EMAIL.search(text)
+    return match.group(0) if match else None
+
+
+# UK "SW1A 1AA", Canada "K1A 0B1", then any 3–10 character token with a digit
+# (US "10027" or "94110-1234", Germany "10115", Australia "2000").
+_POSTCODE_PATTERNS = (
+    re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}\b", re.IGNORECASE),
+    re.compile(r"\b[A-Z]\d[A-Z]\s?\d[A-Z]\d\b", re.IGNORECASE),
+    re.compile(r"\b(?=[A-Z\d-]*\d)[A-Z\d]{3,10}(?:-\d{4})?\b", re.IGNORECASE),
+)
+MAX_PROOF_TEXT = 200
+
+
+def find_proof(text: str) -> str | None:
+    """The email or postcode a shopper typed to prove an order is theirs.
+
+    Takes one candidate only, so a message listing many postcodes cannot try
+    them all in one go.
+    """
+    text = text.strip()
+    if not text or len(text) > MAX_PROOF_TEXT:
+        return None
+    email = find_email(text)
+    if email:
+        return email
+    for pattern in _POSTCODE_PATTERNS:
+        match = pattern.search(text)
+        if match:
+            return match.group(0)
+    return None
+
+
+def postcode_key(postcode: str) -> str:
+    """Postcodes compare without spaces, dashes or case ("sw1a1aa" == "SW1A 1AA")."""
+    return re.sub(r"[\s-]", "", postcode).upper()
+
+
+def _same(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
+def proof_matches(order: Order, proof: str) -> bool:
+    """Does ``proof`` (an email or a postcode) match what the order says?"""
+    proof = proof.strip()
+    if not proof:
+        return False
+    if "@" in proof:
+        return _same(proof.casefold(), order.shopper_email.casefold())
+    typed, stored = postcode_key(proof), postcode_key(order.shipping_postcode)
+    # A US ZIP+4 matches the five-digit ZIP on file, and the other way round.
+    if order.shipping_country == "US" and typed[:5].isdigit() and stored[:5].isdigit():
+        typed, stored = typed[:5], stored[:5]
+    return _same(typed, stored)
+
+
+@dataclass(frozen=True)
+class OrderSummary:
+    order_number: str
+    placed_at_iso: str
+    status: str
+    item_names: list[str]
+
+
+class OrderService:
+    """Looks up a store's orders for the chat. Opens one short session per call."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def store_name(self, store_id: str) -> str | None:
+        async with self._sessions() as session:
+            return await session.scalar(select(Store.name).where(Store.id == store_id))
+
+    @staticmethod
+    def _orders_of(store_id: str):  # type: ignore[no-untyped-def]
+        return (
+            select(Order)
+            .where(Order.store_id == store_id)
+            .options(
+                selectinload(Order.items),
+                selectinload(Order.shipments).selectinload(Shipment.events),
+            )
+        )
+
+    async def find_verified_order(self, store_id: str, order_number: str, proof: str) -> Order | None:
+        """The order only if both its number and the email or postcode match.
+
+        Returns ``None`` for an unknown number and for a wrong proof alike, so
+        callers cannot tell which orders exist.
+        """
+        async with self._sessions() as session:
+            order = await session.scalar(
+                self._orders_of(store_id).where(Order.lookup_key == order_lookup_key(order_number))
+            )
+        if order is None or not proof_matches(order, proof):
+            return None
+        return order
+
+    async def find_order(self, store_id: str, order_number: str) -> Order | None:
+        """An order by number, for a conversation that has already verified it."""
+        async with self._sessions() as session:
+            return await session.scalar(
+                self._orders_of(store_id).where(Order.lookup_key == order_lookup_key(order_number))
+            )
+
+    async def find_shopper_order(self, store_id: str, order_number: str, shopper_email: str) -> Order | None:
+        """An order of a shopper the store has already identified."""
+        async with self._sessions() as session:
+            return await session.scalar(
+                self._orders_of(store_id).where(
+                    Order.lookup_key == order_lookup_key(order_number),
+                    Order.shopper_email == shopper_email.strip().lower(),
+                )
+            )
+
+    async def recent_orders(self, store_id: str, shopper_email: str, limit: int = 5) -> list[OrderSummary]:
+        async with self._sessions() as session:
+            orders = (
+                await session.scalars(
+                    select(Order)
+                    .where(Order.store_id == store_id, Order.shopper_email == shopper_email.strip().lower())
+                    .options(selectinload(Order.items))
+                    .order_by(Order.placed_at.desc())
+                    .limit(limit)
+                )
+            ).all()
+        return [
+            OrderSummary(o.order_number, o.placed_at.isoformat(), o.status, [i.name for i in o.items])
+            for o in orders
+        ]

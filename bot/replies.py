@@ -1,0 +1,34 @@
+"""What the assistant says from its actions, in the shopper's language (English).
+
+Kept as data in one place so that sellers' own templates can replace them.
+"""
+
+ASK_ORDER_NUMBER = (
+    "Sure, I can check that. What's your order number? "
+    "It looks like FZ-20931, #1047 or 113-4928371-0029384."
+)
+CHOOSE_ORDER = "Which order do you mean? Pick one, or type its number."
+ASK_ORDER_VERIFICATION = (
+    "Thanks. To keep your details safe, what's the email address or the shipping postcode on that order?"
+)
+NOT_AN_ORDER_NUMBER = (
+    "That doesn't look like an order number. It looks like FZ-20931, #1047 or "
+    "113-4928371-0029384, and it's in your order confirmation email."
+)
+NOT_AN_EMAIL_OR_POSTCODE = (
+    "I need the email address or the shipping postcode on the order, for example alex@example.com or 10027."
+)
+NOT_YOUR_ORDER = "I can't find order {order_number} among your orders with this store. Please check the number."
+#: The same words for an unknown order and a wrong email or postcode.
+IDENTITY_CHECK_FAILED = (
+    "Sorry, I couldn't find an order with those details. "
+    "Let's try again: please check the order number in your confirmation email."
+)
+IDENTITY_CHECK_LOCKED = (
+    "Sorry, those details still don't match an order. For your security I won't try again in this chat. "
+    "A person from the store can help you: please contact the store's customer service and mention this chat."
+)
+NO_STORE = (
+    "This chat isn't connected to a store, so I can't look up orders. "
+    "Please open the chat from the store's website."
+)

@@ -1,0 +1,210 @@
+"""Start and stop the assistant's processes: the action server and the Rasa server.
+
+Used by ``make run`` (``python -m bot run``), the end-to-end tests and the
+benchmark, so that all three run the services exactly the same way.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.config import PROJECT_ROOT, Settings, get_settings, rasa_process_env
+
+RASA_BIN = PROJECT_ROOT / ".venv-rasa" / "bin" / "rasa"
+DEFAULT_MODEL = PROJECT_ROOT / "models" / "assistant.tar.gz"
+
+#: Quiet, offline, predictable: no telemetry calls, no GPU probing, few threads
+#: on a 2-core machine (each TensorFlow pool defaults to one thread per core,
+#: which only adds contention to one small prediction per message).
+ENGINE_ENV = {
+    "RASA_TELEMETRY_ENABLED": "false",
+    "TF_CPP_MIN_LOG_LEVEL": "2",
+    "CUDA_VISIBLE_DEVICES": "",
+    "TF_INTER_OP_PARALLELISM_THREADS": "1",
+    "TF_INTRA_OP_PARALLELISM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+    "LOG_LEVEL_LIBRARIES": "ERROR",
+}
+
+
+class ServiceFailed(RuntimeError):
+    pass
+
+
+@dataclass
+class Service:
+    name: str
+    command: list[str]
+    env: dict[str, str]
+    health_url: str
+    log_path: Path
+    process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+
+    def start(self) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            self.command,
+            cwd=PROJECT_ROOT,
+            env={**os.environ, **self.env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,  # Ctrl-C reaches us; we stop the whole group
+        )
+        log.close()
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except FileNotFoundError:
+            return ""
+
+    def wait_healthy(self, timeout: float, progress: Callable[[str], None] | None = None) -> None:
+        assert self.process is not None
+        started = time.monotonic()
+        while True:
+            if self.process.poll() is not None:
+                raise ServiceFailed(
+                    f"{self.name} exited with code {self.process.returncode}; last log lines "
+                    f"({self.log_path}):\n{self.log_tail()}"
+                )
+            try:
+                with urllib.request.urlopen(self.health_url, timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            waited = time.monotonic() - started
+            if waited > timeout:
+                raise ServiceFailed(f"{self.name} not ready after {timeout:.0f} s; see {self.log_path}")
+            if progress is not None:
+                progress(f"waiting for {self.name} … {waited:4.0f} s")
+            time.sleep(0.5)
+
+    def stop(self, timeout: float = 15) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        try:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+        except ProcessLookupError:
+            pass
+
+
+def action_server(settings: Settings) -> Service:
+    env = {
+        **rasa_process_env(settings),
+        "SANIC_HOST": settings.action_server_host,
+        "PYTHONPATH": str(PROJECT_ROOT),
+        "VAR_DIR": str(settings.var_dir),
+        "DATABASE_URL": settings.database_url,
+    }
+    return Service(
+        name="action server",
+        command=[sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(settings.action_server_port)],
+        env=env,
+        health_url=f"http://{settings.action_server_host}:{settings.action_server_port}/health",
+        log_path=settings.var_dir / "logs" / "action_server.log",
+    )
+
+
+def rasa_server(settings: Settings, model: Path = DEFAULT_MODEL) -> Service:
+    if not RASA_BIN.exists():
+        raise ServiceFailed(f"the Rasa engine is not installed at {RASA_BIN}; run `make engine`")
+    if not model.exists():
+        raise ServiceFailed(f"no trained model at {model}; run `make train`")
+    return Service(
+        name="Rasa server",
+        command=[
+            str(RASA_BIN), "run",
+            "--enable-api", "--auth-token", settings.rasa_token,
+            "--interface", settings.rasa_host, "--port", str(settings.rasa_port),
+            "--model", str(model),
+            "--endpoints", str(PROJECT_ROOT / "endpoints.yml"),
+            "--credentials", str(PROJECT_ROOT / "credentials.yml"),
+        ],
+        env={**ENGINE_ENV, **rasa_process_env(settings)},
+        health_url=f"{settings.rasa_url}/status?token={settings.rasa_token}",
+        log_path=settings.var_dir / "logs" / "rasa.log",
+    )
+
+
+class Stack:
+    """The action server and the Rasa server, started together, stopped together."""
+
+    def __init__(self, settings: Settings, model: Path = DEFAULT_MODEL) -> None:
+        self.services = [action_server(settings), rasa_server(settings, model)]
+
+    def start(self, progress: Callable[[str], None] | None = None, timeout: float = 180) -> None:
+        try:
+            for service in self.services:
+                service.start()
+            for service in self.services:
+                service.wait_healthy(timeout, progress)
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        for service in reversed(self.services):
+            service.stop()
+
+    def __enter__(self) -> Stack:
+        self.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+
+def _progress_line(text: str) -> None:
+    print(f"\r  {text}", end="", flush=True)
+
+
+def run_stack(chat: bool, store: str, shopper_email: str | None) -> int:
+    settings = get_settings()
+    stack = Stack(settings)
+    print("Starting the action server and the Rasa server (loading the model takes ~20 s)")
+    try:
+        stack.start(progress=_progress_line)
+    except ServiceFailed as exc:
+        print(f"\nerror: {exc}", file=sys.stderr)
+        return 1
+    print("\r" + " " * 60)
+    print(f"  Rasa server    {settings.rasa_url}  (REST channel: {settings.rasa_url}/webhooks/rest/webhook)")
+    print(f"  action server  {settings.action_server_url}")
+    print(f"  logs           {settings.var_dir / 'logs'}")
+    print(f"  API token      in {settings.var_dir / 'rasa_token'} (or $RASA_TOKEN)")
+    try:
+        if chat:
+            import asyncio
+
+            from bot.terminal_chat import chat as terminal_chat
+
+            return asyncio.run(terminal_chat(settings, store=store, shopper_email=shopper_email))
+        print("Chat with `make shell` in another terminal. Press Ctrl-C to stop.")
+        while all(s.process is not None and s.process.poll() is None for s in stack.services):
+            time.sleep(1)
+        dead = [s for s in stack.services if s.process is not None and s.process.poll() is not None]
+        for service in dead:
+            print(f"error: {service.name} stopped; last log lines:\n{service.log_tail()}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        print("\nStopping…")
+        stack.stop()
