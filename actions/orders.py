@@ -24,6 +24,8 @@ def _stop_form(**slots: Any) -> dict[str, Any]:
 
 
 class ValidateOrderStatusForm(FormValidationAction):
+    """Checks each answer's shape, then the identity check once both are in."""
+
     def name(self) -> str:
         return "validate_order_status_form"
 
@@ -31,7 +33,8 @@ class ValidateOrderStatusForm(FormValidationAction):
         self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[str]:
         # A shopper the store vouched for needs no email or postcode check.
-        if chat_context(tracker).shopper_email:
+        context = chat_context(tracker)
+        if context.store_id and context.shopper_email:
             return [slot for slot in domain_slots if slot != "order_verification"]
         return domain_slots
 
@@ -52,9 +55,6 @@ class ValidateOrderStatusForm(FormValidationAction):
                 dispatcher.utter_message(text=replies.NOT_YOUR_ORDER.format(order_number=number))
                 return {"order_number": None}
             return {"order_number": order.order_number, "verified_order_number": order.order_number}
-        proof = tracker.get_slot("order_verification")
-        if proof:
-            return await self._check_identity(number, proof, dispatcher, tracker)
         return {"order_number": number}
 
     async def validate_order_verification(
@@ -65,27 +65,35 @@ class ValidateOrderStatusForm(FormValidationAction):
         proof = find_proof(str(value or ""))
         if proof is None:
             dispatcher.utter_message(text=replies.NOT_AN_EMAIL_OR_POSTCODE)
-            return {"order_verification": None}
-        number = tracker.get_slot("order_number")
-        if not number:
-            return {"order_verification": proof}  # checked once the number arrives
-        return await self._check_identity(number, proof, dispatcher, tracker)
+        return {"order_verification": proof}
 
+    async def get_validation_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        events = await super().get_validation_events(dispatcher, tracker, domain)
+        tracker.add_slots(events)
+        # One identity check per turn, whichever answer came last.
+        context = chat_context(tracker)
+        number, proof = tracker.get_slot("order_number"), tracker.get_slot("order_verification")
+        if context.store_id is None or context.shopper_email or not (number and proof):
+            return events
+        outcome = await self._check_identity(context.store_id, number, proof, dispatcher, tracker)
+        return events + [SlotSet(slot, value) for slot, value in outcome.items()]
+
+    @staticmethod
     async def _check_identity(
-        self, number: str, proof: str, dispatcher: CollectingDispatcher, tracker: Tracker
+        store_id: str, number: str, proof: str, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> dict[str, Any]:
-        store_id = chat_context(tracker).store_id
-        assert store_id is not None
+        failures = int(tracker.get_slot("failed_identity_checks") or 0)
+        limit = get_settings().max_identity_attempts
+        if failures >= limit:  # locked for this conversation: don't even look
+            dispatcher.utter_message(text=replies.IDENTITY_CHECK_LOCKED)
+            return _stop_form()
         order = await order_service().find_verified_order(store_id, number, proof)
         if order is not None:
-            return {
-                "order_number": order.order_number,
-                "order_verification": proof,
-                "verified_order_number": order.order_number,
-                "failed_identity_checks": 0.0,
-            }
-        failures = int(tracker.get_slot("failed_identity_checks") or 0) + 1
-        if failures >= get_settings().max_identity_attempts:
+            return {"order_number": order.order_number, "verified_order_number": order.order_number, "failed_identity_checks": 0.0}
+        failures += 1
+        if failures >= limit:
             dispatcher.utter_message(text=replies.IDENTITY_CHECK_LOCKED)
             return _stop_form(failed_identity_checks=float(failures))
         # One reply for a wrong number and a wrong email or postcode alike.

@@ -246,7 +246,13 @@ async def _import_order(session: AsyncSession, obj: dict[str, Any]) -> None:
             continue
         for key in ("carrier", "tracking_url", "status", "estimated_delivery", "delivered_at"):
             setattr(old, key, getattr(new, key))
-        old.events = new.events
+        # Detach the events from the throwaway shipment before moving them:
+        # assigning ``new.events`` directly cascades ``new`` itself into the
+        # session (an orphan shipment insert with no order_id) and leaves the
+        # events out of it.
+        events = list(new.events)
+        new.events.clear()
+        old.events = events
         merged.append(old)
     order.shipments = merged
 

@@ -1,0 +1,92 @@
+"""Shared fixtures: store databases on SQLite and PostgreSQL, and the demo data.
+
+PostgreSQL tests run against TEST_POSTGRES_URL (default: the local server at
+127.0.0.1:5432, database ``test``). Without a server they are skipped, unless
+REQUIRE_POSTGRES=1 (as in CI), where a missing server fails the run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.config import PROJECT_ROOT, normalize_database_url
+from bot.db import create_engine, create_sessionmaker
+from bot.importer import import_lines
+from bot.migrate import upgrade
+
+DEMO_DATA = PROJECT_ROOT / "demo" / "demo_stores.jsonl"
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
+
+
+async def _admin(sql: str) -> None:
+    import asyncpg
+
+    connection = await asyncpg.connect(POSTGRES_URL, timeout=5)
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """A throwaway PostgreSQL database for this test session; its async URL."""
+    name = f"aftersales_test_{uuid.uuid4().hex[:10]}"
+    try:
+        asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    except (OSError, Exception) as exc:  # noqa: BLE001 - any failure means "no server"
+        message = f"PostgreSQL at {POSTGRES_URL} is not available: {exc}"
+        if REQUIRE_POSTGRES:
+            pytest.fail(message + " (REQUIRE_POSTGRES=1)")
+        pytest.skip(message)
+    base = normalize_database_url(POSTGRES_URL)
+    yield base.rsplit("/", 1)[0] + f"/{name}"
+    asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'store.db'}"
+    return request.getfixturevalue("postgres_database")
+
+
+@pytest.fixture
+async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """An empty, migrated store database."""
+    engine = create_engine(database_url)
+    if engine.dialect.name == "postgresql":
+        async with engine.begin() as connection:
+            await connection.exec_driver_sql("DROP SCHEMA public CASCADE")
+            await connection.exec_driver_sql("CREATE SCHEMA public")
+    await upgrade(engine)
+    yield create_sessionmaker(engine)
+    await engine.dispose()
+
+
+@pytest.fixture
+async def demo_sessions(sessions: async_sessionmaker[AsyncSession]) -> async_sessionmaker[AsyncSession]:
+    """A store database holding the committed demo stores."""
+    with DEMO_DATA.open(encoding="utf-8") as lines:
+        report = await import_lines(sessions, lines)
+    assert report.ok, report.errors
+    return sessions
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """With FAIL_ON_SKIP=1 (CI), a skipped test fails the run: nothing may hide."""
+    if os.environ.get("FAIL_ON_SKIP") != "1":
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if skipped and session.exitstatus == 0:
+        reporter.write_line(f"FAIL_ON_SKIP=1: {len(skipped)} test(s) skipped", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

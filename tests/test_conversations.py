@@ -1,0 +1,213 @@
+"""End to end: the trained Rasa server and the action server as real processes.
+
+Whole conversations go over HTTP through the REST channel, with the metadata
+the trusted caller sends, and the answers must come from the store database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from bot import replies
+from bot.config import Settings
+from bot.rasa_client import RasaClient
+from bot.stack import Stack
+from tests.engine import bot_cli, start_engine
+
+pytestmark = pytest.mark.engine
+
+CAR_PARTS = {"store_id": "yangteng-auto"}
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, Settings]]:
+    stack, settings = start_engine(tmp_path_factory.mktemp("engine"))
+    try:
+        yield stack, settings
+    finally:
+        stack.stop()
+
+
+@pytest.fixture
+async def rasa(engine: tuple[Stack, Settings]) -> AsyncIterator[RasaClient]:
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as http:
+        yield RasaClient(engine[1], http)
+
+
+class Conversation:
+    def __init__(self, rasa: RasaClient, metadata: dict[str, Any]) -> None:
+        self.rasa, self.metadata, self.id = rasa, metadata, f"test-{uuid.uuid4().hex}"
+
+    async def say(self, text: str) -> list[dict[str, Any]]:
+        return await self.rasa.send_message(self.id, text, self.metadata)
+
+    async def say_text(self, text: str) -> str:
+        return "\n".join(r.get("text", "") for r in await self.say(text))
+
+
+async def test_where_is_my_order_answers_from_the_database(rasa: RasaClient) -> None:
+    chat = Conversation(rasa, CAR_PARTS)
+    assert replies.ASK_ORDER_VERIFICATION in await chat.say_text("where is my order FZ-20931?")
+    answer = await chat.say_text("alex@example.com")
+    assert "USPS" in answer
+    assert "9400111899223100000000" in answer
+    assert "Arrived at USPS regional facility — Jersey City, NJ" in answer
+    assert "Estimated delivery: Fri 27 Nov 2026" in answer
+
+
+async def test_an_update_in_the_database_shows_in_the_next_answer(
+    rasa: RasaClient, engine: tuple[Stack, Settings], tmp_path: Path
+) -> None:
+    order = json.loads(
+        next(line for line in (Path(__file__).parent.parent / "demo" / "demo_stores.jsonl").open()
+             if '"order_number": "FZ-20931"' in line)
+    )
+    order["shipments"][0]["events"].append(
+        {"time": "2026-11-26T13:05:00Z", "location": "New York, NY 10027", "tag": "OutForDelivery",
+         "message": "Out for delivery with test carrier 7731"}
+    )
+    order["shipments"][0]["status"] = "OutForDelivery"
+    update = tmp_path / "update.jsonl"
+    update.write_text(json.dumps(order) + "\n")
+    result = bot_cli(engine[1], "import", str(update))
+    assert result.returncode == 0, result.stderr
+
+    chat = Conversation(rasa, CAR_PARTS)
+    await chat.say_text("where is my order FZ-20931")
+    answer = await chat.say_text("my zip is 10027")
+    assert "Out for delivery with test carrier 7731 — New York, NY 10027" in answer
+    assert "should arrive today" in answer
+
+
+async def test_wrong_email_is_refused_like_an_unknown_order(rasa: RasaClient) -> None:
+    wrong_email = Conversation(rasa, CAR_PARTS)
+    await wrong_email.say_text("where is my order FZ-20931")
+    refusal = await wrong_email.say_text("mallory@example.com")
+    assert replies.IDENTITY_CHECK_FAILED in refusal
+    assert "9400111899223100000000" not in refusal
+
+    unknown_order = Conversation(rasa, CAR_PARTS)
+    await unknown_order.say_text("where is my order FZ-99999")
+    assert await unknown_order.say_text("alex@example.com") == refusal
+
+
+async def test_three_failed_checks_stop_the_lookup(rasa: RasaClient) -> None:
+    chat = Conversation(rasa, CAR_PARTS)
+    await chat.say_text("where is my order FZ-20931")
+    assert replies.IDENTITY_CHECK_FAILED in await chat.say_text("eve@example.com")
+    await chat.say_text("FZ-20931")
+    assert replies.IDENTITY_CHECK_FAILED in await chat.say_text("mallory@example.com")
+    await chat.say_text("FZ-20931")
+    assert replies.IDENTITY_CHECK_LOCKED in await chat.say_text("oscar@example.com")
+    # Even the right details are no longer checked in this conversation.
+    await chat.say_text("where is my order FZ-20931")
+    answer = await chat.say_text("alex@example.com")
+    assert replies.IDENTITY_CHECK_LOCKED in answer
+    assert "9400111899223100000000" not in answer
+
+
+async def test_another_stores_order_is_never_shown(rasa: RasaClient) -> None:
+    chat = Conversation(rasa, {"store_id": "bloomkids-baby"})
+    await chat.say_text("where is my order FZ-20931")
+    answer = await chat.say_text("alex@example.com")
+    assert replies.IDENTITY_CHECK_FAILED in answer
+    assert "USPS" not in answer
+
+
+async def test_a_conversation_without_a_store_gets_no_data(rasa: RasaClient) -> None:
+    chat = Conversation(rasa, {})
+    answer = await chat.say_text("where is my order FZ-20931")
+    assert replies.NO_STORE in answer
+    assert "USPS" not in answer
+
+
+async def test_identified_shopper_picks_from_their_orders(rasa: RasaClient) -> None:
+    chat = Conversation(rasa, {**CAR_PARTS, "shopper_email": "alex@example.com"})
+    [question] = await chat.say("where is my order?")
+    assert question["text"] == replies.CHOOSE_ORDER
+    payloads = {b["title"].split(" ·")[0]: b["payload"] for b in question["buttons"]}
+    assert "FZ-20931" in payloads
+    assert all(number.startswith("FZ-") for number in payloads)
+    answer = await chat.say_text(payloads["FZ-20931"])
+    assert "9400111899223100000000" in answer  # no email or postcode asked
+
+
+async def test_an_order_with_two_shipments_reports_each(rasa: RasaClient) -> None:
+    chat = Conversation(rasa, CAR_PARTS)
+    await chat.say_text("status of order FZ-20588 please")
+    shopper_email = _demo_order("yangteng-auto", "FZ-20588")["shopper"]["email"]
+    answer = await chat.say_text(shopper_email)
+    assert "Shipment 1 of 2" in answer and "Shipment 2 of 2" in answer
+
+
+async def test_a_customs_hold_is_explained(rasa: RasaClient) -> None:
+    order = next(
+        o for o in _demo_orders() if o["store"] == "yangteng-auto" and any(s["status"] == "Exception" for s in o["shipments"])
+    )
+    chat = Conversation(rasa, CAR_PARTS)
+    await chat.say_text(f"where is {order['order_number']}")
+    answer = await chat.say_text(order["shipping"]["postcode"])
+    assert "customs" in answer.lower()
+    assert order["shipments"][0]["tracking_number"] in answer
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "where is my order " * 600,  # about 10 kB
+        "\x00\x01\x02 where\x1b[31m is \x7f my order\x08",
+        "📦📦😡🙏",
+        "'; DROP TABLE orders; -- FZ-20931' OR '1'='1",
+        '<script>alert("x")</script><img src=x onerror=alert(1)>',
+    ],
+    ids=["empty", "10kB", "control-characters", "emoji-only", "sql", "html"],
+)
+async def test_hostile_input_gets_a_sane_reply(rasa: RasaClient, text: str) -> None:
+    chat = Conversation(rasa, CAR_PARTS)
+    replies_ = await chat.say(text)
+    assert isinstance(replies_, list)
+    for reply in replies_:
+        assert "<script>" not in reply.get("text", "")
+    # The conversation still works afterwards.
+    greeting = await chat.say_text("hello")
+    assert greeting, "no reply after the hostile message"
+
+
+async def test_the_database_survived_hostile_input(rasa: RasaClient) -> None:
+    chat = Conversation(rasa, CAR_PARTS)
+    await chat.say_text("'; DROP TABLE orders; --")
+    await chat.say_text("where is my order FZ-20931")
+    assert "9400111899223100000000" in await chat.say_text("alex@example.com")
+
+
+def _demo_orders() -> list[dict[str, Any]]:
+    path = Path(__file__).parent.parent / "demo" / "demo_stores.jsonl"
+    return [o for o in map(json.loads, path.open()) if o["type"] == "order"]
+
+
+def _demo_order(store: str, number: str) -> dict[str, Any]:
+    return next(o for o in _demo_orders() if o["store"] == store and o["order_number"] == number)
+
+
+async def test_a_conversation_survives_a_restart_of_rasa(rasa: RasaClient, engine: tuple[Stack, Settings]) -> None:
+    chat = Conversation(rasa, CAR_PARTS)
+    assert replies.ASK_ORDER_VERIFICATION in await chat.say_text("where is my order FZ-20931")
+
+    def restart_rasa() -> None:
+        server = engine[0].services[-1]
+        server.stop()
+        server.start()
+        server.wait_healthy(timeout=240)
+
+    await asyncio.to_thread(restart_rasa)
+    # The form's state was in the SQL tracker store, not in Rasa's memory.
+    assert "9400111899223100000000" in await chat.say_text("alex@example.com")

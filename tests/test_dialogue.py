@@ -1,0 +1,44 @@
+"""Rasa's own checks of the training data and the dialogue, run with the engine's CLI."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+import pytest
+
+from bot.config import PROJECT_ROOT
+from bot.stack import DEFAULT_MODEL, ENGINE_ENV, RASA_BIN
+
+pytestmark = pytest.mark.engine
+
+
+def rasa(*args: str, cwd=PROJECT_ROOT) -> subprocess.CompletedProcess[str]:  # type: ignore[no-untyped-def]
+    return subprocess.run(
+        [str(RASA_BIN), *args],
+        cwd=cwd,
+        env={**os.environ, **ENGINE_ENV},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+def test_training_data_is_valid_without_warnings() -> None:
+    result = rasa("data", "validate", "--fail-on-warnings")
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+
+
+def test_test_stories_predict_without_errors(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    result = rasa(
+        "test", "core",
+        "--model", str(DEFAULT_MODEL),
+        "--stories", str(PROJECT_ROOT / "tests" / "test_stories.yml"),
+        "--out", str(tmp_path / "results"),
+        "--fail-on-prediction-errors",
+    )
+    output = result.stdout[-6000:] + result.stderr[-6000:]
+    assert result.returncode == 0, output
+    failed = tmp_path / "results" / "failed_test_stories.yml"
+    assert not failed.exists() or "None of the test stories failed" in failed.read_text(), failed.read_text()
