@@ -27,6 +27,7 @@ import json
 import math
 import os
 import platform
+import secrets
 import shutil
 import signal
 import socket
@@ -274,6 +275,22 @@ async def load_demo_stores(database_url: str) -> dict[str, int]:
     return report.imported
 
 
+def write_token(var_dir: Path) -> None:
+    """The API token for this run, in the place bot.config reads it from.
+
+    Written here rather than left to bot.config because a generated token can
+    begin with "-", and bot.stack passes it as a separate argument
+    (``--auth-token <token>``), which Rasa's argument parser then rejects.
+    """
+    token = secrets.token_urlsafe(32)
+    while token.startswith("-"):
+        token = secrets.token_urlsafe(32)
+    path = var_dir / "rasa_token"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(token)
+
+
 def project_settings(rasa_port: int, action_port: int) -> Settings:
     env = {
         **os.environ,
@@ -282,10 +299,40 @@ def project_settings(rasa_port: int, action_port: int) -> Settings:
         "VAR_DIR": str(PROJECT_VAR),
         "DATABASE_URL": f"sqlite:///{PROJECT_VAR / 'store.db'}",
     }
+    env.pop("RASA_TOKEN", None)  # this run's token is the one in the fresh var dir
     settings = load_settings(env)
     if settings.rasa_host != LOOPBACK or settings.action_server_host != LOOPBACK:
         raise BenchError("the project's services must listen on 127.0.0.1 only")
     return settings
+
+
+def _cpu_times() -> tuple[int, int]:
+    fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return sum(fields[:8]), idle
+
+
+def cpu_busy(seconds: float = 1.0) -> float | None:
+    """Share of all cores busy over ``seconds`` (our idle servers add next to nothing)."""
+    try:
+        total0, idle0 = _cpu_times()
+        time.sleep(seconds)
+        total1, idle1 = _cpu_times()
+    except (OSError, ValueError, IndexError):
+        return None
+    total = total1 - total0
+    return round(1 - (idle1 - idle0) / total, 3) if total > 0 else None
+
+
+BUSY_WARNING = 0.25
+
+
+def check_quiet(progress: Progress, what: str) -> float | None:
+    busy = cpu_busy()
+    if busy is not None and busy > BUSY_WARNING:
+        progress.line(f"    warning: the CPU was {busy:.0%} busy just before {what} (other processes?); "
+                      "these numbers will be noisy")
+    return busy
 
 
 # --------------------------------------------------------------------------- HTTP
@@ -417,10 +464,20 @@ class PhaseResult:
     latencies: list[float]
     elapsed: float
     timed_out: bool
+    #: Latencies by position in the conversation (1st message, 2nd message, …).
+    by_step: list[list[float]] = field(default_factory=list)
+    #: Share of the CPU that was busy just before the scenario (other processes included).
+    cpu_busy_before: float | None = None
 
     def summary(self) -> dict[str, Any]:
         values = sorted(self.latencies)
         count = len(values)
+        steps = {}
+        if len(self.by_step) > 1:
+            steps = {
+                "p50_ms_by_message": [round(percentile(sorted(v), 0.5) * 1000, 2) for v in self.by_step],
+                "p95_ms_by_message": [round(percentile(sorted(v), 0.95) * 1000, 2) for v in self.by_step],
+            }
         return {
             "scenario": self.scenario,
             "label": self.label,
@@ -435,6 +492,8 @@ class PhaseResult:
             "messages_per_s": round(count / self.elapsed, 2) if self.elapsed > 0 else None,
             "elapsed_s": round(self.elapsed, 3),
             "timed_out": self.timed_out,
+            **steps,
+            "cpu_busy_before": self.cpu_busy_before,
         }
 
 
@@ -457,6 +516,7 @@ async def run_phase(
     conversations = max(1, math.ceil(messages / per))
     total = conversations * per
     latencies: list[float] = []
+    by_step: list[list[float]] = [[] for _ in range(per)]
     claimed = 0
     timed_out = False
     started = time.perf_counter()
@@ -471,7 +531,10 @@ async def run_phase(
                 return
             number = claimed
             claimed += 1
-            latencies.extend(await scenario.converse(client, f"bench-{run_id}-{scenario.key}-{mode}-{number}"))
+            conversation = await scenario.converse(client, f"bench-{run_id}-{scenario.key}-{mode}-{number}")
+            latencies.extend(conversation)
+            for step, latency in enumerate(conversation):
+                by_step[step].append(latency)
             progress.update(f"{title}: {len(latencies)}/{total} messages, {time.perf_counter() - started:.1f} s")
 
     progress.update(f"{title}: 0/{total} messages", force=True)
@@ -483,7 +546,7 @@ async def run_phase(
         raise _first_error(group_error) from None
     elapsed = time.perf_counter() - started
     progress.clear()
-    return PhaseResult(scenario.key, scenario.label, mode, concurrency, latencies, elapsed, timed_out)
+    return PhaseResult(scenario.key, scenario.label, mode, concurrency, latencies, elapsed, timed_out, by_step)
 
 
 async def measure(
@@ -498,6 +561,7 @@ async def measure(
         client = Client(session, base_url, token, log_hint)
         for scenario in scenarios:
             progress.line(f"» {scenario.label}")
+            busy = check_quiet(progress, "this scenario")
             if options.warmup:
                 warm = await run_phase(client, scenario, "warmup", options.warmup, 1, options.phase_timeout, progress, run_id)
                 progress.line(f"    warm-up     {len(warm.latencies):4d} messages in {warm.elapsed:5.1f} s")
@@ -505,6 +569,7 @@ async def measure(
                 phase = await run_phase(
                     client, scenario, mode, options.requests, concurrency, options.phase_timeout, progress, run_id
                 )
+                phase.cpu_busy_before = busy
                 s = phase.summary()
                 flag = "  (stopped at the time limit)" if phase.timed_out else ""
                 progress.line(
@@ -738,8 +803,13 @@ def main(argv: list[str] | None = None) -> int:
                       f"{options.warmup} warm-up, {options.concurrency} concurrent conversations")
         wait_for_model(options.model, options.model_wait, progress)
         machine = machine_info()
+        machine["cpu_busy_at_start"] = busy_at_start = cpu_busy(2.0)
         progress.line(f"Machine: {machine['nproc']} cores, load average {machine['load_average_at_start'][0]}, "
                       f"Python {machine['app_python']} (app) / {machine['engine_python']} (engine), Rasa {machine['rasa']}")
+        if busy_at_start is not None:
+            progress.line(f"  CPU busy before starting anything: {busy_at_start:.0%}"
+                          + ("  (warning: other processes are running; results will be noisy)"
+                             if busy_at_start > BUSY_WARNING else ""))
 
         # 1. The peer: created and trained once, served by the same engine, measured, stopped.
         peer_model = ensure_peer(progress, options.train_timeout)
@@ -747,9 +817,10 @@ def main(argv: list[str] | None = None) -> int:
         peer = peer_service(peer_port, options.peer_tuned)
         progress.line(f"Starting the peer (rasa init bot) on {LOOPBACK}:{peer_port}; loading its model takes ~20 s")
         running.append(peer)
+        peer_started = time.monotonic()
         peer.start()
         peer.wait_healthy(options.start_timeout, progress.update)
-        progress.line(f"  up after {time.monotonic() - began:.0f} s (log: {peer.log_path.relative_to(PROJECT_ROOT)})")
+        progress.line(f"  up after {time.monotonic() - peer_started:.0f} s (log: {peer.log_path.relative_to(PROJECT_ROOT)})")
         peer_scns = peer_scenarios()
         phases += asyncio.run(measure(
             f"http://{LOOPBACK}:{peer_port}", None, str(peer.log_path), peer_scns, options, progress, run_id
@@ -760,6 +831,7 @@ def main(argv: list[str] | None = None) -> int:
         if PROJECT_VAR.exists():
             shutil.rmtree(PROJECT_VAR)
         PROJECT_VAR.mkdir(parents=True)
+        write_token(PROJECT_VAR)
         rasa_port, action_port = free_ports(2)
         settings = project_settings(rasa_port, action_port)
         progress.line(f"Loading the demo stores into {(PROJECT_VAR / 'store.db').relative_to(PROJECT_ROOT)}")
@@ -802,13 +874,18 @@ def main(argv: list[str] | None = None) -> int:
     progress.line()
     progress.line("Targets")
     progress.line(render_targets(targets, rows))
+    order_seq = next((r for r in rows if r["scenario"] == "project_order" and r["mode"] == "sequential"), None)
+    if order_seq and "p50_ms_by_message" in order_seq:
+        first, second = order_seq["p50_ms_by_message"][:2]
+        progress.line(f"  order-status p50 by message (sequential): {first:.1f} ms for the question, "
+                      f"{second:.1f} ms for the email and the answer")
     progress.line()
     progress.line("Sample order-status conversation:")
     order = next((s for s in project_scns if s.key == "project_order"), None)
     for turn in order.sample if order else []:
         progress.line(f"  shopper: {turn['user']}")
         for text in turn["bot"]:
-            progress.line(f"  bot:     {text}")
+            progress.line("  bot:     " + text.replace("\n", "\n           "))
 
     results = {
         "date": date.isoformat(timespec="seconds"),
