@@ -131,7 +131,7 @@ def rasa_server(settings: Settings, model: Path = DEFAULT_MODEL) -> Service:
         name="Rasa server",
         command=[
             str(RASA_BIN), "run",
-            "--enable-api", "--auth-token", settings.rasa_token,
+            "--enable-api", f"--auth-token={settings.rasa_token}",
             "--interface", settings.rasa_host, "--port", str(settings.rasa_port),
             "--model", str(model),
             "--endpoints", str(PROJECT_ROOT / "endpoints.yml"),
@@ -175,7 +175,17 @@ def _progress_line(text: str) -> None:
     print(f"\r  {text}", end="", flush=True)
 
 
+def _stop_on_sigterm() -> None:
+    """Treat SIGTERM (from a process manager or `timeout`) like Ctrl-C."""
+
+    def handler(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
+
+
 def run_stack(chat: bool, store: str, shopper_email: str | None) -> int:
+    _stop_on_sigterm()
     settings = get_settings()
     stack = Stack(settings)
     print("Starting the action server and the Rasa server (loading the model takes ~20 s)")
