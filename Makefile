@@ -11,9 +11,13 @@ DEMO_DATA   := demo/demo_stores.jsonl
 TRAINING_INPUTS := config.yml domain.yml $(sort $(wildcard data/*.yml))
 
 # The engine (rasa 3.6.21) runs only on Python 3.8–3.10: use pyenv's 3.10 or a python3.10 on PATH.
-ENGINE_PYTHON ?= $(firstword $(wildcard /root/.pyenv/versions/3.10.*/bin/python) $(shell command -v python3.10 2>/dev/null))
+ifndef ENGINE_PYTHON
+ENGINE_PYTHON := $(firstword $(wildcard /root/.pyenv/versions/3.10.*/bin/python) $(shell command -v python3.10 2>/dev/null))
+endif
 # The application needs Python >= 3.11.
-APP_PYTHON ?= $(firstword $(foreach p,python3.12 python3.13 python3.11 python3,$(shell command -v $(p) >/dev/null 2>&1 && $(p) -c 'import sys; print("$(p)" if sys.version_info >= (3, 11) else "")')))
+ifndef APP_PYTHON
+APP_PYTHON := $(firstword $(foreach p,python3.12 python3.13 python3.11 python3,$(shell $(p) -c 'import sys; print("$(p)" if sys.version_info >= (3, 11) else "")' 2>/dev/null)))
+endif
 
 APP_PY  := $(APP_VENV)/bin/python
 RASA    := $(ENGINE_VENV)/bin/rasa
