@@ -50,6 +50,7 @@ $(APP_VENV)/.installed: requirements.txt
 
 $(ENGINE_VENV)/.installed: requirements-engine.txt
 	@if [ -z "$(ENGINE_PYTHON)" ]; then echo "error: the Rasa engine (rasa 3.6.21) needs Python 3.10, and none was found: looked for /root/.pyenv/versions/3.10.*/bin/python and python3.10 on PATH. Install Python 3.10 or set ENGINE_PYTHON=/path/to/python3.10" >&2; exit 1; fi
+	@$(ENGINE_PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' 2>/dev/null || { echo "error: ENGINE_PYTHON=$(ENGINE_PYTHON) is not a working Python 3.10, which rasa 3.6.21 needs" >&2; exit 1; }
 	@echo "==> Rasa engine environment ($(ENGINE_VENV), $$($(ENGINE_PYTHON) --version); about 70 s and 2.7 GB)"
 	@test -x $(ENGINE_VENV)/bin/python || $(ENGINE_PYTHON) -m venv $(ENGINE_VENV)
 	@$(ENGINE_VENV)/bin/python -m pip install --upgrade --quiet pip
