@@ -327,8 +327,14 @@ def cpu_busy(seconds: float = 1.0) -> float | None:
 BUSY_WARNING = 0.25
 
 
-def check_quiet(progress: Progress, what: str) -> float | None:
+def check_quiet(progress: Progress, what: str, wait: float = 0) -> float | None:
+    """Sample the CPU before ``what``; with ``wait`` > 0, first wait up to that long for it to calm down."""
     busy = cpu_busy()
+    started = time.monotonic()
+    while busy is not None and busy > BUSY_WARNING and time.monotonic() - started < wait:
+        progress.update(f"waiting for a quiet CPU ({busy:.0%} busy) … {time.monotonic() - started:4.0f} s")
+        busy = cpu_busy(2.0)
+    progress.clear()
     if busy is not None and busy > BUSY_WARNING:
         progress.line(f"    warning: the CPU was {busy:.0%} busy just before {what} (other processes?); "
                       "these numbers will be noisy")
@@ -561,7 +567,7 @@ async def measure(
         client = Client(session, base_url, token, log_hint)
         for scenario in scenarios:
             progress.line(f"» {scenario.label}")
-            busy = check_quiet(progress, "this scenario")
+            busy = check_quiet(progress, "this scenario", options.wait_quiet)
             if options.warmup:
                 warm = await run_phase(client, scenario, "warmup", options.warmup, 1, options.phase_timeout, progress, run_id)
                 progress.line(f"    warm-up     {len(warm.latencies):4d} messages in {warm.elapsed:5.1f} s")
@@ -758,6 +764,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="how long to wait for the project model to appear and stop changing, s (default 900)")
     parser.add_argument("--peer-tuned", action="store_true",
                         help="give the peer the project's engine environment (bot.stack.ENGINE_ENV: 1 TensorFlow thread…)")
+    parser.add_argument("--wait-quiet", type=float, default=0, metavar="SECONDS",
+                        help="before each scenario, wait up to this long for the CPU to be under "
+                        f"{BUSY_WARNING * 100:.0f}%% busy (default 0: measure at once, warn if busy)")
     parser.add_argument("--output", type=Path, default=DEFAULT_RESULTS, help="results JSON (default var/bench/results.json)")
     parser.add_argument("--check", action="store_true", help="exit with status 3 when a target is not met")
     args = parser.parse_args(argv)
@@ -895,6 +904,7 @@ def main(argv: list[str] | None = None) -> int:
             "quick": options.quick, "requests": options.requests, "warmup": options.warmup,
             "concurrency": options.concurrency, "phase_timeout_s": options.phase_timeout,
             "request_timeout_s": options.request_timeout, "peer_tuned": options.peer_tuned,
+            "wait_quiet_s": options.wait_quiet,
         },
         "peer": {
             "what": "the starter bot from `rasa init`, served by the same engine, in-memory tracker store, no action server",
