@@ -325,6 +325,69 @@ def cpu_busy(seconds: float = 1.0) -> float | None:
 
 
 BUSY_WARNING = 0.25
+#: Above this share of the machine used by other processes during a phase, its numbers are flagged.
+OTHERS_WARNING = 0.10
+
+
+def _process_ticks(roots: list[int]) -> int:
+    """CPU ticks used so far by ``roots`` and all their descendants."""
+    parents: dict[int, int] = {}
+    ticks: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            data = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        fields = data[data.rindex(")") + 2:].split()
+        pid = int(entry)
+        parents[pid] = int(fields[1])
+        ticks[pid] = int(fields[11]) + int(fields[12])
+    ours = set(roots)
+    changed = True
+    while changed:
+        changed = False
+        for pid, parent in parents.items():
+            if parent in ours and pid not in ours:
+                ours.add(pid)
+                changed = True
+    return sum(ticks.get(pid, 0) for pid in ours)
+
+
+class CpuMeter:
+    """Who used the CPU during a phase: the benchmark (client and servers) or other processes."""
+
+    def __init__(self, server_pids: list[int]) -> None:
+        self.roots = [os.getpid(), *server_pids]
+        self._start: tuple[int, int, int] | None = None
+
+    def _read(self) -> tuple[int, int, int]:
+        total, idle = _cpu_times()
+        return total, total - idle, _process_ticks(self.roots)
+
+    def start(self) -> None:
+        try:
+            self._start = self._read()
+        except (OSError, ValueError, IndexError):
+            self._start = None
+
+    def stop(self) -> dict[str, float] | None:
+        """Shares of the whole machine (1.0 = every core busy) since :meth:`start`."""
+        if self._start is None:
+            return None
+        try:
+            total, busy, ours = self._read()
+        except (OSError, ValueError, IndexError):
+            return None
+        d_total = total - self._start[0]
+        if d_total <= 0:
+            return None
+        d_busy, d_ours = busy - self._start[1], ours - self._start[2]
+        return {
+            "ours": round(min(d_ours, d_busy) / d_total, 3),
+            "others": round(max(0, d_busy - d_ours) / d_total, 3),
+        }
 
 
 def check_quiet(progress: Progress, what: str, wait: float = 0) -> float | None:
@@ -474,6 +537,8 @@ class PhaseResult:
     by_step: list[list[float]] = field(default_factory=list)
     #: Share of the CPU that was busy just before the scenario (other processes included).
     cpu_busy_before: float | None = None
+    #: Shares of the machine's CPU used during the phase by the benchmark and by other processes.
+    cpu_during: dict[str, float] | None = None
 
     def summary(self) -> dict[str, Any]:
         values = sorted(self.latencies)
@@ -500,6 +565,8 @@ class PhaseResult:
             "timed_out": self.timed_out,
             **steps,
             "cpu_busy_before": self.cpu_busy_before,
+            "cpu_share_benchmark": self.cpu_during["ours"] if self.cpu_during else None,
+            "cpu_share_other_processes": self.cpu_during["others"] if self.cpu_during else None,
         }
 
 
@@ -514,7 +581,7 @@ def _first_error(group: BaseExceptionGroup) -> BaseException:
 
 async def run_phase(
     client: Client, scenario: Scenario, mode: str, messages: int, concurrency: int,
-    time_limit: float, progress: Progress, run_id: str,
+    time_limit: float, progress: Progress, run_id: str, meter: CpuMeter | None = None,
 ) -> PhaseResult:
     """Drive ``concurrency`` workers, each through its own fresh conversations, until
     ``messages`` messages are answered or ``time_limit`` seconds have passed."""
@@ -544,6 +611,8 @@ async def run_phase(
             progress.update(f"{title}: {len(latencies)}/{total} messages, {time.perf_counter() - started:.1f} s")
 
     progress.update(f"{title}: 0/{total} messages", force=True)
+    if meter is not None:
+        meter.start()
     try:
         async with asyncio.TaskGroup() as group:
             for _ in range(concurrency):
@@ -551,16 +620,20 @@ async def run_phase(
     except BaseExceptionGroup as group_error:
         raise _first_error(group_error) from None
     elapsed = time.perf_counter() - started
+    cpu = meter.stop() if meter is not None else None
     progress.clear()
-    return PhaseResult(scenario.key, scenario.label, mode, concurrency, latencies, elapsed, timed_out, by_step)
+    return PhaseResult(
+        scenario.key, scenario.label, mode, concurrency, latencies, elapsed, timed_out, by_step, cpu_during=cpu
+    )
 
 
 async def measure(
     base_url: str, token: str | None, log_hint: str, scenarios: list[Scenario], options: argparse.Namespace,
-    progress: Progress, run_id: str,
+    progress: Progress, run_id: str, server_pids: list[int],
 ) -> list[PhaseResult]:
     """Warm-up, sequential and concurrent phases of each scenario, one after the other."""
     results = []
+    meter = CpuMeter(server_pids)
     connector = aiohttp.TCPConnector(limit=max(TARGET_CONCURRENCY, options.concurrency))
     timeout = aiohttp.ClientTimeout(total=options.request_timeout)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
@@ -573,11 +646,15 @@ async def measure(
                 progress.line(f"    warm-up     {len(warm.latencies):4d} messages in {warm.elapsed:5.1f} s")
             for mode, concurrency in (("sequential", 1), ("concurrent", options.concurrency)):
                 phase = await run_phase(
-                    client, scenario, mode, options.requests, concurrency, options.phase_timeout, progress, run_id
+                    client, scenario, mode, options.requests, concurrency, options.phase_timeout, progress, run_id, meter
                 )
                 phase.cpu_busy_before = busy
                 s = phase.summary()
                 flag = "  (stopped at the time limit)" if phase.timed_out else ""
+                if phase.cpu_during:
+                    flag += f"   CPU: bench {phase.cpu_during['ours']:.0%}, others {phase.cpu_during['others']:.0%}"
+                    if phase.cpu_during["others"] > OTHERS_WARNING:
+                        flag += "  ← noisy: other processes ran"
                 progress.line(
                     f"    {mode:<11} {s['messages']:4d} messages in {s['elapsed_s']:5.1f} s   "
                     f"p50 {s['p50_ms']:7.1f} ms   p95 {s['p95_ms']:7.1f} ms   {s['messages_per_s']:6.1f} msg/s{flag}"
@@ -702,7 +779,7 @@ def evaluate_targets(rows: list[dict[str, Any]], concurrency: int) -> list[dict[
 
 
 def render_table(rows: list[dict[str, Any]]) -> str:
-    header = ("scenario", "mode", "msgs", "p50 ms", "p95 ms", "msg/s", "vs peer greet")
+    header = ("scenario", "mode", "msgs", "p50 ms", "p95 ms", "msg/s", "vs peer greet", "CPU others")
     lines = []
     for r in rows:
         mode = "sequential" if r["mode"] == "sequential" else f"{r['concurrency']} concurrent"
@@ -712,12 +789,14 @@ def render_table(rows: list[dict[str, Any]]) -> str:
         )
         if r["timed_out"]:
             ratio_text += " (time limit)"
+        others = r.get("cpu_share_other_processes")
+        others_text = "" if others is None else f"{others:.0%}" + (" !" if others > OTHERS_WARNING else "")
         lines.append((
             r["label"], mode, str(r["messages"]), f"{r['p50_ms']:.1f}", f"{r['p95_ms']:.1f}",
-            f"{r['messages_per_s']:.1f}", ratio_text,
+            f"{r['messages_per_s']:.1f}", ratio_text, others_text,
         ))
     widths = [max(len(row[i]) for row in [header, *lines]) for i in range(len(header))]
-    right = {2, 3, 4, 5}
+    right = {2, 3, 4, 5, 7}
 
     def fmt(row: tuple[str, ...]) -> str:
         return "  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths))).rstrip()
@@ -832,7 +911,8 @@ def main(argv: list[str] | None = None) -> int:
         progress.line(f"  up after {time.monotonic() - peer_started:.0f} s (log: {peer.log_path.relative_to(PROJECT_ROOT)})")
         peer_scns = peer_scenarios()
         phases += asyncio.run(measure(
-            f"http://{LOOPBACK}:{peer_port}", None, str(peer.log_path), peer_scns, options, progress, run_id
+            f"http://{LOOPBACK}:{peer_port}", None, str(peer.log_path), peer_scns, options, progress, run_id,
+            [peer.process.pid] if peer.process else [],
         ))
         stop_all()
 
@@ -858,7 +938,8 @@ def main(argv: list[str] | None = None) -> int:
         progress.line(f"  up after {time.monotonic() - stack_started:.0f} s (logs: {(settings.var_dir / 'logs').relative_to(PROJECT_ROOT)})")
         project_scns = project_scenarios()
         phases += asyncio.run(measure(
-            settings.rasa_url, settings.rasa_token, str(settings.var_dir / "logs"), project_scns, options, progress, run_id
+            settings.rasa_url, settings.rasa_token, str(settings.var_dir / "logs"), project_scns, options, progress, run_id,
+            [service.process.pid for service in stack.services if service.process],
         ))
         stop_all()
     except (BenchError, ServiceFailed) as exc:
@@ -877,9 +958,13 @@ def main(argv: list[str] | None = None) -> int:
     targets = evaluate_targets(rows, options.concurrency)
     duration = time.monotonic() - began
     progress.line()
-    progress.line(f"Results ({date:%Y-%m-%d %H:%M} UTC, {machine['nproc']} cores, Rasa {machine['rasa']}; "
-                  "latency per message, from sending the request to the last byte of the reply)")
+    progress.line(f"Results ({date:%Y-%m-%d %H:%M} UTC, {machine['nproc']} cores, Rasa {machine['rasa']}). Latency per "
+                  "message, from sending the request to the last byte of the reply;\n"
+                  "CPU others: share of all cores used by processes other than the benchmark's during the phase")
     progress.line(render_table(rows))
+    if any((r.get("cpu_share_other_processes") or 0) > OTHERS_WARNING for r in rows):
+        progress.line(f"  ! other processes used more than {OTHERS_WARNING:.0%} of the CPU during that phase: "
+                      "its numbers are pessimistic; rerun on a quiet machine")
     progress.line()
     progress.line("Targets")
     progress.line(render_targets(targets, rows))
