@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -122,7 +123,22 @@ def action_server(settings: Settings) -> Service:
     )
 
 
+def prepare_sqlite_tracker_store(settings: Settings) -> None:
+    """Put the default SQLite tracker store in WAL mode before Rasa opens it.
+
+    WAL is a property of the database file, so Rasa's own connections inherit
+    it: each turn's commit appends to the log instead of rewriting a rollback
+    journal, which takes a few milliseconds off every message.
+    """
+    if settings.tracker_store_url:
+        return
+    settings.tracker_sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(settings.tracker_sqlite_path) as connection:
+        connection.execute("PRAGMA journal_mode=WAL")
+
+
 def rasa_server(settings: Settings, model: Path = DEFAULT_MODEL) -> Service:
+    prepare_sqlite_tracker_store(settings)
     if not RASA_BIN.exists():
         raise ServiceFailed(f"the Rasa engine is not installed at {RASA_BIN}; run `make engine`")
     if not model.exists():
