@@ -67,6 +67,7 @@ db: app
 	@echo "==> store database: migrate and load the demo stores"
 	@$(APP_PY) -m bot migrate
 	@$(APP_PY) -m bot import $(DEMO_DATA) --progress
+	@$(APP_PY) -m bot demo-secrets
 
 run: app engine train db
 	@$(APP_PY) -m bot run

@@ -55,6 +55,29 @@ def _cmd_import(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def _cmd_gateway(_: argparse.Namespace) -> int:
+    from bot.config import get_settings
+    from bot.web.app import run_gateway
+
+    run_gateway(get_settings())
+    return 0
+
+
+def _cmd_demo_secrets(_: argparse.Namespace) -> int:
+    from bot.conversations import ConversationService
+    from bot.db import get_engine, get_sessionmaker
+
+    async def main() -> list[str]:
+        try:
+            return await ConversationService(get_sessionmaker()).ensure_shopper_secrets()
+        finally:
+            await get_engine().dispose()
+
+    created = asyncio.run(main())
+    print(f"generated shopper secrets for {len(created)} store(s) that had none" + (f": {', '.join(created)}" if created else ""))
+    return 0
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from bot.stack import run_stack
 
@@ -84,8 +107,12 @@ def main(argv: list[str] | None = None) -> int:
     p_import.add_argument("file")
     p_import.add_argument("--progress", action="store_true", help="show progress even when not on a terminal")
     p_import.set_defaults(func=_cmd_import)
+    sub.add_parser("gateway", help="serve the web gateway (chat API, widget, demo page)").set_defaults(func=_cmd_gateway)
+    sub.add_parser(
+        "demo-secrets", help="generate a shopper-identity secret for every store that has none"
+    ).set_defaults(func=_cmd_demo_secrets)
     for name, func, text in (
-        ("run", _cmd_run, "start the action server and the Rasa server"),
+        ("run", _cmd_run, "start the action server, the Rasa server and the gateway"),
         ("chat", _cmd_chat, "chat in this terminal with a running assistant"),
     ):
         p = sub.add_parser(name, help=text)

@@ -35,12 +35,24 @@ class Settings:
     action_server_port: int
     #: Token for Rasa's HTTP API (``--auth-token``).
     rasa_token: str = field(repr=False)
+    #: The public web gateway (the only entry point meant for the internet).
+    gateway_host: str = "127.0.0.1"
+    gateway_port: int = 8080
+    #: Shopper messages per minute in one conversation, and API requests per
+    #: minute from one IP address; over that, 429 with Retry-After.
+    conversation_messages_per_minute: int = 30
+    ip_requests_per_minute: int = 300
     #: After this many failed identity checks the bot stops asking.
     max_identity_attempts: int = 3
 
     @property
     def rasa_url(self) -> str:
         return f"http://{self.rasa_host}:{self.rasa_port}"
+
+    @property
+    def gateway_url(self) -> str:
+        host = "127.0.0.1" if self.gateway_host in ("0.0.0.0", "::") else self.gateway_host
+        return f"http://{host}:{self.gateway_port}"
 
     @property
     def action_server_url(self) -> str:
@@ -90,6 +102,10 @@ def load_settings(env: dict[str, str] | os._Environ = os.environ) -> Settings:
         action_server_host="127.0.0.1",
         action_server_port=int(env.get("ACTION_SERVER_PORT", "5055")),
         rasa_token=env.get("RASA_TOKEN") or _read_or_create_secret(var_dir / "rasa_token"),
+        gateway_host=env.get("GATEWAY_HOST", "127.0.0.1"),
+        gateway_port=int(env.get("GATEWAY_PORT", "8080")),
+        conversation_messages_per_minute=int(env.get("RATE_LIMIT_CONVERSATION_PER_MINUTE", "30")),
+        ip_requests_per_minute=int(env.get("RATE_LIMIT_IP_PER_MINUTE", "300")),
     )
 
 

@@ -170,3 +170,56 @@ class TrackingEvent(Base):
     message: Mapped[str] = mapped_column(Text, default="")
 
     shipment: Mapped[Shipment] = relationship(back_populates="events")
+
+
+class MessageSender(str, enum.Enum):
+    shopper = "shopper"
+    bot = "bot"
+    agent = "agent"
+    store = "store"
+
+
+class Conversation(Base):
+    """A shopper's chat with one store, as the shopper sees it."""
+
+    __tablename__ = "conversations"
+    __table_args__ = (Index("ix_conversations_store_shopper", "store_id", "shopper_email"),)
+
+    #: Random and unguessable; also Rasa's sender id.
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    store_id: Mapped[str] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    #: Set only when the store signed the shopper's identity.
+    shopper_email: Mapped[str | None] = mapped_column(String(320), default=None)
+    #: The last message sequence number handed out; bumped in the same
+    #: transaction that stores the message, so numbers never repeat.
+    last_seq: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(default=_now)
+    last_message_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+
+
+class ConversationToken(Base):
+    """A bearer token for a conversation; only its SHA-256 is kept."""
+
+    __tablename__ = "conversation_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    store_id: Mapped[str] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=_now)
+
+
+class Message(Base):
+    """One message of the transcript: the shopper's, the bot's, an agent's or the store's."""
+
+    __tablename__ = "messages"
+    __table_args__ = (UniqueConstraint("conversation_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    store_id: Mapped[str] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    sender: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text, default="")
+    buttons: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    attachment: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    created_at: Mapped[dt.datetime] = mapped_column(default=_now)

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
-from bot.models import Order, Shipment, Store
+from bot.models import Order, Product, Shipment, Store
 
 # Amazon 113-4928371-0029384, store style FZ-20931, Shopify #1047.
 _ORDER_NUMBER_PATTERNS = (
@@ -114,6 +114,10 @@ class OrderService:
     async def store_name(self, store_id: str) -> str | None:
         async with self._sessions() as session:
             return await session.scalar(select(Store.name).where(Store.id == store_id))
+
+    async def product(self, store_id: str, sku: str) -> Product | None:
+        async with self._sessions() as session:
+            return await session.scalar(select(Product).where(Product.store_id == store_id, Product.sku == sku))
 
     @staticmethod
     def _orders_of(store_id: str):  # type: ignore[no-untyped-def]

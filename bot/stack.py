@@ -159,11 +159,34 @@ def rasa_server(settings: Settings, model: Path = DEFAULT_MODEL) -> Service:
     )
 
 
-class Stack:
-    """The action server and the Rasa server, started together, stopped together."""
+def gateway(settings: Settings) -> Service:
+    return Service(
+        name="gateway",
+        command=[sys.executable, "-m", "bot", "gateway"],
+        env={
+            "PYTHONPATH": str(PROJECT_ROOT),
+            "VAR_DIR": str(settings.var_dir),
+            "DATABASE_URL": settings.database_url,
+            "RASA_PORT": str(settings.rasa_port),
+            "RASA_TOKEN": settings.rasa_token,
+            "GATEWAY_HOST": settings.gateway_host,
+            "GATEWAY_PORT": str(settings.gateway_port),
+            "RATE_LIMIT_CONVERSATION_PER_MINUTE": str(settings.conversation_messages_per_minute),
+            "RATE_LIMIT_IP_PER_MINUTE": str(settings.ip_requests_per_minute),
+        },
+        health_url=f"{settings.gateway_url}/healthz",
+        log_path=settings.var_dir / "logs" / "gateway.log",
+    )
 
-    def __init__(self, settings: Settings, model: Path = DEFAULT_MODEL) -> None:
+
+class Stack:
+    """The action server, the Rasa server and (optionally) the gateway, started
+    together and stopped together."""
+
+    def __init__(self, settings: Settings, model: Path = DEFAULT_MODEL, with_gateway: bool = True) -> None:
         self.services = [action_server(settings), rasa_server(settings, model)]
+        if with_gateway:
+            self.services.append(gateway(settings))
 
     def start(self, progress: Callable[[str], None] | None = None, timeout: float = 180) -> None:
         try:
@@ -204,13 +227,15 @@ def run_stack(chat: bool, store: str, shopper_email: str | None) -> int:
     _stop_on_sigterm()
     settings = get_settings()
     stack = Stack(settings)
-    print("Starting the action server and the Rasa server (loading the model takes ~20 s)")
+    print("Starting the action server, the Rasa server and the gateway (loading the model takes ~20 s)")
     try:
         stack.start(progress=_progress_line)
     except ServiceFailed as exc:
         print(f"\nerror: {exc}", file=sys.stderr)
         return 1
     print("\r" + " " * 60)
+    print(f"  demo store     {settings.gateway_url}/   (open it in a browser and chat)")
+    print(f"  chat API       {settings.gateway_url}/api/v1/  (OpenAPI: {settings.gateway_url}/api/v1/openapi.yaml)")
     print(f"  Rasa server    {settings.rasa_url}  (REST channel: {settings.rasa_url}/webhooks/rest/webhook)")
     print(f"  action server  {settings.action_server_url}")
     print(f"  logs           {settings.var_dir / 'logs'}")

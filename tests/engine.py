@@ -27,6 +27,7 @@ def engine_settings(var_dir: Path) -> Settings:
             "DATABASE_URL": f"sqlite:///{var_dir / 'store.db'}",
             "RASA_PORT": str(free_port()),
             "ACTION_SERVER_PORT": str(free_port()),
+            "GATEWAY_PORT": str(free_port()),
         }
     )
 
@@ -45,12 +46,14 @@ def bot_cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def start_engine(var_dir: Path) -> tuple[Stack, Settings]:
+def start_engine(var_dir: Path, with_gateway: bool = False) -> tuple[Stack, Settings]:
+    """Rasa and the action server (and the gateway process if asked) over a
+    fresh store database holding the demo stores."""
     settings = engine_settings(var_dir)
-    for args in (("migrate",), ("import", str(DEMO_DATA))):
+    for args in (("migrate",), ("import", str(DEMO_DATA)), ("demo-secrets",)):
         result = bot_cli(settings, *args)
         assert result.returncode == 0, result.stderr
-    stack = Stack(settings, DEFAULT_MODEL)
+    stack = Stack(settings, DEFAULT_MODEL, with_gateway=with_gateway)
     stack.start(timeout=240)
     return stack, settings
 

@@ -1,0 +1,183 @@
+"""Conversations and their transcripts, as the shopper sees them.
+
+Every message, the shopper's and the bot's, is stored here before the
+gateway acknowledges it; a transcript survives a restart of any process.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.identity import new_token, signature_is_valid, token_hash
+from bot.models import Conversation, ConversationToken, Message, Store
+
+MAX_MESSAGE_CHARS = 2000
+
+
+class UnknownStore(LookupError):
+    pass
+
+
+class BadSignature(PermissionError):
+    pass
+
+
+@dataclass(frozen=True)
+class ChatSession:
+    """An authenticated conversation: what a bearer token opens."""
+
+    conversation_id: str
+    store_id: str
+    shopper_email: str | None
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    sender: str
+    text: str = ""
+    buttons: list[dict[str, Any]] = field(default_factory=list)
+    attachment: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    seq: int
+    sender: str
+    text: str
+    buttons: list[dict[str, Any]]
+    attachment: dict[str, Any] | None
+    created_at: dt.datetime
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "sender": self.sender,
+            "text": self.text,
+            "buttons": self.buttons,
+            "attachment": self.attachment,
+            "created_at": self.created_at.isoformat().replace("+00:00", "Z"),
+        }
+
+
+def _stored(message: Message) -> StoredMessage:
+    return StoredMessage(
+        message.seq, message.sender, message.text, list(message.buttons or []), message.attachment, message.created_at
+    )
+
+
+class ConversationService:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def start(
+        self, store_id: str, shopper_email: str | None = None, signature: str | None = None
+    ) -> tuple[ChatSession, str]:
+        """Open a conversation and return it with a new bearer token.
+
+        A shopper whose identity the store signed lands in their existing
+        conversation with that store, if any, so nothing the store sent is lost.
+        """
+        async with self._sessions() as session, session.begin():
+            store = await session.get(Store, store_id)
+            if store is None:
+                raise UnknownStore(store_id)
+            email = None
+            if shopper_email is not None or signature is not None:
+                if not shopper_email or not signature_is_valid(store.shopper_secret, shopper_email, signature or ""):
+                    raise BadSignature(store_id)
+                email = shopper_email.strip().lower()
+            conversation = None
+            if email is not None:
+                conversation = await session.scalar(
+                    select(Conversation)
+                    .where(Conversation.store_id == store_id, Conversation.shopper_email == email)
+                    .order_by(Conversation.created_at.desc())
+                    .limit(1)
+                )
+            if conversation is None:
+                conversation = Conversation(id=secrets.token_urlsafe(18), store_id=store_id, shopper_email=email)
+                session.add(conversation)
+                await session.flush()
+            token = new_token()
+            session.add(ConversationToken(token_hash=token_hash(token), store_id=store_id, conversation_id=conversation.id))
+            return ChatSession(conversation.id, store_id, email), token
+
+    async def authenticate(self, conversation_id: str, token: str | None) -> ChatSession | None:
+        if not token:
+            return None
+        digest = token_hash(token)
+        async with self._sessions() as session:
+            row = (
+                await session.execute(
+                    select(ConversationToken.token_hash, Conversation.id, Conversation.store_id, Conversation.shopper_email)
+                    .join(Conversation, Conversation.id == ConversationToken.conversation_id)
+                    .where(ConversationToken.token_hash == digest, Conversation.id == conversation_id)
+                )
+            ).first()
+        if row is None or not hmac.compare_digest(row[0], digest):
+            return None
+        return ChatSession(row[1], row[2], row[3])
+
+    async def append(self, chat: ChatSession, messages: Sequence[NewMessage]) -> list[StoredMessage]:
+        """Store messages in order, in one transaction, with the next sequence numbers."""
+        if not messages:
+            return []
+        now = dt.datetime.now(dt.timezone.utc)
+        async with self._sessions() as session, session.begin():
+            last = await session.scalar(
+                update(Conversation)
+                .where(Conversation.id == chat.conversation_id, Conversation.store_id == chat.store_id)
+                .values(last_seq=Conversation.last_seq + len(messages), last_message_at=now)
+                .returning(Conversation.last_seq)
+            )
+            if last is None:
+                raise LookupError(chat.conversation_id)
+            rows = [
+                Message(
+                    store_id=chat.store_id,
+                    conversation_id=chat.conversation_id,
+                    seq=last - len(messages) + index + 1,
+                    sender=message.sender,
+                    text=message.text,
+                    buttons=message.buttons,
+                    attachment=message.attachment,
+                    created_at=now,
+                )
+                for index, message in enumerate(messages)
+            ]
+            session.add_all(rows)
+        return [_stored(row) for row in rows]
+
+    async def messages_after(self, chat: ChatSession, after: int = 0, limit: int = 500) -> list[StoredMessage]:
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(Message)
+                .where(
+                    Message.conversation_id == chat.conversation_id,
+                    Message.store_id == chat.store_id,
+                    Message.seq > after,
+                )
+                .order_by(Message.seq)
+                .limit(limit)
+            )
+            return [_stored(row) for row in rows]
+
+    async def shopper_secret(self, store_id: str) -> str | None:
+        async with self._sessions() as session:
+            return await session.scalar(select(Store.shopper_secret).where(Store.id == store_id))
+
+    async def ensure_shopper_secrets(self) -> list[str]:
+        """Give every store without a shopper secret a random one (demo setup)."""
+        async with self._sessions() as session, session.begin():
+            stores = (await session.scalars(select(Store).where(Store.shopper_secret.is_(None)))).all()
+            for store in stores:
+                store.shopper_secret = secrets.token_hex(32)
+            return [store.id for store in stores]

@@ -1,0 +1,324 @@
+"""The aiohttp gateway: public chat API, websocket, widget and demo page."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import html
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from string import Template
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.config import Settings
+from bot.conversations import BadSignature, ChatSession, ConversationService, UnknownStore
+from bot.identity import sign_shopper
+from bot.orders import OrderService
+from bot.rasa_client import RasaClient
+from bot.web.live import LiveHub
+from bot.web.ratelimit import RateLimiter
+from bot.web.turns import AssistantUnavailable, BadMessage, ChatTurns, parse_shopper_input
+
+log = logging.getLogger(__name__)
+
+STATIC = Path(__file__).parent / "static"
+OPENAPI = Path(__file__).parent / "openapi.yaml"
+DEMO_STORE = "yangteng-auto"
+DEMO_PRODUCT_SKU = "OP-1001"
+DEMO_SHOPPER = "alex@example.com"
+#: How often an open websocket re-reads the transcript for messages written
+#: by other processes (agents, the worker); this process's own are pushed at once.
+RESYNC_SECONDS = 2.0
+
+SETTINGS = web.AppKey("settings", Settings)
+CONVERSATIONS = web.AppKey("conversations", ConversationService)
+ORDERS = web.AppKey("orders", OrderService)
+TURNS = web.AppKey("turns", ChatTurns)
+HUB = web.AppKey("hub", LiveHub)
+IP_LIMIT = web.AppKey("ip_limit", RateLimiter)
+CONVERSATION_LIMIT = web.AppKey("conversation_limit", RateLimiter)
+HTTP = web.AppKey("http", aiohttp.ClientSession)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def error(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
+    return web.json_response({"error": message}, status=status, headers=headers)
+
+
+def too_many(retry_after: int) -> web.Response:
+    return error(429, f"too many requests; try again in {retry_after} s", {"Retry-After": str(retry_after)})
+
+
+CORS_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+    "Access-Control-Allow-Headers": "Authorization, Content-Type",
+    "Access-Control-Max-Age": "600",
+}
+
+
+@web.middleware
+async def api_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """For /api/: CORS (bearer tokens, no cookies), per-IP limits, JSON errors."""
+    if not request.path.startswith("/api/"):
+        return await handler(request)
+    if request.method == "OPTIONS":
+        return web.Response(status=204, headers=CORS_HEADERS)
+    retry_after = request.app[IP_LIMIT].check(request.remote or "unknown")
+    if retry_after:
+        response: web.StreamResponse = too_many(retry_after)
+    else:
+        try:
+            response = await handler(request)
+        except web.HTTPException as exc:
+            if exc.status == 101:
+                raise
+            response = error(exc.status, exc.reason)
+    if not getattr(response, "prepared", False):
+        response.headers.update(CORS_HEADERS)
+    return response
+
+
+@web.middleware
+async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
+    response = await handler(request)
+    if not response.prepared:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    return response
+
+
+async def _json_body(request: web.Request) -> Any:
+    try:
+        return await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise web.HTTPBadRequest(reason="the body is not valid JSON") from None
+
+
+async def _authenticated(request: web.Request, token: str | None = None) -> ChatSession:
+    if token is None:
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer":
+            token = ""
+    chat = await request.app[CONVERSATIONS].authenticate(request.match_info["conversation_id"], token)
+    if chat is None:
+        raise web.HTTPUnauthorized(reason="missing or wrong conversation token")
+    return chat
+
+
+async def create_conversation(request: web.Request) -> web.Response:
+    body: Any = {}
+    if request.can_read_body:
+        body = await _json_body(request)
+    if not isinstance(body, dict):
+        return error(400, "the body must be a JSON object")
+    shopper = body.get("shopper")
+    email = signature = None
+    if shopper is not None:
+        if not isinstance(shopper, dict) or not isinstance(shopper.get("email"), str) or not isinstance(
+            shopper.get("signature"), str
+        ):
+            return error(400, '"shopper" must be {"email": ..., "signature": ...}')
+        email, signature = shopper["email"], shopper["signature"]
+    try:
+        chat, token = await request.app[CONVERSATIONS].start(request.match_info["store_id"], email, signature)
+    except UnknownStore:
+        return error(404, "unknown store")
+    except BadSignature:
+        return error(401, "the shopper signature is not valid")
+    return web.json_response({"conversation_id": chat.conversation_id, "token": token}, status=201)
+
+
+async def post_message(request: web.Request) -> web.Response:
+    chat = await _authenticated(request)
+    try:
+        shopper_input = parse_shopper_input(await _json_body(request))
+    except BadMessage as exc:
+        return error(exc.status, str(exc))
+    retry_after = request.app[CONVERSATION_LIMIT].check(chat.conversation_id)
+    if retry_after:
+        return too_many(retry_after)
+    try:
+        messages = await request.app[TURNS].take(chat, shopper_input)
+    except AssistantUnavailable:
+        log.exception("Rasa did not answer")
+        return error(502, "the assistant is not answering right now; your message was saved")
+    return web.json_response({"messages": [m.as_json() for m in messages]})
+
+
+async def list_messages(request: web.Request) -> web.Response:
+    chat = await _authenticated(request)
+    try:
+        after = int(request.query.get("after", "0"))
+    except ValueError:
+        return error(400, '"after" must be an integer')
+    messages = await request.app[CONVERSATIONS].messages_after(chat, max(after, 0))
+    return web.json_response({"messages": [m.as_json() for m in messages]})
+
+
+async def websocket(request: web.Request) -> web.StreamResponse:
+    chat = await _authenticated(request, token=request.query.get("token", ""))
+    conversations = request.app[CONVERSATIONS]
+    hub = request.app[HUB]
+    ws = web.WebSocketResponse(heartbeat=30, max_msg_size=16 * 1024)
+    await ws.prepare(request)
+    queue = hub.subscribe(chat.conversation_id)
+    try:
+        after = int(request.query.get("after", "-1"))
+    except ValueError:
+        after = -1
+    if after < 0:
+        # Only what arrives from now on; the client reads history with GET.
+        existing = await conversations.messages_after(chat, 0, limit=100_000)
+        after = existing[-1].seq if existing else 0
+
+    async def push() -> None:
+        nonlocal after
+        while True:
+            try:
+                event = await asyncio.wait_for(queue.get(), RESYNC_SECONDS)
+            except asyncio.TimeoutError:
+                event = {"type": "wake"}
+            if event["type"] == "typing":
+                await ws.send_json(event)
+                continue
+            for message in await conversations.messages_after(chat, after):
+                await ws.send_json({"type": "message", "message": message.as_json()})
+                after = message.seq
+
+    pusher = asyncio.create_task(push())
+    try:
+        async for frame in ws:
+            if frame.type != aiohttp.WSMsgType.TEXT:
+                continue
+            try:
+                data = json.loads(frame.data)
+                shopper_input = parse_shopper_input(
+                    {k: v for k, v in data.items() if k in ("text", "payload", "title")} if isinstance(data, dict) else data
+                )
+            except json.JSONDecodeError:
+                await ws.send_json({"type": "error", "error": "frames must be JSON"})
+                continue
+            except BadMessage as exc:
+                await ws.send_json({"type": "error", "error": str(exc)})
+                continue
+            retry_after = request.app[CONVERSATION_LIMIT].check(chat.conversation_id)
+            if retry_after:
+                await ws.send_json({"type": "error", "error": "too many messages", "retry_after": retry_after})
+                continue
+            try:
+                await request.app[TURNS].take(chat, shopper_input)  # replies arrive through the hub
+            except AssistantUnavailable:
+                await ws.send_json({"type": "error", "error": "the assistant is not answering right now"})
+    finally:
+        pusher.cancel()
+        with contextlib.suppress(asyncio.CancelledError, ConnectionResetError):
+            await pusher
+        hub.unsubscribe(chat.conversation_id, queue)
+    return ws
+
+
+async def widget_js(_: web.Request) -> web.StreamResponse:
+    return web.FileResponse(
+        STATIC / "widget.js",
+        headers={"Content-Type": "application/javascript; charset=utf-8", "Cache-Control": "public, max-age=300"},
+    )
+
+
+async def openapi(_: web.Request) -> web.StreamResponse:
+    return web.FileResponse(OPENAPI, headers={"Content-Type": "application/yaml; charset=utf-8"})
+
+
+async def health(request: web.Request) -> web.Response:
+    rasa_up = await RasaClient(request.app[SETTINGS], request.app[HTTP]).is_up()
+    return web.json_response({"status": "ok" if rasa_up else "degraded", "rasa": rasa_up}, status=200 if rasa_up else 503)
+
+
+DEMO_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; "
+    "media-src 'self' https:; connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+
+
+async def demo_page(request: web.Request) -> web.Response:
+    """The car-parts store's product page with the widget, as the demo shopper or anonymous."""
+    store_name = await request.app[ORDERS].store_name(DEMO_STORE)
+    secret = await request.app[CONVERSATIONS].shopper_secret(DEMO_STORE)
+    if store_name is None:
+        return web.Response(status=503, text="The demo store is not loaded: run `make run` (or `make db`).")
+    product = await request.app[ORDERS].product(DEMO_STORE, DEMO_PRODUCT_SKU)
+    anonymous = request.query.get("shopper") == "anonymous" or not secret
+    if anonymous:
+        identity_attrs = ""
+        banner = "You are browsing anonymously: the assistant will check your order number and email."
+        switch = "/" if secret else ""
+        switch_text = "Browse as Alex Miller (signed in)" if secret else ""
+    else:
+        signature = sign_shopper(secret, DEMO_SHOPPER)  # what the store's server does
+        identity_attrs = (
+            f' data-shopper-email="{html.escape(DEMO_SHOPPER)}" data-shopper-signature="{html.escape(signature)}"'
+        )
+        banner = "You are signed in as Alex Miller (alex@example.com): the store vouches for you."
+        switch, switch_text = "/?" + urlencode({"shopper": "anonymous"}), "Browse anonymously"
+    page = Template((STATIC / "demo.html").read_text(encoding="utf-8")).safe_substitute(
+        store_name=html.escape(store_name),
+        store_id=html.escape(DEMO_STORE),
+        product_name=html.escape(product.name if product else "Aluminium oil pan"),
+        product_sku=html.escape(DEMO_PRODUCT_SKU),
+        manual_url=html.escape(product.manual_url or "#" if product else "#"),
+        widget_src="/widget.js",
+        identity_attrs=identity_attrs,
+        identity_banner=html.escape(banner) + (f' <a href="{html.escape(switch)}">{html.escape(switch_text)}</a>' if switch else ""),
+        switch_link=html.escape(switch),
+    )
+    return web.Response(text=page, content_type="text/html", headers={"Content-Security-Policy": DEMO_CSP})
+
+
+def create_app(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> web.Application:
+    app = web.Application(middlewares=[security_headers, api_middleware], client_max_size=64 * 1024)
+    app[SETTINGS] = settings
+    app[CONVERSATIONS] = ConversationService(sessions)
+    app[ORDERS] = OrderService(sessions)
+    app[HUB] = LiveHub()
+    app[IP_LIMIT] = RateLimiter(settings.ip_requests_per_minute)
+    app[CONVERSATION_LIMIT] = RateLimiter(
+        settings.conversation_messages_per_minute, burst=max(1, settings.conversation_messages_per_minute // 3)
+    )
+
+    async def http_client(app: web.Application):  # type: ignore[no-untyped-def]
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as http:
+            app[HTTP] = http
+            app[TURNS] = ChatTurns(app[CONVERSATIONS], RasaClient(settings, http), app[HUB])
+            yield
+
+    app.cleanup_ctx.append(http_client)
+    app.router.add_post("/api/v1/stores/{store_id}/conversations", create_conversation)
+    app.router.add_post("/api/v1/conversations/{conversation_id}/messages", post_message)
+    app.router.add_get("/api/v1/conversations/{conversation_id}/messages", list_messages)
+    app.router.add_get("/api/v1/conversations/{conversation_id}/ws", websocket)
+    app.router.add_get("/api/v1/openapi.yaml", openapi)
+    app.router.add_get("/widget.js", widget_js)
+    app.router.add_get("/healthz", health)
+    app.router.add_get("/", demo_page)
+    return app
+
+
+def run_gateway(settings: Settings) -> None:
+    from bot.db import get_sessionmaker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    web.run_app(
+        create_app(settings, get_sessionmaker()),
+        host=settings.gateway_host,
+        port=settings.gateway_port,
+        print=None,
+    )

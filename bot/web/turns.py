@@ -1,0 +1,129 @@
+"""One shopper turn: store the message, ask Rasa, store and announce the replies."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp
+
+from bot.conversations import MAX_MESSAGE_CHARS, ChatSession, ConversationService, NewMessage, StoredMessage
+from bot.rasa_client import RasaClient
+from bot.web.live import LiveHub
+
+ATTACHMENT_TYPES = {"pdf", "video", "image", "link"}
+# C0 controls except tab and newline, and DEL: PostgreSQL refuses NUL, and
+# none of them means anything in a chat message.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+class BadMessage(ValueError):
+    def __init__(self, reason: str, status: int = 400) -> None:
+        super().__init__(reason)
+        self.status = status
+
+
+class AssistantUnavailable(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class ShopperInput:
+    #: What Rasa receives: the text, or a button's payload.
+    for_rasa: str
+    #: What the transcript shows: the text, or the button's title.
+    shown: str
+
+
+def parse_shopper_input(body: Any) -> ShopperInput:
+    if not isinstance(body, dict):
+        raise BadMessage("the body must be a JSON object")
+    text, payload = body.get("text"), body.get("payload")
+    if (text is None) == (payload is None):
+        raise BadMessage('send either "text" or "payload"')
+    raw = text if text is not None else payload
+    if not isinstance(raw, str):
+        raise BadMessage('"text" and "payload" must be strings')
+    if len(raw) > MAX_MESSAGE_CHARS:
+        raise BadMessage(f"a message can have at most {MAX_MESSAGE_CHARS:,} characters", status=413)
+    cleaned = _CONTROL.sub("", raw)
+    if not cleaned.strip():
+        raise BadMessage("the message is empty")
+    if payload is not None:
+        if not cleaned.startswith("/"):
+            raise BadMessage('a payload starts with "/", like "/inform{...}"')
+        title = body.get("title")
+        shown = _CONTROL.sub("", title)[:200] if isinstance(title, str) and title.strip() else cleaned
+        return ShopperInput(cleaned, shown)
+    return ShopperInput(cleaned, cleaned)
+
+
+def _http_url(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
+    parts = urlsplit(value)
+    return value if parts.scheme in ("http", "https") and parts.netloc else None
+
+
+def _attachment(reply: dict[str, Any]) -> dict[str, Any] | None:
+    candidate = (reply.get("custom") or {}).get("attachment") if isinstance(reply.get("custom"), dict) else None
+    candidate = candidate or reply.get("attachment")
+    if isinstance(candidate, dict):
+        url = _http_url(candidate.get("url"))
+        kind = candidate.get("type")
+        if url and kind in ATTACHMENT_TYPES:
+            title = candidate.get("title")
+            return {"type": kind, "url": url, "title": str(title)[:300] if title else ""}
+    if reply.get("image") and _http_url(reply["image"]):
+        return {"type": "image", "url": reply["image"], "title": ""}
+    return None
+
+
+def bot_message(reply: dict[str, Any]) -> NewMessage:
+    """A Rasa REST-channel reply as a transcript message."""
+    buttons = [
+        {"title": str(b.get("title", ""))[:200], "payload": str(b.get("payload", ""))[:2000]}
+        for b in reply.get("buttons") or []
+        if isinstance(b, dict)
+    ]
+    text = reply.get("text")
+    return NewMessage("bot", text if isinstance(text, str) else "", buttons, _attachment(reply))
+
+
+class ChatTurns:
+    def __init__(self, conversations: ConversationService, rasa: RasaClient, hub: LiveHub) -> None:
+        self.conversations, self.rasa, self.hub = conversations, rasa, hub
+        # One turn at a time per conversation, so replies never interleave.
+        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    async def take(self, chat: ChatSession, shopper_input: ShopperInput) -> list[StoredMessage]:
+        lock = self._locks[chat.conversation_id]
+        try:
+            async with lock:
+                return await self._take(chat, shopper_input)
+        finally:
+            if not lock.locked() and not lock._waiters:  # type: ignore[attr-defined]
+                self._locks.pop(chat.conversation_id, None)
+
+    async def _take(self, chat: ChatSession, shopper_input: ShopperInput) -> list[StoredMessage]:
+        # Stored before anything else happens: a failing assistant loses nothing.
+        stored = await self.conversations.append(chat, [NewMessage("shopper", shopper_input.shown)])
+        self.hub.new_messages(chat.conversation_id)
+        metadata = {"store_id": chat.store_id}
+        if chat.shopper_email:
+            metadata["shopper_email"] = chat.shopper_email
+        self.hub.typing(chat.conversation_id, True)
+        try:
+            replies = await self.rasa.send_message(chat.conversation_id, shopper_input.for_rasa, metadata)
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise AssistantUnavailable(str(exc)) from exc
+        finally:
+            self.hub.typing(chat.conversation_id, False)
+        answers = await self.conversations.append(chat, [bot_message(r) for r in replies if isinstance(r, dict)])
+        if answers:
+            self.hub.new_messages(chat.conversation_id)
+        return stored + answers
