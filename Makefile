@@ -28,7 +28,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help run shell test bench nlu-eval app engine train db clean
+.PHONY: help run shell test bench nlu-eval app engine train db browser clean
 
 help:
 	@echo "make run    start the assistant (action server + Rasa) with the demo stores"
@@ -75,7 +75,12 @@ run: app engine train db
 shell: app engine train db
 	@$(APP_PY) -m bot chat
 
-test: app engine train
+# The browser tests drive Debian's Chromium (never a downloaded browser).
+browser:
+	@test -x /usr/bin/chromium || { echo "==> installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+test: app engine train browser
 	@echo "==> test suite"
 	@$(APP_PY) -m pytest $(PYTEST_ARGS)
 

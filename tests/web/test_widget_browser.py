@@ -1,0 +1,126 @@
+"""The widget in a real browser: Debian's Chromium driven by Playwright,
+against the gateway, Rasa and the action server as real processes."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from bot.config import PROJECT_ROOT, Settings
+from bot.stack import Stack
+from tests.engine import start_engine
+
+pytestmark = pytest.mark.engine
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+SCREENSHOTS = PROJECT_ROOT / "artifacts" / "screenshots"
+TRACKING = "9400111899223100000000"
+
+
+@pytest.fixture(scope="module")
+def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    stack, settings = start_engine(tmp_path_factory.mktemp("browser"), with_gateway=True)
+    try:
+        yield settings
+    finally:
+        stack.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `apt-get install chromium` (make test and .ci/run do this)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 860})
+    page = context.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.dialogs = dialogs  # type: ignore[attr-defined]
+    yield page
+    context.close()
+
+
+def send(page: Page, text: str) -> None:
+    box = page.get_by_test_id("asw-input")
+    box.fill(text)
+    box.press("Enter")
+
+
+def bot_messages(page: Page):  # type: ignore[no-untyped-def]
+    return page.locator('[data-testid="asw-message"][data-sender="bot"]')
+
+
+def test_anonymous_shopper_tracks_an_order_and_finds_it_after_a_reload(gateway: Settings, page: Page) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.goto(f"{gateway.gateway_url}/?shopper=anonymous")
+    expect(page.get_by_test_id("asw-launcher")).to_be_visible()
+    page.get_by_test_id("asw-launcher").click()
+    expect(page.get_by_test_id("asw-panel")).to_be_visible()
+    expect(page.get_by_test_id("asw-input")).to_be_focused()
+
+    send(page, "where is my order FZ-20931?")
+    expect(bot_messages(page).last).to_contain_text("email address or the shipping postcode", timeout=30_000)
+    send(page, "alex@example.com")
+    expect(page.get_by_test_id("asw-message").filter(has_text=TRACKING).first).to_be_visible(timeout=30_000)
+    page.screenshot(path=str(SCREENSHOTS / "widget-order-status.png"))
+
+    page.reload()
+    page.get_by_test_id("asw-launcher").click()
+    expect(page.get_by_test_id("asw-message").filter(has_text="where is my order FZ-20931?")).to_have_count(1)
+    expect(page.get_by_test_id("asw-message").filter(has_text=TRACKING).first).to_be_visible()
+    page.screenshot(path=str(SCREENSHOTS / "widget-after-reload.png"))
+
+
+def test_signed_shopper_picks_an_order_from_quick_replies(gateway: Settings, page: Page) -> None:
+    page.goto(f"{gateway.gateway_url}/")
+    page.get_by_test_id("asw-launcher").click()
+    send(page, "where is my order")
+    choice = page.get_by_test_id("asw-quick-reply").filter(has_text="FZ-20931")
+    expect(choice).to_be_visible(timeout=30_000)
+    choice.click()
+    expect(page.get_by_test_id("asw-message").filter(has_text=TRACKING).first).to_be_visible(timeout=30_000)
+    page.screenshot(path=str(SCREENSHOTS / "widget-signed-shopper.png"))
+
+
+def test_hostile_text_is_shown_as_text_and_never_runs(gateway: Settings, page: Page) -> None:
+    page.goto(f"{gateway.gateway_url}/?shopper=anonymous")
+    page.get_by_test_id("asw-launcher").click()
+    hostile = '<img src=x onerror="window.__xss=1;alert(1)"><script>window.__xss=2</script>'
+    send(page, hostile)
+    shown = page.locator('[data-testid="asw-message"][data-sender="shopper"]').last
+    expect(shown).to_have_text(re.compile(re.escape(hostile)))
+    expect(bot_messages(page).first).to_be_visible(timeout=30_000)
+    assert page.evaluate("window.__xss") is None
+    assert page.locator("#aftersales-widget img[src='x']").count() == 0
+    assert page.dialogs == []  # type: ignore[attr-defined]
+
+
+def test_phone_width_fills_the_screen_and_escape_closes(gateway: Settings, browser: Browser) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    try:
+        page.goto(f"{gateway.gateway_url}/?shopper=anonymous")
+        page.get_by_test_id("asw-launcher").click()
+        box = page.get_by_test_id("asw-panel").bounding_box()
+        assert box is not None and box["width"] >= 389 and box["height"] >= 800
+        page.screenshot(path=str(SCREENSHOTS / "widget-phone.png"))
+        page.keyboard.press("Escape")
+        expect(page.get_by_test_id("asw-panel")).to_be_hidden()
+        expect(page.get_by_test_id("asw-launcher")).to_be_focused()
+    finally:
+        context.close()
