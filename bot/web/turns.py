@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -97,17 +96,23 @@ def bot_message(reply: dict[str, Any]) -> NewMessage:
 class ChatTurns:
     def __init__(self, conversations: ConversationService, rasa: RasaClient, hub: LiveHub) -> None:
         self.conversations, self.rasa, self.hub = conversations, rasa, hub
-        # One turn at a time per conversation, so replies never interleave.
-        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        # One turn at a time per conversation, so replies never interleave;
+        # a lock lives only while some turn of its conversation is waiting or running.
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
 
     async def take(self, chat: ChatSession, shopper_input: ShopperInput) -> list[StoredMessage]:
-        lock = self._locks[chat.conversation_id]
+        key = chat.conversation_id
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
         try:
             async with lock:
                 return await self._take(chat, shopper_input)
         finally:
-            if not lock.locked() and not lock._waiters:  # type: ignore[attr-defined]
-                self._locks.pop(chat.conversation_id, None)
+            lock, users = self._locks[key]
+            if users == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
 
     async def _take(self, chat: ChatSession, shopper_input: ShopperInput) -> list[StoredMessage]:
         # Stored before anything else happens: a failing assistant loses nothing.
