@@ -78,6 +78,38 @@ def _cmd_demo_secrets(_: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_tracking_event(args: argparse.Namespace) -> int:
+    """Record one carrier scan for a seller without a tracking provider."""
+    import datetime as dt
+    import uuid
+
+    from bot.db import get_engine, get_sessionmaker
+    from bot.tracking_updates import BadUpdate, Checkpoint, TrackingUpdate, TrackingUpdates, parse_tag, parse_time
+
+    try:
+        when = parse_time(args.time, "--time") if args.time else dt.datetime.now(dt.timezone.utc)
+        tag = parse_tag(args.tag, "--tag")
+    except BadUpdate as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    update = TrackingUpdate(
+        event_id=args.event_id or f"cli-{uuid.uuid4()}",
+        tracking_number=args.tracking_number,
+        tag=tag,
+        checkpoints=[Checkpoint(when, tag, args.message or "", args.location)],
+    )
+
+    async def main():  # type: ignore[no-untyped-def]
+        try:
+            return await TrackingUpdates(get_sessionmaker()).apply(args.store, "cli", update)
+        finally:
+            await get_engine().dispose()
+
+    outcome = asyncio.run(main())
+    print(f"{args.tracking_number}: {outcome.result}" + (f", now {outcome.status}" if outcome.status else ""))
+    return 1 if outcome.result == "unknown_shipment" else 0
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from bot.stack import run_stack
 
@@ -111,6 +143,15 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser(
         "demo-secrets", help="generate a shopper-identity secret for every store that has none"
     ).set_defaults(func=_cmd_demo_secrets)
+    p_event = sub.add_parser("tracking-event", help="record a carrier scan for a shipment (no tracking provider needed)")
+    p_event.add_argument("--store", required=True)
+    p_event.add_argument("--tracking-number", required=True)
+    p_event.add_argument("--tag", required=True, help="an AfterShip tag: InTransit, OutForDelivery, Delivered, Exception, …")
+    p_event.add_argument("--message", help='what happened, e.g. "Delivered, left at front door"')
+    p_event.add_argument("--location")
+    p_event.add_argument("--time", help="ISO-8601 time of the scan (default: now)")
+    p_event.add_argument("--event-id", help="makes a repeated command a no-op (default: a new id)")
+    p_event.set_defaults(func=_cmd_tracking_event)
     for name, func, text in (
         ("run", _cmd_run, "start the action server, the Rasa server and the gateway"),
         ("chat", _cmd_chat, "chat in this terminal with a running assistant"),

@@ -116,14 +116,15 @@ async def _import_store(session: AsyncSession, obj: dict[str, Any]) -> None:
     store_id = _field(obj, "id")
     name = _field(obj, "name")
     timezone = _timezone(obj, "timezone", required=False) or "UTC"
-    secret = _optional(obj, "shopper_secret")
+    secrets = {key: _optional(obj, key) for key in ("shopper_secret", "webhook_secret")}
     store = await session.get(Store, store_id)
     if store is None:
-        session.add(Store(id=store_id, name=name, timezone=timezone, shopper_secret=secret))
+        session.add(Store(id=store_id, name=name, timezone=timezone, **secrets))
         return
     store.name, store.timezone = name, timezone
-    if secret is not None:  # an omitted secret keeps the one already set
-        store.shopper_secret = secret
+    for key, value in secrets.items():
+        if value is not None:  # an omitted secret keeps the one already set
+            setattr(store, key, value)
 
 
 async def _import_product(session: AsyncSession, obj: dict[str, Any]) -> None:
@@ -179,6 +180,7 @@ def _parse_shipment(store_id: str, raw: Any, index: int) -> Shipment:
         status=status,
         estimated_delivery=_date(raw, "estimated_delivery", where=where),
         delivered_at=delivered_at,
+        status_at=events[-1].occurred_at if events else None,
         events=events,
     )
 
@@ -244,7 +246,7 @@ async def _import_order(session: AsyncSession, obj: dict[str, Any]) -> None:
         if old is None:
             merged.append(new)
             continue
-        for key in ("carrier", "tracking_url", "status", "estimated_delivery", "delivered_at"):
+        for key in ("carrier", "tracking_url", "status", "estimated_delivery", "delivered_at", "status_at"):
             setattr(old, key, getattr(new, key))
         # Detach the events from the throwaway shipment before moving them:
         # assigning ``new.events`` directly cascades ``new`` itself into the

@@ -75,6 +75,8 @@ class Store(Base):
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     #: Key for the HMAC that signs shopper identities; null until set.
     shopper_secret: Mapped[str | None] = mapped_column(String(200), default=None)
+    #: Key for the HMAC that signs tracking webhooks; null refuses them all.
+    webhook_secret: Mapped[str | None] = mapped_column(String(200), default=None)
     created_at: Mapped[dt.datetime] = mapped_column(default=_now)
 
 
@@ -149,6 +151,9 @@ class Shipment(Base):
     status: Mapped[str] = mapped_column(String(32))
     estimated_delivery: Mapped[dt.date | None] = mapped_column(Date, default=None)
     delivered_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    #: Time of the carrier scan behind ``status``: an older update never
+    #: moves the shipment back.
+    status_at: Mapped[dt.datetime | None] = mapped_column(default=None)
 
     order: Mapped[Order] = relationship(back_populates="shipments")
     events: Mapped[list[TrackingEvent]] = relationship(
@@ -223,3 +228,20 @@ class Message(Base):
     buttons: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     attachment: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     created_at: Mapped[dt.datetime] = mapped_column(default=_now)
+
+
+class TrackingWebhookEvent(Base):
+    """A tracking update already received: webhooks arrive at least once."""
+
+    __tablename__ = "tracking_webhook_events"
+    __table_args__ = (UniqueConstraint("store_id", "source", "event_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    store_id: Mapped[str] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    #: "aftership", "json" or "cli".
+    source: Mapped[str] = mapped_column(String(32))
+    event_id: Mapped[str] = mapped_column(String(200))
+    tracking_number: Mapped[str] = mapped_column(String(100))
+    #: What the update did: applied, stale or unknown_shipment.
+    outcome: Mapped[str] = mapped_column(String(32))
+    received_at: Mapped[dt.datetime] = mapped_column(default=_now)

@@ -22,6 +22,15 @@ from bot.conversations import BadSignature, ChatSession, ConversationService, Un
 from bot.identity import sign_shopper
 from bot.orders import OrderService
 from bot.rasa_client import RasaClient
+from bot.tracking_updates import (
+    BadUpdate,
+    TrackingUpdates,
+    aftership_signature,
+    parse_aftership,
+    parse_simple,
+    signature_matches,
+    simple_signature,
+)
 from bot.web.live import LiveHub
 from bot.web.ratelimit import RateLimiter
 from bot.web.turns import AssistantUnavailable, BadMessage, ChatTurns, parse_shopper_input
@@ -45,6 +54,7 @@ HUB = web.AppKey("hub", LiveHub)
 IP_LIMIT = web.AppKey("ip_limit", RateLimiter)
 CONVERSATION_LIMIT = web.AppKey("conversation_limit", RateLimiter)
 HTTP = web.AppKey("http", aiohttp.ClientSession)
+TRACKING = web.AppKey("tracking", TrackingUpdates)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -227,6 +237,35 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     return ws
 
 
+async def _tracking_webhook(
+    request: web.Request, source: str, header: str, sign: Callable[[str, bytes], str], parse: Callable[[Any], Any]
+) -> web.Response:
+    """Verify, then store the update at once; answer as soon as it is stored."""
+    store_id = request.match_info["store_id"]
+    exists, secret = await request.app[TRACKING].webhook_secret(store_id)
+    if not exists:
+        return error(404, "unknown store")
+    body = await request.read()
+    if not secret or not signature_matches(sign(secret, body), request.headers.get(header)):
+        return error(401, f"missing or wrong {header} signature")
+    try:
+        update = parse(json.loads(body))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return error(400, "the body is not valid JSON")
+    except BadUpdate as exc:
+        return error(400, str(exc))
+    outcome = await request.app[TRACKING].apply(store_id, source, update)
+    return web.json_response({"result": outcome.result})
+
+
+async def aftership_webhook(request: web.Request) -> web.Response:
+    return await _tracking_webhook(request, "aftership", "aftership-hmac-sha256", aftership_signature, parse_aftership)
+
+
+async def simple_tracking_webhook(request: web.Request) -> web.Response:
+    return await _tracking_webhook(request, "json", "X-Signature", simple_signature, parse_simple)
+
+
 async def widget_js(_: web.Request) -> web.StreamResponse:
     return web.FileResponse(
         STATIC / "widget.js",
@@ -284,10 +323,11 @@ async def demo_page(request: web.Request) -> web.Response:
 
 
 def create_app(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> web.Application:
-    app = web.Application(middlewares=[security_headers, api_middleware], client_max_size=64 * 1024)
+    app = web.Application(middlewares=[security_headers, api_middleware], client_max_size=1024 * 1024)
     app[SETTINGS] = settings
     app[CONVERSATIONS] = ConversationService(sessions)
     app[ORDERS] = OrderService(sessions)
+    app[TRACKING] = TrackingUpdates(sessions)
     app[HUB] = LiveHub()
     app[IP_LIMIT] = RateLimiter(settings.ip_requests_per_minute)
     app[CONVERSATION_LIMIT] = RateLimiter(
@@ -306,6 +346,8 @@ def create_app(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -
     app.router.add_get("/api/v1/conversations/{conversation_id}/messages", list_messages)
     app.router.add_get("/api/v1/conversations/{conversation_id}/ws", websocket)
     app.router.add_get("/api/v1/openapi.yaml", openapi)
+    app.router.add_post("/webhooks/tracking/aftership/{store_id}", aftership_webhook)
+    app.router.add_post("/webhooks/tracking/{store_id}", simple_tracking_webhook)
     app.router.add_get("/widget.js", widget_js)
     app.router.add_get("/healthz", health)
     app.router.add_get("/", demo_page)

@@ -681,9 +681,10 @@
       'data-seq': String(m.seq)
     });
     if (SENDER_LABEL[m.sender]) node.appendChild(el('div', 'asw-sender', null, SENDER_LABEL[m.sender]));
+    else if (SR_PREFIX[m.sender]) node.appendChild(srText(SR_PREFIX[m.sender]));
     if (m.text) {
-      var bubble = el('div', 'asw-bubble');
-      if (SR_PREFIX[m.sender]) bubble.appendChild(srText(SR_PREFIX[m.sender]));
+      // Exactly the message text (tests can match it with [data-testid="asw-message-text"]).
+      var bubble = el('div', 'asw-bubble', { 'data-testid': 'asw-message-text' });
       appendLinkified(bubble, m.text);
       node.appendChild(bubble);
     }
@@ -765,6 +766,7 @@
     });
 
     refreshButtons();
+    tidyTimes();
     updateIntro();
     markReadIfVisible();
     updateBadge();
@@ -773,6 +775,18 @@
       scrollToBottom();
     }
     if (gap && before > 0) catchUp(before);
+  }
+
+  /** One timestamp per run of messages from the same sender in the same minute. */
+  function tidyTimes() {
+    var nodes = log.children;
+    for (var i = 0; i < nodes.length; i++) {
+      var time = nodes[i].querySelector('.asw-time');
+      if (!time) continue;
+      var next = nodes[i + 1];
+      var nextTime = next && next.getAttribute('data-sender') === nodes[i].getAttribute('data-sender') && next.querySelector('.asw-time');
+      time.hidden = !!nextTime && nextTime.textContent === time.textContent;
+    }
   }
 
   function clearMessages() {
@@ -1103,10 +1117,8 @@
       'data-testid': 'asw-message-pending',
       'data-sender': 'shopper'
     });
-    var bubble = el('div', 'asw-bubble');
-    bubble.appendChild(srText('Sending: '));
-    bubble.appendChild(doc.createTextNode(text));
-    node.appendChild(bubble);
+    node.appendChild(srText('Sending: '));
+    node.appendChild(el('div', 'asw-bubble', null, text));
     node.appendChild(el('span', 'asw-time', { 'aria-hidden': 'true' }, 'Sending…'));
     return node;
   }

@@ -1,0 +1,243 @@
+"""Tracking updates from carriers and tracking providers.
+
+Webhooks arrive at least once, sometimes out of order: an update is applied
+once per event id, and an older update never moves a shipment back.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import selectinload
+
+from bot.models import Order, Shipment, Store, TrackingEvent, TrackingTag, TrackingWebhookEvent
+
+
+class BadUpdate(ValueError):
+    """The update's content is not usable; the message says why."""
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    time: dt.datetime
+    tag: str
+    message: str = ""
+    location: str | None = None
+
+
+@dataclass(frozen=True)
+class TrackingUpdate:
+    event_id: str
+    tracking_number: str
+    #: The shipment's status as the provider now sees it.
+    tag: str
+    checkpoints: list[Checkpoint] = field(default_factory=list)
+    estimated_delivery: dt.date | None = None
+    delivered_at: dt.datetime | None = None
+    #: When the provider's status was observed, if no checkpoint says.
+    observed_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class UpdateOutcome:
+    #: applied, stale (older than what we have: scans kept, status not moved),
+    #: duplicate (event id seen before: nothing changed) or unknown_shipment.
+    result: str
+    shipment_id: int | None = None
+    status: str | None = None
+    #: True when this update is what marked the shipment delivered.
+    delivered_now: bool = False
+
+
+def parse_time(value: Any, what: str) -> dt.datetime:
+    if not isinstance(value, str) or not value.strip():
+        raise BadUpdate(f"{what} must be an ISO-8601 date-time")
+    try:
+        moment = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise BadUpdate(f"{what} is not an ISO-8601 date-time: {value!r}") from None
+    # A provider's local scan time without an offset is taken as UTC.
+    return moment.replace(tzinfo=dt.timezone.utc) if moment.tzinfo is None else moment.astimezone(dt.timezone.utc)
+
+
+def parse_tag(value: Any, what: str) -> str:
+    if value not in TrackingTag.__members__:
+        raise BadUpdate(f"{what} is not a tracking status tag: {value!r}")
+    return value
+
+
+def _date(value: Any, what: str) -> dt.date | None:
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str):
+        raise BadUpdate(f"{what} must be a date")
+    try:
+        return dt.date.fromisoformat(value[:10])
+    except ValueError:
+        raise BadUpdate(f"{what} is not a date: {value!r}") from None
+
+
+def _text(value: Any, what: str, required: bool = True) -> str:
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise BadUpdate(f"{what} must be a non-empty string")
+    return value.strip()
+
+
+def parse_aftership(payload: Any) -> TrackingUpdate:
+    """AfterShip's webhook body: ``event_id`` and ``msg`` with the tracking."""
+    if not isinstance(payload, dict) or not isinstance(payload.get("msg"), dict):
+        raise BadUpdate('the body must be an object with "msg"')
+    msg = payload["msg"]
+    checkpoints = []
+    for index, raw in enumerate(msg.get("checkpoints") or []):
+        if not isinstance(raw, dict):
+            raise BadUpdate(f"msg.checkpoints[{index}] must be an object")
+        place = raw.get("location") or ", ".join(
+            str(raw[key]) for key in ("city", "state", "country_name") if raw.get(key)
+        )
+        checkpoints.append(
+            Checkpoint(
+                time=parse_time(raw.get("checkpoint_time"), f"msg.checkpoints[{index}].checkpoint_time"),
+                tag=parse_tag(raw.get("tag"), f"msg.checkpoints[{index}].tag"),
+                message=_text(raw.get("message"), f"msg.checkpoints[{index}].message", required=False)[:2000],
+                location=str(place)[:300] or None,
+            )
+        )
+    delivered = msg.get("shipment_delivery_date")
+    return TrackingUpdate(
+        event_id=_text(payload.get("event_id"), "event_id")[:200],
+        tracking_number=_text(msg.get("tracking_number"), "msg.tracking_number")[:100],
+        tag=parse_tag(msg.get("tag"), "msg.tag"),
+        checkpoints=checkpoints,
+        estimated_delivery=_date(msg.get("expected_delivery"), "msg.expected_delivery"),
+        delivered_at=parse_time(delivered, "msg.shipment_delivery_date") if delivered else None,
+        observed_at=parse_time(payload["ts"], "ts") if isinstance(payload.get("ts"), str) else None,
+    )
+
+
+def parse_simple(payload: Any) -> TrackingUpdate:
+    """The simple JSON webhook for sellers without a tracking provider (see the README)."""
+    if not isinstance(payload, dict):
+        raise BadUpdate("the body must be a JSON object")
+    checkpoints = []
+    for index, raw in enumerate(payload.get("events") or []):
+        if not isinstance(raw, dict):
+            raise BadUpdate(f"events[{index}] must be an object")
+        checkpoints.append(
+            Checkpoint(
+                time=parse_time(raw.get("time"), f"events[{index}].time"),
+                tag=parse_tag(raw.get("tag"), f"events[{index}].tag"),
+                message=_text(raw.get("message"), f"events[{index}].message", required=False)[:2000],
+                location=_text(raw.get("location"), f"events[{index}].location", required=False)[:300] or None,
+            )
+        )
+    delivered = payload.get("delivered_at")
+    return TrackingUpdate(
+        event_id=_text(payload.get("event_id"), "event_id")[:200],
+        tracking_number=_text(payload.get("tracking_number"), "tracking_number")[:100],
+        tag=parse_tag(payload.get("status"), "status"),
+        checkpoints=checkpoints,
+        estimated_delivery=_date(payload.get("estimated_delivery"), "estimated_delivery"),
+        delivered_at=parse_time(delivered, "delivered_at") if delivered else None,
+    )
+
+
+def aftership_signature(secret: str, body: bytes) -> str:
+    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+
+
+def simple_signature(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def signature_matches(expected: str, given: str | None) -> bool:
+    return given is not None and hmac.compare_digest(expected.encode(), given.strip().encode())
+
+
+class TrackingUpdates:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def webhook_secret(self, store_id: str) -> tuple[bool, str | None]:
+        """Whether the store exists, and its webhook secret."""
+        async with self._sessions() as session:
+            row = (await session.execute(select(Store.webhook_secret).where(Store.id == store_id))).first()
+        return (row is not None, row[0] if row else None)
+
+    async def apply(self, store_id: str, source: str, update: TrackingUpdate) -> UpdateOutcome:
+        try:
+            async with self._sessions() as session, session.begin():
+                return await self._apply(session, store_id, source, update)
+        except IntegrityError:
+            # Another delivery of the same event won the race: it did the work.
+            return UpdateOutcome("duplicate")
+
+    async def _apply(self, session: AsyncSession, store_id: str, source: str, update: TrackingUpdate) -> UpdateOutcome:
+        seen = await session.scalar(
+            select(TrackingWebhookEvent.id).where(
+                TrackingWebhookEvent.store_id == store_id,
+                TrackingWebhookEvent.source == source,
+                TrackingWebhookEvent.event_id == update.event_id,
+            )
+        )
+        if seen is not None:
+            return UpdateOutcome("duplicate")
+        record = TrackingWebhookEvent(
+            store_id=store_id, source=source, event_id=update.event_id,
+            tracking_number=update.tracking_number, outcome="unknown_shipment",
+        )
+        session.add(record)
+        # Claim the event id now: a concurrent twin fails here, before any change.
+        await session.flush()
+        shipment = await session.scalar(
+            select(Shipment)
+            .where(Shipment.store_id == store_id, Shipment.tracking_number == update.tracking_number)
+            .options(selectinload(Shipment.events), selectinload(Shipment.order).selectinload(Order.shipments))
+            .order_by(Shipment.id.desc())
+            .limit(1)
+            .with_for_update()
+        )
+        if shipment is None:
+            return UpdateOutcome("unknown_shipment")
+
+        known = {(e.occurred_at, e.tag, e.message) for e in shipment.events}
+        for checkpoint in sorted(update.checkpoints, key=lambda c: c.time):
+            if (checkpoint.time, checkpoint.tag, checkpoint.message) not in known:
+                shipment.events.append(
+                    TrackingEvent(
+                        store_id=store_id, occurred_at=checkpoint.time, tag=checkpoint.tag,
+                        message=checkpoint.message, location=checkpoint.location,
+                    )
+                )
+        as_of = max(
+            [c.time for c in update.checkpoints]
+            or [update.delivered_at or update.observed_at or dt.datetime.now(dt.timezone.utc)]
+        )
+        if shipment.status_at is not None and as_of < shipment.status_at:
+            record.outcome = "stale"
+            return UpdateOutcome("stale", shipment.id, shipment.status)
+
+        was_delivered = shipment.status == TrackingTag.Delivered
+        shipment.status, shipment.status_at = update.tag, as_of
+        if update.estimated_delivery is not None:
+            shipment.estimated_delivery = update.estimated_delivery
+        delivered_now = update.tag == TrackingTag.Delivered and not was_delivered
+        if update.tag == TrackingTag.Delivered:
+            shipment.delivered_at = shipment.delivered_at or update.delivered_at or as_of
+            order = shipment.order
+            if all(s.status == TrackingTag.Delivered for s in order.shipments) and order.status == "shipped":
+                order.status = "delivered"
+        elif shipment.order.status == "processing" and update.tag != TrackingTag.Pending:
+            shipment.order.status = "shipped"
+        record.outcome = "applied"
+        return UpdateOutcome("applied", shipment.id, shipment.status, delivered_now)
