@@ -926,7 +926,7 @@ def main(argv: list[str] | None = None) -> int:
         progress.line(f"Loading the demo stores into {(PROJECT_VAR / 'store.db').relative_to(PROJECT_ROOT)}")
         imported = asyncio.run(load_demo_stores(settings.database_url))
         progress.line("  imported " + ", ".join(f"{n} {kind}s" for kind, n in imported.items()))
-        stack = Stack(settings, options.model, with_gateway=False)
+        stack = Stack(settings, options.model, with_gateway=False, with_worker=False)
         progress.line(f"Starting the project: action server on {LOOPBACK}:{action_port}, Rasa server on "
                       f"{LOOPBACK}:{rasa_port}; loading the model takes ~20 s")
         running.extend(stack.services)

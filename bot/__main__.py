@@ -63,6 +63,14 @@ def _cmd_gateway(_: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_worker(_: argparse.Namespace) -> int:
+    from bot.config import get_settings
+    from bot.worker import run_worker
+
+    run_worker(get_settings())
+    return 0
+
+
 def _cmd_demo_secrets(_: argparse.Namespace) -> int:
     from bot.conversations import ConversationService
     from bot.db import get_engine, get_sessionmaker
@@ -140,6 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     p_import.add_argument("--progress", action="store_true", help="show progress even when not on a terminal")
     p_import.set_defaults(func=_cmd_import)
     sub.add_parser("gateway", help="serve the web gateway (chat API, widget, demo page)").set_defaults(func=_cmd_gateway)
+    sub.add_parser("worker", help="run the durable jobs (delivery confirmations)").set_defaults(func=_cmd_worker)
     sub.add_parser(
         "demo-secrets", help="generate a shopper-identity secret for every store that has none"
     ).set_defaults(func=_cmd_demo_secrets)

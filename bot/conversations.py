@@ -94,21 +94,34 @@ class ConversationService:
                 if not shopper_email or not signature_is_valid(store.shopper_secret, shopper_email, signature or ""):
                     raise BadSignature(store_id)
                 email = shopper_email.strip().lower()
-            conversation = None
-            if email is not None:
-                conversation = await session.scalar(
-                    select(Conversation)
-                    .where(Conversation.store_id == store_id, Conversation.shopper_email == email)
-                    .order_by(Conversation.created_at.desc())
-                    .limit(1)
-                )
-            if conversation is None:
-                conversation = Conversation(id=secrets.token_urlsafe(18), store_id=store_id, shopper_email=email)
-                session.add(conversation)
-                await session.flush()
+            conversation = await self._conversation_for(session, store_id, email)
             token = new_token()
             session.add(ConversationToken(token_hash=token_hash(token), store_id=store_id, conversation_id=conversation.id))
             return ChatSession(conversation.id, store_id, email), token
+
+    @staticmethod
+    async def _conversation_for(session: AsyncSession, store_id: str, email: str | None) -> Conversation:
+        """The identified shopper's latest conversation with the store, or a new one."""
+        if email is not None:
+            existing = await session.scalar(
+                select(Conversation)
+                .where(Conversation.store_id == store_id, Conversation.shopper_email == email)
+                .order_by(Conversation.created_at.desc())
+                .limit(1)
+            )
+            if existing is not None:
+                return existing
+        conversation = Conversation(id=secrets.token_urlsafe(18), store_id=store_id, shopper_email=email)
+        session.add(conversation)
+        await session.flush()
+        return conversation
+
+    async def for_shopper(self, store_id: str, shopper_email: str) -> ChatSession:
+        """Where the store writes to a shopper first: their conversation, made if needed."""
+        email = shopper_email.strip().lower()
+        async with self._sessions() as session, session.begin():
+            conversation = await self._conversation_for(session, store_id, email)
+            return ChatSession(conversation.id, store_id, email)
 
     async def authenticate(self, conversation_id: str, token: str | None) -> ChatSession | None:
         if not token:
@@ -130,30 +143,38 @@ class ConversationService:
         """Store messages in order, in one transaction, with the next sequence numbers."""
         if not messages:
             return []
-        now = dt.datetime.now(dt.timezone.utc)
         async with self._sessions() as session, session.begin():
-            last = await session.scalar(
-                update(Conversation)
-                .where(Conversation.id == chat.conversation_id, Conversation.store_id == chat.store_id)
-                .values(last_seq=Conversation.last_seq + len(messages), last_message_at=now)
-                .returning(Conversation.last_seq)
+            return await self.append_in(session, chat, messages)
+
+    @staticmethod
+    async def append_in(session: AsyncSession, chat: ChatSession, messages: Sequence[NewMessage]) -> list[StoredMessage]:
+        """Like :meth:`append`, inside the caller's transaction."""
+        if not messages:
+            return []
+        now = dt.datetime.now(dt.timezone.utc)
+        last = await session.scalar(
+            update(Conversation)
+            .where(Conversation.id == chat.conversation_id, Conversation.store_id == chat.store_id)
+            .values(last_seq=Conversation.last_seq + len(messages), last_message_at=now)
+            .returning(Conversation.last_seq)
+        )
+        if last is None:
+            raise LookupError(chat.conversation_id)
+        rows = [
+            Message(
+                store_id=chat.store_id,
+                conversation_id=chat.conversation_id,
+                seq=last - len(messages) + index + 1,
+                sender=message.sender,
+                text=message.text,
+                buttons=message.buttons,
+                attachment=message.attachment,
+                created_at=now,
             )
-            if last is None:
-                raise LookupError(chat.conversation_id)
-            rows = [
-                Message(
-                    store_id=chat.store_id,
-                    conversation_id=chat.conversation_id,
-                    seq=last - len(messages) + index + 1,
-                    sender=message.sender,
-                    text=message.text,
-                    buttons=message.buttons,
-                    attachment=message.attachment,
-                    created_at=now,
-                )
-                for index, message in enumerate(messages)
-            ]
-            session.add_all(rows)
+            for index, message in enumerate(messages)
+        ]
+        session.add_all(rows)
+        await session.flush()
         return [_stored(row) for row in rows]
 
     async def messages_after(self, chat: ChatSession, after: int = 0, limit: int = 500) -> list[StoredMessage]:

@@ -245,3 +245,35 @@ class TrackingWebhookEvent(Base):
     #: What the update did: applied, stale or unknown_shipment.
     outcome: Mapped[str] = mapped_column(String(32))
     received_at: Mapped[dt.datetime] = mapped_column(default=_now)
+
+
+class JobStatus(str, enum.Enum):
+    pending = "pending"
+    running = "running"
+    done = "done"
+    failed = "failed"
+
+
+class ScheduledJob(Base):
+    """Durable work for ``python -m bot worker`` (Rasa's reminders die with Rasa).
+
+    ``key`` is unique, so the same work (one delivery confirmation per
+    shipment, one review invitation per order) can never be queued twice.
+    """
+
+    __tablename__ = "scheduled_jobs"
+    __table_args__ = (Index("ix_scheduled_jobs_due", "status", "due_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    store_id: Mapped[str] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(64))
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    due_at: Mapped[dt.datetime]
+    status: Mapped[str] = mapped_column(String(16), default=JobStatus.pending.value)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_by: Mapped[str | None] = mapped_column(String(100), default=None)
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[dt.datetime] = mapped_column(default=_now)

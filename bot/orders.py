@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
-from bot.models import Order, Product, Shipment, Store
+from bot.models import Conversation, Order, Product, Shipment, Store, TrackingTag
 
 # Amazon 113-4928371-0029384, store style FZ-20931, Shopify #1047.
 _ORDER_NUMBER_PATTERNS = (
@@ -98,6 +98,15 @@ def proof_matches(order: Order, proof: str) -> bool:
 
 
 @dataclass(frozen=True)
+class DeliveredShipment:
+    store_name: str
+    order: Order
+    shipment: Shipment
+    #: The ordered products, by SKU, with their guides.
+    products: dict[str, Product]
+
+
+@dataclass(frozen=True)
 class OrderSummary:
     order_number: str
     placed_at_iso: str
@@ -114,6 +123,32 @@ class OrderService:
     async def store_name(self, store_id: str) -> str | None:
         async with self._sessions() as session:
             return await session.scalar(select(Store.name).where(Store.id == store_id))
+
+    async def delivered_shipment(self, conversation_id: str, tracking_number: str) -> DeliveredShipment | None:
+        """A delivered shipment of the shopper this conversation belongs to, and nobody else's."""
+        async with self._sessions() as session:
+            conversation = await session.get(Conversation, conversation_id)
+            if conversation is None or conversation.shopper_email is None:
+                return None
+            shipment = await session.scalar(
+                select(Shipment)
+                .join(Order, Order.id == Shipment.order_id)
+                .where(
+                    Shipment.store_id == conversation.store_id,
+                    Shipment.tracking_number == tracking_number,
+                    Shipment.status == TrackingTag.Delivered.value,
+                    Order.shopper_email == conversation.shopper_email,
+                )
+                .options(selectinload(Shipment.order).selectinload(Order.items))
+            )
+            if shipment is None:
+                return None
+            skus = [item.sku for item in shipment.order.items]
+            products = (
+                await session.scalars(select(Product).where(Product.store_id == conversation.store_id, Product.sku.in_(skus)))
+            ).all()
+            store_name = await session.scalar(select(Store.name).where(Store.id == conversation.store_id))
+        return DeliveredShipment(store_name or "", shipment.order, shipment, {p.sku: p for p in products})
 
     async def product(self, store_id: str, sku: str) -> Product | None:
         async with self._sessions() as session:

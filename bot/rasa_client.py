@@ -3,10 +3,46 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 
 from bot.config import Settings
+from bot.conversations import NewMessage
+
+ATTACHMENT_TYPES = {"pdf", "video", "image", "link"}
+
+
+def _http_url(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
+    parts = urlsplit(value)
+    return value if parts.scheme in ("http", "https") and parts.netloc else None
+
+
+def _attachment(reply: dict[str, Any]) -> dict[str, Any] | None:
+    candidate = (reply.get("custom") or {}).get("attachment") if isinstance(reply.get("custom"), dict) else None
+    candidate = candidate or reply.get("attachment")
+    if isinstance(candidate, dict):
+        url = _http_url(candidate.get("url"))
+        kind = candidate.get("type")
+        if url and kind in ATTACHMENT_TYPES:
+            title = candidate.get("title")
+            return {"type": kind, "url": url, "title": str(title)[:300] if title else ""}
+    if reply.get("image") and _http_url(reply["image"]):
+        return {"type": "image", "url": reply["image"], "title": ""}
+    return None
+
+
+def transcript_message(reply: dict[str, Any], sender: str = "bot") -> NewMessage:
+    """A Rasa reply (REST channel or trigger_intent) as a transcript message."""
+    buttons = [
+        {"title": str(b.get("title", ""))[:200], "payload": str(b.get("payload", ""))[:2000]}
+        for b in reply.get("buttons") or []
+        if isinstance(b, dict)
+    ]
+    text = reply.get("text")
+    return NewMessage(sender, text if isinstance(text, str) else "", buttons, _attachment(reply))
 
 
 class RasaClient:
@@ -29,6 +65,19 @@ class RasaClient:
         ) as response:
             response.raise_for_status()
             return await response.json()
+
+    async def trigger_intent(
+        self, conversation_id: str, intent: str, entities: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """Run an external intent (``EXTERNAL_…``); returns the bot's messages."""
+        async with self._http.post(
+            f"{self._base}/conversations/{conversation_id}/trigger_intent",
+            params={"token": self._token, "include_events": "NONE"},
+            json={"name": intent, "entities": entities},
+        ) as response:
+            response.raise_for_status()
+            body = await response.json()
+        return list(body.get("messages") or [])
 
     async def parse(self, text: str) -> dict[str, Any]:
         async with self._http.post(

@@ -32,3 +32,12 @@ NO_STORE = (
     "This chat isn't connected to a store, so I can't look up orders. "
     "Please open the chat from the store's website."
 )
+
+#: The store's first message after the carrier marks the parcel delivered.
+DELIVERY_CONFIRMATION = (
+    "Hi {first_name}, good news from {store_name}: your order {order_number} was delivered{when}. "
+    "It contained {item_names}. We hope everything arrived in perfect condition!"
+)
+DELIVERY_MANUAL = "Here is the installation manual for the {product_name}."
+DELIVERY_VIDEO = "And here is the installation video for the {product_name}: it walks you through every step."
+DELIVERY_CLOSING = 'If anything is missing or damaged, just reply here, or ask "how do I install it?" for the steps.'

@@ -47,7 +47,8 @@ class Service:
     name: str
     command: list[str]
     env: dict[str, str]
-    health_url: str
+    #: None for a service without HTTP: healthy once it has run for a moment.
+    health_url: str | None
     log_path: Path
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
@@ -80,6 +81,11 @@ class Service:
                     f"{self.name} exited with code {self.process.returncode}; last log lines "
                     f"({self.log_path}):\n{self.log_tail()}"
                 )
+            if self.health_url is None:
+                if time.monotonic() - started > 1.0:
+                    return
+                time.sleep(0.2)
+                continue
             try:
                 with urllib.request.urlopen(self.health_url, timeout=2) as response:
                     if response.status == 200:
@@ -179,14 +185,34 @@ def gateway(settings: Settings) -> Service:
     )
 
 
-class Stack:
-    """The action server, the Rasa server and (optionally) the gateway, started
-    together and stopped together."""
+def worker(settings: Settings) -> Service:
+    return Service(
+        name="worker",
+        command=[sys.executable, "-m", "bot", "worker"],
+        env={
+            "PYTHONPATH": str(PROJECT_ROOT),
+            "VAR_DIR": str(settings.var_dir),
+            "DATABASE_URL": settings.database_url,
+            "RASA_PORT": str(settings.rasa_port),
+            "RASA_TOKEN": settings.rasa_token,
+        },
+        health_url=None,
+        log_path=settings.var_dir / "logs" / "worker.log",
+    )
 
-    def __init__(self, settings: Settings, model: Path = DEFAULT_MODEL, with_gateway: bool = True) -> None:
+
+class Stack:
+    """The action server, the Rasa server and (optionally) the gateway and the
+    worker, started together and stopped together."""
+
+    def __init__(
+        self, settings: Settings, model: Path = DEFAULT_MODEL, with_gateway: bool = True, with_worker: bool = True
+    ) -> None:
         self.services = [action_server(settings), rasa_server(settings, model)]
         if with_gateway:
             self.services.append(gateway(settings))
+        if with_worker:
+            self.services.append(worker(settings))
 
     def start(self, progress: Callable[[str], None] | None = None, timeout: float = 180) -> None:
         try:
@@ -227,7 +253,7 @@ def run_stack(chat: bool, store: str, shopper_email: str | None) -> int:
     _stop_on_sigterm()
     settings = get_settings()
     stack = Stack(settings)
-    print("Starting the action server, the Rasa server and the gateway (loading the model takes ~20 s)")
+    print("Starting the action server, the Rasa server, the gateway and the worker (loading the model takes ~20 s)")
     try:
         stack.start(progress=_progress_line)
     except ServiceFailed as exc:
@@ -238,6 +264,7 @@ def run_stack(chat: bool, store: str, shopper_email: str | None) -> int:
     print(f"  chat API       {settings.gateway_url}/api/v1/  (OpenAPI: {settings.gateway_url}/api/v1/openapi.yaml)")
     print(f"  Rasa server    {settings.rasa_url}  (REST channel: {settings.rasa_url}/webhooks/rest/webhook)")
     print(f"  action server  {settings.action_server_url}")
+    print("  worker         python -m bot worker (delivery confirmations)")
     print(f"  logs           {settings.var_dir / 'logs'}")
     print(f"  API token      in {settings.var_dir / 'rasa_token'} (or $RASA_TOKEN)")
     try:

@@ -18,7 +18,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
+from bot.jobs import enqueue
 from bot.models import Order, Shipment, Store, TrackingEvent, TrackingTag, TrackingWebhookEvent
+
+
+DELIVERY_CONFIRMATION = "delivery_confirmation"
 
 
 class BadUpdate(ValueError):
@@ -240,4 +244,9 @@ class TrackingUpdates:
         elif shipment.order.status == "processing" and update.tag != TrackingTag.Pending:
             shipment.order.status = "shipped"
         record.outcome = "applied"
+        if delivered_now:
+            # The confirmation goes out from the worker, so this answer is quick;
+            # the unique key means one confirmation per shipment, ever.
+            await enqueue(session, store_id, DELIVERY_CONFIRMATION, f"{DELIVERY_CONFIRMATION}:{shipment.id}",
+                          {"shipment_id": shipment.id})
         return UpdateOutcome("applied", shipment.id, shipment.status, delivered_now)

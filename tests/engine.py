@@ -46,14 +46,14 @@ def bot_cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def start_engine(var_dir: Path, with_gateway: bool = False) -> tuple[Stack, Settings]:
+def start_engine(var_dir: Path, with_gateway: bool = False, with_worker: bool = False) -> tuple[Stack, Settings]:
     """Rasa and the action server (and the gateway process if asked) over a
     fresh store database holding the demo stores."""
     settings = engine_settings(var_dir)
     for args in (("migrate",), ("import", str(DEMO_DATA)), ("demo-secrets",)):
         result = bot_cli(settings, *args)
         assert result.returncode == 0, result.stderr
-    stack = Stack(settings, DEFAULT_MODEL, with_gateway=with_gateway)
+    stack = Stack(settings, DEFAULT_MODEL, with_gateway=with_gateway, with_worker=with_worker)
     stack.start(timeout=240)
     return stack, settings
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 
 import pytest
@@ -26,8 +27,16 @@ def rasa(*args: str, cwd=PROJECT_ROOT) -> subprocess.CompletedProcess[str]:  # t
 
 
 def test_training_data_is_valid_without_warnings() -> None:
-    result = rasa("data", "validate", "--fail-on-warnings")
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    result = rasa("data", "validate")
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-4000:]
+    warnings = re.findall(r"UserWarning: (.*)", output)
+    # External intents come from the store's processes, never from text, so
+    # they have no NLU examples on purpose; any other warning fails.
+    unexpected = [w for w in warnings if not re.fullmatch(
+        r"The intent 'EXTERNAL_\w+' is listed in the domain file, but is not found in the NLU training data\.", w.strip()
+    )]
+    assert unexpected == [], unexpected
 
 
 def test_test_stories_predict_without_errors(tmp_path) -> None:  # type: ignore[no-untyped-def]

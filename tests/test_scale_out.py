@@ -62,7 +62,7 @@ def production(postgres_database: str, tracker_database: str, tmp_path_factory: 
     for args in (("migrate",), ("import", str(DEMO_DATA))):
         result = bot_cli(first, *args)
         assert result.returncode == 0, result.stderr
-    stack = Stack(first, with_gateway=False)
+    stack = Stack(first, with_gateway=False, with_worker=False)
     # A second Rasa server, sharing the tracker store, lock store and action server.
     second = settings_for(free_port(), first.action_server_port)
     second_rasa = rasa_server(second)

@@ -6,15 +6,13 @@ import asyncio
 import re
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 import aiohttp
 
 from bot.conversations import MAX_MESSAGE_CHARS, ChatSession, ConversationService, NewMessage, StoredMessage
-from bot.rasa_client import RasaClient
+from bot.rasa_client import RasaClient, transcript_message
 from bot.web.live import LiveHub
 
-ATTACHMENT_TYPES = {"pdf", "video", "image", "link"}
 # C0 controls except tab and newline, and DEL: PostgreSQL refuses NUL, and
 # none of them means anything in a chat message.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -52,6 +50,9 @@ def parse_shopper_input(body: Any) -> ShopperInput:
     cleaned = _CONTROL.sub("", raw)
     if not cleaned.strip():
         raise BadMessage("the message is empty")
+    if cleaned.strip().lower().startswith("/external_"):
+        # Only the store's own processes may trigger external intents.
+        raise BadMessage("this intent cannot be sent from the chat")
     if payload is not None:
         if not cleaned.startswith("/"):
             raise BadMessage('a payload starts with "/", like "/inform{...}"')
@@ -59,38 +60,6 @@ def parse_shopper_input(body: Any) -> ShopperInput:
         shown = _CONTROL.sub("", title)[:200] if isinstance(title, str) and title.strip() else cleaned
         return ShopperInput(cleaned, shown)
     return ShopperInput(cleaned, cleaned)
-
-
-def _http_url(value: Any) -> str | None:
-    if not isinstance(value, str):
-        return None
-    parts = urlsplit(value)
-    return value if parts.scheme in ("http", "https") and parts.netloc else None
-
-
-def _attachment(reply: dict[str, Any]) -> dict[str, Any] | None:
-    candidate = (reply.get("custom") or {}).get("attachment") if isinstance(reply.get("custom"), dict) else None
-    candidate = candidate or reply.get("attachment")
-    if isinstance(candidate, dict):
-        url = _http_url(candidate.get("url"))
-        kind = candidate.get("type")
-        if url and kind in ATTACHMENT_TYPES:
-            title = candidate.get("title")
-            return {"type": kind, "url": url, "title": str(title)[:300] if title else ""}
-    if reply.get("image") and _http_url(reply["image"]):
-        return {"type": "image", "url": reply["image"], "title": ""}
-    return None
-
-
-def bot_message(reply: dict[str, Any]) -> NewMessage:
-    """A Rasa REST-channel reply as a transcript message."""
-    buttons = [
-        {"title": str(b.get("title", ""))[:200], "payload": str(b.get("payload", ""))[:2000]}
-        for b in reply.get("buttons") or []
-        if isinstance(b, dict)
-    ]
-    text = reply.get("text")
-    return NewMessage("bot", text if isinstance(text, str) else "", buttons, _attachment(reply))
 
 
 class ChatTurns:
@@ -128,7 +97,7 @@ class ChatTurns:
             raise AssistantUnavailable(str(exc)) from exc
         finally:
             self.hub.typing(chat.conversation_id, False)
-        answers = await self.conversations.append(chat, [bot_message(r) for r in replies if isinstance(r, dict)])
+        answers = await self.conversations.append(chat, [transcript_message(r) for r in replies if isinstance(r, dict)])
         if answers:
             self.hub.new_messages(chat.conversation_id)
         return stored + answers

@@ -325,6 +325,8 @@ async def test_cors_preflight_for_embedding_on_store_sites(client: TestClient) -
     assert response.status == 204
     assert response.headers["Access-Control-Allow-Origin"] == "*"
     assert "Authorization" in response.headers["Access-Control-Allow-Headers"]
+    limited = await client.post("/api/v1/stores/no-such-store/conversations", json={}, headers={"Origin": "https://shop.example"})
+    assert "Retry-After" in limited.headers["Access-Control-Expose-Headers"]
 
 
 # --- the websocket ---

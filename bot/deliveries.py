@@ -1,0 +1,99 @@
+"""Proactive delivery messages: when a parcel is delivered, the store writes first.
+
+The worker runs a ``delivery_confirmation`` job: it finds (or opens) the
+shopper's conversation with the store, asks Rasa to run the external intent
+``EXTERNAL_package_delivered``, and stores the replies in the transcript as
+the store's messages, in the same transaction that marks the job done.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import selectinload
+
+from bot.conversations import ConversationService
+from bot.jobs import Job, JobQueue
+from bot import replies
+from bot.models import Shipment
+from bot.orders import DeliveredShipment
+from bot.rasa_client import RasaClient, transcript_message
+from bot.tracking import format_time
+
+PACKAGE_DELIVERED = "EXTERNAL_package_delivered"
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    text: str
+    attachment: dict[str, Any] | None = None
+
+
+def delivery_confirmation(delivered: DeliveredShipment) -> list[Outgoing]:
+    """The confirmation naming the items, each item's manual as a PDF, then its video."""
+    order = delivered.order
+    items = [item for item in order.items]
+    when = delivered.shipment.delivered_at
+    messages = [
+        Outgoing(
+            replies.DELIVERY_CONFIRMATION.format(
+                first_name=order.shopper_name.split()[0] if order.shopper_name.strip() else "there",
+                store_name=delivered.store_name,
+                order_number=order.order_number,
+                when=f" ({format_time(when, order.shopper_timezone)})" if when else "",
+                item_names=", ".join(f"{item.quantity} × {item.name}" for item in items),
+            )
+        )
+    ]
+    guides = [delivered.products[item.sku] for item in items if item.sku in delivered.products]
+    for product in guides:
+        if product.manual_url:
+            messages.append(
+                Outgoing(
+                    replies.DELIVERY_MANUAL.format(product_name=product.name),
+                    {"type": "pdf", "url": product.manual_url, "title": f"{product.name} — installation manual (PDF)"},
+                )
+            )
+    for product in guides:
+        if product.video_url:
+            messages.append(
+                Outgoing(
+                    replies.DELIVERY_VIDEO.format(product_name=product.name),
+                    {"type": "video", "url": product.video_url, "title": f"Installing the {product.name}"},
+                )
+            )
+    messages.append(Outgoing(replies.DELIVERY_CLOSING))
+    return messages
+
+
+class DeliveryNotices:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], rasa: RasaClient) -> None:
+        self._sessions = sessions
+        self._rasa = rasa
+        self._conversations = ConversationService(sessions)
+
+    async def send_confirmation(self, job: Job, queue: JobQueue) -> int:
+        """Returns how many messages reached the transcript."""
+        async with self._sessions() as session:
+            shipment = await session.scalar(
+                select(Shipment)
+                .where(Shipment.id == job.payload["shipment_id"], Shipment.store_id == job.store_id)
+                .options(selectinload(Shipment.order))
+            )
+        if shipment is None:  # deleted since: nothing to say
+            await queue.finish(job)
+            return 0
+        chat = await self._conversations.for_shopper(job.store_id, shipment.order.shopper_email)
+        replies = await self._rasa.trigger_intent(
+            chat.conversation_id,
+            PACKAGE_DELIVERED,
+            {"order_id": shipment.order.order_number, "tracking_number": shipment.tracking_number},
+        )
+        messages = [transcript_message(reply, sender="store") for reply in replies if isinstance(reply, dict)]
+        async with self._sessions() as session, session.begin():
+            stored = await self._conversations.append_in(session, chat, messages)
+            await queue.finish(job, session)
+        return len(stored)

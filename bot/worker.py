@@ -1,0 +1,80 @@
+"""``python -m bot worker``: runs the durable jobs (delivery confirmations, and
+later the install-video follow-ups and review invitations)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import socket
+
+import aiohttp
+
+from bot.config import Settings
+from bot.db import get_engine, get_sessionmaker
+from bot.deliveries import DeliveryNotices
+from bot.jobs import Job, JobQueue
+from bot.rasa_client import RasaClient
+from bot.tracking_updates import DELIVERY_CONFIRMATION
+
+log = logging.getLogger("bot.worker")
+IDLE_SECONDS = 0.5
+
+
+class Worker:
+    def __init__(self, queue: JobQueue, deliveries: DeliveryNotices, concurrency: int = 8) -> None:
+        self.queue, self.deliveries, self.concurrency = queue, deliveries, concurrency
+        self.handlers = {DELIVERY_CONFIRMATION: deliveries.send_confirmation}
+
+    async def run_job(self, job: Job) -> None:
+        handler = self.handlers.get(job.kind)
+        try:
+            if handler is None:
+                raise LookupError(f"no handler for job kind {job.kind!r}")
+            await handler(job, self.queue)
+        except Exception as exc:  # noqa: BLE001 - any failure is retried later, never lost
+            log.warning("job %s (%s) failed on attempt %s: %s", job.id, job.kind, job.attempts, exc)
+            await self.queue.retry_later(job, f"{exc.__class__.__name__}: {exc}")
+
+    async def run_due(self) -> int:
+        """Run the jobs due now; returns how many were claimed."""
+        jobs = await self.queue.claim(limit=self.concurrency * 4)
+        if jobs:
+            semaphore = asyncio.Semaphore(self.concurrency)
+
+            async def bounded(job: Job) -> None:
+                async with semaphore:
+                    await self.run_job(job)
+
+            await asyncio.gather(*(bounded(job) for job in jobs))
+        return len(jobs)
+
+    async def run_forever(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            if await self.run_due() == 0:
+                try:
+                    await asyncio.wait_for(stop.wait(), IDLE_SECONDS)
+                except asyncio.TimeoutError:
+                    pass
+
+
+def run_worker(settings: Settings) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        worker_id = f"{socket.gethostname()}:{os.getpid()}"
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as http:
+            sessions = get_sessionmaker()
+            worker = Worker(JobQueue(sessions, worker_id), DeliveryNotices(sessions, RasaClient(settings, http)))
+            log.info("worker %s started", worker_id)
+            try:
+                await worker.run_forever(stop)
+            finally:
+                await get_engine().dispose()
+
+    asyncio.run(main())

@@ -1,0 +1,80 @@
+"""The delivery confirmation the store sends when a parcel is delivered."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from actions import deliveries as delivery_actions
+from bot.conversations import ConversationService
+from bot.orders import OrderService
+from bot.tracking_updates import Checkpoint, TrackingUpdate, TrackingUpdates
+
+STORE = "yangteng-auto"
+TRACKING = "9400111899223100000000"
+
+
+@pytest.fixture(autouse=True)
+def service(demo_sessions: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(delivery_actions, "order_service", lambda: OrderService(demo_sessions))
+
+
+async def deliver(sessions: async_sessionmaker[AsyncSession]) -> None:
+    when = dt.datetime(2026, 11, 27, 21, 40, tzinfo=dt.timezone.utc)
+    update = TrackingUpdate("evt-1", TRACKING, "Delivered", [Checkpoint(when, "Delivered", "Delivered", "New York, NY")])
+    assert (await TrackingUpdates(sessions).apply(STORE, "aftership", update)).delivered_now
+
+
+def tracker(conversation_id: str, tracking_number: str = TRACKING) -> Tracker:
+    entities = [{"entity": "order_id", "value": "FZ-20931"}, {"entity": "tracking_number", "value": tracking_number}]
+    return Tracker.from_dict({
+        "sender_id": conversation_id,
+        "slots": {},
+        "latest_message": {"intent": {"name": "EXTERNAL_package_delivered"}, "entities": entities, "text": None},
+        "events": [], "paused": False, "followup_action": None, "active_loop": {},
+        "latest_action_name": "action_listen",
+    })
+
+
+async def run(conversation_id: str, tracking_number: str = TRACKING) -> list[dict[str, Any]]:
+    dispatcher = CollectingDispatcher()
+    events = await delivery_actions.ActionSendDeliveryConfirmation().run(dispatcher, tracker(conversation_id, tracking_number), {})
+    assert events == []
+    return dispatcher.messages
+
+
+async def test_confirmation_names_the_items_and_attaches_the_manual(demo_sessions: async_sessionmaker[AsyncSession]) -> None:
+    await deliver(demo_sessions)
+    chat = await ConversationService(demo_sessions).for_shopper(STORE, "alex@example.com")
+    messages = await run(chat.conversation_id)
+    first = messages[0]["text"]
+    assert first.startswith("Hi Alex, good news from Yangteng Auto Parts: your order FZ-20931 was delivered")
+    assert "1 × Aluminium oil pan" in first
+    assert "Fri 27 Nov, 16:40 (America/New_York)" in first
+    attachments = [m["custom"]["attachment"] for m in messages if m.get("custom")]
+    assert attachments[0] == {
+        "type": "pdf", "url": "https://yangteng-auto.example/manuals/op-1001.pdf",
+        "title": "Aluminium oil pan — installation manual (PDF)",
+    }
+    assert attachments[1]["type"] == "video" and attachments[1]["url"].endswith("op-1001-install.mp4")
+
+
+async def test_nothing_for_a_shipment_that_is_not_delivered(demo_sessions: async_sessionmaker[AsyncSession]) -> None:
+    chat = await ConversationService(demo_sessions).for_shopper(STORE, "alex@example.com")
+    assert await run(chat.conversation_id) == []
+
+
+async def test_nothing_for_another_shoppers_conversation(demo_sessions: async_sessionmaker[AsyncSession]) -> None:
+    """Entities can be typed by anyone; the conversation's owner decides."""
+    await deliver(demo_sessions)
+    other = await ConversationService(demo_sessions).for_shopper(STORE, "someone-else@example.com")
+    assert await run(other.conversation_id) == []
+    anonymous, _ = await ConversationService(demo_sessions).start(STORE)
+    assert await run(anonymous.conversation_id) == []
+    elsewhere = await ConversationService(demo_sessions).for_shopper("summit-outdoor", "alex@example.com")
+    assert await run(elsewhere.conversation_id) == []
