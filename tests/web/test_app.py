@@ -240,6 +240,8 @@ async def test_an_oversized_message_is_refused_and_nothing_is_stored(client: Tes
         (b'{"text": 5}', 400),
         (b'{"text": "a", "payload": "/greet"}', 400),
         (b'{"payload": "no slash"}', 400),
+        (b'{"text": "/EXTERNAL_package_delivered{\\"tracking_number\\": \\"9400111899223100000000\\"}"}', 400),
+        (b'{"payload": " /external_package_delivered"}', 400),
     ],
 )
 async def test_malformed_messages_get_a_clear_400(client: TestClient, body: bytes, status: int) -> None:

@@ -4,6 +4,8 @@ against the gateway, Rasa and the action server as real processes."""
 from __future__ import annotations
 
 import re
+import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,7 +14,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from bot.config import PROJECT_ROOT, Settings
 from bot.stack import Stack
-from tests.engine import start_engine
+from tests.engine import bot_cli, start_engine
 
 pytestmark = pytest.mark.engine
 
@@ -27,7 +29,7 @@ TRACKING = "9400111899223100000000"
 
 @pytest.fixture(scope="module")
 def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
-    stack, settings = start_engine(tmp_path_factory.mktemp("browser"), with_gateway=True)
+    stack, settings = start_engine(tmp_path_factory.mktemp("browser"), with_gateway=True, with_worker=True)
     try:
         yield settings
     finally:
@@ -53,6 +55,11 @@ def page(browser: Browser) -> Iterator[Page]:
     page.dialogs = dialogs  # type: ignore[attr-defined]
     yield page
     context.close()
+
+
+def _store_messages(settings: Settings) -> int:
+    with sqlite3.connect(settings.var_dir / "store.db") as db:
+        return db.execute("SELECT count(*) FROM messages WHERE sender = 'store'").fetchone()[0]
 
 
 def send(page: Page, text: str) -> None:
@@ -128,5 +135,36 @@ def test_phone_width_fills_the_screen_and_escape_closes(gateway: Settings, brows
         page.keyboard.press("Escape")
         expect(page.get_by_test_id("asw-panel")).to_be_hidden()
         expect(page.get_by_test_id("asw-launcher")).to_be_focused()
+    finally:
+        context.close()
+
+
+def test_the_delivery_confirmation_waits_unread_for_the_signed_in_shopper(gateway: Settings, browser: Browser) -> None:
+    """The story's scene: Alex comes home, opens the store's site, and the
+    store's delivery confirmation with the manual is waiting for him."""
+    result = bot_cli(gateway, "tracking-event", "--store", "yangteng-auto", "--tracking-number", TRACKING,
+                     "--tag", "Delivered", "--message", "Delivered, front garden", "--location", "New York, NY 10027",
+                     "--event-id", "browser-delivered")
+    assert result.returncode == 0, result.stderr
+    deadline = time.monotonic() + 60
+    while _store_messages(gateway) < 3:  # the worker writes them within a second or two
+        assert time.monotonic() < deadline, "the delivery confirmation never reached the transcript"
+        time.sleep(0.5)
+    context = browser.new_context(viewport={"width": 1280, "height": 860})
+    page = context.new_page()
+    try:
+        page.goto(f"{gateway.gateway_url}/")
+        badge = page.get_by_test_id("asw-unread")
+        expect(badge).to_be_visible(timeout=30_000)  # the worker has written by then
+        assert int(badge.inner_text()) >= 3
+        page.screenshot(path=str(SCREENSHOTS / "widget-unread-delivery.png"))
+        page.get_by_test_id("asw-launcher").click()
+        store_messages = page.locator('[data-testid="asw-message"][data-sender="store"]')
+        expect(store_messages.first).to_contain_text("your order FZ-20931 was delivered")
+        pdf = page.locator('[data-testid="asw-attachment"][data-type="pdf"]')
+        expect(pdf.first).to_be_visible()
+        expect(pdf.first).to_contain_text("installation manual")
+        expect(badge).to_be_hidden()
+        page.screenshot(path=str(SCREENSHOTS / "widget-delivery-confirmation.png"))
     finally:
         context.close()
