@@ -62,6 +62,15 @@ def _store_messages(settings: Settings) -> int:
         return db.execute("SELECT count(*) FROM messages WHERE sender = 'store'").fetchone()[0]
 
 
+def shoot(page: Page, name: str) -> None:
+    """A screenshot once the panel's opening animation has finished."""
+    page.wait_for_function(
+        """() => { const p = document.querySelector('[data-testid="asw-panel"]');
+                   return !p || p.hidden || getComputedStyle(p).opacity === '1'; }"""
+    )
+    page.screenshot(path=str(SCREENSHOTS / name))
+
+
 def send(page: Page, text: str) -> None:
     box = page.get_by_test_id("asw-input")
     box.fill(text)
@@ -84,13 +93,13 @@ def test_anonymous_shopper_tracks_an_order_and_finds_it_after_a_reload(gateway: 
     expect(bot_messages(page).last).to_contain_text("email address or the shipping postcode", timeout=30_000)
     send(page, "alex@example.com")
     expect(page.get_by_test_id("asw-message").filter(has_text=TRACKING).first).to_be_visible(timeout=30_000)
-    page.screenshot(path=str(SCREENSHOTS / "widget-order-status.png"))
+    shoot(page, "widget-order-status.png")
 
     page.reload()
     page.get_by_test_id("asw-launcher").click()
     expect(page.get_by_test_id("asw-message").filter(has_text="where is my order FZ-20931?")).to_have_count(1)
     expect(page.get_by_test_id("asw-message").filter(has_text=TRACKING).first).to_be_visible()
-    page.screenshot(path=str(SCREENSHOTS / "widget-after-reload.png"))
+    shoot(page, "widget-after-reload.png")
 
 
 def test_signed_shopper_picks_an_order_from_quick_replies(gateway: Settings, page: Page) -> None:
@@ -101,7 +110,7 @@ def test_signed_shopper_picks_an_order_from_quick_replies(gateway: Settings, pag
     expect(choice).to_be_visible(timeout=30_000)
     choice.click()
     expect(page.get_by_test_id("asw-message").filter(has_text=TRACKING).first).to_be_visible(timeout=30_000)
-    page.screenshot(path=str(SCREENSHOTS / "widget-signed-shopper.png"))
+    shoot(page, "widget-signed-shopper.png")
 
 
 def test_hostile_text_is_shown_as_text_and_never_runs(gateway: Settings, page: Page) -> None:
@@ -131,7 +140,7 @@ def test_phone_width_fills_the_screen_and_escape_closes(gateway: Settings, brows
             }""",
             timeout=5_000,
         )
-        page.screenshot(path=str(SCREENSHOTS / "widget-phone.png"))
+        shoot(page, "widget-phone.png")
         page.keyboard.press("Escape")
         expect(page.get_by_test_id("asw-panel")).to_be_hidden()
         expect(page.get_by_test_id("asw-launcher")).to_be_focused()
@@ -157,7 +166,7 @@ def test_the_delivery_confirmation_waits_unread_for_the_signed_in_shopper(gatewa
         badge = page.get_by_test_id("asw-unread")
         expect(badge).to_be_visible(timeout=30_000)  # the worker has written by then
         assert int(badge.inner_text()) >= 3
-        page.screenshot(path=str(SCREENSHOTS / "widget-unread-delivery.png"))
+        shoot(page, "widget-unread-delivery.png")
         page.get_by_test_id("asw-launcher").click()
         store_messages = page.locator('[data-testid="asw-message"][data-sender="store"]')
         expect(store_messages.first).to_contain_text("your order FZ-20931 was delivered")
@@ -165,6 +174,6 @@ def test_the_delivery_confirmation_waits_unread_for_the_signed_in_shopper(gatewa
         expect(pdf.first).to_be_visible()
         expect(pdf.first).to_contain_text("installation manual")
         expect(badge).to_be_hidden()
-        page.screenshot(path=str(SCREENSHOTS / "widget-delivery-confirmation.png"))
+        shoot(page, "widget-delivery-confirmation.png")
     finally:
         context.close()

@@ -1297,7 +1297,15 @@
     });
 
     conv = parseStored(storageGet(STORAGE_KEY));
-    if (conv) startSession();
+    if (conv) {
+      startSession();
+    } else if (SIGNED) {
+      // A signed-in shopper may already have messages from the store (a delivery
+      // confirmation, a reply from support): resume their conversation now so
+      // they show as unread. Anonymous visitors get a conversation only when
+      // they open the chat.
+      ensureConversation().catch(function () {});
+    }
     updateBadge();
     if (wantOpen) setOpen(true);
   }
