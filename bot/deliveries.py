@@ -8,7 +8,7 @@ the store's messages, in the same transaction that marks the job done.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
@@ -19,20 +19,45 @@ from bot.conversations import ConversationService
 from bot.jobs import Job, JobQueue
 from bot import replies
 from bot.models import Shipment
-from bot.orders import DeliveredShipment
+from bot.orders import ShopperShipment
 from bot.rasa_client import RasaClient, transcript_message
 from bot.tracking import format_time
 
 PACKAGE_DELIVERED = "EXTERNAL_package_delivered"
+SHIPMENT_EXCEPTION = "EXTERNAL_shipment_exception"
 
 
 @dataclass(frozen=True)
 class Outgoing:
     text: str
     attachment: dict[str, Any] | None = None
+    buttons: list[dict[str, str]] = field(default_factory=list)
 
 
-def delivery_confirmation(delivered: DeliveredShipment) -> list[Outgoing]:
+def _first_name(full_name: str) -> str:
+    return full_name.split()[0] if full_name.strip() else "there"
+
+
+def exception_notice(held: ShopperShipment) -> list[Outgoing]:
+    """A specific notice for a held, failed or waiting parcel, with an offer of help."""
+    shipment, order = held.shipment, held.order
+    template = replies.EXCEPTION_NOTICES.get(shipment.status)
+    if template is None:
+        return []
+    latest = shipment.events[-1] if shipment.events else None
+    detail = ""
+    if latest is not None:
+        detail = " (" + ", ".join(part for part in (latest.message, latest.location) if part) + ")"
+    text = template.format(
+        first_name=_first_name(order.shopper_name), order_number=order.order_number, carrier=shipment.carrier,
+        tracking_number=shipment.tracking_number, latest=detail,
+    )
+    if shipment.tracking_url:
+        text += f" Track it: {shipment.tracking_url}"
+    return [Outgoing(text), Outgoing(replies.EXCEPTION_HELP, buttons=list(replies.EXCEPTION_BUTTONS))]
+
+
+def delivery_confirmation(delivered: ShopperShipment) -> list[Outgoing]:
     """The confirmation naming the items, each item's manual as a PDF, then its video."""
     order = delivered.order
     items = [item for item in order.items]
@@ -40,7 +65,7 @@ def delivery_confirmation(delivered: DeliveredShipment) -> list[Outgoing]:
     messages = [
         Outgoing(
             replies.DELIVERY_CONFIRMATION.format(
-                first_name=order.shopper_name.split()[0] if order.shopper_name.strip() else "there",
+                first_name=_first_name(order.shopper_name),
                 store_name=delivered.store_name,
                 order_number=order.order_number,
                 when=f" ({format_time(when, order.shopper_timezone)})" if when else "",
@@ -76,7 +101,13 @@ class DeliveryNotices:
         self._conversations = ConversationService(sessions)
 
     async def send_confirmation(self, job: Job, queue: JobQueue) -> int:
-        """Returns how many messages reached the transcript."""
+        """The delivery confirmation; returns how many messages reached the transcript."""
+        return await self._send(job, queue, PACKAGE_DELIVERED)
+
+    async def send_exception_notice(self, job: Job, queue: JobQueue) -> int:
+        return await self._send(job, queue, SHIPMENT_EXCEPTION)
+
+    async def _send(self, job: Job, queue: JobQueue, intent: str) -> int:
         async with self._sessions() as session:
             shipment = await session.scalar(
                 select(Shipment)
@@ -89,7 +120,7 @@ class DeliveryNotices:
         chat = await self._conversations.for_shopper(job.store_id, shipment.order.shopper_email)
         replies = await self._rasa.trigger_intent(
             chat.conversation_id,
-            PACKAGE_DELIVERED,
+            intent,
             {"order_id": shipment.order.order_number, "tracking_number": shipment.tracking_number},
         )
         messages = [transcript_message(reply, sender="store") for reply in replies if isinstance(reply, dict)]

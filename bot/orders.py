@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import hmac
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
-from bot.models import Conversation, Order, Product, Shipment, Store, TrackingTag
+from bot.models import Conversation, Order, Product, Shipment, Store
 
 # Amazon 113-4928371-0029384, store style FZ-20931, Shopify #1047.
 _ORDER_NUMBER_PATTERNS = (
@@ -98,7 +99,7 @@ def proof_matches(order: Order, proof: str) -> bool:
 
 
 @dataclass(frozen=True)
-class DeliveredShipment:
+class ShopperShipment:
     store_name: str
     order: Order
     shipment: Shipment
@@ -124,8 +125,11 @@ class OrderService:
         async with self._sessions() as session:
             return await session.scalar(select(Store.name).where(Store.id == store_id))
 
-    async def delivered_shipment(self, conversation_id: str, tracking_number: str) -> DeliveredShipment | None:
-        """A delivered shipment of the shopper this conversation belongs to, and nobody else's."""
+    async def shipment_for_conversation(
+        self, conversation_id: str, tracking_number: str, statuses: Iterable[str]
+    ) -> ShopperShipment | None:
+        """A shipment in one of ``statuses``, of the shopper this conversation
+        belongs to and nobody else's."""
         async with self._sessions() as session:
             conversation = await session.get(Conversation, conversation_id)
             if conversation is None or conversation.shopper_email is None:
@@ -136,10 +140,10 @@ class OrderService:
                 .where(
                     Shipment.store_id == conversation.store_id,
                     Shipment.tracking_number == tracking_number,
-                    Shipment.status == TrackingTag.Delivered.value,
+                    Shipment.status.in_(list(statuses)),
                     Order.shopper_email == conversation.shopper_email,
                 )
-                .options(selectinload(Shipment.order).selectinload(Order.items))
+                .options(selectinload(Shipment.order).selectinload(Order.items), selectinload(Shipment.events))
             )
             if shipment is None:
                 return None
@@ -148,7 +152,7 @@ class OrderService:
                 await session.scalars(select(Product).where(Product.store_id == conversation.store_id, Product.sku.in_(skus)))
             ).all()
             store_name = await session.scalar(select(Store.name).where(Store.id == conversation.store_id))
-        return DeliveredShipment(store_name or "", shipment.order, shipment, {p.sku: p for p in products})
+        return ShopperShipment(store_name or "", shipment.order, shipment, {p.sku: p for p in products})
 
     async def product(self, store_id: str, sku: str) -> Product | None:
         async with self._sessions() as session:

@@ -41,3 +41,25 @@ DELIVERY_CONFIRMATION = (
 DELIVERY_MANUAL = "Here is the installation manual for the {product_name}."
 DELIVERY_VIDEO = "And here is the installation video for the {product_name}: it walks you through every step."
 DELIVERY_CLOSING = 'If anything is missing or damaged, just reply here, or ask "how do I install it?" for the steps.'
+
+#: When a shipment is held up: what happened, and what the shopper can do.
+EXCEPTION_NOTICES = {
+    "Exception": (
+        "Hi {first_name}, an update on your order {order_number}: the {carrier} parcel {tracking_number} is held up"
+        "{latest}. Most holds are customs checks that clear in 2–5 business days. If import duty or paperwork is "
+        "needed, {carrier} will contact you, and paying promptly is the fastest way to release it."
+    ),
+    "AttemptFail": (
+        "Hi {first_name}, {carrier} tried to deliver your order {order_number} but couldn't{latest}. They usually "
+        "try again on the next business day, or leave a notice saying how to rebook the delivery or collect it."
+    ),
+    "AvailableForPickup": (
+        "Hi {first_name}, your order {order_number} is waiting for you at a pickup point{latest}. Bring an ID and "
+        "the tracking number {tracking_number}; pickup points usually hold parcels for 7–14 days."
+    ),
+}
+EXCEPTION_HELP = "Can I help? You can check the tracking here any time, or ask for a person from the store."
+EXCEPTION_BUTTONS = [
+    {"title": "Where is my order?", "payload": "/track_order"},
+    {"title": "Talk to a person", "payload": "/request_human"},
+]

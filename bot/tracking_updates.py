@@ -23,6 +23,9 @@ from bot.models import Order, Shipment, Store, TrackingEvent, TrackingTag, Track
 
 
 DELIVERY_CONFIRMATION = "delivery_confirmation"
+EXCEPTION_NOTICE = "exception_notice"
+#: Statuses the shopper is told about at once, with what they can do.
+HELD_UP = {TrackingTag.Exception.value, TrackingTag.AttemptFail.value, TrackingTag.AvailableForPickup.value}
 
 
 class BadUpdate(ValueError):
@@ -231,7 +234,8 @@ class TrackingUpdates:
             record.outcome = "stale"
             return UpdateOutcome("stale", shipment.id, shipment.status)
 
-        was_delivered = shipment.status == TrackingTag.Delivered
+        previous = shipment.status
+        was_delivered = previous == TrackingTag.Delivered
         shipment.status, shipment.status_at = update.tag, as_of
         if update.estimated_delivery is not None:
             shipment.estimated_delivery = update.estimated_delivery
@@ -248,5 +252,9 @@ class TrackingUpdates:
             # The confirmation goes out from the worker, so this answer is quick;
             # the unique key means one confirmation per shipment, ever.
             await enqueue(session, store_id, DELIVERY_CONFIRMATION, f"{DELIVERY_CONFIRMATION}:{shipment.id}",
+                          {"shipment_id": shipment.id})
+        elif update.tag in HELD_UP and update.tag != previous:
+            # Once per new hold-up: a repeated scan with the same status says nothing new.
+            await enqueue(session, store_id, EXCEPTION_NOTICE, f"{EXCEPTION_NOTICE}:{shipment.id}:{update.tag}:{as_of.isoformat()}",
                           {"shipment_id": shipment.id})
         return UpdateOutcome("applied", shipment.id, shipment.status, delivered_now)

@@ -16,7 +16,7 @@ from bot.db import get_engine, get_sessionmaker
 from bot.deliveries import DeliveryNotices
 from bot.jobs import Job, JobQueue
 from bot.rasa_client import RasaClient
-from bot.tracking_updates import DELIVERY_CONFIRMATION
+from bot.tracking_updates import DELIVERY_CONFIRMATION, EXCEPTION_NOTICE
 
 log = logging.getLogger("bot.worker")
 IDLE_SECONDS = 0.5
@@ -25,7 +25,10 @@ IDLE_SECONDS = 0.5
 class Worker:
     def __init__(self, queue: JobQueue, deliveries: DeliveryNotices, concurrency: int = 8) -> None:
         self.queue, self.deliveries, self.concurrency = queue, deliveries, concurrency
-        self.handlers = {DELIVERY_CONFIRMATION: deliveries.send_confirmation}
+        self.handlers = {
+            DELIVERY_CONFIRMATION: deliveries.send_confirmation,
+            EXCEPTION_NOTICE: deliveries.send_exception_notice,
+        }
 
     async def run_job(self, job: Job) -> None:
         handler = self.handlers.get(job.kind)

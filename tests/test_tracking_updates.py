@@ -171,3 +171,33 @@ def test_the_tracking_event_command(tmp_path) -> None:  # type: ignore[no-untype
     assert bad.returncode == 2 and "not a tracking status tag" in bad.stderr
     with sqlite3.connect(tmp_path / "store.db") as db:
         assert db.execute("SELECT status FROM shipments WHERE tracking_number = ?", (TRACKING,)).fetchone()[0] == "Delivered"
+
+
+async def _jobs(sessions: async_sessionmaker[AsyncSession]) -> list[tuple[str, str]]:
+    from bot.models import ScheduledJob
+
+    async with sessions() as session:
+        return [(row.kind, row.key) for row in (await session.scalars(select(ScheduledJob).order_by(ScheduledJob.id))).all()]
+
+
+async def test_delivery_queues_one_confirmation_per_shipment(demo_sessions: async_sessionmaker[AsyncSession]) -> None:
+    updates = TrackingUpdates(demo_sessions)
+    await updates.apply(STORE, "aftership", delivered("d1"))
+    await updates.apply(STORE, "aftership", delivered("d1"))  # repeat
+    await updates.apply(STORE, "json", delivered("d2", when="2026-11-27T22:00:00Z"))  # a second Delivered scan
+    jobs = await _jobs(demo_sessions)
+    assert [kind for kind, _ in jobs] == ["delivery_confirmation"]
+
+
+async def test_each_new_hold_up_queues_one_notice(demo_sessions: async_sessionmaker[AsyncSession]) -> None:
+    updates = TrackingUpdates(demo_sessions)
+
+    def held(event_id: str, when: str, tag: str = "Exception") -> TrackingUpdate:
+        return TrackingUpdate(event_id, TRACKING, tag, [Checkpoint(at(when), tag, "Held by customs")])
+
+    await updates.apply(STORE, "aftership", held("h1", "2026-11-25T09:00:00Z"))
+    await updates.apply(STORE, "aftership", held("h1", "2026-11-25T09:00:00Z"))  # repeat
+    await updates.apply(STORE, "aftership", held("h2", "2026-11-25T15:00:00Z"))  # still held: nothing new
+    await updates.apply(STORE, "aftership", held("h3", "2026-11-26T10:00:00Z", "AttemptFail"))
+    kinds = [kind for kind, _ in await _jobs(demo_sessions)]
+    assert kinds == ["exception_notice", "exception_notice"]

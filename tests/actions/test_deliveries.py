@@ -78,3 +78,35 @@ async def test_nothing_for_another_shoppers_conversation(demo_sessions: async_se
     assert await run(anonymous.conversation_id) == []
     elsewhere = await ConversationService(demo_sessions).for_shopper("summit-outdoor", "alex@example.com")
     assert await run(elsewhere.conversation_id) == []
+
+
+async def hold_in_customs(sessions: async_sessionmaker[AsyncSession]) -> None:
+    when = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.timezone.utc)
+    update = TrackingUpdate("evt-customs", TRACKING, "Exception",
+                            [Checkpoint(when, "Exception", "Held by customs: import duty due", "Newark, NJ")])
+    assert (await TrackingUpdates(sessions).apply(STORE, "aftership", update)).result == "applied"
+
+
+async def run_exception(conversation_id: str) -> list[dict[str, Any]]:
+    dispatcher = CollectingDispatcher()
+    events = await delivery_actions.ActionSendExceptionNotice().run(dispatcher, tracker(conversation_id), {})
+    assert events == []
+    return dispatcher.messages
+
+
+async def test_a_customs_hold_says_what_to_do_and_offers_help(demo_sessions: async_sessionmaker[AsyncSession]) -> None:
+    await hold_in_customs(demo_sessions)
+    chat = await ConversationService(demo_sessions).for_shopper(STORE, "alex@example.com")
+    notice, offer = await run_exception(chat.conversation_id)
+    assert notice["text"].startswith("Hi Alex, an update on your order FZ-20931: the USPS parcel 9400111899223100000000 is held up")
+    assert "(Held by customs: import duty due, Newark, NJ)" in notice["text"]
+    assert "paying promptly" in notice["text"]
+    assert [b["payload"] for b in offer["buttons"]] == ["/track_order", "/request_human"]
+
+
+async def test_no_exception_notice_for_a_parcel_in_transit_or_for_others(demo_sessions: async_sessionmaker[AsyncSession]) -> None:
+    chat = await ConversationService(demo_sessions).for_shopper(STORE, "alex@example.com")
+    assert await run_exception(chat.conversation_id) == []  # still InTransit
+    await hold_in_customs(demo_sessions)
+    other = await ConversationService(demo_sessions).for_shopper(STORE, "someone-else@example.com")
+    assert await run_exception(other.conversation_id) == []
