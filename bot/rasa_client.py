@@ -45,6 +45,15 @@ def transcript_message(reply: dict[str, Any], sender: str = "bot") -> NewMessage
     return NewMessage(sender, text if isinstance(text, str) else "", buttons, _attachment(reply))
 
 
+class RasaError(aiohttp.ClientError):
+    """Rasa refused a call. The message never includes the API token."""
+
+
+def _check(response: aiohttp.ClientResponse, what: str) -> None:
+    if response.status >= 400:
+        raise RasaError(f"Rasa answered {response.status} {response.reason} to {what}")
+
+
 class RasaClient:
     def __init__(self, settings: Settings, session: aiohttp.ClientSession) -> None:
         self._base = settings.rasa_url
@@ -63,7 +72,7 @@ class RasaClient:
             f"{self._base}/webhooks/rest/webhook",
             json={"sender": conversation_id, "message": text, "metadata": metadata},
         ) as response:
-            response.raise_for_status()
+            _check(response, "a REST channel message")
             return await response.json()
 
     async def trigger_intent(
@@ -75,7 +84,7 @@ class RasaClient:
             params={"token": self._token, "include_events": "NONE"},
             json={"name": intent, "entities": entities},
         ) as response:
-            response.raise_for_status()
+            _check(response, f"trigger_intent {intent}")
             body = await response.json()
         return list(body.get("messages") or [])
 
@@ -83,7 +92,7 @@ class RasaClient:
         async with self._http.post(
             f"{self._base}/model/parse", params={"token": self._token}, json={"text": text}
         ) as response:
-            response.raise_for_status()
+            _check(response, "model/parse")
             return await response.json()
 
     async def is_up(self) -> bool:

@@ -84,3 +84,36 @@ async def test_delivered_parcel_brings_the_confirmation_with_the_manual_once(eng
             conversation_id, "thank you!", {"store_id": STORE, "shopper_email": "alex@example.com"}
         )
     assert reply and "welcome" in reply[0]["text"].lower()
+
+
+async def test_a_customs_hold_brings_a_notice_with_what_to_do(engine: tuple[Stack, Settings]) -> None:
+    settings = engine[1]
+    result = bot_cli(settings, "tracking-event", "--store", STORE, "--tracking-number", "784512369138",
+                     "--tag", "Exception", "--message", "Held by customs: import duty due", "--location", "Memphis, TN",
+                     "--time", "2026-11-27T09:00:00Z", "--event-id", "fedex-customs-1")
+    assert result.returncode == 0 and "applied, now Exception" in result.stdout, result.stderr
+    db = create_engine(settings.database_url)
+    try:
+        service = ConversationService(create_sessionmaker(db))
+        chat = await service.for_shopper(STORE, "jessica.carter@example.org")
+        messages: list[StoredMessage] = []
+        for _ in range(120):
+            messages = await service.messages_after(chat)
+            if len(messages) >= 2:
+                break
+            await asyncio.sleep(0.5)
+    finally:
+        await db.dispose()
+    notice, offer = messages[:2]
+    assert notice.sender == "store"
+    assert "your order FZ-20588" in notice.text and "held up" in notice.text
+    assert "(Held by customs: import duty due, Memphis, TN)" in notice.text
+    assert [b["title"] for b in offer.buttons] == ["Where is my order?", "Talk to a person"]
+
+
+def test_worker_logs_never_contain_the_rasa_token(engine: tuple[Stack, Settings]) -> None:
+    settings = engine[1]
+    for log in (settings.var_dir / "logs").glob("*.log"):
+        if log.name == "rasa.log":
+            continue
+        assert settings.rasa_token not in log.read_text(errors="replace"), log.name

@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 
 import aiohttp
 from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
@@ -355,6 +356,13 @@ def create_app(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -
     return app
 
 
+class AccessLog(AbstractAccessLogger):
+    """The request path without its query string: websocket URLs carry tokens."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        self.logger.info('%s "%s %s" %s %.1f ms', request.remote, request.method, request.path, response.status, time * 1000)
+
+
 def run_gateway(settings: Settings) -> None:
     from bot.db import get_sessionmaker
 
@@ -364,4 +372,5 @@ def run_gateway(settings: Settings) -> None:
         host=settings.gateway_host,
         port=settings.gateway_port,
         print=None,
+        access_log_class=AccessLog,
     )

@@ -177,3 +177,9 @@ def test_the_delivery_confirmation_waits_unread_for_the_signed_in_shopper(gatewa
         shoot(page, "widget-delivery-confirmation.png")
     finally:
         context.close()
+
+
+def test_gateway_logs_never_contain_conversation_tokens(gateway: Settings) -> None:
+    log = (gateway.var_dir / "logs" / "gateway.log").read_text(errors="replace")
+    assert "/ws" in log  # the widget's websocket was logged…
+    assert "token=" not in log  # …without its token
