@@ -86,6 +86,8 @@ test: app engine train browser
 
 bench: app engine train db
 	@$(APP_PY) -m bench.run $(BENCH_ARGS)
+	@echo "==> delivery webhooks burst"
+	@$(APP_PY) -m bench.webhooks $(WEBHOOK_BENCH_ARGS)
 
 clean:
 	rm -rf var models results results-nlu.log
