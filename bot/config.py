@@ -114,6 +114,24 @@ def get_settings() -> Settings:
     return load_settings()
 
 
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The settings as environment variables: what a child process needs to
+    read the same settings back with :func:`load_settings`."""
+    return {
+        "VAR_DIR": str(settings.var_dir),
+        "DATABASE_URL": settings.database_url,
+        "RASA_TRACKER_STORE_URL": settings.tracker_store_url,
+        "RASA_LOCK_STORE_URL": settings.lock_store_url,
+        "RASA_PORT": str(settings.rasa_port),
+        "ACTION_SERVER_PORT": str(settings.action_server_port),
+        "RASA_TOKEN": settings.rasa_token,
+        "GATEWAY_HOST": settings.gateway_host,
+        "GATEWAY_PORT": str(settings.gateway_port),
+        "RATE_LIMIT_CONVERSATION_PER_MINUTE": str(settings.conversation_messages_per_minute),
+        "RATE_LIMIT_IP_PER_MINUTE": str(settings.ip_requests_per_minute),
+    }
+
+
 def rasa_process_env(settings: Settings) -> dict[str, str]:
     """Environment for the Rasa server, filling the ``${…}`` in endpoints.yml."""
     env = {

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.config import PROJECT_ROOT, Settings, get_settings, rasa_process_env
+from bot.config import PROJECT_ROOT, Settings, get_settings, rasa_process_env, settings_env
 
 RASA_BIN = PROJECT_ROOT / ".venv-rasa" / "bin" / "rasa"
 DEFAULT_MODEL = PROJECT_ROOT / "models" / "assistant.tar.gz"
@@ -112,14 +112,14 @@ class Service:
             pass
 
 
+def _app_env(settings: Settings) -> dict[str, str]:
+    """Environment for this project's own processes: the same settings, and the code."""
+    return {**settings_env(settings), "PYTHONPATH": str(PROJECT_ROOT)}
+
+
 def action_server(settings: Settings) -> Service:
-    env = {
-        **rasa_process_env(settings),
-        "SANIC_HOST": settings.action_server_host,
-        "PYTHONPATH": str(PROJECT_ROOT),
-        "VAR_DIR": str(settings.var_dir),
-        "DATABASE_URL": settings.database_url,
-    }
+    # rasa-sdk reads endpoints.yml too, so it gets the same ${…} values as Rasa.
+    env = {**rasa_process_env(settings), **_app_env(settings), "SANIC_HOST": settings.action_server_host}
     return Service(
         name="action server",
         command=[sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(settings.action_server_port)],
@@ -169,17 +169,7 @@ def gateway(settings: Settings) -> Service:
     return Service(
         name="gateway",
         command=[sys.executable, "-m", "bot", "gateway"],
-        env={
-            "PYTHONPATH": str(PROJECT_ROOT),
-            "VAR_DIR": str(settings.var_dir),
-            "DATABASE_URL": settings.database_url,
-            "RASA_PORT": str(settings.rasa_port),
-            "RASA_TOKEN": settings.rasa_token,
-            "GATEWAY_HOST": settings.gateway_host,
-            "GATEWAY_PORT": str(settings.gateway_port),
-            "RATE_LIMIT_CONVERSATION_PER_MINUTE": str(settings.conversation_messages_per_minute),
-            "RATE_LIMIT_IP_PER_MINUTE": str(settings.ip_requests_per_minute),
-        },
+        env=_app_env(settings),
         health_url=f"{settings.gateway_url}/healthz",
         log_path=settings.var_dir / "logs" / "gateway.log",
     )
@@ -189,13 +179,7 @@ def worker(settings: Settings) -> Service:
     return Service(
         name="worker",
         command=[sys.executable, "-m", "bot", "worker"],
-        env={
-            "PYTHONPATH": str(PROJECT_ROOT),
-            "VAR_DIR": str(settings.var_dir),
-            "DATABASE_URL": settings.database_url,
-            "RASA_PORT": str(settings.rasa_port),
-            "RASA_TOKEN": settings.rasa_token,
-        },
+        env=_app_env(settings),
         health_url=None,
         log_path=settings.var_dir / "logs" / "worker.log",
     )
