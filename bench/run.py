@@ -27,7 +27,6 @@ import json
 import math
 import os
 import platform
-import secrets
 import shutil
 import signal
 import socket
@@ -273,22 +272,6 @@ async def load_demo_stores(database_url: str) -> dict[str, int]:
         errors = "; ".join(f"line {n}: {reason}" for n, reason in report.errors[:5])
         raise BenchError(f"importing {DEMO_DATA.name} failed: {errors}")
     return report.imported
-
-
-def write_token(var_dir: Path) -> None:
-    """The API token for this run, in the place bot.config reads it from.
-
-    Written here rather than left to bot.config because a generated token can
-    begin with "-", and bot.stack passes it as a separate argument
-    (``--auth-token <token>``), which Rasa's argument parser then rejects.
-    """
-    token = secrets.token_urlsafe(32)
-    while token.startswith("-"):
-        token = secrets.token_urlsafe(32)
-    path = var_dir / "rasa_token"
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(token)
 
 
 def project_settings(rasa_port: int, action_port: int) -> Settings:
@@ -920,7 +903,6 @@ def main(argv: list[str] | None = None) -> int:
         if PROJECT_VAR.exists():
             shutil.rmtree(PROJECT_VAR)
         PROJECT_VAR.mkdir(parents=True)
-        write_token(PROJECT_VAR)
         rasa_port, action_port = free_ports(2)
         settings = project_settings(rasa_port, action_port)
         progress.line(f"Loading the demo stores into {(PROJECT_VAR / 'store.db').relative_to(PROJECT_ROOT)}")

@@ -17,10 +17,8 @@ import datetime as dt
 import json
 import secrets
 import shutil
-import socket
 import sys
 import time
-from pathlib import Path
 
 import aiohttp
 from sqlalchemy import text
@@ -29,19 +27,13 @@ from bot.config import PROJECT_ROOT, load_settings
 from bot.db import create_engine, create_sessionmaker
 from bot.importer import import_lines
 from bot.migrate import upgrade
-from bot.stack import Stack
+from bot.stack import Stack, free_port
 from bot.tracking_updates import simple_signature
 
 VAR = PROJECT_ROOT / "var" / "bench" / "webhooks"
 RESULTS = PROJECT_ROOT / "var" / "bench" / "webhooks.json"
 STORE = "bench-auto"
 TARGET_PER_SECOND = 50.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -36,6 +37,13 @@ ENGINE_ENV = {
     "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
     "LOG_LEVEL_LIBRARIES": "ERROR",
 }
+
+
+def free_port() -> int:
+    """A loopback port the kernel says is free now (for tests and benchmarks)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 class ServiceFailed(RuntimeError):

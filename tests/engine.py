@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
-import socket
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from bot.config import PROJECT_ROOT, Settings, load_settings
-from bot.stack import DEFAULT_MODEL, Stack
+from bot.stack import DEFAULT_MODEL, Stack, free_port
+
+__all__ = ["DEMO_DATA", "bot_cli", "engine_settings", "free_port", "running_engine"]
 
 DEMO_DATA = PROJECT_ROOT / "demo" / "demo_stores.jsonl"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def engine_settings(var_dir: Path) -> Settings:
@@ -46,21 +42,19 @@ def bot_cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def start_engine(var_dir: Path, with_gateway: bool = False, with_worker: bool = False) -> tuple[Stack, Settings]:
-    """Rasa and the action server (and the gateway process if asked) over a
-    fresh store database holding the demo stores."""
+@contextmanager
+def running_engine(
+    var_dir: Path, with_gateway: bool = False, with_worker: bool = False
+) -> Iterator[tuple[Stack, Settings]]:
+    """Rasa and the action server (and the gateway and worker processes if asked)
+    over a fresh store database holding the demo stores; stopped on exit."""
     settings = engine_settings(var_dir)
     for args in (("migrate",), ("import", str(DEMO_DATA)), ("demo-secrets",)):
         result = bot_cli(settings, *args)
         assert result.returncode == 0, result.stderr
     stack = Stack(settings, DEFAULT_MODEL, with_gateway=with_gateway, with_worker=with_worker)
     stack.start(timeout=240)
-    return stack, settings
-
-
-async def wait_until(predicate, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not await predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise TimeoutError("condition not met in time")
-        await asyncio.sleep(0.2)
+    try:
+        yield stack, settings
+    finally:
+        stack.stop()

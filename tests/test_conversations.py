@@ -20,7 +20,7 @@ from bot import replies
 from bot.config import Settings
 from bot.rasa_client import RasaClient
 from bot.stack import Stack
-from tests.engine import bot_cli, start_engine
+from tests.engine import bot_cli, running_engine
 
 pytestmark = pytest.mark.engine
 
@@ -29,11 +29,8 @@ CAR_PARTS = {"store_id": "yangteng-auto"}
 
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, Settings]]:
-    stack, settings = start_engine(tmp_path_factory.mktemp("engine"))
-    try:
-        yield stack, settings
-    finally:
-        stack.stop()
+    with running_engine(tmp_path_factory.mktemp("engine")) as engine:
+        yield engine
 
 
 @pytest.fixture

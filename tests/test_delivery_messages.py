@@ -16,7 +16,7 @@ from bot.db import create_engine, create_sessionmaker
 from bot.identity import sign_shopper
 from bot.rasa_client import RasaClient
 from bot.stack import Stack
-from tests.engine import bot_cli, start_engine
+from tests.engine import bot_cli, running_engine
 
 pytestmark = pytest.mark.engine
 
@@ -29,11 +29,8 @@ DELIVERED = ("tracking-event", "--store", STORE, "--tracking-number", TRACKING, 
 
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, Settings]]:
-    stack, settings = start_engine(tmp_path_factory.mktemp("deliveries"), with_worker=True)
-    try:
-        yield stack, settings
-    finally:
-        stack.stop()
+    with running_engine(tmp_path_factory.mktemp("deliveries"), with_worker=True) as engine:
+        yield engine
 
 
 async def transcript(settings: Settings) -> tuple[str, list[StoredMessage]]:

@@ -4,9 +4,7 @@ server and a real action server."""
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -22,7 +20,7 @@ from bot.db import create_engine, create_sessionmaker
 from bot.identity import sign_shopper
 from bot.stack import Stack
 from bot.web.app import OPENAPI, create_app
-from tests.engine import start_engine
+from tests.engine import running_engine
 
 pytestmark = pytest.mark.engine
 
@@ -55,11 +53,8 @@ def _nullable_to_json_schema(node: Any) -> Any:
 
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, Settings]]:
-    stack, settings = start_engine(tmp_path_factory.mktemp("gateway"))
-    try:
-        yield stack, settings
-    finally:
-        stack.stop()
+    with running_engine(tmp_path_factory.mktemp("gateway")) as engine:
+        yield engine
 
 
 @pytest.fixture

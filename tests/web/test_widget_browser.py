@@ -13,8 +13,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from bot.config import PROJECT_ROOT, Settings
-from bot.stack import Stack
-from tests.engine import bot_cli, start_engine
+from tests.engine import bot_cli, running_engine
 
 pytestmark = pytest.mark.engine
 
@@ -29,11 +28,8 @@ TRACKING = "9400111899223100000000"
 
 @pytest.fixture(scope="module")
 def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
-    stack, settings = start_engine(tmp_path_factory.mktemp("browser"), with_gateway=True, with_worker=True)
-    try:
+    with running_engine(tmp_path_factory.mktemp("browser"), with_gateway=True, with_worker=True) as (_, settings):
         yield settings
-    finally:
-        stack.stop()
 
 
 @pytest.fixture(scope="module")
