@@ -19,7 +19,18 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
-from bot.models import Order, OrderItem, OrderStatus, Product, Shipment, Store, TrackingEvent, TrackingTag
+from bot.models import (
+    MAX_REVIEW_DELAY_DAYS,
+    MIN_REVIEW_DELAY_DAYS,
+    Order,
+    OrderItem,
+    OrderStatus,
+    Product,
+    Shipment,
+    Store,
+    TrackingEvent,
+    TrackingTag,
+)
 from bot.orders import order_lookup_key
 
 MAX_LINE_BYTES = 1_000_000
@@ -117,14 +128,31 @@ async def _import_store(session: AsyncSession, obj: dict[str, Any]) -> None:
     name = _field(obj, "name")
     timezone = _timezone(obj, "timezone", required=False) or "UTC"
     secrets = {key: _optional(obj, key) for key in ("shopper_secret", "webhook_secret")}
+    flow = _store_flow(obj)
     store = await session.get(Store, store_id)
     if store is None:
-        session.add(Store(id=store_id, name=name, timezone=timezone, **secrets))
+        session.add(Store(id=store_id, name=name, timezone=timezone, **secrets, **flow))
         return
     store.name, store.timezone = name, timezone
-    for key, value in secrets.items():
-        if value is not None:  # an omitted secret keeps the one already set
+    for key, value in {**secrets, **flow}.items():
+        if value is not None:  # an omitted secret or setting keeps the one already set
             setattr(store, key, value)
+
+
+def _store_flow(obj: dict[str, Any]) -> dict[str, Any]:
+    """The store's after-delivery settings, each optional."""
+    review_url = _optional(obj, "review_url")
+    if review_url is not None and not review_url.startswith(("https://", "http://")):
+        raise ImportErrorInLine("field 'review_url' must be an http(s) URL")
+    delay = _optional(obj, "review_delay_days", int)
+    if delay is not None and not MIN_REVIEW_DELAY_DAYS <= delay <= MAX_REVIEW_DELAY_DAYS:
+        raise ImportErrorInLine(
+            f"field 'review_delay_days' must be from {MIN_REVIEW_DELAY_DAYS} to {MAX_REVIEW_DELAY_DAYS} days after delivery"
+        )
+    video = _optional(obj, "install_video_delay_minutes", int)
+    if video is not None and not 0 <= video <= 60 * 24 * 14:
+        raise ImportErrorInLine("field 'install_video_delay_minutes' must be from 0 to 20160 (14 days)")
+    return {"review_url": review_url, "review_delay_days": delay, "install_video_delay_minutes": video}
 
 
 async def _import_product(session: AsyncSession, obj: dict[str, Any]) -> None:

@@ -8,6 +8,7 @@ time, so the same UPDATE is atomic there too.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,13 +48,18 @@ async def enqueue(
     await session.execute(insert(ScheduledJob).values(**values).on_conflict_do_nothing(index_elements=["key"]))
 
 
+Clock = Callable[[], dt.datetime]
+
+
 class JobQueue:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], worker_id: str) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], worker_id: str, clock: Clock = _now) -> None:
         self._sessions = sessions
         self.worker_id = worker_id
+        #: What "now" is for due times and for the jobs' own rules; tests move it forward.
+        self.clock = clock
 
     async def claim(self, limit: int = 10, now: dt.datetime | None = None) -> list[Job]:
-        now = now or _now()
+        now = now or self.clock()
         claimable = (
             select(ScheduledJob.id)
             .where(
@@ -87,7 +93,21 @@ class JobQueue:
         statement = (
             update(ScheduledJob)
             .where(ScheduledJob.id == job.id, ScheduledJob.claimed_by == self.worker_id)
-            .values(status=JobStatus.done.value, finished_at=_now(), last_error=None)
+            .values(status=JobStatus.done.value, finished_at=self.clock(), last_error=None)
+        )
+        if session is not None:
+            await session.execute(statement)
+            return
+        async with self._sessions() as own, own.begin():
+            await own.execute(statement)
+
+    async def defer(self, job: Job, until: dt.datetime, session: AsyncSession | None = None) -> None:
+        """Put the job back for later: not a failure, so the attempt does not count."""
+        statement = (
+            update(ScheduledJob)
+            .where(ScheduledJob.id == job.id, ScheduledJob.claimed_by == self.worker_id)
+            .values(status=JobStatus.pending.value, due_at=until, claimed_by=None,
+                    attempts=ScheduledJob.attempts - 1)
         )
         if session is not None:
             await session.execute(statement)
@@ -104,7 +124,7 @@ class JobQueue:
                 .where(ScheduledJob.id == job.id)
                 .values(
                     status=JobStatus.failed.value if failed else JobStatus.pending.value,
-                    due_at=_now() + dt.timedelta(seconds=min(3600, 5 * 2 ** job.attempts)),
+                    due_at=self.clock() + dt.timedelta(seconds=min(3600, 5 * 2 ** job.attempts)),
                     last_error=error[:2000],
                     claimed_by=None,
                 )

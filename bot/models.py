@@ -11,7 +11,7 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -67,6 +67,11 @@ class Base(DeclarativeBase):
     type_annotation_map = {dt.datetime: UTCDateTime, dict[str, Any]: JSON, list[str]: JSON}
 
 
+#: Review invitations go out this many days after delivery, never sooner or
+#: later (Amazon's solicitation window); the store picks a delay inside it.
+MIN_REVIEW_DELAY_DAYS, DEFAULT_REVIEW_DELAY_DAYS, MAX_REVIEW_DELAY_DAYS = 5, 7, 30
+
+
 class Store(Base):
     __tablename__ = "stores"
 
@@ -77,6 +82,14 @@ class Store(Base):
     shopper_secret: Mapped[str | None] = mapped_column(String(200), default=None)
     #: Key for the HMAC that signs tracking webhooks; null refuses them all.
     webhook_secret: Mapped[str | None] = mapped_column(String(200), default=None)
+    #: Where shoppers review the order; may hold ``{order_number}`` and ``{sku}``.
+    review_url: Mapped[str | None] = mapped_column(String(1000), default=None)
+    #: Days after delivery that the review invitation is due (5 to 30).
+    review_delay_days: Mapped[int] = mapped_column(
+        Integer, default=DEFAULT_REVIEW_DELAY_DAYS, server_default=str(DEFAULT_REVIEW_DELAY_DAYS)
+    )
+    #: Minutes after the delivery confirmation that the install video follows; 0 sends it with the confirmation.
+    install_video_delay_minutes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[dt.datetime] = mapped_column(default=_now)
 
 
@@ -276,4 +289,86 @@ class ScheduledJob(Base):
     claimed_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     finished_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[dt.datetime] = mapped_column(default=_now)
+
+
+class EscalationStatus(str, enum.Enum):
+    open = "open"
+    claimed = "claimed"
+    resolved = "resolved"
+
+
+class Escalation(Base):
+    """A conversation that needs a person from the store."""
+
+    __tablename__ = "escalations"
+    __table_args__ = (Index("ix_escalations_store_status", "store_id", "status", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    store_id: Mapped[str] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id", ondelete="SET NULL"), default=None)
+    #: not_received, damaged, missing_parts, wrong_item, shopper_request, ...
+    reason: Mapped[str] = mapped_column(String(32))
+    #: urgent, high or normal.
+    priority: Mapped[str] = mapped_column(String(16))
+    #: One line for the agent's queue.
+    summary: Mapped[str] = mapped_column(String(500))
+    #: The shopper's own words (description, photo links), as typed.
+    details: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default=EscalationStatus.open.value)
+    created_at: Mapped[dt.datetime] = mapped_column(default=_now)
+
+
+class ReviewLogAction(str, enum.Enum):
+    scheduled = "scheduled"
+    deferred = "deferred"
+    sent = "sent"
+    skipped = "skipped"
+
+
+class ReviewLogEntry(Base):
+    """Every decision about a review invitation, with its reason: the seller's compliance record."""
+
+    __tablename__ = "review_log"
+    __table_args__ = (
+        Index("ix_review_log_store_at", "store_id", "at"),
+        # One invitation per order, whatever runs twice.
+        Index(
+            "uq_review_log_one_sent_per_order", "order_id", unique=True,
+            sqlite_where=text("action = 'sent'"), postgresql_where=text("action = 'sent'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    store_id: Mapped[str] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    order_number: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(200))
+    at: Mapped[dt.datetime] = mapped_column(default=_now)
+
+
+class ReviewOptOut(Base):
+    """A shopper who asked this store never to ask for reviews."""
+
+    __tablename__ = "review_opt_outs"
+
+    store_id: Mapped[str] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True)
+    shopper_email: Mapped[str] = mapped_column(String(320), primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=_now)
+
+
+class Review(Base):
+    """A rating (1 to 5) and optional words a shopper left in the chat."""
+
+    __tablename__ = "reviews"
+    __table_args__ = (UniqueConstraint("store_id", "order_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    store_id: Mapped[str] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    conversation_id: Mapped[str | None] = mapped_column(ForeignKey("conversations.id", ondelete="SET NULL"), default=None)
+    rating: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[dt.datetime] = mapped_column(default=_now)
