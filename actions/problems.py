@@ -1,0 +1,101 @@
+"""After delivery: "it never came", "it's damaged", "parts are missing",
+"wrong item", and asking for a person. Each records an escalation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.context import chat_context, escalation_service
+from actions.orders import ValidateOrderStatusForm
+from bot import replies
+
+ORDER_SLOTS = ("order_number", "order_verification")
+MIN_DESCRIPTION_CHARS = 3
+MAX_DESCRIPTION_CHARS = 2000
+
+
+class ValidateProblemReportForm(ValidateOrderStatusForm):
+    """The order (checked exactly as for "where is my order?"), then the shopper's description."""
+
+    def name(self) -> str:
+        return "validate_problem_report_form"
+
+    async def required_slots(
+        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[str]:
+        slots = await super().required_slots(domain_slots, dispatcher, tracker, domain)
+        if tracker.get_slot("verified_order_number"):
+            # The chat already knows the order: the delivery message named it,
+            # or the shopper proved it earlier.
+            return [slot for slot in slots if slot not in ORDER_SLOTS]
+        return slots
+
+    async def validate_problem_description(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        text = " ".join(str(value or "").split())
+        if len(text) < MIN_DESCRIPTION_CHARS:
+            dispatcher.utter_message(text=replies.PROBLEM_DESCRIPTION_TOO_SHORT)
+            return {"problem_description": None}
+        return {"problem_description": text[:MAX_DESCRIPTION_CHARS]}
+
+
+class ActionAskProblemDescription(Action):
+    """Ask for what a person will need, in the words that fit the problem."""
+
+    def name(self) -> str:
+        return "action_ask_problem_description"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        problem = tracker.get_slot("problem_type") or "damaged"
+        dispatcher.utter_message(text=replies.ASK_PROBLEM_DESCRIPTION.get(problem, replies.ASK_PROBLEM_DESCRIPTION["damaged"]))
+        return []
+
+
+class ActionRecordProblemReport(Action):
+    """Record the escalation with the order and the shopper's words, and say what happens next."""
+
+    def name(self) -> str:
+        return "action_record_problem_report"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        reset: list[EventType] = [SlotSet(slot, None) for slot in (*ORDER_SLOTS, "problem_description", "problem_type")]
+        number = tracker.get_slot("verified_order_number")
+        description = tracker.get_slot("problem_description")
+        problem = tracker.get_slot("problem_type")
+        if not (number and description and problem):
+            return reset  # the form already said why it stopped
+        recorded = await escalation_service().record(tracker.sender_id, problem, description, number)
+        if recorded is None:
+            dispatcher.utter_message(text=replies.ESCALATION_NOT_RECORDED)
+        else:
+            dispatcher.utter_message(
+                text=replies.PROBLEM_RECORDED.format(order_number=number, reference=recorded.reference)
+            )
+        return reset
+
+
+class ActionEscalateToHuman(Action):
+    """The shopper asked for a person: record it, with the order if the chat knows it."""
+
+    def name(self) -> str:
+        return "action_escalate_to_human"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        if chat_context(tracker).store_id is None:
+            dispatcher.utter_message(text=replies.NO_STORE)
+            return []
+        words = (tracker.latest_message or {}).get("text") or ""
+        recorded = await escalation_service().record(
+            tracker.sender_id, "shopper_request", words, tracker.get_slot("verified_order_number")
+        )
+        if recorded is None:
+            dispatcher.utter_message(text=replies.ESCALATION_NOT_RECORDED)
+        else:
+            dispatcher.utter_message(text=replies.PERSON_REQUESTED.format(reference=recorded.reference))
+        return []

@@ -1,0 +1,158 @@
+"""Problems after delivery and requests for a person: the escalation they record."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import yaml
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from actions import orders as order_actions
+from actions import problems as problem_actions
+from bot import replies
+from bot.config import PROJECT_ROOT
+from bot.conversations import ConversationService
+from bot.escalations import EscalationService
+from bot.models import Escalation, Order
+from bot.orders import OrderService
+
+DOMAIN: dict[str, Any] = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())
+STORE = "yangteng-auto"
+ALEX = {"store_id": STORE, "shopper_email": "alex@example.com"}
+
+
+@pytest.fixture(autouse=True)
+def services(demo_sessions: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(order_actions, "order_service", lambda: OrderService(demo_sessions))
+    monkeypatch.setattr(problem_actions, "escalation_service", lambda: EscalationService(demo_sessions))
+
+
+def tracker(
+    sender: str = "problem-test", *, text: str = "", intent: str = "inform", slots: dict[str, Any] | None = None,
+    metadata: dict[str, Any] | None = None, candidates: dict[str, Any] | None = None,
+) -> Tracker:
+    metadata = {"store_id": STORE} if metadata is None else metadata
+    candidates = candidates or {}
+    return Tracker.from_dict({
+        "sender_id": sender,
+        "slots": {"failed_identity_checks": 0.0, "requested_slot": None, **(slots or {}), **candidates},
+        "latest_message": {"text": text, "intent": {"name": intent}, "entities": [], "metadata": metadata},
+        "events": [
+            {"event": "user", "text": text, "parse_data": {"intent": {"name": intent}}, "metadata": metadata},
+            {"event": "action", "name": "problem_report_form"},
+            *({"event": "slot", "name": k, "value": v} for k, v in candidates.items()),
+        ],
+        "paused": False, "followup_action": None, "active_loop": {"name": "problem_report_form"},
+        "latest_action_name": "problem_report_form",
+    })
+
+
+async def validate(t: Tracker) -> tuple[dict[str, Any], list[str]]:
+    dispatcher = CollectingDispatcher()
+    events = await problem_actions.ValidateProblemReportForm().run(dispatcher, t, DOMAIN)
+    return {e["name"]: e["value"] for e in events if e["event"] == "slot"}, [m["text"] for m in dispatcher.messages]
+
+
+async def test_a_known_order_needs_only_the_description() -> None:
+    slots, said = await validate(tracker(slots={"problem_type": "damaged", "verified_order_number": "FZ-20931"}))
+    assert slots["requested_slot"] == "problem_description" and said == []
+
+
+async def test_an_identified_shopper_picks_the_order_without_a_proof() -> None:
+    slots, _ = await validate(tracker(slots={"problem_type": "damaged"}, metadata=ALEX))
+    assert slots["requested_slot"] == "order_number"
+    slots, _ = await validate(tracker(slots={"problem_type": "damaged"}, metadata=ALEX, candidates={"order_number": "FZ-20931"}))
+    assert slots["verified_order_number"] == "FZ-20931" and slots["requested_slot"] == "problem_description"
+
+
+async def test_an_anonymous_shopper_proves_the_order_first() -> None:
+    form = problem_actions.ValidateProblemReportForm()
+    required = await form.required_slots(
+        form.domain_slots(DOMAIN), CollectingDispatcher(), tracker(slots={"problem_type": "not_received"}), DOMAIN
+    )
+    assert required == ["order_number", "order_verification", "problem_description"]
+    slots, said = await validate(tracker(
+        slots={"problem_type": "not_received", "order_number": "FZ-20931"}, candidates={"order_verification": "bob@example.com"}
+    ))
+    assert "verified_order_number" not in slots and said == [replies.IDENTITY_CHECK_FAILED]
+    slots, _ = await validate(tracker(
+        slots={"problem_type": "not_received", "order_number": "FZ-20931"}, candidates={"order_verification": "10027"}
+    ))
+    assert slots["verified_order_number"] == "FZ-20931" and slots["requested_slot"] == "problem_description"
+
+
+async def test_a_too_short_description_is_asked_again() -> None:
+    slots, said = await validate(tracker(
+        slots={"problem_type": "damaged", "verified_order_number": "FZ-20931"}, candidates={"problem_description": " ok "}
+    ))
+    assert slots["problem_description"] is None and slots["requested_slot"] == "problem_description"
+    assert said == [replies.PROBLEM_DESCRIPTION_TOO_SHORT]
+
+
+@pytest.mark.parametrize("problem", ["not_received", "damaged", "missing_parts", "wrong_item"])
+async def test_the_question_fits_the_problem(problem: str) -> None:
+    dispatcher = CollectingDispatcher()
+    await problem_actions.ActionAskProblemDescription().run(dispatcher, tracker(slots={"problem_type": problem}), DOMAIN)
+    assert [m["text"] for m in dispatcher.messages] == [replies.ASK_PROBLEM_DESCRIPTION[problem]]
+
+
+async def test_the_report_records_an_escalation_with_the_order(demo_sessions: async_sessionmaker[AsyncSession]) -> None:
+    chat = await ConversationService(demo_sessions).for_shopper(STORE, "alex@example.com")
+    words = "The pan has a deep dent on one corner <b>photo</b>: https://photos.example/dent.jpg"
+    dispatcher = CollectingDispatcher()
+    events = await problem_actions.ActionRecordProblemReport().run(dispatcher, tracker(
+        chat.conversation_id, metadata=ALEX,
+        slots={"problem_type": "damaged", "verified_order_number": "FZ-20931", "problem_description": words},
+    ), DOMAIN)
+    async with demo_sessions() as session:
+        escalation = (await session.scalars(select(Escalation))).one()
+        order = await session.get(Order, escalation.order_id)
+    assert (escalation.store_id, escalation.conversation_id) == (STORE, chat.conversation_id)
+    assert (escalation.reason, escalation.priority, escalation.status) == ("damaged", "high", "open")
+    assert order is not None and order.order_number == "FZ-20931"
+    assert escalation.details == words
+    assert escalation.summary.startswith("Arrived damaged · order FZ-20931: The pan has a deep dent")
+    assert [m["text"] for m in dispatcher.messages] == [
+        replies.PROBLEM_RECORDED.format(order_number="FZ-20931", reference=f"E-{escalation.id}")
+    ]
+    assert {e["name"]: e["value"] for e in events} == {
+        "order_number": None, "order_verification": None, "problem_description": None, "problem_type": None
+    }
+
+
+async def test_nothing_is_recorded_when_the_form_gave_up(demo_sessions: async_sessionmaker[AsyncSession]) -> None:
+    chat = await ConversationService(demo_sessions).for_shopper(STORE, "alex@example.com")
+    dispatcher = CollectingDispatcher()
+    await problem_actions.ActionRecordProblemReport().run(
+        dispatcher, tracker(chat.conversation_id, slots={"problem_type": "damaged"}), DOMAIN
+    )
+    async with demo_sessions() as session:
+        assert (await session.scalars(select(Escalation))).all() == []
+    assert dispatcher.messages == []
+
+
+async def test_asking_for_a_person_records_it_with_the_known_order(demo_sessions: async_sessionmaker[AsyncSession]) -> None:
+    chat = await ConversationService(demo_sessions).for_shopper(STORE, "alex@example.com")
+    dispatcher = CollectingDispatcher()
+    await problem_actions.ActionEscalateToHuman().run(dispatcher, tracker(
+        chat.conversation_id, text="can I talk to a real person", intent="request_human", metadata=ALEX,
+        slots={"verified_order_number": "FZ-20931"},
+    ), DOMAIN)
+    async with demo_sessions() as session:
+        escalation = (await session.scalars(select(Escalation))).one()
+    assert (escalation.reason, escalation.priority, escalation.details) == ("shopper_request", "normal", "can I talk to a real person")
+    assert escalation.order_id is not None
+    assert [m["text"] for m in dispatcher.messages] == [replies.PERSON_REQUESTED.format(reference=f"E-{escalation.id}")]
+
+
+async def test_an_unknown_conversation_is_told_honestly(demo_sessions: async_sessionmaker[AsyncSession]) -> None:
+    dispatcher = CollectingDispatcher()
+    await problem_actions.ActionEscalateToHuman().run(dispatcher, tracker("not-a-conversation", intent="request_human"), DOMAIN)
+    assert [m["text"] for m in dispatcher.messages] == [replies.ESCALATION_NOT_RECORDED]
+    async with demo_sessions() as session:
+        assert (await session.scalars(select(Escalation))).all() == []
