@@ -7,8 +7,12 @@ from functools import lru_cache
 from typing import Any
 
 from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
 
 from bot.db import get_sessionmaker
+from bot.deliveries import Outgoing
+from bot.escalations import EscalationService
+from bot.guides import GuideService
 from bot.orders import OrderService
 
 
@@ -40,3 +44,22 @@ def chat_context(tracker: Tracker) -> ChatContext:
 def order_service() -> OrderService:
     """One service per action-server process, over the process's session factory."""
     return OrderService(get_sessionmaker())
+
+
+@lru_cache(maxsize=1)
+def guide_service() -> GuideService:
+    return GuideService(get_sessionmaker())
+
+
+@lru_cache(maxsize=1)
+def escalation_service() -> EscalationService:
+    return EscalationService(get_sessionmaker())
+
+
+def say(dispatcher: CollectingDispatcher, messages: list[Outgoing]) -> None:
+    """Utter composed messages; an attachment travels as a custom (JSON) message."""
+    for message in messages:
+        if message.attachment:
+            dispatcher.utter_message(text=message.text, json_message={"attachment": message.attachment})
+        else:
+            dispatcher.utter_message(text=message.text, buttons=message.buttons)

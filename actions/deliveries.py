@@ -6,25 +6,17 @@ import abc
 from collections.abc import Callable, Collection
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.context import order_service
-from bot.deliveries import Outgoing, delivery_confirmation, exception_notice
+from actions.context import order_service, say
+from bot.deliveries import Outgoing, delivery_confirmation, exception_notice, install_video_follow_up
 from bot.models import TrackingTag
 from bot.orders import ShopperShipment
 from bot.tracking_updates import HELD_UP
 
 DELIVERED = TrackingTag.Delivered.value
-
-
-def _say(dispatcher: CollectingDispatcher, messages: list[Outgoing]) -> None:
-    for message in messages:
-        if message.attachment:
-            dispatcher.utter_message(text=message.text, json_message={"attachment": message.attachment})
-        else:
-            dispatcher.utter_message(text=message.text, buttons=message.buttons)
 
 
 class ShipmentNotice(Action, abc.ABC):
@@ -46,9 +38,12 @@ class ShipmentNotice(Action, abc.ABC):
             if tracking_number
             else None
         )
-        if shipment is not None:
-            _say(dispatcher, type(self).compose(shipment))
-        return []
+        if shipment is None:
+            return []
+        say(dispatcher, type(self).compose(shipment))
+        # The store wrote about this order to its own shopper: what the shopper
+        # says next ("how do I install it?", "it's damaged") is about it.
+        return [SlotSet("verified_order_number", shipment.order.order_number)]
 
     @abc.abstractmethod
     def name(self) -> str: ...
@@ -68,3 +63,11 @@ class ActionSendExceptionNotice(ShipmentNotice):
 
     def name(self) -> str:
         return "action_send_exception_notice"
+
+
+class ActionSendInstallVideo(ShipmentNotice):
+    statuses = (DELIVERED,)
+    compose = staticmethod(install_video_follow_up)
+
+    def name(self) -> str:
+        return "action_send_install_video"

@@ -8,6 +8,7 @@ the store's messages, in the same transaction that marks the job done.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,15 +17,18 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
 from bot.conversations import ConversationService
-from bot.jobs import Job, JobQueue
+from bot.jobs import Job, JobQueue, enqueue
 from bot import replies
-from bot.models import Shipment
+from bot.models import Order, Product, Shipment, Store
 from bot.orders import ShopperShipment
 from bot.rasa_client import RasaClient, transcript_message
 from bot.tracking import format_time
 
 PACKAGE_DELIVERED = "EXTERNAL_package_delivered"
 SHIPMENT_EXCEPTION = "EXTERNAL_shipment_exception"
+INSTALL_VIDEO_DUE = "EXTERNAL_install_video"
+#: Job kind: the install video the store sends some time after the confirmation.
+INSTALL_VIDEO = "install_video"
 
 
 @dataclass(frozen=True)
@@ -57,10 +61,25 @@ def exception_notice(held: ShopperShipment) -> list[Outgoing]:
     return [Outgoing(text), Outgoing(replies.EXCEPTION_HELP, buttons=list(replies.EXCEPTION_BUTTONS))]
 
 
+def _guides(delivered: ShopperShipment) -> list[Product]:
+    return [delivered.products[item.sku] for item in delivered.order.items if item.sku in delivered.products]
+
+
+def _videos(delivered: ShopperShipment) -> list[Outgoing]:
+    return [
+        Outgoing(
+            replies.DELIVERY_VIDEO.format(product_name=product.name),
+            {"type": "video", "url": product.video_url, "title": f"Installing the {product.name}"},
+        )
+        for product in _guides(delivered)
+        if product.video_url
+    ]
+
+
 def delivery_confirmation(delivered: ShopperShipment) -> list[Outgoing]:
-    """The confirmation naming the items, each item's manual as a PDF, then its video."""
+    """The confirmation naming the items, each item's manual as a PDF, then its
+    video, unless the store's flow sends the video later."""
     order = delivered.order
-    items = [item for item in order.items]
     when = delivered.shipment.delivered_at
     messages = [
         Outgoing(
@@ -69,12 +88,11 @@ def delivery_confirmation(delivered: ShopperShipment) -> list[Outgoing]:
                 store_name=delivered.store_name,
                 order_number=order.order_number,
                 when=f" ({format_time(when, order.shopper_timezone)})" if when else "",
-                item_names=", ".join(f"{item.quantity} × {item.name}" for item in items),
+                item_names=", ".join(f"{item.quantity} × {item.name}" for item in order.items),
             )
         )
     ]
-    guides = [delivered.products[item.sku] for item in items if item.sku in delivered.products]
-    for product in guides:
+    for product in _guides(delivered):
         if product.manual_url:
             messages.append(
                 Outgoing(
@@ -82,16 +100,22 @@ def delivery_confirmation(delivered: ShopperShipment) -> list[Outgoing]:
                     {"type": "pdf", "url": product.manual_url, "title": f"{product.name} — installation manual (PDF)"},
                 )
             )
-    for product in guides:
-        if product.video_url:
-            messages.append(
-                Outgoing(
-                    replies.DELIVERY_VIDEO.format(product_name=product.name),
-                    {"type": "video", "url": product.video_url, "title": f"Installing the {product.name}"},
-                )
-            )
+    if delivered.install_video_delay_minutes <= 0:
+        messages.extend(_videos(delivered))
     messages.append(Outgoing(replies.DELIVERY_CLOSING))
     return messages
+
+
+def install_video_follow_up(delivered: ShopperShipment) -> list[Outgoing]:
+    """The store's later message with the install videos."""
+    videos = _videos(delivered)
+    if not videos:
+        return []
+    return [Outgoing(replies.INSTALL_VIDEO_FOLLOW_UP.format(first_name=_first_name(delivered.order.shopper_name))), *videos]
+
+
+def has_install_video(products: list[Product]) -> bool:
+    return any(product.video_url for product in products)
 
 
 class DeliveryNotices:
@@ -107,12 +131,30 @@ class DeliveryNotices:
     async def send_exception_notice(self, job: Job, queue: JobQueue) -> int:
         return await self._send(job, queue, SHIPMENT_EXCEPTION)
 
+    async def send_install_video(self, job: Job, queue: JobQueue) -> int:
+        return await self._send(job, queue, INSTALL_VIDEO_DUE)
+
+    async def _video_later(self, session: AsyncSession, shipment: Shipment, queue: JobQueue) -> None:
+        """Queue the install video if the store's flow sends it some time after the confirmation."""
+        delay = await session.scalar(select(Store.install_video_delay_minutes).where(Store.id == shipment.store_id))
+        if not delay:
+            return
+        skus = [item.sku for item in shipment.order.items]
+        products = (
+            await session.scalars(select(Product).where(Product.store_id == shipment.store_id, Product.sku.in_(skus)))
+        ).all()
+        if has_install_video(list(products)):
+            await enqueue(
+                session, shipment.store_id, INSTALL_VIDEO, f"{INSTALL_VIDEO}:{shipment.id}",
+                {"shipment_id": shipment.id}, queue.clock() + dt.timedelta(minutes=delay),
+            )
+
     async def _send(self, job: Job, queue: JobQueue, intent: str) -> int:
         async with self._sessions() as session:
             shipment = await session.scalar(
                 select(Shipment)
                 .where(Shipment.id == job.payload["shipment_id"], Shipment.store_id == job.store_id)
-                .options(selectinload(Shipment.order))
+                .options(selectinload(Shipment.order).selectinload(Order.items))
             )
         if shipment is None:  # deleted since: nothing to say
             await queue.finish(job)
@@ -126,5 +168,7 @@ class DeliveryNotices:
         messages = [transcript_message(reply, sender="store") for reply in replies if isinstance(reply, dict)]
         async with self._sessions() as session, session.begin():
             stored = await self._conversations.append_in(session, chat, messages)
+            if intent == PACKAGE_DELIVERED and stored:
+                await self._video_later(session, shipment, queue)
             await queue.finish(job, session)
         return len(stored)

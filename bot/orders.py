@@ -105,6 +105,8 @@ class ShopperShipment:
     shipment: Shipment
     #: The ordered products, by SKU, with their guides.
     products: dict[str, Product]
+    #: The store's flow: minutes between the confirmation and the install video (0: together).
+    install_video_delay_minutes: int = 0
 
 
 @dataclass(frozen=True)
@@ -151,8 +153,11 @@ class OrderService:
             products = (
                 await session.scalars(select(Product).where(Product.store_id == conversation.store_id, Product.sku.in_(skus)))
             ).all()
-            store_name = await session.scalar(select(Store.name).where(Store.id == conversation.store_id))
-        return ShopperShipment(store_name or "", shipment.order, shipment, {p.sku: p for p in products})
+            store = await session.get(Store, conversation.store_id)
+        return ShopperShipment(
+            store.name if store else "", shipment.order, shipment, {p.sku: p for p in products},
+            store.install_video_delay_minutes if store else 0,
+        )
 
     async def product(self, store_id: str, sku: str) -> Product | None:
         async with self._sessions() as session:

@@ -40,6 +40,7 @@ DELIVERY_CONFIRMATION = (
 )
 DELIVERY_MANUAL = "Here is the installation manual for the {product_name}."
 DELIVERY_VIDEO = "And here is the installation video for the {product_name}: it walks you through every step."
+INSTALL_VIDEO_FOLLOW_UP = "Hi {first_name}, ready to install? This video shows every step."
 DELIVERY_CLOSING = 'If anything is missing or damaged, just reply here, or ask "how do I install it?" for the steps.'
 
 #: When a shipment is held up: what happened, and what the shopper can do.
@@ -63,3 +64,71 @@ EXCEPTION_BUTTONS = [
     {"title": "Where is my order?", "payload": "/track_order"},
     {"title": "Talk to a person", "payload": "/request_human"},
 ]
+
+ASK_PERSON_BUTTONS = [{"title": "Talk to a person", "payload": "/request_human"}]
+
+#: Installation guides in the chat.
+GUIDE_INTRO = "Here's how to install the {product_name}."
+GUIDE_MANUAL = "The installation manual for the {product_name}:"
+GUIDE_VIDEO = "The installation video for the {product_name}:"
+GUIDE_STEPS_TITLE = "The steps:"
+GUIDE_STUCK_HINT = 'Stuck somewhere? Tell me the step, like "stuck at step 3", and I\'ll go through it again.'
+GUIDE_STEP = "Step {step} of {count} for the {product_name}: {text}"
+GUIDE_NO_SUCH_STEP = "The {product_name} guide has {count} steps, so there's no step {step}. Which step are you at?"
+GUIDE_STILL_STUCK = "Still stuck? Watching that part of the video usually helps, or a person from the store can help you."
+GUIDE_MISSING = (
+    "I'm sorry: the store hasn't given me an installation guide for the {product_name}, and I'd rather not guess. "
+    "A person from the store can help you with it."
+)
+GUIDE_WHICH_ITEM = "Which item do you need the guide for?"
+GUIDE_WHICH_PRODUCT = "Which product do you need the guide for? Tell me its name or your order number."
+GUIDE_UNKNOWN_PRODUCT = "I couldn't find a product called \"{product}\" in this store."
+
+#: Problems after delivery: what a person will need to know.
+ASK_PROBLEM_DESCRIPTION = {
+    "not_received": (
+        "I'm sorry it hasn't reached you. Carriers sometimes mark a parcel delivered a little early, or leave it "
+        "with a neighbour, at reception or in a safe place. Once you've had a look, tell me what you found: where "
+        "you checked, and anything the carrier's delivery note or photo shows. A person from the store will take it from there."
+    ),
+    "damaged": "I'm sorry it arrived damaged. Please describe the damage and, if you can, paste a link to a photo of it and of the box.",
+    "missing_parts": "I'm sorry something is missing. Which parts are missing? A link to a photo of what arrived helps.",
+    "wrong_item": "I'm sorry you got the wrong item. What did you receive instead? A link to a photo of the item and its label helps.",
+}
+PROBLEM_DESCRIPTION_TOO_SHORT = "Could you tell me a little more? A sentence or two is plenty, and a photo link helps."
+PROBLEM_RECORDED = (
+    "Thank you. I've passed this to the store's team with your order {order_number} (reference {reference}). "
+    "A person will reply here in this chat; you can close the page and come back later."
+)
+PERSON_REQUESTED = (
+    "I've asked a person from the store to help (reference {reference}). They'll reply here in this chat; "
+    "you can close the page and come back later."
+)
+ESCALATION_NOT_RECORDED = (
+    "Sorry, I couldn't pass this on from here. Please open the chat from the store's website, "
+    "or contact the store's customer service directly."
+)
+
+#: Review invitations: the same words for every shopper, with no incentive.
+REVIEW_INVITATION = (
+    "Hi! How are you getting on with your {item_names}? If you have a minute, we'd be grateful for your honest "
+    "review of order {order_number}, good or bad: it helps other shoppers and helps us improve. "
+    "How many stars would you give it?"
+)
+REVIEW_DECLINE_BUTTON = {"title": "No thanks, don't ask again", "payload": "/decline_review"}
+ASK_REVIEW_RATING = "How many stars would you give it, from 1 to 5?"
+ASK_REVIEW_COMMENT = "Thank you! Would you like to add a few words about it? Type them, or tap Skip."
+#: "deny" counts as "no words": the comment is optional.
+SKIP_BUTTON = {"title": "Skip", "payload": "/deny"}
+REVIEW_RATING_INVALID = "Please pick a rating from 1 to 5 stars."
+REVIEW_THANKS = "Thank you for your review, it's saved."
+REVIEW_LINK = "If you'd like to post it on the store's review page too, it's here: {url}"
+REVIEW_NO_ORDER = (
+    "I can take a review of a delivered order of yours, but I can't see one in this chat. "
+    "Open the chat from the store's website while signed in, and I'll find it."
+)
+REVIEW_OPTED_OUT = "Understood: we won't ask you for reviews again. Thanks for letting us know."
+REVIEW_OPT_OUT_UNKNOWN = (
+    "No problem, I won't ask in this chat. To stop review requests for good, open the chat from the "
+    "store's website while signed in and tell me again."
+)

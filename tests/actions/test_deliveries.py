@@ -7,10 +7,13 @@ from typing import Any
 
 import pytest
 from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from actions import deliveries as delivery_actions
+from actions.deliveries import ShipmentNotice
+from bot.models import Store
 from bot.conversations import ConversationService
 from bot.orders import OrderService
 from bot.tracking_updates import Checkpoint, TrackingUpdate, TrackingUpdates
@@ -41,10 +44,13 @@ def tracker(conversation_id: str, tracking_number: str = TRACKING) -> Tracker:
     })
 
 
-async def run(conversation_id: str, tracking_number: str = TRACKING) -> list[dict[str, Any]]:
+async def run(
+    conversation_id: str, tracking_number: str = TRACKING, action: type[ShipmentNotice] = delivery_actions.ActionSendDeliveryConfirmation
+) -> list[dict[str, Any]]:
     dispatcher = CollectingDispatcher()
-    events = await delivery_actions.ActionSendDeliveryConfirmation().run(dispatcher, tracker(conversation_id, tracking_number), {})
-    assert events == []
+    events = await action().run(dispatcher, tracker(conversation_id, tracking_number), {})
+    # The store wrote to its own shopper about this order: the chat now knows it.
+    assert events == ([SlotSet("verified_order_number", "FZ-20931")] if dispatcher.messages else [])
     return dispatcher.messages
 
 
@@ -88,10 +94,31 @@ async def hold_in_customs(sessions: async_sessionmaker[AsyncSession]) -> None:
 
 
 async def run_exception(conversation_id: str) -> list[dict[str, Any]]:
-    dispatcher = CollectingDispatcher()
-    events = await delivery_actions.ActionSendExceptionNotice().run(dispatcher, tracker(conversation_id), {})
-    assert events == []
-    return dispatcher.messages
+    return await run(conversation_id, action=delivery_actions.ActionSendExceptionNotice)
+
+
+async def test_a_store_that_sends_the_video_later_leaves_it_out_then_sends_it(
+    demo_sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with demo_sessions() as session, session.begin():
+        (await session.get(Store, STORE)).install_video_delay_minutes = 90
+    await deliver(demo_sessions)
+    chat = await ConversationService(demo_sessions).for_shopper(STORE, "alex@example.com")
+    confirmation = await run(chat.conversation_id)
+    assert [m["custom"]["attachment"]["type"] for m in confirmation if m.get("custom")] == ["pdf"]
+    follow_up = await run(chat.conversation_id, action=delivery_actions.ActionSendInstallVideo)
+    assert follow_up[0]["text"] == "Hi Alex, ready to install? This video shows every step."
+    assert [m["custom"]["attachment"] for m in follow_up if m.get("custom")] == [
+        {"type": "video", "url": "https://yangteng-auto.example/videos/op-1001-install.mp4", "title": "Installing the Aluminium oil pan"}
+    ]
+
+
+async def test_no_install_video_before_delivery_or_for_others(demo_sessions: async_sessionmaker[AsyncSession]) -> None:
+    chat = await ConversationService(demo_sessions).for_shopper(STORE, "alex@example.com")
+    assert await run(chat.conversation_id, action=delivery_actions.ActionSendInstallVideo) == []
+    await deliver(demo_sessions)
+    other = await ConversationService(demo_sessions).for_shopper(STORE, "someone-else@example.com")
+    assert await run(other.conversation_id, action=delivery_actions.ActionSendInstallVideo) == []
 
 
 async def test_a_customs_hold_says_what_to_do_and_offers_help(demo_sessions: async_sessionmaker[AsyncSession]) -> None:
