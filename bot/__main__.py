@@ -1,4 +1,4 @@
-"""Command line: ``python -m bot {migrate,import,run,chat}``."""
+"""Command line: ``python -m bot {migrate,import,run,chat,review-log,…}``."""
 
 from __future__ import annotations
 
@@ -118,6 +118,32 @@ def _cmd_tracking_event(args: argparse.Namespace) -> int:
     return 1 if outcome.result == "unknown_shipment" else 0
 
 
+def _cmd_review_log(args: argparse.Namespace) -> int:
+    """Export the store's review-invitation log (every send, skip and deferral) as CSV."""
+    from bot.conversations import UnknownStore
+    from bot.db import get_engine, get_sessionmaker
+    from bot.reviews import ReviewService
+
+    async def main() -> str:
+        try:
+            return await ReviewService(get_sessionmaker()).export_log(args.store)
+        finally:
+            await get_engine().dispose()
+
+    try:
+        text = asyncio.run(main())
+    except UnknownStore:
+        print(f"error: no such store: {args.store}", file=sys.stderr)
+        return 2
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8", newline="")
+        entries = text.count("\n") - 1
+        print(f"wrote {entries} log entr{'y' if entries == 1 else 'ies'} to {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from bot.stack import run_stack
 
@@ -161,6 +187,10 @@ def main(argv: list[str] | None = None) -> int:
     p_event.add_argument("--time", help="ISO-8601 time of the scan (default: now)")
     p_event.add_argument("--event-id", help="makes a repeated command a no-op (default: a new id)")
     p_event.set_defaults(func=_cmd_tracking_event)
+    p_reviews = sub.add_parser("review-log", help="export a store's review-invitation log as CSV")
+    p_reviews.add_argument("--store", required=True)
+    p_reviews.add_argument("--output", help="write the CSV to this file (default: standard output)")
+    p_reviews.set_defaults(func=_cmd_review_log)
     for name, func, text in (
         ("run", _cmd_run, "start the action server, the Rasa server and the gateway"),
         ("chat", _cmd_chat, "chat in this terminal with a running assistant"),

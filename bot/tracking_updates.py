@@ -20,6 +20,7 @@ from sqlalchemy.orm import selectinload
 
 from bot.jobs import enqueue
 from bot.models import Order, Shipment, Store, TrackingEvent, TrackingTag, TrackingWebhookEvent
+from bot.reviews import latest_delivery, schedule_review_invitation
 
 
 DELIVERY_CONFIRMATION = "delivery_confirmation"
@@ -245,6 +246,9 @@ class TrackingUpdates:
             order = shipment.order
             if all(s.status == TrackingTag.Delivered for s in order.shipments) and order.status == "shipped":
                 order.status = "delivered"
+                # The review invitation is queued now, due the store's delay after the last parcel.
+                delay = await session.scalar(select(Store.review_delay_days).where(Store.id == order.store_id))
+                await schedule_review_invitation(session, order, latest_delivery(order) or shipment.delivered_at, delay)
         elif shipment.order.status == "processing" and update.tag != TrackingTag.Pending:
             shipment.order.status = "shipped"
         record.outcome = "applied"

@@ -1,5 +1,5 @@
-"""``python -m bot worker``: runs the durable jobs (delivery confirmations, and
-later the install-video follow-ups and review invitations)."""
+"""``python -m bot worker``: runs the durable jobs (delivery confirmations,
+review invitations, and later the install-video follow-ups)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from bot.db import get_engine, get_sessionmaker
 from bot.deliveries import DeliveryNotices
 from bot.jobs import Job, JobQueue
 from bot.rasa_client import RasaClient
+from bot.reviews import REVIEW_INVITATION, ReviewInvitations
 from bot.tracking_updates import DELIVERY_CONFIRMATION, EXCEPTION_NOTICE
 
 log = logging.getLogger("bot.worker")
@@ -23,12 +24,16 @@ IDLE_SECONDS = 0.5
 
 
 class Worker:
-    def __init__(self, queue: JobQueue, deliveries: DeliveryNotices, concurrency: int = 8) -> None:
+    def __init__(
+        self, queue: JobQueue, deliveries: DeliveryNotices, concurrency: int = 8, reviews: ReviewInvitations | None = None
+    ) -> None:
         self.queue, self.deliveries, self.concurrency = queue, deliveries, concurrency
         self.handlers = {
             DELIVERY_CONFIRMATION: deliveries.send_confirmation,
             EXCEPTION_NOTICE: deliveries.send_exception_notice,
         }
+        if reviews is not None:
+            self.handlers[REVIEW_INVITATION] = reviews.send_invitation
 
     async def run_job(self, job: Job) -> None:
         handler = self.handlers.get(job.kind)
@@ -73,7 +78,9 @@ def run_worker(settings: Settings) -> None:
         worker_id = f"{socket.gethostname()}:{os.getpid()}"
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as http:
             sessions = get_sessionmaker()
-            worker = Worker(JobQueue(sessions, worker_id), DeliveryNotices(sessions, RasaClient(settings, http)))
+            rasa = RasaClient(settings, http)
+            worker = Worker(JobQueue(sessions, worker_id), DeliveryNotices(sessions, rasa),
+                            reviews=ReviewInvitations(sessions, rasa))
             log.info("worker %s started", worker_id)
             try:
                 await worker.run_forever(stop)

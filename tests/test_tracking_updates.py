@@ -186,7 +186,8 @@ async def test_delivery_queues_one_confirmation_per_shipment(demo_sessions: asyn
     await updates.apply(STORE, "aftership", delivered("d1"))  # repeat
     await updates.apply(STORE, "json", delivered("d2", when="2026-11-27T22:00:00Z"))  # a second Delivered scan
     jobs = await _jobs(demo_sessions)
-    assert [kind for kind, _ in jobs] == ["delivery_confirmation"]
+    # The order is delivered too: its review invitation is queued once (tests/test_reviews.py).
+    assert sorted(kind for kind, _ in jobs) == ["delivery_confirmation", "review_invitation"]
 
 
 async def test_each_new_hold_up_queues_one_notice(demo_sessions: async_sessionmaker[AsyncSession]) -> None:
