@@ -39,7 +39,8 @@ class ActionSendInstallationGuide(Action):
             return []
         guides = guide_service()
         items = await self._order_items(tracker, context.store_id, context.shopper_email)
-        named = next(tracker.get_latest_entity_values("product"), None)
+        # The longest name wins: "brake pads" (the lookup table) over "pads" (DIET).
+        named = max(tracker.get_latest_entity_values("product"), key=lambda value: len(str(value)), default=None)
         step = find_step_number((tracker.latest_message or {}).get("text") or "")
 
         product: Product | None = None

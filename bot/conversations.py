@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.db import dialect_insert
 from bot.identity import new_token, signature_is_valid, token_hash
 from bot.models import Conversation, ConversationToken, Message, Store
 
@@ -102,19 +103,24 @@ class ConversationService:
     @staticmethod
     async def _conversation_for(session: AsyncSession, store_id: str, email: str | None) -> Conversation:
         """The identified shopper's latest conversation with the store, or a new one."""
-        if email is not None:
-            existing = await session.scalar(
-                select(Conversation)
-                .where(Conversation.store_id == store_id, Conversation.shopper_email == email)
-                .order_by(Conversation.created_at.desc())
-                .limit(1)
-            )
-            if existing is not None:
-                return existing
-        conversation = Conversation(id=secrets.token_urlsafe(18), store_id=store_id, shopper_email=email)
-        session.add(conversation)
-        await session.flush()
-        return conversation
+        if email is None:
+            conversation = Conversation(id=secrets.token_urlsafe(18), store_id=store_id)
+            session.add(conversation)
+            await session.flush()
+            return conversation
+        mine = select(Conversation).where(Conversation.store_id == store_id, Conversation.shopper_email == email)
+        existing = await session.scalar(mine)
+        if existing is not None:
+            return existing
+        # The worker (a delivery) and the widget (a page load) may open it at
+        # the same moment: the unique index lets one insert win, and both use it.
+        await session.execute(
+            dialect_insert(session, Conversation)
+            .values(id=secrets.token_urlsafe(18), store_id=store_id, shopper_email=email, last_seq=0,
+                    created_at=dt.datetime.now(dt.timezone.utc))
+            .on_conflict_do_nothing()
+        )
+        return (await session.scalars(mine)).one()
 
     async def for_shopper(self, store_id: str, shopper_email: str) -> ChatSession:
         """Where the store writes to a shopper first: their conversation, made if needed."""

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from typing import Any
+
 from sqlalchemy import event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from bot.config import get_settings
@@ -42,3 +46,9 @@ def get_engine() -> AsyncEngine:
 def get_sessionmaker() -> async_sessionmaker[AsyncSession]:
     """The process-wide session factory."""
     return create_sessionmaker(get_engine())
+
+
+def dialect_insert(session: AsyncSession, table: Any) -> Any:
+    """``INSERT`` with ``ON CONFLICT`` clauses, for the session's database (PostgreSQL or SQLite)."""
+    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    return insert(table)

@@ -13,10 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.db import dialect_insert
 from bot.models import JobStatus, ScheduledJob
 
 #: A job claimed longer ago than this, by a worker that died, is claimed again.
@@ -44,8 +43,7 @@ async def enqueue(
     """Queue work inside the caller's transaction; a second job with the same key is ignored."""
     values = dict(store_id=store_id, kind=kind, key=key, payload=payload, due_at=due_at or _now(),
                   status=JobStatus.pending.value, attempts=0, created_at=_now())
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-    await session.execute(insert(ScheduledJob).values(**values).on_conflict_do_nothing(index_elements=["key"]))
+    await session.execute(dialect_insert(session, ScheduledJob).values(**values).on_conflict_do_nothing(index_elements=["key"]))
 
 
 Clock = Callable[[], dt.datetime]

@@ -201,7 +201,14 @@ class Conversation(Base):
     """A shopper's chat with one store, as the shopper sees it."""
 
     __tablename__ = "conversations"
-    __table_args__ = (Index("ix_conversations_store_shopper", "store_id", "shopper_email"),)
+    __table_args__ = (
+        # One conversation per identified shopper and store: the store's
+        # messages and the shopper's widget must land in the same one.
+        Index(
+            "uq_conversations_store_shopper", "store_id", "shopper_email", unique=True,
+            sqlite_where=text("shopper_email IS NOT NULL"), postgresql_where=text("shopper_email IS NOT NULL"),
+        ),
+    )
 
     #: Random and unguessable; also Rasa's sender id.
     id: Mapped[str] = mapped_column(String(64), primary_key=True)

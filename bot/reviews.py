@@ -25,13 +25,12 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
 from bot.conversations import ConversationService, UnknownStore
+from bot.db import dialect_insert
 from bot.jobs import Job, JobQueue, enqueue
 from bot.models import (
     DEFAULT_REVIEW_DELAY_DAYS,
@@ -159,10 +158,6 @@ def decide_invitation(
         # Deferred, not dropped; past the window, the next run skips it as window_passed.
         return InvitationDecision("defer", DEFER_QUIET_HOURS, morning)
     return InvitationDecision("send", SENT_ELIGIBLE)
-
-
-def _insert(session: AsyncSession):  # type: ignore[no-untyped-def]
-    return pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
 
 
 def _log(order: Order, action: ReviewLogAction, reason: str, at: dt.datetime | None = None) -> ReviewLogEntry:
@@ -346,7 +341,7 @@ class ReviewService:
             owner = await session.scalar(select(Order.id).where(Order.id == order_id, Order.store_id == store_id))
             if owner is None:
                 raise LookupError(f"no order {order_id} in store {store_id!r}")
-            insert = _insert(session)(Review).values(
+            insert = dialect_insert(session, Review).values(
                 store_id=store_id, order_id=order_id, conversation_id=conversation_id, rating=rating, text=words,
                 created_at=now,
             )
@@ -362,7 +357,7 @@ class ReviewService:
         email = shopper_email.strip().lower()
         async with self._sessions() as session, session.begin():
             inserted = await session.scalar(
-                _insert(session)(ReviewOptOut)
+                dialect_insert(session, ReviewOptOut)
                 .values(store_id=store_id, shopper_email=email, created_at=dt.datetime.now(_UTC))
                 .on_conflict_do_nothing(index_elements=["store_id", "shopper_email"])
                 .returning(ReviewOptOut.shopper_email)

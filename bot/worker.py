@@ -1,5 +1,5 @@
-"""``python -m bot worker``: runs the durable jobs (delivery confirmations,
-review invitations, and later the install-video follow-ups)."""
+"""``python -m bot worker``: runs the durable jobs: delivery confirmations,
+exception notices, install videos sent later, and review invitations."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import aiohttp
 
 from bot.config import Settings
 from bot.db import get_engine, get_sessionmaker
-from bot.deliveries import DeliveryNotices
+from bot.deliveries import INSTALL_VIDEO, DeliveryNotices
 from bot.jobs import Job, JobQueue
 from bot.rasa_client import RasaClient
 from bot.reviews import REVIEW_INVITATION, ReviewInvitations
@@ -31,6 +31,7 @@ class Worker:
         self.handlers = {
             DELIVERY_CONFIRMATION: deliveries.send_confirmation,
             EXCEPTION_NOTICE: deliveries.send_exception_notice,
+            INSTALL_VIDEO: deliveries.send_install_video,
         }
         if reviews is not None:
             self.handlers[REVIEW_INVITATION] = reviews.send_invitation

@@ -51,6 +51,7 @@ async def wait_for(read: Callable[[], Any], ready: Callable[[Any], bool], second
             return value
         await asyncio.sleep(0.5)
         value = await read()
+    assert ready(value), value
     return value
 
 
