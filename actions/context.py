@@ -14,6 +14,7 @@ from bot.deliveries import Outgoing
 from bot.escalations import EscalationService
 from bot.guides import GuideService
 from bot.orders import OrderService
+from bot.reviews import ReviewService
 
 
 @dataclass(frozen=True)
@@ -63,3 +64,8 @@ def say(dispatcher: CollectingDispatcher, messages: list[Outgoing]) -> None:
             dispatcher.utter_message(text=message.text, json_message={"attachment": message.attachment})
         else:
             dispatcher.utter_message(text=message.text, buttons=message.buttons)
+
+
+@lru_cache(maxsize=1)
+def review_service() -> ReviewService:
+    return ReviewService(get_sessionmaker())

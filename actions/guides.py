@@ -7,7 +7,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.context import chat_context, guide_service, say
+from actions.context import chat_context, guide_service, order_service, say
 from bot import replies
 from bot.guides import (
     GuideItem,
@@ -55,7 +55,7 @@ class ActionSendInstallationGuide(Action):
                     return await self._ask_which(dispatcher, context.store_id, items)
         elif step is not None and tracker.get_slot("guide_product"):
             # "Stuck at step 3" follows the guide already sent.
-            product = await guides.product(context.store_id, tracker.get_slot("guide_product"))
+            product = await order_service().product(context.store_id, tracker.get_slot("guide_product"))
         if product is None and unguided is None:
             if len(items) != 1:
                 return await self._ask_which(dispatcher, context.store_id, items)

@@ -7,7 +7,6 @@ review gating, no incentives (FTC 16 CFR Part 465, Amazon's policy).
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -15,19 +14,12 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.context import chat_context
+from actions.context import chat_context, review_service
 from bot import replies
-from bot.db import get_sessionmaker
-from bot.reviews import ReviewService
 
 REVIEW_SLOTS = ("review_rating", "review_comment")
 _RATING_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
 _SKIP = re.compile(r"^\s*(no|nope|skip|no thanks|nothing|none|n/a|-)\W*$", re.IGNORECASE)
-
-
-@lru_cache(maxsize=1)
-def review_service() -> ReviewService:
-    return ReviewService(get_sessionmaker())
 
 
 def parse_rating(value: Any) -> int | None:

@@ -20,7 +20,7 @@ from bot.conversations import ConversationService
 from bot.jobs import Job, JobQueue, enqueue
 from bot import replies
 from bot.models import Order, Product, Shipment, Store
-from bot.orders import ShopperShipment
+from bot.orders import ShopperShipment, products_by_sku
 from bot.rasa_client import RasaClient, transcript_message
 from bot.tracking import format_time
 
@@ -139,11 +139,8 @@ class DeliveryNotices:
         delay = await session.scalar(select(Store.install_video_delay_minutes).where(Store.id == shipment.store_id))
         if not delay:
             return
-        skus = [item.sku for item in shipment.order.items]
-        products = (
-            await session.scalars(select(Product).where(Product.store_id == shipment.store_id, Product.sku.in_(skus)))
-        ).all()
-        if has_install_video(list(products)):
+        products = await products_by_sku(session, shipment.store_id, (item.sku for item in shipment.order.items))
+        if has_install_video(list(products.values())):
             await enqueue(
                 session, shipment.store_id, INSTALL_VIDEO, f"{INSTALL_VIDEO}:{shipment.id}",
                 {"shipment_id": shipment.id}, queue.clock() + dt.timedelta(minutes=delay),

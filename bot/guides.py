@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from bot import replies
 from bot.deliveries import Outgoing
 from bot.models import Order, Product
-from bot.orders import order_lookup_key
+from bot.orders import order_lookup_key, products_by_sku
 
 _NUMBER_WORDS = {
     word: n
@@ -168,11 +168,7 @@ class GuideService:
     async def _items(session: AsyncSession, order: Order | None) -> list[GuideItem]:
         if order is None:
             return []
-        skus = [item.sku for item in order.items]
-        products = {
-            p.sku: p
-            for p in (await session.scalars(select(Product).where(Product.store_id == order.store_id, Product.sku.in_(skus)))).all()
-        }
+        products = await products_by_sku(session, order.store_id, (item.sku for item in order.items))
         seen: set[str] = set()
         items = []
         for item in order.items:
@@ -184,7 +180,3 @@ class GuideService:
     async def products(self, store_id: str) -> list[Product]:
         async with self._sessions() as session:
             return list((await session.scalars(select(Product).where(Product.store_id == store_id).order_by(Product.id))).all())
-
-    async def product(self, store_id: str, sku: str) -> Product | None:
-        async with self._sessions() as session:
-            return await session.scalar(select(Product).where(Product.store_id == store_id, Product.sku == sku))

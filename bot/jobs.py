@@ -39,11 +39,15 @@ class Job:
 
 async def enqueue(
     session: AsyncSession, store_id: str, kind: str, key: str, payload: dict[str, Any], due_at: dt.datetime | None = None
-) -> None:
-    """Queue work inside the caller's transaction; a second job with the same key is ignored."""
+) -> bool:
+    """Queue work inside the caller's transaction; a second job with the same key
+    is ignored. Returns whether this call queued it."""
     values = dict(store_id=store_id, kind=kind, key=key, payload=payload, due_at=due_at or _now(),
                   status=JobStatus.pending.value, attempts=0, created_at=_now())
-    await session.execute(dialect_insert(session, ScheduledJob).values(**values).on_conflict_do_nothing(index_elements=["key"]))
+    result = await session.execute(
+        dialect_insert(session, ScheduledJob).values(**values).on_conflict_do_nothing(index_elements=["key"])
+    )
+    return result.rowcount == 1
 
 
 Clock = Callable[[], dt.datetime]

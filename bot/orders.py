@@ -117,6 +117,12 @@ class OrderSummary:
     item_names: list[str]
 
 
+async def products_by_sku(session: AsyncSession, store_id: str, skus: Iterable[str]) -> dict[str, Product]:
+    """The store's products with these SKUs (with their guides), by SKU."""
+    found = await session.scalars(select(Product).where(Product.store_id == store_id, Product.sku.in_(list(skus))))
+    return {product.sku: product for product in found}
+
+
 class OrderService:
     """Looks up a store's orders for the chat. Opens one short session per call."""
 
@@ -149,13 +155,10 @@ class OrderService:
             )
             if shipment is None:
                 return None
-            skus = [item.sku for item in shipment.order.items]
-            products = (
-                await session.scalars(select(Product).where(Product.store_id == conversation.store_id, Product.sku.in_(skus)))
-            ).all()
+            products = await products_by_sku(session, conversation.store_id, (item.sku for item in shipment.order.items))
             store = await session.get(Store, conversation.store_id)
         return ShopperShipment(
-            store.name if store else "", shipment.order, shipment, {p.sku: p for p in products},
+            store.name if store else "", shipment.order, shipment, products,
             store.install_video_delay_minutes if store else 0,
         )
 

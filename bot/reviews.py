@@ -43,7 +43,6 @@ from bot.models import (
     ReviewLogAction,
     ReviewLogEntry,
     ReviewOptOut,
-    ScheduledJob,
     Shipment,
     Store,
 )
@@ -184,13 +183,9 @@ async def schedule_review_invitation(
     ``at`` is the log row's time (default: now).
     """
     key = f"{REVIEW_INVITATION}:{order.id}"
-    existing = await session.scalar(
-        select(ScheduledJob.id).where(ScheduledJob.store_id == order.store_id, ScheduledJob.key == key)
-    )
-    if existing is not None:
-        return False
     due_at = review_due_at(delivered_at, delay_days)
-    await enqueue(session, order.store_id, REVIEW_INVITATION, key, {"order_id": order.id}, due_at)
+    if not await enqueue(session, order.store_id, REVIEW_INVITATION, key, {"order_id": order.id}, due_at):
+        return False
     session.add(_log(order, ReviewLogAction.scheduled, SCHEDULED_DELIVERED, at))
     await session.flush()
     return True

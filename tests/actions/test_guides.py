@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from actions import guides as guide_actions
 from bot import replies
 from bot.guides import GuideService
+from bot.orders import OrderService
 
 STORE = "yangteng-auto"
 ALEX = {"store_id": STORE, "shopper_email": "alex@example.com"}
@@ -21,6 +22,7 @@ ALEX = {"store_id": STORE, "shopper_email": "alex@example.com"}
 @pytest.fixture(autouse=True)
 def service(demo_sessions: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(guide_actions, "guide_service", lambda: GuideService(demo_sessions))
+    monkeypatch.setattr(guide_actions, "order_service", lambda: OrderService(demo_sessions))
 
 
 def tracker(
