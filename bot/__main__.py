@@ -50,7 +50,11 @@ def _cmd_import(args: argparse.Namespace) -> int:
         print(file=sys.stderr)
     for number, reason in report.errors:
         print(f"{path}:{number}: {reason}", file=sys.stderr)
-    counts = ", ".join(f"{n} {kind}{'s' if n != 1 else ''}" for kind, n in report.imported.items())
+    def counted(kind: str, n: int) -> str:
+        noun = kind.replace("_", " ")
+        return f"{n} {noun if n == 1 else noun[:-1] + 'ies' if noun.endswith('y') else noun + 's'}"
+
+    counts = ", ".join(counted(kind, n) for kind, n in report.imported.items())
     print(f"imported {counts}; {len(report.errors)} bad line{'s' if len(report.errors) != 1 else ''}")
     return 0 if report.ok else 1
 
@@ -72,18 +76,64 @@ def _cmd_worker(_: argparse.Namespace) -> int:
 
 
 def _cmd_demo_secrets(_: argparse.Namespace) -> int:
+    from bot.config import get_settings
     from bot.conversations import ConversationService
     from bot.db import get_engine, get_sessionmaker
+    from bot.demo import ensure_demo_agent_passwords
 
-    async def main() -> list[str]:
+    async def main() -> tuple[list[str], list[str]]:
         try:
-            return await ConversationService(get_sessionmaker()).ensure_shopper_secrets()
+            sessions = get_sessionmaker()
+            stores = await ConversationService(sessions).ensure_shopper_secrets()
+            agents = await ensure_demo_agent_passwords(sessions, get_settings().var_dir)
+            return stores, agents
         finally:
             await get_engine().dispose()
 
-    created = asyncio.run(main())
+    created, agents = asyncio.run(main())
     print(f"generated shopper secrets for {len(created)} store(s) that had none" + (f": {', '.join(created)}" if created else ""))
+    if agents:
+        print(f"generated console passwords for {', '.join(agents)} (`make run` prints them)")
     return 0
+
+
+def _cmd_agents(args: argparse.Namespace) -> int:
+    """Console accounts: add one (with a generated password unless one is piped in), list, or set a password."""
+    import secrets as random_secrets
+
+    from bot.agents import AccountError, AgentAccounts
+    from bot.db import get_engine, get_sessionmaker
+
+    from_stdin = getattr(args, "password_stdin", False)
+    password = ""
+    if args.action in ("add", "passwd"):
+        password = sys.stdin.readline().rstrip("\n") if from_stdin else random_secrets.token_urlsafe(12)
+
+    async def main() -> int:
+        accounts = AgentAccounts(get_sessionmaker())
+        try:
+            if args.action == "list":
+                for email, name, store, role in await accounts.list(args.store):
+                    print(f"{email}\t{name}\t{store}\t{role}")
+                return 0
+            if args.action == "add":
+                created = await accounts.add(args.email, args.name or args.email.split("@")[0], password, args.store, args.role)
+                if not created:
+                    print(f"{args.email}: already exists; now works for {', '.join(args.store)} (password unchanged)")
+                    return 0
+            elif not await accounts.set_password(args.email, password):
+                print(f"error: no agent {args.email}", file=sys.stderr)
+                return 2
+            print(f"{args.email}: ready" + ("" if from_stdin else f"; password: {password}"))
+            return 0
+        finally:
+            await get_engine().dispose()
+
+    try:
+        return asyncio.run(main())
+    except AccountError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
 
 def _cmd_tracking_event(args: argparse.Namespace) -> int:
@@ -176,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("gateway", help="serve the web gateway (chat API, widget, demo page)").set_defaults(func=_cmd_gateway)
     sub.add_parser("worker", help="run the durable jobs (delivery confirmations)").set_defaults(func=_cmd_worker)
     sub.add_parser(
-        "demo-secrets", help="generate a shopper-identity secret for every store that has none"
+        "demo-secrets", help="generate a shopper-identity secret for every store that has none, and demo agents' passwords"
     ).set_defaults(func=_cmd_demo_secrets)
     p_event = sub.add_parser("tracking-event", help="record a carrier scan for a shipment (no tracking provider needed)")
     p_event.add_argument("--store", required=True)
@@ -191,6 +241,20 @@ def main(argv: list[str] | None = None) -> int:
     p_reviews.add_argument("--store", required=True)
     p_reviews.add_argument("--output", help="write the CSV to this file (default: standard output)")
     p_reviews.set_defaults(func=_cmd_review_log)
+    p_agents = sub.add_parser("agents", help="console accounts for support staff and seller admins")
+    agents_sub = p_agents.add_subparsers(dest="action", required=True)
+    p_add = agents_sub.add_parser("add", help="create an agent (or add stores to one); prints a generated password")
+    p_add.add_argument("--store", action="append", required=True, help="a store the agent works for (repeat for several)")
+    p_add.add_argument("--email", required=True)
+    p_add.add_argument("--name", help="the name shoppers see next to the agent's replies")
+    p_add.add_argument("--role", default="agent", choices=["agent", "seller_admin"])
+    p_add.add_argument("--password-stdin", action="store_true", help="read the password from standard input instead")
+    p_passwd = agents_sub.add_parser("passwd", help="set a new password (signs the agent out everywhere)")
+    p_passwd.add_argument("--email", required=True)
+    p_passwd.add_argument("--password-stdin", action="store_true", help="read the password from standard input instead")
+    p_list = agents_sub.add_parser("list", help="list agents and their stores")
+    p_list.add_argument("--store")
+    p_agents.set_defaults(func=_cmd_agents)
     for name, func, text in (
         ("run", _cmd_run, "start the action server, the Rasa server and the gateway"),
         ("chat", _cmd_chat, "chat in this terminal with a running assistant"),

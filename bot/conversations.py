@@ -46,6 +46,8 @@ class NewMessage:
     text: str = ""
     buttons: list[dict[str, Any]] = field(default_factory=list)
     attachment: dict[str, Any] | None = None
+    #: An agent's display name, for the agent's own messages.
+    author: str | None = None
 
 
 @dataclass(frozen=True)
@@ -56,11 +58,13 @@ class StoredMessage:
     buttons: list[dict[str, Any]]
     attachment: dict[str, Any] | None
     created_at: dt.datetime
+    author: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
             "seq": self.seq,
             "sender": self.sender,
+            "author": self.author,
             "text": self.text,
             "buttons": self.buttons,
             "attachment": self.attachment,
@@ -70,7 +74,8 @@ class StoredMessage:
 
 def _stored(message: Message) -> StoredMessage:
     return StoredMessage(
-        message.seq, message.sender, message.text, list(message.buttons or []), message.attachment, message.created_at
+        message.seq, message.sender, message.text, list(message.buttons or []), message.attachment, message.created_at,
+        message.author,
     )
 
 
@@ -172,6 +177,7 @@ class ConversationService:
                 conversation_id=chat.conversation_id,
                 seq=last - len(messages) + index + 1,
                 sender=message.sender,
+                author=message.author,
                 text=message.text,
                 buttons=message.buttons,
                 attachment=message.attachment,
@@ -182,6 +188,15 @@ class ConversationService:
         session.add_all(rows)
         await session.flush()
         return [_stored(row) for row in rows]
+
+    async def handled_by(self, chat: ChatSession) -> int | None:
+        """The agent holding the conversation now, if a person has taken it over."""
+        async with self._sessions() as session:
+            return await session.scalar(
+                select(Conversation.handled_by).where(
+                    Conversation.id == chat.conversation_id, Conversation.store_id == chat.store_id
+                )
+            )
 
     async def messages_after(self, chat: ChatSession, after: int = 0, limit: int = 500) -> list[StoredMessage]:
         async with self._sessions() as session:

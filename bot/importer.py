@@ -19,9 +19,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
+from bot.business_hours import BadBusinessHours, parse_business_hours
 from bot.models import (
     MAX_REVIEW_DELAY_DAYS,
     MIN_REVIEW_DELAY_DAYS,
+    Agent,
+    AgentMembership,
+    AgentRole,
+    CannedReply,
     Order,
     OrderItem,
     OrderStatus,
@@ -42,7 +47,9 @@ class ImportErrorInLine(ValueError):
 
 @dataclass
 class ImportReport:
-    imported: dict[str, int] = field(default_factory=lambda: {"store": 0, "product": 0, "order": 0})
+    imported: dict[str, int] = field(
+        default_factory=lambda: {"store": 0, "product": 0, "order": 0, "canned_reply": 0, "agent": 0}
+    )
     errors: list[tuple[int, str]] = field(default_factory=list)
 
     @property
@@ -152,7 +159,63 @@ def _store_flow(obj: dict[str, Any]) -> dict[str, Any]:
     video = _optional(obj, "install_video_delay_minutes", int)
     if video is not None and not 0 <= video <= 60 * 24 * 14:
         raise ImportErrorInLine("field 'install_video_delay_minutes' must be from 0 to 20160 (14 days)")
-    return {"review_url": review_url, "review_delay_days": delay, "install_video_delay_minutes": video}
+    hours = obj.get("business_hours")
+    if hours is not None:
+        try:
+            parse_business_hours(hours)
+        except BadBusinessHours as exc:
+            raise ImportErrorInLine(f"field 'business_hours': {exc}") from None
+    reply = _optional(obj, "reply_time_minutes", int)
+    if reply is not None and not 1 <= reply <= 60 * 24 * 7:
+        raise ImportErrorInLine("field 'reply_time_minutes' must be from 1 to 10080 (a week)")
+    return {
+        "review_url": review_url, "review_delay_days": delay, "install_video_delay_minutes": video,
+        "business_hours": hours, "reply_time_minutes": reply,
+    }
+
+
+async def _import_canned_reply(session: AsyncSession, obj: dict[str, Any]) -> None:
+    """A store's ready-made answer for its agents, keyed by title."""
+    store_id = _field(obj, "store")
+    await _require_store(session, store_id)
+    title, text = _field(obj, "title").strip()[:200], _field(obj, "text")
+    if len(text) > 2000:
+        raise ImportErrorInLine("field 'text' can have at most 2000 characters")
+    reply = await session.scalar(select(CannedReply).where(CannedReply.store_id == store_id, CannedReply.title == title))
+    if reply is None:
+        session.add(CannedReply(store_id=store_id, title=title, text=text))
+    else:
+        reply.text = text
+
+
+async def _import_agent(session: AsyncSession, obj: dict[str, Any]) -> None:
+    """A console account and its stores. Passwords never travel in the import:
+    a new account cannot sign in until one is set (``python -m bot agents passwd``,
+    or ``demo-secrets`` for the demo)."""
+    email = _field(obj, "email").strip().lower()
+    if "@" not in email:
+        raise ImportErrorInLine(f"field 'email' is not an email address: {email!r}")
+    stores = _field(obj, "stores", list)
+    if not stores or not all(isinstance(s, str) and s for s in stores):
+        raise ImportErrorInLine("field 'stores' must be a non-empty list of store ids")
+    for store_id in stores:
+        await _require_store(session, store_id)
+    role = _optional(obj, "role") or AgentRole.agent.value
+    if role not in AgentRole.__members__:
+        raise ImportErrorInLine(f"field 'role' must be one of {', '.join(AgentRole.__members__)}")
+    agent = await session.scalar(select(Agent).where(Agent.email == email))
+    if agent is None:
+        agent = Agent(email=email, name=_field(obj, "name"), password_hash="")
+        session.add(agent)
+        await session.flush()
+    else:
+        agent.name = _field(obj, "name")
+    for store_id in stores:
+        membership = await session.get(AgentMembership, (agent.id, store_id))
+        if membership is None:
+            session.add(AgentMembership(agent_id=agent.id, store_id=store_id, role=role))
+        else:
+            membership.role = role
 
 
 async def _import_product(session: AsyncSession, obj: dict[str, Any]) -> None:
@@ -291,6 +354,8 @@ _IMPORTERS: dict[str, Callable[[AsyncSession, dict[str, Any]], Any]] = {
     "store": _import_store,
     "product": _import_product,
     "order": _import_order,
+    "canned_reply": _import_canned_reply,
+    "agent": _import_agent,
 }
 
 
@@ -316,7 +381,7 @@ async def import_lines(
                 raise ImportErrorInLine("a line must be a JSON object")
             kind = obj.get("type")
             if kind not in _IMPORTERS:
-                raise ImportErrorInLine(f"unknown or missing 'type': {kind!r} (store, product or order)")
+                raise ImportErrorInLine(f"unknown or missing 'type': {kind!r} (store, product, order, canned_reply or agent)")
             async with sessions() as session, session.begin():
                 await _IMPORTERS[kind](session, obj)
             report.imported[kind] += 1

@@ -90,6 +90,11 @@ class Store(Base):
     )
     #: Minutes after the delivery confirmation that the install video follows; 0 sends it with the confirmation.
     install_video_delay_minutes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: When the store's people work, in the store's timezone: weekday ("mon"…"sun")
+    #: to a list of ["HH:MM", "HH:MM"] spans; null means Monday to Friday, 09:00 to 18:00.
+    business_hours: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    #: How soon, during business hours, a person usually answers an escalation.
+    reply_time_minutes: Mapped[int] = mapped_column(Integer, default=60, server_default="60")
     created_at: Mapped[dt.datetime] = mapped_column(default=_now)
 
 
@@ -219,7 +224,11 @@ class Conversation(Base):
     #: transaction that stores the message, so numbers never repeat.
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[dt.datetime] = mapped_column(default=_now)
-    last_message_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    #: Indexed for the agent console's live feed ("what changed since?").
+    last_message_at: Mapped[dt.datetime | None] = mapped_column(default=None, index=True)
+    #: The agent handling the conversation now; while set, Rasa is paused and the bot is silent.
+    handled_by: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"), default=None)
+    handled_since: Mapped[dt.datetime | None] = mapped_column(default=None)
 
 
 class ConversationToken(Base):
@@ -244,6 +253,8 @@ class Message(Base):
     conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
     seq: Mapped[int] = mapped_column(Integer)
     sender: Mapped[str] = mapped_column(String(16))
+    #: For an agent's message, the agent's display name, as the shopper sees it.
+    author: Mapped[str | None] = mapped_column(String(200), default=None)
     text: Mapped[str] = mapped_column(Text, default="")
     buttons: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     attachment: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
@@ -300,8 +311,12 @@ class ScheduledJob(Base):
 
 
 class EscalationStatus(str, enum.Enum):
+    """The handoff lifecycle: escalated (open), claimed by an agent, then
+    handed back to the bot or resolved."""
+
     open = "open"
     claimed = "claimed"
+    handed_back = "handed_back"
     resolved = "resolved"
 
 
@@ -325,6 +340,11 @@ class Escalation(Base):
     details: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(16), default=EscalationStatus.open.value)
     created_at: Mapped[dt.datetime] = mapped_column(default=_now)
+    claimed_by: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"), default=None)
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    #: Bumped on every change, so the console's live feed can find what changed.
+    updated_at: Mapped[dt.datetime] = mapped_column(default=_now, onupdate=_now, index=True)
 
 
 class ReviewLogAction(str, enum.Enum):
@@ -378,4 +398,86 @@ class Review(Base):
     conversation_id: Mapped[str | None] = mapped_column(ForeignKey("conversations.id", ondelete="SET NULL"), default=None)
     rating: Mapped[int] = mapped_column(Integer)
     text: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=_now)
+
+
+class AgentRole(str, enum.Enum):
+    agent = "agent"
+    seller_admin = "seller_admin"
+
+
+class Agent(Base):
+    """A person from a store: support staff, or a seller admin. One account may serve several stores."""
+
+    __tablename__ = "agents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: Stored lower-cased.
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    #: argon2id, never the password.
+    password_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(default=_now)
+
+
+class AgentMembership(Base):
+    """Which stores an agent works for, and as what."""
+
+    __tablename__ = "agent_memberships"
+
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True)
+    store_id: Mapped[str] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True, index=True)
+    role: Mapped[str] = mapped_column(String(16), default=AgentRole.agent.value)
+
+
+class AgentSession(Base):
+    """A signed-in console: only the cookie token's SHA-256 is kept."""
+
+    __tablename__ = "agent_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), index=True)
+    #: The synchronizer token every state-changing request must echo.
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(default=_now)
+    expires_at: Mapped[dt.datetime]
+    #: Refreshed by the console's live feed: an agent seen lately is "online".
+    last_seen_at: Mapped[dt.datetime] = mapped_column(default=_now)
+
+
+class LoginFailure(Base):
+    """A failed console login, kept a while to slow down password guessing."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_email_at", "email", "at"), Index("ix_login_failures_ip_at", "ip", "at"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(320))
+    ip: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime] = mapped_column(default=_now)
+
+
+class CannedReply(Base):
+    """A store's ready-made answer that agents insert and adjust."""
+
+    __tablename__ = "canned_replies"
+    __table_args__ = (UniqueConstraint("store_id", "title"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    store_id: Mapped[str] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+
+
+class ConversationNote(Base):
+    """An agent's internal note on a conversation; never shown to the shopper."""
+
+    __tablename__ = "conversation_notes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    store_id: Mapped[str] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"), default=None)
+    author: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(default=_now)

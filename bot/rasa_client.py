@@ -88,6 +88,31 @@ class RasaClient:
             body = await response.json()
         return list(body.get("messages") or [])
 
+    async def append_events(self, conversation_id: str, events: list[dict[str, Any]]) -> None:
+        """Add events to the conversation's tracker (pause, resume, an agent's message)."""
+        async with self._http.post(
+            f"{self._base}/conversations/{conversation_id}/tracker/events",
+            params={"token": self._token, "include_events": "NONE"},
+            json=events,
+        ) as response:
+            _check(response, "tracker/events")
+
+    async def pause(self, conversation_id: str) -> None:
+        """ConversationPaused: Rasa records the shopper's messages and stays silent."""
+        await self.append_events(conversation_id, [{"event": "pause"}])
+
+    async def resume(self, conversation_id: str) -> None:
+        """ConversationResumed: the bot answers again from the next message."""
+        await self.append_events(conversation_id, [{"event": "resume"}])
+
+    async def is_paused(self, conversation_id: str) -> bool:
+        async with self._http.get(
+            f"{self._base}/conversations/{conversation_id}/tracker",
+            params={"token": self._token, "include_events": "NONE"},
+        ) as response:
+            _check(response, "tracker")
+            return bool((await response.json()).get("paused"))
+
     async def parse(self, text: str) -> dict[str, Any]:
         async with self._http.post(
             f"{self._base}/model/parse", params={"token": self._token}, json={"text": text}

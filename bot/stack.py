@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.config import PROJECT_ROOT, Settings, get_settings, rasa_process_env, settings_env
+from bot.demo import read_demo_agents
 
 RASA_BIN = PROJECT_ROOT / ".venv-rasa" / "bin" / "rasa"
 DEFAULT_MODEL = PROJECT_ROOT / "models" / "assistant.tar.gz"
@@ -254,9 +255,12 @@ def run_stack(chat: bool, store: str, shopper_email: str | None) -> int:
     print("\r" + " " * 60)
     print(f"  demo store     {settings.gateway_url}/   (open it in a browser and chat)")
     print(f"  chat API       {settings.gateway_url}/api/v1/  (OpenAPI: {settings.gateway_url}/api/v1/openapi.yaml)")
+    print(f"  agent console  {settings.gateway_url}/agent")
+    for email, password in read_demo_agents(settings.var_dir).items():
+        print(f"                 demo agent {email}  password {password}  (generated at setup)")
     print(f"  Rasa server    {settings.rasa_url}  (REST channel: {settings.rasa_url}/webhooks/rest/webhook)")
     print(f"  action server  {settings.action_server_url}")
-    print("  worker         python -m bot worker (delivery confirmations)")
+    print("  worker         python -m bot worker (delivery confirmations, install videos, review invitations)")
     print(f"  logs           {settings.var_dir / 'logs'}")
     print(f"  API token      in {settings.var_dir / 'rasa_token'} (or $RASA_TOKEN)")
     try:

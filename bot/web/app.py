@@ -18,8 +18,10 @@ from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.agents import AgentAccounts
 from bot.config import Settings
 from bot.conversations import BadSignature, ChatSession, ConversationService, UnknownStore
+from bot.handoff import HandoffService
 from bot.identity import sign_shopper
 from bot.orders import OrderService
 from bot.rasa_client import RasaClient
@@ -32,6 +34,7 @@ from bot.tracking_updates import (
     signature_matches,
     simple_signature,
 )
+from bot.web.agent_api import FEED, HANDOFF, AgentFeed, add_agent_console
 from bot.web.live import LiveHub
 from bot.web.ratelimit import RateLimiter
 from bot.web.turns import AssistantUnavailable, BadMessage, ChatTurns, parse_shopper_input
@@ -336,11 +339,17 @@ def create_app(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -
         settings.conversation_messages_per_minute, burst=max(1, settings.conversation_messages_per_minute // 3)
     )
 
+    add_agent_console(app, AgentAccounts(sessions), app[HUB])
+
     async def http_client(app: web.Application):  # type: ignore[no-untyped-def]
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as http:
             app[HTTP] = http
-            app[TURNS] = ChatTurns(app[CONVERSATIONS], RasaClient(settings, http), app[HUB])
+            rasa = RasaClient(settings, http)
+            app[TURNS] = ChatTurns(app[CONVERSATIONS], rasa, app[HUB])
+            app[HANDOFF] = HandoffService(sessions, app[CONVERSATIONS], rasa)
+            app[FEED] = AgentFeed(app[HANDOFF])
             yield
+            await app[FEED].close()
 
     app.cleanup_ctx.append(http_client)
     app.router.add_post("/api/v1/stores/{store_id}/conversations", create_conversation)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -12,6 +13,8 @@ import aiohttp
 from bot.conversations import MAX_MESSAGE_CHARS, ChatSession, ConversationService, NewMessage, StoredMessage
 from bot.rasa_client import RasaClient, transcript_message
 from bot.web.live import LiveHub
+
+log = logging.getLogger(__name__)
 
 # C0 controls except tab and newline, and DEL: PostgreSQL refuses NUL, and
 # none of them means anything in a chat message.
@@ -90,6 +93,19 @@ class ChatTurns:
         metadata = {"store_id": chat.store_id}
         if chat.shopper_email:
             metadata["shopper_email"] = chat.shopper_email
+        if await self.conversations.handled_by(chat) is not None:
+            # A person has the conversation. Rasa is paused, but a new Rasa
+            # session (after an idle hour) would lift the pause, so the words
+            # go into the tracker as an event, which never makes the bot speak.
+            try:
+                parsed = await self.rasa.parse(shopper_input.for_rasa)
+                await self.rasa.append_events(
+                    chat.conversation_id,
+                    [{"event": "user", "text": shopper_input.for_rasa, "parse_data": parsed, "metadata": metadata}],
+                )
+            except (aiohttp.ClientError, asyncio.TimeoutError):
+                log.warning("Rasa did not record a message for the agent-held %s", chat.conversation_id, exc_info=True)
+            return stored
         self.hub.typing(chat.conversation_id, True)
         try:
             replies = await self.rasa.send_message(chat.conversation_id, shopper_input.for_rasa, metadata)

@@ -1,0 +1,410 @@
+"""Handoff: an agent takes a conversation over from the bot and gives it back.
+
+The lifecycle of an escalation is open → claimed → handed back or resolved.
+Claiming sets ``conversations.handled_by`` with a conditional update, so two
+agents can never both hold one conversation, and pauses the conversation in
+Rasa (ConversationPaused): the bot is silent while Rasa keeps recording the
+shopper's messages. Handing back or resolving resumes it.
+
+Every query takes the agent's stores and filters on them: an agent never
+sees, or changes, another store's conversations.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import re
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import selectinload
+
+from bot.agents import SignedInAgent
+from bot.conversations import ChatSession, ConversationService, NewMessage, StoredMessage
+from bot.escalations import ACTIVE_STATUSES, PRIORITY_RANK, REASON_TITLES
+from bot.models import (
+    Agent,
+    CannedReply,
+    Conversation,
+    ConversationNote,
+    Escalation,
+    EscalationStatus,
+    Message,
+    Order,
+    Shipment,
+    Store,
+)
+from bot.rasa_client import RasaClient
+
+log = logging.getLogger(__name__)
+
+MAX_REPLY_CHARS = 2000
+MAX_NOTE_CHARS = 4000
+TRANSCRIPT_LIMIT = 500
+QUEUE_LIMIT = 500
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+class NotFound(LookupError):
+    """No such conversation in the agent's stores (another store's looks the same)."""
+
+
+class Conflict(RuntimeError):
+    """The conversation is not in the state the request needs; the message says why."""
+
+
+class EngineUnavailable(RuntimeError):
+    """Rasa did not take the pause or resume; nothing was changed."""
+
+
+class BadText(ValueError):
+    pass
+
+
+def clean_text(text: Any, limit: int) -> str:
+    if not isinstance(text, str):
+        raise BadText('"text" must be a string')
+    cleaned = _CONTROL.sub("", text).strip()
+    if not cleaned:
+        raise BadText("the text is empty")
+    if len(cleaned) > limit:
+        raise BadText(f"the text can have at most {limit:,} characters")
+    return cleaned
+
+
+def _iso(value: dt.datetime | dt.date | None) -> str | None:
+    if value is None:
+        return None
+    return value.isoformat().replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class Change:
+    """Something an agent's console should refresh: the queue, or one conversation."""
+
+    kind: str  # "queue" or "conversation"
+    store_id: str
+    conversation_id: str
+    #: When it changed, so a feed that looks back a little can skip what it already sent.
+    at: dt.datetime
+
+
+class HandoffService:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], conversations: ConversationService, rasa: RasaClient
+    ) -> None:
+        self._sessions = sessions
+        self._conversations = conversations
+        self._rasa = rasa
+
+    # --- reading ---
+
+    async def queue(self, agent: SignedInAgent, now: dt.datetime | None = None) -> list[dict[str, Any]]:
+        """Open and claimed escalations of the agent's stores: most urgent, then longest waiting, first."""
+        now = now or dt.datetime.now(dt.timezone.utc)
+        async with self._sessions() as session:
+            rows = await self._escalations(
+                session,
+                and_(Escalation.store_id.in_(agent.store_ids), Escalation.status.in_(ACTIVE_STATUSES)),
+            )
+        rows.sort(key=lambda e: (PRIORITY_RANK.get(e["priority"], 9), e["created_at"]))
+        return [self._with_wait(e, now) for e in rows[:QUEUE_LIMIT]]
+
+    @staticmethod
+    def _with_wait(escalation: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
+        created: dt.datetime = escalation["created_at"]
+        return {**escalation, "created_at": _iso(created), "waiting_seconds": max(0, int((now - created).total_seconds()))}
+
+    @staticmethod
+    async def _escalations(session: AsyncSession, where: Any) -> list[dict[str, Any]]:
+        rows = (
+            await session.execute(
+                select(Escalation, Store.name, Order.order_number, Agent.name)
+                .join(Store, Store.id == Escalation.store_id)
+                .outerjoin(Order, and_(Order.id == Escalation.order_id, Order.store_id == Escalation.store_id))
+                .outerjoin(Agent, Agent.id == Escalation.claimed_by)
+                .where(where)
+                .order_by(Escalation.created_at, Escalation.id)
+                .limit(QUEUE_LIMIT * 2)
+            )
+        ).all()
+        return [
+            {
+                "id": e.id,
+                "reference": f"E-{e.id}",
+                "store_id": e.store_id,
+                "store_name": store_name,
+                "conversation_id": e.conversation_id,
+                "reason": e.reason,
+                "reason_title": REASON_TITLES.get(e.reason, e.reason.replace("_", " ").capitalize()),
+                "priority": e.priority,
+                "summary": e.summary,
+                "details": e.details,
+                "order_number": order_number,
+                "status": e.status,
+                "created_at": e.created_at,
+                "claimed_by": {"id": e.claimed_by, "name": claimed_name} if e.claimed_by else None,
+            }
+            for e, store_name, order_number, claimed_name in rows
+        ]
+
+    async def _conversation(self, session: AsyncSession, agent: SignedInAgent, conversation_id: str) -> Conversation:
+        conversation = await session.scalar(
+            select(Conversation).where(Conversation.id == conversation_id, Conversation.store_id.in_(agent.store_ids))
+        )
+        if conversation is None:
+            raise NotFound(conversation_id)
+        return conversation
+
+    async def conversation(self, agent: SignedInAgent, conversation_id: str, now: dt.datetime | None = None) -> dict[str, Any]:
+        """Everything the conversation view shows: transcript, order, escalations, notes, canned replies."""
+        now = now or dt.datetime.now(dt.timezone.utc)
+        async with self._sessions() as session:
+            conversation = await self._conversation(session, agent, conversation_id)
+            store_id = conversation.store_id
+            store_name = await session.scalar(select(Store.name).where(Store.id == store_id))
+            handler = await session.get(Agent, conversation.handled_by) if conversation.handled_by else None
+            messages = list(
+                (
+                    await session.scalars(
+                        select(Message)
+                        .where(Message.conversation_id == conversation_id, Message.store_id == store_id)
+                        .order_by(Message.seq.desc())
+                        .limit(TRANSCRIPT_LIMIT)
+                    )
+                ).all()
+            )[::-1]
+            escalations = await self._escalations(
+                session, and_(Escalation.conversation_id == conversation_id, Escalation.store_id == store_id)
+            )
+            order = await self._order_for(session, conversation, escalations)
+            notes = (
+                await session.scalars(
+                    select(ConversationNote)
+                    .where(ConversationNote.conversation_id == conversation_id, ConversationNote.store_id == store_id)
+                    .order_by(ConversationNote.created_at, ConversationNote.id)
+                )
+            ).all()
+            canned = (
+                await session.scalars(select(CannedReply).where(CannedReply.store_id == store_id).order_by(CannedReply.title))
+            ).all()
+        return {
+            "conversation": {
+                "id": conversation.id,
+                "store_id": store_id,
+                "store_name": store_name,
+                "shopper_email": conversation.shopper_email,
+                "shopper_name": order.shopper_name if order else None,
+                "handled_by": {"id": handler.id, "name": handler.name} if handler else None,
+                "mine": conversation.handled_by == agent.id,
+            },
+            "messages": [
+                {
+                    "seq": m.seq, "sender": m.sender, "author": m.author, "text": m.text,
+                    "buttons": list(m.buttons or []), "attachment": m.attachment, "created_at": _iso(m.created_at),
+                }
+                for m in messages
+            ],
+            "escalations": [self._with_wait(e, now) for e in escalations],
+            "order": self._order_json(order) if order else None,
+            "notes": [self._note_json(n) for n in notes],
+            "canned_replies": [{"id": c.id, "title": c.title, "text": c.text} for c in canned],
+        }
+
+    @staticmethod
+    async def _order_for(session: AsyncSession, conversation: Conversation, escalations: list[dict[str, Any]]) -> Order | None:
+        """The order the escalation names, else the identified shopper's latest order with the store."""
+        load = (selectinload(Order.items), selectinload(Order.shipments).selectinload(Shipment.events))
+        numbers = [e["order_number"] for e in reversed(escalations) if e["order_number"]]
+        if numbers:
+            return await session.scalar(
+                select(Order).where(Order.store_id == conversation.store_id, Order.order_number == numbers[0]).options(*load)
+            )
+        if conversation.shopper_email:
+            return await session.scalar(
+                select(Order)
+                .where(Order.store_id == conversation.store_id, Order.shopper_email == conversation.shopper_email)
+                .order_by(Order.placed_at.desc())
+                .limit(1)
+                .options(*load)
+            )
+        return None
+
+    @staticmethod
+    def _order_json(order: Order) -> dict[str, Any]:
+        return {
+            "order_number": order.order_number,
+            "status": order.status,
+            "placed_at": _iso(order.placed_at),
+            "shopper_name": order.shopper_name,
+            "items": [{"sku": i.sku, "name": i.name, "quantity": i.quantity} for i in order.items],
+            "shipments": [
+                {
+                    "carrier": s.carrier,
+                    "tracking_number": s.tracking_number,
+                    "tracking_url": s.tracking_url,
+                    "status": s.status,
+                    "estimated_delivery": _iso(s.estimated_delivery),
+                    "delivered_at": _iso(s.delivered_at),
+                    "events": [
+                        {"occurred_at": _iso(e.occurred_at), "location": e.location, "tag": e.tag, "message": e.message}
+                        for e in sorted(s.events, key=lambda e: e.occurred_at, reverse=True)
+                    ],
+                }
+                for s in order.shipments
+            ],
+        }
+
+    @staticmethod
+    def _note_json(note: ConversationNote) -> dict[str, Any]:
+        return {"id": note.id, "author": note.author, "text": note.text, "created_at": _iso(note.created_at)}
+
+    # --- taking over and giving back ---
+
+    async def claim(self, agent: SignedInAgent, conversation_id: str) -> None:
+        """Take the conversation over: only one agent ever wins, and the bot goes quiet."""
+        now = dt.datetime.now(dt.timezone.utc)
+        async with self._sessions() as session, session.begin():
+            conversation = await self._conversation(session, agent, conversation_id)
+            won = await session.execute(
+                update(Conversation)
+                .where(Conversation.id == conversation_id, Conversation.store_id == conversation.store_id,
+                       Conversation.handled_by.is_(None))
+                .values(handled_by=agent.id, handled_since=now)
+                .execution_options(synchronize_session=False)
+            )
+            if won.rowcount != 1:
+                holder = await session.scalar(
+                    select(Agent.name).join(Conversation, Conversation.handled_by == Agent.id).where(Conversation.id == conversation_id)
+                )
+                raise Conflict(f"already claimed by {holder}" if holder else "already claimed")
+            await session.execute(
+                update(Escalation)
+                .where(Escalation.conversation_id == conversation_id, Escalation.store_id == conversation.store_id,
+                       Escalation.status.in_(ACTIVE_STATUSES))
+                .values(status=EscalationStatus.claimed.value, claimed_by=agent.id, claimed_at=now, updated_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            store_name = await session.scalar(select(Store.name).where(Store.id == conversation.store_id))
+            await self._conversations.append_in(
+                session, self._chat(conversation),
+                [NewMessage("store", f"{agent.name} from {store_name} has joined the chat.")],
+            )
+            # Inside the transaction: if Rasa refuses, the claim is undone and the bot keeps answering.
+            await self._engine(self._rasa.pause(conversation_id))
+
+    async def release(self, agent: SignedInAgent, conversation_id: str, outcome: EscalationStatus) -> None:
+        """Hand the conversation back to the bot (``handed_back``) or close its case (``resolved``)."""
+        now = dt.datetime.now(dt.timezone.utc)
+        async with self._sessions() as session, session.begin():
+            conversation = await self._conversation(session, agent, conversation_id)
+            released = await session.execute(
+                update(Conversation)
+                .where(Conversation.id == conversation_id, Conversation.store_id == conversation.store_id,
+                       Conversation.handled_by == agent.id)
+                .values(handled_by=None, handled_since=None)
+                .execution_options(synchronize_session=False)
+            )
+            if released.rowcount != 1:
+                raise Conflict("you are not handling this conversation")
+            await session.execute(
+                update(Escalation)
+                .where(Escalation.conversation_id == conversation_id, Escalation.store_id == conversation.store_id,
+                       Escalation.status.in_(ACTIVE_STATUSES))
+                .values(status=outcome.value, closed_at=now, updated_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            text = (
+                f"{agent.name} has handed you back to the assistant. Ask me anything, or ask for a person again at any time."
+                if outcome is EscalationStatus.handed_back
+                else f"{agent.name} has marked this resolved. If you need anything else, just write here."
+            )
+            await self._conversations.append_in(session, self._chat(conversation), [NewMessage("store", text)])
+            await self._engine(self._rasa.resume(conversation_id))
+
+    @staticmethod
+    async def _engine(call: Any) -> None:
+        try:
+            await call
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise EngineUnavailable(str(exc)) from exc
+
+    @staticmethod
+    def _chat(conversation: Conversation) -> ChatSession:
+        return ChatSession(conversation.id, conversation.store_id, conversation.shopper_email)
+
+    # --- writing ---
+
+    async def reply(self, agent: SignedInAgent, conversation_id: str, text: Any) -> tuple[str, StoredMessage]:
+        """The agent's answer: into the transcript (the shopper's widget shows it) and Rasa's tracker.
+        Returns the conversation's store and the stored message."""
+        body = clean_text(text, MAX_REPLY_CHARS)
+        async with self._sessions() as session, session.begin():
+            conversation = await self._conversation(session, agent, conversation_id)
+            # Locks the row on PostgreSQL, so a concurrent hand-back cannot slip in between.
+            holder = await session.scalar(
+                select(Conversation.handled_by).where(Conversation.id == conversation_id).with_for_update()
+            )
+            if holder != agent.id:
+                raise Conflict("claim the conversation before replying")
+            [stored] = await self._conversations.append_in(
+                session, self._chat(conversation), [NewMessage("agent", body, author=agent.name)]
+            )
+        try:
+            await self._rasa.append_events(
+                conversation_id, [{"event": "bot", "text": body, "metadata": {"agent": agent.name, "agent_id": agent.id}}]
+            )
+        except (aiohttp.ClientError, asyncio.TimeoutError):
+            # The shopper has it (the transcript is what the widget shows); Rasa's copy is history only.
+            log.warning("Rasa did not record agent reply in %s", conversation_id, exc_info=True)
+        return conversation.store_id, stored
+
+    async def note(self, agent: SignedInAgent, conversation_id: str, text: Any) -> tuple[str, dict[str, Any]]:
+        """An internal note (never in the shopper's transcript); returns the store and the note."""
+        body = clean_text(text, MAX_NOTE_CHARS)
+        async with self._sessions() as session, session.begin():
+            conversation = await self._conversation(session, agent, conversation_id)
+            note = ConversationNote(
+                store_id=conversation.store_id, conversation_id=conversation_id, agent_id=agent.id, author=agent.name,
+                text=body,
+            )
+            session.add(note)
+            await session.flush()
+            return conversation.store_id, self._note_json(note)
+
+    # --- the live feed ---
+
+    async def changes_since(self, store_ids: Collection[str], since: dt.datetime) -> list[Change]:
+        """What changed in these stores after ``since``: escalations (the queue) and transcripts."""
+        if not store_ids:
+            return []
+        async with self._sessions() as session:
+            escalated = (
+                await session.execute(
+                    select(Escalation.store_id, Escalation.conversation_id, func.max(Escalation.updated_at))
+                    .where(Escalation.store_id.in_(store_ids), Escalation.updated_at > since)
+                    .group_by(Escalation.store_id, Escalation.conversation_id)
+                )
+            ).all()
+            talked = (
+                await session.execute(
+                    select(Conversation.store_id, Conversation.id, Conversation.last_message_at, Conversation.handled_since)
+                    .where(
+                        Conversation.store_id.in_(store_ids),
+                        or_(Conversation.last_message_at > since, Conversation.handled_since > since),
+                    )
+                )
+            ).all()
+        changes = [Change("queue", store, conversation, at) for store, conversation, at in escalated]
+        changes += [Change("conversation", store, conversation, at) for store, conversation, at in escalated]
+        changes += [
+            Change("conversation", store, conversation, max(t for t in (said, handled) if t is not None))
+            for store, conversation, said, handled in talked
+        ]
+        return changes
