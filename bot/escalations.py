@@ -7,12 +7,23 @@ works through them.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.models import Conversation, Escalation, Order
+from bot.business_hours import BadBusinessHours, describe_duration, describe_wait, opening, parse_business_hours
+from bot.models import (
+    AgentMembership,
+    AgentSession,
+    Conversation,
+    Escalation,
+    EscalationStatus,
+    Order,
+    Store,
+)
 from bot.orders import order_lookup_key
 
 #: Why a conversation needs a person, and how soon: a parcel that never came
@@ -23,14 +34,23 @@ PRIORITY_BY_REASON = {
     "missing_parts": "normal",
     "wrong_item": "normal",
     "shopper_request": "normal",
+    "not_understood": "normal",
+    "identity_check_failed": "normal",
 }
+#: Most urgent first in the agents' queue.
+PRIORITY_RANK = {"urgent": 0, "high": 1, "normal": 2}
 REASON_TITLES = {
     "not_received": "Marked delivered, not received",
     "damaged": "Arrived damaged",
     "missing_parts": "Parts missing",
     "wrong_item": "Wrong item received",
     "shopper_request": "Shopper asked for a person",
+    "not_understood": "The bot did not understand twice",
+    "identity_check_failed": "Identity check failed three times",
 }
+#: An agent whose console has checked in this recently counts as online.
+ONLINE_WITHIN = dt.timedelta(seconds=90)
+ACTIVE_STATUSES = (EscalationStatus.open.value, EscalationStatus.claimed.value)
 SUMMARY_CHARS = 200
 DETAILS_CHARS = 4000
 
@@ -45,6 +65,34 @@ class RecordedEscalation:
     @property
     def reference(self) -> str:
         return f"E-{self.id}"
+
+
+@dataclass(frozen=True)
+class Availability:
+    """Whether a person from the store can answer now, and if not, when."""
+
+    store_name: str
+    agents_online: int
+    open_now: bool
+    next_open_at: dt.datetime | None
+    reply_time_minutes: int
+    timezone: str
+
+    def notice(self, now: dt.datetime) -> str:
+        """What the bot honestly tells the shopper will happen next."""
+        if self.agents_online:
+            return f"I'm connecting you with a person from {self.store_name} now; they'll answer right here."
+        reply = describe_duration(self.reply_time_minutes)
+        stays = "The chat stays open: the answer will appear here, even if you close the page and come back later."
+        if self.open_now:
+            return f"Everyone at {self.store_name} is busy right now. A person usually answers within {reply}. {stays}"
+        if self.next_open_at is None:
+            return f"The team at {self.store_name} is offline right now. {stays}"
+        local = self.next_open_at.astimezone(ZoneInfo(self.timezone))
+        return (
+            f"The team at {self.store_name} is offline right now. They're back {describe_wait(now, self.next_open_at)} "
+            f"({local:%A %H:%M}, {self.timezone} time) and usually answer within {reply} of opening. {stays}"
+        )
 
 
 def summarise(reason: str, order_number: str | None, details: str) -> str:
@@ -78,6 +126,23 @@ class EscalationService:
                 return None
             order = await self._order(session, conversation.store_id, order_number) if order_number else None
             known_number = order.order_number if order is not None else None
+            same = await session.scalar(
+                select(Escalation).where(
+                    Escalation.conversation_id == conversation_id,
+                    Escalation.store_id == conversation.store_id,
+                    Escalation.reason == reason,
+                    Escalation.status.in_(ACTIVE_STATUSES),
+                )
+            )
+            if same is not None:
+                # Asking again while a person is already on the way adds the new
+                # words to the same case rather than a second queue entry.
+                if details and details not in same.details:
+                    same.details = (same.details + "\n" + details)[:DETAILS_CHARS] if same.details else details[:DETAILS_CHARS]
+                if same.order_id is None and order is not None:
+                    same.order_id, same.summary = order.id, summarise(reason, known_number, same.details)
+                same.updated_at = dt.datetime.now(dt.timezone.utc)
+                return RecordedEscalation(same.id, reason, same.priority, known_number)
             escalation = Escalation(
                 store_id=conversation.store_id,
                 conversation_id=conversation_id,
@@ -95,6 +160,31 @@ class EscalationService:
     async def _order(session: AsyncSession, store_id: str, order_number: str) -> Order | None:
         return await session.scalar(
             select(Order).where(Order.store_id == store_id, Order.lookup_key == order_lookup_key(order_number))
+        )
+
+    async def availability(self, store_id: str, now: dt.datetime | None = None) -> Availability | None:
+        """Who can answer the store's shoppers now; ``None`` for an unknown store."""
+        now = now or dt.datetime.now(dt.timezone.utc)
+        async with self._sessions() as session:
+            store = await session.get(Store, store_id)
+            if store is None:
+                return None
+            online = await session.scalar(
+                select(func.count(func.distinct(AgentSession.agent_id)))
+                .join(AgentMembership, AgentMembership.agent_id == AgentSession.agent_id)
+                .where(
+                    AgentMembership.store_id == store_id,
+                    AgentSession.last_seen_at > now - ONLINE_WITHIN,
+                    AgentSession.expires_at > now,
+                )
+            )
+        try:
+            spans = parse_business_hours(store.business_hours)
+        except BadBusinessHours:
+            spans = parse_business_hours(None)  # checked on save; never leave a shopper without an answer
+        hours = opening(spans, store.timezone, now)
+        return Availability(
+            store.name, int(online or 0), hours.open_now, hours.next_open_at, store.reply_time_minutes, store.timezone
         )
 
     async def for_store(self, store_id: str) -> list[Escalation]:
