@@ -29,6 +29,8 @@ SHIPMENT_EXCEPTION = "EXTERNAL_shipment_exception"
 INSTALL_VIDEO_DUE = "EXTERNAL_install_video"
 #: Job kind: the install video the store sends some time after the confirmation.
 INSTALL_VIDEO = "install_video"
+#: While a person from the store holds the conversation, the store's automatic messages wait this long, then look again.
+AGENT_HANDLING_RETRY = dt.timedelta(minutes=30)
 
 
 @dataclass(frozen=True)
@@ -157,6 +159,11 @@ class DeliveryNotices:
             await queue.finish(job)
             return 0
         chat = await self._conversations.for_shopper(job.store_id, shipment.order.shopper_email)
+        if await self._conversations.handled_by(chat) is not None:
+            # A person is talking with the shopper (Rasa is paused): the store's
+            # automatic message waits until the chat is handed back, and is not lost.
+            await queue.defer(job, queue.clock() + AGENT_HANDLING_RETRY)
+            return 0
         replies = await self._rasa.trigger_intent(
             chat.conversation_id,
             intent,

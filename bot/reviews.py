@@ -72,6 +72,9 @@ SKIP_WINDOW_PASSED = "window_passed"
 SKIP_NOT_DELIVERED = "not_delivered"
 DEFER_QUIET_HOURS = "quiet_hours"
 DEFER_TOO_EARLY = "too_early"
+#: A person from the store is talking with the shopper: the invitation waits until the chat is handed back.
+DEFER_AGENT_HANDLING = "agent_handling"
+AGENT_HANDLING_RETRY = dt.timedelta(minutes=30)
 
 _UTC = dt.timezone.utc
 
@@ -234,6 +237,11 @@ class ReviewInvitations:
             return 0
 
         chat = await self._conversations.for_shopper(order.store_id, order.shopper_email)
+        if await self._conversations.handled_by(chat) is not None:
+            async with self._sessions() as session, session.begin():
+                session.add(_log(order, ReviewLogAction.deferred, DEFER_AGENT_HANDLING, now))
+                await queue.defer(job, now + AGENT_HANDLING_RETRY, session)
+            return 0
         replies = await self._rasa.trigger_intent(chat.conversation_id, REVIEW_DUE, {"order_id": order.order_number})
         messages = [transcript_message(reply, sender="store") for reply in replies if isinstance(reply, dict)]
         try:

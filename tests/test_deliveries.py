@@ -68,3 +68,36 @@ async def test_no_video_job_when_no_item_has_a_video(demo_sessions: async_sessio
     # Charlotte's drain plug and air filter have no video.
     await deliver_and_confirm(demo_sessions, "yangteng-auto", "YT2532700051839204")
     assert await jobs(demo_sessions, INSTALL_VIDEO) == []
+
+
+async def test_while_a_person_holds_the_chat_the_confirmation_waits_and_is_not_lost(
+    demo_sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    from sqlalchemy import update
+
+    from bot.agents import AgentAccounts
+    from bot.conversations import ConversationService
+    from bot.deliveries import AGENT_HANDLING_RETRY
+    from bot.models import Agent, Conversation
+
+    await AgentAccounts(demo_sessions).add("lin@yangteng.example", "Lin", "a-long-password", ["yangteng-auto"])
+    chat = await ConversationService(demo_sessions).for_shopper("yangteng-auto", "alex@example.com")
+    async with demo_sessions() as session, session.begin():
+        agent_id = await session.scalar(select(Agent.id).where(Agent.email == "lin@yangteng.example"))
+        await session.execute(update(Conversation).where(Conversation.id == chat.conversation_id).values(handled_by=agent_id))
+    update_ = TrackingUpdate("evt-held", "9400111899223100000000", "Delivered", [Checkpoint(NOW, "Delivered", "Delivered", None)])
+    assert (await TrackingUpdates(demo_sessions).apply("yangteng-auto", "json", update_)).delivered_now
+    rasa = RecordingRasa()
+    queue = JobQueue(demo_sessions, "w1", clock=lambda: NOW)
+    (job,) = [j for j in await queue.claim() if j.kind == DELIVERY_CONFIRMATION]
+    assert await DeliveryNotices(demo_sessions, rasa).send_confirmation(job, queue) == 0  # type: ignore[arg-type]
+    assert rasa.intents == []  # Rasa is paused: nothing was triggered into the void
+    (waiting,) = await jobs(demo_sessions, DELIVERY_CONFIRMATION)
+    assert waiting.status == "pending" and waiting.due_at == NOW + AGENT_HANDLING_RETRY
+
+    async with demo_sessions() as session, session.begin():  # the agent hands the chat back
+        await session.execute(update(Conversation).where(Conversation.id == chat.conversation_id).values(handled_by=None))
+    later = JobQueue(demo_sessions, "w1", clock=lambda: NOW + AGENT_HANDLING_RETRY)
+    (job,) = [j for j in await later.claim() if j.kind == DELIVERY_CONFIRMATION]
+    assert await DeliveryNotices(demo_sessions, rasa).send_confirmation(job, later) == 1  # type: ignore[arg-type]
+    assert rasa.intents == ["EXTERNAL_package_delivered"]

@@ -355,6 +355,35 @@ async def test_quiet_hours_put_the_job_back_until_morning(demo_sessions: async_s
     assert [a for _, a, _ in await log_rows(demo_sessions)] == ["scheduled", "deferred", "sent"]
 
 
+async def test_while_a_person_holds_the_chat_the_invitation_waits_for_the_hand_back(
+    demo_sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    from sqlalchemy import update
+
+    from bot.agents import AgentAccounts
+    from bot.models import Agent, Conversation
+    from bot.reviews import AGENT_HANDLING_RETRY
+
+    order = await schedule(demo_sessions, DELIVERED_ORDER)
+    await AgentAccounts(demo_sessions).add("lin@yangteng.example", "Lin", "a-long-password", [STORE])
+    chat = await ConversationService(demo_sessions).for_shopper(STORE, order.shopper_email)
+    async with demo_sessions() as session, session.begin():
+        agent_id = await session.scalar(select(Agent.id))
+        await session.execute(update(Conversation).where(Conversation.id == chat.conversation_id).values(handled_by=agent_id))
+    rasa, clock = FakeRasa(), Clock(DUE)
+    queue = JobQueue(demo_sessions, "w1", clock)
+    assert await run_due(demo_sessions, queue, rasa) == [0]
+    assert rasa.calls == []
+    [job] = await review_jobs(demo_sessions)
+    assert (job.status, job.due_at) == (JobStatus.pending.value, DUE + AGENT_HANDLING_RETRY)
+    assert (await log_rows(demo_sessions))[-1] == (DELIVERED_ORDER, "deferred", "agent_handling")
+    async with demo_sessions() as session, session.begin():
+        await session.execute(update(Conversation).where(Conversation.id == chat.conversation_id).values(handled_by=None))
+    clock.now = DUE + AGENT_HANDLING_RETRY
+    assert await run_due(demo_sessions, queue, rasa) == [2]
+    assert [a for _, a, _ in await log_rows(demo_sessions)] == ["scheduled", "deferred", "sent"]
+
+
 @pytest.mark.parametrize(
     "number, prepare, now, reason",
     [

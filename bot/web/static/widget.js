@@ -598,7 +598,9 @@
         })
       : [];
     var att = m.attachment && typeof m.attachment === 'object' ? m.attachment : null;
-    return { seq: seq, sender: sender, text: text, buttons: buttons, attachment: att, created_at: m.created_at };
+    // An agent's name, shown above their replies (as text, like everything else).
+    var author = sender === 'agent' && typeof m.author === 'string' && m.author ? m.author.slice(0, 80) : null;
+    return { seq: seq, sender: sender, author: author, text: text, buttons: buttons, attachment: att, created_at: m.created_at };
   }
 
   function filenameOf(url) {
@@ -680,7 +682,8 @@
       'data-sender': m.sender,
       'data-seq': String(m.seq)
     });
-    if (SENDER_LABEL[m.sender]) node.appendChild(el('div', 'asw-sender', null, SENDER_LABEL[m.sender]));
+    var label = m.author ? m.author + ' · ' + SENDER_LABEL[m.sender] : SENDER_LABEL[m.sender];
+    if (label) node.appendChild(el('div', 'asw-sender', { 'data-testid': 'asw-sender' }, label));
     else if (SR_PREFIX[m.sender]) node.appendChild(srText(SR_PREFIX[m.sender]));
     if (m.text) {
       // Exactly the message text (tests can match it with [data-testid="asw-message-text"]).
