@@ -7,22 +7,16 @@ import re
 import sqlite3
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
-from bot.config import PROJECT_ROOT, Settings
+from bot.config import Settings
 from tests.engine import bot_cli, running_engine
+from tests.web.browser import SCREENSHOTS, bot_messages, chromium, send, shoot
 
 pytestmark = pytest.mark.engine
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]
-SCREENSHOTS = PROJECT_ROOT / "artifacts" / "screenshots"
 TRACKING = "9400111899223100000000"
 
 
@@ -34,12 +28,8 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: `apt-get install chromium` (make test and .ci/run do this)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture
@@ -56,25 +46,6 @@ def page(browser: Browser) -> Iterator[Page]:
 def _store_messages(settings: Settings) -> int:
     with sqlite3.connect(settings.var_dir / "store.db") as db:
         return db.execute("SELECT count(*) FROM messages WHERE sender = 'store'").fetchone()[0]
-
-
-def shoot(page: Page, name: str) -> None:
-    """A screenshot once the panel's opening animation has finished."""
-    page.wait_for_function(
-        """() => { const p = document.querySelector('[data-testid="asw-panel"]');
-                   return !p || p.hidden || getComputedStyle(p).opacity === '1'; }"""
-    )
-    page.screenshot(path=str(SCREENSHOTS / name))
-
-
-def send(page: Page, text: str) -> None:
-    box = page.get_by_test_id("asw-input")
-    box.fill(text)
-    box.press("Enter")
-
-
-def bot_messages(page: Page):  # type: ignore[no-untyped-def]
-    return page.locator('[data-testid="asw-message"][data-sender="bot"]')
 
 
 def test_anonymous_shopper_tracks_an_order_and_finds_it_after_a_reload(gateway: Settings, page: Page) -> None:

@@ -1,0 +1,52 @@
+"""Shared by the browser tests: Debian's Chromium under Playwright (never a
+downloaded browser), and the widget's moves."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from bot.config import PROJECT_ROOT
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+SCREENSHOTS = PROJECT_ROOT / "artifacts" / "screenshots"
+
+
+@contextmanager
+def chromium() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `apt-get install chromium` (make test and .ci/run do this)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def shoot(page: Page, name: str) -> None:
+    """A screenshot once the widget panel's opening animation has finished."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.wait_for_function(
+        """() => { const p = document.querySelector('[data-testid="asw-panel"]');
+                   return !p || p.hidden || getComputedStyle(p).opacity === '1'; }"""
+    )
+    page.screenshot(path=str(SCREENSHOTS / name))
+
+
+def send(page: Page, text: str) -> None:
+    box = page.get_by_test_id("asw-input")
+    box.fill(text)
+    box.press("Enter")
+
+
+def bot_messages(page: Page):  # type: ignore[no-untyped-def]
+    return page.locator('[data-testid="asw-message"][data-sender="bot"]')
