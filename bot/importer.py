@@ -47,9 +47,8 @@ class ImportErrorInLine(ValueError):
 
 @dataclass
 class ImportReport:
-    imported: dict[str, int] = field(
-        default_factory=lambda: {"store": 0, "product": 0, "order": 0, "canned_reply": 0, "agent": 0}
-    )
+    #: Stores, products and orders are always counted; canned replies and agents once a file has some.
+    imported: dict[str, int] = field(default_factory=lambda: {"store": 0, "product": 0, "order": 0})
     errors: list[tuple[int, str]] = field(default_factory=list)
 
     @property
@@ -384,7 +383,7 @@ async def import_lines(
                 raise ImportErrorInLine(f"unknown or missing 'type': {kind!r} (store, product, order, canned_reply or agent)")
             async with sessions() as session, session.begin():
                 await _IMPORTERS[kind](session, obj)
-            report.imported[kind] += 1
+            report.imported[kind] = report.imported.get(kind, 0) + 1
         except ImportErrorInLine as exc:
             report.errors.append((number, str(exc)))
         except SQLAlchemyError as exc:

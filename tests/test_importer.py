@@ -20,7 +20,7 @@ from sqlalchemy.orm import selectinload
 
 from bot.config import PROJECT_ROOT
 from bot.importer import import_lines
-from bot.models import Order, OrderItem, Product, Shipment, Store, TrackingEvent
+from bot.models import Agent, AgentMembership, CannedReply, Order, OrderItem, Product, Shipment, Store, TrackingEvent
 from bot.orders import OrderService
 
 DEMO_DATA = PROJECT_ROOT / "demo" / "demo_stores.jsonl"
@@ -130,7 +130,7 @@ def _demo_objects() -> list[dict[str, Any]]:
 async def test_demo_file_imports_with_expected_counts(sessions: Sessions) -> None:
     objects = _demo_objects()
     expected = Counter(o["type"] for o in objects)
-    assert expected == {"store": 3, "product": 15, "order": 34}
+    assert expected == {"store": 3, "product": 15, "order": 34, "canned_reply": 5, "agent": 2}
     orders = [o for o in objects if o["type"] == "order"]
     expected_shipments = sum(len(o.get("shipments") or []) for o in orders)
     expected_events = sum(len(s.get("events") or []) for o in orders for s in o.get("shipments") or [])
@@ -173,7 +173,7 @@ async def test_demo_file_imports_with_expected_counts(sessions: Sessions) -> Non
 
 
 async def test_reimporting_the_demo_file_changes_nothing(demo_sessions: Sessions) -> None:
-    tables = (Store, Product, Order, OrderItem, Shipment, TrackingEvent)
+    tables = (Store, Product, Order, OrderItem, Shipment, TrackingEvent, CannedReply, Agent, AgentMembership)
     before = [await count(demo_sessions, t) for t in tables]
     async with demo_sessions() as session:
         shipment_ids = sorted(await session.scalars(select(Shipment.id)))
@@ -182,7 +182,7 @@ async def test_reimporting_the_demo_file_changes_nothing(demo_sessions: Sessions
         report = await import_lines(demo_sessions, lines)
 
     assert report.errors == []
-    assert report.imported == {"store": 3, "product": 15, "order": 34}
+    assert report.imported == {"store": 3, "product": 15, "order": 34, "canned_reply": 5, "agent": 2}
     assert [await count(demo_sessions, t) for t in tables] == before
     async with demo_sessions() as session:
         assert sorted(await session.scalars(select(Shipment.id))) == shipment_ids
@@ -447,6 +447,47 @@ async def test_store_reimport_without_secret_keeps_the_secret(sessions: Sessions
     assert store.timezone == "Europe/London"
 
 
+async def test_business_hours_reply_time_canned_replies_and_agents_import_and_reimport(sessions: Sessions) -> None:
+    store = {"type": "store", "id": "s1", "name": "S1", "timezone": "Asia/Shanghai",
+             "business_hours": {"mon": ["09:00-12:00", "13:00-18:00"], "sat": ["10:00-24:00"]}, "reply_time_minutes": 90}
+    lines = [
+        json.dumps(store),
+        json.dumps({"type": "canned_reply", "store": "s1", "title": "Sorry", "text": "So sorry!"}),
+        json.dumps({"type": "agent", "email": "Sam@S1.example", "name": "Sam", "stores": ["s1"]}),
+        json.dumps({"type": "canned_reply", "store": "s1", "title": "Sorry", "text": "Very sorry!"}),
+        json.dumps({"type": "agent", "email": "sam@s1.example", "name": "Sam Lee", "stores": ["s1"], "role": "seller_admin"}),
+    ]
+    report = await import_lines(sessions, lines)
+    assert report.ok, report.errors
+    async with sessions() as session:
+        saved = await session.get(Store, "s1")
+        assert saved.business_hours == store["business_hours"] and saved.reply_time_minutes == 90
+        assert [(c.title, c.text) for c in (await session.scalars(select(CannedReply))).all()] == [("Sorry", "Very sorry!")]
+        (agent,) = (await session.scalars(select(Agent))).all()
+        assert (agent.email, agent.name, agent.password_hash) == ("sam@s1.example", "Sam Lee", "")  # no password travels
+        (membership,) = (await session.scalars(select(AgentMembership))).all()
+        assert (membership.store_id, membership.role) == ("s1", "seller_admin")
+
+
+@pytest.mark.parametrize(
+    "line, expected",
+    [
+        ({"type": "store", "id": "s", "name": "S", "business_hours": {"monday": ["09:00-18:00"]}}, "unknown weekday 'monday'"),
+        ({"type": "store", "id": "s", "name": "S", "business_hours": {"mon": ["18:00-09:00"]}}, "ends before it starts"),
+        ({"type": "store", "id": "s", "name": "S", "business_hours": {"mon": "9-5"}}, "must be a list"),
+        ({"type": "store", "id": "s", "name": "S", "reply_time_minutes": 0}, "'reply_time_minutes' must be from 1"),
+        ({"type": "canned_reply", "store": "nope", "title": "t", "text": "x"}, "unknown store 'nope'"),
+        ({"type": "canned_reply", "store": "yangteng-auto", "title": "t", "text": "x" * 2001}, "at most 2000"),
+        ({"type": "agent", "email": "a@b.c", "name": "A", "stores": []}, "'stores' must be a non-empty list"),
+        ({"type": "agent", "email": "a@b.c", "name": "A", "stores": ["yangteng-auto"], "role": "root"}, "'role' must be one of"),
+        ({"type": "agent", "email": "nobody", "name": "A", "stores": ["yangteng-auto"]}, "not an email address"),
+    ],
+)
+async def test_bad_hours_canned_replies_and_agents_are_named(demo_sessions: Sessions, line: dict[str, Any], expected: str) -> None:
+    report = await import_lines(demo_sessions, [json.dumps(line)])
+    assert len(report.errors) == 1 and expected in report.errors[0][1], report.errors
+
+
 async def test_same_order_number_in_two_stores_are_distinct_orders(sessions: Sessions) -> None:
     report = await run(
         sessions,
@@ -560,7 +601,7 @@ def _sqlite_count(tmp_path: Path, table: str) -> int:
 def test_cli_imports_a_good_file(migrated_cli_env: dict[str, str], tmp_path: Path) -> None:
     result = _bot(migrated_cli_env, "import", str(DEMO_DATA), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "imported 3 stores, 15 products, 34 orders; 0 bad lines" in result.stdout
+    assert "imported 3 stores, 15 products, 34 orders, 2 agents, 5 canned replies; 0 bad lines" in result.stdout
     assert result.stderr.strip() == ""
     assert _sqlite_count(tmp_path, "stores") == 3
     assert _sqlite_count(tmp_path, "products") == 15
