@@ -281,4 +281,7 @@ def run_stack(chat: bool, store: str, shopper_email: str | None) -> int:
         return 0
     finally:
         print("\nStopping…")
+        # A second Ctrl-C or SIGTERM must not cut the shutdown short and leave children running.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         stack.stop()
