@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.context import chat_context, order_service
+from actions.escalations import escalate, next_steps
 from bot.config import get_settings
 from bot import replies
 from bot.orders import find_order_number, find_proof
@@ -86,16 +87,29 @@ class ValidateOrderStatusForm(FormValidationAction):
     ) -> dict[str, Any]:
         failures = int(tracker.get_slot("failed_identity_checks") or 0)
         limit = get_settings().max_identity_attempts
-        if failures >= limit:  # locked for this conversation: don't even look
-            dispatcher.utter_message(text=replies.IDENTITY_CHECK_LOCKED)
+        if failures >= limit:  # locked for this conversation: don't even look, nor ask a person again
+            reference = tracker.get_slot("identity_check_escalation")
+            if reference:
+                dispatcher.utter_message(
+                    text=replies.IDENTITY_CHECK_STILL_LOCKED.format(reference=reference, next_steps=await next_steps(tracker))
+                )
+            else:
+                dispatcher.utter_message(text=replies.IDENTITY_CHECK_LOCKED_NOT_RECORDED)
             return _stop_form()
         order = await order_service().find_verified_order(store_id, number, proof)
         if order is not None:
             return {"order_number": order.order_number, "verified_order_number": order.order_number, "failed_identity_checks": 0.0}
         failures += 1
         if failures >= limit:
-            dispatcher.utter_message(text=replies.IDENTITY_CHECK_LOCKED)
-            return _stop_form(failed_identity_checks=float(failures))
+            # A person from the store takes over. The record names the order
+            # number tried, never the email or postcode offered as proof.
+            recorded = await escalate(
+                dispatcher, tracker, "identity_check_failed", f"Order number tried last: {number}", number
+            )
+            return _stop_form(
+                failed_identity_checks=float(failures),
+                identity_check_escalation=recorded.reference if recorded is not None else None,
+            )
         # One reply for a wrong number and a wrong email or postcode alike.
         dispatcher.utter_message(text=replies.IDENTITY_CHECK_FAILED)
         return {"order_number": None, "order_verification": None, "failed_identity_checks": float(failures)}

@@ -1,5 +1,5 @@
 """After delivery: "it never came", "it's damaged", "parts are missing",
-"wrong item", and asking for a person. Each records an escalation."""
+"wrong item". Each records an escalation (see actions/escalations.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.context import chat_context, escalation_service
+from actions.escalations import escalate
 from actions.orders import ValidateOrderStatusForm
 from bot import replies
 
@@ -70,32 +70,6 @@ class ActionRecordProblemReport(Action):
         problem = tracker.get_slot("problem_type")
         if not (number and description and problem):
             return reset  # the form already said why it stopped
-        recorded = await escalation_service().record(tracker.sender_id, problem, description, number)
-        if recorded is None:
-            dispatcher.utter_message(text=replies.ESCALATION_NOT_RECORDED)
-        else:
-            dispatcher.utter_message(
-                text=replies.PROBLEM_RECORDED.format(order_number=number, reference=recorded.reference)
-            )
+        await escalate(dispatcher, tracker, problem, description, number)
         return reset
 
-
-class ActionEscalateToHuman(Action):
-    """The shopper asked for a person: record it, with the order if the chat knows it."""
-
-    def name(self) -> str:
-        return "action_escalate_to_human"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        if chat_context(tracker).store_id is None:
-            dispatcher.utter_message(text=replies.NO_STORE)
-            return []
-        words = (tracker.latest_message or {}).get("text") or ""
-        recorded = await escalation_service().record(
-            tracker.sender_id, "shopper_request", words, tracker.get_slot("verified_order_number")
-        )
-        if recorded is None:
-            dispatcher.utter_message(text=replies.ESCALATION_NOT_RECORDED)
-        else:
-            dispatcher.utter_message(text=replies.PERSON_REQUESTED.format(reference=recorded.reference))
-        return []

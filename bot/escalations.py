@@ -61,6 +61,8 @@ class RecordedEscalation:
     reason: str
     priority: str
     order_number: str | None
+    #: The conversation's own store: where the case is queued, and whose people answer.
+    store_id: str = ""
 
     @property
     def reference(self) -> str:
@@ -142,7 +144,7 @@ class EscalationService:
                 if same.order_id is None and order is not None:
                     same.order_id, same.summary = order.id, summarise(reason, known_number, same.details)
                 same.updated_at = dt.datetime.now(dt.timezone.utc)
-                return RecordedEscalation(same.id, reason, same.priority, known_number)
+                return RecordedEscalation(same.id, reason, same.priority, known_number, conversation.store_id)
             escalation = Escalation(
                 store_id=conversation.store_id,
                 conversation_id=conversation_id,
@@ -154,7 +156,7 @@ class EscalationService:
             )
             session.add(escalation)
             await session.flush()
-            return RecordedEscalation(escalation.id, reason, escalation.priority, known_number)
+            return RecordedEscalation(escalation.id, reason, escalation.priority, known_number, conversation.store_id)
 
     @staticmethod
     async def _order(session: AsyncSession, store_id: str, order_number: str) -> Order | None:

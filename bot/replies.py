@@ -24,10 +24,23 @@ IDENTITY_CHECK_FAILED = (
     "Sorry, I couldn't find an order with those details. "
     "Let's try again: please check the order number in your confirmation email."
 )
+#: The third failed check: a person from the store takes over ({next_steps}: see ESCALATED).
 IDENTITY_CHECK_LOCKED = (
-    "Sorry, those details still don't match an order. For your security I won't try again in this chat. "
-    "A person from the store can help you: please contact the store's customer service and mention this chat."
+    "Sorry, those details still don't match an order. For your security I won't check again in this chat, "
+    "but a person from the store will help you here in this chat (reference {reference}). {next_steps}"
 )
+#: Asking again once locked: nothing is checked, and the person already asked for is named.
+IDENTITY_CHECK_STILL_LOCKED = (
+    "For your security I won't check order details again in this chat, "
+    "but a person from the store will help you here in this chat (reference {reference}). {next_steps}"
+)
+#: Locked, and no person could be asked (a chat the store doesn't know, opened outside its website).
+IDENTITY_CHECK_LOCKED_NOT_RECORDED = (
+    "Sorry, for your security I can't check order details again in this chat. "
+    "Please contact the store's customer service directly and mention this chat."
+)
+#: A message the bot didn't understand (the second in a row: NOT_UNDERSTOOD_ESCALATED).
+NOT_UNDERSTOOD = "Sorry, I didn't quite get that. I can tell you where your order is: try \"where is my order?\""
 NO_STORE = (
     "This chat isn't connected to a store, so I can't look up orders. "
     "Please open the chat from the store's website."
@@ -96,18 +109,36 @@ ASK_PROBLEM_DESCRIPTION = {
     "wrong_item": "I'm sorry you got the wrong item. What did you receive instead? A link to a photo of the item and its label helps.",
 }
 PROBLEM_DESCRIPTION_TOO_SHORT = "Could you tell me a little more? A sentence or two is plenty, and a photo link helps."
+#: When a person is asked to help, each reply ends with {next_steps}: what the store's
+#: availability honestly means (connecting now, or when a person will answer).
 PROBLEM_RECORDED = (
     "Thank you. I've passed this to the store's team with your order {order_number} (reference {reference}). "
-    "A person will reply here in this chat; you can close the page and come back later."
+    "{next_steps}"
 )
-PERSON_REQUESTED = (
-    "I've asked a person from the store to help (reference {reference}). They'll reply here in this chat; "
-    "you can close the page and come back later."
+PERSON_REQUESTED = "I've asked a person from the store to help you (reference {reference}). {next_steps}"
+#: The second message in a row that the bot did not understand.
+NOT_UNDERSTOOD_ESCALATED = (
+    "Sorry, I still didn't understand that, so I've asked a person from the store to help you "
+    "(reference {reference}). {next_steps}"
 )
+#: {next_steps} when the store's hours can't be read.
+NEXT_STEPS_LATER = "A person will reply here in this chat; you can close the page and come back later."
 ESCALATION_NOT_RECORDED = (
     "Sorry, I couldn't pass this on from here. Please open the chat from the store's website, "
     "or contact the store's customer service directly."
 )
+#: What the shopper is told once an escalation is recorded, by its reason.
+ESCALATED = {
+    "not_received": PROBLEM_RECORDED,
+    "damaged": PROBLEM_RECORDED,
+    "missing_parts": PROBLEM_RECORDED,
+    "wrong_item": PROBLEM_RECORDED,
+    "shopper_request": PERSON_REQUESTED,
+    "not_understood": NOT_UNDERSTOOD_ESCALATED,
+    "identity_check_failed": IDENTITY_CHECK_LOCKED,
+}
+#: ... and when it could not be recorded (the conversation is unknown to the store database).
+NOT_ESCALATED = {"identity_check_failed": IDENTITY_CHECK_LOCKED_NOT_RECORDED}
 
 #: Review invitations: the same words for every shopper, with no incentive.
 REVIEW_INVITATION = (

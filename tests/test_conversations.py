@@ -15,9 +15,14 @@ from typing import Any
 
 import aiohttp
 import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import replies
 from bot.config import Settings
+from bot.conversations import ConversationService
+from bot.db import create_engine, create_sessionmaker
+from bot.models import Escalation
 from bot.rasa_client import RasaClient
 from bot.stack import Stack
 from tests.engine import bot_cli, running_engine
@@ -103,12 +108,67 @@ async def test_three_failed_checks_stop_the_lookup(rasa: RasaClient) -> None:
     await chat.say_text("FZ-20931")
     assert replies.IDENTITY_CHECK_FAILED in await chat.say_text("mallory@example.com")
     await chat.say_text("FZ-20931")
-    assert replies.IDENTITY_CHECK_LOCKED in await chat.say_text("oscar@example.com")
+    # A chat the store database doesn't know (no gateway here): no person can be asked from it.
+    assert replies.IDENTITY_CHECK_LOCKED_NOT_RECORDED in await chat.say_text("oscar@example.com")
     # Even the right details are no longer checked in this conversation.
     await chat.say_text("where is my order FZ-20931")
     answer = await chat.say_text("alex@example.com")
-    assert replies.IDENTITY_CHECK_LOCKED in answer
+    assert replies.IDENTITY_CHECK_LOCKED_NOT_RECORDED in answer
     assert "9400111899223100000000" not in answer
+
+
+async def store_conversation(settings: Settings, store_id: str = "yangteng-auto") -> tuple[str, AsyncEngine]:
+    """A conversation the store database knows, as the gateway opens it (escalations need one)."""
+    db = create_engine(settings.database_url)
+    chat, _ = await ConversationService(create_sessionmaker(db)).start(store_id)
+    return chat.conversation_id, db
+
+
+async def escalations_of(db: AsyncEngine, conversation_id: str) -> list[Escalation]:
+    async with create_sessionmaker(db)() as session:
+        query = select(Escalation).where(Escalation.conversation_id == conversation_id).order_by(Escalation.id)
+        return list((await session.scalars(query)).all())
+
+
+async def test_three_failed_checks_hand_the_chat_to_a_person_once(rasa: RasaClient, engine: tuple[Stack, Settings]) -> None:
+    conversation_id, db = await store_conversation(engine[1])
+    try:
+        chat = Conversation(rasa, CAR_PARTS)
+        chat.id = conversation_id
+        for proof in ("eve@example.com", "mallory@example.com"):
+            await chat.say_text("where is my order FZ-20931")
+            assert replies.IDENTITY_CHECK_FAILED in await chat.say_text(proof)
+        await chat.say_text("FZ-20931")
+        locked = await chat.say_text("90210")
+        [escalation] = await escalations_of(db, conversation_id)
+        assert escalation.reason == "identity_check_failed" and "90210" not in escalation.details
+        assert f"a person from the store will help you here in this chat (reference E-{escalation.id})" in locked
+        await chat.say_text("where is my order FZ-20931")
+        again = await chat.say_text("alex@example.com")
+        assert again.startswith("For your security I won't check order details again in this chat")
+        assert f"(reference E-{escalation.id})" in again and "9400111899223100000000" not in again
+        assert len(await escalations_of(db, conversation_id)) == 1
+    finally:
+        await db.dispose()
+
+
+async def test_two_messages_in_a_row_not_understood_get_a_person(rasa: RasaClient, engine: tuple[Stack, Settings]) -> None:
+    conversation_id, db = await store_conversation(engine[1])
+    try:
+        chat = Conversation(rasa, CAR_PARTS)
+        chat.id = conversation_id
+        assert await chat.say_text("flanges") == replies.NOT_UNDERSTOOD
+        assert await chat.say_text("hello") != replies.NOT_UNDERSTOOD
+        assert await chat.say_text("flanges") == replies.NOT_UNDERSTOOD  # not two in a row
+        assert await escalations_of(db, conversation_id) == []
+        answer = await chat.say_text("carrots")
+        [escalation] = await escalations_of(db, conversation_id)
+        assert (escalation.reason, escalation.details) == ("not_understood", "flanges\ncarrots")
+        assert answer.startswith(
+            f"Sorry, I still didn't understand that, so I've asked a person from the store to help you (reference E-{escalation.id})."
+        )
+    finally:
+        await db.dispose()
 
 
 async def test_another_stores_order_is_never_shown(rasa: RasaClient) -> None:

@@ -11,9 +11,11 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from actions import escalations as escalation_actions
 from actions import orders as order_actions
 from bot import replies
 from bot.config import PROJECT_ROOT
+from bot.escalations import EscalationService
 from bot.orders import OrderService
 
 DOMAIN: dict[str, Any] = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())
@@ -25,6 +27,7 @@ OTHER_STORE = "bloomkids-baby"
 def service(demo_sessions: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch) -> OrderService:
     service = OrderService(demo_sessions)
     monkeypatch.setattr(order_actions, "order_service", lambda: service)
+    monkeypatch.setattr(escalation_actions, "escalation_service", lambda: EscalationService(demo_sessions))
     return service
 
 
@@ -112,13 +115,15 @@ async def test_wrong_email_and_unknown_order_get_the_same_reply() -> None:
 
 
 async def test_third_failure_stops_the_form_and_offers_a_person() -> None:
+    # "test-conversation" is unknown to the store database, so no person can be
+    # asked from here (a person taking over: tests/actions/test_escalations.py).
     slots, messages = await validate(
         form_tracker(
             {"order_verification": "mallory@example.com"},
             slots={"order_number": "FZ-20931", "failed_identity_checks": 2.0},
         )
     )
-    assert messages == [replies.IDENTITY_CHECK_LOCKED]
+    assert messages == [replies.IDENTITY_CHECK_LOCKED_NOT_RECORDED]
     assert slots["requested_slot"] is None  # ends the form
     assert slots["failed_identity_checks"] == 3.0
     assert "verified_order_number" not in slots
@@ -220,6 +225,6 @@ async def test_after_the_lock_even_the_right_details_are_not_checked() -> None:
             slots={"failed_identity_checks": 3.0},
         )
     )
-    assert messages == [replies.IDENTITY_CHECK_LOCKED]
+    assert messages == [replies.IDENTITY_CHECK_LOCKED_NOT_RECORDED]
     assert "verified_order_number" not in slots
     assert slots["requested_slot"] is None

@@ -1,17 +1,18 @@
-"""Problems after delivery and requests for a person: the escalation they record."""
+"""Problems after delivery: the escalation they record (asking for a person: test_escalations.py)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
 import yaml
 from rasa_sdk import Tracker
-from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from actions import escalations as escalation_actions
 from actions import orders as order_actions
 from actions import problems as problem_actions
 from bot import replies
@@ -24,12 +25,15 @@ from bot.orders import OrderService
 DOMAIN: dict[str, Any] = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())
 STORE = "yangteng-auto"
 ALEX = {"store_id": STORE, "shopper_email": "alex@example.com"}
+#: Wednesday 11:00 in Fuzhou: the store's people are at work, none has the console open.
+WORKING_HOURS = dt.datetime(2026, 11, 25, 3, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture(autouse=True)
 def services(demo_sessions: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(order_actions, "order_service", lambda: OrderService(demo_sessions))
-    monkeypatch.setattr(problem_actions, "escalation_service", lambda: EscalationService(demo_sessions))
+    monkeypatch.setattr(escalation_actions, "escalation_service", lambda: EscalationService(demo_sessions))
+    monkeypatch.setattr(escalation_actions, "clock", lambda: WORKING_HOURS)
 
 
 def tracker(
@@ -117,9 +121,12 @@ async def test_the_report_records_an_escalation_with_the_order(demo_sessions: as
     assert order is not None and order.order_number == "FZ-20931"
     assert escalation.details == words
     assert escalation.summary.startswith("Arrived damaged · order FZ-20931: The pan has a deep dent")
-    assert [m["text"] for m in dispatcher.messages] == [
-        replies.PROBLEM_RECORDED.format(order_number="FZ-20931", reference=f"E-{escalation.id}")
-    ]
+    availability = await EscalationService(demo_sessions).availability(STORE, WORKING_HOURS)
+    assert availability is not None and not availability.agents_online
+    assert [m["text"] for m in dispatcher.messages] == [(
+        "Thank you. I've passed this to the store's team with your order FZ-20931 "
+        f"(reference E-{escalation.id}). {availability.notice(WORKING_HOURS)}"
+    )]
     assert {e["name"]: e["value"] for e in events} == {
         "order_number": None, "order_verification": None, "problem_description": None, "problem_type": None
     }
@@ -135,24 +142,3 @@ async def test_nothing_is_recorded_when_the_form_gave_up(demo_sessions: async_se
         assert (await session.scalars(select(Escalation))).all() == []
     assert dispatcher.messages == []
 
-
-async def test_asking_for_a_person_records_it_with_the_known_order(demo_sessions: async_sessionmaker[AsyncSession]) -> None:
-    chat = await ConversationService(demo_sessions).for_shopper(STORE, "alex@example.com")
-    dispatcher = CollectingDispatcher()
-    await problem_actions.ActionEscalateToHuman().run(dispatcher, tracker(
-        chat.conversation_id, text="can I talk to a real person", intent="request_human", metadata=ALEX,
-        slots={"verified_order_number": "FZ-20931"},
-    ), DOMAIN)
-    async with demo_sessions() as session:
-        escalation = (await session.scalars(select(Escalation))).one()
-    assert (escalation.reason, escalation.priority, escalation.details) == ("shopper_request", "normal", "can I talk to a real person")
-    assert escalation.order_id is not None
-    assert [m["text"] for m in dispatcher.messages] == [replies.PERSON_REQUESTED.format(reference=f"E-{escalation.id}")]
-
-
-async def test_an_unknown_conversation_is_told_honestly(demo_sessions: async_sessionmaker[AsyncSession]) -> None:
-    dispatcher = CollectingDispatcher()
-    await problem_actions.ActionEscalateToHuman().run(dispatcher, tracker("not-a-conversation", intent="request_human"), DOMAIN)
-    assert [m["text"] for m in dispatcher.messages] == [replies.ESCALATION_NOT_RECORDED]
-    async with demo_sessions() as session:
-        assert (await session.scalars(select(Escalation))).all() == []
