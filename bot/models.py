@@ -481,3 +481,22 @@ class ConversationNote(Base):
     author: Mapped[str] = mapped_column(String(200))
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(default=_now)
+
+
+class StoreSettingsVersion(Base):
+    """One saved version of a store's reply flows (templates, review and escalation settings).
+
+    Versions are only ever added: a rollback saves an old version's content again.
+    """
+
+    __tablename__ = "store_settings_versions"
+    __table_args__ = (UniqueConstraint("store_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    store_id: Mapped[str] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON)
+    #: Who saved it: an agent's name and email, or "seller API".
+    changed_by: Mapped[str | None] = mapped_column(String(200), default=None)
+    summary: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=_now)
