@@ -33,7 +33,7 @@ def clock() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-async def next_steps(tracker: Tracker, store_id: str | None = None) -> str:
+async def next_steps(tracker: Tracker, store_id: str | None = None, reference: str = "") -> str:
     """What happens next, from the store's people online and its business hours.
 
     ``store_id`` is the store the case was recorded for (the conversation's own);
@@ -42,7 +42,7 @@ async def next_steps(tracker: Tracker, store_id: str | None = None) -> str:
     store_id = store_id or chat_context(tracker).store_id
     now = clock()
     availability = await escalation_service().availability(store_id, now) if store_id else None
-    return availability.notice(now) if availability is not None else replies.NEXT_STEPS_LATER
+    return availability.notice(now, reference) if availability is not None else replies.NEXT_STEPS_LATER
 
 
 async def escalate(
@@ -67,7 +67,7 @@ async def escalate(
         return None
     dispatcher.utter_message(
         text=replies.ESCALATED[reason].format(
-            reference=recorded.reference, order_number=order_number, next_steps=await next_steps(tracker, recorded.store_id)
+            reference=recorded.reference, order_number=order_number, next_steps=await next_steps(tracker, recorded.store_id, recorded.reference)
         )
     )
     return recorded

@@ -91,7 +91,7 @@ class ValidateOrderStatusForm(FormValidationAction):
             reference = tracker.get_slot("identity_check_escalation")
             if reference:
                 dispatcher.utter_message(
-                    text=replies.IDENTITY_CHECK_STILL_LOCKED.format(reference=reference, next_steps=await next_steps(tracker))
+                    text=replies.IDENTITY_CHECK_STILL_LOCKED.format(reference=reference, next_steps=await next_steps(tracker, reference=reference))
                 )
             else:
                 dispatcher.utter_message(text=replies.IDENTITY_CHECK_LOCKED_NOT_RECORDED)

@@ -22,6 +22,7 @@ from bot import replies
 from bot.models import Order, Product, Shipment, Store
 from bot.orders import ShopperShipment, products_by_sku
 from bot.rasa_client import RasaClient, transcript_message
+from bot.templates import first_name, render
 from bot.tracking import format_time
 
 PACKAGE_DELIVERED = "EXTERNAL_package_delivered"
@@ -40,26 +41,42 @@ class Outgoing:
     buttons: list[dict[str, str]] = field(default_factory=list)
 
 
-def _first_name(full_name: str) -> str:
-    return full_name.split()[0] if full_name.strip() else "there"
+#: Which of the seller's templates speaks for each held-up status.
+EXCEPTION_TEMPLATES = {
+    "Exception": "exception_customs",
+    "AttemptFail": "exception_failed_attempt",
+    "AvailableForPickup": "exception_pickup",
+}
+
+
+def _values(delivered: ShopperShipment) -> dict[str, str]:
+    """What the placeholders of the store's templates become for this shipment."""
+    order, shipment = delivered.order, delivered.shipment
+    latest = shipment.events[-1] if shipment.events else None
+    when = shipment.delivered_at
+    return {
+        "shopper_first_name": first_name(order.shopper_name),
+        "store_name": delivered.store_name,
+        "order_number": order.order_number,
+        "item_names": ", ".join(f"{item.quantity} × {item.name}" for item in order.items),
+        "carrier": shipment.carrier,
+        "tracking_number": shipment.tracking_number,
+        "tracking_url": shipment.tracking_url or "",
+        "delivered_at": format_time(when, order.shopper_timezone) if when else "just now",
+        "latest_scan": (
+            ", ".join(part for part in (latest.message, latest.location) if part) if latest else ""
+        ) or "no details from the carrier yet",
+    }
 
 
 def exception_notice(held: ShopperShipment) -> list[Outgoing]:
     """A specific notice for a held, failed or waiting parcel, with an offer of help."""
-    shipment, order = held.shipment, held.order
-    template = replies.EXCEPTION_NOTICES.get(shipment.status)
-    if template is None:
+    key = EXCEPTION_TEMPLATES.get(held.shipment.status)
+    if key is None:
         return []
-    latest = shipment.events[-1] if shipment.events else None
-    detail = ""
-    if latest is not None:
-        detail = " (" + ", ".join(part for part in (latest.message, latest.location) if part) + ")"
-    text = template.format(
-        first_name=_first_name(order.shopper_name), order_number=order.order_number, carrier=shipment.carrier,
-        tracking_number=shipment.tracking_number, latest=detail,
-    )
-    if shipment.tracking_url:
-        text += f" Track it: {shipment.tracking_url}"
+    text = render(held.templates[key], _values(held))
+    if held.shipment.tracking_url and "{tracking_url}" not in held.templates[key]:
+        text += f" Track it: {held.shipment.tracking_url}"
     return [Outgoing(text), Outgoing(replies.EXCEPTION_HELP, buttons=list(replies.EXCEPTION_BUTTONS))]
 
 
@@ -81,19 +98,7 @@ def _videos(delivered: ShopperShipment) -> list[Outgoing]:
 def delivery_confirmation(delivered: ShopperShipment) -> list[Outgoing]:
     """The confirmation naming the items, each item's manual as a PDF, then its
     video, unless the store's flow sends the video later."""
-    order = delivered.order
-    when = delivered.shipment.delivered_at
-    messages = [
-        Outgoing(
-            replies.DELIVERY_CONFIRMATION.format(
-                first_name=_first_name(order.shopper_name),
-                store_name=delivered.store_name,
-                order_number=order.order_number,
-                when=f" ({format_time(when, order.shopper_timezone)})" if when else "",
-                item_names=", ".join(f"{item.quantity} × {item.name}" for item in order.items),
-            )
-        )
-    ]
+    messages = [Outgoing(render(delivered.templates["delivery_confirmation"], _values(delivered)))]
     for product in _guides(delivered):
         if product.manual_url:
             messages.append(
@@ -113,7 +118,7 @@ def install_video_follow_up(delivered: ShopperShipment) -> list[Outgoing]:
     videos = _videos(delivered)
     if not videos:
         return []
-    return [Outgoing(replies.INSTALL_VIDEO_FOLLOW_UP.format(first_name=_first_name(delivered.order.shopper_name))), *videos]
+    return [Outgoing(render(delivered.templates["install_video"], _values(delivered))), *videos]
 
 
 def has_install_video(products: list[Product]) -> bool:

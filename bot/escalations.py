@@ -8,7 +8,7 @@ works through them.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -25,6 +25,7 @@ from bot.models import (
     Store,
 )
 from bot.orders import order_lookup_key
+from bot.templates import DEFAULT_TEMPLATES, render, store_templates
 
 #: Why a conversation needs a person, and how soon: a parcel that never came
 #: or came broken leaves the shopper with nothing, so it goes first.
@@ -80,21 +81,24 @@ class Availability:
     reply_time_minutes: int
     timezone: str
 
-    def notice(self, now: dt.datetime) -> str:
-        """What the bot honestly tells the shopper will happen next."""
+    #: The store's message templates now (handoff_connecting, handoff_waiting, out_of_hours).
+    templates: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_TEMPLATES))
+
+    def notice(self, now: dt.datetime, reference: str = "") -> str:
+        """What the bot honestly tells the shopper will happen next, in the store's words."""
+        values = {"store_name": self.store_name, "reply_time": describe_duration(self.reply_time_minutes), "reference": reference}
         if self.agents_online:
-            return f"I'm connecting you with a person from {self.store_name} now; they'll answer right here."
-        reply = describe_duration(self.reply_time_minutes)
-        stays = "The chat stays open: the answer will appear here, even if you close the page and come back later."
+            return render(self.templates["handoff_connecting"], values)
         if self.open_now:
-            return f"Everyone at {self.store_name} is busy right now. A person usually answers within {reply}. {stays}"
+            return render(self.templates["handoff_waiting"], values)
         if self.next_open_at is None:
-            return f"The team at {self.store_name} is offline right now. {stays}"
+            return (
+                f"The team at {self.store_name} is offline right now. The chat stays open: the answer will appear "
+                "here, even if you close the page and come back later."
+            )
         local = self.next_open_at.astimezone(ZoneInfo(self.timezone))
-        return (
-            f"The team at {self.store_name} is offline right now. They're back {describe_wait(now, self.next_open_at)} "
-            f"({local:%A %H:%M}, {self.timezone} time) and usually answer within {reply} of opening. {stays}"
-        )
+        values["back_in"] = f"{describe_wait(now, self.next_open_at)} ({local:%A %H:%M}, {self.timezone} time)"
+        return render(self.templates["out_of_hours"], values)
 
 
 def summarise(reason: str, order_number: str | None, details: str) -> str:
@@ -180,13 +184,15 @@ class EscalationService:
                     AgentSession.expires_at > now,
                 )
             )
+            templates = await store_templates(session, store_id)
         try:
             spans = parse_business_hours(store.business_hours)
         except BadBusinessHours:
             spans = parse_business_hours(None)  # checked on save; never leave a shopper without an answer
         hours = opening(spans, store.timezone, now)
         return Availability(
-            store.name, int(online or 0), hours.open_now, hours.next_open_at, store.reply_time_minutes, store.timezone
+            store.name, int(online or 0), hours.open_now, hours.next_open_at, store.reply_time_minutes, store.timezone,
+            templates,
         )
 
     async def for_store(self, store_id: str) -> list[Escalation]:

@@ -9,13 +9,14 @@ from __future__ import annotations
 import hmac
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
 from bot.models import Conversation, Order, Product, Shipment, Store
+from bot.templates import DEFAULT_TEMPLATES, store_templates
 
 # Amazon 113-4928371-0029384, store style FZ-20931, Shopify #1047.
 _ORDER_NUMBER_PATTERNS = (
@@ -107,6 +108,8 @@ class ShopperShipment:
     products: dict[str, Product]
     #: The store's flow: minutes between the confirmation and the install video (0: together).
     install_video_delay_minutes: int = 0
+    #: The store's message templates now (the seller's latest version over the defaults).
+    templates: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_TEMPLATES))
 
 
 @dataclass(frozen=True)
@@ -157,9 +160,10 @@ class OrderService:
                 return None
             products = await products_by_sku(session, conversation.store_id, (item.sku for item in shipment.order.items))
             store = await session.get(Store, conversation.store_id)
+            templates = await store_templates(session, conversation.store_id)
         return ShopperShipment(
             store.name if store else "", shipment.order, shipment, products,
-            store.install_video_delay_minutes if store else 0,
+            store.install_video_delay_minutes if store else 0, templates,
         )
 
     async def product(self, store_id: str, sku: str) -> Product | None:

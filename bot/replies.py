@@ -46,32 +46,12 @@ NO_STORE = (
     "Please open the chat from the store's website."
 )
 
-#: The store's first message after the carrier marks the parcel delivered.
-DELIVERY_CONFIRMATION = (
-    "Hi {first_name}, good news from {store_name}: your order {order_number} was delivered{when}. "
-    "It contained {item_names}. We hope everything arrived in perfect condition!"
-)
+#: The delivery confirmation itself is the store's template (bot/templates.py).
 DELIVERY_MANUAL = "Here is the installation manual for the {product_name}."
 DELIVERY_VIDEO = "And here is the installation video for the {product_name}: it walks you through every step."
-INSTALL_VIDEO_FOLLOW_UP = "Hi {first_name}, ready to install? This video shows every step."
 DELIVERY_CLOSING = 'If anything is missing or damaged, just reply here, or ask "how do I install it?" for the steps.'
 
-#: When a shipment is held up: what happened, and what the shopper can do.
-EXCEPTION_NOTICES = {
-    "Exception": (
-        "Hi {first_name}, an update on your order {order_number}: the {carrier} parcel {tracking_number} is held up"
-        "{latest}. Most holds are customs checks that clear in 2–5 business days. If import duty or paperwork is "
-        "needed, {carrier} will contact you, and paying promptly is the fastest way to release it."
-    ),
-    "AttemptFail": (
-        "Hi {first_name}, {carrier} tried to deliver your order {order_number} but couldn't{latest}. They usually "
-        "try again on the next business day, or leave a notice saying how to rebook the delivery or collect it."
-    ),
-    "AvailableForPickup": (
-        "Hi {first_name}, your order {order_number} is waiting for you at a pickup point{latest}. Bring an ID and "
-        "the tracking number {tracking_number}; pickup points usually hold parcels for 7–14 days."
-    ),
-}
+#: When a shipment is held up: the store's templates say what happened (bot/templates.py); then this.
 EXCEPTION_HELP = "Can I help? You can check the tracking here any time, or ask for a person from the store."
 EXCEPTION_BUTTONS = [
     {"title": "Where is my order?", "payload": "/track_order"},
@@ -140,19 +120,14 @@ ESCALATED = {
 #: ... and when it could not be recorded (the conversation is unknown to the store database).
 NOT_ESCALATED = {"identity_check_failed": IDENTITY_CHECK_LOCKED_NOT_RECORDED}
 
-#: Review invitations: the same words for every shopper, with no incentive.
-REVIEW_INVITATION = (
-    "Hi! How are you getting on with your {item_names}? If you have a minute, we'd be grateful for your honest "
-    "review of order {order_number}, good or bad: it helps other shoppers and helps us improve. "
-    "How many stars would you give it?"
-)
+#: Review invitations: the store's template (bot/templates.py), the same words for every shopper, with no
+#: incentive; then these buttons.
 REVIEW_DECLINE_BUTTON = {"title": "No thanks, don't ask again", "payload": "/decline_review"}
 ASK_REVIEW_RATING = "How many stars would you give it, from 1 to 5?"
 ASK_REVIEW_COMMENT = "Thank you! Would you like to add a few words about it? Type them, or tap Skip."
 #: "deny" counts as "no words": the comment is optional.
 SKIP_BUTTON = {"title": "Skip", "payload": "/deny"}
 REVIEW_RATING_INVALID = "Please pick a rating from 1 to 5 stars."
-REVIEW_THANKS = "Thank you for your review, it's saved."
 REVIEW_LINK = "If you'd like to post it on the store's review page too, it's here: {url}"
 REVIEW_NO_ORDER = (
     "I can take a review of a delivered order of yours, but I can't see one in this chat. "

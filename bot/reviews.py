@@ -19,7 +19,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -48,6 +48,7 @@ from bot.models import (
 )
 from bot.orders import order_lookup_key
 from bot.rasa_client import RasaClient, transcript_message
+from bot.templates import DEFAULT_TEMPLATES, first_name, store_templates
 
 #: The job kind in ``scheduled_jobs``.
 REVIEW_INVITATION = "review_invitation"
@@ -281,6 +282,18 @@ class ReviewableOrder:
     skus: list[str]
     item_names: list[str]
     shopper_email: str
+    shopper_name: str = ""
+    store_name: str = ""
+    #: The store's message templates now (the seller's latest version over the defaults).
+    templates: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_TEMPLATES))
+
+    def placeholder_values(self) -> dict[str, str]:
+        return {
+            "shopper_first_name": first_name(self.shopper_name),
+            "store_name": self.store_name,
+            "order_number": self.order_number,
+            "item_names": ", ".join(self.item_names),
+        }
 
 
 def _csv_cell(value: str) -> str:
@@ -329,7 +342,9 @@ class ReviewService:
             return ReviewableOrder(
                 store_id=order.store_id, order_id=order.id, order_number=order.order_number,
                 skus=[item.sku for item in order.items], item_names=[item.name for item in order.items],
-                shopper_email=order.shopper_email,
+                shopper_email=order.shopper_email, shopper_name=order.shopper_name,
+                store_name=await session.scalar(select(Store.name).where(Store.id == store_id)) or "",
+                templates=await store_templates(session, store_id),
             )
 
     async def record_review(

@@ -25,54 +25,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.business_hours import BadBusinessHours, parse_business_hours
 from bot.escalations import PRIORITY_BY_REASON
 from bot.models import MAX_REVIEW_DELAY_DAYS, MIN_REVIEW_DELAY_DAYS, Store, StoreSettingsVersion
-from bot.templates import TemplateError, validate
+from bot.templates import DEFAULT_TEMPLATES, TEMPLATES, TemplateError, validate
 
-#: Each message a seller can rewrite: the placeholders it may use, and the
-#: English default a new store starts with.
-TEMPLATES: dict[str, tuple[frozenset[str], str]] = {
-    "greeting": (
-        frozenset({"store_name", "shopper_first_name"}),
-        "Hi! I'm {store_name}'s after-sales assistant. I can tell you where your order is, send installation "
-        "guides, and pass problems with a delivery to the store's team. Just ask, like \"where is my order?\"",
-    ),
-    "delivery_confirmation": (
-        frozenset({"shopper_first_name", "order_number", "item_names", "tracking_url", "carrier", "store_name"}),
-        "Hi {shopper_first_name}, good news: your order {order_number} was delivered ({item_names}). "
-        "Thank you for shopping with {store_name}!",
-    ),
-    "install_video": (
-        frozenset({"shopper_first_name", "order_number", "item_names", "store_name"}),
-        "Hi {shopper_first_name}, ready to install? This video shows every step.",
-    ),
-    "exception_notice": (
-        frozenset({"shopper_first_name", "order_number", "carrier", "tracking_url", "store_name"}),
-        "Hi {shopper_first_name}, there's a hold-up with your order {order_number} at {carrier}. "
-        "Track it: {tracking_url}",
-    ),
-    "review_invitation": (
-        frozenset({"shopper_first_name", "order_number", "item_names", "review_url", "store_name"}),
-        "Hi {shopper_first_name}, how is everything with your order {order_number} ({item_names})? "
-        "If you have a moment, we'd love to hear what you think.",
-    ),
-    "review_thanks": (
-        frozenset({"shopper_first_name", "review_url", "store_name"}),
-        "Thank you for your review, it's saved.",
-    ),
-    "handoff_connecting": (
-        frozenset({"store_name", "reference"}),
-        "I'm connecting you with a person from {store_name} now; they'll answer right here.",
-    ),
-    "handoff_waiting": (
-        frozenset({"store_name", "reply_time", "reference"}),
-        "Everyone at {store_name} is busy right now. A person usually answers within {reply_time}. "
-        "The chat stays open: the answer will appear here, even if you close the page and come back later.",
-    ),
-    "out_of_hours": (
-        frozenset({"store_name", "back_in", "reply_time", "reference"}),
-        "The team at {store_name} is offline right now. They're back {back_in} and usually answer within "
-        "{reply_time} of opening. The chat stays open: the answer will appear here, even if you close the page.",
-    ),
-}
 REVIEW_URL_PLACEHOLDERS = frozenset({"order_number", "sku"})
 MAX_REPLY_TIME_MINUTES = 60 * 24 * 7
 
@@ -106,7 +60,7 @@ class SettingsVersion:
 def defaults(store: Store) -> dict[str, Any]:
     """A store's settings before any change: English templates, and what the store row says."""
     return {
-        "templates": {key: text for key, (_, text) in TEMPLATES.items()},
+        "templates": dict(DEFAULT_TEMPLATES),
         "review": {"delay_days": store.review_delay_days, "reminder": False, "url": store.review_url},
         "escalation": {
             "reasons": sorted(PRIORITY_BY_REASON),

@@ -17,7 +17,97 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.models import StoreSettingsVersion
+
 MAX_TEMPLATE_CHARS = 2000
+
+#: Each message a seller can rewrite: the placeholders it may use, and the
+#: English default a new store starts with (the bot's own words before any change).
+TEMPLATES: dict[str, tuple[frozenset[str], str]] = {
+    "greeting": (
+        frozenset({"store_name", "shopper_first_name"}),
+        "Hi! I'm the store's after-sales assistant. I can tell you where your order is, send installation "
+        "guides, and pass problems with a delivery to the store's team. Just ask, like \"where is my order?\"",
+    ),
+    "delivery_confirmation": (
+        frozenset({"shopper_first_name", "store_name", "order_number", "delivered_at", "item_names", "carrier",
+                   "tracking_url"}),
+        "Hi {shopper_first_name}, good news from {store_name}: your order {order_number} was delivered "
+        "({delivered_at}). It contained {item_names}. We hope everything arrived in perfect condition!",
+    ),
+    "install_video": (
+        frozenset({"shopper_first_name", "store_name", "order_number", "item_names"}),
+        "Hi {shopper_first_name}, ready to install? This video shows every step.",
+    ),
+    "exception_customs": (
+        frozenset({"shopper_first_name", "store_name", "order_number", "carrier", "tracking_number", "latest_scan",
+                   "tracking_url"}),
+        "Hi {shopper_first_name}, an update on your order {order_number}: the {carrier} parcel {tracking_number} is "
+        "held up ({latest_scan}). Most holds are customs checks that clear in 2–5 business days. If import duty or "
+        "paperwork is needed, {carrier} will contact you, and paying promptly is the fastest way to release it.",
+    ),
+    "exception_failed_attempt": (
+        frozenset({"shopper_first_name", "store_name", "order_number", "carrier", "tracking_number", "latest_scan",
+                   "tracking_url"}),
+        "Hi {shopper_first_name}, {carrier} tried to deliver your order {order_number} but couldn't "
+        "({latest_scan}). They usually try again on the next business day, or leave a notice saying how to rebook "
+        "the delivery or collect it.",
+    ),
+    "exception_pickup": (
+        frozenset({"shopper_first_name", "store_name", "order_number", "carrier", "tracking_number", "latest_scan",
+                   "tracking_url"}),
+        "Hi {shopper_first_name}, your order {order_number} is waiting for you at a pickup point ({latest_scan}). "
+        "Bring an ID and the tracking number {tracking_number}; pickup points usually hold parcels for 7–14 days.",
+    ),
+    "review_invitation": (
+        frozenset({"shopper_first_name", "store_name", "order_number", "item_names"}),
+        "Hi! How are you getting on with your {item_names}? If you have a minute, we'd be grateful for your honest "
+        "review of order {order_number}, good or bad: it helps other shoppers and helps us improve. "
+        "How many stars would you give it?",
+    ),
+    "review_thanks": (
+        frozenset({"shopper_first_name", "store_name", "order_number"}),
+        "Thank you for your review, it's saved.",
+    ),
+    "handoff_connecting": (
+        frozenset({"store_name", "reference"}),
+        "I'm connecting you with a person from {store_name} now; they'll answer right here.",
+    ),
+    "handoff_waiting": (
+        frozenset({"store_name", "reply_time", "reference"}),
+        "Everyone at {store_name} is busy right now. A person usually answers within {reply_time}. "
+        "The chat stays open: the answer will appear here, even if you close the page and come back later.",
+    ),
+    "out_of_hours": (
+        frozenset({"store_name", "back_in", "reply_time", "reference"}),
+        "The team at {store_name} is offline right now. They're back {back_in} and usually answer within "
+        "{reply_time} of opening. The chat stays open: the answer will appear here, even if you close the page "
+        "and come back later.",
+    ),
+}
+DEFAULT_TEMPLATES: dict[str, str] = {key: text for key, (_, text) in TEMPLATES.items()}
+
+
+async def store_templates(session: AsyncSession, store_id: str) -> dict[str, str]:
+    """The store's templates now: its latest saved version over the defaults.
+    Read on every message, so a change applies to the next one."""
+    saved = await session.scalar(
+        select(StoreSettingsVersion.settings)
+        .where(StoreSettingsVersion.store_id == store_id)
+        .order_by(StoreSettingsVersion.version.desc())
+        .limit(1)
+    )
+    templates = dict(DEFAULT_TEMPLATES)
+    if isinstance(saved, dict) and isinstance(saved.get("templates"), dict):
+        templates.update({k: v for k, v in saved["templates"].items() if k in templates and isinstance(v, str)})
+    return templates
+
+
+def first_name(full_name: str | None) -> str:
+    return full_name.split()[0] if full_name and full_name.strip() else "there"
 
 #: Every placeholder a seller may use, with what it becomes (shown in the console).
 PLACEHOLDERS: dict[str, str] = {
@@ -27,6 +117,9 @@ PLACEHOLDERS: dict[str, str] = {
     "item_names": "the items, like \"Aluminium oil pan and Oil pan gasket\"",
     "tracking_url": "the carrier's tracking page for the parcel",
     "carrier": "the carrier, like USPS",
+    "tracking_number": "the parcel's tracking number",
+    "delivered_at": "when the parcel was delivered, in the shopper's time, like \"Fri 27 Nov, 4:40 PM\"",
+    "latest_scan": "the carrier's latest scan, like \"Held by customs, JFK\"",
     "review_url": "the store's review link for the order",
     "reply_time": "how soon a person usually answers, like \"2 hours\"",
     "back_in": "when the team is back, like \"in about 9 hours (Monday 09:00, Asia/Shanghai time)\"",

@@ -48,7 +48,7 @@ async def test_a_change_is_a_new_version_with_who_and_what_and_reaches_the_store
     "patch, field, words",
     [
         ({"templates": {"greeting": "Hi {order.__class__}"}}, "templates.greeting", "is not a placeholder"),
-        ({"templates": {"review_thanks": "Thanks {order_number}"}}, "templates.review_thanks", "unknown placeholder {order_number}"),
+        ({"templates": {"review_thanks": "Thanks {tracking_url}"}}, "templates.review_thanks", "unknown placeholder {tracking_url}"),
         ({"templates": {"greeting": "Hi {store_name"}}, "templates.greeting", "unmatched"),
         ({"templates": {"farewell": "Bye"}}, "templates.farewell", "is not a setting"),
         ({"review": {"delay_days": 3}}, "review.delay_days", "from 5 to 30"),
@@ -111,3 +111,28 @@ async def test_two_saves_at_once_never_share_a_version_number(demo_sessions: Ses
     assert all(isinstance(r, SettingsError) and "same moment" in str(r) for r in refused), refused
     versions = [v.version for v in await service.history(STORE)]
     assert sorted(versions) == list(range(1, len(saved) + 1))
+
+
+async def test_handoff_notices_use_the_stores_words(demo_sessions: Sessions) -> None:
+    import datetime as dt
+
+    from bot.escalations import EscalationService
+
+    await StoreSettingsService(demo_sessions).update(STORE, {"templates": {
+        "handoff_waiting": "{store_name} 的客服会在 {reply_time} 内回复（编号 {reference}）。",
+        "out_of_hours": "Back {back_in}; expect an answer within {reply_time}. Ref {reference}.",
+    }}, "Lin Wei")
+    escalations = EscalationService(demo_sessions)
+    tuesday_noon = dt.datetime(2026, 12, 1, 2, 0, tzinfo=dt.timezone.utc)  # 10:00 in Shanghai: both stores open
+    open_now = await escalations.availability(STORE, tuesday_noon)
+    assert open_now is not None
+    assert open_now.notice(tuesday_noon, "E-7") == "Yangteng Auto Parts 的客服会在 2 hours 内回复（编号 E-7）。"
+    sunday = dt.datetime(2026, 11, 29, 4, 0, tzinfo=dt.timezone.utc)  # Sunday noon in Shanghai: closed
+    closed = await escalations.availability(STORE, sunday)
+    assert closed is not None
+    assert closed.notice(sunday, "E-8") == (
+        "Back in about 21 hours (Monday 09:00, Asia/Shanghai time); expect an answer within 2 hours. Ref E-8."
+    )
+    # Another store still speaks with the defaults.
+    other = await escalations.availability(OTHER, tuesday_noon)
+    assert other is not None and other.notice(tuesday_noon).startswith("Everyone at BloomKids Baby is busy right now.")

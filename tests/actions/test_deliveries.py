@@ -137,3 +137,32 @@ async def test_no_exception_notice_for_a_parcel_in_transit_or_for_others(demo_se
     await hold_in_customs(demo_sessions)
     other = await ConversationService(demo_sessions).for_shopper(STORE, "someone-else@example.com")
     assert await run_exception(other.conversation_id) == []
+
+
+async def test_the_sellers_changed_words_are_used_on_the_very_next_message(demo_sessions: async_sessionmaker[AsyncSession]) -> None:
+    from bot.store_settings import StoreSettingsService
+
+    await deliver(demo_sessions)
+    chat = await ConversationService(demo_sessions).for_shopper(STORE, "alex@example.com")
+    before = await run(chat.conversation_id)
+    assert before[0]["text"].startswith("Hi Alex, good news from Yangteng Auto Parts")
+    await StoreSettingsService(demo_sessions).update(STORE, {"templates": {
+        "delivery_confirmation": "{shopper_first_name}，您的订单 {order_number} 已于 {delivered_at} 送达：{item_names}。",
+    }}, "Lin Wei")
+    after = await run(chat.conversation_id)  # no restart, no retraining: the next message
+    assert after[0]["text"] == "Alex，您的订单 FZ-20931 已于 Fri 27 Nov, 16:40 (America/New_York) 送达：1 × Aluminium oil pan。"
+    assert after[1:] == before[1:]  # the manual, the video and the closing stay as they were
+
+
+async def test_the_customs_notice_uses_the_sellers_words(demo_sessions: async_sessionmaker[AsyncSession]) -> None:
+    from bot.store_settings import StoreSettingsService
+
+    await StoreSettingsService(demo_sessions).update(STORE, {"templates": {
+        "exception_customs": "{order_number}: {carrier} says {latest_scan}. {{Track}}: {tracking_url}",
+    }}, "Lin Wei")
+    await hold_in_customs(demo_sessions)
+    chat = await ConversationService(demo_sessions).for_shopper(STORE, "alex@example.com")
+    notice, offer = await run_exception(chat.conversation_id)
+    assert notice["text"].startswith("FZ-20931: USPS says Held by customs: import duty due, Newark, NJ. {Track}: https://")
+    assert "Track it:" not in notice["text"]  # the seller placed the link; it is not added twice
+    assert [b["payload"] for b in offer["buttons"]] == ["/track_order", "/request_human"]

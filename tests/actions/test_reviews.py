@@ -67,8 +67,10 @@ async def test_the_invitation_names_the_order_and_offers_ratings_and_a_way_out(a
         alex_chat, intent="EXTERNAL_review_due", entities=[{"entity": "order_id", "value": DELIVERED_ORDER}], metadata={}
     ), DOMAIN)
     (message,) = dispatcher.messages
-    assert message["text"] == replies.REVIEW_INVITATION.format(
-        order_number=DELIVERED_ORDER, item_names="Oil pan gasket, Magnetic oil drain plug M14×1.5"
+    assert message["text"] == (
+        "Hi! How are you getting on with your Oil pan gasket, Magnetic oil drain plug M14×1.5? If you have a minute, "
+        f"we'd be grateful for your honest review of order {DELIVERED_ORDER}, good or bad: it helps other shoppers and "
+        "helps us improve. How many stars would you give it?"
     )
     assert [b["payload"] for b in message["buttons"]] == [
         *(f'/leave_review{{"rating":"{n}"}}' for n in range(1, 6)), "/decline_review"
@@ -144,7 +146,7 @@ async def test_the_rating_and_words_are_stored_with_the_stores_link(
         STORE, 5, "Super fast delivery, great price!", alex_chat
     )
     assert [m["text"] for m in dispatcher.messages] == [
-        replies.REVIEW_THANKS + " " + replies.REVIEW_LINK.format(
+        "Thank you for your review, it's saved. " + replies.REVIEW_LINK.format(
             url="https://yangteng-auto.example/reviews/new?order=FZ-20412&sku=GK-2040"
         )
     ]
@@ -157,7 +159,7 @@ async def test_a_store_without_a_review_page_just_thanks(demo_sessions: async_se
     await review_actions.ActionSubmitReview().run(dispatcher, tracker(chat.conversation_id, metadata={}, slots={
         "review_order_number": "#1024", "review_rating": "2", "review_comment": "",
     }), DOMAIN)
-    assert [m["text"] for m in dispatcher.messages] == [replies.REVIEW_THANKS]
+    assert [m["text"] for m in dispatcher.messages] == ["Thank you for your review, it's saved."]
     async with demo_sessions() as session:
         assert [(r.rating, r.text) for r in (await session.scalars(select(Review))).all()] == [(2, "")]
 
@@ -182,3 +184,28 @@ async def test_an_anonymous_decline_cannot_opt_anyone_out(demo_sessions: async_s
     assert [m["text"] for m in dispatcher.messages] == [replies.REVIEW_OPT_OUT_UNKNOWN]
     async with demo_sessions() as session:
         assert (await session.scalars(select(ReviewOptOut))).all() == []
+
+
+async def test_the_sellers_changed_words_are_used_on_the_very_next_message(
+    demo_sessions: async_sessionmaker[AsyncSession], alex_chat: str
+) -> None:
+    from bot.store_settings import StoreSettingsService
+
+    await StoreSettingsService(demo_sessions).update(STORE, {"templates": {
+        "review_invitation": "{shopper_first_name}，您对订单 {order_number}（{item_names}）满意吗？",
+        "review_thanks": "谢谢 {shopper_first_name}！",
+    }}, "Lin Wei")
+    dispatcher = CollectingDispatcher()
+    await review_actions.ActionSendReviewInvitation().run(dispatcher, tracker(
+        alex_chat, intent="EXTERNAL_review_due", entities=[{"entity": "order_id", "value": DELIVERED_ORDER}], metadata={}
+    ), DOMAIN)
+    assert dispatcher.messages[0]["text"] == (
+        f"Alex，您对订单 {DELIVERED_ORDER}（Oil pan gasket, Magnetic oil drain plug M14×1.5）满意吗？"
+    )
+    # Another store keeps its own (default) words.
+    chat = await ConversationService(demo_sessions).for_shopper("bloomkids-baby", "emily.tremblay@example.com")
+    dispatcher = CollectingDispatcher()
+    await review_actions.ActionSubmitReview().run(dispatcher, tracker(chat.conversation_id, metadata={}, slots={
+        "review_order_number": "#1024", "review_rating": "4", "review_comment": "",
+    }), DOMAIN)
+    assert [m["text"] for m in dispatcher.messages] == ["Thank you for your review, it's saved."]
