@@ -15,6 +15,7 @@ from bot.escalations import EscalationService
 from bot.guides import GuideService
 from bot.orders import OrderService
 from bot.reviews import ReviewService
+from bot.store_settings import StoreSettingsService
 
 
 @dataclass(frozen=True)
@@ -69,3 +70,8 @@ def say(dispatcher: CollectingDispatcher, messages: list[Outgoing]) -> None:
 @lru_cache(maxsize=1)
 def review_service() -> ReviewService:
     return ReviewService(get_sessionmaker())
+
+
+@lru_cache(maxsize=1)
+def settings_service() -> StoreSettingsService:
+    return StoreSettingsService(get_sessionmaker())

@@ -194,6 +194,49 @@ def _cmd_review_log(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_settings(args: argparse.Namespace) -> int:
+    """A store's reply flows: show, change (a JSON patch), history, roll back. Every change is a new version."""
+    import json
+
+    from bot.db import get_engine, get_sessionmaker
+    from bot.store_settings import SettingsError, StoreSettingsService, VersionNotFound
+
+    async def main() -> int:
+        service = StoreSettingsService(get_sessionmaker())
+        try:
+            if args.action == "show":
+                current = await service.current(args.store)
+                print(json.dumps({"version": current.version, "settings": current.settings}, ensure_ascii=False, indent=2))
+            elif args.action == "history":
+                for version in await service.history(args.store):
+                    when = version.created_at.isoformat(timespec="seconds") if version.created_at else ""
+                    print(f"{version.version}\t{when}\t{version.changed_by or ''}\t{version.summary}")
+            elif args.action == "set":
+                text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
+                try:
+                    patch = json.loads(text)
+                except json.JSONDecodeError as exc:
+                    print(f"error: {args.file} is not valid JSON: {exc.msg} at line {exc.lineno}", file=sys.stderr)
+                    return 2
+                saved = await service.update(args.store, patch, args.by)
+                print(f"{args.store}: version {saved.version} ({saved.summary})")
+            else:
+                saved = await service.rollback(args.store, args.version, args.by)
+                print(f"{args.store}: version {saved.version} ({saved.summary})")
+            return 0
+        except LookupError as exc:
+            what = f"version {exc.args[0]}" if isinstance(exc, VersionNotFound) else f"store {args.store}"
+            print(f"error: no such {what}", file=sys.stderr)
+            return 2
+        except SettingsError as exc:
+            print(f"error: nothing saved: {exc}", file=sys.stderr)
+            return 2
+        finally:
+            await get_engine().dispose()
+
+    return asyncio.run(main())
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from bot.stack import run_stack
 
@@ -255,6 +298,19 @@ def main(argv: list[str] | None = None) -> int:
     p_list = agents_sub.add_parser("list", help="list agents and their stores")
     p_list.add_argument("--store")
     p_agents.set_defaults(func=_cmd_agents)
+    p_settings = sub.add_parser("settings", help="a store's reply flows: templates, review and escalation settings")
+    settings_sub = p_settings.add_subparsers(dest="action", required=True)
+    for action, text in (("show", "print the current version as JSON"), ("history", "list the versions, newest first")):
+        settings_sub.add_parser(action, help=text).add_argument("--store", required=True)
+    p_set = settings_sub.add_parser("set", help="save a change (a JSON object with only what changes) as a new version")
+    p_set.add_argument("--store", required=True)
+    p_set.add_argument("--file", required=True, help="the JSON change, or - for standard input")
+    p_set.add_argument("--by", default="command line", help="who made the change, for the history")
+    p_rollback = settings_sub.add_parser("rollback", help="make an earlier version current again (as a new version)")
+    p_rollback.add_argument("--store", required=True)
+    p_rollback.add_argument("--version", type=int, required=True, help="0 is the store as imported, with the default templates")
+    p_rollback.add_argument("--by", default="command line")
+    p_settings.set_defaults(func=_cmd_settings)
     for name, func, text in (
         ("run", _cmd_run, "start the action server, the Rasa server and the gateway"),
         ("chat", _cmd_chat, "chat in this terminal with a running assistant"),

@@ -24,8 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.business_hours import BadBusinessHours, parse_business_hours
 from bot.escalations import PRIORITY_BY_REASON
-from bot.models import MAX_REVIEW_DELAY_DAYS, MIN_REVIEW_DELAY_DAYS, Store, StoreSettingsVersion
-from bot.templates import DEFAULT_TEMPLATES, TEMPLATES, TemplateError, validate
+from bot.models import MAX_REVIEW_DELAY_DAYS, MIN_REVIEW_DELAY_DAYS, Order, Store, StoreSettingsVersion
+from bot.templates import DEFAULT_TEMPLATES, TEMPLATES, TemplateError, first_name, render, store_templates, validate
 
 REVIEW_URL_PLACEHOLDERS = frozenset({"order_number", "sku"})
 MAX_REPLY_TIME_MINUTES = 60 * 24 * 7
@@ -232,6 +232,23 @@ class StoreSettingsService:
         store.business_hours = settings["escalation"]["business_hours"]
         store.reply_time_minutes = settings["escalation"]["reply_time_minutes"]
         return SettingsVersion(current.store_id, number, settings, row.changed_by, row.summary, row.created_at)
+
+    async def greeting(self, store_id: str | None, shopper_email: str | None) -> str:
+        """The store's greeting for this shopper (by first name when the store vouched for them)."""
+        if store_id is None:
+            return render(DEFAULT_TEMPLATES["greeting"], {"store_name": "the store", "shopper_first_name": "there"})
+        async with self._sessions() as session:
+            store_name = await session.scalar(select(Store.name).where(Store.id == store_id))
+            name = None
+            if shopper_email:
+                name = await session.scalar(
+                    select(Order.shopper_name)
+                    .where(Order.store_id == store_id, Order.shopper_email == shopper_email)
+                    .order_by(Order.placed_at.desc())
+                    .limit(1)
+                )
+            templates = await store_templates(session, store_id)
+        return render(templates["greeting"], {"store_name": store_name or "the store", "shopper_first_name": first_name(name)})
 
     async def history(self, store_id: str, limit: int = 100) -> list[SettingsVersion]:
         async with self._sessions() as session:

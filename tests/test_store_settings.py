@@ -136,3 +136,27 @@ async def test_handoff_notices_use_the_stores_words(demo_sessions: Sessions) -> 
     # Another store still speaks with the defaults.
     other = await escalations.availability(OTHER, tuesday_noon)
     assert other is not None and other.notice(tuesday_noon).startswith("Everyone at BloomKids Baby is busy right now.")
+
+
+def test_the_command_line_saves_refuses_lists_and_rolls_back(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from tests.engine import DEMO_DATA, bot_cli, engine_settings
+
+    settings = engine_settings(tmp_path)
+    for args in (("migrate",), ("import", str(DEMO_DATA))):
+        assert bot_cli(settings, *args).returncode == 0
+    patch = tmp_path / "patch.json"
+    patch.write_text(json.dumps({"templates": {"review_thanks": "谢谢！"}}), encoding="utf-8")
+    saved = bot_cli(settings, "settings", "set", "--store", STORE, "--file", str(patch), "--by", "Lin Wei")
+    assert saved.returncode == 0 and "version 1 (changed templates.review_thanks)" in saved.stdout
+    patch.write_text(json.dumps({"templates": {"review_thanks": "Thanks {password}"}}), encoding="utf-8")
+    refused = bot_cli(settings, "settings", "set", "--store", STORE, "--file", str(patch))
+    assert refused.returncode == 2 and "nothing saved: templates.review_thanks: unknown placeholder {password}" in refused.stderr
+    history = bot_cli(settings, "settings", "history", "--store", STORE)
+    assert history.stdout.count("\n") == 1 and "Lin Wei\tchanged templates.review_thanks" in history.stdout
+    back = bot_cli(settings, "settings", "rollback", "--store", STORE, "--version", "0")
+    assert back.returncode == 0 and "version 2 (rolled back to version 0)" in back.stdout
+    shown = json.loads(bot_cli(settings, "settings", "show", "--store", STORE).stdout)
+    assert shown["version"] == 2 and shown["settings"]["templates"]["review_thanks"] == "Thank you for your review, it's saved."
+    assert bot_cli(settings, "settings", "show", "--store", "nope").returncode == 2

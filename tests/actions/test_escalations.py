@@ -154,7 +154,7 @@ NOT_UNDERSTOOD = escalation_actions.NOT_UNDERSTOOD_ACTION
 async def test_one_message_not_understood_only_says_so(demo_sessions: async_sessionmaker[AsyncSession]) -> None:
     chat = await ConversationService(demo_sessions).for_shopper(STORE, "alex@example.com")
     events, said = await run(escalation_actions.ActionHandleNotUnderstood(), conversation(
-        chat.conversation_id, [("hi", "greet", "utter_greet"), ("blorp the flanges", "nlu_fallback", None)], metadata=ALEX))
+        chat.conversation_id, [("hi", "greet", "action_greet"), ("blorp the flanges", "nlu_fallback", None)], metadata=ALEX))
     assert texts(said) == [replies.NOT_UNDERSTOOD]
     assert events == []  # an NLU fallback is answered by a rule: nothing to undo
     assert await escalations(demo_sessions) == []
@@ -174,7 +174,7 @@ async def test_an_understood_message_in_between_starts_over(demo_sessions: async
 async def test_two_in_a_row_ask_a_person(demo_sessions: async_sessionmaker[AsyncSession]) -> None:
     chat = await ConversationService(demo_sessions).for_shopper(STORE, "alex@example.com")
     events, said = await run(escalation_actions.ActionHandleNotUnderstood(), conversation(chat.conversation_id, [
-        ("hi", "greet", "utter_greet"),
+        ("hi", "greet", "action_greet"),
         ("blorp the flanges", "nlu_fallback", NOT_UNDERSTOOD),
         ("the flanges! they blorp!", "nlu_fallback", None),
     ], metadata=ALEX, slots={"verified_order_number": "FZ-20931"}))
@@ -207,13 +207,13 @@ async def test_a_turn_without_a_rule_counts_too_and_is_forgotten(demo_sessions: 
     Rasa's default fallback does, and still counts as not understood."""
     chat = await ConversationService(demo_sessions).for_shopper(STORE, "alex@example.com")
     events, said = await run(escalation_actions.ActionHandleNotUnderstood(), conversation(
-        chat.conversation_id, [("hi", "greet", "utter_greet"), ("yes, 12", "affirm", None)], metadata=ALEX))
+        chat.conversation_id, [("hi", "greet", "action_greet"), ("yes, 12", "affirm", None)], metadata=ALEX))
     assert events == [{"event": "rewind", "timestamp": None}]
     assert texts(said) == [replies.NOT_UNDERSTOOD]
     assert await escalations(demo_sessions) == []
 
     tracker = conversation(chat.conversation_id, [
-        ("hi", "greet", "utter_greet"), ("yes, 12", "affirm", NOT_UNDERSTOOD), ("blorp", "nlu_fallback", None)
+        ("hi", "greet", "action_greet"), ("yes, 12", "affirm", NOT_UNDERSTOOD), ("blorp", "nlu_fallback", None)
     ], metadata=ALEX)
     # The undone message stays in the events, followed by Rasa's rewind.
     tracker.events.insert(-2, {"event": "rewind"})
