@@ -237,6 +237,36 @@ def _cmd_settings(args: argparse.Namespace) -> int:
     return asyncio.run(main())
 
 
+def _cmd_api_tokens(args: argparse.Namespace) -> int:
+    """Seller API tokens for one store: create (shown once), list, revoke."""
+    from bot.api_tokens import ApiTokens
+    from bot.db import get_engine, get_sessionmaker
+
+    async def main() -> int:
+        tokens = ApiTokens(get_sessionmaker())
+        try:
+            if args.action == "create":
+                print(await tokens.create(args.store, args.label))
+                print("(shown once: keep it in your secret store)", file=sys.stderr)
+            elif args.action == "list":
+                for info in await tokens.list(args.store):
+                    state = f"revoked {info.revoked_at:%Y-%m-%d}" if info.revoked_at else "live"
+                    used = f"{info.last_used_at:%Y-%m-%d %H:%M}" if info.last_used_at else "never used"
+                    print(f"{info.fingerprint}\t{info.label}\t{info.created_at:%Y-%m-%d}\t{used}\t{state}")
+            else:
+                revoked = await tokens.revoke(args.store, args.fingerprint)
+                print(f"revoked {revoked} token{'s' if revoked != 1 else ''}")
+                return 0 if revoked else 2
+            return 0
+        except LookupError:
+            print(f"error: no such store: {args.store}", file=sys.stderr)
+            return 2
+        finally:
+            await get_engine().dispose()
+
+    return asyncio.run(main())
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from bot.stack import run_stack
 
@@ -311,6 +341,18 @@ def main(argv: list[str] | None = None) -> int:
     p_rollback.add_argument("--version", type=int, required=True, help="0 is the store as imported, with the default templates")
     p_rollback.add_argument("--by", default="command line")
     p_settings.set_defaults(func=_cmd_settings)
+    p_tokens = sub.add_parser("api-tokens", help="seller API tokens (one store each)")
+    tokens_sub = p_tokens.add_subparsers(dest="action", required=True)
+    p_create = tokens_sub.add_parser("create", help="make a token for the store and print it (only this once)")
+    p_create.add_argument("--store", required=True)
+    p_create.add_argument("--label", default="seller API", help='what it is for, like "ERP sync"')
+    tokens_sub.add_parser("list", help="the store's tokens: fingerprint, label, created, last used, state").add_argument(
+        "--store", required=True
+    )
+    p_revoke = tokens_sub.add_parser("revoke", help="revoke a token by the fingerprint `list` shows")
+    p_revoke.add_argument("--store", required=True)
+    p_revoke.add_argument("--fingerprint", required=True)
+    p_tokens.set_defaults(func=_cmd_api_tokens)
     for name, func, text in (
         ("run", _cmd_run, "start the action server, the Rasa server and the gateway"),
         ("chat", _cmd_chat, "chat in this terminal with a running assistant"),

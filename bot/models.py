@@ -500,3 +500,18 @@ class StoreSettingsVersion(Base):
     changed_by: Mapped[str | None] = mapped_column(String(200), default=None)
     summary: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[dt.datetime] = mapped_column(default=_now)
+
+
+class StoreApiToken(Base):
+    """A seller API token: it opens one store's settings and order push, nothing else.
+    Only the SHA-256 is kept; the token itself is shown once, when it is made."""
+
+    __tablename__ = "store_api_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    store_id: Mapped[str] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), index=True)
+    #: What the seller calls it ("ERP sync"), to tell tokens apart when revoking.
+    label: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(default=_now)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(default=None)

@@ -187,19 +187,17 @@ class StoreSettingsService:
         """Make an earlier version current again, as a new version (history is never rewritten)."""
         async with self._sessions() as session, session.begin():
             current = await self._current(session, store_id)
-            if version == 0:
-                store = await session.get(Store, store_id)
-                assert store is not None
-                target = defaults(store)
-            else:
-                row = await session.scalar(
-                    select(StoreSettingsVersion).where(
-                        StoreSettingsVersion.store_id == store_id, StoreSettingsVersion.version == version
-                    )
+            row = await session.scalar(
+                select(StoreSettingsVersion).where(
+                    StoreSettingsVersion.store_id == store_id, StoreSettingsVersion.version == version
                 )
-                if row is None:
-                    raise VersionNotFound(version)
+            )
+            if row is not None:
                 target = row.settings
+            elif version == 0 and current.version == 0:
+                target = current.settings  # nothing changed yet: the store is still as imported
+            else:
+                raise VersionNotFound(version)
             settings = check(_overlay(current.settings, target))
             return await self._save(session, current, settings, changed_by, f"rolled back to version {version}")
 
@@ -215,6 +213,12 @@ class StoreSettingsService:
                 )
             )
         ) + 1
+        if number == 1:
+            # Keep the store as imported, so that "roll back to version 0" still means it after the
+            # first change has moved the store row's own settings.
+            session.add(StoreSettingsVersion(
+                store_id=current.store_id, version=0, settings=current.settings, changed_by=None, summary="as imported"
+            ))
         row = StoreSettingsVersion(
             store_id=current.store_id, version=number, settings=settings, changed_by=changed_by[:200],
             summary=(summary or ("changed " + ", ".join(changed) if changed else "no change"))[:500],

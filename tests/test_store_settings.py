@@ -90,7 +90,7 @@ async def test_rollback_saves_the_old_version_again_and_keeps_the_history(demo_s
     assert current.settings["escalation"]["reply_time_minutes"] == 120
     async with demo_sessions() as session:
         assert (await session.get(Store, STORE)).reply_time_minutes == 120  # type: ignore[union-attr]
-    assert [(v.version, v.changed_by) for v in await service.history(STORE)] == [(3, "Lin Wei"), (2, "Mei"), (1, "Lin Wei")]
+    assert [(v.version, v.changed_by) for v in await service.history(STORE)] == [(3, "Lin Wei"), (2, "Mei"), (1, "Lin Wei"), (0, None)]
     to_defaults = await service.rollback(STORE, 0, "Lin Wei")
     assert (await service.current(STORE)).template("review_thanks") == TEMPLATES["review_thanks"][1]
     assert to_defaults.version == 4
@@ -110,7 +110,7 @@ async def test_two_saves_at_once_never_share_a_version_number(demo_sessions: Ses
     refused = [r for r in results if isinstance(r, BaseException)]
     assert all(isinstance(r, SettingsError) and "same moment" in str(r) for r in refused), refused
     versions = [v.version for v in await service.history(STORE)]
-    assert sorted(versions) == list(range(1, len(saved) + 1))
+    assert sorted(versions) == list(range(0, len(saved) + 1))  # 0: the store as imported, kept at the first save
 
 
 async def test_handoff_notices_use_the_stores_words(demo_sessions: Sessions) -> None:
@@ -154,7 +154,8 @@ def test_the_command_line_saves_refuses_lists_and_rolls_back(tmp_path) -> None: 
     refused = bot_cli(settings, "settings", "set", "--store", STORE, "--file", str(patch))
     assert refused.returncode == 2 and "nothing saved: templates.review_thanks: unknown placeholder {password}" in refused.stderr
     history = bot_cli(settings, "settings", "history", "--store", STORE)
-    assert history.stdout.count("\n") == 1 and "Lin Wei\tchanged templates.review_thanks" in history.stdout
+    assert history.stdout.count("\n") == 2 and "Lin Wei\tchanged templates.review_thanks" in history.stdout
+    assert "as imported" in history.stdout
     back = bot_cli(settings, "settings", "rollback", "--store", STORE, "--version", "0")
     assert back.returncode == 0 and "version 2 (rolled back to version 0)" in back.stdout
     shown = json.loads(bot_cli(settings, "settings", "show", "--store", STORE).stdout)

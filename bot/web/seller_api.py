@@ -1,0 +1,134 @@
+"""The seller API: one store's reply-flow settings and order push, with a per-store token.
+
+The token decides the store; no path or body can name another one. Every
+change goes through the same checks and versions as the seller console.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+
+from bot.api_tokens import ApiTokens
+from bot.importer import import_lines
+from bot.store_settings import TEMPLATES, SettingsError, SettingsVersion, StoreSettingsService, VersionNotFound
+
+API_TOKENS = web.AppKey("api_tokens", ApiTokens)
+STORE_SETTINGS = web.AppKey("store_settings", StoreSettingsService)
+SESSIONS = web.AppKey("seller_sessions", object)
+#: Line types a seller may push: never a store line (its secrets) nor an account.
+PUSHABLE = frozenset({"product", "order", "canned_reply"})
+MAX_PUSH_LINES = 5000
+
+
+def _error(status: int, message: str, **extra: Any) -> web.Response:
+    return web.json_response({"error": message, **extra}, status=status)
+
+
+async def _store(request: web.Request) -> str:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    store_id = await request.app[API_TOKENS].store_for(token.strip() if scheme.lower() == "bearer" else None)
+    if store_id is None:
+        raise web.HTTPUnauthorized(reason="missing, wrong or revoked seller API token")
+    return store_id
+
+
+def _version_json(version: SettingsVersion, with_settings: bool = True) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "version": version.version,
+        "changed_by": version.changed_by,
+        "summary": version.summary,
+        "created_at": version.created_at.isoformat().replace("+00:00", "Z") if version.created_at else None,
+    }
+    if with_settings:
+        body["settings"] = version.settings
+        body["placeholders"] = {key: sorted(allowed) for key, (allowed, _) in TEMPLATES.items()}
+    return body
+
+
+async def _json(request: web.Request) -> Any:
+    try:
+        return await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise web.HTTPBadRequest(reason="the body is not valid JSON") from None
+
+
+async def get_settings(request: web.Request) -> web.Response:
+    store_id = await _store(request)
+    return web.json_response(_version_json(await request.app[STORE_SETTINGS].current(store_id)))
+
+
+async def patch_settings(request: web.Request) -> web.Response:
+    store_id = await _store(request)
+    try:
+        saved = await request.app[STORE_SETTINGS].update(store_id, await _json(request), "seller API")
+    except SettingsError as exc:
+        return _error(400, f"nothing saved: {exc}", field=exc.field)
+    return web.json_response(_version_json(saved))
+
+
+async def settings_history(request: web.Request) -> web.Response:
+    store_id = await _store(request)
+    versions = await request.app[STORE_SETTINGS].history(store_id)
+    return web.json_response({"versions": [_version_json(v, with_settings=False) for v in versions]})
+
+
+async def rollback_settings(request: web.Request) -> web.Response:
+    store_id = await _store(request)
+    body = await _json(request)
+    version = body.get("version") if isinstance(body, dict) else None
+    if not isinstance(version, int) or isinstance(version, bool) or version < 0:
+        return _error(400, 'send {"version": N}, a version number from the history (0: as imported)')
+    try:
+        saved = await request.app[STORE_SETTINGS].rollback(store_id, version, "seller API")
+    except VersionNotFound:
+        return _error(404, f"no version {version}")
+    except SettingsError as exc:
+        return _error(400, f"nothing saved: {exc}", field=exc.field)
+    return web.json_response(_version_json(saved))
+
+
+async def push_lines(request: web.Request) -> web.Response:
+    """Products, orders and canned replies in the import format (JSON Lines), for this store only."""
+    store_id = await _store(request)
+    text = (await request.read()).decode("utf-8", errors="replace")
+    lines = text.splitlines()
+    if len(lines) > MAX_PUSH_LINES:
+        return _error(413, f"at most {MAX_PUSH_LINES} lines per request")
+    checked: list[str] = []
+    refused: list[dict[str, Any]] = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            checked.append("")
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError:
+            obj = None
+        if isinstance(obj, dict) and obj.get("type") not in PUSHABLE:
+            refused.append({"line": number, "error": f"type {obj.get('type')!r} cannot be pushed ({', '.join(sorted(PUSHABLE))})"})
+            checked.append("")
+        elif isinstance(obj, dict) and obj.get("store", store_id) != store_id:
+            refused.append({"line": number, "error": "this token's store only"})
+            checked.append("")
+        else:
+            if isinstance(obj, dict):
+                obj["store"] = store_id
+                line = json.dumps(obj)
+            checked.append(line)  # a malformed line is reported by the importer itself
+    report = await import_lines(request.app[SESSIONS], checked)  # type: ignore[arg-type]
+    errors = sorted(refused + [{"line": n, "error": e} for n, e in report.errors], key=lambda e: e["line"])
+    return web.json_response({"imported": report.imported, "errors": errors}, status=200 if not errors else 422)
+
+
+def add_seller_api(app: web.Application, sessions: Any) -> None:
+    app[API_TOKENS] = ApiTokens(sessions)
+    app[STORE_SETTINGS] = StoreSettingsService(sessions)
+    app[SESSIONS] = sessions
+    app.router.add_get("/api/v1/seller/settings", get_settings)
+    app.router.add_patch("/api/v1/seller/settings", patch_settings)
+    app.router.add_get("/api/v1/seller/settings/history", settings_history)
+    app.router.add_post("/api/v1/seller/settings/rollback", rollback_settings)
+    app.router.add_post("/api/v1/seller/imports", push_lines)

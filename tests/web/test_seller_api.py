@@ -1,0 +1,150 @@
+"""The seller API through aiohttp's test client, on SQLite and PostgreSQL:
+per-store tokens, settings with versions and rollback, order push, and one
+store never reaching another's data."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.api_tokens import ApiTokens
+from bot.models import CannedReply, Order, StoreSettingsVersion
+from bot.store_settings import StoreSettingsService
+from bot.web.app import OPENAPI, create_app
+from tests.engine import engine_settings
+
+Sessions = async_sessionmaker[AsyncSession]
+STORE, OTHER = "yangteng-auto", "bloomkids-baby"
+SPEC = yaml.safe_load(OPENAPI.read_text())
+
+
+def conforms(body: Any, schema: str) -> None:
+    def nullable(node: Any) -> Any:
+        if isinstance(node, dict):
+            node = {k: nullable(v) for k, v in node.items()}
+            return {"anyOf": [{"type": "null"}, node]} if node.pop("nullable", False) else node
+        return [nullable(v) for v in node] if isinstance(node, list) else node
+
+    jsonschema.validate(body, nullable({**SPEC["components"]["schemas"][schema], "components": SPEC["components"]}))
+
+
+@pytest.fixture
+async def client(demo_sessions: Sessions, tmp_path: Path) -> AsyncIterator[TestClient]:
+    client = TestClient(TestServer(create_app(engine_settings(tmp_path), demo_sessions)))
+    await client.start_server()
+    yield client
+    await client.close()
+
+
+async def token(sessions: Sessions, store: str = STORE) -> dict[str, str]:
+    return {"Authorization": f"Bearer {await ApiTokens(sessions).create(store, 'test')}"}
+
+
+async def test_every_endpoint_wants_a_live_token_of_its_own_store(client: TestClient, demo_sessions: Sessions) -> None:
+    tokens = ApiTokens(demo_sessions)
+    live = await tokens.create(STORE, "ERP")
+    revoked = await tokens.create(STORE, "old laptop")
+    [info] = [t for t in await tokens.list(STORE) if t.label == "old laptop"]
+    assert await tokens.revoke(STORE, info.fingerprint) == 1
+    assert await tokens.revoke(OTHER, (await tokens.list(STORE))[0].fingerprint) == 0  # not the other store's to revoke
+    for headers in ({}, {"Authorization": "Bearer sk_store_nope"}, {"Authorization": f"Bearer {revoked}"},
+                    {"Authorization": f"Basic {live}"}, {"Authorization": f"Bearer {live}x"}):
+        for method, path in (("GET", "/api/v1/seller/settings"), ("PATCH", "/api/v1/seller/settings"),
+                             ("GET", "/api/v1/seller/settings/history"), ("POST", "/api/v1/seller/settings/rollback"),
+                             ("POST", "/api/v1/seller/imports")):
+            response = await client.request(method, path, headers=headers, json={})
+            assert response.status == 401, (method, path, headers)
+            assert "token" in (await response.json())["error"]
+    assert (await client.get("/api/v1/seller/settings", headers={"Authorization": f"Bearer {live}"})).status == 200
+
+
+async def test_settings_round_trip_with_versions_and_rollback(client: TestClient, demo_sessions: Sessions) -> None:
+    auth = await token(demo_sessions)
+    first = await (await client.get("/api/v1/seller/settings", headers=auth)).json()
+    conforms(first, "SettingsVersion")
+    assert first["version"] == 0 and "{order_number}" in first["settings"]["templates"]["delivery_confirmation"]
+    assert "order_number" in first["placeholders"]["delivery_confirmation"]
+
+    changed = await client.patch("/api/v1/seller/settings", headers=auth, json={
+        "templates": {"review_thanks": "谢谢 {shopper_first_name}！"}, "review": {"delay_days": 12},
+    })
+    assert changed.status == 200
+    body = await changed.json()
+    conforms(body, "SettingsVersion")
+    assert (body["version"], body["changed_by"]) == (1, "seller API")
+    assert body["settings"]["templates"]["review_thanks"] == "谢谢 {shopper_first_name}！"
+
+    bad = await client.patch("/api/v1/seller/settings", headers=auth, json={
+        "templates": {"greeting": "Hi {shopper.__dict__}"}, "review": {"delay_days": 20},
+    })
+    assert bad.status == 400
+    error = await bad.json()
+    assert error["field"] == "templates.greeting" and error["error"].startswith("nothing saved")
+    assert (await StoreSettingsService(demo_sessions).current(STORE)).settings["review"]["delay_days"] == 12
+    assert (await client.patch("/api/v1/seller/settings", headers=auth, data="{nope")).status == 400
+
+    history = await (await client.get("/api/v1/seller/settings/history", headers=auth)).json()
+    assert [(v["version"], v["summary"]) for v in history["versions"]] == [
+        (1, "changed templates.review_thanks, review.delay_days"), (0, "as imported")
+    ]
+    back = await client.post("/api/v1/seller/settings/rollback", headers=auth, json={"version": 0})
+    assert back.status == 200 and (await back.json())["settings"]["review"]["delay_days"] == 7
+    assert (await client.post("/api/v1/seller/settings/rollback", headers=auth, json={"version": 7})).status == 404
+    assert (await client.post("/api/v1/seller/settings/rollback", headers=auth, json={"version": "1"})).status == 400
+
+
+async def test_one_stores_token_never_changes_another_store(client: TestClient, demo_sessions: Sessions) -> None:
+    auth = await token(demo_sessions, STORE)
+    await client.patch("/api/v1/seller/settings", headers=auth, json={"templates": {"greeting": "Yangteng says hi"}})
+    other = await StoreSettingsService(demo_sessions).current(OTHER)
+    assert other.version == 0 and other.template("greeting") != "Yangteng says hi"
+    async with demo_sessions() as session:
+        assert await session.scalar(
+            select(func.count()).select_from(StoreSettingsVersion).where(StoreSettingsVersion.store_id == OTHER)
+        ) == 0
+    # Lines naming another store are refused, and nothing reaches it.
+    push = await client.post("/api/v1/seller/imports", headers=auth, data=json.dumps(
+        {"type": "canned_reply", "store": OTHER, "title": "Hijack", "text": "x"}) + "\n")
+    assert push.status == 422
+    assert (await push.json())["errors"] == [{"line": 1, "error": "this token's store only"}]
+    async with demo_sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(CannedReply).where(CannedReply.title == "Hijack")) == 0
+
+
+async def test_pushing_orders_imports_the_good_lines_and_names_the_bad_ones(client: TestClient, demo_sessions: Sessions) -> None:
+    auth = await token(demo_sessions)
+    order = {
+        "type": "order", "order_number": "FZ-30001", "placed_at": "2026-11-26T10:00:00Z", "status": "processing",
+        "shopper": {"name": "Sam Rivera", "email": "sam@example.com"},
+        "shipping": {"postcode": "94110", "country": "US"},
+        "items": [{"sku": "OP-1001", "name": "Aluminium oil pan", "quantity": 1}],
+    }
+    body = "\n".join([
+        json.dumps(order),
+        "{not json",
+        json.dumps({"type": "store", "id": STORE, "name": "Renamed", "webhook_secret": "mine now"}),
+        json.dumps({"type": "agent", "email": "x@y.z", "name": "X", "stores": [STORE]}),
+        json.dumps({**order, "order_number": "FZ-30002", "status": "teleported"}),
+        json.dumps({"type": "canned_reply", "title": "Holiday hours", "text": "We're back on Monday."}),
+    ])
+    response = await client.post("/api/v1/seller/imports", headers=auth, data=body)
+    assert response.status == 422
+    report = await response.json()
+    conforms(report, "PushReport")
+    assert report["imported"]["order"] == 1 and report["imported"]["canned_reply"] == 1
+    assert [e["line"] for e in report["errors"]] == [2, 3, 4, 5]
+    assert "cannot be pushed" in report["errors"][1]["error"] and "status" in report["errors"][3]["error"]
+    async with demo_sessions() as session:
+        assert await session.scalar(select(Order.store_id).where(Order.order_number == "FZ-30001")) == STORE
+        assert await session.scalar(select(func.count()).select_from(Order).where(Order.order_number == "FZ-30002")) == 0
+    clean = await client.post("/api/v1/seller/imports", headers=auth, data=json.dumps(order) + "\n")
+    assert clean.status == 200 and (await clean.json())["errors"] == []
