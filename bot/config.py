@@ -44,6 +44,9 @@ class Settings:
     ip_requests_per_minute: int = 300
     #: After this many failed identity checks the bot stops asking.
     max_identity_attempts: int = 3
+    #: Where shoppers reach the gateway from outside (links to uploaded manuals);
+    #: empty means the gateway's own address.
+    public_url: str = ""
 
     @property
     def rasa_url(self) -> str:
@@ -53,6 +56,10 @@ class Settings:
     def gateway_url(self) -> str:
         host = "127.0.0.1" if self.gateway_host in ("0.0.0.0", "::") else self.gateway_host
         return f"http://{host}:{self.gateway_port}"
+
+    @property
+    def public_base_url(self) -> str:
+        return (self.public_url or self.gateway_url).rstrip("/")
 
     @property
     def action_server_url(self) -> str:
@@ -106,6 +113,7 @@ def load_settings(env: dict[str, str] | os._Environ = os.environ) -> Settings:
         gateway_port=int(env.get("GATEWAY_PORT", "8080")),
         conversation_messages_per_minute=int(env.get("RATE_LIMIT_CONVERSATION_PER_MINUTE", "30")),
         ip_requests_per_minute=int(env.get("RATE_LIMIT_IP_PER_MINUTE", "300")),
+        public_url=env.get("PUBLIC_URL", ""),
     )
 
 
@@ -129,6 +137,7 @@ def settings_env(settings: Settings) -> dict[str, str]:
         "GATEWAY_PORT": str(settings.gateway_port),
         "RATE_LIMIT_CONVERSATION_PER_MINUTE": str(settings.conversation_messages_per_minute),
         "RATE_LIMIT_IP_PER_MINUTE": str(settings.ip_requests_per_minute),
+        "PUBLIC_URL": settings.public_url,
     }
 
 

@@ -341,7 +341,7 @@ def create_app(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -
     )
 
     add_agent_console(app, AgentAccounts(sessions), app[HUB])
-    add_seller_api(app, sessions)
+    add_seller_api(app, sessions, settings)
 
     async def http_client(app: web.Application):  # type: ignore[no-untyped-def]
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as http:

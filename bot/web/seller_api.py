@@ -12,12 +12,16 @@ from typing import Any
 from aiohttp import web
 
 from bot.api_tokens import ApiTokens
+from bot.config import Settings
 from bot.importer import import_lines
+from bot.manuals import MAX_MANUAL_BYTES, BadManual, Manuals
 from bot.store_settings import TEMPLATES, SettingsError, SettingsVersion, StoreSettingsService, VersionNotFound
 
 API_TOKENS = web.AppKey("api_tokens", ApiTokens)
 STORE_SETTINGS = web.AppKey("store_settings", StoreSettingsService)
 SESSIONS = web.AppKey("seller_sessions", object)
+MANUALS = web.AppKey("manuals", Manuals)
+PUBLIC_BASE = web.AppKey("public_base_url", str)
 #: Line types a seller may push: never a store line (its secrets) nor an account.
 PUSHABLE = frozenset({"product", "order", "canned_reply"})
 MAX_PUSH_LINES = 5000
@@ -123,10 +127,57 @@ async def push_lines(request: web.Request) -> web.Response:
     return web.json_response({"imported": report.imported, "errors": errors}, status=200 if not errors else 422)
 
 
-def add_seller_api(app: web.Application, sessions: Any) -> None:
+async def upload_manual(request: web.Request) -> web.Response:
+    """A product's installation manual as a PDF (the raw file as the body, at most 10 MB)."""
+    store_id = await _store(request)
+    if request.content_type != "application/pdf":
+        return _error(415, "send the manual as the body, with Content-Type: application/pdf")
+    if (request.content_length or 0) > MAX_MANUAL_BYTES:
+        return _error(413, f"a manual can be at most {MAX_MANUAL_BYTES // (1024 * 1024)} MB")
+    # Read it ourselves: the app-wide body limit (1 MB) is for JSON, not for manuals.
+    data = bytearray()
+    async for chunk in request.content.iter_chunked(64 * 1024):
+        data += chunk
+        if len(data) > MAX_MANUAL_BYTES:
+            return _error(413, f"a manual can be at most {MAX_MANUAL_BYTES // (1024 * 1024)} MB")
+    try:
+        stored = await request.app[MANUALS].upload(store_id, request.match_info["sku"], bytes(data), request.app[PUBLIC_BASE])
+    except BadManual as exc:
+        return _error(exc.status, str(exc))
+    url = request.app[PUBLIC_BASE] + stored.path()
+    return web.json_response({"manual_url": url, "size": stored.size}, status=201)
+
+
+async def manual_file(request: web.Request) -> web.StreamResponse:
+    """Public: what shoppers open from the chat. Unknown or mistyped links are 404."""
+    try:
+        file_id = int(request.match_info["file_id"])
+    except ValueError:
+        raise web.HTTPNotFound() from None
+    name = request.match_info["name"]
+    data = await request.app[MANUALS].read(file_id, name)
+    if data is None:
+        raise web.HTTPNotFound()
+    return web.Response(
+        body=data,
+        content_type="application/pdf",
+        headers={
+            "Content-Disposition": f'inline; filename="{name}"',
+            "Cache-Control": "public, max-age=86400, immutable",
+            # A PDF is shown by the browser's viewer; it must never run as a page of this site.
+            "Content-Security-Policy": "sandbox",
+        },
+    )
+
+
+def add_seller_api(app: web.Application, sessions: Any, settings: Settings) -> None:
     app[API_TOKENS] = ApiTokens(sessions)
     app[STORE_SETTINGS] = StoreSettingsService(sessions)
     app[SESSIONS] = sessions
+    app[MANUALS] = Manuals(sessions)
+    app[PUBLIC_BASE] = settings.public_base_url
+    app.router.add_post("/api/v1/seller/products/{sku}/manual", upload_manual)
+    app.router.add_get("/files/manuals/{file_id}/{name}", manual_file)
     app.router.add_get("/api/v1/seller/settings", get_settings)
     app.router.add_patch("/api/v1/seller/settings", patch_settings)
     app.router.add_get("/api/v1/seller/settings/history", settings_history)

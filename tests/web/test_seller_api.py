@@ -148,3 +148,57 @@ async def test_pushing_orders_imports_the_good_lines_and_names_the_bad_ones(clie
         assert await session.scalar(select(func.count()).select_from(Order).where(Order.order_number == "FZ-30002")) == 0
     clean = await client.post("/api/v1/seller/imports", headers=auth, data=json.dumps(order) + "\n")
     assert clean.status == 200 and (await clean.json())["errors"] == []
+
+
+def pdf(body: bytes = b"1 0 obj << /Type /Catalog >> endobj") -> bytes:
+    return b"%PDF-1.7\n" + body + b"\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+async def test_a_pdf_manual_upload_becomes_the_products_link_and_is_served(client: TestClient, demo_sessions: Sessions) -> None:
+    from bot.models import Product
+
+    auth = await token(demo_sessions)
+    upload = await client.post("/api/v1/seller/products/OP-1001/manual", headers={**auth, "Content-Type": "application/pdf"}, data=pdf())
+    assert upload.status == 201, await upload.text()
+    url = (await upload.json())["manual_url"]
+    path = "/" + url.split("/", 3)[3]
+    assert path.startswith("/files/manuals/") and path.endswith(".pdf")
+    async with demo_sessions() as session:
+        assert await session.scalar(select(Product.manual_url).where(Product.store_id == STORE, Product.sku == "OP-1001")) == url
+    served = await client.get(path)
+    assert served.status == 200 and await served.read() == pdf()
+    assert served.headers["Content-Type"] == "application/pdf"
+    assert served.headers["Content-Security-Policy"] == "sandbox"
+    assert (await client.get(path.replace(".pdf", "0.pdf"))).status == 404  # the name must match exactly
+    file_id = int(path.split("/")[3])
+    assert (await client.get(f"/files/manuals/{file_id + 1}/x.pdf")).status == 404
+
+
+@pytest.mark.parametrize(
+    "content_type, body, status, words",
+    [
+        ("image/png", b"\x89PNG\r\n\x1a\n", 415, "application/pdf"),
+        ("application/pdf", b"<script>alert(1)</script>", 415, "not a PDF"),
+        ("application/pdf", b"%PDF-1.7 but cut short", 415, "not a PDF"),
+        ("application/pdf", b"", 400, "empty"),
+        ("application/pdf", pdf(b"x" * (10 * 1024 * 1024)), 413, "at most 10 MB"),
+    ],
+)
+async def test_a_manual_that_is_not_a_small_pdf_is_refused_and_nothing_changes(
+    client: TestClient, demo_sessions: Sessions, content_type: str, body: bytes, status: int, words: str
+) -> None:
+    from bot.models import ManualFile, Product
+
+    auth = await token(demo_sessions)
+    response = await client.post("/api/v1/seller/products/OP-1001/manual", headers={**auth, "Content-Type": content_type}, data=body)
+    assert response.status == status and words in (await response.json())["error"]
+    async with demo_sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(ManualFile)) == 0
+        assert (await session.scalar(select(Product.manual_url).where(Product.sku == "OP-1001"))).endswith("op-1001.pdf")
+
+
+async def test_a_manual_for_another_stores_product_is_refused(client: TestClient, demo_sessions: Sessions) -> None:
+    auth = await token(demo_sessions, STORE)
+    bloomkids_sku = "BK-CR100"  # a real BloomKids product
+    response = await client.post(f"/api/v1/seller/products/{bloomkids_sku}/manual", headers={**auth, "Content-Type": "application/pdf"}, data=pdf())
+    assert response.status == 404

@@ -1,0 +1,82 @@
+"""PDF installation manuals that sellers upload: checked, stored, served.
+
+The file lives in the store database (every gateway process can serve it,
+and a backup holds it). Its public link carries the start of its SHA-256,
+so links cannot be guessed from one another.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.models import ManualFile, Product
+
+MAX_MANUAL_BYTES = 10 * 1024 * 1024
+#: Every PDF starts with this; a renamed image or a script does not.
+PDF_MAGIC = b"%PDF-"
+#: ... and ends (give or take trailing whitespace or an incremental-update tail) with this.
+PDF_END = b"%%EOF"
+LINK_HASH_CHARS = 24
+
+
+class BadManual(ValueError):
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class StoredManual:
+    id: int
+    name: str
+    size: int
+
+    def path(self) -> str:
+        return f"/files/manuals/{self.id}/{self.name}"
+
+
+def check_pdf(data: bytes) -> None:
+    if not data:
+        raise BadManual("the file is empty")
+    if len(data) > MAX_MANUAL_BYTES:
+        raise BadManual(f"a manual can be at most {MAX_MANUAL_BYTES // (1024 * 1024)} MB", status=413)
+    if not data.startswith(PDF_MAGIC) or PDF_END not in data[-2048:]:
+        raise BadManual("the file is not a PDF (manuals must be PDF files)", status=415)
+
+
+class Manuals:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def upload(self, store_id: str, sku: str, data: bytes, public_base_url: str) -> StoredManual:
+        """Store the PDF and make it the product's manual; :class:`BadManual` says why not."""
+        check_pdf(data)
+        digest = hashlib.sha256(data).hexdigest()
+        async with self._sessions() as session, session.begin():
+            product = await session.scalar(select(Product).where(Product.store_id == store_id, Product.sku == sku))
+            if product is None:
+                raise BadManual(f"no product {sku!r} in this store", status=404)
+            row = ManualFile(store_id=store_id, sku=sku, sha256=digest, content=data, size=len(data))
+            session.add(row)
+            await session.flush()
+            stored = StoredManual(row.id, f"{_slug(sku)}-{digest[:LINK_HASH_CHARS]}.pdf", len(data))
+            product.manual_url = public_base_url.rstrip("/") + stored.path()
+            return stored
+
+    async def read(self, file_id: int, name: str) -> bytes | None:
+        """The file behind a public link, only if the name's hash matches."""
+        async with self._sessions() as session:
+            row = await session.get(ManualFile, file_id)
+        if row is None:
+            return None
+        expected = f"{_slug(row.sku)}-{row.sha256[:LINK_HASH_CHARS]}.pdf"
+        return row.content if hmac.compare_digest(expected.encode(), name.encode()) else None
+
+
+def _slug(sku: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "-" for c in sku.lower())[:60] or "manual"
