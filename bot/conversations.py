@@ -97,7 +97,9 @@ class ConversationService:
                 raise UnknownStore(store_id)
             email = None
             if shopper_email is not None or signature is not None:
-                if not shopper_email or not signature_is_valid(store.shopper_secret, shopper_email, signature or ""):
+                keys = store.shopper_secrets(dt.datetime.now(dt.timezone.utc))
+                valid = [signature_is_valid(key, shopper_email or "", signature or "") for key in keys]
+                if not shopper_email or not any(valid):
                     raise BadSignature(store_id)
                 email = shopper_email.strip().lower()
             conversation = await self._conversation_for(session, store_id, email)

@@ -82,6 +82,12 @@ class Store(Base):
     shopper_secret: Mapped[str | None] = mapped_column(String(200), default=None)
     #: Key for the HMAC that signs tracking webhooks; null refuses them all.
     webhook_secret: Mapped[str | None] = mapped_column(String(200), default=None)
+    #: After a rotation, the old keys keep working until these times, so that the
+    #: store's systems can switch over without a single refused request.
+    shopper_secret_previous: Mapped[str | None] = mapped_column(String(200), default=None)
+    shopper_secret_previous_until: Mapped[dt.datetime | None] = mapped_column(default=None)
+    webhook_secret_previous: Mapped[str | None] = mapped_column(String(200), default=None)
+    webhook_secret_previous_until: Mapped[dt.datetime | None] = mapped_column(default=None)
     #: Where shoppers review the order; may hold ``{order_number}`` and ``{sku}``.
     review_url: Mapped[str | None] = mapped_column(String(1000), default=None)
     #: Days after delivery that the review invitation is due (5 to 30).
@@ -96,6 +102,21 @@ class Store(Base):
     #: How soon, during business hours, a person usually answers an escalation.
     reply_time_minutes: Mapped[int] = mapped_column(Integer, default=60, server_default="60")
     created_at: Mapped[dt.datetime] = mapped_column(default=_now)
+
+    def shopper_secrets(self, now: dt.datetime) -> list[str]:
+        """The keys a shopper signature may be made with now: the current one, and the
+        previous one during its grace period."""
+        return _live_keys(self.shopper_secret, self.shopper_secret_previous, self.shopper_secret_previous_until, now)
+
+    def webhook_secrets(self, now: dt.datetime) -> list[str]:
+        return _live_keys(self.webhook_secret, self.webhook_secret_previous, self.webhook_secret_previous_until, now)
+
+
+def _live_keys(current: str | None, previous: str | None, until: dt.datetime | None, now: dt.datetime) -> list[str]:
+    keys = [current] if current else []
+    if previous and until is not None and until > now:
+        keys.append(previous)
+    return keys
 
 
 class Product(Base):

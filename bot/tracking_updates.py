@@ -176,11 +176,14 @@ class TrackingUpdates:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
 
-    async def webhook_secret(self, store_id: str) -> tuple[bool, str | None]:
-        """Whether the store exists, and its webhook secret."""
+    async def webhook_secrets(self, store_id: str) -> tuple[bool, list[str]]:
+        """Whether the store exists, and the webhook secrets a signature may use now
+        (the current one, and the previous one during a rotation's grace period)."""
         async with self._sessions() as session:
-            row = (await session.execute(select(Store.webhook_secret).where(Store.id == store_id))).first()
-        return (row is not None, row[0] if row else None)
+            store = await session.get(Store, store_id)
+        if store is None:
+            return False, []
+        return True, store.webhook_secrets(dt.datetime.now(dt.timezone.utc))
 
     async def apply(self, store_id: str, source: str, update: TrackingUpdate) -> UpdateOutcome:
         try:

@@ -6,6 +6,7 @@ change goes through the same checks and versions as the seller console.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -15,6 +16,7 @@ from bot.api_tokens import ApiTokens
 from bot.config import Settings
 from bot.importer import import_lines
 from bot.manuals import MAX_MANUAL_BYTES, BadManual, Manuals
+from bot.store_secrets import KINDS, rotate_secret
 from bot.store_settings import TEMPLATES, SettingsError, SettingsVersion, StoreSettingsService, VersionNotFound
 
 API_TOKENS = web.AppKey("api_tokens", ApiTokens)
@@ -170,6 +172,24 @@ async def manual_file(request: web.Request) -> web.StreamResponse:
     )
 
 
+async def rotate(request: web.Request) -> web.Response:
+    """A new shopper-identity or webhook secret, shown once; the old one works for the grace period."""
+    store_id = await _store(request)
+    kind = request.match_info["kind"]
+    body = await _json(request) if request.can_read_body else {}
+    hours = body.get("grace_hours", 24) if isinstance(body, dict) else None
+    if kind not in KINDS:
+        return _error(404, "rotate the shopper or the webhook secret")
+    if not isinstance(hours, (int, float)) or isinstance(hours, bool) or not 0 <= hours <= 24 * 7:
+        return _error(400, '"grace_hours" must be from 0 to 168')
+    rotated = await rotate_secret(request.app[SESSIONS], store_id, kind, dt.timedelta(hours=hours))  # type: ignore[arg-type]
+    until = rotated.previous_valid_until
+    return web.json_response(
+        {"secret": rotated.secret, "previous_valid_until": until.isoformat().replace("+00:00", "Z") if until else None},
+        headers={"Cache-Control": "no-store"},
+    )
+
+
 def add_seller_api(app: web.Application, sessions: Any, settings: Settings) -> None:
     app[API_TOKENS] = ApiTokens(sessions)
     app[STORE_SETTINGS] = StoreSettingsService(sessions)
@@ -177,6 +197,7 @@ def add_seller_api(app: web.Application, sessions: Any, settings: Settings) -> N
     app[MANUALS] = Manuals(sessions)
     app[PUBLIC_BASE] = settings.public_base_url
     app.router.add_post("/api/v1/seller/products/{sku}/manual", upload_manual)
+    app.router.add_post("/api/v1/seller/secrets/{kind}/rotate", rotate)
     app.router.add_get("/files/manuals/{file_id}/{name}", manual_file)
     app.router.add_get("/api/v1/seller/settings", get_settings)
     app.router.add_patch("/api/v1/seller/settings", patch_settings)

@@ -202,3 +202,65 @@ async def test_a_manual_for_another_stores_product_is_refused(client: TestClient
     bloomkids_sku = "BK-CR100"  # a real BloomKids product
     response = await client.post(f"/api/v1/seller/products/{bloomkids_sku}/manual", headers={**auth, "Content-Type": "application/pdf"}, data=pdf())
     assert response.status == 404
+
+
+async def test_rotating_the_webhook_secret_keeps_the_old_one_for_the_grace_period_only(
+    client: TestClient, demo_sessions: Sessions
+) -> None:
+    import base64
+    import datetime as dt
+    import hashlib
+    import hmac
+
+    from sqlalchemy import update
+
+    from bot.models import Store
+
+    async with demo_sessions() as session, session.begin():
+        await session.execute(update(Store).where(Store.id == STORE).values(webhook_secret="old-secret"))
+    auth = await token(demo_sessions)
+
+    def signed(secret: str, event: str) -> tuple[bytes, dict[str, str]]:
+        body = json.dumps({"event_id": event, "msg": {"tracking_number": "9400111899223100000000", "tag": "InTransit",
+                                                      "checkpoints": []}}).encode()
+        digest = base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+        return body, {"aftership-hmac-sha256": digest, "Content-Type": "application/json"}
+
+    rotated = await client.post("/api/v1/seller/secrets/webhook/rotate", headers=auth, json={"grace_hours": 2})
+    assert rotated.status == 200 and rotated.headers["Cache-Control"] == "no-store"
+    body = await rotated.json()
+    new_secret = body["secret"]
+    assert len(new_secret) == 64 and body["previous_valid_until"]
+    for secret, event in ((new_secret, "e-new"), ("old-secret", "e-old")):
+        data, headers = signed(secret, event)
+        assert (await client.post(f"/webhooks/tracking/aftership/{STORE}", data=data, headers=headers)).status == 200
+    data, headers = signed("never-was", "e-forged")
+    assert (await client.post(f"/webhooks/tracking/aftership/{STORE}", data=data, headers=headers)).status == 401
+    # After the grace period the old secret is refused.
+    async with demo_sessions() as session, session.begin():
+        await session.execute(update(Store).where(Store.id == STORE).values(
+            webhook_secret_previous_until=dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1)))
+    data, headers = signed("old-secret", "e-late")
+    assert (await client.post(f"/webhooks/tracking/aftership/{STORE}", data=data, headers=headers)).status == 401
+    assert (await client.post("/api/v1/seller/secrets/password/rotate", headers=auth, json={})).status == 404
+    assert (await client.post("/api/v1/seller/secrets/webhook/rotate", headers=auth, json={"grace_hours": 999})).status == 400
+
+
+async def test_rotating_the_shopper_secret_keeps_signed_in_shoppers_signed_in(client: TestClient, demo_sessions: Sessions) -> None:
+    from bot.conversations import ConversationService
+    from bot.identity import sign_shopper
+
+    conversations = ConversationService(demo_sessions)
+    await conversations.ensure_shopper_secrets()
+    old = await conversations.shopper_secret(STORE)
+    assert old
+    auth = await token(demo_sessions)
+    new = (await (await client.post("/api/v1/seller/secrets/shopper/rotate", headers=auth)).json())["secret"]
+    for secret in (old, new):
+        response = await client.post(f"/api/v1/stores/{STORE}/conversations", json={
+            "shopper": {"email": "alex@example.com", "signature": sign_shopper(secret, "alex@example.com")}})
+        assert response.status == 201
+    other = await conversations.shopper_secret(OTHER)
+    response = await client.post(f"/api/v1/stores/{STORE}/conversations", json={
+        "shopper": {"email": "alex@example.com", "signature": sign_shopper(other or "x", "alex@example.com")}})
+    assert response.status == 401  # another store's key never signs for this one
