@@ -20,7 +20,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.context import chat_context, escalation_service
 from bot import replies
-from bot.escalations import RecordedEscalation
+from bot.escalations import EscalationOff, RecordedEscalation
 
 NOT_UNDERSTOOD_ACTION = "action_handle_not_understood"
 NLU_FALLBACK = "nlu_fallback"
@@ -61,7 +61,11 @@ async def escalate(
     if chat_context(tracker).store_id is None:
         dispatcher.utter_message(text=replies.NO_STORE)
         return None
-    recorded = await escalation_service().record(tracker.sender_id, reason, details, order_number)
+    try:
+        recorded = await escalation_service().record(tracker.sender_id, reason, details, order_number)
+    except EscalationOff:
+        dispatcher.utter_message(text=_not_taken(reason, order_number))
+        return None
     if recorded is None:
         dispatcher.utter_message(text=replies.NOT_ESCALATED.get(reason, replies.ESCALATION_NOT_RECORDED))
         return None
@@ -71,6 +75,15 @@ async def escalate(
         )
     )
     return recorded
+
+
+def _not_taken(reason: str, order_number: str | None) -> str:
+    """What the shopper hears when the store turned this kind of escalation off."""
+    if reason == "not_understood":
+        return replies.NOT_UNDERSTOOD
+    if reason == "identity_check_failed":
+        return replies.IDENTITY_CHECK_LOCKED_NOT_RECORDED
+    return replies.PROBLEM_NOT_ESCALATED.format(about_order=f" and mention your order {order_number}" if order_number else "")
 
 
 def _current_session(events: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -25,7 +25,7 @@ from bot.models import (
     Store,
 )
 from bot.orders import order_lookup_key
-from bot.templates import DEFAULT_TEMPLATES, render, store_templates
+from bot.templates import DEFAULT_TEMPLATES, render, saved_settings, store_templates
 
 #: Why a conversation needs a person, and how soon: a parcel that never came
 #: or came broken leaves the shopper with nothing, so it goes first.
@@ -111,6 +111,18 @@ def summarise(reason: str, order_number: str | None, details: str) -> str:
     return line if len(line) <= SUMMARY_CHARS else line[: SUMMARY_CHARS - 1] + "…"
 
 
+class EscalationOff(RuntimeError):
+    """The store chose not to take this kind of case in the chat (its escalation settings)."""
+
+
+async def reasons_on(session: AsyncSession, store_id: str) -> set[str]:
+    """The reasons the store escalates; all of them until the seller changes that."""
+    saved = (await saved_settings(session, store_id)).get("escalation")
+    reasons = saved.get("reasons") if isinstance(saved, dict) else None
+    on = set(reasons) if isinstance(reasons, list) else set(PRIORITY_BY_REASON)
+    return on | {"shopper_request"}  # a shopper who asks for a person always gets one
+
+
 class EscalationService:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -130,6 +142,8 @@ class EscalationService:
             conversation = await session.get(Conversation, conversation_id)
             if conversation is None:
                 return None
+            if reason not in await reasons_on(session, conversation.store_id):
+                raise EscalationOff(reason)
             order = await self._order(session, conversation.store_id, order_number) if order_number else None
             known_number = order.order_number if order is not None else None
             same = await session.scalar(

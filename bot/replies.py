@@ -107,6 +107,11 @@ ESCALATION_NOT_RECORDED = (
     "Sorry, I couldn't pass this on from here. Please open the chat from the store's website, "
     "or contact the store's customer service directly."
 )
+#: When the store chose not to take this kind of case in the chat (its escalation settings).
+PROBLEM_NOT_ESCALATED = (
+    "Thank you for telling me, and I'm sorry about this. The store handles these cases outside the chat: please "
+    "contact its customer service{about_order}."
+)
 #: What the shopper is told once an escalation is recorded, by its reason.
 ESCALATED = {
     "not_received": PROBLEM_RECORDED,

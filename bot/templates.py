@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -91,18 +92,24 @@ TEMPLATES: dict[str, tuple[frozenset[str], str]] = {
 DEFAULT_TEMPLATES: dict[str, str] = {key: text for key, (_, text) in TEMPLATES.items()}
 
 
-async def store_templates(session: AsyncSession, store_id: str) -> dict[str, str]:
-    """The store's templates now: its latest saved version over the defaults.
-    Read on every message, so a change applies to the next one."""
+async def saved_settings(session: AsyncSession, store_id: str) -> dict[str, Any]:
+    """The store's latest saved settings version ({} before the first change)."""
     saved = await session.scalar(
         select(StoreSettingsVersion.settings)
         .where(StoreSettingsVersion.store_id == store_id)
         .order_by(StoreSettingsVersion.version.desc())
         .limit(1)
     )
+    return saved if isinstance(saved, dict) else {}
+
+
+async def store_templates(session: AsyncSession, store_id: str) -> dict[str, str]:
+    """The store's templates now: its latest saved version over the defaults.
+    Read on every message, so a change applies to the next one."""
+    saved = (await saved_settings(session, store_id)).get("templates")
     templates = dict(DEFAULT_TEMPLATES)
-    if isinstance(saved, dict) and isinstance(saved.get("templates"), dict):
-        templates.update({k: v for k, v in saved["templates"].items() if k in templates and isinstance(v, str)})
+    if isinstance(saved, dict):
+        templates.update({k: v for k, v in saved.items() if k in templates and isinstance(v, str)})
     return templates
 
 

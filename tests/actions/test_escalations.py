@@ -394,3 +394,29 @@ async def test_each_store_has_its_own_people_and_cases(demo_sessions: async_sess
     assert [e.id for e in await service.for_store(STORE)] == [yangteng_case.id]
     assert [e.id for e in await service.for_store(OTHER_STORE)] == [bloomkids_case.id]
     assert [e.id for e in await service.for_store("summit-outdoor")] == []
+
+
+async def test_a_reason_the_store_turned_off_records_nothing_and_says_so(demo_sessions: async_sessionmaker[AsyncSession]) -> None:
+    from sqlalchemy import func
+
+    from bot.store_settings import StoreSettingsService
+
+    await StoreSettingsService(demo_sessions).update(
+        "yangteng-auto", {"escalation": {"reasons": ["shopper_request", "not_received"]}}, "Wang Fang"
+    )
+    chat = await ConversationService(demo_sessions).for_shopper("yangteng-auto", "alex@example.com")
+    tracker = Tracker.from_dict({
+        "sender_id": chat.conversation_id, "slots": {}, "events": [], "paused": False, "followup_action": None,
+        "active_loop": {}, "latest_action_name": "action_listen",
+        "latest_message": {"intent": {"name": "report_damaged"}, "entities": [], "text": "it's cracked",
+                           "metadata": {"store_id": "yangteng-auto", "shopper_email": "alex@example.com"}},
+    })
+    dispatcher = CollectingDispatcher()
+    assert await escalation_actions.escalate(dispatcher, tracker, "damaged", "cracked", "FZ-20931") is None
+    assert dispatcher.messages[0]["text"].startswith("Thank you for telling me")
+    assert "order FZ-20931" in dispatcher.messages[0]["text"]
+    # Asking for a person always works, whatever the settings.
+    dispatcher = CollectingDispatcher()
+    assert await escalation_actions.escalate(dispatcher, tracker, "shopper_request", "a person please") is not None
+    async with demo_sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Escalation)) == 1
