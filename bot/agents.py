@@ -20,7 +20,17 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.identity import token_hash
-from bot.models import Agent, AgentMembership, AgentRole, AgentSession, LoginFailure, Store
+from bot.models import (
+    Agent,
+    AgentMembership,
+    AgentRole,
+    AgentSession,
+    Conversation,
+    Escalation,
+    EscalationStatus,
+    LoginFailure,
+    Store,
+)
 
 SESSION_LIFETIME = dt.timedelta(hours=12)
 #: Failed logins counted over this window…
@@ -142,6 +152,48 @@ class AgentAccounts:
                 else:
                     membership.role = role
             return created
+
+    async def team(self, store_id: str) -> list[dict[str, str]]:
+        """The store's agents and seller admins."""
+        rows = await self.list(store_id)
+        return [{"email": email, "name": name, "role": role} for email, name, _, role in rows]
+
+    async def remove_from_store(self, store_id: str, email: str) -> list[str] | None:
+        """Take the account off the store (it keeps its other stores; with none left it is signed
+        out). Conversations it was holding there go back to the queue: their ids are returned so
+        that the caller resumes them in Rasa. ``None`` if the account was not on the store."""
+        async with self._sessions() as session, session.begin():
+            agent = await session.scalar(select(Agent).where(Agent.email == normalise_email(email)))
+            if agent is None:
+                return None
+            removed = await session.execute(
+                delete(AgentMembership).where(AgentMembership.agent_id == agent.id, AgentMembership.store_id == store_id)
+            )
+            if not removed.rowcount:
+                return None
+            left = await session.scalar(
+                select(func.count()).select_from(AgentMembership).where(AgentMembership.agent_id == agent.id)
+            )
+            if not left:
+                await session.execute(delete(AgentSession).where(AgentSession.agent_id == agent.id))
+            held = list(
+                (
+                    await session.scalars(
+                        select(Conversation.id).where(Conversation.store_id == store_id, Conversation.handled_by == agent.id)
+                    )
+                ).all()
+            )
+            if held:
+                now = _now()
+                await session.execute(
+                    update(Conversation).where(Conversation.id.in_(held)).values(handled_by=None, handled_since=None)
+                )
+                await session.execute(
+                    update(Escalation)
+                    .where(Escalation.conversation_id.in_(held), Escalation.status == EscalationStatus.claimed.value)
+                    .values(status=EscalationStatus.open.value, claimed_by=None, claimed_at=None, updated_at=now)
+                )
+            return held
 
     async def set_password(self, email: str, password: str) -> bool:
         if len(password) < MIN_PASSWORD_CHARS:

@@ -242,6 +242,22 @@ def _stop_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, handler)
 
 
+def _demo_seller_admins() -> set[str]:
+    """The demo file's seller admins (they sign in at /seller; agents at /agent)."""
+    import json
+
+    admins = set()
+    try:
+        with (PROJECT_ROOT / "demo" / "demo_stores.jsonl").open(encoding="utf-8") as lines:
+            for line in lines:
+                obj = json.loads(line) if line.strip() else {}
+                if obj.get("type") == "agent" and obj.get("role") == "seller_admin":
+                    admins.add(str(obj.get("email", "")).strip().lower())
+    except (OSError, ValueError):
+        pass
+    return admins
+
+
 def run_stack(chat: bool, store: str, shopper_email: str | None) -> int:
     _stop_on_sigterm()
     settings = get_settings()
@@ -256,8 +272,10 @@ def run_stack(chat: bool, store: str, shopper_email: str | None) -> int:
     print(f"  demo store     {settings.gateway_url}/   (open it in a browser and chat)")
     print(f"  chat API       {settings.gateway_url}/api/v1/  (OpenAPI: {settings.gateway_url}/api/v1/openapi.yaml)")
     print(f"  agent console  {settings.gateway_url}/agent")
+    print(f"  seller console {settings.gateway_url}/seller")
     for email, password in read_demo_agents(settings.var_dir).items():
-        print(f"                 demo agent {email}  password {password}  (generated at setup)")
+        kind = "seller admin" if email in _demo_seller_admins() else "agent"
+        print(f"                 demo {kind} {email}  password {password}  (generated at setup)")
     print(f"  Rasa server    {settings.rasa_url}  (REST channel: {settings.rasa_url}/webhooks/rest/webhook)")
     print(f"  action server  {settings.action_server_url}")
     print("  worker         python -m bot worker (delivery confirmations, install videos, review invitations)")

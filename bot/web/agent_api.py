@@ -1,14 +1,8 @@
-"""The agent console at /agent: its page, its JSON API and its live feed (SSE).
+"""The agent console at /agent: its JSON API and its live feed (SSE).
 
-Security, in order of the request's path:
-- the session is a random HttpOnly, SameSite=Strict cookie (Secure under
-  HTTPS) of which the database keeps only the SHA-256;
-- every state-changing request carries ``X-CSRF-Token``: the session's own
-  token, or for the login the token the page was served with (double submit
-  against an HttpOnly cookie); a foreign ``Origin`` is refused as well;
-- failed logins are throttled per email and per address (429, Retry-After);
-- every query is scoped to the agent's stores: another store's conversation
-  answers 404, exactly like one that does not exist.
+Signing in, cookies, CSRF and login throttling are :mod:`bot.web.console_auth`'s,
+shared with the seller console. Every query is scoped to the agent's stores:
+another store's conversation answers 404, exactly like one that does not exist.
 """
 
 from __future__ import annotations
@@ -16,29 +10,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import hmac
 import json
 import logging
-import secrets
-from collections.abc import Awaitable, Callable
-from pathlib import Path
-from string import Template
-from typing import Any
 
 from aiohttp import web
 
-from bot.agents import AgentAccounts, LoginThrottled, SignedInAgent
+from bot.agents import AgentAccounts
 from bot.handoff import BadText, Change, Conflict, EngineUnavailable, HandoffService, NotFound
 from bot.models import EscalationStatus
+from bot.web.console_auth import ACCOUNTS, ConsoleAuth, json_body, json_error
 from bot.web.live import LiveHub
 
 log = logging.getLogger(__name__)
 
-STATIC = Path(__file__).parent / "static"
-SESSION_COOKIE = "agent_session"
-LOGIN_CSRF_COOKIE = "agent_login_csrf"
-COOKIE_PATH = "/agent"
-CSRF_HEADER = "X-CSRF-Token"
 #: How often the feed looks in the database for changes made by other
 #: processes (the action server's escalations, the worker's messages).
 FEED_INTERVAL = 1.0
@@ -48,21 +32,9 @@ KEEPALIVE_SECONDS = 15.0
 #: The console's live feed marks the agent online this often.
 PRESENCE_SECONDS = 20.0
 
-CONSOLE_CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
-    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
-)
 
-ACCOUNTS = web.AppKey("agent_accounts", AgentAccounts)
 HANDOFF = web.AppKey("handoff", HandoffService)
 SHOPPER_HUB = web.AppKey("agent_shopper_hub", LiveHub)
-SIGNED_IN = web.RequestKey("signed_in_agent", SignedInAgent)
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-def _error(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
-    return web.json_response({"error": message}, status=status, headers=headers)
 
 
 def _now() -> dt.datetime:
@@ -124,124 +96,22 @@ class AgentFeed:
 FEED = web.AppKey("agent_feed", AgentFeed)
 
 
-def _secure(request: web.Request) -> bool:
-    return request.secure or request.headers.get("X-Forwarded-Proto", "").lower() == "https"
-
-
-def _set_cookie(request: web.Request, response: web.StreamResponse, name: str, value: str, max_age: int | None) -> None:
-    response.set_cookie(
-        name, value, path=COOKIE_PATH, httponly=True, samesite="Strict", secure=_secure(request), max_age=max_age
-    )
-
-
-def _same_origin(request: web.Request) -> bool:
-    """Browsers send Origin on every cross-site POST; a client without one still needs the CSRF token."""
-    origin = request.headers.get("Origin")
-    if origin is None:
-        return True
-    return origin in (f"{request.scheme}://{request.host}", f"https://{request.host}")
-
-
-@web.middleware
-async def agent_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """For /agent/api/: the session, CSRF, JSON errors, and no caching."""
-    if not request.path.startswith("/agent/api/"):
-        return await handler(request)
-    try:
-        if request.method not in ("GET", "HEAD"):
-            if not _same_origin(request):
-                return _error(403, "cross-origin requests are refused")
-        if request.path != "/agent/api/login":
-            agent = await request.app[ACCOUNTS].session_for(request.cookies.get(SESSION_COOKIE))
-            if agent is None:
-                return _error(401, "please sign in")
-            if request.method not in ("GET", "HEAD") and not agent.csrf_matches(request.headers.get(CSRF_HEADER)):
-                return _error(403, "missing or wrong CSRF token; reload the page")
-            request[SIGNED_IN] = agent
-        response = await handler(request)
-    except web.HTTPException as exc:
-        response = _error(exc.status, exc.reason)
-    except NotFound:
-        response = _error(404, "no such conversation in your stores")
-    except Conflict as exc:
-        response = _error(409, str(exc))
-    except BadText as exc:
-        response = _error(400, str(exc))
-    except EngineUnavailable:
+def _errors(exc: Exception) -> web.Response | None:
+    """How the handoff service's refusals reach the console."""
+    if isinstance(exc, NotFound):
+        return json_error(404, "no such conversation in your stores")
+    if isinstance(exc, Conflict):
+        return json_error(409, str(exc))
+    if isinstance(exc, BadText):
+        return json_error(400, str(exc))
+    if isinstance(exc, EngineUnavailable):
         log.exception("Rasa did not take a pause or resume")
-        response = _error(502, "the assistant engine is not answering; nothing was changed, try again")
-    if not response.prepared:
-        response.headers["Cache-Control"] = "no-store"
-    return response
+        return json_error(502, "the assistant engine is not answering; nothing was changed, try again")
+    return None
 
 
-def _agent(request: web.Request) -> SignedInAgent:
-    return request[SIGNED_IN]  # type: ignore[no-any-return]
-
-
-async def _body(request: web.Request) -> dict[str, Any]:
-    try:
-        body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise web.HTTPBadRequest(reason="the body is not valid JSON") from None
-    if not isinstance(body, dict):
-        raise web.HTTPBadRequest(reason="the body must be a JSON object")
-    return body
-
-
-async def console_page(request: web.Request) -> web.Response:
-    """The console's page, with a fresh login CSRF token (meta tag + HttpOnly cookie)."""
-    token = secrets.token_urlsafe(32)
-    page = Template((STATIC / "agent.html").read_text(encoding="utf-8")).safe_substitute(login_csrf=token)
-    response = web.Response(
-        text=page, content_type="text/html",
-        headers={"Content-Security-Policy": CONSOLE_CSP, "Cache-Control": "no-store", "X-Frame-Options": "DENY"},
-    )
-    _set_cookie(request, response, LOGIN_CSRF_COOKIE, token, max_age=None)
-    return response
-
-
-async def console_static(request: web.Request) -> web.StreamResponse:
-    name = request.match_info["name"]
-    types = {"agent.js": "application/javascript", "agent.css": "text/css"}
-    if name not in types:
-        raise web.HTTPNotFound()
-    return web.FileResponse(STATIC / name, headers={"Content-Type": f"{types[name]}; charset=utf-8", "Cache-Control": "no-cache"})
-
-
-async def login(request: web.Request) -> web.Response:
-    expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
-    given = request.headers.get(CSRF_HEADER, "")
-    if not expected or not hmac.compare_digest(expected.encode(), given.encode()):
-        return _error(403, "missing or wrong CSRF token; reload the page")
-    body = await _body(request)
-    email, password = body.get("email"), body.get("password")
-    if not isinstance(email, str) or not isinstance(password, str) or not email or not password:
-        return _error(400, 'send "email" and "password"')
-    if len(email) > 320 or len(password) > 1000:
-        return _error(401, "wrong email or password")
-    try:
-        result = await request.app[ACCOUNTS].login(email, password, request.remote or "unknown")
-    except LoginThrottled as exc:
-        return _error(429, str(exc), {"Retry-After": str(exc.retry_after)})
-    if result is None:
-        return _error(401, "wrong email or password")
-    agent, token = result
-    response = web.json_response(agent.as_json())
-    _set_cookie(request, response, SESSION_COOKIE, token, max_age=12 * 3600)
-    response.del_cookie(LOGIN_CSRF_COOKIE, path=COOKIE_PATH)
-    return response
-
-
-async def logout(request: web.Request) -> web.Response:
-    await request.app[ACCOUNTS].logout(request.cookies.get(SESSION_COOKIE, ""))
-    response = web.Response(status=204)
-    response.del_cookie(SESSION_COOKIE, path=COOKIE_PATH)
-    return response
-
-
-async def me(request: web.Request) -> web.Response:
-    return web.json_response(_agent(request).as_json())
+AUTH = ConsoleAuth("agent", {"agent.js": "application/javascript", "agent.css": "text/css"}, errors=_errors)
+_agent = AUTH.agent
 
 
 async def queue(request: web.Request) -> web.Response:
@@ -291,7 +161,7 @@ async def resolve(request: web.Request) -> web.Response:
 
 async def reply(request: web.Request) -> web.Response:
     agent, cid = _agent(request), request.match_info["conversation_id"]
-    body = await _body(request)
+    body = await json_body(request)
     store_id, message = await request.app[HANDOFF].reply(agent, cid, body.get("text"))
     _changed(request, cid, store_id, queue_too=False)
     return web.json_response({"message": message.as_json()}, status=201)
@@ -299,7 +169,7 @@ async def reply(request: web.Request) -> web.Response:
 
 async def note(request: web.Request) -> web.Response:
     agent, cid = _agent(request), request.match_info["conversation_id"]
-    body = await _body(request)
+    body = await json_body(request)
     store_id, saved = await request.app[HANDOFF].note(agent, cid, body.get("text"))
     _changed(request, cid, store_id, queue_too=False)
     return web.json_response({"note": saved}, status=201)
@@ -308,7 +178,7 @@ async def note(request: web.Request) -> web.Response:
 async def events(request: web.Request) -> web.StreamResponse:
     """Server-sent events: ``queue`` (refresh the queue) and ``conversation`` (refresh that one)."""
     agent = _agent(request)
-    token = request.cookies.get(SESSION_COOKIE, "")
+    token = AUTH.token(request)
     accounts = request.app[ACCOUNTS]
     feed: AgentFeed = request.app[FEED]
     response = web.StreamResponse(
@@ -345,15 +215,8 @@ async def events(request: web.Request) -> web.StreamResponse:
 
 def add_agent_console(app: web.Application, accounts: AgentAccounts, shopper_hub: LiveHub) -> None:
     """Mount the console; ``app[HANDOFF]`` is set once the HTTP client to Rasa exists."""
-    app[ACCOUNTS] = accounts
+    AUTH.mount(app, accounts)
     app[SHOPPER_HUB] = shopper_hub
-    app.middlewares.append(agent_middleware)
-    app.router.add_get("/agent", console_page)
-    app.router.add_get("/agent/", console_page)
-    app.router.add_get("/agent/static/{name}", console_static)
-    app.router.add_post("/agent/api/login", login)
-    app.router.add_post("/agent/api/logout", logout)
-    app.router.add_get("/agent/api/me", me)
     app.router.add_get("/agent/api/queue", queue)
     app.router.add_get("/agent/api/events", events)
     app.router.add_get("/agent/api/conversations/{conversation_id}", conversation)

@@ -37,6 +37,7 @@ from bot.tracking_updates import (
 from bot.web.agent_api import FEED, HANDOFF, AgentFeed, add_agent_console
 from bot.web.live import LiveHub
 from bot.web.seller_api import add_seller_api
+from bot.web.seller_console import add_seller_console
 from bot.web.ratelimit import RateLimiter
 from bot.web.turns import AssistantUnavailable, BadMessage, ChatTurns, parse_shopper_input
 
@@ -74,7 +75,7 @@ def too_many(retry_after: int) -> web.Response:
 
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
-    "Access-Control-Allow-Methods": "GET, POST, PATCH, OPTIONS",
+    "Access-Control-Allow-Methods": "GET, POST, PATCH, DELETE, OPTIONS",
     "Access-Control-Allow-Headers": "Authorization, Content-Type",
     "Access-Control-Expose-Headers": "Retry-After",
     "Access-Control-Max-Age": "600",
@@ -345,6 +346,7 @@ def create_app(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -
 
     add_agent_console(app, AgentAccounts(sessions), app[HUB])
     add_seller_api(app, sessions, settings)
+    add_seller_console(app)
 
     async def http_client(app: web.Application):  # type: ignore[no-untyped-def]
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as http:

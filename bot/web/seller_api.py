@@ -6,11 +6,18 @@ change goes through the same checks and versions as the seller console.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
+import logging
+import secrets
 from typing import Any
 
+import aiohttp
 from aiohttp import web
+
+from bot.agents import AccountError, AgentAccounts
+from bot.rasa_client import RasaClient
 
 from bot.api_tokens import ApiTokens
 from bot.config import Settings
@@ -23,6 +30,10 @@ API_TOKENS = web.AppKey("api_tokens", ApiTokens)
 STORE_SETTINGS = web.AppKey("store_settings", StoreSettingsService)
 SESSIONS = web.AppKey("seller_sessions", object)
 MANUALS = web.AppKey("manuals", Manuals)
+ACCOUNTS = web.AppKey("seller_accounts", AgentAccounts)
+SELLER_SETTINGS = web.AppKey("seller_settings", Settings)
+SELLER_HTTP = web.AppKey("seller_http", aiohttp.ClientSession)
+log = logging.getLogger(__name__)
 PUBLIC_BASE = web.AppKey("public_base_url", str)
 #: Line types a seller may push: never a store line (its secrets) nor an account.
 PUSHABLE = frozenset({"product", "order", "canned_reply"})
@@ -190,6 +201,46 @@ async def rotate(request: web.Request) -> web.Response:
     )
 
 
+async def get_team(request: web.Request) -> web.Response:
+    store_id = await _store(request)
+    return web.json_response({"team": await request.app[ACCOUNTS].team(store_id)})
+
+
+async def add_member(request: web.Request) -> web.Response:
+    """Add an agent or seller admin; a new account's password is generated and shown once."""
+    store_id = await _store(request)
+    body = await _json(request)
+    if not isinstance(body, dict):
+        return _error(400, 'send {"email": ..., "name": ..., "role": "agent" or "seller_admin"}')
+    email, name, role = body.get("email"), body.get("name"), body.get("role", "agent")
+    if not isinstance(email, str) or not isinstance(name, str) or not isinstance(role, str) or not name.strip():
+        return _error(400, 'send {"email": ..., "name": ..., "role": "agent" or "seller_admin"}')
+    password = secrets.token_urlsafe(12)
+    try:
+        created = await request.app[ACCOUNTS].add(email, name, password, [store_id], role)
+    except AccountError as exc:
+        return _error(400, str(exc))
+    member = {"email": email.strip().lower(), "name": name.strip(), "role": role}
+    if created:
+        member["password"] = password  # the only time it is shown
+    return web.json_response(member, status=201 if created else 200, headers={"Cache-Control": "no-store"})
+
+
+async def remove_member(request: web.Request) -> web.Response:
+    store_id = await _store(request)
+    released = await request.app[ACCOUNTS].remove_from_store(store_id, request.match_info["email"])
+    if released is None:
+        return _error(404, "no such member of this store")
+    # What the removed person was holding goes back to the bot (and to the queue).
+    http = request.app[SELLER_HTTP]
+    for conversation_id in released:
+        try:
+            await RasaClient(request.app[SELLER_SETTINGS], http).resume(conversation_id)
+        except (aiohttp.ClientError, asyncio.TimeoutError):
+            log.warning("could not resume %s in Rasa", conversation_id, exc_info=True)
+    return web.Response(status=204)
+
+
 def add_seller_api(app: web.Application, sessions: Any, settings: Settings) -> None:
     app[API_TOKENS] = ApiTokens(sessions)
     app[STORE_SETTINGS] = StoreSettingsService(sessions)
@@ -198,6 +249,18 @@ def add_seller_api(app: web.Application, sessions: Any, settings: Settings) -> N
     app[PUBLIC_BASE] = settings.public_base_url
     app.router.add_post("/api/v1/seller/products/{sku}/manual", upload_manual)
     app.router.add_post("/api/v1/seller/secrets/{kind}/rotate", rotate)
+    app[ACCOUNTS] = AgentAccounts(sessions)
+    app[SELLER_SETTINGS] = settings
+    app.router.add_get("/api/v1/seller/team", get_team)
+    app.router.add_post("/api/v1/seller/team", add_member)
+    app.router.add_delete("/api/v1/seller/team/{email}", remove_member)
+
+    async def http_client(app: web.Application):  # type: ignore[no-untyped-def]
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
+            app[SELLER_HTTP] = http
+            yield
+
+    app.cleanup_ctx.append(http_client)
     app.router.add_get("/files/manuals/{file_id}/{name}", manual_file)
     app.router.add_get("/api/v1/seller/settings", get_settings)
     app.router.add_patch("/api/v1/seller/settings", patch_settings)

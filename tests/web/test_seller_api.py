@@ -264,3 +264,41 @@ async def test_rotating_the_shopper_secret_keeps_signed_in_shoppers_signed_in(cl
     response = await client.post(f"/api/v1/stores/{STORE}/conversations", json={
         "shopper": {"email": "alex@example.com", "signature": sign_shopper(other or "x", "alex@example.com")}})
     assert response.status == 401  # another store's key never signs for this one
+
+
+async def test_the_team_is_managed_per_store(client: TestClient, demo_sessions: Sessions) -> None:
+    from sqlalchemy import update
+
+    from bot.agents import AgentAccounts
+    from bot.conversations import ConversationService
+    from bot.escalations import EscalationService
+    from bot.models import Agent, Conversation, Escalation
+
+    auth = await token(demo_sessions)
+    team = await (await client.get("/api/v1/seller/team", headers=auth)).json()
+    assert {m["email"] for m in team["team"]} == {"lin.wei@yangteng-auto.example", "wang.fang@yangteng-auto.example"}  # this store's people only
+
+    added = await client.post("/api/v1/seller/team", headers=auth, json={"email": "Sam@Yangteng.example", "name": "Sam Lee"})
+    assert added.status == 201 and added.headers["Cache-Control"] == "no-store"
+    member = await added.json()
+    conforms(member, "TeamMember")
+    assert (member["email"], member["role"]) == ("sam@yangteng.example", "agent") and len(member["password"]) >= 12
+    assert await AgentAccounts(demo_sessions).password_works("sam@yangteng.example", member["password"])
+    again = await client.post("/api/v1/seller/team", headers=auth, json={"email": "sam@yangteng.example", "name": "Sam", "role": "seller_admin"})
+    assert again.status == 200 and "password" not in await again.json()  # existing account: password untouched
+    assert (await client.post("/api/v1/seller/team", headers=auth, json={"email": "x@y.z", "name": "X", "role": "root"})).status == 400
+
+    # Sam holds a conversation; removing Sam sends it back to the queue.
+    chat = await ConversationService(demo_sessions).for_shopper(STORE, "alex@example.com")
+    await EscalationService(demo_sessions).record(chat.conversation_id, "damaged", "cracked")
+    async with demo_sessions() as session, session.begin():
+        sam = await session.scalar(select(Agent.id).where(Agent.email == "sam@yangteng.example"))
+        await session.execute(update(Conversation).where(Conversation.id == chat.conversation_id).values(handled_by=sam))
+        await session.execute(update(Escalation).values(status="claimed", claimed_by=sam))
+    other = await token(demo_sessions, OTHER)
+    assert (await client.delete("/api/v1/seller/team/sam@yangteng.example", headers=other)).status == 404  # not theirs
+    assert (await client.delete("/api/v1/seller/team/sam@yangteng.example", headers=auth)).status == 204
+    async with demo_sessions() as session:
+        assert await session.scalar(select(Conversation.handled_by).where(Conversation.id == chat.conversation_id)) is None
+        assert await session.scalar(select(Escalation.status)) == "open"
+    assert (await client.delete("/api/v1/seller/team/sam@yangteng.example", headers=auth)).status == 404

@@ -1,0 +1,193 @@
+"""Signing in to a console (the agent console at /agent, the seller console at /seller).
+
+Both use the same accounts and the same protections; each has its own cookies
+on its own path, so signing out of one leaves the other alone:
+
+- the session is a random ``HttpOnly``, ``SameSite=Strict`` cookie (``Secure``
+  under HTTPS, also behind a proxy that says so) of which the database keeps
+  only the SHA-256;
+- every state-changing request carries ``X-CSRF-Token``: the session's own
+  token, or for the login the token the page was served with (double submit
+  against an HttpOnly cookie); a foreign ``Origin`` is refused as well;
+- failed logins are throttled per email and per address (429, Retry-After);
+- API answers are JSON, never cached.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import secrets
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from string import Template
+from typing import Any
+
+from aiohttp import web
+
+from bot.agents import AgentAccounts, LoginThrottled, SignedInAgent
+
+STATIC = Path(__file__).parent / "static"
+CSRF_HEADER = "X-CSRF-Token"
+SESSION_SECONDS = 12 * 3600
+CONSOLE_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+ACCOUNTS = web.AppKey("console_accounts", AgentAccounts)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+#: Turns a service's exception into an answer for this console, or None to let it through.
+ErrorMap = Callable[[Exception], web.Response | None]
+
+
+def json_error(status: int, message: str, headers: dict[str, str] | None = None, **extra: Any) -> web.Response:
+    return web.json_response({"error": message, **extra}, status=status, headers=headers)
+
+
+def is_secure(request: web.Request) -> bool:
+    return request.secure or request.headers.get("X-Forwarded-Proto", "").lower() == "https"
+
+
+def same_origin(request: web.Request) -> bool:
+    """Browsers send Origin on every cross-site POST; a client without one still needs the CSRF token."""
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return True
+    return origin in (f"{request.scheme}://{request.host}", f"https://{request.host}")
+
+
+async def json_body(request: web.Request) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise web.HTTPBadRequest(reason="the body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise web.HTTPBadRequest(reason="the body must be a JSON object")
+    return body
+
+
+class ConsoleAuth:
+    """The page, static files, sign-in, sign-out and session check of one console."""
+
+    def __init__(
+        self,
+        name: str,
+        static_files: dict[str, str],
+        view: Callable[[SignedInAgent], dict[str, Any]] = SignedInAgent.as_json,
+        errors: ErrorMap | None = None,
+        after_login: Callable[[AgentAccounts, str], Awaitable[None]] | None = None,
+    ) -> None:
+        self.name = name
+        self.path = f"/{name}"
+        self.api = f"/{name}/api/"
+        self.session_cookie = f"{name}_session"
+        self.login_cookie = f"{name}_login_csrf"
+        #: content types of the files under /{name}/static/; console.css is shared by both consoles
+        self.static_files = {**static_files, "console.css": "text/css"}
+        self.view = view
+        self.errors = errors
+        self.after_login = after_login
+        self.signed_in = web.RequestKey(f"signed_in_{name}", SignedInAgent)
+
+    def agent(self, request: web.Request) -> SignedInAgent:
+        return request[self.signed_in]
+
+    def token(self, request: web.Request) -> str:
+        return request.cookies.get(self.session_cookie, "")
+
+    def _set_cookie(self, request: web.Request, response: web.StreamResponse, name: str, value: str, max_age: int | None) -> None:
+        response.set_cookie(
+            name, value, path=self.path, httponly=True, samesite="Strict", secure=is_secure(request), max_age=max_age
+        )
+
+    @web.middleware
+    async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        if not request.path.startswith(self.api):
+            return await handler(request)
+        try:
+            if request.method not in ("GET", "HEAD") and not same_origin(request):
+                return json_error(403, "cross-origin requests are refused")
+            if request.path != self.api + "login":
+                agent = await request.app[ACCOUNTS].session_for(self.token(request))
+                if agent is None:
+                    return json_error(401, "please sign in")
+                if request.method not in ("GET", "HEAD") and not agent.csrf_matches(request.headers.get(CSRF_HEADER)):
+                    return json_error(403, "missing or wrong CSRF token; reload the page")
+                request[self.signed_in] = agent
+            response = await handler(request)
+        except web.HTTPException as exc:
+            response = json_error(exc.status, exc.reason)
+        except Exception as exc:
+            mapped = self.errors(exc) if self.errors else None
+            if mapped is None:
+                raise
+            response = mapped
+        if not response.prepared:
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+    async def page(self, request: web.Request) -> web.Response:
+        """The console's page, with a fresh login CSRF token (meta tag + HttpOnly cookie)."""
+        token = secrets.token_urlsafe(32)
+        page = Template((STATIC / f"{self.name}.html").read_text(encoding="utf-8")).safe_substitute(login_csrf=token)
+        response = web.Response(
+            text=page, content_type="text/html",
+            headers={"Content-Security-Policy": CONSOLE_CSP, "Cache-Control": "no-store", "X-Frame-Options": "DENY"},
+        )
+        self._set_cookie(request, response, self.login_cookie, token, max_age=None)
+        return response
+
+    async def static(self, request: web.Request) -> web.StreamResponse:
+        name = request.match_info["name"]
+        if name not in self.static_files:
+            raise web.HTTPNotFound()
+        return web.FileResponse(
+            STATIC / name,
+            headers={"Content-Type": f"{self.static_files[name]}; charset=utf-8", "Cache-Control": "no-cache"},
+        )
+
+    async def login(self, request: web.Request) -> web.Response:
+        expected = request.cookies.get(self.login_cookie, "")
+        given = request.headers.get(CSRF_HEADER, "")
+        if not expected or not hmac.compare_digest(expected.encode(), given.encode()):
+            return json_error(403, "missing or wrong CSRF token; reload the page")
+        body = await json_body(request)
+        email, password = body.get("email"), body.get("password")
+        if not isinstance(email, str) or not isinstance(password, str) or not email or not password:
+            return json_error(400, 'send "email" and "password"')
+        if len(email) > 320 or len(password) > 1000:
+            return json_error(401, "wrong email or password")
+        accounts = request.app[ACCOUNTS]
+        try:
+            result = await accounts.login(email, password, request.remote or "unknown")
+        except LoginThrottled as exc:
+            return json_error(429, str(exc), {"Retry-After": str(exc.retry_after)})
+        if result is None:
+            return json_error(401, "wrong email or password")
+        agent, token = result
+        if self.after_login is not None:
+            await self.after_login(accounts, token)
+        response = web.json_response(self.view(agent))
+        self._set_cookie(request, response, self.session_cookie, token, max_age=SESSION_SECONDS)
+        response.del_cookie(self.login_cookie, path=self.path)
+        return response
+
+    async def logout(self, request: web.Request) -> web.Response:
+        await request.app[ACCOUNTS].logout(self.token(request))
+        response = web.Response(status=204)
+        response.del_cookie(self.session_cookie, path=self.path)
+        return response
+
+    async def me(self, request: web.Request) -> web.Response:
+        return web.json_response(self.view(self.agent(request)))
+
+    def mount(self, app: web.Application, accounts: AgentAccounts) -> None:
+        app[ACCOUNTS] = accounts
+        app.middlewares.append(self.middleware)
+        app.router.add_get(self.path, self.page)
+        app.router.add_get(self.path + "/", self.page)
+        app.router.add_get(self.path + "/static/{name}", self.static)
+        app.router.add_post(self.api + "login", self.login)
+        app.router.add_post(self.api + "logout", self.logout)
+        app.router.add_get(self.api + "me", self.me)

@@ -1,0 +1,219 @@
+"""The seller console at /seller: a store's seller admins edit its reply flows.
+
+Same accounts and the same protections as the agent console
+(:mod:`bot.web.agent_api`), with a cookie of its own on ``/seller``:
+
+- the session is a random HttpOnly, SameSite=Strict cookie (Secure under HTTPS);
+- every state-changing request carries ``X-CSRF-Token`` (the session's token,
+  or for the login the token the page was served with) and no foreign Origin;
+- only the stores where the account is a ``seller_admin`` exist here: any
+  other store, the account's agent-only stores included, answers 404.
+
+Every change goes through :class:`~bot.store_settings.StoreSettingsService`,
+the same checks and versions as the seller API and the CLI.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from bot.agents import AgentAccounts, SignedInAgent
+from bot.business_hours import (
+    DEFAULT_HOURS,
+    WEEKDAYS,
+    BadBusinessHours,
+    describe_duration,
+    describe_wait,
+    opening,
+    parse_business_hours,
+)
+from bot.escalations import PRIORITY_BY_REASON
+from bot.models import AgentRole, Order, OrderItem, Shipment, Store
+from bot.store_settings import SettingsError, VersionNotFound
+from bot.templates import PLACEHOLDERS, TEMPLATES, TemplateError, first_name, render, validate
+from bot.tracking import format_time
+from bot.web.console_auth import ACCOUNTS, ConsoleAuth, json_body, json_error
+from bot.web.seller_api import SESSIONS, STORE_SETTINGS, _version_json
+
+ADMIN = AgentRole.seller_admin.value
+
+
+async def _not_online(accounts: AgentAccounts, token: str) -> None:
+    """A seller editing templates is not answering shoppers: this session never counts as an agent online."""
+    await accounts.offline(token)
+
+
+def _admin_view(agent: SignedInAgent) -> dict[str, Any]:
+    """The account as the seller console sees it: its seller-admin stores only."""
+    body = agent.as_json()
+    body["agent"]["stores"] = [s for s in body["agent"]["stores"] if s["role"] == ADMIN]  # type: ignore[index]
+    return body
+
+
+AUTH = ConsoleAuth(
+    "seller", {"seller.js": "application/javascript", "seller.css": "text/css"}, view=_admin_view,
+    after_login=_not_online,
+)
+
+
+def _store_id(request: web.Request) -> str:
+    """The path's store, if this account administers it; 404 otherwise (as if it did not exist)."""
+    store_id = request.match_info["store_id"]
+    agent = AUTH.agent(request)
+    if not any(s.id == store_id and s.role == ADMIN for s in agent.stores):
+        raise web.HTTPNotFound(reason="no such store among the stores you administer")
+    return store_id
+
+
+def _changed_by(request: web.Request) -> str:
+    agent = AUTH.agent(request)
+    return f"{agent.name} <{agent.email}>"
+
+
+# --- settings ---
+
+
+async def get_settings(request: web.Request) -> web.Response:
+    store_id = _store_id(request)
+    body = _version_json(await request.app[STORE_SETTINGS].current(store_id))
+    body["placeholder_descriptions"] = PLACEHOLDERS
+    body["reasons"] = sorted(PRIORITY_BY_REASON)
+    body["weekdays"] = list(WEEKDAYS)
+    body["default_business_hours"] = DEFAULT_HOURS
+    async with request.app[SESSIONS]() as session:  # type: ignore[operator]
+        store = await session.get(Store, store_id)
+    body["store"] = {"id": store_id, "name": store.name if store else store_id, "timezone": store.timezone if store else None}
+    return web.json_response(body)
+
+
+async def put_settings(request: web.Request) -> web.Response:
+    store_id = _store_id(request)
+    patch = await json_body(request)
+    try:
+        saved = await request.app[STORE_SETTINGS].update(store_id, patch, _changed_by(request))
+    except SettingsError as exc:
+        return web.json_response({"error": f"nothing saved: {exc}", "field": exc.field}, status=400)
+    return web.json_response(_version_json(saved))
+
+
+async def settings_history(request: web.Request) -> web.Response:
+    store_id = _store_id(request)
+    versions = await request.app[STORE_SETTINGS].history(store_id)
+    if not versions:
+        versions = [await request.app[STORE_SETTINGS].current(store_id)]  # version 0: as imported
+    current = versions[0].version
+    return web.json_response({"current": current, "versions": [_version_json(v, with_settings=False) for v in versions]})
+
+
+async def rollback_settings(request: web.Request) -> web.Response:
+    store_id = _store_id(request)
+    version = (await json_body(request)).get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 0:
+        return web.json_response({"error": 'send {"version": N} from the history', "field": "version"}, status=400)
+    try:
+        saved = await request.app[STORE_SETTINGS].rollback(store_id, version, _changed_by(request))
+    except VersionNotFound:
+        return json_error(404, f"no version {version}")
+    except SettingsError as exc:
+        return web.json_response({"error": f"nothing saved: {exc}", "field": exc.field}, status=400)
+    return web.json_response(_version_json(saved))
+
+
+# --- preview ---
+
+
+async def sample_values(request: web.Request, store_id: str) -> dict[str, str]:
+    """What every placeholder becomes for the store's latest order with items (or made-up values without one)."""
+    current = await request.app[STORE_SETTINGS].current(store_id)
+    now = dt.datetime.now(dt.timezone.utc)
+    async with request.app[SESSIONS]() as session:  # type: ignore[operator]
+        store = await session.get(Store, store_id)
+        order = await session.scalar(
+            select(Order)
+            .where(Order.store_id == store_id, Order.id.in_(select(OrderItem.order_id).where(OrderItem.store_id == store_id)))
+            .options(selectinload(Order.items), selectinload(Order.shipments).selectinload(Shipment.events))
+            .order_by(Order.placed_at.desc(), Order.id.desc())
+            .limit(1)
+        )
+    store_name = store.name if store else store_id
+    values = {
+        "shopper_first_name": "Alex",
+        "store_name": store_name,
+        "order_number": "1001",
+        "item_names": "1 × Sample item",
+        "carrier": "USPS",
+        "tracking_number": "9400111899223100000000",
+        "tracking_url": "https://tools.usps.com/go/TrackConfirmAction?tLabels=9400111899223100000000",
+        "delivered_at": format_time(now, store.timezone if store else None),
+        "latest_scan": "Held by customs, JFK",
+        "reference": "E-12",
+    }
+    sku = None
+    if order is not None:
+        values["shopper_first_name"] = first_name(order.shopper_name)
+        values["order_number"] = order.order_number
+        values["item_names"] = ", ".join(f"{item.quantity} × {item.name}" for item in order.items)
+        sku = order.items[0].sku if order.items else None
+        if order.shipments:
+            shipment = order.shipments[-1]
+            latest = shipment.events[-1] if shipment.events else None
+            values["carrier"] = shipment.carrier
+            values["tracking_number"] = shipment.tracking_number
+            values["tracking_url"] = shipment.tracking_url or ""
+            delivered = shipment.delivered_at or now
+            if delivered.tzinfo is None:
+                delivered = delivered.replace(tzinfo=dt.timezone.utc)
+            values["delivered_at"] = format_time(delivered, order.shopper_timezone)
+            if latest is not None:
+                values["latest_scan"] = ", ".join(p for p in (latest.message, latest.location) if p) or values["latest_scan"]
+    review_url = current.settings["review"]["url"] or ""
+    values["review_url"] = review_url.replace("{order_number}", quote(values["order_number"], safe="")).replace(
+        "{sku}", quote(sku or "", safe="")
+    )
+    escalation = current.settings["escalation"]
+    values["reply_time"] = describe_duration(int(escalation["reply_time_minutes"]))
+    # Open now (or never): a made-up but plausible wait, in the store's own time.
+    back_in = f"in about 9 hours (Monday 09:00, {store.timezone if store else 'UTC'} time)"
+    if store is not None:
+        try:
+            hours = opening(parse_business_hours(escalation["business_hours"]), store.timezone, now)
+        except (BadBusinessHours, ValueError, KeyError):
+            hours = None
+        if hours is not None and hours.next_open_at is not None:
+            local = hours.next_open_at.astimezone(ZoneInfo(store.timezone))
+            back_in = f"{describe_wait(now, hours.next_open_at)} ({local:%A %H:%M}, {store.timezone} time)"
+    values["back_in"] = back_in
+    return values
+
+
+async def preview(request: web.Request) -> web.Response:
+    store_id = _store_id(request)
+    body = await json_body(request)
+    key, text = body.get("template"), body.get("text")
+    if not isinstance(key, str) or key not in TEMPLATES:
+        return web.json_response({"error": f"template must be one of {', '.join(TEMPLATES)}", "field": "template"}, status=400)
+    allowed, _ = TEMPLATES[key]
+    try:
+        validate(text, allowed)
+    except TemplateError as exc:
+        return web.json_response({"error": str(exc), "field": f"templates.{key}"}, status=400)
+    assert isinstance(text, str)
+    values = await sample_values(request, store_id)
+    return web.json_response({"rendered": render(text, values), "sample": {n: values[n] for n in sorted(allowed)}})
+
+
+def add_seller_console(app: web.Application) -> None:
+    """Mount the console; needs ``app[ACCOUNTS]`` (the agent console) and the seller API's services."""
+    AUTH.mount(app, app[ACCOUNTS])
+    app.router.add_get("/seller/api/stores/{store_id}/settings", get_settings)
+    app.router.add_put("/seller/api/stores/{store_id}/settings", put_settings)
+    app.router.add_get("/seller/api/stores/{store_id}/settings/history", settings_history)
+    app.router.add_post("/seller/api/stores/{store_id}/settings/rollback", rollback_settings)
+    app.router.add_post("/seller/api/stores/{store_id}/preview", preview)
