@@ -372,6 +372,8 @@ class ReviewLogAction(str, enum.Enum):
     scheduled = "scheduled"
     deferred = "deferred"
     sent = "sent"
+    #: The one reminder (stores that turned it on).
+    reminded = "reminded"
     skipped = "skipped"
 
 

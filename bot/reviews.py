@@ -48,10 +48,14 @@ from bot.models import (
 )
 from bot.orders import order_lookup_key
 from bot.rasa_client import RasaClient, transcript_message
-from bot.templates import DEFAULT_TEMPLATES, first_name, store_templates
+from bot.templates import DEFAULT_TEMPLATES, first_name, saved_settings, store_templates
 
 #: The job kind in ``scheduled_jobs``.
 REVIEW_INVITATION = "review_invitation"
+#: Job kind: the one reminder, for stores that turned reminders on.
+REVIEW_REMINDER = "review_reminder"
+#: The reminder follows the invitation after this long, if the window is still open by then.
+REMINDER_AFTER = dt.timedelta(days=5)
 #: The external intent the worker triggers in Rasa.
 REVIEW_DUE = "EXTERNAL_review_due"
 #: No invitation goes out between these local times (when the shopper's timezone is known).
@@ -75,6 +79,10 @@ DEFER_QUIET_HOURS = "quiet_hours"
 DEFER_TOO_EARLY = "too_early"
 #: A person from the store is talking with the shopper: the invitation waits until the chat is handed back.
 DEFER_AGENT_HANDLING = "agent_handling"
+#: The reminder: scheduled after the invitation, sent once, skipped if the shopper already reviewed.
+SCHEDULED_REMINDER = "reminder"
+SENT_REMINDER = "reminder"
+SKIP_ALREADY_REVIEWED = "already_reviewed"
 AGENT_HANDLING_RETRY = dt.timedelta(minutes=30)
 
 _UTC = dt.timezone.utc
@@ -205,6 +213,13 @@ class ReviewInvitations:
 
     async def send_invitation(self, job: Job, queue: JobQueue) -> int:
         """Send, skip or defer the invitation; returns how many messages reached the transcript."""
+        return await self._send(job, queue, reminder=False)
+
+    async def send_reminder(self, job: Job, queue: JobQueue) -> int:
+        """The one reminder: the same words and the same rules, skipped if the shopper already reviewed."""
+        return await self._send(job, queue, reminder=True)
+
+    async def _send(self, job: Job, queue: JobQueue, *, reminder: bool) -> int:
         now = queue.clock()
         async with self._sessions() as session:
             order = await session.scalar(
@@ -218,7 +233,11 @@ class ReviewInvitations:
                         ReviewOptOut.store_id == order.store_id, ReviewOptOut.shopper_email == order.shopper_email
                     )
                 ) is not None
-                already_invited = await self._already_invited(session, order)
+                # A reminder follows its invitation; what it must not repeat is a review already left.
+                already_invited = False if reminder else await self._already_invited(session, order)
+                reviewed = reminder and await session.scalar(
+                    select(Review.id).where(Review.store_id == order.store_id, Review.order_id == order.id)
+                ) is not None
         if order is None:  # deleted since, and its log with it: nothing to say
             await queue.finish(job)
             return 0
@@ -227,6 +246,8 @@ class ReviewInvitations:
             now, delivered_at=latest_delivery(order), order_status=order.status, opted_out=opted_out,
             already_invited=already_invited, shopper_timezone=order.shopper_timezone,
         )
+        if decision.action == "send" and reviewed:
+            decision = InvitationDecision("skip", SKIP_ALREADY_REVIEWED)
         if decision.action == "skip":
             await self._skip(job, queue, order, decision.reason, now)
             return 0
@@ -247,9 +268,13 @@ class ReviewInvitations:
         messages = [transcript_message(reply, sender="store") for reply in replies if isinstance(reply, dict)]
         try:
             async with self._sessions() as session, session.begin():
-                # The 'sent' row first: the unique index stops a second sender here.
-                session.add(_log(order, ReviewLogAction.sent, decision.reason, now))
-                await session.flush()
+                if reminder:
+                    session.add(_log(order, ReviewLogAction.reminded, SENT_REMINDER, now))
+                else:
+                    # The 'sent' row first: the unique index stops a second sender here.
+                    session.add(_log(order, ReviewLogAction.sent, decision.reason, now))
+                    await session.flush()
+                    await self._schedule_reminder(session, order, now)
                 stored = await self._conversations.append_in(session, chat, messages)
                 await queue.finish(job, session)
         except IntegrityError:
@@ -257,6 +282,20 @@ class ReviewInvitations:
             await self._skip(job, queue, order, SKIP_ALREADY_INVITED, now)
             return 0
         return len(stored)
+
+    @staticmethod
+    async def _schedule_reminder(session: AsyncSession, order: Order, now: dt.datetime) -> None:
+        """If the store turned the reminder on, queue it, once, while the window is still open."""
+        review = (await saved_settings(session, order.store_id)).get("review")
+        if not (isinstance(review, dict) and review.get("reminder") is True):
+            return
+        delivered = latest_delivery(order)
+        due = now + REMINDER_AFTER
+        if delivered is None or due > delivered + dt.timedelta(days=MAX_REVIEW_DELAY_DAYS):
+            return
+        key = f"{REVIEW_REMINDER}:{order.id}"
+        if await enqueue(session, order.store_id, REVIEW_REMINDER, key, {"order_id": order.id}, due):
+            session.add(_log(order, ReviewLogAction.scheduled, SCHEDULED_REMINDER, now))
 
     @staticmethod
     async def _already_invited(session: AsyncSession, order: Order) -> bool:

@@ -16,7 +16,7 @@ from bot.db import get_engine, get_sessionmaker
 from bot.deliveries import INSTALL_VIDEO, DeliveryNotices
 from bot.jobs import Job, JobQueue
 from bot.rasa_client import RasaClient
-from bot.reviews import REVIEW_INVITATION, ReviewInvitations
+from bot.reviews import REVIEW_INVITATION, REVIEW_REMINDER, ReviewInvitations
 from bot.tracking_updates import DELIVERY_CONFIRMATION, EXCEPTION_NOTICE
 
 log = logging.getLogger("bot.worker")
@@ -35,6 +35,7 @@ class Worker:
         }
         if reviews is not None:
             self.handlers[REVIEW_INVITATION] = reviews.send_invitation
+            self.handlers[REVIEW_REMINDER] = reviews.send_reminder
 
     async def run_job(self, job: Job) -> None:
         handler = self.handlers.get(job.kind)

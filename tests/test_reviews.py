@@ -35,6 +35,7 @@ from bot.models import (
 from bot.reviews import (
     REVIEW_DUE,
     REVIEW_INVITATION,
+    REVIEW_REMINDER,
     InvitationDecision,
     ReviewInvitations,
     ReviewService,
@@ -281,7 +282,8 @@ async def test_scheduling_twice_adds_nothing(demo_sessions: async_sessionmaker[A
 
 async def run_due(sessions: async_sessionmaker[AsyncSession], queue: JobQueue, rasa: FakeRasa) -> list[int]:
     invitations = ReviewInvitations(sessions, rasa)  # type: ignore[arg-type]
-    return [await invitations.send_invitation(job, queue) for job in await queue.claim()]
+    handlers = {REVIEW_INVITATION: invitations.send_invitation, REVIEW_REMINDER: invitations.send_reminder}
+    return [await handlers[job.kind](job, queue) for job in await queue.claim()]
 
 
 async def test_the_invitation_is_sent_once_as_the_stores_message(demo_sessions: async_sessionmaker[AsyncSession]) -> None:
@@ -579,3 +581,59 @@ def test_the_review_log_command(tmp_path) -> None:  # type: ignore[no-untyped-de
     unknown = bot_cli(settings, "review-log", "--store", "no-such-store")
     assert unknown.returncode == 2 and unknown.stdout == ""
     assert "no such store: no-such-store" in unknown.stderr
+
+
+# --- The one reminder (a store setting, off by default) ------------------------------------------------
+
+
+async def turn_reminder_on(sessions: async_sessionmaker[AsyncSession]) -> None:
+    from bot.store_settings import StoreSettingsService
+
+    await StoreSettingsService(sessions).update(STORE, {"review": {"reminder": True}}, "Wang Fang")
+
+
+async def jobs_of(sessions: async_sessionmaker[AsyncSession], kind: str) -> list[ScheduledJob]:
+    async with sessions() as session:
+        return list((await session.scalars(select(ScheduledJob).where(ScheduledJob.kind == kind))).all())
+
+
+async def test_no_reminder_unless_the_store_turned_it_on(demo_sessions: async_sessionmaker[AsyncSession]) -> None:
+    await schedule(demo_sessions, DELIVERED_ORDER)
+    assert await run_due(demo_sessions, JobQueue(demo_sessions, "w1", Clock(DUE)), FakeRasa()) == [2]
+    assert await jobs_of(demo_sessions, REVIEW_REMINDER) == []
+
+
+async def test_the_reminder_follows_once_with_the_same_words(demo_sessions: async_sessionmaker[AsyncSession]) -> None:
+    from bot.reviews import REMINDER_AFTER
+
+    await turn_reminder_on(demo_sessions)
+    await schedule(demo_sessions, DELIVERED_ORDER)
+    rasa, clock = FakeRasa(), Clock(DUE)
+    queue = JobQueue(demo_sessions, "w1", clock)
+    assert await run_due(demo_sessions, queue, rasa) == [2]
+    [reminder] = await jobs_of(demo_sessions, REVIEW_REMINDER)
+    assert reminder.due_at == DUE + REMINDER_AFTER
+    clock.now = DUE + REMINDER_AFTER
+    assert await run_due(demo_sessions, queue, rasa) == [2]
+    assert [intent for _, intent, _ in rasa.calls] == ["EXTERNAL_review_due", "EXTERNAL_review_due"]
+    clock.now = DUE + REMINDER_AFTER * 3
+    assert await run_due(demo_sessions, queue, rasa) == []  # one reminder, never two
+    assert [(a, r) for _, a, r in await log_rows(demo_sessions)] == [
+        ("scheduled", "delivered"), ("sent", "eligible"), ("scheduled", "reminder"), ("reminded", "reminder"),
+    ]
+
+
+async def test_no_reminder_once_the_shopper_has_reviewed(demo_sessions: async_sessionmaker[AsyncSession]) -> None:
+    from bot.reviews import REMINDER_AFTER
+
+    await turn_reminder_on(demo_sessions)
+    order = await schedule(demo_sessions, DELIVERED_ORDER)
+    rasa, clock = FakeRasa(), Clock(DUE)
+    queue = JobQueue(demo_sessions, "w1", clock)
+    assert await run_due(demo_sessions, queue, rasa) == [2]
+    async with demo_sessions() as session, session.begin():
+        session.add(Review(store_id=STORE, order_id=order.id, rating=5, text="Great"))
+    clock.now = DUE + REMINDER_AFTER
+    assert await run_due(demo_sessions, queue, rasa) == [0]
+    assert len(rasa.calls) == 1
+    assert (await log_rows(demo_sessions))[-1] == (DELIVERED_ORDER, "skipped", "already_reviewed")
