@@ -95,6 +95,12 @@ def describe_wait(now: dt.datetime, until: dt.datetime) -> str:
     return f"in about {round(hours / 24)} days"
 
 
+def describe_return(now: dt.datetime, back_at: dt.datetime, timezone: str) -> str:
+    """ "in about 9 hours (Monday 09:00, Asia/Shanghai time)": when a closed store's team is back."""
+    local = back_at.astimezone(ZoneInfo(timezone))
+    return f"{describe_wait(now, back_at)} ({local:%A %H:%M}, {timezone} time)"
+
+
 def describe_duration(minutes: int) -> str:
     if minutes < 90:
         return f"{minutes} minute{'s' if minutes != 1 else ''}"

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.business_hours import BadBusinessHours, describe_duration, describe_wait, opening, parse_business_hours
+from bot.business_hours import BadBusinessHours, describe_duration, describe_return, opening, parse_business_hours
 from bot.models import (
     AgentMembership,
     AgentSession,
@@ -96,8 +95,7 @@ class Availability:
                 f"The team at {self.store_name} is offline right now. The chat stays open: the answer will appear "
                 "here, even if you close the page and come back later."
             )
-        local = self.next_open_at.astimezone(ZoneInfo(self.timezone))
-        values["back_in"] = f"{describe_wait(now, self.next_open_at)} ({local:%A %H:%M}, {self.timezone} time)"
+        values["back_in"] = describe_return(now, self.next_open_at, self.timezone)
         return render(self.templates["out_of_hours"], values)
 
 

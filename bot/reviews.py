@@ -335,6 +335,12 @@ class ReviewableOrder:
         }
 
 
+def fill_review_url(template: str, order_number: str, sku: str | None) -> str:
+    """The store's review link with ``{order_number}`` and ``{sku}`` filled in, URL-encoded.
+    str.replace, never str.format: the template is the seller's text."""
+    return template.replace("{order_number}", quote(order_number, safe="")).replace("{sku}", quote(sku or "", safe=""))
+
+
 def _csv_cell(value: str) -> str:
     """Seller data that a spreadsheet would run as a formula is kept as text."""
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
@@ -433,12 +439,7 @@ class ReviewService:
         """The store's review URL for the order (and product), or None if the store has none."""
         async with self._sessions() as session:
             template = await session.scalar(select(Store.review_url).where(Store.id == store_id))
-        if not template:
-            return None
-        # str.replace, never str.format: the template is the seller's text.
-        return template.replace("{order_number}", quote(order_number, safe="")).replace(
-            "{sku}", quote(sku or "", safe="")
-        )
+        return fill_review_url(template, order_number, sku) if template else None
 
     async def export_log(self, store_id: str) -> str:
         """The store's review log as CSV (``at,order_number,action,reason``, UTC times), oldest first."""

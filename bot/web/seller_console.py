@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from sqlalchemy import select
@@ -30,12 +28,13 @@ from bot.business_hours import (
     WEEKDAYS,
     BadBusinessHours,
     describe_duration,
-    describe_wait,
+    describe_return,
     opening,
     parse_business_hours,
 )
 from bot.escalations import PRIORITY_BY_REASON
 from bot.models import AgentRole, Order, OrderItem, Shipment, Store
+from bot.reviews import fill_review_url
 from bot.store_settings import SettingsError, VersionNotFound
 from bot.templates import PLACEHOLDERS, TEMPLATES, TemplateError, first_name, render, validate
 from bot.tracking import format_time
@@ -174,9 +173,7 @@ async def sample_values(request: web.Request, store_id: str) -> dict[str, str]:
             if latest is not None:
                 values["latest_scan"] = ", ".join(p for p in (latest.message, latest.location) if p) or values["latest_scan"]
     review_url = current.settings["review"]["url"] or ""
-    values["review_url"] = review_url.replace("{order_number}", quote(values["order_number"], safe="")).replace(
-        "{sku}", quote(sku or "", safe="")
-    )
+    values["review_url"] = fill_review_url(review_url, values["order_number"], sku)
     escalation = current.settings["escalation"]
     values["reply_time"] = describe_duration(int(escalation["reply_time_minutes"]))
     # Open now (or never): a made-up but plausible wait, in the store's own time.
@@ -187,8 +184,7 @@ async def sample_values(request: web.Request, store_id: str) -> dict[str, str]:
         except (BadBusinessHours, ValueError, KeyError):
             hours = None
         if hours is not None and hours.next_open_at is not None:
-            local = hours.next_open_at.astimezone(ZoneInfo(store.timezone))
-            back_in = f"{describe_wait(now, hours.next_open_at)} ({local:%A %H:%M}, {store.timezone} time)"
+            back_in = describe_return(now, hours.next_open_at, store.timezone)
     values["back_in"] = back_in
     return values
 
