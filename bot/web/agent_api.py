@@ -18,7 +18,8 @@ from aiohttp import web
 from bot.agents import AgentAccounts
 from bot.handoff import BadText, Change, Conflict, EngineUnavailable, HandoffService, NotFound
 from bot.models import EscalationStatus
-from bot.web.console_auth import ACCOUNTS, ConsoleAuth, json_body, json_error
+from bot.web.console_auth import ACCOUNTS, ConsoleAuth
+from bot.web.json_io import json_error, read_json_object
 from bot.web.live import LiveHub
 
 log = logging.getLogger(__name__)
@@ -161,7 +162,7 @@ async def resolve(request: web.Request) -> web.Response:
 
 async def reply(request: web.Request) -> web.Response:
     agent, cid = _agent(request), request.match_info["conversation_id"]
-    body = await json_body(request)
+    body = await read_json_object(request)
     store_id, message = await request.app[HANDOFF].reply(agent, cid, body.get("text"))
     _changed(request, cid, store_id, queue_too=False)
     return web.json_response({"message": message.as_json()}, status=201)
@@ -169,7 +170,7 @@ async def reply(request: web.Request) -> web.Response:
 
 async def note(request: web.Request) -> web.Response:
     agent, cid = _agent(request), request.match_info["conversation_id"]
-    body = await json_body(request)
+    body = await read_json_object(request)
     store_id, saved = await request.app[HANDOFF].note(agent, cid, body.get("text"))
     _changed(request, cid, store_id, queue_too=False)
     return web.json_response({"note": saved}, status=201)

@@ -35,6 +35,7 @@ from bot.tracking_updates import (
     simple_signature,
 )
 from bot.web.agent_api import FEED, HANDOFF, AgentFeed, add_agent_console
+from bot.web.json_io import json_error, read_json
 from bot.web.live import LiveHub
 from bot.web.seller_api import add_seller_api
 from bot.web.seller_console import add_seller_console
@@ -65,12 +66,8 @@ TRACKING = web.AppKey("tracking", TrackingUpdates)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def error(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
-    return web.json_response({"error": message}, status=status, headers=headers)
-
-
 def too_many(retry_after: int) -> web.Response:
-    return error(429, f"too many requests; try again in {retry_after} s", {"Retry-After": str(retry_after)})
+    return json_error(429, f"too many requests; try again in {retry_after} s", {"Retry-After": str(retry_after)})
 
 
 CORS_HEADERS = {
@@ -98,7 +95,7 @@ async def api_middleware(request: web.Request, handler: Handler) -> web.StreamRe
         except web.HTTPException as exc:
             if exc.status == 101:
                 raise
-            response = error(exc.status, exc.reason)
+            response = json_error(exc.status, exc.reason)
     if not getattr(response, "prepared", False):
         response.headers.update(CORS_HEADERS)
     return response
@@ -111,13 +108,6 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     return response
-
-
-async def _json_body(request: web.Request) -> Any:
-    try:
-        return await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise web.HTTPBadRequest(reason="the body is not valid JSON") from None
 
 
 async def _authenticated(request: web.Request, token: str | None = None) -> ChatSession:
@@ -135,32 +125,32 @@ async def _authenticated(request: web.Request, token: str | None = None) -> Chat
 async def create_conversation(request: web.Request) -> web.Response:
     body: Any = {}
     if request.can_read_body:
-        body = await _json_body(request)
+        body = await read_json(request)
     if not isinstance(body, dict):
-        return error(400, "the body must be a JSON object")
+        return json_error(400, "the body must be a JSON object")
     shopper = body.get("shopper")
     email = signature = None
     if shopper is not None:
         if not isinstance(shopper, dict) or not isinstance(shopper.get("email"), str) or not isinstance(
             shopper.get("signature"), str
         ):
-            return error(400, '"shopper" must be {"email": ..., "signature": ...}')
+            return json_error(400, '"shopper" must be {"email": ..., "signature": ...}')
         email, signature = shopper["email"], shopper["signature"]
     try:
         chat, token = await request.app[CONVERSATIONS].start(request.match_info["store_id"], email, signature)
     except UnknownStore:
-        return error(404, "unknown store")
+        return json_error(404, "unknown store")
     except BadSignature:
-        return error(401, "the shopper signature is not valid")
+        return json_error(401, "the shopper signature is not valid")
     return web.json_response({"conversation_id": chat.conversation_id, "token": token}, status=201)
 
 
 async def post_message(request: web.Request) -> web.Response:
     chat = await _authenticated(request)
     try:
-        shopper_input = parse_shopper_input(await _json_body(request))
+        shopper_input = parse_shopper_input(await read_json(request))
     except BadMessage as exc:
-        return error(exc.status, str(exc))
+        return json_error(exc.status, str(exc))
     retry_after = request.app[CONVERSATION_LIMIT].check(chat.conversation_id)
     if retry_after:
         return too_many(retry_after)
@@ -168,7 +158,7 @@ async def post_message(request: web.Request) -> web.Response:
         messages = await request.app[TURNS].take(chat, shopper_input)
     except AssistantUnavailable:
         log.exception("Rasa did not answer")
-        return error(502, "the assistant is not answering right now; your message was saved")
+        return json_error(502, "the assistant is not answering right now; your message was saved")
     return web.json_response({"messages": [m.as_json() for m in messages]})
 
 
@@ -177,7 +167,7 @@ async def list_messages(request: web.Request) -> web.Response:
     try:
         after = int(request.query.get("after", "0"))
     except ValueError:
-        return error(400, '"after" must be an integer')
+        return json_error(400, '"after" must be an integer')
     messages = await request.app[CONVERSATIONS].messages_after(chat, max(after, 0))
     return web.json_response({"messages": [m.as_json() for m in messages]})
 
@@ -251,19 +241,19 @@ async def _tracking_webhook(
     store_id = request.match_info["store_id"]
     exists, secrets = await request.app[TRACKING].webhook_secrets(store_id)
     if not exists:
-        return error(404, "unknown store")
+        return json_error(404, "unknown store")
     body = await request.read()
     given = request.headers.get(header)
     # Every live key is checked (no early exit), each in constant time.
     matches = [signature_matches(sign(secret, body), given) for secret in secrets]
     if not any(matches):
-        return error(401, f"missing or wrong {header} signature")
+        return json_error(401, f"missing or wrong {header} signature")
     try:
         update = parse(json.loads(body))
     except (json.JSONDecodeError, UnicodeDecodeError):
-        return error(400, "the body is not valid JSON")
+        return json_error(400, "the body is not valid JSON")
     except BadUpdate as exc:
-        return error(400, str(exc))
+        return json_error(400, str(exc))
     outcome = await request.app[TRACKING].apply(store_id, source, update)
     return web.json_response({"result": outcome.result})
 

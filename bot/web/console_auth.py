@@ -16,7 +16,6 @@ on its own path, so signing out of one leaves the other alone:
 from __future__ import annotations
 
 import hmac
-import json
 import secrets
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -26,6 +25,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.agents import AgentAccounts, LoginThrottled, SignedInAgent
+from bot.web.json_io import json_error, read_json_object
 
 STATIC = Path(__file__).parent / "static"
 CSRF_HEADER = "X-CSRF-Token"
@@ -41,10 +41,6 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 ErrorMap = Callable[[Exception], web.Response | None]
 
 
-def json_error(status: int, message: str, headers: dict[str, str] | None = None, **extra: Any) -> web.Response:
-    return web.json_response({"error": message, **extra}, status=status, headers=headers)
-
-
 def is_secure(request: web.Request) -> bool:
     return request.secure or request.headers.get("X-Forwarded-Proto", "").lower() == "https"
 
@@ -55,16 +51,6 @@ def same_origin(request: web.Request) -> bool:
     if origin is None:
         return True
     return origin in (f"{request.scheme}://{request.host}", f"https://{request.host}")
-
-
-async def json_body(request: web.Request) -> dict[str, Any]:
-    try:
-        body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise web.HTTPBadRequest(reason="the body is not valid JSON") from None
-    if not isinstance(body, dict):
-        raise web.HTTPBadRequest(reason="the body must be a JSON object")
-    return body
 
 
 class ConsoleAuth:
@@ -152,7 +138,7 @@ class ConsoleAuth:
         given = request.headers.get(CSRF_HEADER, "")
         if not expected or not hmac.compare_digest(expected.encode(), given.encode()):
             return json_error(403, "missing or wrong CSRF token; reload the page")
-        body = await json_body(request)
+        body = await read_json_object(request)
         email, password = body.get("email"), body.get("password")
         if not isinstance(email, str) or not isinstance(password, str) or not email or not password:
             return json_error(400, 'send "email" and "password"')

@@ -24,6 +24,7 @@ from bot.config import Settings
 from bot.importer import import_lines
 from bot.manuals import MAX_MANUAL_BYTES, BadManual, Manuals
 from bot.store_secrets import KINDS, rotate_secret
+from bot.web.json_io import json_error, read_json
 from bot.store_settings import TEMPLATES, SettingsError, SettingsVersion, StoreSettingsService, VersionNotFound
 
 API_TOKENS = web.AppKey("api_tokens", ApiTokens)
@@ -38,10 +39,6 @@ PUBLIC_BASE = web.AppKey("public_base_url", str)
 #: Line types a seller may push: never a store line (its secrets) nor an account.
 PUSHABLE = frozenset({"product", "order", "canned_reply"})
 MAX_PUSH_LINES = 5000
-
-
-def _error(status: int, message: str, **extra: Any) -> web.Response:
-    return web.json_response({"error": message, **extra}, status=status)
 
 
 async def _store(request: web.Request) -> str:
@@ -65,13 +62,6 @@ def _version_json(version: SettingsVersion, with_settings: bool = True) -> dict[
     return body
 
 
-async def _json(request: web.Request) -> Any:
-    try:
-        return await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise web.HTTPBadRequest(reason="the body is not valid JSON") from None
-
-
 async def get_settings(request: web.Request) -> web.Response:
     store_id = await _store(request)
     return web.json_response(_version_json(await request.app[STORE_SETTINGS].current(store_id)))
@@ -80,9 +70,9 @@ async def get_settings(request: web.Request) -> web.Response:
 async def patch_settings(request: web.Request) -> web.Response:
     store_id = await _store(request)
     try:
-        saved = await request.app[STORE_SETTINGS].update(store_id, await _json(request), "seller API")
+        saved = await request.app[STORE_SETTINGS].update(store_id, await read_json(request), "seller API")
     except SettingsError as exc:
-        return _error(400, f"nothing saved: {exc}", field=exc.field)
+        return json_error(400, f"nothing saved: {exc}", field=exc.field)
     return web.json_response(_version_json(saved))
 
 
@@ -94,16 +84,16 @@ async def settings_history(request: web.Request) -> web.Response:
 
 async def rollback_settings(request: web.Request) -> web.Response:
     store_id = await _store(request)
-    body = await _json(request)
+    body = await read_json(request)
     version = body.get("version") if isinstance(body, dict) else None
     if not isinstance(version, int) or isinstance(version, bool) or version < 0:
-        return _error(400, 'send {"version": N}, a version number from the history (0: as imported)')
+        return json_error(400, 'send {"version": N}, a version number from the history (0: as imported)')
     try:
         saved = await request.app[STORE_SETTINGS].rollback(store_id, version, "seller API")
     except VersionNotFound:
-        return _error(404, f"no version {version}")
+        return json_error(404, f"no version {version}")
     except SettingsError as exc:
-        return _error(400, f"nothing saved: {exc}", field=exc.field)
+        return json_error(400, f"nothing saved: {exc}", field=exc.field)
     return web.json_response(_version_json(saved))
 
 
@@ -113,7 +103,7 @@ async def push_lines(request: web.Request) -> web.Response:
     text = (await request.read()).decode("utf-8", errors="replace")
     lines = text.splitlines()
     if len(lines) > MAX_PUSH_LINES:
-        return _error(413, f"at most {MAX_PUSH_LINES} lines per request")
+        return json_error(413, f"at most {MAX_PUSH_LINES} lines per request")
     checked: list[str] = []
     refused: list[dict[str, Any]] = []
     for number, line in enumerate(lines, start=1):
@@ -144,19 +134,19 @@ async def upload_manual(request: web.Request) -> web.Response:
     """A product's installation manual as a PDF (the raw file as the body, at most 10 MB)."""
     store_id = await _store(request)
     if request.content_type != "application/pdf":
-        return _error(415, "send the manual as the body, with Content-Type: application/pdf")
+        return json_error(415, "send the manual as the body, with Content-Type: application/pdf")
     if (request.content_length or 0) > MAX_MANUAL_BYTES:
-        return _error(413, f"a manual can be at most {MAX_MANUAL_BYTES // (1024 * 1024)} MB")
+        return json_error(413, f"a manual can be at most {MAX_MANUAL_BYTES // (1024 * 1024)} MB")
     # Read it ourselves: the app-wide body limit (1 MB) is for JSON, not for manuals.
     data = bytearray()
     async for chunk in request.content.iter_chunked(64 * 1024):
         data += chunk
         if len(data) > MAX_MANUAL_BYTES:
-            return _error(413, f"a manual can be at most {MAX_MANUAL_BYTES // (1024 * 1024)} MB")
+            return json_error(413, f"a manual can be at most {MAX_MANUAL_BYTES // (1024 * 1024)} MB")
     try:
         stored = await request.app[MANUALS].upload(store_id, request.match_info["sku"], bytes(data), request.app[PUBLIC_BASE])
     except BadManual as exc:
-        return _error(exc.status, str(exc))
+        return json_error(exc.status, str(exc))
     url = request.app[PUBLIC_BASE] + stored.path()
     return web.json_response({"manual_url": url, "size": stored.size}, status=201)
 
@@ -187,12 +177,12 @@ async def rotate(request: web.Request) -> web.Response:
     """A new shopper-identity or webhook secret, shown once; the old one works for the grace period."""
     store_id = await _store(request)
     kind = request.match_info["kind"]
-    body = await _json(request) if request.can_read_body else {}
+    body = await read_json(request) if request.can_read_body else {}
     hours = body.get("grace_hours", 24) if isinstance(body, dict) else None
     if kind not in KINDS:
-        return _error(404, "rotate the shopper or the webhook secret")
+        return json_error(404, "rotate the shopper or the webhook secret")
     if not isinstance(hours, (int, float)) or isinstance(hours, bool) or not 0 <= hours <= 24 * 7:
-        return _error(400, '"grace_hours" must be from 0 to 168')
+        return json_error(400, '"grace_hours" must be from 0 to 168')
     rotated = await rotate_secret(request.app[SESSIONS], store_id, kind, dt.timedelta(hours=hours))  # type: ignore[arg-type]
     until = rotated.previous_valid_until
     return web.json_response(
@@ -209,17 +199,17 @@ async def get_team(request: web.Request) -> web.Response:
 async def add_member(request: web.Request) -> web.Response:
     """Add an agent or seller admin; a new account's password is generated and shown once."""
     store_id = await _store(request)
-    body = await _json(request)
+    body = await read_json(request)
     if not isinstance(body, dict):
-        return _error(400, 'send {"email": ..., "name": ..., "role": "agent" or "seller_admin"}')
+        return json_error(400, 'send {"email": ..., "name": ..., "role": "agent" or "seller_admin"}')
     email, name, role = body.get("email"), body.get("name"), body.get("role", "agent")
     if not isinstance(email, str) or not isinstance(name, str) or not isinstance(role, str) or not name.strip():
-        return _error(400, 'send {"email": ..., "name": ..., "role": "agent" or "seller_admin"}')
+        return json_error(400, 'send {"email": ..., "name": ..., "role": "agent" or "seller_admin"}')
     password = secrets.token_urlsafe(12)
     try:
         created = await request.app[ACCOUNTS].add(email, name, password, [store_id], role)
     except AccountError as exc:
-        return _error(400, str(exc))
+        return json_error(400, str(exc))
     member = {"email": email.strip().lower(), "name": name.strip(), "role": role}
     if created:
         member["password"] = password  # the only time it is shown
@@ -230,7 +220,7 @@ async def remove_member(request: web.Request) -> web.Response:
     store_id = await _store(request)
     released = await request.app[ACCOUNTS].remove_from_store(store_id, request.match_info["email"])
     if released is None:
-        return _error(404, "no such member of this store")
+        return json_error(404, "no such member of this store")
     # What the removed person was holding goes back to the bot (and to the queue).
     http = request.app[SELLER_HTTP]
     for conversation_id in released:

@@ -38,7 +38,8 @@ from bot.reviews import fill_review_url
 from bot.store_settings import SettingsError, VersionNotFound
 from bot.templates import PLACEHOLDERS, TEMPLATES, TemplateError, first_name, render, validate
 from bot.tracking import format_time
-from bot.web.console_auth import ACCOUNTS, ConsoleAuth, json_body, json_error
+from bot.web.console_auth import ACCOUNTS, ConsoleAuth
+from bot.web.json_io import json_error, read_json_object
 from bot.web.seller_api import SESSIONS, STORE_SETTINGS, _version_json
 
 ADMIN = AgentRole.seller_admin.value
@@ -94,11 +95,11 @@ async def get_settings(request: web.Request) -> web.Response:
 
 async def put_settings(request: web.Request) -> web.Response:
     store_id = _store_id(request)
-    patch = await json_body(request)
+    patch = await read_json_object(request)
     try:
         saved = await request.app[STORE_SETTINGS].update(store_id, patch, _changed_by(request))
     except SettingsError as exc:
-        return web.json_response({"error": f"nothing saved: {exc}", "field": exc.field}, status=400)
+        return json_error(400, f"nothing saved: {exc}", field=exc.field)
     return web.json_response(_version_json(saved))
 
 
@@ -113,15 +114,15 @@ async def settings_history(request: web.Request) -> web.Response:
 
 async def rollback_settings(request: web.Request) -> web.Response:
     store_id = _store_id(request)
-    version = (await json_body(request)).get("version")
+    version = (await read_json_object(request)).get("version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 0:
-        return web.json_response({"error": 'send {"version": N} from the history', "field": "version"}, status=400)
+        return json_error(400, 'send {"version": N} from the history', field="version")
     try:
         saved = await request.app[STORE_SETTINGS].rollback(store_id, version, _changed_by(request))
     except VersionNotFound:
         return json_error(404, f"no version {version}")
     except SettingsError as exc:
-        return web.json_response({"error": f"nothing saved: {exc}", "field": exc.field}, status=400)
+        return json_error(400, f"nothing saved: {exc}", field=exc.field)
     return web.json_response(_version_json(saved))
 
 
@@ -191,15 +192,15 @@ async def sample_values(request: web.Request, store_id: str) -> dict[str, str]:
 
 async def preview(request: web.Request) -> web.Response:
     store_id = _store_id(request)
-    body = await json_body(request)
+    body = await read_json_object(request)
     key, text = body.get("template"), body.get("text")
     if not isinstance(key, str) or key not in TEMPLATES:
-        return web.json_response({"error": f"template must be one of {', '.join(TEMPLATES)}", "field": "template"}, status=400)
+        return json_error(400, f"template must be one of {', '.join(TEMPLATES)}", field="template")
     allowed, _ = TEMPLATES[key]
     try:
         validate(text, allowed)
     except TemplateError as exc:
-        return web.json_response({"error": str(exc), "field": f"templates.{key}"}, status=400)
+        return json_error(400, str(exc), field=f"templates.{key}")
     assert isinstance(text, str)
     values = await sample_values(request, store_id)
     return web.json_response({"rendered": render(text, values), "sample": {n: values[n] for n in sorted(allowed)}})
