@@ -16,7 +16,6 @@ from rasa_sdk.types import DomainDict
 
 from actions.context import chat_context, review_service
 from bot import replies
-from bot.templates import render
 
 REVIEW_SLOTS = ("review_rating", "review_comment")
 _RATING_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
@@ -54,7 +53,7 @@ class ActionSendReviewInvitation(Action):
         if order is None:
             return []
         dispatcher.utter_message(
-            text=render(order.templates["review_invitation"], order.placeholder_values()),
+            text=await review_service().message(order, "review_invitation"),
             buttons=[*rating_buttons(), replies.REVIEW_DECLINE_BUTTON],
         )
         return [SlotSet("review_order_number", order.order_number)]
@@ -140,7 +139,7 @@ class ActionSubmitReview(Action):
         comment = tracker.get_slot("review_comment") or ""
         await review_service().record_review(order.store_id, tracker.sender_id, order.order_id, rating, comment)
         link = await review_service().review_link(order.store_id, order.order_number, order.skus[0] if order.skus else None)
-        text = render(order.templates["review_thanks"], order.placeholder_values())
+        text = await review_service().message(order, "review_thanks")
         if link:
             text += " " + replies.REVIEW_LINK.format(url=link)
         dispatcher.utter_message(text=text)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -48,7 +48,7 @@ from bot.models import (
 )
 from bot.orders import order_lookup_key
 from bot.rasa_client import RasaClient, transcript_message
-from bot.templates import DEFAULT_TEMPLATES, first_name, saved_settings, store_templates
+from bot.templates import first_name, render, saved_settings, store_templates
 
 #: The job kind in ``scheduled_jobs``.
 REVIEW_INVITATION = "review_invitation"
@@ -322,17 +322,6 @@ class ReviewableOrder:
     item_names: list[str]
     shopper_email: str
     shopper_name: str = ""
-    store_name: str = ""
-    #: The store's message templates now (the seller's latest version over the defaults).
-    templates: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_TEMPLATES))
-
-    def placeholder_values(self) -> dict[str, str]:
-        return {
-            "shopper_first_name": first_name(self.shopper_name),
-            "store_name": self.store_name,
-            "order_number": self.order_number,
-            "item_names": ", ".join(self.item_names),
-        }
 
 
 def fill_review_url(template: str, order_number: str, sku: str | None) -> str:
@@ -388,9 +377,20 @@ class ReviewService:
                 store_id=order.store_id, order_id=order.id, order_number=order.order_number,
                 skus=[item.sku for item in order.items], item_names=[item.name for item in order.items],
                 shopper_email=order.shopper_email, shopper_name=order.shopper_name,
-                store_name=await session.scalar(select(Store.name).where(Store.id == store_id)) or "",
-                templates=await store_templates(session, store_id),
             )
+
+    async def message(self, order: ReviewableOrder, template: str) -> str:
+        """One of the store's templates (``review_invitation``, ``review_thanks``) filled in for the order.
+        Read when a message is written, so the seller's latest words are used."""
+        async with self._sessions() as session:
+            store_name = await session.scalar(select(Store.name).where(Store.id == order.store_id)) or ""
+            templates = await store_templates(session, order.store_id)
+        return render(templates[template], {
+            "shopper_first_name": first_name(order.shopper_name),
+            "store_name": store_name,
+            "order_number": order.order_number,
+            "item_names": ", ".join(order.item_names),
+        })
 
     async def record_review(
         self, store_id: str, conversation_id: str | None, order_id: int, rating: int, text: str
