@@ -14,7 +14,7 @@ from playwright.sync_api import Browser, Page, expect
 from bot.config import Settings
 from bot.demo import read_demo_agents
 from tests.engine import running_engine
-from tests.web.browser import SCREENSHOTS, bot_messages, chromium, send, shoot
+from tests.web.browser import SCREENSHOTS, bot_messages, send, shoot
 
 pytestmark = pytest.mark.engine
 
@@ -27,12 +27,6 @@ REPLY = "Hi Alex, this is Lin from Yangteng. I'm sorry about that; could you sen
 def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     with running_engine(tmp_path_factory.mktemp("handoff-browser"), with_gateway=True) as (_, settings):
         yield settings
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as browser:
-        yield browser
 
 
 def _page(browser: Browser, width: int = 1280, height: int = 860) -> Page:

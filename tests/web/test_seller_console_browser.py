@@ -15,7 +15,7 @@ from bot.config import Settings
 from bot.demo import read_demo_agents
 from bot.templates import TEMPLATES
 from tests.engine import running_engine
-from tests.web.browser import SCREENSHOTS, chromium
+from tests.web.browser import SCREENSHOTS
 
 pytestmark = pytest.mark.engine
 
@@ -27,12 +27,6 @@ DEFAULT_THANKS = "Thank you for your review, it's saved."
 def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     with running_engine(tmp_path_factory.mktemp("seller-browser"), with_gateway=True) as (_, settings):
         yield settings
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as browser:
-        yield browser
 
 
 def _page(browser: Browser) -> Page:

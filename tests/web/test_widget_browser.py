@@ -13,7 +13,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from bot.config import Settings
 from tests.engine import bot_cli, running_engine
-from tests.web.browser import SCREENSHOTS, bot_messages, chromium, send, shoot
+from tests.web.browser import SCREENSHOTS, bot_messages, send, shoot
 
 pytestmark = pytest.mark.engine
 
@@ -24,12 +24,6 @@ TRACKING = "9400111899223100000000"
 def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     with running_engine(tmp_path_factory.mktemp("browser"), with_gateway=True, with_worker=True) as (_, settings):
         yield settings
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as browser:
-        yield browser
 
 
 @pytest.fixture
