@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.models import ManualFile, Product
+from bot.product_guides import save_guide
 
 MAX_MANUAL_BYTES = 10 * 1024 * 1024
 #: Every PDF starts with this; a renamed image or a script does not.
@@ -53,8 +54,8 @@ class Manuals:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
 
-    async def upload(self, store_id: str, sku: str, data: bytes, public_base_url: str) -> StoredManual:
-        """Store the PDF and make it the product's manual; :class:`BadManual` says why not."""
+    async def upload(self, store_id: str, sku: str, data: bytes, public_base_url: str, changed_by: str) -> StoredManual:
+        """Store the PDF and make it the product's manual (a new guide version); :class:`BadManual` says why not."""
         check_pdf(data)
         digest = hashlib.sha256(data).hexdigest()
         async with self._sessions() as session, session.begin():
@@ -65,7 +66,8 @@ class Manuals:
             session.add(row)
             await session.flush()
             stored = StoredManual(row.id, f"{_slug(sku)}-{digest[:LINK_HASH_CHARS]}.pdf", len(data))
-            product.manual_url = public_base_url.rstrip("/") + stored.path()
+            url = public_base_url.rstrip("/") + stored.path()
+            await save_guide(session, product, {"manual_url": url}, changed_by, f"uploaded the manual {stored.name}")
             return stored
 
     async def read(self, file_id: int, name: str) -> bytes | None:

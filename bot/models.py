@@ -554,3 +554,23 @@ class ManualFile(Base):
     content: Mapped[bytes] = mapped_column(LargeBinary)
     size: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(default=_now)
+
+
+class ProductGuideVersion(Base):
+    """One saved version of a product's installation guide (manual link, video link, steps).
+
+    Like :class:`StoreSettingsVersion`, versions are only added: a rollback saves an old one again.
+    """
+
+    __tablename__ = "product_guide_versions"
+    __table_args__ = (UniqueConstraint("store_id", "sku", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    store_id: Mapped[str] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    sku: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+    #: {"manual_url": str | None, "video_url": str | None, "install_steps": [str]}
+    guide: Mapped[dict[str, Any]] = mapped_column(JSON)
+    changed_by: Mapped[str | None] = mapped_column(String(200), default=None)
+    summary: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=_now)

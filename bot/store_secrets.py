@@ -47,3 +47,23 @@ async def rotate_secret(
         setattr(store, f"{kind}_secret_previous", old if until else None)
         setattr(store, f"{kind}_secret_previous_until", until)
     return Rotated(new, until)
+
+
+async def secret_status(
+    sessions: async_sessionmaker[AsyncSession], store_id: str, now: dt.datetime | None = None
+) -> dict[str, dict[str, object]]:
+    """Whether each secret is set and until when the previous one still works; never the secrets."""
+    now = now or dt.datetime.now(dt.timezone.utc)
+    async with sessions() as session:
+        store = await session.get(Store, store_id)
+    if store is None:
+        raise LookupError(store_id)
+    status: dict[str, dict[str, object]] = {}
+    for kind in KINDS:
+        until = getattr(store, f"{kind}_secret_previous_until")
+        live = getattr(store, f"{kind}_secret_previous") and until is not None and until > now
+        status[kind] = {
+            "set": bool(getattr(store, f"{kind}_secret")),
+            "previous_valid_until": until.isoformat().replace("+00:00", "Z") if live else None,
+        }
+    return status

@@ -11,6 +11,8 @@ import datetime as dt
 import json
 import logging
 import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -23,7 +25,8 @@ from bot.api_tokens import ApiTokens
 from bot.config import Settings
 from bot.importer import import_lines
 from bot.manuals import MAX_MANUAL_BYTES, BadManual, Manuals
-from bot.store_secrets import KINDS, rotate_secret
+from bot.product_guides import GuideError, GuideVersionNotFound, ProductGuides, ProductNotFound
+from bot.store_secrets import KINDS, rotate_secret, secret_status
 from bot.web.json_io import json_error, read_json
 from bot.store_settings import TEMPLATES, SettingsError, SettingsVersion, StoreSettingsService, VersionNotFound
 
@@ -31,6 +34,7 @@ API_TOKENS = web.AppKey("api_tokens", ApiTokens)
 STORE_SETTINGS = web.AppKey("store_settings", StoreSettingsService)
 SESSIONS = web.AppKey("seller_sessions", object)
 MANUALS = web.AppKey("manuals", Manuals)
+GUIDES = web.AppKey("product_guides", ProductGuides)
 ACCOUNTS = web.AppKey("seller_accounts", AgentAccounts)
 SELLER_SETTINGS = web.AppKey("seller_settings", Settings)
 SELLER_HTTP = web.AppKey("seller_http", aiohttp.ClientSession)
@@ -130,9 +134,22 @@ async def push_lines(request: web.Request) -> web.Response:
     return web.json_response({"imported": report.imported, "errors": errors}, status=200 if not errors else 422)
 
 
-async def upload_manual(request: web.Request) -> web.Response:
+@dataclass(frozen=True)
+class Actor:
+    """Who makes a change, as the versions record it; ``email`` is a console account's (None for the API)."""
+
+    label: str
+    email: str | None = None
+
+
+API_ACTOR = Actor("seller API")
+#: One store's part of a request: the seller API and the seller console decide the store (and the
+#: actor) their own way, then share these handlers.
+StoreHandler = Callable[[web.Request, str, Actor], Awaitable[web.StreamResponse]]
+
+
+async def upload_manual(request: web.Request, store_id: str, actor: Actor) -> web.Response:
     """A product's installation manual as a PDF (the raw file as the body, at most 10 MB)."""
-    store_id = await _store(request)
     if request.content_type != "application/pdf":
         return json_error(415, "send the manual as the body, with Content-Type: application/pdf")
     if (request.content_length or 0) > MAX_MANUAL_BYTES:
@@ -144,7 +161,9 @@ async def upload_manual(request: web.Request) -> web.Response:
         if len(data) > MAX_MANUAL_BYTES:
             return json_error(413, f"a manual can be at most {MAX_MANUAL_BYTES // (1024 * 1024)} MB")
     try:
-        stored = await request.app[MANUALS].upload(store_id, request.match_info["sku"], bytes(data), request.app[PUBLIC_BASE])
+        stored = await request.app[MANUALS].upload(
+            store_id, request.match_info["sku"], bytes(data), request.app[PUBLIC_BASE], actor.label
+        )
     except BadManual as exc:
         return json_error(exc.status, str(exc))
     url = request.app[PUBLIC_BASE] + stored.path()
@@ -173,17 +192,77 @@ async def manual_file(request: web.Request) -> web.StreamResponse:
     )
 
 
-async def rotate(request: web.Request) -> web.Response:
+# --- product guides ---
+
+
+def _guide_error(exc: Exception) -> web.Response:
+    if isinstance(exc, ProductNotFound):
+        return json_error(404, f"no product {exc.args[0]!r} in this store")
+    if isinstance(exc, GuideVersionNotFound):
+        return json_error(404, f"no version {exc.args[0]} of this guide")
+    assert isinstance(exc, GuideError)
+    return json_error(400, f"nothing saved: {exc}", field=exc.field)
+
+
+async def list_products(request: web.Request, store_id: str, actor: Actor) -> web.Response:
+    guides = await request.app[GUIDES].list(store_id)
+    return web.json_response({"products": [g.as_json() for g in guides]})
+
+
+async def get_guide(request: web.Request, store_id: str, actor: Actor) -> web.Response:
+    try:
+        guide = await request.app[GUIDES].get(store_id, request.match_info["sku"])
+    except ProductNotFound as exc:
+        return _guide_error(exc)
+    return web.json_response(guide.as_json())
+
+
+async def put_guide(request: web.Request, store_id: str, actor: Actor) -> web.Response:
+    try:
+        guide = await request.app[GUIDES].update(store_id, request.match_info["sku"], await read_json(request), actor.label)
+    except (GuideError, ProductNotFound) as exc:
+        return _guide_error(exc)
+    return web.json_response(guide.as_json())
+
+
+async def guide_history(request: web.Request, store_id: str, actor: Actor) -> web.Response:
+    try:
+        versions = await request.app[GUIDES].history(store_id, request.match_info["sku"])
+    except ProductNotFound as exc:
+        return _guide_error(exc)
+    return web.json_response({"versions": [v.as_json() for v in versions]})
+
+
+async def rollback_guide(request: web.Request, store_id: str, actor: Actor) -> web.Response:
+    body = await read_json(request)
+    version = body.get("version") if isinstance(body, dict) else None
+    if not isinstance(version, int) or isinstance(version, bool) or version < 0:
+        return json_error(400, 'send {"version": N}, a version number from the guide\'s history (0: as imported)')
+    try:
+        guide = await request.app[GUIDES].rollback(store_id, request.match_info["sku"], version, actor.label)
+    except (GuideError, ProductNotFound, GuideVersionNotFound) as exc:
+        return _guide_error(exc)
+    return web.json_response(guide.as_json())
+
+
+# --- secrets and team ---
+
+
+async def secrets_status(request: web.Request, store_id: str, actor: Actor) -> web.Response:
+    return web.json_response(await secret_status(request.app[SESSIONS], store_id))  # type: ignore[arg-type]
+
+
+async def rotate(request: web.Request, store_id: str, actor: Actor) -> web.Response:
     """A new shopper-identity or webhook secret, shown once; the old one works for the grace period."""
-    store_id = await _store(request)
     kind = request.match_info["kind"]
     body = await read_json(request) if request.can_read_body else {}
     hours = body.get("grace_hours", 24) if isinstance(body, dict) else None
     if kind not in KINDS:
         return json_error(404, "rotate the shopper or the webhook secret")
     if not isinstance(hours, (int, float)) or isinstance(hours, bool) or not 0 <= hours <= 24 * 7:
-        return json_error(400, '"grace_hours" must be from 0 to 168')
+        return json_error(400, '"grace_hours" must be from 0 to 168', field="grace_hours")
     rotated = await rotate_secret(request.app[SESSIONS], store_id, kind, dt.timedelta(hours=hours))  # type: ignore[arg-type]
+    log.info("%s rotated the %s secret of %s", actor.label, kind, store_id)
     until = rotated.previous_valid_until
     return web.json_response(
         {"secret": rotated.secret, "previous_valid_until": until.isoformat().replace("+00:00", "Z") if until else None},
@@ -191,14 +270,12 @@ async def rotate(request: web.Request) -> web.Response:
     )
 
 
-async def get_team(request: web.Request) -> web.Response:
-    store_id = await _store(request)
+async def get_team(request: web.Request, store_id: str, actor: Actor) -> web.Response:
     return web.json_response({"team": await request.app[ACCOUNTS].team(store_id)})
 
 
-async def add_member(request: web.Request) -> web.Response:
+async def add_member(request: web.Request, store_id: str, actor: Actor) -> web.Response:
     """Add an agent or seller admin; a new account's password is generated and shown once."""
-    store_id = await _store(request)
     body = await read_json(request)
     if not isinstance(body, dict):
         return json_error(400, 'send {"email": ..., "name": ..., "role": "agent" or "seller_admin"}')
@@ -210,17 +287,21 @@ async def add_member(request: web.Request) -> web.Response:
         created = await request.app[ACCOUNTS].add(email, name, password, [store_id], role)
     except AccountError as exc:
         return json_error(400, str(exc))
+    log.info("%s added %s to %s as %s", actor.label, email.strip().lower(), store_id, role)
     member = {"email": email.strip().lower(), "name": name.strip(), "role": role}
     if created:
         member["password"] = password  # the only time it is shown
     return web.json_response(member, status=201 if created else 200, headers={"Cache-Control": "no-store"})
 
 
-async def remove_member(request: web.Request) -> web.Response:
-    store_id = await _store(request)
-    released = await request.app[ACCOUNTS].remove_from_store(store_id, request.match_info["email"])
+async def remove_member(request: web.Request, store_id: str, actor: Actor) -> web.Response:
+    email = request.match_info["email"].strip().lower()
+    if actor.email is not None and email == actor.email.lower():
+        return json_error(400, "you cannot remove yourself; ask another seller admin of the store")
+    released = await request.app[ACCOUNTS].remove_from_store(store_id, email)
     if released is None:
         return json_error(404, "no such member of this store")
+    log.info("%s removed %s from %s", actor.label, email, store_id)
     # What the removed person was holding goes back to the bot (and to the queue).
     http = request.app[SELLER_HTTP]
     for conversation_id in released:
@@ -231,19 +312,40 @@ async def remove_member(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
+#: (method, path under the store, handler): mounted by the seller API under /api/v1/seller and by
+#: the seller console under /seller/api/stores/{store_id}.
+STORE_ROUTES: list[tuple[str, str, StoreHandler]] = [
+    ("GET", "/products", list_products),
+    ("GET", "/products/{sku}/guide", get_guide),
+    ("PUT", "/products/{sku}/guide", put_guide),
+    ("GET", "/products/{sku}/guide/history", guide_history),
+    ("POST", "/products/{sku}/guide/rollback", rollback_guide),
+    ("POST", "/products/{sku}/manual", upload_manual),
+    ("GET", "/secrets", secrets_status),
+    ("POST", "/secrets/{kind}/rotate", rotate),
+    ("GET", "/team", get_team),
+    ("POST", "/team", add_member),
+    ("DELETE", "/team/{email}", remove_member),
+]
+
+
+def _with_token(handler: StoreHandler) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    async def api_handler(request: web.Request) -> web.StreamResponse:
+        return await handler(request, await _store(request), API_ACTOR)
+
+    api_handler.__doc__ = handler.__doc__
+    return api_handler
+
+
 def add_seller_api(app: web.Application, sessions: Any, settings: Settings) -> None:
     app[API_TOKENS] = ApiTokens(sessions)
     app[STORE_SETTINGS] = StoreSettingsService(sessions)
     app[SESSIONS] = sessions
     app[MANUALS] = Manuals(sessions)
+    app[GUIDES] = ProductGuides(sessions)
     app[PUBLIC_BASE] = settings.public_base_url
-    app.router.add_post("/api/v1/seller/products/{sku}/manual", upload_manual)
-    app.router.add_post("/api/v1/seller/secrets/{kind}/rotate", rotate)
     app[ACCOUNTS] = AgentAccounts(sessions)
     app[SELLER_SETTINGS] = settings
-    app.router.add_get("/api/v1/seller/team", get_team)
-    app.router.add_post("/api/v1/seller/team", add_member)
-    app.router.add_delete("/api/v1/seller/team/{email}", remove_member)
 
     async def http_client(app: web.Application):  # type: ignore[no-untyped-def]
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
@@ -257,3 +359,5 @@ def add_seller_api(app: web.Application, sessions: Any, settings: Settings) -> N
     app.router.add_get("/api/v1/seller/settings/history", settings_history)
     app.router.add_post("/api/v1/seller/settings/rollback", rollback_settings)
     app.router.add_post("/api/v1/seller/imports", push_lines)
+    for method, path, handler in STORE_ROUTES:
+        app.router.add_route(method, "/api/v1/seller" + path, _with_token(handler))

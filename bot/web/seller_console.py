@@ -16,6 +16,11 @@ the same checks and versions as the seller API and the CLI.
 from __future__ import annotations
 
 import datetime as dt
+import html
+import re
+import secrets
+from string import Template
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -38,9 +43,10 @@ from bot.reviews import fill_review_url
 from bot.store_settings import SettingsError, VersionNotFound
 from bot.templates import PLACEHOLDERS, TEMPLATES, TemplateError, first_name, render, validate
 from bot.tracking import format_time
-from bot.web.console_auth import ACCOUNTS, ConsoleAuth
+from bot.identity import sign_shopper
+from bot.web.console_auth import ACCOUNTS, STATIC, ConsoleAuth
 from bot.web.json_io import json_error, read_json_object
-from bot.web.seller_api import SESSIONS, STORE_SETTINGS, _version_json
+from bot.web.seller_api import SESSIONS, STORE_ROUTES, STORE_SETTINGS, Actor, StoreHandler, _version_json
 
 ADMIN = AgentRole.seller_admin.value
 
@@ -75,6 +81,16 @@ def _store_id(request: web.Request) -> str:
 def _changed_by(request: web.Request) -> str:
     agent = AUTH.agent(request)
     return f"{agent.name} <{agent.email}>"
+
+
+def _for_admin(handler: StoreHandler) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    """A handler shared with the seller API, for the path's store if this account administers it."""
+
+    async def console_handler(request: web.Request) -> web.StreamResponse:
+        store_id = _store_id(request)
+        return await handler(request, store_id, Actor(_changed_by(request), AUTH.agent(request).email))
+
+    return console_handler
 
 
 # --- settings ---
@@ -206,6 +222,56 @@ async def preview(request: web.Request) -> web.Response:
     return web.json_response({"rendered": render(text, values), "sample": {n: values[n] for n in sorted(allowed)}})
 
 
+# --- test conversation ---
+
+#: The sample shopper's address is on a reserved domain (RFC 2606), so it can never be a real
+#: shopper's: a seller testing the bot cannot read or write a real conversation this way.
+SAMPLE_SHOPPER_DOMAIN = "sample-shopper.invalid"
+_RUN = re.compile(r"[a-z0-9]{1,16}")
+TEST_CHAT_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; "
+    "media-src 'self' https:; connect-src 'self' ws: wss:; frame-ancestors 'self'; base-uri 'none'; form-action 'none'"
+)
+
+
+def sample_shopper_email(agent_id: int, run: str) -> str:
+    return f"seller-{agent_id}-{run}@{SAMPLE_SHOPPER_DOMAIN}"
+
+
+async def start_test_chat(request: web.Request) -> web.Response:
+    """A new test conversation: a fresh sample shopper, so the seller starts from the greeting."""
+    store_id = _store_id(request)
+    run = secrets.token_hex(4)
+    return web.json_response({
+        "url": f"/seller/api/stores/{store_id}/test-chat?run={run}",
+        "shopper_email": sample_shopper_email(AUTH.agent(request).id, run),
+    })
+
+
+async def test_chat_page(request: web.Request) -> web.Response:
+    """The store's widget, signed in as the seller's sample shopper, for the console's test panel."""
+    store_id = _store_id(request)
+    run = request.query.get("run", "")
+    if not _RUN.fullmatch(run):
+        return json_error(400, "start a test conversation from the console")
+    async with request.app[SESSIONS]() as session:  # type: ignore[operator]
+        store = await session.get(Store, store_id)
+    if store is None:
+        raise web.HTTPNotFound()
+    email = sample_shopper_email(AUTH.agent(request).id, run)
+    keys = store.shopper_secrets(dt.datetime.now(dt.timezone.utc))
+    identity = ""
+    if keys:  # a store without a shopper secret has anonymous shoppers only
+        identity = f' data-shopper-email="{html.escape(email)}" data-shopper-signature="{html.escape(sign_shopper(keys[0], email))}"'
+    page = Template((STATIC / "test-chat.html").read_text(encoding="utf-8")).safe_substitute(
+        store_id=html.escape(store_id), store_name=html.escape(store.name), identity_attrs=identity,
+    )
+    return web.Response(
+        text=page, content_type="text/html",
+        headers={"Content-Security-Policy": TEST_CHAT_CSP, "X-Frame-Options": "SAMEORIGIN"},
+    )
+
+
 def add_seller_console(app: web.Application) -> None:
     """Mount the console; needs ``app[ACCOUNTS]`` (the agent console) and the seller API's services."""
     AUTH.mount(app, app[ACCOUNTS])
@@ -214,3 +280,7 @@ def add_seller_console(app: web.Application) -> None:
     app.router.add_get("/seller/api/stores/{store_id}/settings/history", settings_history)
     app.router.add_post("/seller/api/stores/{store_id}/settings/rollback", rollback_settings)
     app.router.add_post("/seller/api/stores/{store_id}/preview", preview)
+    for method, path, handler in STORE_ROUTES:
+        app.router.add_route(method, "/seller/api/stores/{store_id}" + path, _for_admin(handler))
+    app.router.add_post("/seller/api/stores/{store_id}/test-chat", start_test_chat)
+    app.router.add_get("/seller/api/stores/{store_id}/test-chat", test_chat_page)

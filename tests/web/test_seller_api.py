@@ -20,6 +20,7 @@ from bot.api_tokens import ApiTokens
 from bot.models import CannedReply, Order, StoreSettingsVersion
 from bot.store_settings import StoreSettingsService
 from bot.web.app import OPENAPI, create_app
+from bot.web.seller_api import STORE_ROUTES
 from tests.engine import engine_settings
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -58,9 +59,11 @@ async def test_every_endpoint_wants_a_live_token_of_its_own_store(client: TestCl
     assert await tokens.revoke(OTHER, (await tokens.list(STORE))[0].fingerprint) == 0  # not the other store's to revoke
     for headers in ({}, {"Authorization": "Bearer sk_store_nope"}, {"Authorization": f"Bearer {revoked}"},
                     {"Authorization": f"Basic {live}"}, {"Authorization": f"Bearer {live}x"}):
-        for method, path in (("GET", "/api/v1/seller/settings"), ("PATCH", "/api/v1/seller/settings"),
+        store_routes = [(method, "/api/v1/seller" + path.format(sku="OP-1001", kind="webhook", email="lin.wei@yangteng-auto.example"))
+                        for method, path, _ in STORE_ROUTES]
+        for method, path in [("GET", "/api/v1/seller/settings"), ("PATCH", "/api/v1/seller/settings"),
                              ("GET", "/api/v1/seller/settings/history"), ("POST", "/api/v1/seller/settings/rollback"),
-                             ("POST", "/api/v1/seller/imports")):
+                             ("POST", "/api/v1/seller/imports"), *store_routes]:
             response = await client.request(method, path, headers=headers, json={})
             assert response.status == 401, (method, path, headers)
             assert "token" in (await response.json())["error"]
@@ -302,3 +305,110 @@ async def test_the_team_is_managed_per_store(client: TestClient, demo_sessions: 
         assert await session.scalar(select(Conversation.handled_by).where(Conversation.id == chat.conversation_id)) is None
         assert await session.scalar(select(Escalation.status)) == "open"
     assert (await client.delete("/api/v1/seller/team/sam@yangteng.example", headers=auth)).status == 404
+
+
+# --- product guides ---
+
+
+async def test_a_guide_change_is_saved_versioned_and_restorable(client: TestClient, demo_sessions: Sessions) -> None:
+    from bot.guides import GuideService
+
+    auth = await token(demo_sessions)
+    listed = await (await client.get("/api/v1/seller/products", headers=auth)).json()
+    for product in listed["products"]:
+        conforms(product, "ProductGuide")
+    [oil_pan] = [p for p in listed["products"] if p["sku"] == "OP-1001"]
+    assert oil_pan["version"] == 0 and oil_pan["install_steps"]
+    assert not [p for p in listed["products"] if p["sku"].startswith("BK-")]  # this store's products only
+    imported = {k: oil_pan[k] for k in ("manual_url", "video_url", "install_steps")}
+
+    changed = await client.put("/api/v1/seller/products/OP-1001/guide", headers=auth, json={
+        "video_url": " https://videos.example/op-1001-v2 ", "install_steps": ["Drain the oil.", "  Fit   the pan. "]})
+    assert changed.status == 200, await changed.text()
+    guide = await changed.json()
+    assert guide["version"] == 1 and guide["video_url"] == "https://videos.example/op-1001-v2"
+    assert guide["install_steps"] == ["Drain the oil.", "Fit the pan."] and guide["manual_url"] == imported["manual_url"]
+    # What the chat reads, at once: no restart.
+    [product] = [p for p in await GuideService(demo_sessions).products(STORE) if p.sku == "OP-1001"]
+    assert (product.video_url, product.install_steps) == ("https://videos.example/op-1001-v2", ["Drain the oil.", "Fit the pan."])
+
+    history = await (await client.get("/api/v1/seller/products/OP-1001/guide/history", headers=auth)).json()
+    assert [(v["version"], v["changed_by"], v["summary"]) for v in history["versions"]] == [
+        (1, "seller API", "changed video_url, install_steps"), (0, None, "as imported")]
+    assert history["versions"][1]["guide"] == imported
+
+    restored = await client.post("/api/v1/seller/products/OP-1001/guide/rollback", headers=auth, json={"version": 0})
+    assert restored.status == 200
+    body = await restored.json()
+    assert body["version"] == 2 and {k: body[k] for k in imported} == imported
+    assert (await client.post("/api/v1/seller/products/OP-1001/guide/rollback", headers=auth, json={"version": 9})).status == 404
+    assert (await client.post("/api/v1/seller/products/OP-1001/guide/rollback", headers=auth, json={"version": "1"})).status == 400
+
+    # The uploaded manual is a version too.
+    upload = await client.post("/api/v1/seller/products/OP-1001/manual", headers={**auth, "Content-Type": "application/pdf"}, data=pdf())
+    assert upload.status == 201
+    latest = (await (await client.get("/api/v1/seller/products/OP-1001/guide/history", headers=auth)).json())["versions"][0]
+    assert latest["version"] == 3 and latest["summary"].startswith("uploaded the manual op-1001-")
+    assert latest["guide"]["manual_url"] == (await upload.json())["manual_url"]
+
+
+@pytest.mark.parametrize(
+    "change, field, words",
+    [
+        ({"video_url": "javascript:alert(1)"}, "video_url", "http(s) link"),
+        ({"manual_url": "https://x.example/a b.pdf"}, "manual_url", "spaces"),
+        ({"manual_url": "https://x.example/" + "a" * 1000}, "manual_url", "at most 1000"),
+        ({"install_steps": "Drain the oil."}, "install_steps", "list of texts"),
+        ({"install_steps": ["Drain the oil.", "   "]}, "install_steps", "step 2 is empty"),
+        ({"install_steps": ["step"] * 51}, "install_steps", "at most 50"),
+        ({"install_steps": ["x" * 1001]}, "install_steps", "longer than 1000"),
+        ({"video_url": "https://videos.example/ok", "price": 1}, "price", "not part of a guide"),
+        ({}, "guide", "send an object"),
+    ],
+)
+async def test_a_bad_guide_change_saves_nothing(
+    client: TestClient, demo_sessions: Sessions, change: dict[str, Any], field: str, words: str
+) -> None:
+    from bot.models import ProductGuideVersion
+
+    auth = await token(demo_sessions)
+    before = await (await client.get("/api/v1/seller/products/OP-1001/guide", headers=auth)).json()
+    response = await client.put("/api/v1/seller/products/OP-1001/guide", headers=auth, json=change)
+    assert response.status == 400
+    body = await response.json()
+    assert body["field"] == field and words in body["error"] and body["error"].startswith("nothing saved")
+    assert await (await client.get("/api/v1/seller/products/OP-1001/guide", headers=auth)).json() == before
+    async with demo_sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(ProductGuideVersion)) == 0
+
+
+async def test_another_stores_products_are_not_found(client: TestClient, demo_sessions: Sessions) -> None:
+    from bot.models import Product
+
+    auth = await token(demo_sessions, STORE)
+    for method, path, body in (
+        ("GET", "/api/v1/seller/products/BK-CR100/guide", None),
+        ("PUT", "/api/v1/seller/products/BK-CR100/guide", {"video_url": "https://evil.example/v"}),
+        ("GET", "/api/v1/seller/products/BK-CR100/guide/history", None),
+        ("POST", "/api/v1/seller/products/BK-CR100/guide/rollback", {"version": 0}),
+    ):
+        response = await client.request(method, path, headers=auth, json=body)
+        assert response.status == 404, (method, path)
+    async with demo_sessions() as session:
+        assert await session.scalar(select(Product.video_url).where(Product.store_id == OTHER, Product.sku == "BK-CR100")) != "https://evil.example/v"
+
+
+async def test_the_secret_status_never_shows_a_secret(client: TestClient, demo_sessions: Sessions) -> None:
+    from bot.conversations import ConversationService
+
+    await ConversationService(demo_sessions).ensure_shopper_secrets()
+    auth = await token(demo_sessions)
+    before = await (await client.get("/api/v1/seller/secrets", headers=auth)).json()
+    assert before["shopper"] == {"set": True, "previous_valid_until": None}
+    rotated = await (await client.post("/api/v1/seller/secrets/shopper/rotate", headers=auth, json={"grace_hours": 1})).json()
+    after = await client.get("/api/v1/seller/secrets", headers=auth)
+    text = await after.text()
+    assert rotated["secret"] not in text
+    body = json.loads(text)
+    assert body["shopper"]["previous_valid_until"] == rotated["previous_valid_until"]
+    assert set(body) == {"shopper", "webhook"}

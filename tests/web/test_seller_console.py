@@ -331,3 +331,92 @@ def test_every_console_text_is_in_english_and_chinese() -> None:
         assert re.search(rf"^\s+{name}: ", script, re.M), f"{name} has no name in both languages"
     assert "innerHTML" not in script and "insertAdjacentHTML" not in script and "eval(" not in script
     assert "style=" not in page and "<script>" not in page
+
+
+# --- product guides, secrets, team: the seller API's handlers, for the console's account ---
+
+
+async def test_a_guide_change_in_the_console_records_who_made_it(server: TestServer, demo_sessions: Sessions) -> None:
+    async with await signed_in(server, demo_sessions) as browser:
+        products = await (await browser.get(f"{API}/{STORE}/products")).json()
+        assert "OP-1001" in {p["sku"] for p in products["products"]}
+        saved = await browser.send("PUT", f"{API}/{STORE}/products/OP-1001/guide", {"video_url": "https://videos.example/v2"})
+        assert saved.status == 200 and (await saved.json())["video_url"] == "https://videos.example/v2"
+        history = await (await browser.get(f"{API}/{STORE}/products/OP-1001/guide/history")).json()
+        assert history["versions"][0]["changed_by"].startswith("Wang Fang <wang.")
+        bad = await browser.send("PUT", f"{API}/{STORE}/products/OP-1001/guide", {"video_url": "ftp://x"})
+        assert bad.status == 400 and (await bad.json())["field"] == "video_url"
+        # Without the CSRF token nothing changes.
+        forged = await browser.client.put(f"{API}/{STORE}/products/OP-1001/guide", json={"video_url": "https://evil.example/"})
+        assert forged.status == 403
+        upload = await browser.client.post(
+            f"{API}/{STORE}/products/OP-1001/manual", data=b"GIF89a not a pdf",
+            headers={"X-CSRF-Token": browser.csrf, "Content-Type": "application/pdf"},
+        )
+        assert upload.status == 415 and "not a PDF" in (await upload.json())["error"]
+
+
+async def test_a_store_the_account_does_not_administer_has_no_guides_secrets_or_team(
+    server: TestServer, demo_sessions: Sessions
+) -> None:
+    from bot.web.seller_api import STORE_ROUTES
+
+    # An agent (not a seller admin) of BloomKids, and seller admin of Yangteng only.
+    email, password = await account(demo_sessions, [STORE])
+    await AgentAccounts(demo_sessions).add(email, "Wang Fang", password, [OTHER], role="agent")
+    async with Browser(server) as browser:
+        assert (await browser.login(email, password)).status == 200
+        for store in (OTHER, "no-such-store"):
+            for method, path, _ in STORE_ROUTES:
+                url = f"{API}/{store}" + path.format(sku="BK-CR100", kind="webhook", email="mei.chen@bloomkids-baby.example")
+                response = await browser.send(method, url, {"version": 0, "email": "x@example.com", "name": "X"})
+                assert response.status == 404, (method, url)
+            for method in ("GET", "POST"):
+                assert (await browser.send(method, f"{API}/{store}/test-chat?run=abc")).status == 404
+        team = await (await browser.get(f"{API}/{STORE}/team")).json()
+        assert all(m["email"].endswith("@yangteng-auto.example") or m["email"] == email for m in team["team"])
+
+
+async def test_a_seller_admin_cannot_remove_themselves(server: TestServer, demo_sessions: Sessions) -> None:
+    email, password = await account(demo_sessions, [STORE])
+    async with Browser(server) as browser:
+        assert (await browser.login(email, password)).status == 200
+        refused = await browser.send("DELETE", f"{API}/{STORE}/team/{email.upper()}")
+        assert refused.status == 400 and "yourself" in (await refused.json())["error"]
+        assert email in {m["email"] for m in (await (await browser.get(f"{API}/{STORE}/team")).json())["team"]}
+        added = await browser.send("POST", f"{API}/{STORE}/team", {"email": "temp@yangteng.example", "name": "Temp"})
+        assert added.status == 201 and (await added.json())["password"]
+        assert (await browser.send("DELETE", f"{API}/{STORE}/team/temp@yangteng.example")).status == 204
+        assert "temp@yangteng.example" not in {m["email"] for m in (await (await browser.get(f"{API}/{STORE}/team")).json())["team"]}
+
+
+# --- test conversation ---
+
+
+async def test_the_test_conversation_is_a_signed_sample_shopper_of_the_store(server: TestServer, demo_sessions: Sessions) -> None:
+    from bot.conversations import ConversationService
+    from bot.identity import signature_is_valid
+
+    await ConversationService(demo_sessions).ensure_shopper_secrets()
+    secret = await ConversationService(demo_sessions).shopper_secret(STORE)
+    async with await signed_in(server, demo_sessions) as browser:
+        started = await browser.send("POST", f"{API}/{STORE}/test-chat")
+        assert started.status == 200
+        body = await started.json()
+        assert body["shopper_email"].endswith("@sample-shopper.invalid")  # never a real shopper's address
+        again = await (await browser.send("POST", f"{API}/{STORE}/test-chat")).json()
+        assert again["shopper_email"] != body["shopper_email"]  # "start over" is a new conversation
+
+        page = await browser.get(body["url"])
+        assert page.status == 200
+        html_text = await page.text()
+        assert page.headers["X-Frame-Options"] == "SAMEORIGIN" and "frame-ancestors 'self'" in page.headers["Content-Security-Policy"]
+        email = re.search(r'data-shopper-email="([^"]+)"', html_text)[1]  # type: ignore[index]
+        signature = re.search(r'data-shopper-signature="([^"]+)"', html_text)[1]  # type: ignore[index]
+        assert email == body["shopper_email"] and signature_is_valid(secret, email, signature)
+        assert f'data-store="{STORE}"' in html_text and 'data-open="always"' in html_text
+        # The run is part of a fixed-shape address: nothing else can be signed through it.
+        for run in ("", "alex@example.com", "ABC", "a" * 17, "x/../y"):
+            assert (await browser.get(f"{API}/{STORE}/test-chat?run={run}")).status == 400
+    async with Browser(server) as anonymous:
+        assert (await anonymous.get(body["url"])).status == 401

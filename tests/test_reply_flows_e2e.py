@@ -1,0 +1,138 @@
+"""End to end: a seller's change reaches the very next message, with no restart.
+
+Real processes: the gateway (seller API and shopper chat API), the Rasa
+server, the action server and the worker. The seller changes the greeting,
+the delivery confirmation and a product guide through the seller API; the
+shopper's next message (or the next delivery) uses them; a rollback brings
+the old words back on the message after that.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import aiohttp
+import pytest
+
+from bot.api_tokens import ApiTokens
+from bot.config import Settings
+from bot.conversations import ConversationService
+from bot.db import create_engine, create_sessionmaker
+from bot.identity import sign_shopper
+from bot.stack import Stack
+from tests.engine import bot_cli, running_engine
+
+pytestmark = pytest.mark.engine
+
+STORE = "yangteng-auto"
+ALEX = "alex@example.com"
+NEW_GREETING = "您好 {shopper_first_name}！欢迎光临 {store_name}。Ask me about your order or how to install it."
+NEW_DELIVERY = "Good news {shopper_first_name}: order {order_number} ({item_names}) arrived via {carrier}. Track it at {tracking_url}"
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, Settings]]:
+    with running_engine(tmp_path_factory.mktemp("reply-flows"), with_gateway=True, with_worker=True) as engine:
+        yield engine
+
+
+class Gateway:
+    """The seller (with an API token) and the signed-in shopper Alex, both over the gateway's HTTP API."""
+
+    def __init__(self, settings: Settings, http: aiohttp.ClientSession, seller_token: str) -> None:
+        self.settings, self.http = settings, http
+        self.seller = {"Authorization": f"Bearer {seller_token}"}
+        self.conversation_id, self.chat_token = "", ""
+
+    async def seller_call(self, method: str, path: str, body: Any) -> dict[str, Any]:
+        async with self.http.request(method, f"{self.settings.gateway_url}/api/v1/seller{path}", headers=self.seller, json=body) as r:
+            assert r.status == 200, await r.text()
+            return await r.json()
+
+    async def open_chat(self, secret: str) -> None:
+        async with self.http.post(
+            f"{self.settings.gateway_url}/api/v1/stores/{STORE}/conversations",
+            json={"shopper": {"email": ALEX, "signature": sign_shopper(secret, ALEX)}},
+        ) as r:
+            assert r.status == 201, await r.text()
+            body = await r.json()
+        self.conversation_id, self.chat_token = body["conversation_id"], body["token"]
+
+    async def say(self, text: str) -> list[str]:
+        async with self.http.post(
+            f"{self.settings.gateway_url}/api/v1/conversations/{self.conversation_id}/messages",
+            headers={"Authorization": f"Bearer {self.chat_token}"}, json={"text": text},
+        ) as r:
+            assert r.status == 200, await r.text()
+            return [m["text"] for m in (await r.json())["messages"] if m["sender"] != "shopper"]
+
+    async def transcript(self) -> list[dict[str, Any]]:
+        async with self.http.get(
+            f"{self.settings.gateway_url}/api/v1/conversations/{self.conversation_id}/messages",
+            headers={"Authorization": f"Bearer {self.chat_token}"},
+        ) as r:
+            assert r.status == 200, await r.text()
+            return (await r.json())["messages"]
+
+
+@pytest.fixture
+async def gateway(engine: tuple[Stack, Settings]) -> AsyncIterator[Gateway]:
+    settings = engine[1]
+    db = create_engine(settings.database_url)
+    try:
+        sessions = create_sessionmaker(db)
+        token = await ApiTokens(sessions).create(STORE, "e2e test")
+        secret = await ConversationService(sessions).shopper_secret(STORE)
+        assert secret
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=90)) as http:
+            gateway = Gateway(settings, http, token)
+            await gateway.open_chat(secret)
+            yield gateway
+    finally:
+        await db.dispose()
+
+
+async def test_a_changed_template_and_guide_apply_to_the_very_next_message(engine: tuple[Stack, Settings], gateway: Gateway) -> None:
+    before = await gateway.say("hi")
+    assert before and not any("欢迎光临" in text for text in before)
+
+    changed = await gateway.seller_call("PATCH", "/settings", {"templates": {"greeting": NEW_GREETING}})
+    version = changed["version"]
+    # The very next message: no retraining, no restart.
+    assert "您好 Alex！欢迎光临 Yangteng Auto Parts。Ask me about your order or how to install it." in await gateway.say("hello")
+
+    # A guide changed through the API is what the next shopper who asks gets.
+    await gateway.seller_call("PUT", "/products/OP-1001/guide", {
+        "video_url": "https://videos.yangteng-auto.example/op-1001-v2.mp4",
+        "install_steps": ["Drain the oil into a pan.", "Swap the pan and torque the bolts to 10 N·m."],
+    })
+    guide = "\n".join(await gateway.say("how do I install the oil pan?"))
+    assert "1. Drain the oil into a pan.\n2. Swap the pan and torque the bolts to 10 N·m." in guide
+
+    # Rolling back brings the old greeting back on the message after that.
+    await gateway.seller_call("POST", "/settings/rollback", {"version": version - 1})
+    after = await gateway.say("hi")
+    assert after == before
+
+
+async def test_the_next_delivery_confirmation_uses_the_changed_template(engine: tuple[Stack, Settings], gateway: Gateway) -> None:
+    settings = engine[1]
+    await gateway.seller_call("PATCH", "/settings", {"templates": {"delivery_confirmation": NEW_DELIVERY}})
+    delivered_at = dt.datetime(2026, 11, 27, 21, 40, tzinfo=dt.timezone.utc)
+    result = bot_cli(settings, "tracking-event", "--store", STORE, "--tracking-number", "9400111899223100000000",
+                     "--tag", "Delivered", "--message", "Delivered, in/at mailbox", "--time", delivered_at.isoformat(),
+                     "--event-id", "e2e-reply-flows-1")
+    assert result.returncode == 0, result.stderr
+    for _ in range(120):
+        store_messages = [m for m in await gateway.transcript() if m["sender"] == "store"]
+        if store_messages:
+            break
+        await asyncio.sleep(0.5)
+    assert store_messages, "no delivery confirmation within 60 s"
+    assert store_messages[0]["text"] == (
+        "Good news Alex: order FZ-20931 (1 × Aluminium oil pan) arrived via USPS. "
+        "Track it at https://tools.usps.com/go/TrackConfirmAction?tLabels=9400111899223100000000"
+    )
