@@ -23,6 +23,9 @@ from bot.models import Conversation, ConversationToken, Message, Store
 MAX_MESSAGE_CHARS = 2000
 
 
+#: How long an automatic message (delivery, review) waits before checking again while a person holds the chat.
+AGENT_HOLD_RETRY = dt.timedelta(minutes=30)
+
 class UnknownStore(LookupError):
     pass
 
@@ -190,6 +193,11 @@ class ConversationService:
         session.add_all(rows)
         await session.flush()
         return [_stored(row) for row in rows]
+
+    async def held_by_agent(self, chat: ChatSession) -> bool:
+        """Whether a person holds the chat: the worker's automatic messages then wait
+        (:data:`AGENT_HOLD_RETRY` at a time) until it is handed back, and are not lost."""
+        return await self.handled_by(chat) is not None
 
     async def handled_by(self, chat: ChatSession) -> int | None:
         """The agent holding the conversation now, if a person has taken it over."""

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
-from bot.conversations import ConversationService
+from bot.conversations import AGENT_HOLD_RETRY, ConversationService
 from bot.jobs import Job, JobQueue, enqueue
 from bot import replies
 from bot.models import Order, Product, Shipment, Store
@@ -31,7 +31,6 @@ INSTALL_VIDEO_DUE = "EXTERNAL_install_video"
 #: Job kind: the install video the store sends some time after the confirmation.
 INSTALL_VIDEO = "install_video"
 #: While a person from the store holds the conversation, the store's automatic messages wait this long, then look again.
-AGENT_HANDLING_RETRY = dt.timedelta(minutes=30)
 
 
 @dataclass(frozen=True)
@@ -164,10 +163,8 @@ class DeliveryNotices:
             await queue.finish(job)
             return 0
         chat = await self._conversations.for_shopper(job.store_id, shipment.order.shopper_email)
-        if await self._conversations.handled_by(chat) is not None:
-            # A person is talking with the shopper (Rasa is paused): the store's
-            # automatic message waits until the chat is handed back, and is not lost.
-            await queue.defer(job, queue.clock() + AGENT_HANDLING_RETRY)
+        if await self._conversations.held_by_agent(chat):
+            await queue.defer(job, queue.clock() + AGENT_HOLD_RETRY)
             return 0
         replies = await self._rasa.trigger_intent(
             chat.conversation_id,

@@ -29,7 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
-from bot.conversations import ConversationService, UnknownStore
+from bot.conversations import AGENT_HOLD_RETRY, ConversationService, UnknownStore
 from bot.db import dialect_insert
 from bot.jobs import Job, JobQueue, enqueue
 from bot.models import (
@@ -83,7 +83,6 @@ DEFER_AGENT_HANDLING = "agent_handling"
 SCHEDULED_REMINDER = "reminder"
 SENT_REMINDER = "reminder"
 SKIP_ALREADY_REVIEWED = "already_reviewed"
-AGENT_HANDLING_RETRY = dt.timedelta(minutes=30)
 
 _UTC = dt.timezone.utc
 
@@ -259,10 +258,10 @@ class ReviewInvitations:
             return 0
 
         chat = await self._conversations.for_shopper(order.store_id, order.shopper_email)
-        if await self._conversations.handled_by(chat) is not None:
+        if await self._conversations.held_by_agent(chat):
             async with self._sessions() as session, session.begin():
                 session.add(_log(order, ReviewLogAction.deferred, DEFER_AGENT_HANDLING, now))
-                await queue.defer(job, now + AGENT_HANDLING_RETRY, session)
+                await queue.defer(job, now + AGENT_HOLD_RETRY, session)
             return 0
         replies = await self._rasa.trigger_intent(chat.conversation_id, REVIEW_DUE, {"order_id": order.order_number})
         messages = [transcript_message(reply, sender="store") for reply in replies if isinstance(reply, dict)]

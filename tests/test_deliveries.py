@@ -77,7 +77,7 @@ async def test_while_a_person_holds_the_chat_the_confirmation_waits_and_is_not_l
 
     from bot.agents import AgentAccounts
     from bot.conversations import ConversationService
-    from bot.deliveries import AGENT_HANDLING_RETRY
+    from bot.conversations import AGENT_HOLD_RETRY
     from bot.models import Agent, Conversation
 
     await AgentAccounts(demo_sessions).add("lin@yangteng.example", "Lin", "a-long-password", ["yangteng-auto"])
@@ -93,11 +93,11 @@ async def test_while_a_person_holds_the_chat_the_confirmation_waits_and_is_not_l
     assert await DeliveryNotices(demo_sessions, rasa).send_confirmation(job, queue) == 0  # type: ignore[arg-type]
     assert rasa.intents == []  # Rasa is paused: nothing was triggered into the void
     (waiting,) = await jobs(demo_sessions, DELIVERY_CONFIRMATION)
-    assert waiting.status == "pending" and waiting.due_at == NOW + AGENT_HANDLING_RETRY
+    assert waiting.status == "pending" and waiting.due_at == NOW + AGENT_HOLD_RETRY
 
     async with demo_sessions() as session, session.begin():  # the agent hands the chat back
         await session.execute(update(Conversation).where(Conversation.id == chat.conversation_id).values(handled_by=None))
-    later = JobQueue(demo_sessions, "w1", clock=lambda: NOW + AGENT_HANDLING_RETRY)
+    later = JobQueue(demo_sessions, "w1", clock=lambda: NOW + AGENT_HOLD_RETRY)
     (job,) = [j for j in await later.claim() if j.kind == DELIVERY_CONFIRMATION]
     assert await DeliveryNotices(demo_sessions, rasa).send_confirmation(job, later) == 1  # type: ignore[arg-type]
     assert rasa.intents == ["EXTERNAL_package_delivered"]

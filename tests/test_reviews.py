@@ -364,7 +364,7 @@ async def test_while_a_person_holds_the_chat_the_invitation_waits_for_the_hand_b
 
     from bot.agents import AgentAccounts
     from bot.models import Agent, Conversation
-    from bot.reviews import AGENT_HANDLING_RETRY
+    from bot.conversations import AGENT_HOLD_RETRY
 
     order = await schedule(demo_sessions, DELIVERED_ORDER)
     await AgentAccounts(demo_sessions).add("lin@yangteng.example", "Lin", "a-long-password", [STORE])
@@ -377,11 +377,11 @@ async def test_while_a_person_holds_the_chat_the_invitation_waits_for_the_hand_b
     assert await run_due(demo_sessions, queue, rasa) == [0]
     assert rasa.calls == []
     [job] = await review_jobs(demo_sessions)
-    assert (job.status, job.due_at) == (JobStatus.pending.value, DUE + AGENT_HANDLING_RETRY)
+    assert (job.status, job.due_at) == (JobStatus.pending.value, DUE + AGENT_HOLD_RETRY)
     assert (await log_rows(demo_sessions))[-1] == (DELIVERED_ORDER, "deferred", "agent_handling")
     async with demo_sessions() as session, session.begin():
         await session.execute(update(Conversation).where(Conversation.id == chat.conversation_id).values(handled_by=None))
-    clock.now = DUE + AGENT_HANDLING_RETRY
+    clock.now = DUE + AGENT_HOLD_RETRY
     assert await run_due(demo_sessions, queue, rasa) == [2]
     assert [a for _, a, _ in await log_rows(demo_sessions)] == ["scheduled", "deferred", "sent"]
 

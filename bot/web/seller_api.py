@@ -19,16 +19,15 @@ import aiohttp
 from aiohttp import web
 
 from bot.agents import AccountError, AgentAccounts
-from bot.rasa_client import RasaClient
-
 from bot.api_tokens import ApiTokens
 from bot.config import Settings
 from bot.importer import import_lines
 from bot.manuals import MAX_MANUAL_BYTES, BadManual, Manuals
 from bot.product_guides import GuideError, GuideVersionNotFound, ProductGuides, ProductNotFound
+from bot.rasa_client import RasaClient
 from bot.store_secrets import KINDS, rotate_secret, secret_status
-from bot.web.json_io import json_error, read_json
 from bot.store_settings import TEMPLATES, SettingsError, SettingsVersion, StoreSettingsService, VersionNotFound
+from bot.web.json_io import json_error, read_json
 
 API_TOKENS = web.AppKey("api_tokens", ApiTokens)
 STORE_SETTINGS = web.AppKey("store_settings", StoreSettingsService)

@@ -19,8 +19,8 @@ import datetime as dt
 import html
 import re
 import secrets
-from string import Template
 from collections.abc import Awaitable, Callable
+from string import Template
 from typing import Any
 
 from aiohttp import web
@@ -38,12 +38,12 @@ from bot.business_hours import (
     parse_business_hours,
 )
 from bot.escalations import PRIORITY_BY_REASON
+from bot.identity import sign_shopper
 from bot.models import AgentRole, Order, OrderItem, Shipment, Store
 from bot.reviews import fill_review_url
 from bot.store_settings import SettingsError, VersionNotFound
 from bot.templates import PLACEHOLDERS, TEMPLATES, TemplateError, first_name, render, validate
 from bot.tracking import format_time
-from bot.identity import sign_shopper
 from bot.web.console_auth import ACCOUNTS, STATIC, ConsoleAuth
 from bot.web.json_io import json_error, read_json_object
 from bot.web.seller_api import SESSIONS, STORE_ROUTES, STORE_SETTINGS, Actor, StoreHandler, _version_json
