@@ -105,12 +105,13 @@ async def test_a_changed_template_and_guide_apply_to_the_very_next_message(engin
     assert "您好 Alex！欢迎光临 Yangteng Auto Parts。Ask me about your order or how to install it." in await gateway.say("hello")
 
     # A guide changed through the API is what the next shopper who asks gets.
-    await gateway.seller_call("PUT", "/products/OP-1001/guide", {
-        "video_url": "https://videos.yangteng-auto.example/op-1001-v2.mp4",
-        "install_steps": ["Drain the oil into a pan.", "Swap the pan and torque the bolts to 10 N·m."],
+    await gateway.seller_call("PUT", "/products/GK-2040/guide", {
+        "video_url": "https://videos.yangteng-auto.example/gk-2040-v2.mp4",
+        "install_steps": ["Clean both faces.", "Fit the gasket printed side down and torque to 10 N·m."],
     })
-    guide = "\n".join(await gateway.say("how do I install the oil pan?"))
-    assert "1. Drain the oil into a pan.\n2. Swap the pan and torque the bolts to 10 N·m." in guide
+    guide = "\n".join(await gateway.say("how do I install the oil pan gasket?"))
+    assert "1. Clean both faces.\n2. Fit the gasket printed side down and torque to 10 N·m." in guide
+    assert "3." not in guide
 
     # Rolling back brings the old greeting back on the message after that.
     await gateway.seller_call("POST", "/settings/rollback", {"version": version - 1})
