@@ -1,7 +1,9 @@
 """The seller console in a real browser (Debian's Chromium), in English and
 Simplified Chinese, against the gateway as a real process, with the demo
 seller admin whose password was generated at setup: edit a template with a
-live preview, save, see the version in the history, roll back."""
+live preview, save, see the version in the history, roll back; edit and
+restore a product guide, upload a manual; rotate a secret, add and remove a
+team member; chat with the assistant in the test conversation."""
 
 from __future__ import annotations
 
@@ -29,10 +31,10 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
         yield settings
 
 
-def _page(browser: Browser) -> Page:
-    page = browser.new_context(viewport={"width": 1440, "height": 1000}).new_page()
+def _page(browser: Browser, permissions: list[str] | None = None) -> Page:
+    page = browser.new_context(viewport={"width": 1440, "height": 1000}, permissions=permissions or []).new_page()
     problems: list[str] = []
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("console", lambda m: problems.append(f"{m.text} [{m.location.get('url', '')}]") if m.type == "error" else None)
     page.on("pageerror", lambda e: problems.append(str(e)))
     page.problems = problems  # type: ignore[attr-defined]
     return page
@@ -155,5 +157,420 @@ def test_a_plain_agent_sees_no_store_to_administer(gateway: Settings, browser: B
         expect(page.get_by_test_id("seller-template")).to_have_count(0)
         page.get_by_test_id("seller-logout").click()
         expect(page.get_by_test_id("seller-login-email")).to_be_visible()
+    finally:
+        page.context.close()
+
+
+# --- the other tabs: product guides, team and security, the test conversation ---
+
+GUIDE_SKU = "OP-1001"
+MANUAL_SKU = "GK-2040"
+NEW_VIDEO = "https://videos.yangteng-auto.example/op-1001-fitting-2.mp4"
+OLD_VIDEO = "https://yangteng-auto.example/videos/op-1001-install.mp4"
+SECOND_STEP = "Remove the drain plug and drain the old oil completely into a drain pan, then refit the plug loosely"
+SMALL_PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+#: Words that stay as they are in the Chinese console (file types, units, link schemes).
+NOT_ENGLISH = r"\b(?:PDF|KB|MB|https?)\b"
+
+
+def _sign_in(page: Page, gateway: Settings) -> None:
+    page.goto(f"{gateway.gateway_url}/seller")
+    page.get_by_test_id("seller-login-email").fill(SELLER)
+    page.get_by_test_id("seller-login-password").fill(read_demo_agents(gateway.var_dir)[SELLER])
+    page.get_by_test_id("seller-login-submit").click()
+    expect(page.get_by_test_id("seller-name")).to_have_text("Wang Fang")
+
+
+def _tab(page: Page, name: str) -> None:
+    page.get_by_test_id(f"seller-tab-{name}").click()
+    expect(page.get_by_test_id(f"seller-tab-{name}")).to_have_attribute("aria-selected", "true")
+    expect(page.get_by_test_id(f"seller-panel-{name}")).to_be_visible()
+
+
+def _english_left(page: Page, panel: str) -> list[str]:
+    """Visible console text (and labels for assistive tech) still in English, in a panel and the tab bar.
+    Data is marked translate="no" (product names, SKUs, emails, links, secrets) and is left out."""
+    return page.evaluate(
+        """([panel, allowed]) => {
+            const english = /[A-Za-z]{2,}/;
+            const strip = (text) => text.replace(new RegExp(allowed, 'g'), '');
+            const bad = [];
+            for (const root of [document.getElementById(panel), document.querySelector('[data-testid="seller-tabs"]')]) {
+              const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+              for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+                const parent = node.parentElement;
+                if (!parent || parent.closest('[translate="no"]')) continue;
+                const shown = parent.tagName === 'OPTION' ? parent.closest('select').checkVisibility()
+                                                          : parent.checkVisibility();
+                if (shown && english.test(strip(node.textContent))) bad.push(node.textContent.trim());
+              }
+              for (const element of root.querySelectorAll('[aria-label], [title], [placeholder]')) {
+                if (element.closest('[translate="no"]') || !element.checkVisibility()) continue;
+                for (const name of ['aria-label', 'title', 'placeholder']) {
+                  const value = element.getAttribute(name);
+                  if (value && english.test(strip(value))) bad.push(`${name}="${value}"`);
+                }
+              }
+            }
+            return bad;
+        }""",
+        [panel, NOT_ENGLISH],
+    )
+
+
+def _problems(page: Page, *expected_statuses: int) -> list[str]:
+    """Console errors, less the browser's own notes about the requests a test made to fail on purpose
+    and about the console's session check before signing in (401 from /seller/api/me)."""
+    allowed = tuple(f"the server responded with a status of {s} " for s in expected_statuses)
+    return [
+        p for p in page.problems  # type: ignore[attr-defined]
+        if not any(a in p for a in allowed) and not ("status of 401 " in p and p.endswith("/seller/api/me]"))
+    ]
+
+
+def test_a_seller_edits_a_product_guide_and_restores_it(gateway: Settings, browser: Browser) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page = _page(browser)
+    try:
+        _sign_in(page, gateway)
+        _tab(page, "guides")
+        assert page.url.endswith("#guides")
+        product = page.locator(f'[data-testid="seller-product"][data-sku="{GUIDE_SKU}"]')
+        product.click()
+        expect(product).to_have_attribute("aria-current", "true")
+        expect(page.get_by_test_id("seller-guide-title")).to_have_text("Aluminium oil pan")
+        expect(page.get_by_test_id("seller-guide-sku")).to_have_text(GUIDE_SKU)
+        expect(page.get_by_test_id("seller-guide-version")).to_have_text("As imported")
+        expect(page.get_by_test_id("seller-guide-video")).to_have_value(OLD_VIDEO)
+        link = page.get_by_test_id("seller-guide-video-link")
+        expect(link).to_have_attribute("href", OLD_VIDEO)
+        expect(link).to_have_attribute("target", "_blank")
+        expect(link).to_have_attribute("rel", re.compile(r"\bnoopener\b"))
+        expect(page.get_by_test_id("seller-guide-history-empty")).to_have_text("No changes yet: the guide is as imported.")
+        steps = page.get_by_test_id("seller-guide-step-text")
+        expect(steps).to_have_count(8)
+        expect(page.get_by_test_id("seller-guide-save")).to_be_disabled()
+
+        # A link that is not http(s): the server's 400 lands under its field, and nothing is saved.
+        video = page.get_by_test_id("seller-guide-video")
+        video.fill("videos.yangteng-auto.example/op-1001.mp4")
+        expect(page.get_by_test_id("seller-guide-status")).to_have_text("Unsaved changes.")
+        page.get_by_test_id("seller-guide-save").click()
+        expect(page.get_by_test_id("seller-guide-video-error")).to_contain_text("must be an http(s) link")
+        expect(video).to_have_attribute("aria-invalid", "true")
+        expect(video).to_be_focused()
+        video.fill(NEW_VIDEO)
+        expect(page.get_by_test_id("seller-guide-video-error")).to_be_hidden()
+
+        # The steps: reword the first, drop the last, move the second up, add two (Enter starts the next one).
+        steps.nth(0).fill("Warm the engine, then switch it off")
+        page.get_by_test_id("seller-guide-step-remove").nth(7).click()
+        expect(steps).to_have_count(7)
+        page.get_by_test_id("seller-guide-step-up").nth(1).click()
+        expect(steps.nth(0)).to_have_value(SECOND_STEP)
+        expect(steps.nth(1)).to_have_value("Warm the engine, then switch it off")
+        expect(page.get_by_test_id("seller-guide-step-up").nth(0)).to_be_disabled()
+        expect(page.get_by_test_id("seller-guide-step-down").nth(0)).to_be_focused()  # the focus follows the step
+        page.get_by_test_id("seller-guide-add-step").click()
+        expect(steps).to_have_count(8)
+        expect(steps.nth(7)).to_be_focused()
+        page.keyboard.type("Check the pan for leaks after a short drive")
+        page.keyboard.press("Enter")
+        expect(steps).to_have_count(9)
+        expect(steps.nth(8)).to_be_focused()
+        page.keyboard.type("Take the old oil to a recycling point")
+        page.keyboard.press("Enter")  # an empty last step is left out when saving
+        expect(steps).to_have_count(10)
+
+        page.get_by_test_id("seller-guide-save").click()
+        expect(page.get_by_test_id("seller-guide-status")).to_have_text("Saved as version 1.")
+        expect(page.get_by_test_id("seller-guide-version")).to_have_text("Version 1")
+        expect(steps).to_have_count(9)
+        history = page.get_by_test_id("seller-guide-history-item")
+        expect(history).to_have_count(2)
+        expect(history.first.get_by_test_id("seller-guide-history-summary")).to_have_text("Changed: video link, install steps")
+        expect(history.first).to_contain_text("by Wang Fang <wang.fang@yangteng-auto.example>")
+        expect(history.nth(1).get_by_test_id("seller-guide-history-summary")).to_have_text("As imported")
+        expect(product).to_contain_text("9 steps")
+
+        # Saved for real: a reload comes back to this tab and this product, as saved.
+        page.reload()
+        expect(page.get_by_test_id("seller-panel-guides")).to_be_visible()
+        expect(page.get_by_test_id("seller-guide-title")).to_have_text("Aluminium oil pan")
+        expect(page.get_by_test_id("seller-guide-video")).to_have_value(NEW_VIDEO)
+        expect(page.get_by_test_id("seller-guide-video-link")).to_have_attribute("href", NEW_VIDEO)
+        expect(steps).to_have_count(9)
+        expect(steps.nth(0)).to_have_value(SECOND_STEP)
+        expect(steps.nth(1)).to_have_value("Warm the engine, then switch it off")
+        expect(steps.nth(7)).to_have_value("Check the pan for leaks after a short drive")
+        expect(steps.nth(8)).to_have_value("Take the old oil to a recycling point")
+        expect(history).to_have_count(2)
+        page.evaluate("window.scrollTo(0, 0)")
+        page.screenshot(path=str(SCREENSHOTS / "seller-guides-en.png"), full_page=True)
+
+        # Restore the guide as imported: saved again as a new version.
+        page.locator('[data-testid="seller-guide-history-item"][data-version="0"]').get_by_test_id("seller-guide-restore").click()
+        expect(page.get_by_test_id("seller-guide-status")).to_have_text("Version 0 restored (saved as version 2).")
+        expect(page.get_by_test_id("seller-guide-status")).to_be_focused()
+        expect(page.get_by_test_id("seller-guide-video")).to_have_value(OLD_VIDEO)
+        expect(steps).to_have_count(8)
+        expect(steps.nth(0)).to_have_value(re.compile(r"^Warm the engine for 2–3 minutes"))
+        expect(history).to_have_count(3)
+        expect(history.first.get_by_test_id("seller-guide-history-summary")).to_have_text("Restored version 0")
+
+        # 简体中文: every label of the tab, the history included.
+        page.get_by_test_id("seller-lang-zh").click()
+        expect(page.get_by_test_id("seller-tab-guides")).to_have_text("商品安装指南")
+        expect(page.get_by_test_id("seller-guides-heading")).to_have_text("商品安装指南")
+        expect(page.get_by_test_id("seller-guide-save")).to_have_text("保存指南")
+        expect(page.get_by_test_id("seller-guide-version")).to_have_text("版本 2")
+        expect(history.first.get_by_test_id("seller-guide-history-summary")).to_have_text("恢复到版本 0")
+        expect(history.nth(1).get_by_test_id("seller-guide-history-summary")).to_have_text("修改了：视频链接、安装步骤")
+        expect(page.get_by_test_id("seller-guide-step-up").nth(1)).to_have_attribute("aria-label", "将第 2 步上移")
+        expect(product).to_contain_text("8 个步骤")
+        assert _english_left(page, "panel-guides") == []
+        page.evaluate("window.scrollTo(0, 0)")
+        page.screenshot(path=str(SCREENSHOTS / "seller-guides-zh.png"), full_page=True)
+
+        assert _problems(page, 400) == []
+    finally:
+        page.context.close()
+
+
+def test_a_seller_uploads_a_manual_as_a_pdf(gateway: Settings, browser: Browser) -> None:
+    page = _page(browser)
+    try:
+        _sign_in(page, gateway)
+        _tab(page, "guides")
+        page.locator(f'[data-testid="seller-product"][data-sku="{MANUAL_SKU}"]').click()
+        expect(page.get_by_test_id("seller-guide-title")).to_have_text("Oil pan gasket")
+        manual = page.get_by_test_id("seller-guide-manual-link")
+        expect(manual).to_have_attribute("href", "https://yangteng-auto.example/manuals/gk-2040.pdf")
+
+        upload = page.get_by_test_id("seller-guide-upload")
+        expect(upload).to_have_attribute("accept", re.compile(r"application/pdf"))
+        upload.set_input_files(files=[{"name": "gasket-fitting.pdf", "mimeType": "application/pdf", "buffer": SMALL_PDF}])
+        expect(page.get_by_test_id("seller-guide-upload-status")).to_have_text(
+            f"Uploaded gasket-fitting.pdf ({len(SMALL_PDF)} B): shoppers now get this manual."
+        )
+        uploaded = re.compile(re.escape(gateway.public_base_url) + r"/files/manuals/\d+/gk-2040-[0-9a-f]+\.pdf$")
+        expect(manual).to_have_attribute("href", uploaded)
+        expect(page.get_by_test_id("seller-guide-manual")).to_have_value(uploaded)
+        expect(page.get_by_test_id("seller-guide-version")).to_have_text("Version 1")
+        expect(page.get_by_test_id("seller-guide-status")).to_have_text("Saved as version 1.")
+        latest = page.get_by_test_id("seller-guide-history-item").first
+        expect(latest.get_by_test_id("seller-guide-history-summary")).to_have_text(re.compile(r"^Uploaded the manual gk-2040-[0-9a-f]+\.pdf$"))
+        # What shoppers open is the file itself.
+        answer = page.request.get(manual.get_attribute("href") or "")
+        assert answer.status == 200 and answer.headers["content-type"] == "application/pdf"
+        assert answer.body() == SMALL_PDF
+
+        # In Chinese: a file that is not a PDF is refused in the browser, a fake one by the server; both say why.
+        page.get_by_test_id("seller-lang-zh").click()
+        expect(page.get_by_test_id("seller-guide-upload").locator("xpath=following-sibling::label[1]")).to_have_text("上传 PDF…")
+        upload.set_input_files(files=[{"name": "notes.txt", "mimeType": "text/plain", "buffer": b"not a manual"}])
+        error = page.get_by_test_id("seller-guide-upload-error")
+        expect(error).to_have_text("“notes.txt” 不是 PDF 文件，请选择 PDF 格式的说明书。")
+        upload.set_input_files(files=[{"name": "fake.pdf", "mimeType": "application/pdf", "buffer": b"<html>not a pdf</html>"}])
+        expect(error).to_have_text("说明书未上传：这个文件不是 PDF（说明书必须是 PDF 文件）")
+        expect(manual).to_have_attribute("href", uploaded)  # unchanged
+        expect(page.get_by_test_id("seller-guide-history-item")).to_have_count(2)
+        assert _english_left(page, "panel-guides") == []
+        page.evaluate("window.scrollTo(0, 0)")
+        page.screenshot(path=str(SCREENSHOTS / "seller-guides-upload-zh.png"), full_page=True)
+
+        assert _problems(page, 415) == []
+    finally:
+        page.context.close()
+
+
+def test_a_seller_rotates_a_secret_and_manages_the_team(gateway: Settings, browser: Browser) -> None:
+    page = _page(browser, permissions=["clipboard-read", "clipboard-write"])
+    try:
+        _sign_in(page, gateway)
+        _tab(page, "team")
+        webhook = page.get_by_test_id("seller-secret-webhook")
+        shopper = page.get_by_test_id("seller-secret-shopper")
+        expect(webhook).to_contain_text("Tracking webhook secret")
+        expect(shopper).to_contain_text("sign the shopper's email")
+        expect(page.get_by_test_id("seller-secret-shopper-state")).to_have_text("Set")
+        expect(page.get_by_test_id("seller-secret-shopper-grace")).to_have_value("24")
+        # The demo store has no webhook secret yet: made here, with no old one to keep.
+        expect(page.get_by_test_id("seller-secret-webhook-state")).to_have_text("Not set")
+        expect(page.get_by_test_id("seller-secret-webhook-grace")).to_be_hidden()
+
+        # Thinking better of it: nothing happens.
+        page.get_by_test_id("seller-secret-shopper-rotate").click()
+        expect(page.get_by_test_id("seller-secret-shopper-confirm")).to_be_visible()
+        page.get_by_test_id("seller-secret-shopper-confirm-no").click()
+        expect(page.get_by_test_id("seller-secret-shopper-confirm")).to_be_hidden()
+        expect(page.get_by_test_id("seller-secret-shopper-new")).to_be_hidden()
+        expect(page.get_by_test_id("seller-secret-shopper-rotate")).to_be_focused()
+
+        # The first webhook secret.
+        expect(page.get_by_test_id("seller-secret-webhook-rotate")).to_have_text("Create secret…")
+        page.get_by_test_id("seller-secret-webhook-rotate").click()
+        expect(page.get_by_test_id("seller-secret-webhook-confirm")).to_contain_text("Make a secret now?")
+        page.get_by_test_id("seller-secret-webhook-confirm-yes").click()
+        value = page.get_by_test_id("seller-secret-webhook-value")
+        expect(value).to_have_value(re.compile(r"^[0-9a-f]{64}$"))
+        first = value.input_value()
+        expect(page.get_by_test_id("seller-secret-webhook-until")).to_have_text(
+            "There was no secret before: nothing else needs to switch over."
+        )
+        expect(page.get_by_test_id("seller-secret-webhook-state")).to_have_text("Set")
+        page.get_by_test_id("seller-secret-webhook-done").click()
+        expect(page.get_by_test_id("seller-secret-webhook-new")).to_be_hidden()
+        expect(value).to_have_value("")
+        expect(page.get_by_test_id("seller-secret-webhook-rotate")).to_be_focused()
+
+        # A grace period out of range is caught before anything is sent.
+        expect(page.get_by_test_id("seller-secret-webhook-grace")).to_have_value("24")
+        page.get_by_test_id("seller-secret-webhook-grace").fill("200")
+        page.get_by_test_id("seller-secret-webhook-rotate").click()
+        expect(page.get_by_test_id("seller-secret-webhook-error")).to_have_text("Enter a whole number of hours from 0 to 168.")
+        expect(page.get_by_test_id("seller-secret-webhook-confirm")).to_be_hidden()
+
+        # Rotate it with a 12-hour grace period: shown once, copied.
+        page.get_by_test_id("seller-secret-webhook-grace").fill("12")
+        expect(page.get_by_test_id("seller-secret-webhook-rotate")).to_have_text("Rotate secret…")
+        page.get_by_test_id("seller-secret-webhook-rotate").click()
+        confirm = page.get_by_test_id("seller-secret-webhook-confirm")
+        expect(confirm).to_contain_text("The current one keeps working for 12 hours")
+        expect(page.get_by_test_id("seller-secret-webhook-confirm-yes")).to_be_focused()
+        page.get_by_test_id("seller-secret-webhook-confirm-yes").click()
+        expect(value).to_have_value(re.compile(r"^[0-9a-f]{64}$"))
+        expect(value).to_have_attribute("readonly", "")
+        secret = value.input_value()
+        assert secret != first
+        expect(page.get_by_test_id("seller-secret-webhook-new")).to_contain_text("it will not be shown again")
+        expect(page.get_by_test_id("seller-secret-webhook-until")).to_contain_text("The old secret keeps working until")
+        expect(page.get_by_test_id("seller-secret-webhook-previous")).to_contain_text("The previous secret still works until")
+        webhook.get_by_test_id("seller-secret-webhook-copy").click()
+        expect(webhook).to_contain_text("Copied.")
+        assert page.evaluate("navigator.clipboard.readText()") == secret
+
+        # The team: the seller admin herself cannot be removed here.
+        members = page.get_by_test_id("seller-team-member")
+        me = page.locator(f'[data-testid="seller-team-member"][data-email="{SELLER}"]')
+        expect(me.get_by_test_id("seller-team-you")).to_have_text("You")
+        expect(me.get_by_test_id("seller-team-remove")).to_have_count(0)
+        expect(me.get_by_test_id("seller-team-member-role")).to_have_text("Seller admin")
+        before = members.count()
+
+        page.get_by_test_id("seller-team-add").click()
+        expect(page.get_by_test_id("seller-team-error")).to_have_text("Enter a name and an email address.")
+        page.get_by_test_id("seller-team-name").fill("Chen Jing")
+        page.get_by_test_id("seller-team-email").fill("chen.jing@yangteng-auto.example")
+        page.get_by_test_id("seller-team-role").select_option("agent")
+        page.get_by_test_id("seller-team-add").click()
+        expect(page.get_by_test_id("seller-team-created-text")).to_have_text("Account created for chen.jing@yangteng-auto.example.")
+        password = page.get_by_test_id("seller-team-password")
+        expect(password).to_have_value(re.compile(r"^\S{12,}$"))
+        expect(password).to_be_focused()
+        expect(page.get_by_test_id("seller-team-created")).to_contain_text("it will not be shown again")
+        chen = page.locator('[data-testid="seller-team-member"][data-email="chen.jing@yangteng-auto.example"]')
+        expect(chen.get_by_test_id("seller-team-member-role")).to_have_text("Support agent")
+        expect(members).to_have_count(before + 1)
+        expect(page.get_by_test_id("seller-team-name")).to_have_value("")
+        page.evaluate("window.scrollTo(0, 0)")
+        page.screenshot(path=str(SCREENSHOTS / "seller-team-en.png"), full_page=True)
+
+        # Someone with an account elsewhere: added, with no new password.
+        page.get_by_test_id("seller-team-created-done").click()
+        expect(page.get_by_test_id("seller-team-created")).to_be_hidden()
+        expect(password).to_have_value("")
+        page.get_by_test_id("seller-team-name").fill("Mei Chen")
+        page.get_by_test_id("seller-team-email").fill("mei.chen@bloomkids-baby.example")
+        page.get_by_test_id("seller-team-add").click()
+        expect(page.get_by_test_id("seller-team-status")).to_have_text(
+            "mei.chen@bloomkids-baby.example already had an account: it can now sign in for this store as Support agent."
+        )
+        expect(page.get_by_test_id("seller-team-created")).to_be_hidden()
+        expect(members).to_have_count(before + 2)
+
+        # Removing asks first.
+        mei = page.locator('[data-testid="seller-team-member"][data-email="mei.chen@bloomkids-baby.example"]')
+        mei.get_by_test_id("seller-team-remove").click()
+        expect(mei).to_contain_text("Remove Mei Chen? They can no longer sign in for this store.")
+        expect(mei.get_by_test_id("seller-team-remove-yes")).to_be_focused()
+        mei.get_by_test_id("seller-team-remove-no").click()
+        expect(mei.get_by_test_id("seller-team-remove")).to_be_focused()
+        mei.get_by_test_id("seller-team-remove").click()
+        mei.get_by_test_id("seller-team-remove-yes").click()
+        expect(page.get_by_test_id("seller-team-status")).to_have_text("Mei Chen was removed from the team.")
+        expect(mei).to_have_count(0)
+
+        # 简体中文, with Chen Jing about to be removed.
+        page.get_by_test_id("seller-lang-zh").click()
+        expect(page.get_by_test_id("seller-secrets-heading")).to_have_text("密钥")
+        expect(page.get_by_test_id("seller-team-heading")).to_have_text("团队成员")
+        expect(me.get_by_test_id("seller-team-you")).to_have_text("您本人")
+        expect(chen.get_by_test_id("seller-team-member-role")).to_have_text("客服")
+        expect(page.get_by_test_id("seller-secret-webhook-state")).to_have_text("已设置")
+        page.get_by_test_id("seller-secret-shopper-rotate").click()
+        expect(page.get_by_test_id("seller-secret-shopper-confirm")).to_contain_text("当前密钥还能继续使用 24 小时")
+        chen.get_by_test_id("seller-team-remove").click()
+        expect(chen).to_contain_text("确定移除 Chen Jing？")
+        assert _english_left(page, "panel-team") == []
+        page.evaluate("window.scrollTo(0, 0)")
+        page.screenshot(path=str(SCREENSHOTS / "seller-team-zh.png"), full_page=True)
+        page.get_by_test_id("seller-secret-shopper-confirm-no").click()
+        chen.get_by_test_id("seller-team-remove-yes").click()
+        expect(page.get_by_test_id("seller-team-status")).to_have_text("已将 Chen Jing 移出团队。")
+        expect(members).to_have_count(before)
+
+        assert _problems(page) == []
+    finally:
+        page.context.close()
+
+
+def test_the_test_conversation_greets_with_the_saved_greeting(gateway: Settings, browser: Browser) -> None:
+    page = _page(browser)
+    greeting = "Hello from the Fuzhou workshop, {shopper_first_name}! How can {store_name} help today?"
+    try:
+        _sign_in(page, gateway)
+        # An unsaved greeting: the test tab says it is not in use yet.
+        box = _card(page, "greeting").get_by_test_id("seller-template-text")
+        box.fill(greeting)
+        _tab(page, "test")
+        expect(page.get_by_test_id("seller-test-unsaved")).to_be_visible()
+        expect(page.get_by_test_id("seller-test-start")).to_have_text("Start over")  # the tab started one
+        _tab(page, "settings")
+        page.get_by_test_id("seller-save").click()
+        expect(page.get_by_test_id("seller-save-status")).to_have_text(re.compile(r"^Saved as version \d+\.$"))
+
+        _tab(page, "test")
+        expect(page.get_by_test_id("seller-test-unsaved")).to_be_hidden()
+        run = int(page.get_by_test_id("seller-test-frame").get_attribute("data-run") or "0")
+        page.get_by_test_id("seller-test-start").click()
+        frame_element = page.locator(f'[data-testid="seller-test-frame"][data-run="{run + 1}"]')
+        expect(frame_element).to_have_attribute("title", "Test conversation with your assistant")
+        expect(page.get_by_test_id("seller-test-frame")).to_have_count(1)  # a new frame, not one more
+        size = frame_element.bounding_box()
+        assert size and 380 <= size["width"] <= 420 and size["height"] >= 560, size
+        chat = page.frame_locator(f'[data-testid="seller-test-frame"][data-run="{run + 1}"]')
+        # The widget is open from the start and fills the frame: no launcher, no close button.
+        expect(chat.get_by_test_id("asw-panel")).to_be_visible()
+        expect(chat.get_by_test_id("asw-launcher")).to_be_hidden()
+        expect(chat.get_by_test_id("asw-close")).to_be_hidden()
+        panel = chat.get_by_test_id("asw-panel").bounding_box()
+        assert panel and abs(panel["width"] - size["width"]) <= 2 and abs(panel["height"] - size["height"]) <= 2, (panel, size)
+
+        chat.get_by_test_id("asw-input").fill("hi")
+        chat.get_by_test_id("asw-input").press("Enter")
+        reply = chat.locator('[data-testid="asw-message"][data-sender="bot"]').last
+        expect(reply).to_contain_text("Hello from the Fuzhou workshop, ", timeout=30_000)
+        expect(reply).to_contain_text("How can Yangteng Auto Parts help today?")
+        page.screenshot(path=str(SCREENSHOTS / "seller-test-chat-en.png"), full_page=True)
+
+        page.get_by_test_id("seller-lang-zh").click()
+        expect(page.get_by_test_id("seller-test-heading")).to_have_text("测试对话")
+        expect(page.get_by_test_id("seller-test-start")).to_have_text("重新开始")
+        expect(frame_element).to_have_attribute("title", "与智能助手的测试对话")
+        assert _english_left(page, "panel-test") == []
+        page.screenshot(path=str(SCREENSHOTS / "seller-test-chat-zh.png"), full_page=True)
+
+        assert _problems(page) == []
     finally:
         page.context.close()

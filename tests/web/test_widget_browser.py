@@ -144,3 +144,50 @@ def test_gateway_logs_never_contain_conversation_tokens(gateway: Settings) -> No
     log = (gateway.var_dir / "logs" / "gateway.log").read_text(errors="replace")
     assert "/ws" in log  # the widget's websocket was logged…
     assert "token=" not in log  # …without its token
+
+
+#: A store page that embeds the chat (a "contact us" page, or the seller console's test frame).
+EMBEDDED_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Contact us</title><link rel="icon" href="data:,"></head>
+<body><script src="/widget.js" data-store="yangteng-auto" data-title="Yangteng Auto Parts" data-open="always"></script></body>
+</html>"""
+
+
+def test_embedded_widget_is_open_from_the_start_and_cannot_be_closed(gateway: Settings, browser: Browser) -> None:
+    context = browser.new_context(viewport={"width": 640, "height": 720})
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(f"{m.text} [{m.location.get('url', '')}]") if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    try:
+        # The page is made up here, written into a document of the gateway's own origin (a page that
+        # Playwright serves itself would count as a public site, and Chromium's local network access
+        # checks would refuse its websocket to 127.0.0.1); the widget, its API and the assistant are real.
+        page.goto(f"{gateway.gateway_url}/healthz")
+        page.set_content(EMBEDDED_PAGE)
+        panel = page.get_by_test_id("asw-panel")
+        expect(panel).to_be_visible()  # no click
+        expect(panel).to_have_attribute("role", "region")
+        expect(page.get_by_test_id("asw-launcher")).to_be_hidden()
+        expect(page.get_by_test_id("asw-close")).to_be_hidden()
+        expect(page.get_by_test_id("asw-input")).not_to_be_focused()  # the page keeps its focus
+        # Wider than a phone, and still the whole page.
+        page.wait_for_function(
+            """() => {
+                const r = document.querySelector('[data-testid="asw-panel"]').getBoundingClientRect();
+                return r.left <= 0.5 && r.top <= 0.5 && r.width >= 639.5 && r.height >= 719.5;
+            }""",
+            timeout=5_000,
+        )
+
+        send(page, "hi")
+        expect(bot_messages(page).last).to_contain_text("after-sales assistant", timeout=30_000)
+        # Nothing closes it: neither Escape nor the page's script.
+        page.get_by_test_id("asw-input").press("Escape")
+        page.evaluate("window.AftersalesWidget.close()")
+        expect(panel).to_be_visible()
+        shoot(page, "widget-embedded.png")
+        # The one 404: the browser asked the JSON page for /favicon.ico before the page was written.
+        assert [p for p in problems if not p.endswith("/favicon.ico]")] == []
+    finally:
+        context.close()

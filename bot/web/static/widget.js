@@ -5,6 +5,8 @@
  *
  * Optional attributes: data-title (header text), and for a shopper the store has
  * signed in: data-shopper-email + data-shopper-signature (hex HMAC of the email).
+ * data-open="always" embeds the chat: open from the start, filling the page (or
+ * the frame it is in), with no launcher and no close button.
  * The API base is the origin of this script's own src.
  *
  * Safety: message content only ever reaches the page through textContent, text
@@ -46,6 +48,7 @@
   var EMAIL = (script.getAttribute('data-shopper-email') || '').trim();
   var SIGNATURE = (script.getAttribute('data-shopper-signature') || '').trim();
   var SIGNED = !!(EMAIL && SIGNATURE);
+  var EMBEDDED = (script.getAttribute('data-open') || '').trim().toLowerCase() === 'always';
   var STORAGE_KEY = 'asw:' + BASE + ':' + STORE + (SIGNED ? ':' + EMAIL.toLowerCase() : '');
 
   var MAX_CHARS = 2000;
@@ -184,6 +187,9 @@
       '#W .asw-input{font-size:16px}' +
       '#W .asw-msg{max-width:88%}' +
     '}',
+    // embedded (data-open="always"): the chat is the page, or the frame it is in
+    '#W.asw-embedded .asw-panel{top:0;right:0;bottom:0;left:0;width:100%;height:100%;max-width:none;max-height:none;border:0;border-radius:0;box-shadow:none;animation:none}',
+    '#W.asw-embedded .asw-launcher,#W.asw-embedded .asw-close{display:none!important}',
     '@media (prefers-reduced-motion:reduce){#W *{animation:none!important;transition:none!important}}',
     '@media print{#W{display:none!important}}'
   ].join('\n').replace(/#W/g, '#aftersales-widget');
@@ -452,7 +458,7 @@
   // ------------------------------------------------------------------- DOM --
 
   function build() {
-    root = el('div', null, { id: 'aftersales-widget' });
+    root = el('div', EMBEDDED ? 'asw-embedded' : null, { id: 'aftersales-widget' });
     var style = el('style', null, { id: 'aftersales-widget-style' });
     style.textContent = CSS;
     root.appendChild(style);
@@ -474,7 +480,7 @@
 
     panel = el('div', 'asw-panel', {
       id: 'asw-panel',
-      role: 'dialog',
+      role: EMBEDDED ? 'region' : 'dialog',
       'aria-label': TITLE,
       'data-testid': 'asw-panel',
       hidden: ''
@@ -493,6 +499,10 @@
     close.addEventListener('click', function () {
       setOpen(false, true);
     });
+    if (EMBEDDED) {
+      launcher.hidden = true;
+      close.hidden = true;
+    }
     header.appendChild(close);
     panel.appendChild(header);
 
@@ -1216,6 +1226,7 @@
   // ------------------------------------------------------------ open/close --
 
   function setOpen(open, moveFocus) {
+    if (EMBEDDED && !open) return; // nothing to close: the chat is the page
     if (!ready) {
       wantOpen = open;
       return;
@@ -1258,7 +1269,7 @@
     }, { passive: true });
 
     doc.addEventListener('keydown', function (e) {
-      if (!isOpen || (e.key !== 'Escape' && e.key !== 'Esc')) return;
+      if (EMBEDDED || !isOpen || (e.key !== 'Escape' && e.key !== 'Esc')) return;
       var active = doc.activeElement;
       if (!active || active === doc.body || root.contains(active)) {
         e.preventDefault();
@@ -1310,7 +1321,9 @@
       ensureConversation().catch(function () {});
     }
     updateBadge();
-    if (wantOpen) setOpen(true);
+    // Embedded, it opens at once without taking the focus (the page around it may want it).
+    if (EMBEDDED) setOpen(true, false);
+    else if (wantOpen) setOpen(true);
   }
 
   win.AftersalesWidget = {
