@@ -77,8 +77,8 @@ shell: app engine train db
 
 # The browser tests drive Debian's Chromium (never a downloaded browser).
 browser:
-	@test -x /usr/bin/chromium || { echo "==> installing Debian's chromium for the browser tests"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+	@test -x /usr/bin/chromium -a -d /usr/share/fonts/truetype/wqy || { echo "==> installing Debian's chromium and a Chinese font (the console's 简体中文 screenshots) for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei; }
 
 test: app engine train browser
 	@echo "==> test suite"
