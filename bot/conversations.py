@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db import dialect_insert
 from bot.identity import new_token, signature_is_valid, token_hash
-from bot.models import Conversation, ConversationToken, Message, Store
+from bot.models import Conversation, ConversationToken, Message, Store, iso_utc
 
 MAX_MESSAGE_CHARS = 2000
 
@@ -71,7 +71,7 @@ class StoredMessage:
             "text": self.text,
             "buttons": self.buttons,
             "attachment": self.attachment,
-            "created_at": self.created_at.isoformat().replace("+00:00", "Z"),
+            "created_at": iso_utc(self.created_at),
         }
 
 

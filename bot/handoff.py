@@ -39,6 +39,7 @@ from bot.models import (
     Order,
     Shipment,
     Store,
+    iso_utc,
 )
 from bot.rasa_client import RasaClient
 
@@ -78,12 +79,6 @@ def clean_text(text: Any, limit: int) -> str:
     return cleaned
 
 
-def _iso(value: dt.datetime | dt.date | None) -> str | None:
-    if value is None:
-        return None
-    return value.isoformat().replace("+00:00", "Z")
-
-
 @dataclass(frozen=True)
 class Change:
     """Something an agent's console should refresh: the queue, or one conversation."""
@@ -119,7 +114,7 @@ class HandoffService:
     @staticmethod
     def _with_wait(escalation: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
         created: dt.datetime = escalation["created_at"]
-        return {**escalation, "created_at": _iso(created), "waiting_seconds": max(0, int((now - created).total_seconds()))}
+        return {**escalation, "created_at": iso_utc(created), "waiting_seconds": max(0, int((now - created).total_seconds()))}
 
     @staticmethod
     async def _escalations(session: AsyncSession, where: Any) -> list[dict[str, Any]]:
@@ -207,7 +202,7 @@ class HandoffService:
             "messages": [
                 {
                     "seq": m.seq, "sender": m.sender, "author": m.author, "text": m.text,
-                    "buttons": list(m.buttons or []), "attachment": m.attachment, "created_at": _iso(m.created_at),
+                    "buttons": list(m.buttons or []), "attachment": m.attachment, "created_at": iso_utc(m.created_at),
                 }
                 for m in messages
             ],
@@ -241,7 +236,7 @@ class HandoffService:
         return {
             "order_number": order.order_number,
             "status": order.status,
-            "placed_at": _iso(order.placed_at),
+            "placed_at": iso_utc(order.placed_at),
             "shopper_name": order.shopper_name,
             "items": [{"sku": i.sku, "name": i.name, "quantity": i.quantity} for i in order.items],
             "shipments": [
@@ -250,10 +245,10 @@ class HandoffService:
                     "tracking_number": s.tracking_number,
                     "tracking_url": s.tracking_url,
                     "status": s.status,
-                    "estimated_delivery": _iso(s.estimated_delivery),
-                    "delivered_at": _iso(s.delivered_at),
+                    "estimated_delivery": iso_utc(s.estimated_delivery),
+                    "delivered_at": iso_utc(s.delivered_at),
                     "events": [
-                        {"occurred_at": _iso(e.occurred_at), "location": e.location, "tag": e.tag, "message": e.message}
+                        {"occurred_at": iso_utc(e.occurred_at), "location": e.location, "tag": e.tag, "message": e.message}
                         for e in sorted(s.events, key=lambda e: e.occurred_at, reverse=True)
                     ],
                 }
@@ -263,7 +258,7 @@ class HandoffService:
 
     @staticmethod
     def _note_json(note: ConversationNote) -> dict[str, Any]:
-        return {"id": note.id, "author": note.author, "text": note.text, "created_at": _iso(note.created_at)}
+        return {"id": note.id, "author": note.author, "text": note.text, "created_at": iso_utc(note.created_at)}
 
     # --- taking over and giving back ---
 

@@ -59,6 +59,13 @@ class TrackingTag(str, enum.Enum):
     Expired = "Expired"
 
 
+def iso_utc(value: dt.datetime | dt.date | None) -> str | None:
+    """A stored time (or date) as JSON shows it: ISO 8601, UTC written as "Z"; None stays None."""
+    if value is None:
+        return None
+    return value.isoformat().replace("+00:00", "Z")
+
+
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.models import Product, ProductGuideVersion
+from bot.models import Product, ProductGuideVersion, iso_utc
 
 FIELDS = ("manual_url", "video_url", "install_steps")
 MAX_URL_CHARS = 1000
@@ -71,7 +71,7 @@ class GuideVersion:
     def as_json(self) -> dict[str, Any]:
         return {
             "version": self.version, "changed_by": self.changed_by, "summary": self.summary,
-            "created_at": self.created_at.isoformat().replace("+00:00", "Z") if self.created_at else None,
+            "created_at": iso_utc(self.created_at),
             "guide": self.guide,
         }
 

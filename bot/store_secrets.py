@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.models import Store
+from bot.models import Store, iso_utc
 
 KINDS = ("shopper", "webhook")
 DEFAULT_GRACE = dt.timedelta(hours=24)
@@ -64,6 +64,6 @@ async def secret_status(
         live = getattr(store, f"{kind}_secret_previous") and until is not None and until > now
         status[kind] = {
             "set": bool(getattr(store, f"{kind}_secret")),
-            "previous_valid_until": until.isoformat().replace("+00:00", "Z") if live else None,
+            "previous_valid_until": iso_utc(until) if live else None,
         }
     return status

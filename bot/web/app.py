@@ -35,6 +35,7 @@ from bot.tracking_updates import (
     simple_signature,
 )
 from bot.web.agent_api import FEED, HANDOFF, AgentFeed, add_agent_console
+from bot.web.console_auth import widget_page_csp
 from bot.web.json_io import json_error, read_json
 from bot.web.live import LiveHub
 from bot.web.seller_api import add_seller_api
@@ -282,10 +283,7 @@ async def health(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok" if rasa_up else "degraded", "rasa": rasa_up}, status=200 if rasa_up else 503)
 
 
-DEMO_CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; "
-    "media-src 'self' https:; connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
-)
+DEMO_CSP = widget_page_csp(frame_ancestors="'none'", form_action="'self'")
 
 
 async def demo_page(request: web.Request) -> web.Response:

@@ -36,6 +36,17 @@ CONSOLE_CSP = (
 )
 ACCOUNTS = web.AppKey("console_accounts", AgentAccounts)
 
+
+def widget_page_csp(frame_ancestors: str, form_action: str) -> str:
+    """The policy of a page of ours that hosts the shopper widget (the demo store page, the seller
+    console's test conversation): what the widget needs (its websocket, https images and videos,
+    the style element it adds to the page) and nothing more."""
+    return (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; "
+        f"media-src 'self' https:; connect-src 'self' ws: wss:; frame-ancestors {frame_ancestors}; base-uri 'none'; "
+        f"form-action {form_action}"
+    )
+
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 #: Turns a service's exception into an answer for this console, or None to let it through.
 ErrorMap = Callable[[Exception], web.Response | None]

@@ -27,3 +27,11 @@ async def read_json_object(request: web.Request) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise web.HTTPBadRequest(reason="the body must be a JSON object")
     return body
+
+
+def version_number(body: Any) -> int | None:
+    """The N of a ``{"version": N}`` rollback request (a whole number, 0 or more), or None."""
+    version = body.get("version") if isinstance(body, dict) else None
+    if not isinstance(version, int) or isinstance(version, bool) or version < 0:
+        return None
+    return version

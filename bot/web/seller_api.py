@@ -23,11 +23,12 @@ from bot.api_tokens import ApiTokens
 from bot.config import Settings
 from bot.importer import import_lines
 from bot.manuals import MAX_MANUAL_BYTES, BadManual, Manuals
+from bot.models import iso_utc
 from bot.product_guides import GuideError, GuideVersionNotFound, ProductGuides, ProductNotFound
 from bot.rasa_client import RasaClient
 from bot.store_secrets import KINDS, rotate_secret, secret_status
 from bot.store_settings import TEMPLATES, SettingsError, SettingsVersion, StoreSettingsService, VersionNotFound
-from bot.web.json_io import json_error, read_json
+from bot.web.json_io import json_error, read_json, version_number
 
 API_TOKENS = web.AppKey("api_tokens", ApiTokens)
 STORE_SETTINGS = web.AppKey("store_settings", StoreSettingsService)
@@ -57,7 +58,7 @@ def _version_json(version: SettingsVersion, with_settings: bool = True) -> dict[
         "version": version.version,
         "changed_by": version.changed_by,
         "summary": version.summary,
-        "created_at": version.created_at.isoformat().replace("+00:00", "Z") if version.created_at else None,
+        "created_at": iso_utc(version.created_at),
     }
     if with_settings:
         body["settings"] = version.settings
@@ -87,9 +88,8 @@ async def settings_history(request: web.Request) -> web.Response:
 
 async def rollback_settings(request: web.Request) -> web.Response:
     store_id = await _store(request)
-    body = await read_json(request)
-    version = body.get("version") if isinstance(body, dict) else None
-    if not isinstance(version, int) or isinstance(version, bool) or version < 0:
+    version = version_number(await read_json(request))
+    if version is None:
         return json_error(400, 'send {"version": N}, a version number from the history (0: as imported)')
     try:
         saved = await request.app[STORE_SETTINGS].rollback(store_id, version, "seller API")
@@ -233,9 +233,8 @@ async def guide_history(request: web.Request, store_id: str, actor: Actor) -> we
 
 
 async def rollback_guide(request: web.Request, store_id: str, actor: Actor) -> web.Response:
-    body = await read_json(request)
-    version = body.get("version") if isinstance(body, dict) else None
-    if not isinstance(version, int) or isinstance(version, bool) or version < 0:
+    version = version_number(await read_json(request))
+    if version is None:
         return json_error(400, 'send {"version": N}, a version number from the guide\'s history (0: as imported)')
     try:
         guide = await request.app[GUIDES].rollback(store_id, request.match_info["sku"], version, actor.label)
@@ -262,9 +261,8 @@ async def rotate(request: web.Request, store_id: str, actor: Actor) -> web.Respo
         return json_error(400, '"grace_hours" must be from 0 to 168', field="grace_hours")
     rotated = await rotate_secret(request.app[SESSIONS], store_id, kind, dt.timedelta(hours=hours))  # type: ignore[arg-type]
     log.info("%s rotated the %s secret of %s", actor.label, kind, store_id)
-    until = rotated.previous_valid_until
     return web.json_response(
-        {"secret": rotated.secret, "previous_valid_until": until.isoformat().replace("+00:00", "Z") if until else None},
+        {"secret": rotated.secret, "previous_valid_until": iso_utc(rotated.previous_valid_until)},
         headers={"Cache-Control": "no-store"},
     )
 

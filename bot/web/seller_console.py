@@ -44,8 +44,8 @@ from bot.reviews import fill_review_url
 from bot.store_settings import SettingsError, VersionNotFound
 from bot.templates import PLACEHOLDERS, TEMPLATES, TemplateError, first_name, render, validate
 from bot.tracking import format_time
-from bot.web.console_auth import ACCOUNTS, STATIC, ConsoleAuth
-from bot.web.json_io import json_error, read_json_object
+from bot.web.console_auth import ACCOUNTS, STATIC, ConsoleAuth, widget_page_csp
+from bot.web.json_io import json_error, read_json_object, version_number
 from bot.web.seller_api import SESSIONS, STORE_ROUTES, STORE_SETTINGS, Actor, StoreHandler, _version_json
 
 ADMIN = AgentRole.seller_admin.value
@@ -130,8 +130,8 @@ async def settings_history(request: web.Request) -> web.Response:
 
 async def rollback_settings(request: web.Request) -> web.Response:
     store_id = _store_id(request)
-    version = (await read_json_object(request)).get("version")
-    if not isinstance(version, int) or isinstance(version, bool) or version < 0:
+    version = version_number(await read_json_object(request))
+    if version is None:
         return json_error(400, 'send {"version": N} from the history', field="version")
     try:
         saved = await request.app[STORE_SETTINGS].rollback(store_id, version, _changed_by(request))
@@ -228,10 +228,8 @@ async def preview(request: web.Request) -> web.Response:
 #: shopper's: a seller testing the bot cannot read or write a real conversation this way.
 SAMPLE_SHOPPER_DOMAIN = "sample-shopper.invalid"
 _RUN = re.compile(r"[a-z0-9]{1,16}")
-TEST_CHAT_CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; "
-    "media-src 'self' https:; connect-src 'self' ws: wss:; frame-ancestors 'self'; base-uri 'none'; form-action 'none'"
-)
+#: Framed by the console only.
+TEST_CHAT_CSP = widget_page_csp(frame_ancestors="'self'", form_action="'none'")
 
 
 def sample_shopper_email(agent_id: int, run: str) -> str:
