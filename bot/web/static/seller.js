@@ -1148,36 +1148,48 @@
   }
 
   function renderHistory() {
-    var list = $('history-list');
+    renderVersions($('history-list'), (state.history && state.history.versions) || [], state.history && state.history.current, {
+      testid: 'seller-history', empty: 'history.empty',
+      summary: function (node, summary) { node.textContent = describeSummary(summary); },
+      restoreText: 'history.rollback', restoreTestid: 'seller-rollback', restore: rollback
+    });
+  }
+
+  /** A version history (the settings', or a product guide's): newest first, who and when, and a
+   *  button on every version but the current one. */
+  function renderVersions(list, versions, current, o) {
     clear(list);
-    var versions = (state.history && state.history.versions) || [];
     if (!versions.length) {
-      list.appendChild(el('li', 'empty empty-small', { 'data-testid': 'seller-history-empty' }, t('history.empty')));
+      list.appendChild(el('li', 'empty empty-small', { 'data-testid': o.testid + '-empty' }, t(o.empty)));
       return;
     }
-    var current = state.history.current;
     versions.forEach(function (v) {
-      var item = el('li', 'history-item', { 'data-testid': 'seller-history-item', 'data-version': v.version });
+      var item = el('li', 'history-item', { 'data-testid': o.testid + '-item', 'data-version': v.version });
       var head = el('div', 'history-head');
-      head.appendChild(el('span', 'history-version', { 'data-testid': 'seller-history-version' }, t('history.version', { v: v.version })));
+      head.appendChild(el('span', 'history-version', { 'data-testid': o.testid + '-version' }, t('history.version', { v: v.version })));
       if (v.version === current) head.appendChild(el('span', 'pill pill-current', null, t('history.current')));
       item.appendChild(head);
-      item.appendChild(el('p', 'history-summary', { 'data-testid': 'seller-history-summary' }, describeSummary(v.summary)));
-      var meta = [];
-      if (v.created_at) {
-        var when = new Date(v.created_at);
-        meta.push(isNaN(when.getTime()) ? v.created_at : when.toLocaleString(lang === 'zh-CN' ? 'zh-CN' : 'en-GB'));
-      }
-      meta.push(t('history.by', { who: v.changed_by || t('history.system') }));
-      item.appendChild(el('p', 'history-meta', { 'data-testid': 'seller-history-meta' }, meta.join(' · ')));
+      var summary = el('p', 'history-summary', { 'data-testid': o.testid + '-summary' });
+      o.summary(summary, v.summary);
+      item.appendChild(summary);
+      var meta = el('p', 'history-meta', { 'data-testid': o.testid + '-meta' });
+      if (v.created_at) meta.appendChild(doc.createTextNode(when(v.created_at) + ' · '));
+      var by = el('span');
+      if (v.changed_by) fillNodes(by, 'history.by', { who: v.changed_by });
+      else by.textContent = t('history.by', { who: t('history.system') });
+      meta.appendChild(by);
+      item.appendChild(meta);
       if (v.version !== current) {
-        var button = el('button', 'btn btn-small', { type: 'button', 'data-testid': 'seller-rollback' }, t('history.rollback'));
-        button.addEventListener('click', function () { rollback(v.version, button); });
+        var attrs = { type: 'button', 'data-testid': o.restoreTestid };
+        if (o.restoreLabel) attrs['aria-label'] = t(o.restoreLabel, { v: v.version });
+        var button = el('button', 'btn btn-small', attrs, t(o.restoreText));
+        button.addEventListener('click', function () { o.restore(v.version, button); });
         item.appendChild(button);
       }
       list.appendChild(item);
     });
   }
+
 
   function rollback(version, button) {
     if (countChanges(buildPatch()) && !window.confirm(t('history.confirm', { v: version }))) return;
@@ -1792,38 +1804,14 @@
   }
 
   function renderGuideHistory() {
-    var list = $('guide-history-list');
-    clear(list);
     var versions = guides.history || [];
-    if (!versions.length) {
-      list.appendChild(el('li', 'empty empty-small', { 'data-testid': 'seller-guide-history-empty' }, t('guides.historyEmpty')));
-      return;
-    }
-    var current = versions[0].version;
-    versions.forEach(function (v) {
-      var item = el('li', 'history-item', { 'data-testid': 'seller-guide-history-item', 'data-version': v.version });
-      var head = el('div', 'history-head');
-      head.appendChild(el('span', 'history-version', null, t('history.version', { v: v.version })));
-      if (v.version === current) head.appendChild(el('span', 'pill pill-current', null, t('history.current')));
-      item.appendChild(head);
-      item.appendChild(guideSummary(el('p', 'history-summary', { 'data-testid': 'seller-guide-history-summary' }), v.summary));
-      var meta = el('p', 'history-meta');
-      if (v.created_at) meta.appendChild(doc.createTextNode(when(v.created_at) + ' · '));
-      var by = el('span');
-      if (v.changed_by) fillNodes(by, 'history.by', { who: v.changed_by });
-      else by.textContent = t('history.by', { who: t('history.system') });
-      meta.appendChild(by);
-      item.appendChild(meta);
-      if (v.version !== current) {
-        var button = el('button', 'btn btn-small', {
-          type: 'button', 'aria-label': t('guides.restoreLabel', { v: v.version }), 'data-testid': 'seller-guide-restore'
-        }, t('guides.restore'));
-        button.addEventListener('click', function () { restoreGuide(v.version, button); });
-        item.appendChild(button);
-      }
-      list.appendChild(item);
+    renderVersions($('guide-history-list'), versions, versions.length ? versions[0].version : null, {
+      testid: 'seller-guide-history', empty: 'guides.historyEmpty', summary: guideSummary,
+      restoreText: 'guides.restore', restoreLabel: 'guides.restoreLabel', restoreTestid: 'seller-guide-restore',
+      restore: restoreGuide
     });
   }
+
 
   function restoreGuide(version, button) {
     if (guideDirty() && !window.confirm(t('guides.restoreConfirm', { v: version }))) return;
