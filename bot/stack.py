@@ -271,12 +271,16 @@ def run_stack(chat: bool, store: str, shopper_email: str | None) -> int:
     print("\r" + " " * 60)
     print(f"  demo store     {settings.gateway_url}/   (open it in a browser and chat)")
     print(f"  chat API       {settings.gateway_url}/api/v1/  (OpenAPI: {settings.gateway_url}/api/v1/openapi.yaml)")
-    print(f"  agent console  {settings.gateway_url}/agent")
-    print(f"  seller console {settings.gateway_url}/seller")
     seller_admins = _demo_seller_admins()
-    for email, password in read_demo_agents(settings.var_dir).items():
-        kind = "seller admin" if email in seller_admins else "agent"
-        print(f"                 demo {kind} {email}  password {password}  (generated at setup)")
+    demo_accounts = sorted(read_demo_agents(settings.var_dir).items())
+    print(f"  agent console  {settings.gateway_url}/agent")
+    for email, password in demo_accounts:
+        if email not in seller_admins:
+            print(f"                 demo agent {email}  password {password}  (generated at setup)")
+    print(f"  seller console {settings.gateway_url}/seller")
+    for email, password in demo_accounts:
+        if email in seller_admins:
+            print(f"                 demo seller admin {email}  password {password}  (generated at setup)")
     print(f"  Rasa server    {settings.rasa_url}  (REST channel: {settings.rasa_url}/webhooks/rest/webhook)")
     print(f"  action server  {settings.action_server_url}")
     print("  worker         python -m bot worker (delivery confirmations, install videos, review invitations)")

@@ -130,7 +130,7 @@ def _demo_objects() -> list[dict[str, Any]]:
 async def test_demo_file_imports_with_expected_counts(sessions: Sessions) -> None:
     objects = _demo_objects()
     expected = Counter(o["type"] for o in objects)
-    assert expected == {"store": 3, "product": 15, "order": 34, "canned_reply": 5, "agent": 3}
+    assert expected == {"store": 3, "product": 15, "order": 34, "canned_reply": 5, "agent": 5}
     orders = [o for o in objects if o["type"] == "order"]
     expected_shipments = sum(len(o.get("shipments") or []) for o in orders)
     expected_events = sum(len(s.get("events") or []) for o in orders for s in o.get("shipments") or [])
@@ -182,7 +182,7 @@ async def test_reimporting_the_demo_file_changes_nothing(demo_sessions: Sessions
         report = await import_lines(demo_sessions, lines)
 
     assert report.errors == []
-    assert report.imported == {"store": 3, "product": 15, "order": 34, "canned_reply": 5, "agent": 3}
+    assert report.imported == {"store": 3, "product": 15, "order": 34, "canned_reply": 5, "agent": 5}
     assert [await count(demo_sessions, t) for t in tables] == before
     async with demo_sessions() as session:
         assert sorted(await session.scalars(select(Shipment.id))) == shipment_ids
@@ -601,7 +601,7 @@ def _sqlite_count(tmp_path: Path, table: str) -> int:
 def test_cli_imports_a_good_file(migrated_cli_env: dict[str, str], tmp_path: Path) -> None:
     result = _bot(migrated_cli_env, "import", str(DEMO_DATA), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "imported 3 stores, 15 products, 34 orders, 3 agents, 5 canned replies; 0 bad lines" in result.stdout
+    assert "imported 3 stores, 15 products, 34 orders, 5 agents, 5 canned replies; 0 bad lines" in result.stdout
     assert result.stderr.strip() == ""
     assert _sqlite_count(tmp_path, "stores") == 3
     assert _sqlite_count(tmp_path, "products") == 15

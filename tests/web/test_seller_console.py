@@ -4,6 +4,7 @@ with versions, a template injection attempt, the preview, history and rollback."
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 from collections.abc import AsyncIterator
@@ -21,6 +22,7 @@ from bot.escalations import EscalationService
 from bot.models import StoreSettingsVersion
 from bot.store_settings import StoreSettingsService
 from bot.web.app import create_app
+from tests.conftest import DEMO_DATA
 from tests.engine import engine_settings
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -172,6 +174,23 @@ async def test_only_the_stores_the_account_administers_are_visible(server: TestS
         assert all(s["role"] == "seller_admin" for s in me["agent"]["stores"])
         assert (await browser.get(f"{API}/summit-outdoor/settings")).status == 200
         assert (await browser.get(f"{API}/{OTHER}/settings")).status == 404
+
+
+async def test_every_demo_store_has_a_seller_admin_who_sees_that_store_only(server: TestServer, demo_sessions: Sessions) -> None:
+    """`make run` shows the console for each demo seller: one admin per demo store, no more."""
+    lines = [json.loads(line) for line in DEMO_DATA.read_text(encoding="utf-8").splitlines() if line.strip()]
+    stores = {line["id"] for line in lines if line["type"] == "store"}
+    admins = [line for line in lines if line["type"] == "agent" and line.get("role") == "seller_admin"]
+    assert sorted(store for admin in admins for store in admin["stores"]) == sorted(stores)
+    for admin in admins:
+        password = secrets.token_urlsafe(12)
+        assert await AgentAccounts(demo_sessions).set_password(admin["email"], password)
+        async with Browser(server) as browser:
+            assert (await browser.login(admin["email"], password)).status == 200
+            me = await (await browser.get("/seller/api/me")).json()
+            assert [s["id"] for s in me["agent"]["stores"]] == admin["stores"]
+            for other in stores - set(admin["stores"]):
+                assert (await browser.get(f"{API}/{other}/settings")).status == 404
 
 
 async def test_another_stores_settings_do_not_exist(server: TestServer, demo_sessions: Sessions) -> None:

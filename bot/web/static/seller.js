@@ -1896,7 +1896,7 @@
       reveal.appendChild(row);
       var copyStatus = el('p', 'copy-status', { role: 'status' });
       reveal.appendChild(copyStatus);
-      reveal.appendChild(el('p', 'warning', { id: id + '-once', 'data-i18n': 'secrets.once' }, t('secrets.once')));
+      reveal.appendChild(el('p', 'callout-warn', { id: id + '-once', 'data-i18n': 'secrets.once' }, t('secrets.once')));
       var until = el('p', 'hint', { 'data-testid': 'seller-secret-' + kind + '-until' });
       reveal.appendChild(until);
       var done = el('button', 'btn btn-small', { type: 'button', 'data-i18n': 'common.done', 'data-testid': 'seller-secret-' + kind + '-done' }, t('common.done'));

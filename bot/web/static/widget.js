@@ -189,7 +189,6 @@
     '}',
     // embedded (data-open="always"): the chat is the page, or the frame it is in
     '#W.asw-embedded .asw-panel{top:0;right:0;bottom:0;left:0;width:100%;height:100%;max-width:none;max-height:none;border:0;border-radius:0;box-shadow:none;animation:none}',
-    '#W.asw-embedded .asw-launcher,#W.asw-embedded .asw-close{display:none!important}',
     '@media (prefers-reduced-motion:reduce){#W *{animation:none!important;transition:none!important}}',
     '@media print{#W{display:none!important}}'
   ].join('\n').replace(/#W/g, '#aftersales-widget');
@@ -499,7 +498,7 @@
     close.addEventListener('click', function () {
       setOpen(false, true);
     });
-    if (EMBEDDED) {
+    if (EMBEDDED) {  // the chat is the page: nothing to open or close
       launcher.hidden = true;
       close.hidden = true;
     }
