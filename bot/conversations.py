@@ -134,10 +134,19 @@ class ConversationService:
 
     async def for_shopper(self, store_id: str, shopper_email: str) -> ChatSession:
         """Where the store writes to a shopper first: their conversation, made if needed."""
-        email = shopper_email.strip().lower()
         async with self._sessions() as session, session.begin():
-            conversation = await self._conversation_for(session, store_id, email)
-            return ChatSession(conversation.id, store_id, email)
+            chat, _ = await self.for_shopper_in(session, store_id, shopper_email)
+            return chat
+
+    @classmethod
+    async def for_shopper_in(cls, session: AsyncSession, store_id: str, shopper_email: str) -> tuple[ChatSession, bool]:
+        """Like :meth:`for_shopper`, inside the caller's transaction, and whether a person
+        holds the chat now. The worker's automatic messages then wait (:data:`AGENT_HOLD_RETRY`
+        at a time) until it is handed back, and are not lost. One transaction, because the
+        worker does this for every message it sends."""
+        email = shopper_email.strip().lower()
+        conversation = await cls._conversation_for(session, store_id, email)
+        return ChatSession(conversation.id, store_id, email), conversation.handled_by is not None
 
     async def authenticate(self, conversation_id: str, token: str | None) -> ChatSession | None:
         if not token:
@@ -193,11 +202,6 @@ class ConversationService:
         session.add_all(rows)
         await session.flush()
         return [_stored(row) for row in rows]
-
-    async def held_by_agent(self, chat: ChatSession) -> bool:
-        """Whether a person holds the chat: the worker's automatic messages then wait
-        (:data:`AGENT_HOLD_RETRY` at a time) until it is handed back, and are not lost."""
-        return await self.handled_by(chat) is not None
 
     async def handled_by(self, chat: ChatSession) -> int | None:
         """The agent holding the conversation now, if a person has taken it over."""

@@ -16,9 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
+from bot import replies
 from bot.conversations import AGENT_HOLD_RETRY, ConversationService
 from bot.jobs import Job, JobQueue, enqueue
-from bot import replies
 from bot.models import Order, Product, Shipment, Store
 from bot.orders import ShopperShipment, products_by_sku
 from bot.rasa_client import RasaClient, transcript_message
@@ -153,19 +153,19 @@ class DeliveryNotices:
             )
 
     async def _send(self, job: Job, queue: JobQueue, intent: str) -> int:
-        async with self._sessions() as session:
+        async with self._sessions() as session, session.begin():
             shipment = await session.scalar(
                 select(Shipment)
                 .where(Shipment.id == job.payload["shipment_id"], Shipment.store_id == job.store_id)
                 .options(selectinload(Shipment.order).selectinload(Order.items))
             )
-        if shipment is None:  # deleted since: nothing to say
-            await queue.finish(job)
-            return 0
-        chat = await self._conversations.for_shopper(job.store_id, shipment.order.shopper_email)
-        if await self._conversations.held_by_agent(chat):
-            await queue.defer(job, queue.clock() + AGENT_HOLD_RETRY)
-            return 0
+            if shipment is None:  # deleted since: nothing to say
+                await queue.finish(job, session)
+                return 0
+            chat, held = await self._conversations.for_shopper_in(session, job.store_id, shipment.order.shopper_email)
+            if held:
+                await queue.defer(job, queue.clock() + AGENT_HOLD_RETRY, session)
+                return 0
         replies = await self._rasa.trigger_intent(
             chat.conversation_id,
             intent,

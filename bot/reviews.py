@@ -257,12 +257,12 @@ class ReviewInvitations:
                 await queue.defer(job, decision.until, session)
             return 0
 
-        chat = await self._conversations.for_shopper(order.store_id, order.shopper_email)
-        if await self._conversations.held_by_agent(chat):
-            async with self._sessions() as session, session.begin():
+        async with self._sessions() as session, session.begin():
+            chat, held = await self._conversations.for_shopper_in(session, order.store_id, order.shopper_email)
+            if held:
                 session.add(_log(order, ReviewLogAction.deferred, DEFER_AGENT_HANDLING, now))
                 await queue.defer(job, now + AGENT_HOLD_RETRY, session)
-            return 0
+                return 0
         replies = await self._rasa.trigger_intent(chat.conversation_id, REVIEW_DUE, {"order_id": order.order_number})
         messages = [transcript_message(reply, sender="store") for reply in replies if isinstance(reply, dict)]
         try:

@@ -38,9 +38,9 @@ from bot.web.agent_api import FEED, HANDOFF, AgentFeed, add_agent_console
 from bot.web.console_auth import widget_page_csp
 from bot.web.json_io import json_error, read_json
 from bot.web.live import LiveHub
+from bot.web.ratelimit import RateLimiter
 from bot.web.seller_api import add_seller_api
 from bot.web.seller_console import add_seller_console
-from bot.web.ratelimit import RateLimiter
 from bot.web.turns import AssistantUnavailable, BadMessage, ChatTurns, parse_shopper_input
 
 log = logging.getLogger(__name__)
@@ -235,27 +235,40 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     return ws
 
 
+class _WebhookRefused(Exception):
+    """A webhook refused before anything is stored, with the answer to give."""
+
+    def __init__(self, response: web.Response) -> None:
+        super().__init__(response.status)
+        self.response = response
+
+
 async def _tracking_webhook(
     request: web.Request, source: str, header: str, sign: Callable[[str, bytes], str], parse: Callable[[Any], Any]
 ) -> web.Response:
     """Verify, then store the update at once; answer as soon as it is stored."""
-    store_id = request.match_info["store_id"]
-    exists, secrets = await request.app[TRACKING].webhook_secrets(store_id)
-    if not exists:
-        return json_error(404, "unknown store")
+    # Read before the transaction: a slow sender must not hold a database connection.
     body = await request.read()
     given = request.headers.get(header)
-    # Every live key is checked (no early exit), each in constant time.
-    matches = [signature_matches(sign(secret, body), given) for secret in secrets]
-    if not any(matches):
-        return json_error(401, f"missing or wrong {header} signature")
+
+    def verify(secrets: list[str]) -> Any:
+        # Every live key is checked (no early exit), each in constant time.
+        matches = [signature_matches(sign(secret, body), given) for secret in secrets]
+        if not any(matches):
+            raise _WebhookRefused(json_error(401, f"missing or wrong {header} signature"))
+        try:
+            return parse(json.loads(body))
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise _WebhookRefused(json_error(400, "the body is not valid JSON")) from None
+        except BadUpdate as exc:
+            raise _WebhookRefused(json_error(400, str(exc))) from None
+
     try:
-        update = parse(json.loads(body))
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return json_error(400, "the body is not valid JSON")
-    except BadUpdate as exc:
-        return json_error(400, str(exc))
-    outcome = await request.app[TRACKING].apply(store_id, source, update)
+        outcome = await request.app[TRACKING].apply_signed(request.match_info["store_id"], source, verify)
+    except _WebhookRefused as refused:
+        return refused.response
+    if outcome is None:
+        return json_error(404, "unknown store")
     return web.json_response({"result": outcome.result})
 
 
