@@ -574,3 +574,29 @@ def test_the_test_conversation_greets_with_the_saved_greeting(gateway: Settings,
         assert _problems(page) == []
     finally:
         page.context.close()
+
+
+def test_the_console_fits_a_phone_in_chinese(gateway: Settings, browser: Browser) -> None:
+    """Sellers check things from their phones: at 390 px every tab is reachable and no panel
+    makes the page scroll sideways (the tab bar scrolls on its own)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.problems = []  # type: ignore[attr-defined]
+    page.on("pageerror", lambda e: page.problems.append(str(e)))  # type: ignore[attr-defined]
+    try:
+        _sign_in(page, gateway)
+        page.get_by_test_id("seller-lang-zh").click()
+        expect(page.get_by_test_id("seller-tab-settings")).to_have_text("消息与设置")
+        _settled(page)
+        for name in ("settings", "guides", "team", "test"):
+            _tab(page, name)  # each tab is scrolled into view and clicked like a finger would
+            overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            assert overflow <= 0, f"the {name} tab makes the page {overflow}px wider than the phone"
+            panel = page.get_by_test_id(f"seller-panel-{name}").bounding_box()
+            assert panel and panel["x"] >= 0 and panel["x"] + panel["width"] <= 390 + 1, (name, panel)
+            page.evaluate("window.scrollTo(0, 0)")
+            page.screenshot(path=str(SCREENSHOTS / f"seller-phone-{name}-zh.png"))
+        assert page.problems == []  # type: ignore[attr-defined]
+    finally:
+        context.close()
