@@ -42,6 +42,26 @@ def shoot(page: Page, name: str) -> None:
     page.screenshot(path=str(SCREENSHOTS / name))
 
 
+def watch_problems(page: Page) -> list[str]:
+    """The page's console errors and uncaught exceptions, collected from now on."""
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(f"{m.text} [{m.location.get('url', '')}]") if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    return problems
+
+
+def wait_until_panel_fills(page: Page, width: int, height: int) -> None:
+    """Wait until the widget panel covers the whole width × height viewport (once its opening animation settles)."""
+    page.wait_for_function(
+        """([width, height]) => {
+            const r = document.querySelector('[data-testid="asw-panel"]').getBoundingClientRect();
+            return r.left <= 0.5 && r.top <= 0.5 && r.width >= width - 0.5 && r.height >= height - 0.5;
+        }""",
+        arg=[width, height],
+        timeout=5_000,
+    )
+
+
 def send(page: Page, text: str) -> None:
     box = page.get_by_test_id("asw-input")
     box.fill(text)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -17,7 +18,7 @@ from bot.config import Settings
 from bot.demo import read_demo_agents
 from bot.templates import TEMPLATES
 from tests.engine import running_engine
-from tests.web.browser import SCREENSHOTS
+from tests.web.browser import SCREENSHOTS, watch_problems
 
 pytestmark = pytest.mark.engine
 
@@ -31,12 +32,13 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
         yield settings
 
 
-def _page(browser: Browser, permissions: list[str] | None = None) -> Page:
-    page = browser.new_context(viewport={"width": 1440, "height": 1000}, permissions=permissions or []).new_page()
-    problems: list[str] = []
-    page.on("console", lambda m: problems.append(f"{m.text} [{m.location.get('url', '')}]") if m.type == "error" else None)
-    page.on("pageerror", lambda e: problems.append(str(e)))
-    page.problems = problems  # type: ignore[attr-defined]
+def _page(browser: Browser, permissions: list[str] | None = None, phone: bool = False) -> Page:
+    screen: dict[str, Any] = (
+        {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+        if phone else {"viewport": {"width": 1440, "height": 1000}}
+    )
+    page = browser.new_context(permissions=permissions or [], **screen).new_page()
+    page.problems = watch_problems(page)  # type: ignore[attr-defined]
     return page
 
 
@@ -580,10 +582,7 @@ def test_the_console_fits_a_phone_in_chinese(gateway: Settings, browser: Browser
     """Sellers check things from their phones: at 390 px every tab is reachable and no panel
     makes the page scroll sideways (the tab bar scrolls on its own)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
-    page = context.new_page()
-    page.problems = []  # type: ignore[attr-defined]
-    page.on("pageerror", lambda e: page.problems.append(str(e)))  # type: ignore[attr-defined]
+    page = _page(browser, phone=True)
     try:
         _sign_in(page, gateway)
         page.get_by_test_id("seller-lang-zh").click()
@@ -597,6 +596,6 @@ def test_the_console_fits_a_phone_in_chinese(gateway: Settings, browser: Browser
             assert panel and panel["x"] >= 0 and panel["x"] + panel["width"] <= 390 + 1, (name, panel)
             page.evaluate("window.scrollTo(0, 0)")
             page.screenshot(path=str(SCREENSHOTS / f"seller-phone-{name}-zh.png"))
-        assert page.problems == []  # type: ignore[attr-defined]
+        assert _problems(page) == []
     finally:
-        context.close()
+        page.context.close()

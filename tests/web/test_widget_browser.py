@@ -13,7 +13,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from bot.config import Settings
 from tests.engine import bot_cli, running_engine
-from tests.web.browser import SCREENSHOTS, bot_messages, send, shoot
+from tests.web.browser import SCREENSHOTS, bot_messages, send, shoot, wait_until_panel_fills, watch_problems
 
 pytestmark = pytest.mark.engine
 
@@ -93,14 +93,7 @@ def test_phone_width_fills_the_screen_and_escape_closes(gateway: Settings, brows
     try:
         page.goto(f"{gateway.gateway_url}/?shopper=anonymous")
         page.get_by_test_id("asw-launcher").click()
-        # Once the opening animation settles, the panel covers the viewport.
-        page.wait_for_function(
-            """() => {
-                const r = document.querySelector('[data-testid="asw-panel"]').getBoundingClientRect();
-                return r.left <= 0.5 && r.top <= 0.5 && r.width >= 389.5 && r.height >= 843.5;
-            }""",
-            timeout=5_000,
-        )
+        wait_until_panel_fills(page, 390, 844)
         shoot(page, "widget-phone.png")
         page.keyboard.press("Escape")
         expect(page.get_by_test_id("asw-panel")).to_be_hidden()
@@ -156,9 +149,7 @@ EMBEDDED_PAGE = """<!doctype html>
 def test_embedded_widget_is_open_from_the_start_and_cannot_be_closed(gateway: Settings, browser: Browser) -> None:
     context = browser.new_context(viewport={"width": 640, "height": 720})
     page = context.new_page()
-    problems: list[str] = []
-    page.on("console", lambda m: problems.append(f"{m.text} [{m.location.get('url', '')}]") if m.type == "error" else None)
-    page.on("pageerror", lambda e: problems.append(str(e)))
+    problems = watch_problems(page)
     try:
         # The page is made up here, written into a document of the gateway's own origin (a page that
         # Playwright serves itself would count as a public site, and Chromium's local network access
@@ -171,14 +162,7 @@ def test_embedded_widget_is_open_from_the_start_and_cannot_be_closed(gateway: Se
         expect(page.get_by_test_id("asw-launcher")).to_be_hidden()
         expect(page.get_by_test_id("asw-close")).to_be_hidden()
         expect(page.get_by_test_id("asw-input")).not_to_be_focused()  # the page keeps its focus
-        # Wider than a phone, and still the whole page.
-        page.wait_for_function(
-            """() => {
-                const r = document.querySelector('[data-testid="asw-panel"]').getBoundingClientRect();
-                return r.left <= 0.5 && r.top <= 0.5 && r.width >= 639.5 && r.height >= 719.5;
-            }""",
-            timeout=5_000,
-        )
+        wait_until_panel_fills(page, 640, 720)  # wider than a phone, and still the whole page
 
         send(page, "hi")
         expect(bot_messages(page).last).to_contain_text("after-sales assistant", timeout=30_000)

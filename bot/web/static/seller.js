@@ -734,7 +734,7 @@
 
   function loadSettings() {
     var storeId = state.storeId;
-    return api('GET', '/stores/' + encodeURIComponent(storeId) + '/settings').then(function (result) {
+    return api('GET', storePath('/settings')).then(function (result) {
       if (storeId !== state.storeId || handled(result)) return;
       if (!result.ok) { showAlert(serverError(result.data.error || '')); return; }
       state.data = result.data;
@@ -757,7 +757,7 @@
 
   function loadHistory() {
     var storeId = state.storeId;
-    return api('GET', '/stores/' + encodeURIComponent(storeId) + '/settings/history').then(function (result) {
+    return api('GET', storePath('/settings/history')).then(function (result) {
       if (storeId !== state.storeId || handled(result)) return;
       if (result.ok) {
         state.history = result.data;
@@ -906,7 +906,7 @@
     var seq = (state.previewSeq[key] || 0) + 1;
     state.previewSeq[key] = seq;
     var text = templateText(key);
-    api('POST', '/stores/' + encodeURIComponent(storeId) + '/preview', { template: key, text: text }).then(function (result) {
+    api('POST', storePath('/preview'), { template: key, text: text }).then(function (result) {
       if (storeId !== state.storeId || state.previewSeq[key] !== seq || !cards[key]) return; // a newer one is on its way
       var card = cards[key];
       card.preview.removeAttribute('aria-busy');
@@ -1096,7 +1096,7 @@
     $('save-error').hidden = true;
     updateSaveState();
     var storeId = state.storeId;
-    api('PUT', '/stores/' + encodeURIComponent(storeId) + '/settings', patch).then(function (result) {
+    api('PUT', storePath('/settings'), patch).then(function (result) {
       state.busy = false;
       if (storeId !== state.storeId) return;
       if (result.status === 400) {
@@ -1195,7 +1195,7 @@
     if (countChanges(buildPatch()) && !window.confirm(t('history.confirm', { v: version }))) return;
     button.disabled = true;
     var storeId = state.storeId;
-    api('POST', '/stores/' + encodeURIComponent(storeId) + '/settings/rollback', { version: version }).then(function (result) {
+    api('POST', storePath('/settings/rollback'), { version: version }).then(function (result) {
       button.disabled = false;
       if (storeId !== state.storeId || handled(result)) return;
       if (!result.ok) { showAlert(serverError(result.data.error || '')); return; }
@@ -2002,13 +2002,21 @@
     });
   }
 
-  function loadSecrets() {
+  // The team tab's data: dropped if the seller switched stores meanwhile; after a refused
+  // session the tab loads again when it is next opened.
+  function loadForTeamTab(path, use) {
     var storeId = state.storeId;
-    return api('GET', storePath('/secrets')).then(function (result) {
+    return api('GET', storePath(path)).then(function (result) {
       if (storeId !== state.storeId) return;
       if (handled(result)) { loaded.team = false; return; }
       if (!result.ok) { showAlert(serverError(result.data.error || '')); return; }
-      secretStatus = result.data;
+      use(result.data);
+    });
+  }
+
+  function loadSecrets() {
+    return loadForTeamTab('/secrets', function (data) {
+      secretStatus = data;
       renderSecrets();
     });
   }
@@ -2041,12 +2049,8 @@
   var created = null; // {email, password}: shown once, forgotten on "hide", a store switch or signing out
 
   function loadTeam() {
-    var storeId = state.storeId;
-    return api('GET', storePath('/team')).then(function (result) {
-      if (storeId !== state.storeId) return;
-      if (handled(result)) { loaded.team = false; return; }
-      if (!result.ok) { showAlert(serverError(result.data.error || '')); return; }
-      team.members = result.data.team || [];
+    return loadForTeamTab('/team', function (data) {
+      team.members = data.team || [];
       renderTeam();
     });
   }
