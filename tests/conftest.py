@@ -8,10 +8,12 @@ REQUIRE_POSTGRES=1 (as in CI), where a missing server fails the run.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -34,6 +36,12 @@ async def _admin(sql: str) -> None:
         await connection.execute(sql)
     finally:
         await connection.close()
+
+
+def demo_objects() -> list[dict[str, Any]]:
+    """The demo file's lines, parsed."""
+    with DEMO_DATA.open(encoding="utf-8") as lines:
+        return [json.loads(line) for line in lines if line.strip()]
 
 
 @pytest.fixture(scope="session")

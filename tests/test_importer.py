@@ -22,8 +22,8 @@ from bot.config import PROJECT_ROOT
 from bot.importer import import_lines
 from bot.models import Agent, AgentMembership, CannedReply, Order, OrderItem, Product, Shipment, Store, TrackingEvent
 from bot.orders import OrderService
+from tests.conftest import DEMO_DATA, demo_objects
 
-DEMO_DATA = PROJECT_ROOT / "demo" / "demo_stores.jsonl"
 UTC = dt.timezone.utc
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -122,13 +122,8 @@ async def load_store(sessions: Sessions, store_id: str) -> Store | None:
 # --- the demo file ---
 
 
-def _demo_objects() -> list[dict[str, Any]]:
-    with DEMO_DATA.open(encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
-
-
 async def test_demo_file_imports_with_expected_counts(sessions: Sessions) -> None:
-    objects = _demo_objects()
+    objects = demo_objects()
     expected = Counter(o["type"] for o in objects)
     assert expected == {"store": 3, "product": 15, "order": 34, "canned_reply": 5, "agent": 5}
     orders = [o for o in objects if o["type"] == "order"]

@@ -4,7 +4,6 @@ with versions, a template injection attempt, the preview, history and rollback."
 
 from __future__ import annotations
 
-import json
 import re
 import secrets
 from collections.abc import AsyncIterator
@@ -22,7 +21,7 @@ from bot.escalations import EscalationService
 from bot.models import StoreSettingsVersion
 from bot.store_settings import StoreSettingsService
 from bot.web.app import create_app
-from tests.conftest import DEMO_DATA
+from tests.conftest import demo_objects
 from tests.engine import engine_settings
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -178,7 +177,7 @@ async def test_only_the_stores_the_account_administers_are_visible(server: TestS
 
 async def test_every_demo_store_has_a_seller_admin_who_sees_that_store_only(server: TestServer, demo_sessions: Sessions) -> None:
     """`make run` shows the console for each demo seller: one admin per demo store, no more."""
-    lines = [json.loads(line) for line in DEMO_DATA.read_text(encoding="utf-8").splitlines() if line.strip()]
+    lines = demo_objects()
     stores = {line["id"] for line in lines if line["type"] == "store"}
     admins = [line for line in lines if line["type"] == "agent" and line.get("role") == "seller_admin"]
     assert sorted(store for admin in admins for store in admin["stores"]) == sorted(stores)
