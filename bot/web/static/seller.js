@@ -559,6 +559,12 @@
 
   function pick(pair) { return lang === 'zh-CN' ? pair[1] : pair[0]; }
 
+  // A refused save's message for one field: without the server's "nothing saved: " and
+  // "<field>: " prefixes, since the console shows it beside the field, in its own words.
+  function fieldError(error, field) {
+    return String(error || '').replace(/^nothing saved: /, '').replace(field + ': ', '');
+  }
+
   function serverError(message) {
     if (lang !== 'zh-CN') return message;
     var text = String(message || '');
@@ -1101,7 +1107,7 @@
       if (storeId !== state.storeId) return;
       if (result.status === 400) {
         var field = result.data.field || '';
-        var detail = String(result.data.error || '').replace(/^nothing saved: /, '').replace(field + ': ', '');
+        var detail = fieldError(result.data.error, field);
         if (field.indexOf('templates.') === 0 && cards[field.slice(10)]) {
           state.errors[field.slice(10)] = detail;
           showTemplateError(field.slice(10));
@@ -1341,18 +1347,18 @@
 
   function copyField(input, status) {
     function done(ok) { setStatusKey(status, ok ? 'common.copied' : 'common.copyFailed'); }
-    input.focus();
-    input.select();
-    if (navigator.clipboard && navigator.clipboard.writeText) {
-      navigator.clipboard.writeText(input.value).then(function () { done(true); }, function () {
-        var ok = false;
-        try { ok = doc.execCommand('copy'); } catch (e) { ok = false; }
-        done(ok);
-      });
-    } else {
+    // Without the clipboard API (or its permission), copy the selected text the old way.
+    function copySelection() {
       var ok = false;
       try { ok = doc.execCommand('copy'); } catch (e) { ok = false; }
       done(ok);
+    }
+    input.focus();
+    input.select();
+    if (navigator.clipboard && navigator.clipboard.writeText) {
+      navigator.clipboard.writeText(input.value).then(function () { done(true); }, copySelection);
+    } else {
+      copySelection();
     }
   }
 
@@ -1679,7 +1685,7 @@
       guides.busy = false;
       if (result.status === 400) {
         var field = result.data.field || 'guide';
-        var message = String(result.data.error || '').replace(/^nothing saved: /, '').replace(field + ': ', '');
+        var message = fieldError(result.data.error, field);
         if (GUIDE_FIELDS.indexOf(field) < 0) field = 'guide';
         guides.errors[field] = message;
         renderGuideErrors();
