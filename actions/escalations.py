@@ -20,6 +20,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.context import chat_context, escalation_service
 from bot import replies
+from bot.clock import utc_now
 from bot.escalations import EscalationOff, RecordedEscalation
 
 NOT_UNDERSTOOD_ACTION = "action_handle_not_understood"
@@ -30,7 +31,7 @@ FRESH_START_EVENTS = ("session_started", "restart")
 
 def clock() -> dt.datetime:
     """Now, in UTC (tests replace it)."""
-    return dt.datetime.now(dt.UTC)
+    return utc_now()
 
 
 async def next_steps(tracker: Tracker, store_id: str | None = None, reference: str = "") -> str:

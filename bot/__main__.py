@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import sys
 from pathlib import Path
+from bot.clock import utc_now
 
 
 def _cmd_migrate(_: argparse.Namespace) -> int:
@@ -145,7 +146,7 @@ def _cmd_tracking_event(args: argparse.Namespace) -> int:
     from bot.tracking_updates import BadUpdate, Checkpoint, TrackingUpdate, TrackingUpdates, parse_tag, parse_time
 
     try:
-        when = parse_time(args.time, "--time") if args.time else dt.datetime.now(dt.timezone.utc)
+        when = parse_time(args.time, "--time") if args.time else utc_now()
         tag = parse_tag(args.tag, "--tag")
     except BadUpdate as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -19,6 +19,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.clock import utc_now
 from bot.identity import token_hash
 from bot.models import (
     Agent,
@@ -45,10 +46,6 @@ MIN_PASSWORD_CHARS = 10
 _hasher = PasswordHasher()
 #: Verified against when the email is unknown, so both cases take the same time.
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
 
 
 def normalise_email(email: str) -> str:
@@ -184,7 +181,7 @@ class AgentAccounts:
                 ).all()
             )
             if held:
-                now = _now()
+                now = utc_now()
                 await session.execute(
                     update(Conversation).where(Conversation.id.in_(held)).values(handled_by=None, handled_since=None)
                 )
@@ -233,7 +230,7 @@ class AgentAccounts:
         Raises :class:`LoginThrottled` after too many recent failures for this
         email or this address, before even looking at the password.
         """
-        now = now or _now()
+        now = now or utc_now()
         email = normalise_email(email)[:320]
         ip = ip[:64]
         async with self._sessions() as session:
@@ -276,7 +273,7 @@ class AgentAccounts:
         """The signed-in agent behind a cookie token, with their stores."""
         if not token:
             return None
-        now = now or _now()
+        now = now or utc_now()
         digest = token_hash(token)
         async with self._sessions() as session:
             row = (
@@ -303,7 +300,7 @@ class AgentAccounts:
 
     async def seen(self, token: str, now: dt.datetime | None = None) -> None:
         """Mark the console behind this token as online now."""
-        now = now or _now()
+        now = now or utc_now()
         async with self._sessions() as session, session.begin():
             await session.execute(
                 update(AgentSession)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.clock import utc_now
 from bot.identity import new_token, token_hash
 from bot.models import Store, StoreApiToken
 
@@ -44,7 +45,7 @@ class ApiTokens:
         """The store a live token opens, or ``None``."""
         if not token or not token.startswith(PREFIX) or len(token) > 200:
             return None
-        now = now or dt.datetime.now(dt.timezone.utc)
+        now = now or utc_now()
         digest = token_hash(token)
         async with self._sessions() as session, session.begin():
             row = await session.get(StoreApiToken, digest)
@@ -75,6 +76,6 @@ class ApiTokens:
                     StoreApiToken.token_hash.startswith(fingerprint, autoescape=True),
                     StoreApiToken.revoked_at.is_(None),
                 )
-                .values(revoked_at=dt.datetime.now(dt.timezone.utc))
+                .values(revoked_at=utc_now())
             )
             return int(result.rowcount or 0)

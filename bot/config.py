@@ -47,6 +47,9 @@ class Settings:
     #: Where shoppers reach the gateway from outside (links to uploaded manuals);
     #: empty means the gateway's own address.
     public_url: str = ""
+    #: Proxies (addresses or networks) whose ``X-Forwarded-For`` is believed, e.g. the TLS
+    #: proxy in front of the gateway; empty means the peer address is the client.
+    trusted_proxies: str = ""
 
     @property
     def rasa_url(self) -> str:
@@ -114,6 +117,7 @@ def load_settings(env: dict[str, str] | os._Environ = os.environ) -> Settings:
         conversation_messages_per_minute=int(env.get("RATE_LIMIT_CONVERSATION_PER_MINUTE", "30")),
         ip_requests_per_minute=int(env.get("RATE_LIMIT_IP_PER_MINUTE", "300")),
         public_url=env.get("PUBLIC_URL", ""),
+        trusted_proxies=env.get("TRUSTED_PROXIES", ""),
     )
 
 
@@ -138,6 +142,7 @@ def settings_env(settings: Settings) -> dict[str, str]:
         "RATE_LIMIT_CONVERSATION_PER_MINUTE": str(settings.conversation_messages_per_minute),
         "RATE_LIMIT_IP_PER_MINUTE": str(settings.ip_requests_per_minute),
         "PUBLIC_URL": settings.public_url,
+        "TRUSTED_PROXIES": settings.trusted_proxies,
     }
 
 

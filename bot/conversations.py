@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.clock import utc_now
 from bot.db import dialect_insert
 from bot.identity import new_token, signature_is_valid, token_hash
 from bot.models import Conversation, ConversationToken, Message, Store, iso_utc
@@ -100,7 +101,7 @@ class ConversationService:
                 raise UnknownStore(store_id)
             email = None
             if shopper_email is not None or signature is not None:
-                keys = store.shopper_secrets(dt.datetime.now(dt.timezone.utc))
+                keys = store.shopper_secrets(utc_now())
                 valid = [signature_is_valid(key, shopper_email or "", signature or "") for key in keys]
                 if not shopper_email or not any(valid):
                     raise BadSignature(store_id)
@@ -127,7 +128,7 @@ class ConversationService:
         await session.execute(
             dialect_insert(session, Conversation)
             .values(id=secrets.token_urlsafe(18), store_id=store_id, shopper_email=email, last_seq=0,
-                    created_at=dt.datetime.now(dt.timezone.utc))
+                    created_at=utc_now())
             .on_conflict_do_nothing()
         )
         return (await session.scalars(mine)).one()
@@ -176,7 +177,7 @@ class ConversationService:
         """Like :meth:`append`, inside the caller's transaction."""
         if not messages:
             return []
-        now = dt.datetime.now(dt.timezone.utc)
+        now = utc_now()
         last = await session.scalar(
             update(Conversation)
             .where(Conversation.id == chat.conversation_id, Conversation.store_id == chat.store_id)

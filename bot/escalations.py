@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.clock import utc_now
 from bot.business_hours import BadBusinessHours, describe_duration, describe_return, opening, parse_business_hours
 from bot.models import (
     AgentMembership,
@@ -159,7 +160,7 @@ class EscalationService:
                     same.details = (same.details + "\n" + details)[:DETAILS_CHARS] if same.details else details[:DETAILS_CHARS]
                 if same.order_id is None and order is not None:
                     same.order_id, same.summary = order.id, summarise(reason, known_number, same.details)
-                same.updated_at = dt.datetime.now(dt.timezone.utc)
+                same.updated_at = utc_now()
                 return RecordedEscalation(same.id, reason, same.priority, known_number, conversation.store_id)
             escalation = Escalation(
                 store_id=conversation.store_id,
@@ -182,7 +183,7 @@ class EscalationService:
 
     async def availability(self, store_id: str, now: dt.datetime | None = None) -> Availability | None:
         """Who can answer the store's shoppers now; ``None`` for an unknown store."""
-        now = now or dt.datetime.now(dt.timezone.utc)
+        now = now or utc_now()
         async with self._sessions() as session:
             store = await session.get(Store, store_id)
             if store is None:

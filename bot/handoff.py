@@ -25,6 +25,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
+from bot.clock import utc_now
 from bot.agents import SignedInAgent
 from bot.conversations import ChatSession, ConversationService, NewMessage, StoredMessage
 from bot.escalations import ACTIVE_STATUSES, PRIORITY_RANK, REASON_TITLES
@@ -102,7 +103,7 @@ class HandoffService:
 
     async def queue(self, agent: SignedInAgent, now: dt.datetime | None = None) -> list[dict[str, Any]]:
         """Open and claimed escalations of the agent's stores: most urgent, then longest waiting, first."""
-        now = now or dt.datetime.now(dt.timezone.utc)
+        now = now or utc_now()
         async with self._sessions() as session:
             rows = await self._escalations(
                 session,
@@ -159,7 +160,7 @@ class HandoffService:
 
     async def conversation(self, agent: SignedInAgent, conversation_id: str, now: dt.datetime | None = None) -> dict[str, Any]:
         """Everything the conversation view shows: transcript, order, escalations, notes, canned replies."""
-        now = now or dt.datetime.now(dt.timezone.utc)
+        now = now or utc_now()
         async with self._sessions() as session:
             conversation = await self._conversation(session, agent, conversation_id)
             store_id = conversation.store_id
@@ -264,7 +265,7 @@ class HandoffService:
 
     async def claim(self, agent: SignedInAgent, conversation_id: str) -> None:
         """Take the conversation over: only one agent ever wins, and the bot goes quiet."""
-        now = dt.datetime.now(dt.timezone.utc)
+        now = utc_now()
         async with self._sessions() as session, session.begin():
             conversation = await self._conversation(session, agent, conversation_id)
             won = await session.execute(
@@ -296,7 +297,7 @@ class HandoffService:
 
     async def release(self, agent: SignedInAgent, conversation_id: str, outcome: EscalationStatus) -> None:
         """Hand the conversation back to the bot (``handed_back``) or close its case (``resolved``)."""
-        now = dt.datetime.now(dt.timezone.utc)
+        now = utc_now()
         async with self._sessions() as session, session.begin():
             conversation = await self._conversation(session, agent, conversation_id)
             released = await session.execute(

@@ -8,23 +8,19 @@ time, so the same UPDATE is atomic there too.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.clock import Clock, utc_now
 from bot.db import dialect_insert
 from bot.models import JobStatus, ScheduledJob
 
 #: A job claimed longer ago than this, by a worker that died, is claimed again.
 LEASE = dt.timedelta(minutes=5)
 MAX_ATTEMPTS = 8
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
 
 
 @dataclass(frozen=True)
@@ -42,19 +38,16 @@ async def enqueue(
 ) -> bool:
     """Queue work inside the caller's transaction; a second job with the same key
     is ignored. Returns whether this call queued it."""
-    values = dict(store_id=store_id, kind=kind, key=key, payload=payload, due_at=due_at or _now(),
-                  status=JobStatus.pending.value, attempts=0, created_at=_now())
+    values = dict(store_id=store_id, kind=kind, key=key, payload=payload, due_at=due_at or utc_now(),
+                  status=JobStatus.pending.value, attempts=0, created_at=utc_now())
     result = await session.execute(
         dialect_insert(session, ScheduledJob).values(**values).on_conflict_do_nothing(index_elements=["key"])
     )
     return result.rowcount == 1
 
 
-Clock = Callable[[], dt.datetime]
-
-
 class JobQueue:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], worker_id: str, clock: Clock = _now) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], worker_id: str, clock: Clock = utc_now) -> None:
         self._sessions = sessions
         self.worker_id = worker_id
         #: What "now" is for due times and for the jobs' own rules; tests move it forward.

@@ -15,6 +15,8 @@ from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, Integer, LargeBi
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from bot.clock import utc_now
+
 
 class UTCDateTime(TypeDecorator[dt.datetime]):
     """Timezone-aware UTC datetimes on every backend (SQLite drops tzinfo)."""
@@ -66,10 +68,6 @@ def iso_utc(value: dt.datetime | dt.date | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z")
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
-
-
 class Base(DeclarativeBase):
     type_annotation_map = {dt.datetime: UTCDateTime, dict[str, Any]: JSON, list[str]: JSON}
 
@@ -108,7 +106,7 @@ class Store(Base):
     business_hours: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     #: How soon, during business hours, a person usually answers an escalation.
     reply_time_minutes: Mapped[int] = mapped_column(Integer, default=60, server_default="60")
-    created_at: Mapped[dt.datetime] = mapped_column(default=_now)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
 
     def shopper_secrets(self, now: dt.datetime) -> list[str]:
         """The keys a shopper signature may be made with now: the current one, and the
@@ -161,7 +159,7 @@ class Order(Base):
     shipping_country: Mapped[str] = mapped_column(String(2))
     placed_at: Mapped[dt.datetime]
     status: Mapped[str] = mapped_column(String(20))
-    updated_at: Mapped[dt.datetime] = mapped_column(default=_now, onupdate=_now)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utc_now, onupdate=utc_now)
 
     items: Mapped[list[OrderItem]] = relationship(
         back_populates="order", cascade="all, delete-orphan", order_by="OrderItem.id"
@@ -251,7 +249,7 @@ class Conversation(Base):
     #: The last message sequence number handed out; bumped in the same
     #: transaction that stores the message, so numbers never repeat.
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[dt.datetime] = mapped_column(default=_now)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
     #: Indexed for the agent console's live feed ("what changed since?").
     last_message_at: Mapped[dt.datetime | None] = mapped_column(default=None, index=True)
     #: The agent handling the conversation now; while set, Rasa is paused and the bot is silent.
@@ -267,7 +265,7 @@ class ConversationToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     store_id: Mapped[str] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
     conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
-    created_at: Mapped[dt.datetime] = mapped_column(default=_now)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
 
 
 class Message(Base):
@@ -286,7 +284,7 @@ class Message(Base):
     text: Mapped[str] = mapped_column(Text, default="")
     buttons: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     attachment: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
-    created_at: Mapped[dt.datetime] = mapped_column(default=_now)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
 
 
 class TrackingWebhookEvent(Base):
@@ -303,7 +301,7 @@ class TrackingWebhookEvent(Base):
     tracking_number: Mapped[str] = mapped_column(String(100))
     #: What the update did: applied, stale or unknown_shipment.
     outcome: Mapped[str] = mapped_column(String(32))
-    received_at: Mapped[dt.datetime] = mapped_column(default=_now)
+    received_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
 
 
 class JobStatus(str, enum.Enum):
@@ -335,7 +333,7 @@ class ScheduledJob(Base):
     claimed_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     finished_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
-    created_at: Mapped[dt.datetime] = mapped_column(default=_now)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
 
 
 class EscalationStatus(str, enum.Enum):
@@ -367,12 +365,12 @@ class Escalation(Base):
     #: The shopper's own words (description, photo links), as typed.
     details: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(16), default=EscalationStatus.open.value)
-    created_at: Mapped[dt.datetime] = mapped_column(default=_now)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
     claimed_by: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"), default=None)
     claimed_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     closed_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     #: Bumped on every change, so the console's live feed can find what changed.
-    updated_at: Mapped[dt.datetime] = mapped_column(default=_now, onupdate=_now, index=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utc_now, onupdate=utc_now, index=True)
 
 
 class ReviewLogAction(str, enum.Enum):
@@ -403,7 +401,7 @@ class ReviewLogEntry(Base):
     order_number: Mapped[str] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str] = mapped_column(String(200))
-    at: Mapped[dt.datetime] = mapped_column(default=_now)
+    at: Mapped[dt.datetime] = mapped_column(default=utc_now)
 
 
 class ReviewOptOut(Base):
@@ -413,7 +411,7 @@ class ReviewOptOut(Base):
 
     store_id: Mapped[str] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True)
     shopper_email: Mapped[str] = mapped_column(String(320), primary_key=True)
-    created_at: Mapped[dt.datetime] = mapped_column(default=_now)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
 
 
 class Review(Base):
@@ -428,7 +426,7 @@ class Review(Base):
     conversation_id: Mapped[str | None] = mapped_column(ForeignKey("conversations.id", ondelete="SET NULL"), default=None)
     rating: Mapped[int] = mapped_column(Integer)
     text: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[dt.datetime] = mapped_column(default=_now)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
 
 
 class AgentRole(str, enum.Enum):
@@ -447,7 +445,7 @@ class Agent(Base):
     name: Mapped[str] = mapped_column(String(200))
     #: argon2id, never the password.
     password_hash: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[dt.datetime] = mapped_column(default=_now)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
 
 
 class AgentMembership(Base):
@@ -469,10 +467,10 @@ class AgentSession(Base):
     agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), index=True)
     #: The synchronizer token every state-changing request must echo.
     csrf_token: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[dt.datetime] = mapped_column(default=_now)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
     expires_at: Mapped[dt.datetime]
     #: Refreshed by the console's live feed: an agent seen lately is "online".
-    last_seen_at: Mapped[dt.datetime] = mapped_column(default=_now)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
 
 
 class LoginFailure(Base):
@@ -484,7 +482,7 @@ class LoginFailure(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     email: Mapped[str] = mapped_column(String(320))
     ip: Mapped[str] = mapped_column(String(64))
-    at: Mapped[dt.datetime] = mapped_column(default=_now)
+    at: Mapped[dt.datetime] = mapped_column(default=utc_now)
 
 
 class CannedReply(Base):
@@ -510,7 +508,7 @@ class ConversationNote(Base):
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"), default=None)
     author: Mapped[str] = mapped_column(String(200))
     text: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[dt.datetime] = mapped_column(default=_now)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
 
 
 class StoreSettingsVersion(Base):
@@ -529,7 +527,7 @@ class StoreSettingsVersion(Base):
     #: Who saved it: an agent's name and email, or "seller API".
     changed_by: Mapped[str | None] = mapped_column(String(200), default=None)
     summary: Mapped[str] = mapped_column(String(500), default="")
-    created_at: Mapped[dt.datetime] = mapped_column(default=_now)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
 
 
 class StoreApiToken(Base):
@@ -542,7 +540,7 @@ class StoreApiToken(Base):
     store_id: Mapped[str] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), index=True)
     #: What the seller calls it ("ERP sync"), to tell tokens apart when revoking.
     label: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[dt.datetime] = mapped_column(default=_now)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
     last_used_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(default=None)
 
@@ -560,7 +558,7 @@ class ManualFile(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     content: Mapped[bytes] = mapped_column(LargeBinary)
     size: Mapped[int] = mapped_column(Integer)
-    created_at: Mapped[dt.datetime] = mapped_column(default=_now)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
 
 
 class ProductGuideVersion(Base):
@@ -580,4 +578,4 @@ class ProductGuideVersion(Base):
     guide: Mapped[dict[str, Any]] = mapped_column(JSON)
     changed_by: Mapped[str | None] = mapped_column(String(200), default=None)
     summary: Mapped[str] = mapped_column(String(500), default="")
-    created_at: Mapped[dt.datetime] = mapped_column(default=_now)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)

@@ -29,6 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
+from bot.clock import utc_now
 from bot.conversations import AGENT_HOLD_RETRY, ConversationService, UnknownStore
 from bot.db import dialect_insert
 from bot.jobs import Job, JobQueue, enqueue
@@ -173,7 +174,7 @@ def decide_invitation(
 def _log(order: Order, action: ReviewLogAction, reason: str, at: dt.datetime | None = None) -> ReviewLogEntry:
     return ReviewLogEntry(
         store_id=order.store_id, order_id=order.id, order_number=order.order_number,
-        action=action.value, reason=reason, at=at or dt.datetime.now(_UTC),
+        action=action.value, reason=reason, at=at or utc_now(),
     )
 
 
@@ -398,7 +399,7 @@ class ReviewService:
         if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
             raise ValueError(f"a rating is a whole number from 1 to 5, not {rating!r}")
         words = (text or "").strip()[:MAX_REVIEW_CHARS]
-        now = dt.datetime.now(_UTC)
+        now = utc_now()
         async with self._sessions() as session, session.begin():
             owner = await session.scalar(select(Order.id).where(Order.id == order_id, Order.store_id == store_id))
             if owner is None:
@@ -420,7 +421,7 @@ class ReviewService:
         async with self._sessions() as session, session.begin():
             inserted = await session.scalar(
                 dialect_insert(session, ReviewOptOut)
-                .values(store_id=store_id, shopper_email=email, created_at=dt.datetime.now(_UTC))
+                .values(store_id=store_id, shopper_email=email, created_at=utc_now())
                 .on_conflict_do_nothing(index_elements=["store_id", "shopper_email"])
                 .returning(ReviewOptOut.shopper_email)
             )

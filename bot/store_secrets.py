@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.clock import utc_now
 from bot.models import Store, iso_utc
 
 KINDS = ("shopper", "webhook")
@@ -35,7 +36,7 @@ async def rotate_secret(
         raise ValueError(f"which secret: {' or '.join(KINDS)}")
     if not dt.timedelta(0) <= grace <= MAX_GRACE:
         raise ValueError("the grace period can be from 0 to 7 days")
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or utc_now()
     new = secrets.token_hex(32)
     async with sessions() as session, session.begin():
         store = await session.get(Store, store_id)
@@ -53,7 +54,7 @@ async def secret_status(
     sessions: async_sessionmaker[AsyncSession], store_id: str, now: dt.datetime | None = None
 ) -> dict[str, dict[str, object]]:
     """Whether each secret is set and until when the previous one still works; never the secrets."""
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or utc_now()
     async with sessions() as session:
         store = await session.get(Store, store_id)
     if store is None:

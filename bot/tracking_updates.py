@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
+from bot.clock import utc_now
 from bot.jobs import enqueue
 from bot.models import Order, Shipment, Store, TrackingEvent, TrackingTag, TrackingWebhookEvent
 from bot.reviews import latest_delivery, schedule_review_invitation
@@ -198,7 +199,7 @@ class TrackingUpdates:
                 store = await session.get(Store, store_id)
                 if store is None:
                     return None
-                update = verify(store.webhook_secrets(dt.datetime.now(dt.timezone.utc)))
+                update = verify(store.webhook_secrets(utc_now()))
                 return await self._apply(session, store_id, source, update)
         except IntegrityError:
             return UpdateOutcome("duplicate")
@@ -242,7 +243,7 @@ class TrackingUpdates:
                 )
         as_of = max(
             [c.time for c in update.checkpoints]
-            or [update.delivered_at or update.observed_at or dt.datetime.now(dt.timezone.utc)]
+            or [update.delivered_at or update.observed_at or utc_now()]
         )
         if shipment.status_at is not None and as_of < shipment.status_at:
             record.outcome = "stale"

@@ -8,6 +8,7 @@ REQUIRE_POSTGRES=1 (as in CI), where a missing server fails the run.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import os
 import uuid
@@ -87,6 +88,26 @@ async def demo_sessions(sessions: async_sessionmaker[AsyncSession]) -> async_ses
         report = await import_lines(sessions, lines)
     assert report.ok, report.errors
     return sessions
+
+
+#: ``TEST_TRAVEL_TO=2031-06-15T09:30:00Z`` runs the in-process tests with the wall clock moved
+#: there (still ticking). CI does this after the suite, so a test that only passes near the day it
+#: was written fails at once. Processes the tests start (Rasa, the action server) keep the real
+#: clock, so CI runs the tests that start none (``-m "not engine"``) this way.
+TRAVEL_TO = os.environ.get("TEST_TRAVEL_TO")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if TRAVEL_TO:
+        import time_machine
+
+        traveller = time_machine.travel(dt.datetime.fromisoformat(TRAVEL_TO.replace("Z", "+00:00")), tick=True)
+        traveller.start()
+        config.add_cleanup(traveller.stop)
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    return f"wall clock moved to {TRAVEL_TO} (TEST_TRAVEL_TO)" if TRAVEL_TO else None
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

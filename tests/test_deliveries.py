@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.clock import frozen_at
 from bot.deliveries import INSTALL_VIDEO, DeliveryNotices
 from bot.jobs import JobQueue
 from bot.models import ScheduledJob, Store
 from bot.tracking_updates import DELIVERY_CONFIRMATION, Checkpoint, TrackingUpdate, TrackingUpdates
 
 NOW = dt.datetime(2026, 11, 27, 22, 0, tzinfo=dt.timezone.utc)
+
+
+@pytest.fixture(autouse=True)
+def application_clock_at_now() -> Iterator[None]:
+    # Webhooks schedule their jobs at the application's "now": the same moment the queues claim at.
+    with frozen_at(NOW):
+        yield
 
 
 class RecordingRasa:

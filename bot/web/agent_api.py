@@ -15,6 +15,7 @@ import logging
 
 from aiohttp import web
 
+from bot.clock import utc_now
 from bot.agents import AgentAccounts
 from bot.handoff import BadText, Change, Conflict, EngineUnavailable, HandoffService, NotFound
 from bot.models import EscalationStatus
@@ -36,10 +37,6 @@ PRESENCE_SECONDS = 20.0
 
 HANDOFF = web.AppKey("handoff", HandoffService)
 SHOPPER_HUB = web.AppKey("agent_shopper_hub", LiveHub)
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
 
 
 class AgentFeed:
@@ -72,10 +69,10 @@ class AgentFeed:
                 queue.put_nowait(change)
 
     async def _poll(self) -> None:
-        since = _now() - FEED_OVERLAP
+        since = utc_now() - FEED_OVERLAP
         while self._subscribers:
             await asyncio.sleep(self._interval)
-            started = _now()
+            started = utc_now()
             stores = frozenset().union(*self._subscribers.values())
             try:
                 changes = await self._handoff.changes_since(stores, since)
@@ -126,7 +123,7 @@ async def conversation(request: web.Request) -> web.Response:
 
 def _changed(request: web.Request, conversation_id: str, store_id: str, queue_too: bool = True) -> None:
     """Tell this process's consoles and the shopper's widget at once; other processes learn from the feed's poll."""
-    now = _now()
+    now = utc_now()
     feed: AgentFeed = request.app[FEED]
     if queue_too:
         feed.publish(Change("queue", store_id, conversation_id, now))

@@ -35,6 +35,7 @@ from bot.tracking_updates import (
     simple_signature,
 )
 from bot.web.agent_api import FEED, HANDOFF, AgentFeed, add_agent_console
+from bot.web.client_address import client_key, client_key_middleware, parse_trusted_proxies
 from bot.web.console_auth import widget_page_csp
 from bot.web.json_io import json_error, read_json
 from bot.web.live import LiveHub
@@ -87,7 +88,7 @@ async def api_middleware(request: web.Request, handler: Handler) -> web.StreamRe
         return await handler(request)
     if request.method == "OPTIONS":
         return web.Response(status=204, headers=CORS_HEADERS)
-    retry_after = request.app[IP_LIMIT].check(request.remote or "unknown")
+    retry_after = request.app[IP_LIMIT].check(client_key(request))
     if retry_after:
         response: web.StreamResponse = too_many(retry_after)
     else:
@@ -156,7 +157,7 @@ async def post_message(request: web.Request) -> web.Response:
     if retry_after:
         return too_many(retry_after)
     try:
-        messages = await request.app[TURNS].take(chat, shopper_input)
+        messages = await request.app[TURNS].take(chat, shopper_input, client_key(request))
     except AssistantUnavailable:
         log.exception("Rasa did not answer")
         return json_error(502, "the assistant is not answering right now; your message was saved")
@@ -224,7 +225,7 @@ async def websocket(request: web.Request) -> web.StreamResponse:
                 await ws.send_json({"type": "error", "error": "too many messages", "retry_after": retry_after})
                 continue
             try:
-                await request.app[TURNS].take(chat, shopper_input)  # replies arrive through the hub
+                await request.app[TURNS].take(chat, shopper_input, client_key(request))  # replies arrive through the hub
             except AssistantUnavailable:
                 await ws.send_json({"type": "error", "error": "the assistant is not answering right now"})
     finally:
@@ -334,7 +335,10 @@ async def demo_page(request: web.Request) -> web.Response:
 
 
 def create_app(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> web.Application:
-    app = web.Application(middlewares=[security_headers, api_middleware], client_max_size=1024 * 1024)
+    app = web.Application(
+        middlewares=[client_key_middleware(parse_trusted_proxies(settings.trusted_proxies)), security_headers, api_middleware],
+        client_max_size=1024 * 1024,
+    )
     app[SETTINGS] = settings
     app[CONVERSATIONS] = ConversationService(sessions)
     app[ORDERS] = OrderService(sessions)
@@ -377,7 +381,7 @@ class AccessLog(AbstractAccessLogger):
     """The request path without its query string: websocket URLs carry tokens."""
 
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
-        self.logger.info('%s "%s %s" %s %.1f ms', request.remote, request.method, request.path, response.status, time * 1000)
+        self.logger.info('%s "%s %s" %s %.1f ms', client_key(request), request.method, request.path, response.status, time * 1000)
 
 
 def run_gateway(settings: Settings) -> None:

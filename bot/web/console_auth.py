@@ -25,6 +25,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.agents import AgentAccounts, LoginThrottled, SignedInAgent
+from bot.web.client_address import client_key
 from bot.web.json_io import json_error, read_json_object
 
 STATIC = Path(__file__).parent / "static"
@@ -157,7 +158,7 @@ class ConsoleAuth:
             return json_error(401, "wrong email or password")
         accounts = request.app[ACCOUNTS]
         try:
-            result = await accounts.login(email, password, request.remote or "unknown")
+            result = await accounts.login(email, password, client_key(request))
         except LoginThrottled as exc:
             return json_error(429, str(exc), {"Retry-After": str(exc.retry_after)})
         if result is None:

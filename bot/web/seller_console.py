@@ -27,6 +27,7 @@ from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from bot.clock import utc_now
 from bot.agents import AgentAccounts, SignedInAgent
 from bot.business_hours import (
     DEFAULT_HOURS,
@@ -148,7 +149,7 @@ async def rollback_settings(request: web.Request) -> web.Response:
 async def sample_values(request: web.Request, store_id: str) -> dict[str, str]:
     """What every placeholder becomes for the store's latest order with items (or made-up values without one)."""
     current = await request.app[STORE_SETTINGS].current(store_id)
-    now = dt.datetime.now(dt.timezone.utc)
+    now = utc_now()
     async with request.app[SESSIONS]() as session:  # type: ignore[operator]
         store = await session.get(Store, store_id)
         order = await session.scalar(
@@ -257,7 +258,7 @@ async def test_chat_page(request: web.Request) -> web.Response:
     if store is None:
         raise web.HTTPNotFound()
     email = sample_shopper_email(AUTH.agent(request).id, run)
-    keys = store.shopper_secrets(dt.datetime.now(dt.timezone.utc))
+    keys = store.shopper_secrets(utc_now())
     identity = ""
     if keys:  # a store without a shopper secret has anonymous shoppers only
         identity = f' data-shopper-email="{html.escape(email)}" data-shopper-signature="{html.escape(sign_shopper(keys[0], email))}"'

@@ -72,13 +72,14 @@ class ChatTurns:
         # a lock lives only while some turn of its conversation is waiting or running.
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
 
-    async def take(self, chat: ChatSession, shopper_input: ShopperInput) -> list[StoredMessage]:
+    async def take(self, chat: ChatSession, shopper_input: ShopperInput, client_key: str | None = None) -> list[StoredMessage]:
+        """``client_key``: the shopper's address as limits count it (the actions' lockouts use it)."""
         key = chat.conversation_id
         lock, users = self._locks.get(key, (asyncio.Lock(), 0))
         self._locks[key] = (lock, users + 1)
         try:
             async with lock:
-                return await self._take(chat, shopper_input)
+                return await self._take(chat, shopper_input, client_key)
         finally:
             lock, users = self._locks[key]
             if users == 1:
@@ -86,13 +87,15 @@ class ChatTurns:
             else:
                 self._locks[key] = (lock, users - 1)
 
-    async def _take(self, chat: ChatSession, shopper_input: ShopperInput) -> list[StoredMessage]:
+    async def _take(self, chat: ChatSession, shopper_input: ShopperInput, client_key: str | None) -> list[StoredMessage]:
         # Stored before anything else happens: a failing assistant loses nothing.
         stored = await self.conversations.append(chat, [NewMessage("shopper", shopper_input.shown)])
         self.hub.new_messages(chat.conversation_id)
         metadata = {"store_id": chat.store_id}
         if chat.shopper_email:
             metadata["shopper_email"] = chat.shopper_email
+        if client_key:
+            metadata["client_key"] = client_key
         if await self.conversations.handled_by(chat) is not None:
             # A person has the conversation. Rasa is paused, but a new Rasa
             # session (after an idle hour) would lift the pause, so the words
