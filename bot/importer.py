@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
 from bot.business_hours import BadBusinessHours, parse_business_hours
+from bot.links import BadLink, web_link
 from bot.models import (
     MAX_REVIEW_DELAY_DAYS,
     MIN_REVIEW_DELAY_DAYS,
@@ -75,6 +76,17 @@ def _optional(obj: dict[str, Any], name: str, kind: type = str, *, where: str = 
     if obj.get(name) is None:
         return None
     return _field(obj, name, kind, where=where)
+
+
+def _optional_link(obj: dict[str, Any], name: str, *, where: str = "") -> str | None:
+    """A link shoppers are shown: absolute http(s) only, checked as the guide API checks it."""
+    value = _optional(obj, name, where=where)
+    if value is None:
+        return None
+    try:
+        return web_link(value)
+    except BadLink as exc:
+        raise ImportErrorInLine(f"field {where}{name!r}: {exc}") from None
 
 
 def _datetime(obj: dict[str, Any], name: str, *, where: str = "", required: bool = True) -> dt.datetime | None:
@@ -147,9 +159,7 @@ async def _import_store(session: AsyncSession, obj: dict[str, Any]) -> None:
 
 def _store_flow(obj: dict[str, Any]) -> dict[str, Any]:
     """The store's after-delivery settings, each optional."""
-    review_url = _optional(obj, "review_url")
-    if review_url is not None and not review_url.startswith(("https://", "http://")):
-        raise ImportErrorInLine("field 'review_url' must be an http(s) URL")
+    review_url = _optional_link(obj, "review_url")
     delay = _optional(obj, "review_delay_days", int)
     if delay is not None and not MIN_REVIEW_DELAY_DAYS <= delay <= MAX_REVIEW_DELAY_DAYS:
         raise ImportErrorInLine(
@@ -226,8 +236,8 @@ async def _import_product(session: AsyncSession, obj: dict[str, Any]) -> None:
         raise ImportErrorInLine("field 'install_steps' must be a list of strings")
     values = dict(
         name=_field(obj, "name"),
-        manual_url=_optional(obj, "manual_url"),
-        video_url=_optional(obj, "video_url"),
+        manual_url=_optional_link(obj, "manual_url"),
+        video_url=_optional_link(obj, "video_url"),
         install_steps=steps,
     )
     product = await session.scalar(select(Product).where(Product.store_id == store_id, Product.sku == sku))
@@ -266,7 +276,7 @@ def _parse_shipment(store_id: str, raw: Any, index: int) -> Shipment:
         store_id=store_id,
         carrier=_field(raw, "carrier", where=where),
         tracking_number=_field(raw, "tracking_number", where=where),
-        tracking_url=_optional(raw, "tracking_url", where=where),
+        tracking_url=_optional_link(raw, "tracking_url", where=where),
         status=status,
         estimated_delivery=_date(raw, "estimated_delivery", where=where),
         delivered_at=delivered_at,
