@@ -103,13 +103,21 @@ async def api_middleware(request: web.Request, handler: Handler) -> web.StreamRe
     return response
 
 
-@web.middleware
-async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
-    response = await handler(request)
-    if not response.prepared:
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-    return response
+#: What every response says in ``Server``: no framework or Python version for an attacker to match.
+SERVER_NAME = "aftersales"
+#: A year, with subdomains: sent only when the public address is https (PUBLIC_URL).
+HSTS = "max-age=31536000; includeSubDomains"
+
+
+async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """On every response just before its headers go out (``on_response_prepare``): handlers'
+    answers, raised HTTP errors such as the router's 404 and 405, files and websocket handshakes.
+    A middleware misses the errors raised past it and the ones aiohttp makes itself."""
+    response.headers["Server"] = SERVER_NAME
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    if request.app[SETTINGS].public_base_url.lower().startswith("https://"):
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
 
 
 async def _authenticated(request: web.Request, token: str | None = None) -> ChatSession:
@@ -336,10 +344,11 @@ async def demo_page(request: web.Request) -> web.Response:
 
 def create_app(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> web.Application:
     app = web.Application(
-        middlewares=[client_key_middleware(parse_trusted_proxies(settings.trusted_proxies)), security_headers, api_middleware],
+        middlewares=[client_key_middleware(parse_trusted_proxies(settings.trusted_proxies)), api_middleware],
         client_max_size=1024 * 1024,
     )
     app[SETTINGS] = settings
+    app.on_response_prepare.append(security_headers)
     app[CONVERSATIONS] = ConversationService(sessions)
     app[ORDERS] = OrderService(sessions)
     app[TRACKING] = TrackingUpdates(sessions)
