@@ -9,9 +9,10 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.config import get_settings
 from bot.db import get_sessionmaker
 from bot.deliveries import Outgoing
-from bot.escalations import EscalationService
+from bot.escalations import EscalationLimits, EscalationService
 from bot.guides import GuideService
 from bot.orders import OrderService
 from bot.reviews import ReviewService
@@ -23,6 +24,9 @@ class ChatContext:
     store_id: str | None
     #: Set only when the store vouched for the shopper (signed identity).
     shopper_email: str | None
+    #: The shopper's client address as the gateway saw it (IPv4, or IPv6 /64); ``None`` for
+    #: messages that did not come from a shopper's browser (the worker's intents).
+    client_key: str | None = None
 
 
 def chat_context(tracker: Tracker) -> ChatContext:
@@ -36,9 +40,12 @@ def chat_context(tracker: Tracker) -> ChatContext:
         metadata = tracker.get_slot("session_started_metadata") or {}
     store_id = metadata.get("store_id")
     email = metadata.get("shopper_email")
+    # The address is this message's own, never the session's first: it is who is asking now.
+    client_key = ((tracker.latest_message or {}).get("metadata") or {}).get("client_key")
     return ChatContext(
         store_id=store_id if isinstance(store_id, str) and store_id else None,
         shopper_email=email.strip().lower() if isinstance(email, str) and "@" in email else None,
+        client_key=client_key if isinstance(client_key, str) and client_key else None,
     )
 
 
@@ -55,7 +62,7 @@ def guide_service() -> GuideService:
 
 @lru_cache(maxsize=1)
 def escalation_service() -> EscalationService:
-    return EscalationService(get_sessionmaker())
+    return EscalationService(get_sessionmaker(), EscalationLimits.from_settings(get_settings()))
 
 
 def say(dispatcher: CollectingDispatcher, messages: list[Outgoing]) -> None:

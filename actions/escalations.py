@@ -21,7 +21,8 @@ from rasa_sdk.types import DomainDict
 from actions.context import chat_context, escalation_service
 from bot import replies
 from bot.clock import utc_now
-from bot.escalations import EscalationOff, RecordedEscalation
+from bot.business_hours import describe_duration
+from bot.escalations import EscalationLimited, EscalationOff, RecordedEscalation
 
 NOT_UNDERSTOOD_ACTION = "action_handle_not_understood"
 NLU_FALLBACK = "nlu_fallback"
@@ -57,25 +58,51 @@ async def escalate(
     message: the reference and what happens next (see ``replies.ESCALATED``).
 
     ``None`` (and an honest "couldn't pass this on") without a store, or for a
-    conversation the store database doesn't know.
+    conversation the store database doesn't know, or over the limits on new cases
+    with no case open in the conversation. Over the limits with a case open, the
+    words are added to it and the shopper is told "we already have your request".
     """
-    if chat_context(tracker).store_id is None:
+    context = chat_context(tracker)
+    if context.store_id is None:
         dispatcher.utter_message(text=replies.NO_STORE)
         return None
     try:
-        recorded = await escalation_service().record(tracker.sender_id, reason, details, order_number)
+        recorded = await escalation_service().record(
+            tracker.sender_id, reason, details, order_number, client_key=context.client_key
+        )
     except EscalationOff:
         dispatcher.utter_message(text=_not_taken(reason, order_number))
+        return None
+    except EscalationLimited as limited:
+        dispatcher.utter_message(text=_limited(reason, limited.retry_after))
         return None
     if recorded is None:
         dispatcher.utter_message(text=replies.NOT_ESCALATED.get(reason, replies.ESCALATION_NOT_RECORDED))
         return None
+    if recorded.already_open and reason != "identity_check_failed":
+        # (The identity lock's own words already say "a person will help you (reference …)".)
+        dispatcher.utter_message(
+            text=replies.ESCALATION_ALREADY_OPEN.format(
+                reference=recorded.reference, next_steps=await next_steps(tracker, recorded.store_id, recorded.reference)
+            )
+        )
+        return recorded
     dispatcher.utter_message(
         text=replies.ESCALATED[reason].format(
             reference=recorded.reference, order_number=order_number, next_steps=await next_steps(tracker, recorded.store_id, recorded.reference)
         )
     )
     return recorded
+
+
+def _limited(reason: str, retry_after: dt.timedelta) -> str:
+    """What the shopper hears when the limits on new cases allow none now, and none is open."""
+    if reason == "identity_check_failed":
+        return replies.IDENTITY_CHECK_LOCKED_NOT_RECORDED
+    minutes = max(1, -(-int(retry_after.total_seconds()) // 60))
+    if minutes >= 90:
+        minutes = -(-minutes // 60) * 60  # "3 hours", not "2.71667 hours"
+    return replies.ESCALATION_LIMITED.format(wait=describe_duration(minutes))
 
 
 def _not_taken(reason: str, order_number: str | None) -> str:

@@ -42,14 +42,42 @@ class Settings:
     #: minute from one IP address; over that, 429 with Retry-After.
     conversation_messages_per_minute: int = 30
     ip_requests_per_minute: int = 300
-    #: After this many failed identity checks the bot stops asking.
-    max_identity_attempts: int = 3
+    #: The shopper identity check's lockout (bot/identity_checks.py): after this many failed
+    #: checks of one order, or from one client address, within the window, that order (or
+    #: address) is locked: for ``identity_lock_minutes`` the first time, twice as long each
+    #: time after, at most ``identity_longest_lock_minutes``.
+    identity_failures_per_order: int = 5
+    identity_failures_per_address: int = 10
+    identity_window_minutes: int = 60
+    identity_lock_minutes: int = 60
+    identity_longest_lock_minutes: int = 1440
+    #: Console sign-ins (and invitation links) per minute from one client address, in one
+    #: gateway process; over that, 429. Failed logins are also counted in the database.
+    login_attempts_per_minute: int = 20
+    #: Password hashes computed at once in one process (each takes about 64 MiB and 100 ms of a
+    #: core), and how many more may wait for one; beyond that a sign-in answers 503 at once.
+    password_hash_workers: int = 2
+    password_hash_waiting: int = 8
+    #: New escalations (cases in the agents' queue) one conversation may open per day, and one
+    #: client address (IPv4, or IPv6 /64) per hour; over that, no new case (bot/escalations.py).
+    escalations_per_conversation_per_day: int = 3
+    escalations_per_address_per_hour: int = 10
+    #: Open websockets per conversation and per client address, in one gateway process.
+    websockets_per_conversation: int = 3
+    websockets_per_address: int = 20
     #: Where shoppers reach the gateway from outside (links to uploaded manuals);
     #: empty means the gateway's own address.
     public_url: str = ""
     #: Proxies (addresses or networks) whose ``X-Forwarded-For`` is believed, e.g. the TLS
     #: proxy in front of the gateway; empty means the peer address is the client.
     trusted_proxies: str = ""
+    #: How old a shopper signature's signed time (``ts``) may be when a conversation starts. The
+    #: store signs when it makes the page, so this is how long a page may be cached or left open
+    #: before the chat starts; after that the widget asks the shopper to reload the page.
+    shopper_signature_max_age_seconds: int = 3600
+    #: Demo mode (``make run`` sets DEMO=1): the demo store's product page at ``/``, signed in as
+    #: the demo shopper. Off unless asked for: production serves no page that vouches for anyone.
+    demo: bool = False
 
     @property
     def rasa_url(self) -> str:
@@ -86,17 +114,44 @@ def normalize_database_url(url: str) -> str:
     raise ValueError(f"DATABASE_URL must be sqlite or postgresql, not {scheme!r}")
 
 
+#: The umask of every process of ours and its children (set by ``python -m bot`` and by the stack
+#: runner): what they create under ``var/`` (SQLite databases, Rasa's tracker store, logs, uploaded
+#: manuals) holds secrets and personal data, so only the owner may read it.
+PRIVATE_UMASK = 0o077
+
+
+def make_var_dir_private(var_dir: Path) -> None:
+    """Create ``var/`` owner-only (0700), and take group and other access off everything already
+    in it: files written before the umask was set (by an older version, or by hand) become 0600."""
+    var_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for root, dirs, files in os.walk(var_dir):
+        os.chmod(root, 0o700)
+        for name in files:
+            path = os.path.join(root, name)
+            if not os.path.islink(path):
+                os.chmod(path, os.stat(path).st_mode & 0o700)
+
+
 def _read_or_create_secret(path: Path) -> str:
     """A secret generated once at setup and kept in ``var/``, never in code."""
     try:
         return path.read_text().strip()
     except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         value = secrets.token_urlsafe(32)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as fh:
             fh.write(value)
         return value
+
+
+def _flag(value: str, name: str) -> bool:
+    text = value.strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("", "0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{name} must be 1 or 0, not {value!r}")
 
 
 def load_settings(env: dict[str, str] | os._Environ = os.environ) -> Settings:
@@ -116,8 +171,22 @@ def load_settings(env: dict[str, str] | os._Environ = os.environ) -> Settings:
         gateway_port=int(env.get("GATEWAY_PORT", "8080")),
         conversation_messages_per_minute=int(env.get("RATE_LIMIT_CONVERSATION_PER_MINUTE", "30")),
         ip_requests_per_minute=int(env.get("RATE_LIMIT_IP_PER_MINUTE", "300")),
+        login_attempts_per_minute=int(env.get("RATE_LIMIT_LOGIN_PER_MINUTE", "20")),
+        password_hash_workers=int(env.get("PASSWORD_HASH_WORKERS", "2")),
+        password_hash_waiting=int(env.get("PASSWORD_HASH_WAITING", "8")),
+        escalations_per_conversation_per_day=int(env.get("ESCALATIONS_PER_CONVERSATION_PER_DAY", "3")),
+        escalations_per_address_per_hour=int(env.get("ESCALATIONS_PER_ADDRESS_PER_HOUR", "10")),
+        websockets_per_conversation=int(env.get("WEBSOCKETS_PER_CONVERSATION", "3")),
+        websockets_per_address=int(env.get("WEBSOCKETS_PER_ADDRESS", "20")),
+        identity_failures_per_order=int(env.get("IDENTITY_FAILURES_PER_ORDER", "5")),
+        identity_failures_per_address=int(env.get("IDENTITY_FAILURES_PER_ADDRESS", "10")),
+        identity_window_minutes=int(env.get("IDENTITY_WINDOW_MINUTES", "60")),
+        identity_lock_minutes=int(env.get("IDENTITY_LOCK_MINUTES", "60")),
+        identity_longest_lock_minutes=int(env.get("IDENTITY_LONGEST_LOCK_MINUTES", "1440")),
         public_url=env.get("PUBLIC_URL", ""),
         trusted_proxies=env.get("TRUSTED_PROXIES", ""),
+        shopper_signature_max_age_seconds=int(env.get("SHOPPER_SIGNATURE_MAX_AGE_SECONDS", "3600")),
+        demo=_flag(env.get("DEMO", "0"), "DEMO"),
     )
 
 
@@ -141,8 +210,22 @@ def settings_env(settings: Settings) -> dict[str, str]:
         "GATEWAY_PORT": str(settings.gateway_port),
         "RATE_LIMIT_CONVERSATION_PER_MINUTE": str(settings.conversation_messages_per_minute),
         "RATE_LIMIT_IP_PER_MINUTE": str(settings.ip_requests_per_minute),
+        "RATE_LIMIT_LOGIN_PER_MINUTE": str(settings.login_attempts_per_minute),
+        "PASSWORD_HASH_WORKERS": str(settings.password_hash_workers),
+        "PASSWORD_HASH_WAITING": str(settings.password_hash_waiting),
+        "ESCALATIONS_PER_CONVERSATION_PER_DAY": str(settings.escalations_per_conversation_per_day),
+        "ESCALATIONS_PER_ADDRESS_PER_HOUR": str(settings.escalations_per_address_per_hour),
+        "WEBSOCKETS_PER_CONVERSATION": str(settings.websockets_per_conversation),
+        "WEBSOCKETS_PER_ADDRESS": str(settings.websockets_per_address),
+        "IDENTITY_FAILURES_PER_ORDER": str(settings.identity_failures_per_order),
+        "IDENTITY_FAILURES_PER_ADDRESS": str(settings.identity_failures_per_address),
+        "IDENTITY_WINDOW_MINUTES": str(settings.identity_window_minutes),
+        "IDENTITY_LOCK_MINUTES": str(settings.identity_lock_minutes),
+        "IDENTITY_LONGEST_LOCK_MINUTES": str(settings.identity_longest_lock_minutes),
         "PUBLIC_URL": settings.public_url,
         "TRUSTED_PROXIES": settings.trusted_proxies,
+        "SHOPPER_SIGNATURE_MAX_AGE_SECONDS": str(settings.shopper_signature_max_age_seconds),
+        "DEMO": "1" if settings.demo else "0",
     }
 
 

@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import utc_now
 from bot.business_hours import BadBusinessHours, describe_duration, describe_return, opening, parse_business_hours
+from bot.db import dialect_insert
 from bot.models import (
     AgentMembership,
     AgentSession,
     Conversation,
     Escalation,
+    EscalationAllowance,
     EscalationStatus,
     Order,
     Store,
@@ -54,6 +57,36 @@ ONLINE_WITHIN = dt.timedelta(seconds=90)
 ACTIVE_STATUSES = (EscalationStatus.open.value, EscalationStatus.claimed.value)
 SUMMARY_CHARS = 200
 DETAILS_CHARS = 4000
+#: The windows the limits on new cases count in (EscalationLimits).
+CONVERSATION_WINDOW = dt.timedelta(days=1)
+ADDRESS_WINDOW = dt.timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class EscalationLimits:
+    """How many new cases may reach the agents' queue: a flood of spam cases from new
+    conversations (two requests each) must not bury the real ones. 0 turns a limit off."""
+
+    per_conversation_per_day: int = 3
+    per_address_per_hour: int = 10
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> EscalationLimits:
+        return cls(settings.escalations_per_conversation_per_day, settings.escalations_per_address_per_hour)
+
+
+class EscalationLimited(RuntimeError):
+    """Over the limits, with no open case in the conversation to add the request to."""
+
+    def __init__(self, retry_after: dt.timedelta) -> None:
+        super().__init__(f"no new escalation for {retry_after}")
+        self.retry_after = retry_after
+
+
+def window_start(now: dt.datetime, window: dt.timedelta) -> dt.datetime:
+    """The start of the fixed window (of the given length, counted from the epoch) holding ``now``."""
+    seconds = int(window.total_seconds())
+    return dt.datetime.fromtimestamp(int(now.timestamp()) // seconds * seconds, dt.timezone.utc)
 
 
 @dataclass(frozen=True)
@@ -64,6 +97,9 @@ class RecordedEscalation:
     order_number: str | None
     #: The conversation's own store: where the case is queued, and whose people answer.
     store_id: str = ""
+    #: True when the limits allowed no new case and the request was added to the case
+    #: already open in this conversation (the shopper is told so, with its reference).
+    already_open: bool = False
 
     @property
     def reference(self) -> str:
@@ -122,18 +158,34 @@ async def reasons_on(session: AsyncSession, store_id: str) -> set[str]:
     return on | {"shopper_request"}  # a shopper who asks for a person always gets one
 
 
+def _add_details(case: Escalation, details: str, order: Order | None) -> None:
+    """The shopper's new words (and the order, once known) into a case already open."""
+    if details and details not in case.details:
+        case.details = (case.details + "\n" + details)[:DETAILS_CHARS] if case.details else details[:DETAILS_CHARS]
+    if case.order_id is None and order is not None:
+        case.order_id, case.summary = order.id, summarise(case.reason, order.order_number, case.details)
+    case.updated_at = utc_now()
+
+
 class EscalationService:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], limits: EscalationLimits | None = None) -> None:
         self._sessions = sessions
+        self._limits = limits or EscalationLimits()
 
     async def record(
-        self, conversation_id: str, reason: str, details: str = "", order_number: str | None = None
+        self, conversation_id: str, reason: str, details: str = "", order_number: str | None = None,
+        client_key: str | None = None,
     ) -> RecordedEscalation | None:
         """Record an escalation for this conversation's store; ``None`` if the
         conversation is unknown (the gateway creates every real one).
 
         The order must be the conversation store's own: a number from another
         store is kept out of the record.
+
+        A new case counts against the conversation's and the client address's
+        (``client_key``) limits. Over either, the request is added to the case
+        already open in the conversation (``already_open``), or, with none open,
+        refused with :class:`EscalationLimited`.
         """
         if reason not in PRIORITY_BY_REASON:
             raise ValueError(f"unknown escalation reason {reason!r}")
@@ -156,12 +208,26 @@ class EscalationService:
             if same is not None:
                 # Asking again while a person is already on the way adds the new
                 # words to the same case rather than a second queue entry.
-                if details and details not in same.details:
-                    same.details = (same.details + "\n" + details)[:DETAILS_CHARS] if same.details else details[:DETAILS_CHARS]
-                if same.order_id is None and order is not None:
-                    same.order_id, same.summary = order.id, summarise(reason, known_number, same.details)
-                same.updated_at = utc_now()
+                _add_details(same, details, order)
                 return RecordedEscalation(same.id, reason, same.priority, known_number, conversation.store_id)
+            retry_after = await self._count_new_case(session, conversation_id, client_key)
+            if retry_after is not None:
+                open_case = await session.scalar(
+                    select(Escalation)
+                    .where(
+                        Escalation.conversation_id == conversation_id,
+                        Escalation.store_id == conversation.store_id,
+                        Escalation.status.in_(ACTIVE_STATUSES),
+                    )
+                    .order_by(Escalation.created_at.desc(), Escalation.id.desc())
+                    .limit(1)
+                )
+                if open_case is None:
+                    raise EscalationLimited(retry_after)
+                _add_details(open_case, details, order)
+                return RecordedEscalation(
+                    open_case.id, open_case.reason, open_case.priority, known_number, conversation.store_id, already_open=True
+                )
             escalation = Escalation(
                 store_id=conversation.store_id,
                 conversation_id=conversation_id,
@@ -174,6 +240,50 @@ class EscalationService:
             session.add(escalation)
             await session.flush()
             return RecordedEscalation(escalation.id, reason, escalation.priority, known_number, conversation.store_id)
+
+    async def _count_new_case(
+        self, session: AsyncSession, conversation_id: str, client_key: str | None
+    ) -> dt.timedelta | None:
+        """Count one new case for the conversation and the address; ``None`` if both allow it,
+        else how long until the exhausted window ends (nothing is then counted).
+
+        Each count is one conditional upsert (``… ON CONFLICT DO UPDATE … WHERE count < limit``):
+        atomic on PostgreSQL (row lock) and SQLite (one writer), across every process.
+        """
+        now = utc_now()
+        await session.execute(delete(EscalationAllowance).where(EscalationAllowance.expires_at <= now))
+        counted: list[tuple[str, str, dt.datetime]] = []
+        for scope, key, window, limit in (
+            ("conversation", conversation_id, CONVERSATION_WINDOW, self._limits.per_conversation_per_day),
+            ("address", client_key, ADDRESS_WINDOW, self._limits.per_address_per_hour),
+        ):
+            if not key or limit <= 0:
+                continue
+            start = window_start(now, window)
+            insert = dialect_insert(session, EscalationAllowance).values(
+                scope=scope, key=key[:128], window_start=start, count=1, expires_at=start + window
+            )
+            allowed = await session.scalar(
+                insert.on_conflict_do_update(
+                    index_elements=["scope", "key", "window_start"],
+                    set_={"count": EscalationAllowance.count + 1},
+                    where=EscalationAllowance.count < limit,
+                ).returning(EscalationAllowance.count)
+            )
+            if allowed is None:
+                for taken in counted:  # the other window gave its allowance back
+                    await session.execute(
+                        update(EscalationAllowance)
+                        .where(
+                            EscalationAllowance.scope == taken[0],
+                            EscalationAllowance.key == taken[1],
+                            EscalationAllowance.window_start == taken[2],
+                        )
+                        .values(count=EscalationAllowance.count - 1)
+                    )
+                return start + window - now
+            counted.append((scope, key[:128], start))
+        return None
 
     @staticmethod
     async def _order(session: AsyncSession, store_id: str, order_number: str) -> Order | None:

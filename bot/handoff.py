@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import Select, and_, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
@@ -50,6 +50,16 @@ MAX_REPLY_CHARS = 2000
 MAX_NOTE_CHARS = 4000
 TRANSCRIPT_LIMIT = 500
 QUEUE_LIMIT = 500
+#: The queue comes in pages of this many cases (at most QUEUE_PAGE_MAX when asked).
+QUEUE_PAGE = 50
+QUEUE_PAGE_MAX = 200
+#: The queue's orders, both most urgent first: then newest first, or longest waiting first.
+QUEUE_ORDERS = ("newest", "oldest")
+#: At most this many cases closed as spam in one request.
+SPAM_BATCH_MAX = 200
+_CURSOR = re.compile(r"^(\d{1,2})\.(\d{1,17})\.(\d{1,10})$")
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+_MICROSECOND = dt.timedelta(microseconds=1)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
@@ -67,6 +77,39 @@ class EngineUnavailable(RuntimeError):
 
 class BadText(ValueError):
     pass
+
+
+class BadQueueRequest(ValueError):
+    """A queue page or a spam batch asked for with parameters that make no sense; the message says why."""
+
+
+@dataclass(frozen=True)
+class QueueCursor:
+    """Where the next page of the queue starts: after this case, in the queue's order."""
+
+    rank: int
+    created_at: dt.datetime
+    id: int
+
+    def __str__(self) -> str:
+        return f"{self.rank}.{(self.created_at - _EPOCH) // _MICROSECOND}.{self.id}"
+
+    @classmethod
+    def parse(cls, text: str) -> QueueCursor:
+        match = _CURSOR.match(text)
+        if match is None:
+            raise BadQueueRequest('"cursor" is not one this queue gave out')
+        rank, micros, ident = (int(part) for part in match.groups())
+        if ident >= 2**31:  # what the id column can hold
+            raise BadQueueRequest('"cursor" is not one this queue gave out')
+        try:
+            return cls(rank, _EPOCH + micros * _MICROSECOND, ident)
+        except OverflowError:
+            raise BadQueueRequest('"cursor" is not one this queue gave out') from None
+
+
+#: A case's place in the queue: urgent, high, then normal (and anything else last).
+_PRIORITY_RANK = case(PRIORITY_RANK, value=Escalation.priority, else_=len(PRIORITY_RANK))
 
 
 def clean_text(text: Any, limit: int) -> str:
@@ -101,16 +144,89 @@ class HandoffService:
 
     # --- reading ---
 
-    async def queue(self, agent: SignedInAgent, now: dt.datetime | None = None) -> list[dict[str, Any]]:
-        """Open and claimed escalations of the agent's stores: most urgent, then longest waiting, first."""
+    async def queue(
+        self, agent: SignedInAgent, now: dt.datetime | None = None, *, limit: int = QUEUE_PAGE,
+        cursor: str | None = None, order: str = "newest",
+    ) -> dict[str, Any]:
+        """One page of the open and claimed escalations of the agent's stores.
+
+        Most urgent first, then the newest (``order="newest"``, the default: a flood of
+        old spam never hides a new case) or the longest waiting (``"oldest"``). Pages
+        follow one another with ``next_cursor``; ``total`` and ``waiting`` count them all.
+        """
         now = now or utc_now()
-        async with self._sessions() as session:
-            rows = await self._escalations(
-                session,
-                and_(Escalation.store_id.in_(agent.store_ids), Escalation.status.in_(ACTIVE_STATUSES)),
+        if order not in QUEUE_ORDERS:
+            raise BadQueueRequest(f'"order" must be one of {", ".join(QUEUE_ORDERS)}')
+        if not 1 <= limit <= QUEUE_PAGE_MAX:
+            raise BadQueueRequest(f'"limit" must be between 1 and {QUEUE_PAGE_MAX}')
+        mine = and_(Escalation.store_id.in_(agent.store_ids), Escalation.status.in_(ACTIVE_STATUSES))
+        newest = order == "newest"
+        where = mine
+        if cursor:
+            after = QueueCursor.parse(cursor)
+            later = Escalation.created_at < after.created_at if newest else Escalation.created_at > after.created_at
+            next_id = Escalation.id < after.id if newest else Escalation.id > after.id
+            where = and_(
+                mine,
+                or_(
+                    _PRIORITY_RANK > after.rank,
+                    and_(
+                        _PRIORITY_RANK == after.rank,
+                        or_(later, and_(Escalation.created_at == after.created_at, next_id)),
+                    ),
+                ),
             )
-        rows.sort(key=lambda e: (PRIORITY_RANK.get(e["priority"], 9), e["created_at"]))
-        return [self._with_wait(e, now) for e in rows[:QUEUE_LIMIT]]
+        by_time = (Escalation.created_at.desc(), Escalation.id.desc()) if newest else (Escalation.created_at, Escalation.id)
+        async with self._sessions() as session:
+            rows = (
+                await session.execute(
+                    self._escalation_select(_PRIORITY_RANK).where(where).order_by(_PRIORITY_RANK, *by_time).limit(limit + 1)
+                )
+            ).all()
+            counts = (
+                await session.execute(
+                    select(func.count(), func.count().filter(Escalation.status == EscalationStatus.open.value)).where(mine)
+                )
+            ).one()
+        page = rows[:limit]
+        next_cursor = None
+        if len(rows) > limit:
+            last = page[-1]
+            next_cursor = str(QueueCursor(last[-1], last[0].created_at, last[0].id))
+        return {
+            "escalations": [self._with_wait(self._escalation_json(*row[:4]), now) for row in page],
+            "next_cursor": next_cursor,
+            "total": int(counts[0]),
+            "waiting": int(counts[1]),
+        }
+
+    async def close_as_spam(self, agent: SignedInAgent, escalation_ids: Collection[int]) -> list[tuple[int, str, str]]:
+        """Close waiting (unclaimed) cases of the agent's stores as spam, in one statement.
+
+        Returns (id, store, conversation) of each case closed; any other id (another store's,
+        claimed, closed already, unknown) is left as it is. The shopper is told nothing.
+        """
+        ids = sorted(set(escalation_ids))
+        if not ids:
+            return []
+        if len(ids) > SPAM_BATCH_MAX:
+            raise BadQueueRequest(f"at most {SPAM_BATCH_MAX} cases at a time")
+        now = utc_now()
+        async with self._sessions() as session, session.begin():
+            closed = (
+                await session.execute(
+                    update(Escalation)
+                    .where(
+                        Escalation.id.in_(ids),
+                        Escalation.store_id.in_(agent.store_ids),
+                        Escalation.status == EscalationStatus.open.value,
+                    )
+                    .values(status=EscalationStatus.spam.value, closed_at=now, updated_at=now)
+                    .returning(Escalation.id, Escalation.store_id, Escalation.conversation_id)
+                    .execution_options(synchronize_session=False)
+                )
+            ).all()
+        return sorted((row[0], row[1], row[2]) for row in closed)
 
     @staticmethod
     def _with_wait(escalation: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
@@ -118,37 +234,43 @@ class HandoffService:
         return {**escalation, "created_at": iso_utc(created), "waiting_seconds": max(0, int((now - created).total_seconds()))}
 
     @staticmethod
-    async def _escalations(session: AsyncSession, where: Any) -> list[dict[str, Any]]:
+    def _escalation_select(*extra: Any) -> Select[Any]:
+        """An escalation with its store's name, its order's number and its claimer's name."""
+        return (
+            select(Escalation, Store.name, Order.order_number, Agent.name, *extra)
+            .join(Store, Store.id == Escalation.store_id)
+            .outerjoin(Order, and_(Order.id == Escalation.order_id, Order.store_id == Escalation.store_id))
+            .outerjoin(Agent, Agent.id == Escalation.claimed_by)
+        )
+
+    @staticmethod
+    def _escalation_json(e: Escalation, store_name: str, order_number: str | None, claimed_name: str | None) -> dict[str, Any]:
+        return {
+            "id": e.id,
+            "reference": f"E-{e.id}",
+            "store_id": e.store_id,
+            "store_name": store_name,
+            "conversation_id": e.conversation_id,
+            "reason": e.reason,
+            "reason_title": REASON_TITLES.get(e.reason, e.reason.replace("_", " ").capitalize()),
+            "priority": e.priority,
+            "summary": e.summary,
+            "details": e.details,
+            "order_number": order_number,
+            "status": e.status,
+            "created_at": e.created_at,
+            "claimed_by": {"id": e.claimed_by, "name": claimed_name} if e.claimed_by else None,
+        }
+
+    @classmethod
+    async def _escalations(cls, session: AsyncSession, where: Any) -> list[dict[str, Any]]:
+        """One conversation's escalations, oldest first."""
         rows = (
             await session.execute(
-                select(Escalation, Store.name, Order.order_number, Agent.name)
-                .join(Store, Store.id == Escalation.store_id)
-                .outerjoin(Order, and_(Order.id == Escalation.order_id, Order.store_id == Escalation.store_id))
-                .outerjoin(Agent, Agent.id == Escalation.claimed_by)
-                .where(where)
-                .order_by(Escalation.created_at, Escalation.id)
-                .limit(QUEUE_LIMIT * 2)
+                cls._escalation_select().where(where).order_by(Escalation.created_at, Escalation.id).limit(QUEUE_LIMIT * 2)
             )
         ).all()
-        return [
-            {
-                "id": e.id,
-                "reference": f"E-{e.id}",
-                "store_id": e.store_id,
-                "store_name": store_name,
-                "conversation_id": e.conversation_id,
-                "reason": e.reason,
-                "reason_title": REASON_TITLES.get(e.reason, e.reason.replace("_", " ").capitalize()),
-                "priority": e.priority,
-                "summary": e.summary,
-                "details": e.details,
-                "order_number": order_number,
-                "status": e.status,
-                "created_at": e.created_at,
-                "claimed_by": {"id": e.claimed_by, "name": claimed_name} if e.claimed_by else None,
-            }
-            for e, store_name, order_number, claimed_name in rows
-        ]
+        return [cls._escalation_json(*row) for row in rows]
 
     async def _conversation(self, session: AsyncSession, agent: SignedInAgent, conversation_id: str) -> Conversation:
         conversation = await session.scalar(

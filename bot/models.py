@@ -11,7 +11,20 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -106,6 +119,9 @@ class Store(Base):
     business_hours: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     #: How soon, during business hours, a person usually answers an escalation.
     reply_time_minutes: Mapped[int] = mapped_column(Integer, default=60, server_default="60")
+    #: Whether a shopper signature without a signed time (over the email alone, which never
+    #: expires) is still accepted: an opt-in for stores whose servers cannot sign a time yet.
+    plain_shopper_signatures: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
 
     def shopper_secrets(self, now: dt.datetime) -> list[str]:
@@ -167,6 +183,29 @@ class Order(Base):
     shipments: Mapped[list[Shipment]] = relationship(
         back_populates="order", cascade="all, delete-orphan", order_by="Shipment.id"
     )
+
+
+class IdentityCheckFailure(Base):
+    """Failed shopper identity checks ("order number + email or postcode"), counted in the
+    store database per order (its lookup key, whether or not such an order exists) and per
+    client address, so that neither ``/restart`` nor a new conversation nor a restart of any
+    process forgets them (bot/identity_checks.py)."""
+
+    __tablename__ = "identity_check_failures"
+    __table_args__ = (UniqueConstraint("store_id", "scope", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    store_id: Mapped[str] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    #: "order" (``key`` is an order lookup key) or "address" (``key`` is a client key: IPv4, IPv6 /64).
+    scope: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(String(100))
+    #: Checks counted in the window that started at ``window_started_at``, including any in progress.
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    window_started_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
+    #: How many times this order or address has been locked lately: each lock lasts twice the last.
+    locks: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(default=None)
+    last_attempt_at: Mapped[dt.datetime | None] = mapped_column(default=None)
 
 
 class OrderItem(Base):
@@ -319,7 +358,11 @@ class ScheduledJob(Base):
     """
 
     __tablename__ = "scheduled_jobs"
-    __table_args__ = (Index("ix_scheduled_jobs_due", "status", "due_at"),)
+    __table_args__ = (
+        Index("ix_scheduled_jobs_due", "status", "due_at"),
+        # The seller's list of a store's failed jobs.
+        Index("ix_scheduled_jobs_store_status", "store_id", "status"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     store_id: Mapped[str] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
@@ -333,6 +376,9 @@ class ScheduledJob(Base):
     claimed_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     finished_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    #: Why the last attempt failed, as the seller is told (``bot.jobs.FAILURE_REASONS``);
+    #: ``last_error`` keeps the details for the operator's logs only.
+    failure_reason: Mapped[str | None] = mapped_column(String(32), default=None)
     created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
 
 
@@ -344,6 +390,8 @@ class EscalationStatus(str, enum.Enum):
     claimed = "claimed"
     handed_back = "handed_back"
     resolved = "resolved"
+    #: Closed by an agent as spam (in bulk, from the queue): never answered, never counted as work.
+    spam = "spam"
 
 
 class Escalation(Base):
@@ -371,6 +419,23 @@ class Escalation(Base):
     closed_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     #: Bumped on every change, so the console's live feed can find what changed.
     updated_at: Mapped[dt.datetime] = mapped_column(default=utc_now, onupdate=utc_now, index=True)
+
+
+class EscalationAllowance(Base):
+    """How many new escalations one conversation or one client address opened in a time window.
+
+    Counted in the store database, so the limit holds across gateways, action servers and
+    restarts; rows whose window has ended are deleted as new ones are counted.
+    """
+
+    __tablename__ = "escalation_allowances"
+
+    #: "conversation" (the key is the conversation id) or "address" (the client key: IPv4, or IPv6 /64).
+    scope: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    window_start: Mapped[dt.datetime] = mapped_column(primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    expires_at: Mapped[dt.datetime] = mapped_column(index=True)
 
 
 class ReviewLogAction(str, enum.Enum):
@@ -446,6 +511,10 @@ class Agent(Base):
     #: argon2id, never the password.
     password_hash: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
+    #: The store whose admin created the account through an invitation link; ``None`` for an
+    #: account the operator made (CLI, import) or one that has since accepted another store's
+    #: invitation, i.e. that its person, not one store, now holds.
+    owner_store_id: Mapped[str | None] = mapped_column(ForeignKey("stores.id", ondelete="SET NULL"), default=None)
 
 
 class AgentMembership(Base):
@@ -474,7 +543,9 @@ class AgentSession(Base):
 
 
 class LoginFailure(Base):
-    """A failed console login, kept a while to slow down password guessing."""
+    """A console login attempt that has not succeeded: reserved before the password is checked
+    (so parallel attempts count at once), removed again when it turns out right; kept a while to
+    slow down password guessing."""
 
     __tablename__ = "login_failures"
     __table_args__ = (Index("ix_login_failures_email_at", "email", "at"), Index("ix_login_failures_ip_at", "ip", "at"))
@@ -483,6 +554,42 @@ class LoginFailure(Base):
     email: Mapped[str] = mapped_column(String(320))
     ip: Mapped[str] = mapped_column(String(64))
     at: Mapped[dt.datetime] = mapped_column(default=utc_now)
+
+
+class InvitationStatus(str, enum.Enum):
+    pending = "pending"
+    accepted = "accepted"
+    declined = "declined"
+    #: Taken back by the store (or replaced by a newer invitation for the same email).
+    withdrawn = "withdrawn"
+
+
+class StaffInvitation(Base):
+    """A store's invitation for an email to join its team with a role.
+
+    Every team addition is one, whether or not the email has an account anywhere: the link
+    (its token, of which only the SHA-256 is kept) lets the person set a password for a new
+    account, or prove with an existing account's password that they are its holder. Only the
+    link's holder can accept, so a store never joins an account someone else set up.
+    """
+
+    __tablename__ = "staff_invitations"
+    __table_args__ = (Index("ix_staff_invitations_email_status", "email", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    store_id: Mapped[str] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), index=True)
+    #: Stored lower-cased.
+    email: Mapped[str] = mapped_column(String(320))
+    #: The name the store gave; used only for a new account (an existing one keeps its own).
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    #: Who invited, as the versions record it ("Wang Fang <wang.fang@…>", "seller API").
+    invited_by: Mapped[str] = mapped_column(String(400))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default=InvitationStatus.pending.value)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
+    expires_at: Mapped[dt.datetime]
+    answered_at: Mapped[dt.datetime | None] = mapped_column(default=None)
 
 
 class CannedReply(Base):

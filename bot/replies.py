@@ -112,6 +112,17 @@ PROBLEM_NOT_ESCALATED = (
     "Thank you for telling me, and I'm sorry about this. The store handles these cases outside the chat: please "
     "contact its customer service{about_order}."
 )
+#: Over the limits on new cases (bot/escalations.EscalationLimits), with a case open in this
+#: chat: the new words were added to it.
+ESCALATION_ALREADY_OPEN = (
+    "We already have your request (reference {reference}), and I've added this to it: a person from the store "
+    "will answer here in this chat. {next_steps}"
+)
+#: ... and with no case open: nothing was passed on, and the shopper is told when to try again.
+ESCALATION_LIMITED = (
+    "Sorry, I can't pass on another request to the store from here right now: several have been sent already. "
+    "Please try again in about {wait}, or contact the store's customer service directly."
+)
 #: What the shopper is told once an escalation is recorded, by its reason.
 ESCALATED = {
     "not_received": PROBLEM_RECORDED,

@@ -17,7 +17,17 @@ from aiohttp import web
 
 from bot.clock import utc_now
 from bot.agents import AgentAccounts
-from bot.handoff import BadText, Change, Conflict, EngineUnavailable, HandoffService, NotFound
+from bot.handoff import (
+    QUEUE_PAGE,
+    SPAM_BATCH_MAX,
+    BadQueueRequest,
+    BadText,
+    Change,
+    Conflict,
+    EngineUnavailable,
+    HandoffService,
+    NotFound,
+)
 from bot.models import EscalationStatus
 from bot.web.console_auth import ACCOUNTS, ConsoleAuth
 from bot.web.json_io import json_error, read_json_object
@@ -100,7 +110,7 @@ def _errors(exc: Exception) -> web.Response | None:
         return json_error(404, "no such conversation in your stores")
     if isinstance(exc, Conflict):
         return json_error(409, str(exc))
-    if isinstance(exc, BadText):
+    if isinstance(exc, (BadText, BadQueueRequest)):
         return json_error(400, str(exc))
     if isinstance(exc, EngineUnavailable):
         log.exception("Rasa did not take a pause or resume")
@@ -113,7 +123,39 @@ _agent = AUTH.agent
 
 
 async def queue(request: web.Request) -> web.Response:
-    return web.json_response({"escalations": await request.app[HANDOFF].queue(_agent(request))})
+    """One page of the queue: ``?limit=`` (1–200, default 50), ``?order=newest|oldest``, ``?cursor=``
+    (the previous page's ``next_cursor``)."""
+    query = request.query
+    limit_text = query.get("limit", str(QUEUE_PAGE))
+    if not limit_text.isascii() or not limit_text.isdigit() or len(limit_text) > 4:
+        return json_error(400, '"limit" must be a whole number')
+    page = await request.app[HANDOFF].queue(
+        _agent(request), limit=int(limit_text), cursor=query.get("cursor") or None, order=query.get("order", "newest")
+    )
+    return web.json_response(page)
+
+
+async def close_as_spam(request: web.Request) -> web.Response:
+    """Close several waiting cases as spam: ``{"escalation_ids": [1, 2, …]}`` (the agent's stores only)."""
+    body = await read_json_object(request)
+    ids = body.get("escalation_ids")
+    if (
+        not isinstance(ids, list)
+        or not ids
+        or len(ids) > SPAM_BATCH_MAX
+        or not all(type(i) is int and 0 < i < 2**31 for i in ids)
+    ):
+        return json_error(400, f'"escalation_ids" must be a list of 1 to {SPAM_BATCH_MAX} case ids')
+    closed = await request.app[HANDOFF].close_as_spam(_agent(request), ids)
+    now = utc_now()
+    feed: AgentFeed = request.app[FEED]
+    for _, store_id, conversation_id in closed:
+        feed.publish(Change("queue", store_id, conversation_id, now))
+        feed.publish(Change("conversation", store_id, conversation_id, now))
+    done = {escalation_id for escalation_id, _, _ in closed}
+    return web.json_response(
+        {"closed": sorted(done), "not_closed": sorted(set(ids) - done)}
+    )
 
 
 async def conversation(request: web.Request) -> web.Response:
@@ -216,6 +258,7 @@ def add_agent_console(app: web.Application, accounts: AgentAccounts, shopper_hub
     AUTH.mount(app, accounts)
     app[SHOPPER_HUB] = shopper_hub
     app.router.add_get("/agent/api/queue", queue)
+    app.router.add_post("/agent/api/escalations/spam", close_as_spam)
     app.router.add_get("/agent/api/events", events)
     app.router.add_get("/agent/api/conversations/{conversation_id}", conversation)
     app.router.add_post("/agent/api/conversations/{conversation_id}/claim", claim)

@@ -18,13 +18,14 @@ from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.agents import AgentAccounts
+from bot.agents import AgentAccounts, PasswordHashing
 from bot.config import Settings
 from bot.conversations import BadSignature, ChatSession, ConversationService, UnknownStore
 from bot.handoff import HandoffService
-from bot.identity import sign_shopper
+from bot.identity import LATEST_TIMESTAMP
 from bot.orders import OrderService
 from bot.rasa_client import RasaClient
+from bot.text_input import BadInput, loads
 from bot.tracking_updates import (
     BadUpdate,
     TrackingUpdates,
@@ -34,15 +35,17 @@ from bot.tracking_updates import (
     signature_matches,
     simple_signature,
 )
+from bot.unanswered import UnansweredTurns
 from bot.web.agent_api import FEED, HANDOFF, AgentFeed, add_agent_console
 from bot.web.client_address import client_key, client_key_middleware, parse_trusted_proxies
-from bot.web.console_auth import widget_page_csp
-from bot.web.json_io import json_error, read_json
+from bot.web.console_auth import signed_shopper_attributes
+from bot.web.console_auth import LOGIN_LIMIT, widget_page_csp
+from bot.web.json_io import error_response, json_error, read_json, whole_number
 from bot.web.live import LiveHub
 from bot.web.ratelimit import RateLimiter
 from bot.web.seller_api import add_seller_api
 from bot.web.seller_console import add_seller_console
-from bot.web.turns import AssistantUnavailable, BadMessage, ChatTurns, parse_shopper_input
+from bot.web.turns import BadMessage, ChatTurns, parse_shopper_input
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +100,7 @@ async def api_middleware(request: web.Request, handler: Handler) -> web.StreamRe
         except web.HTTPException as exc:
             if exc.status == 101:
                 raise
-            response = json_error(exc.status, exc.reason)
+            response = error_response(exc)
     if not getattr(response, "prepared", False):
         response.headers.update(CORS_HEADERS)
     return response
@@ -139,19 +142,21 @@ async def create_conversation(request: web.Request) -> web.Response:
     if not isinstance(body, dict):
         return json_error(400, "the body must be a JSON object")
     shopper = body.get("shopper")
-    email = signature = None
+    email = signature = ts = None
     if shopper is not None:
         if not isinstance(shopper, dict) or not isinstance(shopper.get("email"), str) or not isinstance(
             shopper.get("signature"), str
         ):
-            return json_error(400, '"shopper" must be {"email": ..., "signature": ...}')
-        email, signature = shopper["email"], shopper["signature"]
+            return json_error(400, '"shopper" must be {"email": ..., "ts": ..., "signature": ...}')
+        email, signature, ts = shopper["email"], shopper["signature"], shopper.get("ts")
+        if ts is not None and (not isinstance(ts, int) or isinstance(ts, bool) or not 0 <= ts < LATEST_TIMESTAMP):
+            return json_error(400, '"shopper.ts" must be the time the store signed, in whole Unix seconds')
     try:
-        chat, token = await request.app[CONVERSATIONS].start(request.match_info["store_id"], email, signature)
+        chat, token = await request.app[CONVERSATIONS].start(request.match_info["store_id"], email, signature, ts)
     except UnknownStore:
         return json_error(404, "unknown store")
-    except BadSignature:
-        return json_error(401, "the shopper signature is not valid")
+    except BadSignature as exc:
+        return json_error(401, exc.reason)
     return web.json_response({"conversation_id": chat.conversation_id, "token": token}, status=201)
 
 
@@ -160,25 +165,25 @@ async def post_message(request: web.Request) -> web.Response:
     try:
         shopper_input = parse_shopper_input(await read_json(request))
     except BadMessage as exc:
-        return json_error(exc.status, str(exc))
+        return json_error(exc.status, str(exc), **({"field": exc.field} if exc.field else {}))
     retry_after = request.app[CONVERSATION_LIMIT].check(chat.conversation_id)
     if retry_after:
         return too_many(retry_after)
+    # Never an error once the message is stored: an assistant that is down or silent gets an
+    # honest answer in the transcript, and the message is asked again (bot/unanswered.py).
     try:
         messages = await request.app[TURNS].take(chat, shopper_input, client_key(request))
-    except AssistantUnavailable:
-        log.exception("Rasa did not answer")
-        return json_error(502, "the assistant is not answering right now; your message was saved")
+    except BadMessage as exc:  # a "/..." message that is no button offered in this chat: nothing stored
+        return json_error(exc.status, str(exc))
     return web.json_response({"messages": [m.as_json() for m in messages]})
 
 
 async def list_messages(request: web.Request) -> web.Response:
     chat = await _authenticated(request)
-    try:
-        after = int(request.query.get("after", "0"))
-    except ValueError:
-        return json_error(400, '"after" must be an integer')
-    messages = await request.app[CONVERSATIONS].messages_after(chat, max(after, 0))
+    after = whole_number(request.query.get("after", "0"))
+    if after is None:
+        return json_error(400, '"after" must be a whole number, 0 or more (a message\'s seq)', field="after")
+    messages = await request.app[CONVERSATIONS].messages_after(chat, after)
     return web.json_response({"messages": [m.as_json() for m in messages]})
 
 
@@ -186,13 +191,13 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     chat = await _authenticated(request, token=request.query.get("token", ""))
     conversations = request.app[CONVERSATIONS]
     hub = request.app[HUB]
+    # Checked before the upgrade, so that a wrong one is a plain 400.
+    after = whole_number(request.query["after"]) if "after" in request.query else -1
+    if after is None:
+        return json_error(400, '"after" must be a whole number, 0 or more (a message\'s seq)', field="after")
     ws = web.WebSocketResponse(heartbeat=30, max_msg_size=16 * 1024)
     await ws.prepare(request)
     queue = hub.subscribe(chat.conversation_id)
-    try:
-        after = int(request.query.get("after", "-1"))
-    except ValueError:
-        after = -1
     if after < 0:
         # Only what arrives from now on; the client reads history with GET.
         existing = await conversations.messages_after(chat, 0, limit=100_000)
@@ -218,12 +223,15 @@ async def websocket(request: web.Request) -> web.StreamResponse:
             if frame.type != aiohttp.WSMsgType.TEXT:
                 continue
             try:
-                data = json.loads(frame.data)
+                data = loads(frame.data)
                 shopper_input = parse_shopper_input(
                     {k: v for k, v in data.items() if k in ("text", "payload", "title")} if isinstance(data, dict) else data
                 )
             except json.JSONDecodeError:
                 await ws.send_json({"type": "error", "error": "frames must be JSON"})
+                continue
+            except BadInput as exc:
+                await ws.send_json({"type": "error", "error": str(exc), "field": exc.field})
                 continue
             except BadMessage as exc:
                 await ws.send_json({"type": "error", "error": str(exc)})
@@ -234,8 +242,8 @@ async def websocket(request: web.Request) -> web.StreamResponse:
                 continue
             try:
                 await request.app[TURNS].take(chat, shopper_input, client_key(request))  # replies arrive through the hub
-            except AssistantUnavailable:
-                await ws.send_json({"type": "error", "error": "the assistant is not answering right now"})
+            except BadMessage as exc:  # a "/..." message that is no button offered in this chat: nothing stored
+                await ws.send_json({"type": "error", "error": str(exc)})
     finally:
         pusher.cancel()
         with contextlib.suppress(asyncio.CancelledError, ConnectionResetError):
@@ -266,9 +274,11 @@ async def _tracking_webhook(
         if not any(matches):
             raise _WebhookRefused(json_error(401, f"missing or wrong {header} signature"))
         try:
-            return parse(json.loads(body))
+            return parse(loads(body))
         except (json.JSONDecodeError, UnicodeDecodeError):
             raise _WebhookRefused(json_error(400, "the body is not valid JSON")) from None
+        except BadInput as exc:
+            raise _WebhookRefused(json_error(400, str(exc), field=exc.field)) from None
         except BadUpdate as exc:
             raise _WebhookRefused(json_error(400, str(exc))) from None
 
@@ -322,10 +332,8 @@ async def demo_page(request: web.Request) -> web.Response:
         switch = "/" if secret else ""
         switch_text = "Browse as Alex Miller (signed in)" if secret else ""
     else:
-        signature = sign_shopper(secret, DEMO_SHOPPER)  # what the store's server does
-        identity_attrs = (
-            f' data-shopper-email="{html.escape(DEMO_SHOPPER)}" data-shopper-signature="{html.escape(signature)}"'
-        )
+        # What the store's server does when it makes the page: signs the shopper, now.
+        identity_attrs = signed_shopper_attributes(secret, DEMO_SHOPPER)
         banner = "You are signed in as Alex Miller (alex@example.com): the store vouches for you."
         switch, switch_text = "/?" + urlencode({"shopper": "anonymous"}), "Browse anonymously"
     page = Template((STATIC / "demo.html").read_text(encoding="utf-8")).safe_substitute(
@@ -349,7 +357,7 @@ def create_app(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -
     )
     app[SETTINGS] = settings
     app.on_response_prepare.append(security_headers)
-    app[CONVERSATIONS] = ConversationService(sessions)
+    app[CONVERSATIONS] = ConversationService(sessions, settings.shopper_signature_max_age_seconds)
     app[ORDERS] = OrderService(sessions)
     app[TRACKING] = TrackingUpdates(sessions)
     app[HUB] = LiveHub()
@@ -358,7 +366,10 @@ def create_app(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -
         settings.conversation_messages_per_minute, burst=max(1, settings.conversation_messages_per_minute // 3)
     )
 
-    add_agent_console(app, AgentAccounts(sessions), app[HUB])
+    # One account service, so one bound on password hashing, for both consoles and the seller API.
+    accounts = AgentAccounts(sessions, PasswordHashing(settings.password_hash_workers, settings.password_hash_waiting))
+    app[LOGIN_LIMIT] = RateLimiter(settings.login_attempts_per_minute)
+    add_agent_console(app, accounts, app[HUB])
     add_seller_api(app, sessions, settings)
     add_seller_console(app)
 
@@ -366,7 +377,7 @@ def create_app(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as http:
             app[HTTP] = http
             rasa = RasaClient(settings, http)
-            app[TURNS] = ChatTurns(app[CONVERSATIONS], rasa, app[HUB])
+            app[TURNS] = ChatTurns(app[CONVERSATIONS], rasa, app[HUB], UnansweredTurns(sessions))
             app[HANDOFF] = HandoffService(sessions, app[CONVERSATIONS], rasa)
             app[FEED] = AgentFeed(app[HANDOFF])
             yield
@@ -382,7 +393,9 @@ def create_app(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -
     app.router.add_post("/webhooks/tracking/{store_id}", simple_tracking_webhook)
     app.router.add_get("/widget.js", widget_js)
     app.router.add_get("/healthz", health)
-    app.router.add_get("/", demo_page)
+    if settings.demo:
+        # Only in demo mode (DEMO=1, set by `make run`): a page that vouches for a shopper.
+        app.router.add_get("/", demo_page)
     return app
 
 

@@ -9,13 +9,19 @@ on its own path, so signing out of one leaves the other alone:
 - every state-changing request carries ``X-CSRF-Token``: the session's own
   token, or for the login the token the page was served with (double submit
   against an HttpOnly cookie); a foreign ``Origin`` is refused as well;
-- failed logins are throttled per email and per address (429, Retry-After);
+- failed logins are throttled per email and per address (429, Retry-After), every
+  sign-in is rate-limited per address, and a process busy checking passwords answers
+  503 at once rather than queueing without bound;
+- an invitation link (``#invitation=…``, the fragment never reaches a server log) opens
+  the console at ``join``: a new person chooses a password, the holder of an existing
+  account enters its own; signed in, ``invitations`` lists, accepts and declines;
 - API answers are JSON, never cached.
 """
 
 from __future__ import annotations
 
 import hmac
+import html
 import secrets
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -24,9 +30,21 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.agents import AgentAccounts, LoginThrottled, SignedInAgent
+from bot.agents import (
+    MIN_PASSWORD_CHARS,
+    AccountError,
+    AgentAccounts,
+    InvitationNotFound,
+    LoginThrottled,
+    PasswordCheckBusy,
+    SignedInAgent,
+)
+from bot.text_input import received_bytes
+from bot.clock import utc_now
+from bot.identity import sign_shopper
 from bot.web.client_address import client_key
-from bot.web.json_io import json_error, read_json_object
+from bot.web.ratelimit import RateLimiter
+from bot.web.json_io import error_response, json_error, read_json_object
 
 STATIC = Path(__file__).parent / "static"
 CSRF_HEADER = "X-CSRF-Token"
@@ -36,6 +54,19 @@ CONSOLE_CSP = (
     "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 )
 ACCOUNTS = web.AppKey("console_accounts", AgentAccounts)
+#: Sign-ins and invitation links per client address (both consoles share it).
+LOGIN_LIMIT = web.AppKey("console_login_limit", RateLimiter)
+NO_INVITATION = "this invitation link does not work: it was used, withdrawn or declined, or it expired"
+
+
+def signed_shopper_attributes(secret: str, email: str) -> str:
+    """The widget tag's attributes for a shopper a page of ours vouches for (the demo page, the
+    seller's test conversation), signed now as a store's server signs them: email, time, signature."""
+    ts = int(utc_now().timestamp())
+    return (
+        f' data-shopper-email="{html.escape(email)}" data-shopper-ts="{ts}"'
+        f' data-shopper-signature="{html.escape(sign_shopper(secret, email, ts))}"'
+    )
 
 
 def widget_page_csp(frame_ancestors: str, form_action: str) -> str:
@@ -87,6 +118,8 @@ class ConsoleAuth:
         self.errors = errors
         self.after_login = after_login
         self.signed_in = web.RequestKey(f"signed_in_{name}", SignedInAgent)
+        #: API paths that need no session (they check the login CSRF token instead).
+        self.public_paths = frozenset({self.api + "login", self.api + "join", self.api + "invitation"})
 
     def agent(self, request: web.Request) -> SignedInAgent:
         return request[self.signed_in]
@@ -106,7 +139,7 @@ class ConsoleAuth:
         try:
             if request.method not in ("GET", "HEAD") and not same_origin(request):
                 return json_error(403, "cross-origin requests are refused")
-            if request.path != self.api + "login":
+            if request.path not in self.public_paths:
                 agent = await request.app[ACCOUNTS].session_for(self.token(request))
                 if agent is None:
                     return json_error(401, "please sign in")
@@ -115,7 +148,7 @@ class ConsoleAuth:
                 request[self.signed_in] = agent
             response = await handler(request)
         except web.HTTPException as exc:
-            response = json_error(exc.status, exc.reason)
+            response = error_response(exc)
         except Exception as exc:
             mapped = self.errors(exc) if self.errors else None
             if mapped is None:
@@ -145,11 +178,32 @@ class ConsoleAuth:
             headers={"Content-Type": f"{self.static_files[name]}; charset=utf-8", "Cache-Control": "no-cache"},
         )
 
-    async def login(self, request: web.Request) -> web.Response:
+    def _login_refusal(self, request: web.Request) -> web.Response | None:
+        """Before a sign-in or an invitation link: the page's CSRF token, and the per-address limit."""
         expected = request.cookies.get(self.login_cookie, "")
         given = request.headers.get(CSRF_HEADER, "")
-        if not expected or not hmac.compare_digest(expected.encode(), given.encode()):
+        if not expected or not hmac.compare_digest(received_bytes(expected), received_bytes(given)):
             return json_error(403, "missing or wrong CSRF token; reload the page")
+        limiter = request.app.get(LOGIN_LIMIT)
+        retry_after = limiter.check(client_key(request)) if limiter is not None else 0
+        if retry_after:
+            return json_error(429, f"too many sign-ins from your address; try again in {retry_after} s", {"Retry-After": str(retry_after)})
+        return None
+
+    async def _signed_in_response(
+        self, request: web.Request, accounts: AgentAccounts, agent: SignedInAgent, token: str
+    ) -> web.Response:
+        if self.after_login is not None:
+            await self.after_login(accounts, token)
+        response = web.json_response(self.view(agent))
+        self._set_cookie(request, response, self.session_cookie, token, max_age=SESSION_SECONDS)
+        response.del_cookie(self.login_cookie, path=self.path)
+        return response
+
+    async def login(self, request: web.Request) -> web.Response:
+        refused = self._login_refusal(request)
+        if refused is not None:
+            return refused
         body = await read_json_object(request)
         email, password = body.get("email"), body.get("password")
         if not isinstance(email, str) or not isinstance(password, str) or not email or not password:
@@ -161,15 +215,79 @@ class ConsoleAuth:
             result = await accounts.login(email, password, client_key(request))
         except LoginThrottled as exc:
             return json_error(429, str(exc), {"Retry-After": str(exc.retry_after)})
+        except PasswordCheckBusy as exc:
+            return json_error(503, str(exc), {"Retry-After": str(exc.retry_after)})
         if result is None:
             return json_error(401, "wrong email or password")
-        agent, token = result
-        if self.after_login is not None:
-            await self.after_login(accounts, token)
-        response = web.json_response(self.view(agent))
-        self._set_cookie(request, response, self.session_cookie, token, max_age=SESSION_SECONDS)
-        response.del_cookie(self.login_cookie, path=self.path)
-        return response
+        return await self._signed_in_response(request, accounts, *result)
+
+    # --- invitations ---
+
+    async def invitation(self, request: web.Request) -> web.Response:
+        """What an invitation link is for (store, role, email), before the person answers it."""
+        refused = self._login_refusal(request)
+        if refused is not None:
+            return refused
+        token = (await read_json_object(request)).get("token")
+        if not isinstance(token, str) or not token or len(token) > 200:
+            return json_error(400, 'send {"token": ...} from the invitation link', field="token")
+        try:
+            invitation = await request.app[ACCOUNTS].invitation(token)
+        except InvitationNotFound:
+            return json_error(404, NO_INVITATION)
+        return web.json_response({"invitation": invitation.as_json(), "min_password_chars": MIN_PASSWORD_CHARS})
+
+    async def join(self, request: web.Request) -> web.Response:
+        """Answer an invitation link: a new person's chosen password, or an existing account's own."""
+        refused = self._login_refusal(request)
+        if refused is not None:
+            return refused
+        body = await read_json_object(request)
+        token, password, name = body.get("token"), body.get("password"), body.get("name", "")
+        if not isinstance(token, str) or not token or len(token) > 200:
+            return json_error(400, 'send {"token": ..., "password": ...} from the invitation link', field="token")
+        if not isinstance(password, str) or not isinstance(name, str) or len(password) > 1000:
+            return json_error(400, 'send {"token": ..., "password": ..., "name": ...}', field="password")
+        accounts = request.app[ACCOUNTS]
+        try:
+            result = await accounts.join(token, password, name, client_key(request))
+        except InvitationNotFound:
+            return json_error(404, NO_INVITATION)
+        except AccountError as exc:
+            return json_error(400, str(exc), field="password")
+        except LoginThrottled as exc:
+            return json_error(429, str(exc), {"Retry-After": str(exc.retry_after)})
+        except PasswordCheckBusy as exc:
+            return json_error(503, str(exc), {"Retry-After": str(exc.retry_after)})
+        if result is None:
+            return json_error(401, "wrong password for the account with this email")
+        return await self._signed_in_response(request, accounts, *result)
+
+    async def my_invitations(self, request: web.Request) -> web.Response:
+        invitations = await request.app[ACCOUNTS].my_invitations(self.agent(request))
+        return web.json_response({"invitations": [i.as_json() for i in invitations]})
+
+    async def accept_invitation(self, request: web.Request) -> web.Response:
+        """Signed in, with the link's token: only the person the store sent the link to can accept."""
+        token = (await read_json_object(request)).get("token")
+        if not isinstance(token, str) or not token or len(token) > 200:
+            return json_error(400, 'send {"token": ...} from the invitation link', field="token")
+        accounts = request.app[ACCOUNTS]
+        try:
+            invitation = await accounts.accept(self.agent(request), token)
+        except InvitationNotFound:
+            return json_error(404, NO_INVITATION + ", or it is for another email")
+        agent = await accounts.session_for(self.token(request))
+        assert agent is not None
+        return web.json_response({"accepted": invitation.as_json(), **self.view(agent)})
+
+    async def decline_invitation(self, request: web.Request) -> web.Response:
+        try:
+            invitation_id = int(request.match_info["invitation_id"])
+            await request.app[ACCOUNTS].decline(self.agent(request), invitation_id)
+        except (ValueError, InvitationNotFound):
+            return json_error(404, "no such invitation waiting for your answer")
+        return web.Response(status=204)
 
     async def logout(self, request: web.Request) -> web.Response:
         await request.app[ACCOUNTS].logout(self.token(request))
@@ -189,3 +307,8 @@ class ConsoleAuth:
         app.router.add_post(self.api + "login", self.login)
         app.router.add_post(self.api + "logout", self.logout)
         app.router.add_get(self.api + "me", self.me)
+        app.router.add_post(self.api + "invitation", self.invitation)
+        app.router.add_post(self.api + "join", self.join)
+        app.router.add_get(self.api + "invitations", self.my_invitations)
+        app.router.add_post(self.api + "invitations/accept", self.accept_invitation)
+        app.router.add_post(self.api + "invitations/{invitation_id:[0-9]{1,12}}/decline", self.decline_invitation)

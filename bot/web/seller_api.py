@@ -10,7 +10,6 @@ import asyncio
 import datetime as dt
 import json
 import logging
-import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -23,12 +22,14 @@ from bot.api_tokens import ApiTokens
 from bot.config import Settings
 from bot.importer import import_lines
 from bot.manuals import MAX_MANUAL_BYTES, BadManual, Manuals
-from bot.models import iso_utc
+from bot.models import AgentRole, iso_utc
 from bot.product_guides import GuideError, GuideVersionNotFound, ProductGuides, ProductNotFound
 from bot.rasa_client import RasaClient
 from bot.store_secrets import KINDS, rotate_secret, secret_status
 from bot.store_settings import TEMPLATES, SettingsError, SettingsVersion, StoreSettingsService, VersionNotFound
-from bot.web.json_io import json_error, read_json, version_number
+from bot.text_input import BadInput, loads
+from bot.web.console_auth import ACCOUNTS as CONSOLE_ACCOUNTS
+from bot.web.json_io import json_error, read_json, version_number, whole_number
 
 API_TOKENS = web.AppKey("api_tokens", ApiTokens)
 STORE_SETTINGS = web.AppKey("store_settings", StoreSettingsService)
@@ -114,9 +115,9 @@ async def push_lines(request: web.Request) -> web.Response:
             checked.append("")
             continue
         try:
-            obj = json.loads(line)
-        except json.JSONDecodeError:
-            obj = None
+            obj = loads(line)
+        except (json.JSONDecodeError, BadInput):
+            obj = None  # reported by the importer, with its line number and field
         if isinstance(obj, dict) and obj.get("type") not in PUSHABLE:
             refused.append({"line": number, "error": f"type {obj.get('type')!r} cannot be pushed ({', '.join(sorted(PUSHABLE))})"})
             checked.append("")
@@ -171,10 +172,9 @@ async def upload_manual(request: web.Request, store_id: str, actor: Actor) -> we
 
 async def manual_file(request: web.Request) -> web.StreamResponse:
     """Public: what shoppers open from the chat. Unknown or mistyped links are 404."""
-    try:
-        file_id = int(request.match_info["file_id"])
-    except ValueError:
-        raise web.HTTPNotFound() from None
+    file_id = whole_number(request.match_info["file_id"])
+    if file_id is None:  # not a number, or one no file can have
+        raise web.HTTPNotFound()
     name = request.match_info["name"]
     data = await request.app[MANUALS].read(file_id, name)
     if data is None:
@@ -268,27 +268,61 @@ async def rotate(request: web.Request, store_id: str, actor: Actor) -> web.Respo
 
 
 async def get_team(request: web.Request, store_id: str, actor: Actor) -> web.Response:
-    return web.json_response({"team": await request.app[ACCOUNTS].team(store_id)})
+    """The store's members, and its invitations still waiting for an answer."""
+    accounts = request.app[ACCOUNTS]
+    invitations = await accounts.store_invitations(store_id)
+    return web.json_response({
+        "team": await accounts.team(store_id),
+        "invitations": [_team_invitation(i.as_json()) for i in invitations],
+    })
+
+
+def _team_invitation(body: dict[str, Any]) -> dict[str, Any]:
+    """An invitation as the store sees it (its own store goes without saying)."""
+    return {k: body[k] for k in ("id", "email", "name", "role", "invited_by", "created_at", "expires_at")}
+
+
+def invitation_url(request: web.Request, role: str, token: str) -> str:
+    """The link the admin passes on: seller admins land on the seller console, agents on theirs.
+    The token is in the fragment, which browsers never send (no server or proxy logs it)."""
+    console = "seller" if role == AgentRole.seller_admin.value else "agent"
+    return f"{request.app[PUBLIC_BASE]}/{console}#invitation={token}"
 
 
 async def add_member(request: web.Request, store_id: str, actor: Actor) -> web.Response:
-    """Add an agent or seller admin; a new account's password is generated and shown once."""
+    """Invite someone to the team (agent or seller admin): always an invitation, with a link to pass on.
+
+    The answer is the same (201, same fields) whether the email has no account, or one at another
+    store: the store learns nothing about other stores, and never gets a password. Someone
+    already on this store's team has their role changed (200)."""
     body = await read_json(request)
     if not isinstance(body, dict):
         return json_error(400, 'send {"email": ..., "name": ..., "role": "agent" or "seller_admin"}')
     email, name, role = body.get("email"), body.get("name"), body.get("role", "agent")
     if not isinstance(email, str) or not isinstance(name, str) or not isinstance(role, str) or not name.strip():
         return json_error(400, 'send {"email": ..., "name": ..., "role": "agent" or "seller_admin"}')
-    password = secrets.token_urlsafe(12)
     try:
-        created = await request.app[ACCOUNTS].add(email, name, password, [store_id], role)
+        issued = await request.app[ACCOUNTS].invite(store_id, email, name, role, actor.label)
     except AccountError as exc:
         return json_error(400, str(exc))
-    log.info("%s added %s to %s as %s", actor.label, email.strip().lower(), store_id, role)
-    member = {"email": email.strip().lower(), "name": name.strip(), "role": role}
-    if created:
-        member["password"] = password  # the only time it is shown
-    return web.json_response(member, status=201 if created else 200, headers={"Cache-Control": "no-store"})
+    email = email.strip().lower()
+    if issued is None:
+        log.info("%s made %s a %s of %s", actor.label, email, role, store_id)
+        return web.json_response({"email": email, "name": name.strip(), "role": role, "status": "member"})
+    log.info("%s invited %s to %s as %s", actor.label, email, store_id, role)
+    invitation = issued.invitation
+    return web.json_response(
+        {
+            "email": invitation.email,
+            "name": invitation.name,
+            "role": invitation.role,
+            "status": "invited",
+            "invitation": _team_invitation(invitation.as_json()),
+            "invitation_url": invitation_url(request, role, issued.token),  # the only time it is shown
+        },
+        status=201,
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 async def remove_member(request: web.Request, store_id: str, actor: Actor) -> web.Response:
@@ -297,7 +331,7 @@ async def remove_member(request: web.Request, store_id: str, actor: Actor) -> we
         return json_error(400, "you cannot remove yourself; ask another seller admin of the store")
     released = await request.app[ACCOUNTS].remove_from_store(store_id, email)
     if released is None:
-        return json_error(404, "no such member of this store")
+        return json_error(404, "no such member of this store, nor a pending invitation")
     log.info("%s removed %s from %s", actor.label, email, store_id)
     # What the removed person was holding goes back to the bot (and to the queue).
     http = request.app[SELLER_HTTP]
@@ -341,7 +375,8 @@ def add_seller_api(app: web.Application, sessions: Any, settings: Settings) -> N
     app[MANUALS] = Manuals(sessions)
     app[GUIDES] = ProductGuides(sessions)
     app[PUBLIC_BASE] = settings.public_base_url
-    app[ACCOUNTS] = AgentAccounts(sessions)
+    # The consoles' account service (one bound on password hashing per process), else our own.
+    app[ACCOUNTS] = app[CONSOLE_ACCOUNTS] if CONSOLE_ACCOUNTS in app else AgentAccounts(sessions)
     app[SELLER_SETTINGS] = settings
 
     async def http_client(app: web.Application):  # type: ignore[no-untyped-def]

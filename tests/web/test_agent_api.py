@@ -215,14 +215,18 @@ async def test_state_changes_need_the_sessions_csrf_token(server: TestServer, de
 # --- the queue, and one store never sees another's ---
 
 
-async def test_the_queue_puts_the_most_urgent_and_longest_waiting_first(server: TestServer, demo_sessions) -> None:  # type: ignore[no-untyped-def]
+async def test_the_queue_puts_the_most_urgent_then_the_newest_first(server: TestServer, demo_sessions) -> None:  # type: ignore[no-untyped-def]
     request = await escalated(demo_sessions, reason="shopper_request")
     damaged = await escalated(demo_sessions, reason="damaged", words="the pan is cracked")
     lost = await escalated(demo_sessions, reason="not_received", words="nothing at my door")
     console = await signed_in(server, demo_sessions)
     async with console:
         queue = (await (await console.get("/agent/api/queue")).json())["escalations"]
-        assert [e["conversation_id"] for e in queue] == [damaged, lost, request]
+        assert [e["conversation_id"] for e in queue] == [lost, damaged, request]
+        # ... or the longest waiting first, still most urgent first.
+        oldest = (await (await console.get("/agent/api/queue?order=oldest")).json())["escalations"]
+        assert [e["conversation_id"] for e in oldest] == [damaged, lost, request]
+        queue = oldest
         first = queue[0]
         assert first["priority"] == "high" and first["reason_title"] == "Arrived damaged"
         assert first["status"] == "open" and first["waiting_seconds"] >= 0 and first["reference"].startswith("E-")
