@@ -14,6 +14,7 @@ from bot.db import get_sessionmaker
 from bot.deliveries import Outgoing
 from bot.escalations import EscalationLimits, EscalationService
 from bot.guides import GuideService
+from bot.identity_checks import IdentityChecks, LockoutPolicy
 from bot.orders import OrderService
 from bot.reviews import ReviewService
 from bot.store_settings import StoreSettingsService
@@ -53,6 +54,12 @@ def chat_context(tracker: Tracker) -> ChatContext:
 def order_service() -> OrderService:
     """One service per action-server process, over the process's session factory."""
     return OrderService(get_sessionmaker())
+
+
+@lru_cache(maxsize=1)
+def identity_checks() -> IdentityChecks:
+    """The identity check and its lockout, counted in the store database."""
+    return IdentityChecks(get_sessionmaker(), order_service(), LockoutPolicy.from_settings(get_settings()))
 
 
 @lru_cache(maxsize=1)

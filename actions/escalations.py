@@ -1,6 +1,7 @@
 """Handing a conversation to a person from the store: when the shopper asks for
 one, when the bot misunderstands twice in a row (and, through ``escalate``, after
-three failed identity checks and the after-delivery problem reports).
+an order number or an address locked by failed identity checks, and the
+after-delivery problem reports).
 
 The shopper is told in one message what was recorded (its reference) and what
 honestly happens next: a person is connected now, or answers within the

@@ -9,14 +9,15 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.context import chat_context, order_service
+from actions.context import chat_context, identity_checks, order_service
 from actions.escalations import escalate, next_steps
-from bot.config import get_settings
 from bot import replies
 from bot.orders import find_order_number, find_proof
 from bot.tracking import describe_order
 
 FORM_SLOTS_RESET = {"order_number": None, "order_verification": None, "requested_slot": None}
+#: What a lock is on, as the escalation's details say it.
+LOCKED_WHAT = {"order": "this order number", "address": "checks from this shopper's address"}
 
 
 def _stop_form(**slots: Any) -> dict[str, Any]:
@@ -85,34 +86,35 @@ class ValidateOrderStatusForm(FormValidationAction):
     async def _check_identity(
         store_id: str, number: str, proof: str, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> dict[str, Any]:
-        failures = int(tracker.get_slot("failed_identity_checks") or 0)
-        limit = get_settings().max_identity_attempts
-        if failures >= limit:  # locked for this conversation: don't even look, nor ask a person again
+        # Failures are counted in the store database, per order and per client address
+        # (bot/identity_checks.py), never in this conversation's slots: /restart or a new
+        # conversation forgets nothing.
+        check = await identity_checks().check(store_id, number, proof, chat_context(tracker).client_key)
+        if check.order is not None:
+            return {"order_number": check.order.order_number, "verified_order_number": check.order.order_number}
+        if check.locked:
+            # Nothing was compared; the same words whichever number was given.
             reference = tracker.get_slot("identity_check_escalation")
             if reference:
                 dispatcher.utter_message(
-                    text=replies.IDENTITY_CHECK_STILL_LOCKED.format(reference=reference, next_steps=await next_steps(tracker, reference=reference))
+                    text=replies.IDENTITY_CHECK_STILL_LOCKED.format(
+                        reference=reference, next_steps=await next_steps(tracker, reference=reference)
+                    )
                 )
             else:
-                dispatcher.utter_message(text=replies.IDENTITY_CHECK_LOCKED_NOT_RECORDED)
+                dispatcher.utter_message(text=replies.IDENTITY_CHECK_PAUSED)
             return _stop_form()
-        order = await order_service().find_verified_order(store_id, number, proof)
-        if order is not None:
-            return {"order_number": order.order_number, "verified_order_number": order.order_number, "failed_identity_checks": 0.0}
-        failures += 1
-        if failures >= limit:
-            # A person from the store takes over. The record names the order
-            # number tried, never the email or postcode offered as proof.
+        if check.newly_locked:
+            # This failure locked the order (or the address): the store's people hear of it
+            # once, here. The record names the order number tried, never the proof offered.
+            about = " and ".join(LOCKED_WHAT[scope] for scope in check.newly_locked)
             recorded = await escalate(
-                dispatcher, tracker, "identity_check_failed", f"Order number tried last: {number}", number
+                dispatcher, tracker, "identity_check_failed", f"Locked: {about}. Order number tried last: {number}", number
             )
-            return _stop_form(
-                failed_identity_checks=float(failures),
-                identity_check_escalation=recorded.reference if recorded is not None else None,
-            )
+            return _stop_form(identity_check_escalation=recorded.reference if recorded is not None else None)
         # One reply for a wrong number and a wrong email or postcode alike.
         dispatcher.utter_message(text=replies.IDENTITY_CHECK_FAILED)
-        return {"order_number": None, "order_verification": None, "failed_identity_checks": float(failures)}
+        return {"order_number": None, "order_verification": None}
 
 
 class ActionAskOrderNumber(Action):

@@ -50,7 +50,7 @@ REASON_TITLES = {
     "wrong_item": "Wrong item received",
     "shopper_request": "Shopper asked for a person",
     "not_understood": "The bot did not understand twice",
-    "identity_check_failed": "Identity check failed three times",
+    "identity_check_failed": "Identity check locked after repeated failures",
 }
 #: An agent whose console has checked in this recently counts as online.
 ONLINE_WITHIN = dt.timedelta(seconds=90)

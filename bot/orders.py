@@ -87,16 +87,27 @@ def _same(a: str, b: str) -> bool:
 
 def proof_matches(order: Order, proof: str) -> bool:
     """Does ``proof`` (an email or a postcode) match what the order says?"""
+    return _proof_matches(proof, order.shopper_email, order.shipping_postcode, order.shipping_country)
+
+
+def _proof_matches(proof: str, email: str, postcode: str, country: str) -> bool:
+    """The comparison behind :func:`proof_matches`. It does the same work whatever the
+    values (both comparisons, in constant time), so that how long it takes says nothing
+    about the order on file: the identity check runs it against a stand-in for an
+    unknown order number too."""
     proof = proof.strip()
-    if not proof:
-        return False
-    if "@" in proof:
-        return _same(proof.casefold(), order.shopper_email.casefold())
-    typed, stored = postcode_key(proof), postcode_key(order.shipping_postcode)
+    typed, stored = postcode_key(proof), postcode_key(postcode)
     # A US ZIP+4 matches the five-digit ZIP on file, and the other way round.
-    if order.shipping_country == "US" and typed[:5].isdigit() and stored[:5].isdigit():
+    if country == "US" and typed[:5].isdigit() and stored[:5].isdigit():
         typed, stored = typed[:5], stored[:5]
-    return _same(typed, stored)
+    same_email = _same(proof.casefold(), email.casefold())
+    same_postcode = _same(typed, stored)
+    is_email = "@" in proof
+    return bool(proof) and ((is_email and same_email) or (not is_email and same_postcode))
+
+
+#: What an unknown order number is compared against, so that it costs what a known one costs.
+_NO_ORDER_ON_FILE = ("\x00no-order@invalid", "\x00NO-POSTCODE", "US")
 
 
 @dataclass(frozen=True)
@@ -185,15 +196,25 @@ class OrderService:
         """The order only if both its number and the email or postcode match.
 
         Returns ``None`` for an unknown number and for a wrong proof alike, so
-        callers cannot tell which orders exist.
+        callers cannot tell which orders exist. Nor can they tell by the time it
+        takes: a failed check does the same work for a known number as for an
+        unknown one (one query for what the proof is compared with, and the
+        same comparisons, against a stand-in when there is no such order); the
+        order itself, with its items and shipments, is loaded only once the
+        proof matched.
         """
         async with self._sessions() as session:
-            order = await session.scalar(
-                self._orders_of(store_id).where(Order.lookup_key == order_lookup_key(order_number))
-            )
-        if order is None or not proof_matches(order, proof):
-            return None
-        return order
+            on_file = (
+                await session.execute(
+                    select(Order.id, Order.shopper_email, Order.shipping_postcode, Order.shipping_country).where(
+                        Order.store_id == store_id, Order.lookup_key == order_lookup_key(order_number)
+                    )
+                )
+            ).first()
+            email, postcode, country = (on_file[1], on_file[2], on_file[3]) if on_file is not None else _NO_ORDER_ON_FILE
+            if not _proof_matches(proof, email, postcode, country) or on_file is None:
+                return None
+            return await session.scalar(self._orders_of(store_id).where(Order.id == on_file[0]))
 
     async def find_order(self, store_id: str, order_number: str) -> Order | None:
         """An order by number, for a conversation that has already verified it."""

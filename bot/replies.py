@@ -24,15 +24,22 @@ IDENTITY_CHECK_FAILED = (
     "Sorry, I couldn't find an order with those details. "
     "Let's try again: please check the order number in your confirmation email."
 )
-#: The third failed check: a person from the store takes over ({next_steps}: see ESCALATED).
+#: The failed check that locked the order (or the address, bot/identity_checks.py): a person from the
+#: store takes over ({next_steps}: see ESCALATED).
 IDENTITY_CHECK_LOCKED = (
-    "Sorry, those details still don't match an order. For your security I won't check again in this chat, "
+    "Sorry, those details still don't match an order. For your security I won't check them again for now, "
     "but a person from the store will help you here in this chat (reference {reference}). {next_steps}"
 )
 #: Asking again once locked: nothing is checked, and the person already asked for is named.
 IDENTITY_CHECK_STILL_LOCKED = (
-    "For your security I won't check order details again in this chat, "
+    "For your security I won't check order details again for now, "
     "but a person from the store will help you here in this chat (reference {reference}). {next_steps}"
+)
+#: Locked by failures elsewhere (other chats, or many orders tried from one address): nothing is
+#: checked, and the words are the same whichever order number was given, known or not.
+IDENTITY_CHECK_PAUSED = (
+    "Sorry, for your security I can't check the details of that order right now, because of too many "
+    "attempts. Please try again later, or ask to talk to a person from the store."
 )
 #: Locked, and no person could be asked (a chat the store doesn't know, opened outside its website).
 IDENTITY_CHECK_LOCKED_NOT_RECORDED = (
@@ -44,6 +51,11 @@ NOT_UNDERSTOOD = "Sorry, I didn't quite get that. I can tell you where your orde
 NO_STORE = (
     "This chat isn't connected to a store, so I can't look up orders. "
     "Please open the chat from the store's website."
+)
+#: The gateway's own words when the assistant gave no answer (bot/unanswered.py): the message is kept and asked again.
+ASSISTANT_SILENT = (
+    "Sorry, the assistant isn't answering right now. Your message is saved, and you'll get the answer "
+    "here as soon as it's back; you can close the page and come back later."
 )
 
 #: The delivery confirmation itself is the store's template (bot/templates.py).

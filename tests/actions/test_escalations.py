@@ -1,5 +1,5 @@
 """When a person from the store takes over: the shopper asks, the bot misunderstands
-twice in a row, or the identity check fails three times. Each records one
+twice in a row, or failed identity checks lock an order. Each records one
 escalation, and the shopper is told honestly what happens next."""
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from bot import replies
 from bot.config import PROJECT_ROOT
 from bot.conversations import ConversationService
 from bot.escalations import EscalationService
+from bot.identity_checks import IdentityChecks
 from bot.models import Agent, AgentMembership, AgentSession, Escalation, Store
 from bot.orders import OrderService
 
@@ -45,6 +46,7 @@ BACK_SATURDAY = (
 @pytest.fixture(autouse=True)
 def services(demo_sessions: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(order_actions, "order_service", lambda: OrderService(demo_sessions))
+    monkeypatch.setattr(order_actions, "identity_checks", lambda: IdentityChecks(demo_sessions, OrderService(demo_sessions)))
     monkeypatch.setattr(escalation_actions, "escalation_service", lambda: EscalationService(demo_sessions))
     monkeypatch.setattr(escalation_actions, "clock", lambda: WORKING_HOURS)
 
@@ -79,7 +81,7 @@ def conversation(
     text, intent, _ = turns[-1]
     return Tracker.from_dict({
         "sender_id": sender,
-        "slots": {"failed_identity_checks": 0.0, "requested_slot": None, **(slots or {})},
+        "slots": {"requested_slot": None, **(slots or {})},
         "latest_message": {"text": text, "intent": {"name": intent}, "entities": [], "metadata": metadata},
         "events": events, "paused": False, "followup_action": None, "active_loop": {},
         "latest_action_name": "action_listen",
@@ -246,7 +248,7 @@ async def test_messages_a_person_answered_while_the_bot_was_paused_do_not_count(
     assert await escalations(demo_sessions) == []
 
 
-# --- three failed identity checks ---
+# --- the failed identity check that locks an order ---
 
 
 def form_tracker(sender: str, candidates: dict[str, Any], slots: dict[str, Any]) -> Tracker:
@@ -254,7 +256,7 @@ def form_tracker(sender: str, candidates: dict[str, Any], slots: dict[str, Any])
     text = " ".join(str(v) for v in candidates.values())
     return Tracker.from_dict({
         "sender_id": sender,
-        "slots": {"failed_identity_checks": 0.0, "requested_slot": None, **slots, **candidates},
+        "slots": {"requested_slot": None, **slots, **candidates},
         "latest_message": {"text": text, "intent": {"name": "inform"}, "entities": [], "metadata": metadata},
         "events": [
             {"event": "user", "text": text, "parse_data": {"intent": {"name": "inform"}}, "metadata": metadata},
@@ -271,22 +273,35 @@ async def validate(tracker: Tracker) -> tuple[dict[str, Any], list[str | None]]:
     return {e["name"]: e["value"] for e in events if e["event"] == "slot"}, texts(said)
 
 
-async def test_the_third_failed_check_hands_over_to_a_person_once(demo_sessions: async_sessionmaker[AsyncSession]) -> None:
+async def fail_elsewhere(times: int, order_number: str = "FZ-20931") -> None:
+    """Failed checks of the order from other conversations (each a new one, as after /restart)."""
+    for attempt in range(times):
+        _, said = await validate(form_tracker(
+            f"earlier-chat-{attempt}", {"order_number": order_number, "order_verification": f"9021{attempt}"}, {}
+        ))
+        assert said == [replies.IDENTITY_CHECK_FAILED]
+
+
+async def test_the_failure_that_locks_the_order_hands_over_to_a_person_once(
+    demo_sessions: async_sessionmaker[AsyncSession],
+) -> None:
     chat, _ = await ConversationService(demo_sessions).start(STORE)
-    # Two failures so far; the third proof is wrong as well.
+    await fail_elsewhere(4)
+    assert await escalations(demo_sessions) == []  # failures alone ask nobody
+    # The fifth failure of that order, in this conversation, locks it.
     slots, said = await validate(form_tracker(
-        chat.conversation_id, {"order_verification": "90210"}, {"order_number": "FZ-20931", "failed_identity_checks": 2.0}
+        chat.conversation_id, {"order_verification": "90219"}, {"order_number": "FZ-20931"}
     ))
     [escalation] = await escalations(demo_sessions)
     assert (escalation.store_id, escalation.conversation_id) == (STORE, chat.conversation_id)
     assert (escalation.reason, escalation.priority) == ("identity_check_failed", "normal")
-    assert escalation.details == "Order number tried last: FZ-20931"
-    assert "90210" not in escalation.details + escalation.summary  # the proof offered is never kept
+    assert escalation.details == "Locked: this order number. Order number tried last: FZ-20931"
+    assert "90219" not in escalation.details + escalation.summary  # the proof offered is never kept
     assert said == [(
-        "Sorry, those details still don't match an order. For your security I won't check again in this chat, "
+        "Sorry, those details still don't match an order. For your security I won't check them again for now, "
         f"but a person from the store will help you here in this chat (reference E-{escalation.id}). {BUSY}"
     )]
-    assert slots["failed_identity_checks"] == 3.0 and slots["requested_slot"] is None
+    assert slots["requested_slot"] is None
     assert slots["identity_check_escalation"] == f"E-{escalation.id}"
     assert "verified_order_number" not in slots
 
@@ -294,12 +309,19 @@ async def test_the_third_failed_check_hands_over_to_a_person_once(demo_sessions:
     # checked, and no second case is opened.
     slots, said = await validate(form_tracker(
         chat.conversation_id, {"order_number": "FZ-20931", "order_verification": "10027"},
-        {"failed_identity_checks": 3.0, "identity_check_escalation": f"E-{escalation.id}"},
+        {"identity_check_escalation": f"E-{escalation.id}"},
     ))
     assert said == [(
-        "For your security I won't check order details again in this chat, "
+        "For your security I won't check order details again for now, "
         f"but a person from the store will help you here in this chat (reference E-{escalation.id}). {BUSY}"
     )]
+    assert "verified_order_number" not in slots and slots["requested_slot"] is None
+    # Nor from another conversation (a /restart, a new chat): the lock is the order's, and it was reported once.
+    other, _ = await ConversationService(demo_sessions).start(STORE)
+    slots, said = await validate(form_tracker(
+        other.conversation_id, {"order_number": "FZ-20931", "order_verification": "10027"}, {}
+    ))
+    assert said == [replies.IDENTITY_CHECK_PAUSED]
     assert "verified_order_number" not in slots and slots["requested_slot"] is None
     assert len(await escalations(demo_sessions)) == 1
 
@@ -307,15 +329,16 @@ async def test_the_third_failed_check_hands_over_to_a_person_once(demo_sessions:
 async def test_a_locked_chat_the_store_does_not_know_is_pointed_elsewhere(
     demo_sessions: async_sessionmaker[AsyncSession],
 ) -> None:
+    await fail_elsewhere(4)
     slots, said = await validate(form_tracker(
-        "not-a-conversation", {"order_verification": "eve@example.com"}, {"order_number": "FZ-20931", "failed_identity_checks": 2.0}
+        "not-a-conversation", {"order_verification": "eve@example.com"}, {"order_number": "FZ-20931"}
     ))
     assert said == [replies.IDENTITY_CHECK_LOCKED_NOT_RECORDED]
-    assert slots["identity_check_escalation"] is None and slots["failed_identity_checks"] == 3.0
+    assert slots["identity_check_escalation"] is None and slots["requested_slot"] is None
     _, said = await validate(form_tracker(
-        "not-a-conversation", {"order_number": "FZ-20931", "order_verification": "10027"}, {"failed_identity_checks": 3.0}
+        "not-a-conversation", {"order_number": "FZ-20931", "order_verification": "10027"}, {}
     ))
-    assert said == [replies.IDENTITY_CHECK_LOCKED_NOT_RECORDED]
+    assert said == [replies.IDENTITY_CHECK_PAUSED]
     assert await escalations(demo_sessions) == []
 
 

@@ -16,6 +16,7 @@ from actions import orders as order_actions
 from bot import replies
 from bot.config import PROJECT_ROOT
 from bot.escalations import EscalationService
+from bot.identity_checks import IdentityChecks
 from bot.orders import OrderService
 
 DOMAIN: dict[str, Any] = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())
@@ -27,6 +28,7 @@ OTHER_STORE = "bloomkids-baby"
 def service(demo_sessions: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch) -> OrderService:
     service = OrderService(demo_sessions)
     monkeypatch.setattr(order_actions, "order_service", lambda: service)
+    monkeypatch.setattr(order_actions, "identity_checks", lambda: IdentityChecks(demo_sessions, service))
     monkeypatch.setattr(escalation_actions, "escalation_service", lambda: EscalationService(demo_sessions))
     return service
 
@@ -39,7 +41,7 @@ def form_tracker(
 ) -> Tracker:
     """A tracker as Rasa sends it to the validation action: candidates trail the events."""
     metadata = {"store_id": STORE} if metadata is None else metadata
-    all_slots = {"failed_identity_checks": 0.0, "requested_slot": None, **(slots or {}), **candidates}
+    all_slots = {"requested_slot": None, **(slots or {}), **candidates}
     events = [
         {"event": "user", "text": text, "parse_data": {"intent": {"name": "inform"}}, "metadata": metadata},
         {"event": "action", "name": "order_status_form"},
@@ -85,7 +87,6 @@ async def validate(tracker: Tracker) -> tuple[dict[str, Any], list[str]]:
 async def test_number_and_email_of_one_order_verify_it() -> None:
     slots, messages = await validate(form_tracker({"order_number": "FZ-20931", "order_verification": "Alex@Example.com"}))
     assert slots["verified_order_number"] == "FZ-20931"
-    assert slots["failed_identity_checks"] == 0.0
     assert messages == []
 
 
@@ -111,21 +112,21 @@ async def test_wrong_email_and_unknown_order_get_the_same_reply() -> None:
     for slots in (wrong_email, unknown_order):
         assert "verified_order_number" not in slots
         assert slots["order_number"] is None and slots["order_verification"] is None
-        assert slots["failed_identity_checks"] == 1.0
 
 
-async def test_third_failure_stops_the_form_and_offers_a_person() -> None:
+async def test_the_failure_that_locks_the_order_stops_the_form_and_offers_a_person() -> None:
     # "test-conversation" is unknown to the store database, so no person can be
     # asked from here (a person taking over: tests/actions/test_escalations.py).
-    slots, messages = await validate(
-        form_tracker(
-            {"order_verification": "mallory@example.com"},
-            slots={"order_number": "FZ-20931", "failed_identity_checks": 2.0},
+    for attempt in range(4):
+        slots, messages = await validate(
+            form_tracker({"order_verification": f"mallory{attempt}@example.com"}, slots={"order_number": "FZ-20931"})
         )
+        assert messages == [replies.IDENTITY_CHECK_FAILED]
+    slots, messages = await validate(
+        form_tracker({"order_verification": "mallory@example.com"}, slots={"order_number": "FZ-20931"})
     )
     assert messages == [replies.IDENTITY_CHECK_LOCKED_NOT_RECORDED]
     assert slots["requested_slot"] is None  # ends the form
-    assert slots["failed_identity_checks"] == 3.0
     assert "verified_order_number" not in slots
 
 
@@ -219,12 +220,11 @@ async def test_report_without_a_verified_order_says_nothing() -> None:
 
 
 async def test_after_the_lock_even_the_right_details_are_not_checked() -> None:
+    for attempt in range(5):
+        await validate(form_tracker({"order_number": "FZ-20931", "order_verification": f"9021{attempt}"}))
     slots, messages = await validate(
-        form_tracker(
-            {"order_number": "FZ-20931", "order_verification": "alex@example.com"},
-            slots={"failed_identity_checks": 3.0},
-        )
+        form_tracker({"order_number": "FZ-20931", "order_verification": "alex@example.com"})
     )
-    assert messages == [replies.IDENTITY_CHECK_LOCKED_NOT_RECORDED]
+    assert messages == [replies.IDENTITY_CHECK_PAUSED]
     assert "verified_order_number" not in slots
     assert slots["requested_slot"] is None

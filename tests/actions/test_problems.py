@@ -19,6 +19,7 @@ from bot import replies
 from bot.config import PROJECT_ROOT
 from bot.conversations import ConversationService
 from bot.escalations import EscalationService
+from bot.identity_checks import IdentityChecks
 from bot.models import Escalation, Order
 from bot.orders import OrderService
 
@@ -32,6 +33,7 @@ WORKING_HOURS = dt.datetime(2026, 11, 25, 3, 0, tzinfo=dt.UTC)
 @pytest.fixture(autouse=True)
 def services(demo_sessions: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(order_actions, "order_service", lambda: OrderService(demo_sessions))
+    monkeypatch.setattr(order_actions, "identity_checks", lambda: IdentityChecks(demo_sessions, OrderService(demo_sessions)))
     monkeypatch.setattr(escalation_actions, "escalation_service", lambda: EscalationService(demo_sessions))
     monkeypatch.setattr(escalation_actions, "clock", lambda: WORKING_HOURS)
 
@@ -44,7 +46,7 @@ def tracker(
     candidates = candidates or {}
     return Tracker.from_dict({
         "sender_id": sender,
-        "slots": {"failed_identity_checks": 0.0, "requested_slot": None, **(slots or {}), **candidates},
+        "slots": {"requested_slot": None, **(slots or {}), **candidates},
         "latest_message": {"text": text, "intent": {"name": intent}, "entities": [], "metadata": metadata},
         "events": [
             {"event": "user", "text": text, "parse_data": {"intent": {"name": intent}}, "metadata": metadata},

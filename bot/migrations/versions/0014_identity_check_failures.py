@@ -16,8 +16,21 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table('identity_check_failures',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('store_id', sa.String(length=64), nullable=False),
+    sa.Column('scope', sa.String(length=16), nullable=False),
+    sa.Column('key', sa.String(length=100), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('window_started_at', bot.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('locks', sa.Integer(), nullable=False),
+    sa.Column('locked_until', bot.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_attempt_at', bot.models.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['store_id'], ['stores.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('store_id', 'scope', 'key')
+    )
 
 
 def downgrade() -> None:
-    pass
+    op.drop_table('identity_check_failures')
