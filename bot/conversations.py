@@ -6,14 +6,17 @@ gateway acknowledges it; a transcript survives a restart of any process.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 import hmac
+import logging
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import utc_now
@@ -21,7 +24,18 @@ from bot.db import dialect_insert
 from bot.identity import new_token, signature_is_valid, token_hash
 from bot.models import Conversation, ConversationToken, Message, Store, iso_utc
 
+log = logging.getLogger(__name__)
+
 MAX_MESSAGE_CHARS = 2000
+#: On PostgreSQL every stored message is announced on this channel (the payload is the
+#: conversation id), in the transaction that stores it: each gateway wakes that
+#: conversation's websockets at once, whichever process wrote it.
+NEW_MESSAGES_CHANNEL = "new_messages"
+#: On SQLite (one machine) one query per gateway process, this often, finds the conversations
+#: with new messages instead...
+NEW_MESSAGES_POLL_SECONDS = 1.0
+#: ...looking back this far, since a message's time is set before its transaction commits.
+NEW_MESSAGES_OVERLAP = dt.timedelta(seconds=5)
 
 
 #: How long an automatic message (delivery, review) waits before checking again while a person holds the chat.
@@ -202,6 +216,9 @@ class ConversationService:
         ]
         session.add_all(rows)
         await session.flush()
+        if session.bind.dialect.name == "postgresql":
+            # Delivered to the listeners when, and only if, this transaction commits.
+            await session.execute(select(func.pg_notify(NEW_MESSAGES_CHANNEL, chat.conversation_id)))
         return [_stored(row) for row in rows]
 
     async def handled_by(self, chat: ChatSession) -> int | None:
@@ -212,6 +229,81 @@ class ConversationService:
                     Conversation.id == chat.conversation_id, Conversation.store_id == chat.store_id
                 )
             )
+
+    async def last_seq(self, chat: ChatSession) -> int:
+        """The conversation's latest message number (0 before the first): where "only new ones" starts."""
+        async with self._sessions() as session:
+            last = await session.scalar(
+                select(Conversation.last_seq).where(
+                    Conversation.id == chat.conversation_id, Conversation.store_id == chat.store_id
+                )
+            )
+        return int(last or 0)
+
+    async def watch_new_messages(
+        self, on_new: Callable[[str], None], on_missed: Callable[[], None], active: Callable[[], bool] = lambda: True
+    ) -> None:
+        """Until cancelled, call ``on_new(conversation_id)`` whenever any process stores messages.
+
+        PostgreSQL: LISTEN on :data:`NEW_MESSAGES_CHANNEL` over one connection of its own (no
+        queries at all); ``on_missed()`` after (re)connecting, since notifications sent while
+        it was away are lost. SQLite: one query per :data:`NEW_MESSAGES_POLL_SECONDS` for all the
+        process's listeners, and none while ``active()`` says nobody listens.
+        """
+        engine = self._sessions.kw["bind"]
+        if engine.dialect.name == "postgresql":
+            await self._listen(engine.url, on_new, on_missed)
+        else:
+            await self._poll(on_new, active)
+
+    @staticmethod
+    async def _listen(url: Any, on_new: Callable[[str], None], on_missed: Callable[[], None]) -> None:
+        import asyncpg
+
+        dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        while True:
+            try:
+                connection = await asyncpg.connect(dsn, timeout=10)
+            except (OSError, asyncio.TimeoutError, asyncpg.PostgresError) as exc:
+                log.warning("cannot LISTEN for new messages (%s); retrying", exc)
+                await asyncio.sleep(2.0)
+                continue
+            lost = asyncio.Event()
+            try:
+                connection.add_termination_listener(lambda _connection: lost.set())
+                await connection.add_listener(
+                    NEW_MESSAGES_CHANNEL, lambda _connection, _pid, _channel, payload: on_new(payload)
+                )
+                on_missed()
+                await lost.wait()
+                log.warning("the LISTEN connection for new messages closed; reconnecting")
+            finally:
+                with contextlib.suppress(Exception):
+                    await connection.close(timeout=2)
+
+    async def _poll(self, on_new: Callable[[str], None], active: Callable[[], bool]) -> None:
+        announced: dict[str, tuple[int, dt.datetime]] = {}  # conversation -> (last seq woken for, its time)
+        since = utc_now() - NEW_MESSAGES_OVERLAP
+        while True:
+            await asyncio.sleep(NEW_MESSAGES_POLL_SECONDS)
+            started = utc_now()
+            if not active():
+                since, announced = started - NEW_MESSAGES_OVERLAP, {}
+                continue
+            async with self._sessions() as session:
+                changed = (
+                    await session.execute(
+                        select(Conversation.id, Conversation.last_seq, Conversation.last_message_at).where(
+                            Conversation.last_message_at > since
+                        )
+                    )
+                ).all()
+            for conversation_id, last_seq, at in changed:
+                if announced.get(conversation_id, (0, at))[0] < last_seq:
+                    announced[conversation_id] = (last_seq, at)
+                    on_new(conversation_id)
+            since = started - NEW_MESSAGES_OVERLAP
+            announced = {c: seen for c, seen in announced.items() if seen[1] > since}
 
     async def messages_after(self, chat: ChatSession, after: int = 0, limit: int = 500) -> list[StoredMessage]:
         async with self._sessions() as session:

@@ -41,7 +41,7 @@ from bot.web.client_address import client_key, client_key_middleware, parse_trus
 from bot.web.console_auth import signed_shopper_attributes
 from bot.web.console_auth import LOGIN_LIMIT, widget_page_csp
 from bot.web.json_io import error_response, json_error, read_json, whole_number
-from bot.web.live import LiveHub
+from bot.web.live import TOO_MANY_SOCKETS, LiveHub, TooManySockets
 from bot.web.ratelimit import RateLimiter
 from bot.web.seller_api import add_seller_api
 from bot.web.seller_console import add_seller_console
@@ -54,9 +54,9 @@ OPENAPI = Path(__file__).parent / "openapi.yaml"
 DEMO_STORE = "yangteng-auto"
 DEMO_PRODUCT_SKU = "OP-1001"
 DEMO_SHOPPER = "alex@example.com"
-#: How often an open websocket re-reads the transcript for messages written
-#: by other processes (agents, the worker); this process's own are pushed at once.
-RESYNC_SECONDS = 2.0
+#: GET messages answers pages of this many messages (``?limit=`` up to MESSAGES_PAGE_MAX).
+MESSAGES_PAGE = 200
+MESSAGES_PAGE_MAX = 500
 
 SETTINGS = web.AppKey("settings", Settings)
 CONVERSATIONS = web.AppKey("conversations", ConversationService)
@@ -183,8 +183,15 @@ async def list_messages(request: web.Request) -> web.Response:
     after = whole_number(request.query.get("after", "0"))
     if after is None:
         return json_error(400, '"after" must be a whole number, 0 or more (a message\'s seq)', field="after")
-    messages = await request.app[CONVERSATIONS].messages_after(chat, after)
-    return web.json_response({"messages": [m.as_json() for m in messages]})
+    limit = whole_number(request.query.get("limit", str(MESSAGES_PAGE)))
+    if limit is None or not 1 <= limit <= MESSAGES_PAGE_MAX:
+        return json_error(400, f'"limit" must be a whole number from 1 to {MESSAGES_PAGE_MAX}', field="limit")
+    # One more than asked tells whether another page follows.
+    messages = await request.app[CONVERSATIONS].messages_after(chat, after, limit=limit + 1)
+    page = messages[:limit]
+    return web.json_response(
+        {"messages": [m.as_json() for m in page], "next_after": page[-1].seq if len(messages) > limit else None}
+    )
 
 
 async def websocket(request: web.Request) -> web.StreamResponse:
@@ -197,25 +204,35 @@ async def websocket(request: web.Request) -> web.StreamResponse:
         return json_error(400, '"after" must be a whole number, 0 or more (a message\'s seq)', field="after")
     ws = web.WebSocketResponse(heartbeat=30, max_msg_size=16 * 1024)
     await ws.prepare(request)
-    queue = hub.subscribe(chat.conversation_id)
+    address = client_key(request)
+    try:
+        queue = hub.subscribe(chat.conversation_id, address)
+    except TooManySockets as refused:
+        # A close code the page can read (an HTTP 429 before the upgrade shows a browser only "failed").
+        await ws.close(code=TOO_MANY_SOCKETS, message=str(refused).encode())
+        return ws
     if after < 0:
-        # Only what arrives from now on; the client reads history with GET.
-        existing = await conversations.messages_after(chat, 0, limit=100_000)
-        after = existing[-1].seq if existing else 0
+        # Only what arrives from now on; the client reads history with GET, in pages.
+        after = await conversations.last_seq(chat)
+    else:
+        queue.put_nowait({"type": "wake"})  # what was stored after the client's last one, at once
 
     async def push() -> None:
+        # Woken by this process's own turns and by the process's one watcher for other
+        # processes' messages (bot/web/live.py): an idle socket makes no database queries.
         nonlocal after
         while True:
-            try:
-                event = await asyncio.wait_for(queue.get(), RESYNC_SECONDS)
-            except asyncio.TimeoutError:
-                event = {"type": "wake"}
+            event = await queue.get()
             if event["type"] == "typing":
                 await ws.send_json(event)
                 continue
-            for message in await conversations.messages_after(chat, after):
-                await ws.send_json({"type": "message", "message": message.as_json()})
-                after = message.seq
+            while True:
+                batch = await conversations.messages_after(chat, after)
+                for message in batch:
+                    await ws.send_json({"type": "message", "message": message.as_json()})
+                    after = message.seq
+                if len(batch) < MESSAGES_PAGE_MAX:
+                    break
 
     pusher = asyncio.create_task(push())
     try:
@@ -248,7 +265,7 @@ async def websocket(request: web.Request) -> web.StreamResponse:
         pusher.cancel()
         with contextlib.suppress(asyncio.CancelledError, ConnectionResetError):
             await pusher
-        hub.unsubscribe(chat.conversation_id, queue)
+        hub.unsubscribe(chat.conversation_id, queue, address)
     return ws
 
 
@@ -360,7 +377,11 @@ def create_app(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -
     app[CONVERSATIONS] = ConversationService(sessions, settings.shopper_signature_max_age_seconds)
     app[ORDERS] = OrderService(sessions)
     app[TRACKING] = TrackingUpdates(sessions)
-    app[HUB] = LiveHub()
+    app[HUB] = LiveHub(
+        per_conversation=settings.websockets_per_conversation,
+        per_address=settings.websockets_per_address,
+        watch=app[CONVERSATIONS].watch_new_messages,
+    )
     app[IP_LIMIT] = RateLimiter(settings.ip_requests_per_minute)
     app[CONVERSATION_LIMIT] = RateLimiter(
         settings.conversation_messages_per_minute, burst=max(1, settings.conversation_messages_per_minute // 3)
@@ -382,6 +403,7 @@ def create_app(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -
             app[FEED] = AgentFeed(app[HANDOFF])
             yield
             await app[FEED].close()
+            await app[HUB].close()
 
     app.cleanup_ctx.append(http_client)
     app.router.add_post("/api/v1/stores/{store_id}/conversations", create_conversation)

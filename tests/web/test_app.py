@@ -186,8 +186,10 @@ async def test_where_is_my_order_through_the_gateway(client: TestClient) -> None
     assert "9400111899223100000000" in texts(answer)
 
     response = await client.get(f"/api/v1/conversations/{conversation}/messages?after=0", headers=auth)
-    history = (await response.json())["messages"]
-    conforms({"messages": history}, "MessageList")
+    page = await response.json()
+    conforms(page, "MessagePage")
+    history = page["messages"]
+    assert page["next_after"] is None  # all of it on one page
     assert [m["seq"] for m in history] == list(range(1, len(history) + 1))
     assert history == first + answer
     later = await client.get(f"/api/v1/conversations/{conversation}/messages?after=2", headers=auth)
@@ -351,7 +353,7 @@ async def test_websocket_pushes_replies_and_messages_from_other_processes(client
         assert (await _next_message(ws))["text"] == "thanks"
         await _next_message(ws)
 
-        # Written by another process (an agent, the worker): found by the re-read.
+        # Written by another process (an agent, the worker): woken by the process's one watcher.
         service = ConversationService(sessions)
         chat = await service.authenticate(conversation, token)
         assert chat is not None
