@@ -11,16 +11,15 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.context import order_service, say
-from bot.deliveries import Outgoing, delivery_confirmation, exception_notice, install_video_follow_up
-from bot.models import TrackingTag
+from bot.deliveries import INSTALL_VIDEO_DUE, NOTICES, PACKAGE_DELIVERED, SHIPMENT_EXCEPTION, Outgoing
 from bot.orders import ShopperShipment
-from bot.tracking_updates import HELD_UP
-
-DELIVERED = TrackingTag.Delivered.value
 
 
 class ShipmentNotice(Action, abc.ABC):
     """A proactive message about one shipment, run by the worker through an external intent.
+
+    What each one says is ``bot.deliveries.NOTICES``: the worker asks the same question to
+    tell an action that failed from one that had nothing to say.
 
     Abstract, so that rasa-sdk registers only its concrete subclasses.
     """
@@ -50,24 +49,24 @@ class ShipmentNotice(Action, abc.ABC):
 
 
 class ActionSendDeliveryConfirmation(ShipmentNotice):
-    statuses = (DELIVERED,)
-    compose = staticmethod(delivery_confirmation)
+    statuses = NOTICES[PACKAGE_DELIVERED].statuses
+    compose = staticmethod(NOTICES[PACKAGE_DELIVERED].compose)
 
     def name(self) -> str:
         return "action_send_delivery_confirmation"
 
 
 class ActionSendExceptionNotice(ShipmentNotice):
-    statuses = tuple(HELD_UP)
-    compose = staticmethod(exception_notice)
+    statuses = NOTICES[SHIPMENT_EXCEPTION].statuses
+    compose = staticmethod(NOTICES[SHIPMENT_EXCEPTION].compose)
 
     def name(self) -> str:
         return "action_send_exception_notice"
 
 
 class ActionSendInstallVideo(ShipmentNotice):
-    statuses = (DELIVERED,)
-    compose = staticmethod(install_video_follow_up)
+    statuses = NOTICES[INSTALL_VIDEO_DUE].statuses
+    compose = staticmethod(NOTICES[INSTALL_VIDEO_DUE].compose)
 
     def name(self) -> str:
         return "action_send_install_video"

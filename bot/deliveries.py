@@ -9,6 +9,7 @@ the store's messages, in the same transaction that marks the job done.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,12 +19,13 @@ from sqlalchemy.orm import selectinload
 
 from bot import replies
 from bot.conversations import AGENT_HOLD_RETRY, ConversationService
-from bot.jobs import Job, JobQueue, enqueue
-from bot.models import Order, Product, Shipment, Store
-from bot.orders import ShopperShipment, products_by_sku
-from bot.rasa_client import RasaClient, transcript_message
+from bot.jobs import Job, JobQueue, NoReply, enqueue
+from bot.models import Order, Product, Shipment, Store, TrackingTag
+from bot.orders import OrderService, ShopperShipment, products_by_sku
+from bot.rasa_client import RasaClient, transcript_message, trigger_once
 from bot.templates import first_name, render
 from bot.tracking import format_time
+from bot.tracking_updates import HELD_UP
 
 PACKAGE_DELIVERED = "EXTERNAL_package_delivered"
 SHIPMENT_EXCEPTION = "EXTERNAL_shipment_exception"
@@ -124,11 +126,29 @@ def has_install_video(products: list[Product]) -> bool:
     return any(product.video_url for product in products)
 
 
+@dataclass(frozen=True)
+class Notice:
+    """What the action behind one external intent says, about a shipment in one of ``statuses``."""
+
+    statuses: tuple[str, ...]
+    compose: Callable[[ShopperShipment], list[Outgoing]]
+
+
+#: The actions in ``actions/deliveries.py`` say exactly this; the worker asks the same
+#: question to know whether an empty answer was a failure or nothing to say.
+NOTICES = {
+    PACKAGE_DELIVERED: Notice((TrackingTag.Delivered.value,), delivery_confirmation),
+    SHIPMENT_EXCEPTION: Notice(tuple(sorted(HELD_UP)), exception_notice),
+    INSTALL_VIDEO_DUE: Notice((TrackingTag.Delivered.value,), install_video_follow_up),
+}
+
+
 class DeliveryNotices:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], rasa: RasaClient) -> None:
         self._sessions = sessions
         self._rasa = rasa
         self._conversations = ConversationService(sessions)
+        self._orders = OrderService(sessions)
 
     async def send_confirmation(self, job: Job, queue: JobQueue) -> int:
         """The delivery confirmation; returns how many messages reached the transcript."""
@@ -152,6 +172,12 @@ class DeliveryNotices:
                 {"shipment_id": shipment.id}, queue.clock() + dt.timedelta(minutes=delay),
             )
 
+    async def _must_say(self, conversation_id: str, tracking_number: str, intent: str) -> bool:
+        """Whether the intent's action has something to say, as the action itself decides."""
+        notice = NOTICES[intent]
+        shipment = await self._orders.shipment_for_conversation(conversation_id, tracking_number, notice.statuses)
+        return shipment is not None and bool(notice.compose(shipment))
+
     async def _send(self, job: Job, queue: JobQueue, intent: str) -> int:
         async with self._sessions() as session, session.begin():
             shipment = await session.scalar(
@@ -166,12 +192,15 @@ class DeliveryNotices:
             if held:
                 await queue.defer(job, queue.clock() + AGENT_HOLD_RETRY, session)
                 return 0
-        replies = await self._rasa.trigger_intent(
-            chat.conversation_id,
-            intent,
+        replies = await trigger_once(
+            self._rasa, chat.conversation_id, intent,
             {"order_id": shipment.order.order_number, "tracking_number": shipment.tracking_number},
+            job.key, retried=job.attempts > 1,
         )
         messages = [transcript_message(reply, sender="store") for reply in replies if isinstance(reply, dict)]
+        if not messages and await self._must_say(chat.conversation_id, shipment.tracking_number, intent):
+            # Rasa answers 200 with no messages when the action failed: retried, never marked done.
+            raise NoReply(f"{intent} produced no messages for shipment {shipment.id}")
         async with self._sessions() as session, session.begin():
             stored = await self._conversations.append_in(session, chat, messages)
             if intent == PACKAGE_DELIVERED and stored:

@@ -16,11 +16,29 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock, utc_now
 from bot.db import dialect_insert
-from bot.models import JobStatus, ScheduledJob
+from bot.models import JobStatus, Order, ScheduledJob, Shipment, iso_utc
 
 #: A job claimed longer ago than this, by a worker that died, is claimed again.
 LEASE = dt.timedelta(minutes=5)
 MAX_ATTEMPTS = 8
+
+#: Why a job failed, as the seller is told (``scheduled_jobs.failure_reason``).
+#: The assistant answered but said nothing where it had to (an action failed: Rasa swallows that).
+FAILURE_NO_REPLY = "no_reply"
+#: The assistant could not be reached, or refused the call.
+FAILURE_UNREACHABLE = "assistant_unreachable"
+#: Anything else (the details are in the worker's log and ``last_error``).
+FAILURE_ERROR = "error"
+FAILURE_REASONS = (FAILURE_NO_REPLY, FAILURE_UNREACHABLE, FAILURE_ERROR)
+
+
+class ClaimLost(RuntimeError):
+    """The job is no longer this worker's: its lease ran out and another worker took it."""
+
+
+class NoReply(RuntimeError):
+    """The assistant answered a job's intent with no message, although it had something to say:
+    a failing custom action (its server down, a database error), which Rasa answers with 200."""
 
 
 @dataclass(frozen=True)
@@ -84,17 +102,26 @@ class JobQueue:
         return sorted((Job(*row) for row in rows), key=lambda job: job.id)
 
     async def finish(self, job: Job, session: AsyncSession | None = None) -> None:
-        """Mark the job done; pass the session that stored its results to make both one transaction."""
+        """Mark the job done; pass the session that stored its results to make both one transaction.
+
+        Raises :class:`ClaimLost` if another worker holds the job now (this one's lease ran
+        out): the caller's transaction then rolls back, so its results are not stored twice.
+        """
         statement = (
             update(ScheduledJob)
             .where(ScheduledJob.id == job.id, ScheduledJob.claimed_by == self.worker_id)
-            .values(status=JobStatus.done.value, finished_at=self.clock(), last_error=None)
+            .values(status=JobStatus.done.value, finished_at=self.clock(), last_error=None, failure_reason=None)
         )
         if session is not None:
-            await session.execute(statement)
+            await self._mine(session, statement, job)
             return
         async with self._sessions() as own, own.begin():
-            await own.execute(statement)
+            await self._mine(own, statement, job)
+
+    @staticmethod
+    async def _mine(session: AsyncSession, statement: Any, job: Job) -> None:
+        if (await session.execute(statement)).rowcount != 1:
+            raise ClaimLost(f"job {job.id} is no longer this worker's")
 
     async def defer(self, job: Job, until: dt.datetime, session: AsyncSession | None = None) -> None:
         """Put the job back for later: not a failure, so the attempt does not count."""
@@ -105,22 +132,129 @@ class JobQueue:
                     attempts=ScheduledJob.attempts - 1)
         )
         if session is not None:
-            await session.execute(statement)
+            await self._mine(session, statement, job)
             return
         async with self._sessions() as own, own.begin():
-            await own.execute(statement)
+            await self._mine(own, statement, job)
 
-    async def retry_later(self, job: Job, error: str) -> None:
-        """Back off exponentially; give up after MAX_ATTEMPTS."""
+    async def retry_later(self, job: Job, error: str, reason: str = FAILURE_ERROR) -> bool:
+        """Back off exponentially (5 s, 10 s, … up to an hour); after MAX_ATTEMPTS the job
+        is failed, and the seller sees it with ``reason``. Returns whether it failed for good.
+
+        Only a job this worker still holds changes: a job another worker took over, or one
+        whose results were committed although this worker saw an error, stays as it is.
+        """
         failed = job.attempts >= MAX_ATTEMPTS
+        now = self.clock()
         async with self._sessions() as session, session.begin():
             await session.execute(
                 update(ScheduledJob)
-                .where(ScheduledJob.id == job.id)
+                .where(ScheduledJob.id == job.id, ScheduledJob.claimed_by == self.worker_id,
+                       ScheduledJob.status == JobStatus.running.value)
                 .values(
                     status=JobStatus.failed.value if failed else JobStatus.pending.value,
-                    due_at=self.clock() + dt.timedelta(seconds=min(3600, 5 * 2 ** job.attempts)),
+                    due_at=now + retry_delay(job.attempts),
+                    finished_at=now if failed else None,
                     last_error=error[:2000],
+                    failure_reason=reason if reason in FAILURE_REASONS else FAILURE_ERROR,
                     claimed_by=None,
                 )
             )
+        return failed
+
+
+def retry_delay(attempts: int) -> dt.timedelta:
+    """How long a job waits after its ``attempts``-th failed attempt: 5 s, 10 s, 20 s, … at most an hour."""
+    return dt.timedelta(seconds=min(3600, 5 * 2 ** max(0, attempts - 1)))
+
+
+@dataclass(frozen=True)
+class FailedJob:
+    """A job the worker gave up on, as the store's seller sees it."""
+
+    id: int
+    kind: str
+    reason: str
+    attempts: int
+    failed_at: dt.datetime | None
+    created_at: dt.datetime
+    #: What it was about, when the order or shipment still exists.
+    order_number: str | None
+    tracking_number: str | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "kind": self.kind, "reason": self.reason, "attempts": self.attempts,
+            "failed_at": iso_utc(self.failed_at) if self.failed_at else None,
+            "created_at": iso_utc(self.created_at),
+            "order_number": self.order_number, "tracking_number": self.tracking_number,
+        }
+
+
+class JobNotRetryable(LookupError):
+    """No failed job with that id in this store."""
+
+
+class FailedJobs:
+    """The seller's side: a store's failed jobs, and sending one again."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def list(self, store_id: str, limit: int = 100) -> list[FailedJob]:
+        """The store's failed jobs, the latest failures first."""
+        async with self._sessions() as session:
+            rows = (
+                await session.scalars(
+                    select(ScheduledJob)
+                    .where(ScheduledJob.store_id == store_id, ScheduledJob.status == JobStatus.failed.value)
+                    .order_by(ScheduledJob.finished_at.desc(), ScheduledJob.id.desc())
+                    .limit(limit)
+                )
+            ).all()
+            shipment_ids = {_payload_id(job, "shipment_id") for job in rows} - {None}
+            order_ids = {_payload_id(job, "order_id") for job in rows} - {None}
+            shipments = {
+                row.id: (row.order_number, row.tracking_number)
+                for row in (
+                    await session.execute(
+                        select(Shipment.id, Order.order_number, Shipment.tracking_number)
+                        .join(Order, Order.id == Shipment.order_id)
+                        .where(Shipment.store_id == store_id, Shipment.id.in_(shipment_ids))
+                    )
+                ).all()
+            } if shipment_ids else {}
+            orders = dict(
+                (
+                    await session.execute(
+                        select(Order.id, Order.order_number).where(Order.store_id == store_id, Order.id.in_(order_ids))
+                    )
+                ).all()
+            ) if order_ids else {}
+        failed = []
+        for job in rows:
+            order_number, tracking_number = shipments.get(_payload_id(job, "shipment_id"), (None, None))
+            order_number = order_number or orders.get(_payload_id(job, "order_id"))
+            failed.append(FailedJob(
+                job.id, job.kind, job.failure_reason or FAILURE_ERROR, job.attempts, job.finished_at, job.created_at,
+                order_number, tracking_number,
+            ))
+        return failed
+
+    async def retry(self, store_id: str, job_id: int) -> None:
+        """Queue a failed job of this store again, now, with a fresh count of attempts."""
+        async with self._sessions() as session, session.begin():
+            result = await session.execute(
+                update(ScheduledJob)
+                .where(ScheduledJob.id == job_id, ScheduledJob.store_id == store_id,
+                       ScheduledJob.status == JobStatus.failed.value)
+                .values(status=JobStatus.pending.value, due_at=utc_now(), attempts=0, claimed_by=None,
+                        finished_at=None)
+            )
+            if result.rowcount != 1:
+                raise JobNotRetryable(job_id)
+
+
+def _payload_id(job: ScheduledJob, name: str) -> int | None:
+    value = (job.payload or {}).get(name)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -43,6 +44,47 @@ def transcript_message(reply: dict[str, Any], sender: str = "bot") -> NewMessage
     ]
     text = reply.get("text")
     return NewMessage(sender, text if isinstance(text, str) else "", buttons, _attachment(reply))
+
+
+#: The entity that marks which job triggered an external intent (the actions ignore it).
+JOB_ENTITY = "job_key"
+#: The metadata field that marks a shopper message the worker sends again.
+RETRY_METADATA = "retry_of"
+
+
+def replies_after(events: list[dict[str, Any]], is_the_message: Callable[[dict[str, Any]], bool]) -> list[dict[str, Any]] | None:
+    """The bot's messages after the last user event that ``is_the_message``, as the REST
+    channel gives them; None if the tracker holds no such user event."""
+    found = None
+    for index, event in enumerate(events):
+        if event.get("event") == "user" and is_the_message(event):
+            found = index
+    if found is None:
+        return None
+    replies = []
+    for event in events[found + 1:]:
+        if event.get("event") == "user":
+            break
+        if event.get("event") == "bot":
+            data = event.get("data") if isinstance(event.get("data"), dict) else {}
+            replies.append({"text": event.get("text"), **{k: v for k, v in data.items() if v is not None}})
+    return replies
+
+
+def triggered_by(job_key: str) -> Callable[[dict[str, Any]], bool]:
+    """Matches the external user event that a job's trigger_intent put in the tracker."""
+    def matches(event: dict[str, Any]) -> bool:
+        entities = (event.get("parse_data") or {}).get("entities") or []
+        return any(isinstance(e, dict) and e.get("entity") == JOB_ENTITY and e.get("value") == job_key for e in entities)
+    return matches
+
+
+def sent_again_by(job_key: str) -> Callable[[dict[str, Any]], bool]:
+    """Matches the user event of a shopper message the worker sent again for a job."""
+    def matches(event: dict[str, Any]) -> bool:
+        metadata = event.get("metadata")
+        return isinstance(metadata, dict) and metadata.get(RETRY_METADATA) == job_key
+    return matches
 
 
 class RasaError(aiohttp.ClientError):
@@ -88,6 +130,15 @@ class RasaClient:
             body = await response.json()
         return list(body.get("messages") or [])
 
+    async def events(self, conversation_id: str) -> list[dict[str, Any]]:
+        """The conversation's tracker events (since its last restart)."""
+        async with self._http.get(
+            f"{self._base}/conversations/{conversation_id}/tracker",
+            params={"token": self._token, "include_events": "AFTER_RESTART"},
+        ) as response:
+            _check(response, "tracker")
+            return list((await response.json()).get("events") or [])
+
     async def append_events(self, conversation_id: str, events: list[dict[str, Any]]) -> None:
         """Add events to the conversation's tracker (pause, resume, an agent's message)."""
         async with self._http.post(
@@ -126,3 +177,19 @@ class RasaClient:
                 return response.status == 200
         except aiohttp.ClientError:
             return False
+
+
+async def trigger_once(
+    rasa: RasaClient, conversation_id: str, intent: str, entities: dict[str, Any], job_key: str, retried: bool
+) -> list[dict[str, Any]]:
+    """Run a job's external intent, marked with the job's key.
+
+    On a retry (``retried``), the tracker is read first: if an earlier attempt reached Rasa
+    and the bot spoke, but storing the messages failed, those same messages are used
+    again instead of asking Rasa to send them a second time.
+    """
+    if retried:
+        earlier = replies_after(await rasa.events(conversation_id), triggered_by(job_key))
+        if earlier:
+            return earlier
+    return await rasa.trigger_intent(conversation_id, intent, {**entities, JOB_ENTITY: job_key})

@@ -32,7 +32,7 @@ from sqlalchemy.orm import selectinload
 from bot.clock import utc_now
 from bot.conversations import AGENT_HOLD_RETRY, ConversationService, UnknownStore
 from bot.db import dialect_insert
-from bot.jobs import Job, JobQueue, enqueue
+from bot.jobs import Job, JobQueue, NoReply, enqueue
 from bot.models import (
     DEFAULT_REVIEW_DELAY_DAYS,
     MAX_REVIEW_DELAY_DAYS,
@@ -48,7 +48,7 @@ from bot.models import (
     Store,
 )
 from bot.orders import order_lookup_key
-from bot.rasa_client import RasaClient, transcript_message
+from bot.rasa_client import RasaClient, transcript_message, trigger_once
 from bot.templates import first_name, render, saved_settings, store_templates
 
 #: The job kind in ``scheduled_jobs``.
@@ -264,8 +264,17 @@ class ReviewInvitations:
                 session.add(_log(order, ReviewLogAction.deferred, DEFER_AGENT_HANDLING, now))
                 await queue.defer(job, now + AGENT_HOLD_RETRY, session)
                 return 0
-        replies = await self._rasa.trigger_intent(chat.conversation_id, REVIEW_DUE, {"order_id": order.order_number})
+        replies = await trigger_once(
+            self._rasa, chat.conversation_id, REVIEW_DUE, {"order_id": order.order_number}, job.key,
+            retried=job.attempts > 1,
+        )
         messages = [transcript_message(reply, sender="store") for reply in replies if isinstance(reply, dict)]
+        if not messages and await ReviewService(self._sessions).order_for_review(
+            chat.conversation_id, order.order_number
+        ) is not None:
+            # The action had an invitation to send and Rasa answered with none: it failed. Retried;
+            # nothing is logged as sent.
+            raise NoReply(f"{REVIEW_DUE} produced no messages for order {order.id}")
         try:
             async with self._sessions() as session, session.begin():
                 if reminder:

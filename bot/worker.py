@@ -1,5 +1,6 @@
 """``python -m bot worker``: runs the durable jobs: delivery confirmations,
-exception notices, install videos sent later, and review invitations."""
+exception notices, install videos sent later, review invitations, and shopper
+messages the assistant left unanswered."""
 
 from __future__ import annotations
 
@@ -14,18 +15,29 @@ import aiohttp
 from bot.config import Settings
 from bot.db import get_engine, get_sessionmaker
 from bot.deliveries import INSTALL_VIDEO, DeliveryNotices
-from bot.jobs import Job, JobQueue
+from bot.jobs import FAILURE_ERROR, FAILURE_NO_REPLY, FAILURE_UNREACHABLE, Job, JobQueue, NoReply
 from bot.rasa_client import RasaClient
 from bot.reviews import REVIEW_INVITATION, REVIEW_REMINDER, ReviewInvitations
 from bot.tracking_updates import DELIVERY_CONFIRMATION, EXCEPTION_NOTICE
+from bot.unanswered import UNANSWERED_TURN, UnansweredTurns
 
 log = logging.getLogger("bot.worker")
 IDLE_SECONDS = 0.5
 
 
+def failure_reason(exc: BaseException) -> str:
+    """What the seller is told about a failed attempt (the details stay in the log)."""
+    if isinstance(exc, NoReply):
+        return FAILURE_NO_REPLY
+    if isinstance(exc, (aiohttp.ClientError, asyncio.TimeoutError)):
+        return FAILURE_UNREACHABLE
+    return FAILURE_ERROR
+
+
 class Worker:
     def __init__(
-        self, queue: JobQueue, deliveries: DeliveryNotices, concurrency: int = 8, reviews: ReviewInvitations | None = None
+        self, queue: JobQueue, deliveries: DeliveryNotices, concurrency: int = 8, reviews: ReviewInvitations | None = None,
+        unanswered: UnansweredTurns | None = None,
     ) -> None:
         self.queue, self.deliveries, self.concurrency = queue, deliveries, concurrency
         self.handlers = {
@@ -36,6 +48,8 @@ class Worker:
         if reviews is not None:
             self.handlers[REVIEW_INVITATION] = reviews.send_invitation
             self.handlers[REVIEW_REMINDER] = reviews.send_reminder
+        if unanswered is not None:
+            self.handlers[UNANSWERED_TURN] = unanswered.answer
 
     async def run_job(self, job: Job) -> None:
         handler = self.handlers.get(job.kind)
@@ -45,7 +59,9 @@ class Worker:
             await handler(job, self.queue)
         except Exception as exc:  # noqa: BLE001 - any failure is retried later, never lost
             log.warning("job %s (%s) failed on attempt %s: %s", job.id, job.kind, job.attempts, exc)
-            await self.queue.retry_later(job, f"{exc.__class__.__name__}: {exc}")
+            if await self.queue.retry_later(job, f"{exc.__class__.__name__}: {exc}", failure_reason(exc)):
+                log.error("job %s (%s) failed for good after %s attempts; its store's seller sees it",
+                          job.id, job.kind, job.attempts)
 
     async def run_due(self) -> int:
         """Run the jobs due now; returns how many were claimed."""
@@ -82,7 +98,7 @@ def run_worker(settings: Settings) -> None:
             sessions = get_sessionmaker()
             rasa = RasaClient(settings, http)
             worker = Worker(JobQueue(sessions, worker_id), DeliveryNotices(sessions, rasa),
-                            reviews=ReviewInvitations(sessions, rasa))
+                            reviews=ReviewInvitations(sessions, rasa), unanswered=UnansweredTurns(sessions, rasa))
             log.info("worker %s started", worker_id)
             try:
                 await worker.run_forever(stop)

@@ -32,6 +32,7 @@ from bot.models import (
     Shipment,
     Store,
 )
+from bot.rasa_client import JOB_ENTITY
 from bot.reviews import (
     REVIEW_DUE,
     REVIEW_INVITATION,
@@ -296,7 +297,8 @@ async def test_the_invitation_is_sent_once_as_the_stores_message(demo_sessions: 
     invitations = ReviewInvitations(demo_sessions, rasa)  # type: ignore[arg-type]
     assert await invitations.send_invitation(job, queue) == 2
     chat, messages = await transcript(demo_sessions)
-    assert rasa.calls == [(chat.conversation_id, REVIEW_DUE, {"order_id": DELIVERED_ORDER})]
+    # The job's key marks the trigger in Rasa's tracker, so that a retry never sends it twice.
+    assert rasa.calls == [(chat.conversation_id, REVIEW_DUE, {"order_id": DELIVERED_ORDER, JOB_ENTITY: job.key})]
     assert [m.sender for m in messages] == ["store", "store"]
     assert messages[0].text == f"How is everything with order {DELIVERED_ORDER}?"
     assert messages[0].buttons == [{"title": "⭐⭐⭐⭐⭐", "payload": '/rate{"rating": 5}'}]
@@ -425,7 +427,9 @@ async def test_complaints_and_low_ratings_do_not_stop_the_invitation(demo_sessio
     await ReviewService(demo_sessions).record_review(STORE, chat.conversation_id, order.id, 1, "Arrived cracked")
     rasa = FakeRasa()
     assert await run_due(demo_sessions, JobQueue(demo_sessions, "w1", Clock(DUE)), rasa) == [2]
-    assert rasa.calls == [(chat.conversation_id, REVIEW_DUE, {"order_id": DELIVERED_ORDER})]
+    assert [(c, intent, entities["order_id"]) for c, intent, entities in rasa.calls] == [
+        (chat.conversation_id, REVIEW_DUE, DELIVERED_ORDER)
+    ]
     assert (await log_rows(demo_sessions))[-1] == (DELIVERED_ORDER, "sent", "eligible")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 from dataclasses import dataclass
@@ -12,6 +13,8 @@ import aiohttp
 
 from bot.conversations import MAX_MESSAGE_CHARS, ChatSession, ConversationService, NewMessage, StoredMessage
 from bot.rasa_client import RasaClient, transcript_message
+from bot.unanswered import UnansweredTurns
+from bot.text_input import BadInput, loads
 from bot.web.live import LiveHub
 
 log = logging.getLogger(__name__)
@@ -22,13 +25,52 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 class BadMessage(ValueError):
-    def __init__(self, reason: str, status: int = 400) -> None:
+    def __init__(self, reason: str, status: int = 400, field: str | None = None) -> None:
         super().__init__(reason)
         self.status = status
+        self.field = field
 
 
-class AssistantUnavailable(RuntimeError):
-    pass
+#: Rasa reads "/intent{...}" (in a payload or a typed text alike) as an intent with entities in JSON.
+_ENTITIES = re.compile(r"\s*/[^{@]*(\{.*\})", re.DOTALL)
+
+
+def _check_entities(message: str, field: str) -> None:
+    """The entities of a "/intent{...}" message are JSON that Rasa parses: their text is checked like
+    any other JSON from outside (an escaped lone surrogate would otherwise reach the actions)."""
+    entities = _ENTITIES.match(message)
+    if entities is None:
+        return
+    try:
+        loads(entities.group(1), field=f"{field} entities")
+    except json.JSONDecodeError:
+        return  # not entities to Rasa either: it takes the text as it is
+    except BadInput as exc:
+        raise BadMessage(str(exc), field=exc.field) from None
+
+
+#: Rasa's own intents (rasa.shared.core.constants.DEFAULT_INTENTS), as :func:`intent_named` gives them.
+RASA_BUILT_IN_INTENTS = frozenset({"restart", "back", "session_start", "out_of_scope", "nlu_fallback"})
+#: External intents (EXTERNAL_package_delivered, ...): what the worker triggers for the store.
+EXTERNAL_INTENT_PREFIX = "external_"
+#: What the shopper is told when a "/..." message was not one of the chat's buttons.
+NOT_OFFERED = 'a message can start with "/" only as one of the buttons the assistant offered in this chat'
+
+
+def intent_named(message: str) -> str | None:
+    """The intent that Rasa would read ``message`` as, lower case and without spaces, or
+    ``None`` for a message Rasa takes as words.
+
+    Rasa strips the text (Python's ``str.strip``, every Unicode space), and any text then
+    starting with "/" is an intent, named by what follows up to "{" or "@", stripped again
+    (rasa.shared.core.training_data.story_reader.yaml_story_reader). So "/ EXTERNAL_x",
+    "/\tRestart" and "  /restart" are intents too.
+    """
+    stripped = message.strip()
+    if not stripped.startswith("/"):
+        return None
+    name = re.split(r"[{@]", stripped[1:], maxsplit=1)[0]
+    return "".join(name.split()).lower()
 
 
 @dataclass(frozen=True)
@@ -37,6 +79,11 @@ class ShopperInput:
     for_rasa: str
     #: What the transcript shows: the text, or the button's title.
     shown: str
+
+    @property
+    def is_intent(self) -> bool:
+        """Rasa reads it as "/intent{...}": allowed only as a button the bot offered in this chat."""
+        return intent_named(self.for_rasa) is not None
 
 
 def parse_shopper_input(body: Any) -> ShopperInput:
@@ -53,11 +100,14 @@ def parse_shopper_input(body: Any) -> ShopperInput:
     cleaned = _CONTROL.sub("", raw)
     if not cleaned.strip():
         raise BadMessage("the message is empty")
-    if cleaned.strip().lower().startswith("/external_"):
-        # Only the store's own processes may trigger external intents.
+    _check_entities(cleaned, "text" if text is not None else "payload")
+    intent = intent_named(cleaned)
+    if intent is not None and (intent in RASA_BUILT_IN_INTENTS or intent.startswith(EXTERNAL_INTENT_PREFIX)):
+        # Rasa's own intents reset or rewind the conversation (its identity-check state with
+        # it), and external intents are the store's processes' alone (a delivery confirmation).
         raise BadMessage("this intent cannot be sent from the chat")
     if payload is not None:
-        if not cleaned.startswith("/"):
+        if intent is None:
             raise BadMessage('a payload starts with "/", like "/inform{...}"')
         title = body.get("title")
         shown = _CONTROL.sub("", title)[:200] if isinstance(title, str) and title.strip() else cleaned
@@ -66,14 +116,24 @@ def parse_shopper_input(body: Any) -> ShopperInput:
 
 
 class ChatTurns:
-    def __init__(self, conversations: ConversationService, rasa: RasaClient, hub: LiveHub) -> None:
-        self.conversations, self.rasa, self.hub = conversations, rasa, hub
+    def __init__(
+        self, conversations: ConversationService, rasa: RasaClient, hub: LiveHub, unanswered: UnansweredTurns
+    ) -> None:
+        self.conversations, self.rasa, self.hub, self.unanswered = conversations, rasa, hub, unanswered
         # One turn at a time per conversation, so replies never interleave;
         # a lock lives only while some turn of its conversation is waiting or running.
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
 
     async def take(self, chat: ChatSession, shopper_input: ShopperInput, client_key: str | None = None) -> list[StoredMessage]:
-        """``client_key``: the shopper's address as limits count it (the actions' lockouts use it)."""
+        """``client_key``: the shopper's address as limits count it (the actions' lockouts use it).
+
+        A "/intent{...}" message is taken only if it is a button payload the bot offered in
+        this conversation (:class:`BadMessage` otherwise, before anything is stored or sent):
+        the shopper can't reach intents that no button of theirs leads to. This holds for
+        HTTP messages and websocket frames, and while a person holds the chat.
+        """
+        if shopper_input.is_intent and not await self.conversations.offered_payload(chat, shopper_input.for_rasa):
+            raise BadMessage(NOT_OFFERED)
         key = chat.conversation_id
         lock, users = self._locks.get(key, (asyncio.Lock(), 0))
         self._locks[key] = (lock, users + 1)
@@ -112,11 +172,17 @@ class ChatTurns:
         self.hub.typing(chat.conversation_id, True)
         try:
             replies = await self.rasa.send_message(chat.conversation_id, shopper_input.for_rasa, metadata)
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-            raise AssistantUnavailable(str(exc)) from exc
+        except (aiohttp.ClientError, asyncio.TimeoutError):
+            log.warning("Rasa did not answer in %s", chat.conversation_id, exc_info=True)
+            replies = []
         finally:
             self.hub.typing(chat.conversation_id, False)
         answers = await self.conversations.append(chat, [transcript_message(r) for r in replies if isinstance(r, dict)])
-        if answers:
-            self.hub.new_messages(chat.conversation_id)
+        if not answers:
+            # Rasa down, or an action failed (Rasa answers 200 with nothing): never silence.
+            # The shopper is told so, and the worker asks again (bot/unanswered.py).
+            log.warning("the assistant gave no answer in %s; the message is queued to be asked again",
+                        chat.conversation_id)
+            answers = await self.unanswered.hold(chat, stored[0].seq, shopper_input.for_rasa, metadata)
+        self.hub.new_messages(chat.conversation_id)
         return stored + answers

@@ -16,8 +16,12 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    with op.batch_alter_table('scheduled_jobs') as batch:
+        batch.add_column(sa.Column('failure_reason', sa.String(length=32), nullable=True))
+    op.create_index('ix_scheduled_jobs_store_status', 'scheduled_jobs', ['store_id', 'status'], unique=False)
 
 
 def downgrade() -> None:
-    pass
+    op.drop_index('ix_scheduled_jobs_store_status', table_name='scheduled_jobs')
+    with op.batch_alter_table('scheduled_jobs') as batch:
+        batch.drop_column('failure_reason')
