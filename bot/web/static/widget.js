@@ -56,6 +56,7 @@
   var POLL_MS = 15000;
   var BACKOFF_MIN = 1000;
   var BACKOFF_MAX = 30000;
+  var SOCKETS_FULL = 4429; // the gateway's close code for "too many open connections"
   var TYPING_TIMEOUT_MS = 30000;
   var SENDERS = { shopper: 1, bot: 1, agent: 1, store: 1 };
   var SENDER_LABEL = { agent: 'Support agent', store: 'Store' };
@@ -981,7 +982,7 @@
     ensureConversation().catch(showCreateError);
   }
 
-  /** Fetch every message after `from` (default: the last one seen). */
+  /** Fetch every message after `from` (default: the last one seen), a page at a time. */
   function catchUp(from) {
     if (!conv) return Promise.resolve();
     if (catchingUp) {
@@ -997,6 +998,11 @@
       if (gen === generation) {
         if (r.ok) {
           addMessages(r.data.messages);
+          // The gateway answers in pages: while it names where the next starts, read on.
+          var next = r.data.next_after;
+          if (typeof next === 'number' && isFinite(next) && next >= 0) {
+            catchUpAgainFrom = catchUpAgainFrom == null ? next : Math.min(catchUpAgainFrom, next);
+          }
         } else if (r.status === 401 || r.status === 403 || r.status === 404) {
           dropConversation();
           return;
@@ -1059,11 +1065,13 @@
         else if (typeof frame.error === 'string' && frame.error) showError(frame.error.slice(0, 300));
       }
     };
-    ws.onclose = function () {
+    ws.onclose = function (ev) {
       if (socket === ws) socket = null;
       if (gen !== generation) return;
       // Only a connection that lasted a while resets the backoff (no reconnect storms).
       if (socketOpenedAt && Date.now() - socketOpenedAt > 10000) backoff = BACKOFF_MIN;
+      // 4429: too many sockets open (other tabs); polling carries on, and the socket waits its longest.
+      if (ev && ev.code === SOCKETS_FULL) backoff = BACKOFF_MAX;
       socketOpenedAt = 0;
       setWsTyping(false);
       startPolling();
