@@ -201,6 +201,7 @@ def _cmd_settings(args: argparse.Namespace) -> int:
 
     from bot.db import get_engine, get_sessionmaker
     from bot.store_settings import SettingsError, StoreSettingsService, VersionNotFound
+    from bot.text_input import BadInput, loads
 
     async def main() -> int:
         service = StoreSettingsService(get_sessionmaker())
@@ -215,9 +216,12 @@ def _cmd_settings(args: argparse.Namespace) -> int:
             elif args.action == "set":
                 text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
                 try:
-                    patch = json.loads(text)
+                    patch = loads(text)
                 except json.JSONDecodeError as exc:
                     print(f"error: {args.file} is not valid JSON: {exc.msg} at line {exc.lineno}", file=sys.stderr)
+                    return 2
+                except BadInput as exc:
+                    print(f"error: {args.file}: {exc}", file=sys.stderr)
                     return 2
                 saved = await service.update(args.store, patch, args.by)
                 print(f"{args.store}: version {saved.version} ({saved.summary})")

@@ -23,6 +23,7 @@ from bot.clock import utc_now
 from bot.db import dialect_insert
 from bot.identity import new_token, signature_is_valid, token_hash
 from bot.models import Conversation, ConversationToken, Message, Store, iso_utc
+from bot.text_input import without_surrogates
 
 log = logging.getLogger(__name__)
 
@@ -206,10 +207,13 @@ class ConversationService:
                 conversation_id=chat.conversation_id,
                 seq=last - len(messages) + index + 1,
                 sender=message.sender,
-                author=message.author,
-                text=message.text,
-                buttons=message.buttons,
-                attachment=message.attachment,
+                # What reaches the transcript is text: a lone surrogate in a reply (a template saved
+                # before such input was refused, an action's output) becomes U+FFFD instead of
+                # failing the store, and with it the shopper's turn.
+                author=without_surrogates(message.author),
+                text=without_surrogates(message.text),
+                buttons=without_surrogates(message.buttons),
+                attachment=without_surrogates(message.attachment),
                 created_at=now,
             )
             for index, message in enumerate(messages)

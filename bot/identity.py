@@ -7,6 +7,8 @@ import hashlib
 import hmac
 import secrets
 
+from bot.text_input import received_bytes
+
 
 def sign_shopper(secret: str, email: str) -> str:
     return hmac.new(secret.encode(), email.encode(), hashlib.sha256).hexdigest()
@@ -24,4 +26,5 @@ def new_token() -> str:
 
 
 def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+    # A token comes from a header or a cookie, where a byte that is not UTF-8 arrives as a lone surrogate.
+    return hashlib.sha256(received_bytes(token)).hexdigest()

@@ -38,6 +38,7 @@ from bot.models import (
     TrackingTag,
 )
 from bot.orders import order_lookup_key
+from bot.text_input import BadInput, loads
 
 MAX_LINE_BYTES = 1_000_000
 
@@ -383,9 +384,11 @@ async def import_lines(
             if len(line) > MAX_LINE_BYTES:
                 raise ImportErrorInLine(f"line is longer than {MAX_LINE_BYTES} characters")
             try:
-                obj = json.loads(line)
+                obj = loads(line)
             except json.JSONDecodeError as exc:
                 raise ImportErrorInLine(f"invalid JSON: {exc.msg} at column {exc.colno}") from None
+            except BadInput as exc:  # a lone surrogate, too deep, a number too large: the field is named
+                raise ImportErrorInLine(str(exc)) from None
             if not isinstance(obj, dict):
                 raise ImportErrorInLine("a line must be a JSON object")
             kind = obj.get("type")

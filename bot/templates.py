@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import StoreSettingsVersion
+from bot.text_input import without_surrogates
 
 MAX_TEMPLATE_CHARS = 2000
 
@@ -109,7 +110,8 @@ async def store_templates(session: AsyncSession, store_id: str) -> dict[str, str
     saved = (await saved_settings(session, store_id)).get("templates")
     templates = dict(DEFAULT_TEMPLATES)
     if isinstance(saved, dict):
-        templates.update({k: v for k, v in saved.items() if k in templates and isinstance(v, str)})
+        # A version saved before lone surrogates were refused still renders, with U+FFFD in their place.
+        templates.update({k: without_surrogates(v) for k, v in saved.items() if k in templates and isinstance(v, str)})
     return templates
 
 

@@ -23,6 +23,7 @@ from bot.clock import utc_now
 from bot.jobs import enqueue
 from bot.models import Order, Shipment, Store, TrackingEvent, TrackingTag, TrackingWebhookEvent
 from bot.reviews import latest_delivery, schedule_review_invitation
+from bot.text_input import received_bytes
 
 DELIVERY_CONFIRMATION = "delivery_confirmation"
 EXCEPTION_NOTICE = "exception_notice"
@@ -71,14 +72,14 @@ def parse_time(value: Any, what: str) -> dt.datetime:
         raise BadUpdate(f"{what} must be an ISO-8601 date-time")
     try:
         moment = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
+        # A provider's local scan time without an offset is taken as UTC.
+        return moment.replace(tzinfo=dt.timezone.utc) if moment.tzinfo is None else moment.astimezone(dt.timezone.utc)
+    except (ValueError, OverflowError):  # OverflowError: an offset that moves it out of years 1-9999
         raise BadUpdate(f"{what} is not an ISO-8601 date-time: {value!r}") from None
-    # A provider's local scan time without an offset is taken as UTC.
-    return moment.replace(tzinfo=dt.timezone.utc) if moment.tzinfo is None else moment.astimezone(dt.timezone.utc)
 
 
 def parse_tag(value: Any, what: str) -> str:
-    if value not in TrackingTag.__members__:
+    if not isinstance(value, str) or value not in TrackingTag.__members__:
         raise BadUpdate(f"{what} is not a tracking status tag: {value!r}")
     return value
 
@@ -92,6 +93,14 @@ def _date(value: Any, what: str) -> dt.date | None:
         return dt.date.fromisoformat(value[:10])
     except ValueError:
         raise BadUpdate(f"{what} is not a date: {value!r}") from None
+
+
+def _list(value: Any, what: str) -> list[Any]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise BadUpdate(f"{what} must be a list")
+    return value
 
 
 def _text(value: Any, what: str, required: bool = True) -> str:
@@ -108,7 +117,7 @@ def parse_aftership(payload: Any) -> TrackingUpdate:
         raise BadUpdate('the body must be an object with "msg"')
     msg = payload["msg"]
     checkpoints = []
-    for index, raw in enumerate(msg.get("checkpoints") or []):
+    for index, raw in enumerate(_list(msg.get("checkpoints"), "msg.checkpoints")):
         if not isinstance(raw, dict):
             raise BadUpdate(f"msg.checkpoints[{index}] must be an object")
         place = raw.get("location") or ", ".join(
@@ -139,7 +148,7 @@ def parse_simple(payload: Any) -> TrackingUpdate:
     if not isinstance(payload, dict):
         raise BadUpdate("the body must be a JSON object")
     checkpoints = []
-    for index, raw in enumerate(payload.get("events") or []):
+    for index, raw in enumerate(_list(payload.get("events"), "events")):
         if not isinstance(raw, dict):
             raise BadUpdate(f"events[{index}] must be an object")
         checkpoints.append(
@@ -170,7 +179,7 @@ def simple_signature(secret: str, body: bytes) -> str:
 
 
 def signature_matches(expected: str, given: str | None) -> bool:
-    return given is not None and hmac.compare_digest(expected.encode(), given.strip().encode())
+    return given is not None and hmac.compare_digest(expected.encode(), received_bytes(given.strip()))
 
 
 class TrackingUpdates:
