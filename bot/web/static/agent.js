@@ -27,7 +27,10 @@
 
   var SENDER_CLASS = { shopper: 1, bot: 1, agent: 1, store: 1 };
   var PRIORITY_LABEL = { urgent: 'Urgent', high: 'High', normal: 'Normal' };
-  var ESCALATION_STATUS = { open: 'Waiting', claimed: 'Claimed', handed_back: 'Handed back', resolved: 'Resolved' };
+  var ESCALATION_STATUS = { open: 'Waiting', claimed: 'Claimed', handed_back: 'Handed back', resolved: 'Resolved', spam: 'Closed as spam' };
+  var QUEUE_PAGE = 50; // cases per page; a refresh reloads as many as are shown, up to QUEUE_PAGE_MAX
+  var QUEUE_PAGE_MAX = 200;
+  var SPAM_BATCH_MAX = 200;
   var ATTACHMENT_LABEL = { pdf: 'PDF', video: 'Video', image: 'Image', link: 'Link' };
 
   // ------------------------------------------------------------- helpers --
@@ -222,6 +225,13 @@
     queueList: $('queue-list'),
     queueEmpty: $('queue-empty'),
     queueCount: $('queue-count'),
+    queueOrder: $('queue-order'),
+    queueBulk: $('queue-bulk'),
+    queueBulkCount: $('queue-bulk-count'),
+    queueSpam: $('queue-spam'),
+    queueUnselect: $('queue-unselect'),
+    queueMore: $('queue-more'),
+    queueMoreRow: $('queue-more-row'),
     convEmpty: $('conv-empty'),
     conv: $('conv'),
     back: $('back'),
@@ -268,6 +278,13 @@
   var queueFetchedAt = 0; // when waiting_seconds were true, to age them locally
   var queueLoading = false;
   var queueAgain = false;
+  var queueNext = null; // the cursor of the page after the ones shown, or null at the end
+  var queueTotal = 0; // every open and claimed case, shown or not
+  var queueWaiting = 0; // ...of which not claimed
+  var queueOrder = 'newest'; // or 'oldest': both most urgent first
+  var queueMoreLoading = false;
+  var picked = {}; // escalation id -> true: waiting cases ticked for closing as spam
+  var closingSpam = false;
   var tickTimer = null;
 
   var events = null; // EventSource
@@ -582,6 +599,9 @@
     closeConversation();
     openId = reopen;
     queueItems = [];
+    queueNext = null;
+    queueTotal = queueWaiting = 0;
+    picked = {};
     renderQueue();
     ui.logout.disabled = false;
     showLogin();
@@ -696,11 +716,14 @@
       return;
     }
     queueLoading = true;
-    api('GET', '/queue').then(function (r) {
+    // As many as are shown (the agent may have asked for more), from the top of the queue.
+    var limit = Math.min(QUEUE_PAGE_MAX, Math.max(QUEUE_PAGE, queueItems.length));
+    api('GET', '/queue?order=' + encodeURIComponent(queueOrder) + '&limit=' + limit).then(function (r) {
       queueLoading = false;
       if (view !== 'console') return;
       if (r.ok) {
-        queueItems = Array.isArray(r.data.escalations) ? r.data.escalations.filter(function (e) { return e && typeof e === 'object'; }) : [];
+        queueItems = queueList(r.data.escalations);
+        takeQueuePage(r.data);
         queueFetchedAt = Date.now();
         renderQueue();
       } else if (r.status === 401) {
@@ -716,6 +739,91 @@
       }
     });
   }
+
+  function queueList(list) {
+    return Array.isArray(list) ? list.filter(function (e) { return e && typeof e === 'object'; }) : [];
+  }
+
+  function takeQueuePage(data) {
+    queueNext = typeof data.next_cursor === 'string' && data.next_cursor ? data.next_cursor : null;
+    queueTotal = Math.max(num(data.total), queueItems.length);
+    queueWaiting = Math.min(num(data.waiting), queueTotal);
+  }
+
+  /** The next page, after the cases shown. */
+  function moreQueue() {
+    if (!queueNext || queueMoreLoading || view !== 'console') return;
+    queueMoreLoading = true;
+    ui.queueMore.disabled = true;
+    var path = '/queue?order=' + encodeURIComponent(queueOrder) + '&limit=' + QUEUE_PAGE + '&cursor=' + encodeURIComponent(queueNext);
+    api('GET', path).then(function (r) {
+      queueMoreLoading = false;
+      ui.queueMore.disabled = false;
+      if (view !== 'console') return;
+      if (!r.ok) {
+        failed(r);
+        return;
+      }
+      var shown = {};
+      queueItems.forEach(function (e) { shown[str(e.id)] = true; });
+      queueItems = queueItems.concat(queueList(r.data.escalations).filter(function (e) { return !shown[str(e.id)]; }));
+      takeQueuePage(r.data);
+      renderQueue();
+    });
+  }
+
+  ui.queueMore.addEventListener('click', moreQueue);
+
+  ui.queueOrder.addEventListener('change', function () {
+    queueOrder = ui.queueOrder.value === 'oldest' ? 'oldest' : 'newest';
+    queueItems = []; // back to one page, in the new order
+    refreshQueue();
+  });
+
+  function pickedIds() {
+    return Object.keys(picked).map(Number).filter(function (n) { return isFinite(n) && n > 0; });
+  }
+
+  function updateBulk() {
+    var n = pickedIds().length;
+    ui.queueBulk.hidden = n === 0;
+    ui.queueBulkCount.textContent = n === 1 ? '1 case selected' : n + ' cases selected';
+    ui.queueSpam.disabled = closingSpam || n === 0 || n > SPAM_BATCH_MAX;
+    ui.queueSpam.title = n > SPAM_BATCH_MAX ? 'At most ' + SPAM_BATCH_MAX + ' at a time' : '';
+  }
+
+  ui.queueUnselect.addEventListener('click', function () {
+    picked = {};
+    renderQueue();
+  });
+
+  ui.queueSpam.addEventListener('click', function () {
+    var ids = pickedIds();
+    if (!ids.length || closingSpam) return;
+    var question = ids.length === 1
+      ? 'Close this case as spam? The shopper is not told, and it leaves the queue.'
+      : 'Close these ' + ids.length + ' cases as spam? The shoppers are not told, and they leave the queue.';
+    if (!win.confirm(question)) return;
+    closingSpam = true;
+    updateBulk();
+    post('/escalations/spam', { escalation_ids: ids }).then(function (r) {
+      closingSpam = false;
+      if (!r.ok) {
+        updateBulk();
+        failed(r);
+        return;
+      }
+      picked = {};
+      var missed = Array.isArray(r.data.not_closed) ? r.data.not_closed.length : 0;
+      if (missed) {
+        showError(missed === 1
+          ? '1 case was not closed: someone claimed or closed it meanwhile.'
+          : missed + ' cases were not closed: someone claimed or closed them meanwhile.');
+      }
+      refreshQueue();
+      if (openId) fetchConversation(openId);
+    });
+  });
 
   function waitingNow(item) {
     return num(item.waiting_seconds) + (Date.now() - queueFetchedAt) / 1000;
@@ -765,6 +873,24 @@
     button.addEventListener('click', function () {
       openConversation(cid, true);
     });
+    // Only waiting cases can be closed as spam; a claimed one is someone's work.
+    var id = str(item.id);
+    if (status === 'open' && /^[0-9]{1,10}$/.test(id)) {
+      var pick = el('label', 'qpick', { title: 'Select ' + (str(item.reference) || 'this case') });
+      var box = el('input', null, {
+        type: 'checkbox',
+        'data-testid': 'agent-queue-pick',
+        'aria-label': 'Select ' + (str(item.reference) || 'this case') + ' to close as spam'
+      });
+      box.checked = !!picked[id];
+      box.addEventListener('change', function () {
+        if (box.checked) picked[id] = true;
+        else delete picked[id];
+        updateBulk();
+      });
+      pick.appendChild(box);
+      li.appendChild(pick);
+    }
     li.appendChild(button);
     return li;
   }
@@ -775,13 +901,20 @@
     var focusedEscalation = active && ui.queueList.contains(active) ? active.getAttribute('data-escalation-id') : null;
 
     clear(ui.queueList);
+    // Ticks survive a refresh only for cases still waiting in view.
+    var stillPicked = {};
     queueItems.forEach(function (item) {
+      if (picked[str(item.id)] && item.status === 'open') stillPicked[str(item.id)] = true;
       ui.queueList.appendChild(renderQueueItem(item));
     });
-    var waiting = queueItems.filter(function (i) { return i.status !== 'claimed'; }).length;
+    picked = stillPicked;
+    var total = Math.max(queueTotal, queueItems.length);
     ui.queueEmpty.hidden = queueItems.length > 0;
-    ui.queueCount.textContent = queueItems.length ? String(queueItems.length) : '';
-    ui.queueCount.setAttribute('title', waiting + ' waiting, ' + (queueItems.length - waiting) + ' claimed');
+    ui.queueCount.textContent = total ? String(total) : '';
+    ui.queueCount.setAttribute('title', queueWaiting + ' waiting, ' + (total - queueWaiting) + ' claimed');
+    ui.queueMoreRow.hidden = !queueNext;
+    ui.queueMore.textContent = 'Show more (' + (total - queueItems.length) + ' not shown)';
+    updateBulk();
     ui.queue.setAttribute('aria-busy', 'false');
     markSelected();
 
