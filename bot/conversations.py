@@ -28,6 +28,8 @@ from bot.text_input import without_surrogates
 log = logging.getLogger(__name__)
 
 MAX_MESSAGE_CHARS = 2000
+#: A button stays usable while its message is among the conversation's latest this many.
+OFFERS_REMEMBERED = 200
 #: On PostgreSQL every stored message is announced on this channel (the payload is the
 #: conversation id), in the transaction that stores it: each gateway wakes that
 #: conversation's websockets at once, whichever process wrote it.
@@ -308,6 +310,30 @@ class ConversationService:
                     on_new(conversation_id)
             since = started - NEW_MESSAGES_OVERLAP
             announced = {c: seen for c, seen in announced.items() if seen[1] > since}
+
+    async def offered_payload(self, chat: ChatSession, payload: str) -> bool:
+        """Is ``payload`` one of the buttons the bot (or the store) offered in this conversation,
+        among its latest :data:`OFFERS_REMEMBERED` messages? Compared as Rasa reads them
+        (stripped), and in constant time."""
+        wanted = payload.strip().encode()
+        async with self._sessions() as session:
+            offers = await session.scalars(
+                select(Message.buttons)
+                .where(
+                    Message.conversation_id == chat.conversation_id,
+                    Message.store_id == chat.store_id,
+                    Message.sender != "shopper",
+                )
+                .order_by(Message.seq.desc())
+                .limit(OFFERS_REMEMBERED)
+            )
+            offered = [
+                button["payload"].strip().encode()
+                for buttons in offers
+                for button in buttons or []
+                if isinstance(button, dict) and isinstance(button.get("payload"), str)
+            ]
+        return any([hmac.compare_digest(wanted, candidate) for candidate in offered])
 
     async def messages_after(self, chat: ChatSession, after: int = 0, limit: int = 500) -> list[StoredMessage]:
         async with self._sessions() as session:
