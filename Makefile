@@ -69,11 +69,12 @@ db: app
 	@$(APP_PY) -m bot import $(DEMO_DATA) --progress
 	@$(APP_PY) -m bot demo-secrets
 
+# DEMO=1: the demo store's page at / (signed in as the demo shopper); production leaves it off.
 run: app engine train db
-	@$(APP_PY) -m bot run
+	@DEMO=1 $(APP_PY) -m bot run
 
 shell: app engine train db
-	@$(APP_PY) -m bot chat
+	@DEMO=1 $(APP_PY) -m bot chat
 
 # The browser tests drive Debian's Chromium (never a downloaded browser).
 browser:

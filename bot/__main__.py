@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from pathlib import Path
 from bot.clock import utc_now
@@ -369,6 +370,12 @@ def main(argv: list[str] | None = None) -> int:
             p.add_argument("--chat", action="store_true", help="also chat in this terminal")
         p.set_defaults(func=func)
     args = parser.parse_args(argv)
+    # Before anything is written: every file this process or its children create is owner-only,
+    # and what an older version left world-readable under var/ is closed now.
+    from bot.config import PRIVATE_UMASK, get_settings, make_var_dir_private
+
+    os.umask(PRIVATE_UMASK)
+    make_var_dir_private(get_settings().var_dir)
     return args.func(args)
 
 

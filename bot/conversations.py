@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import utc_now
 from bot.db import dialect_insert
-from bot.identity import new_token, signature_is_valid, token_hash
+from bot.identity import new_token, signature_is_valid, timestamp_problem, token_hash
 from bot.models import Conversation, ConversationToken, Message, Store, iso_utc
 from bot.text_input import without_surrogates
 
@@ -49,7 +49,11 @@ class UnknownStore(LookupError):
 
 
 class BadSignature(PermissionError):
-    pass
+    """A shopper identity the store did not sign, or not recently enough; the message says which."""
+
+    def __init__(self, store_id: str, reason: str = "the shopper signature is not valid") -> None:
+        super().__init__(store_id, reason)
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -101,27 +105,37 @@ def _stored(message: Message) -> StoredMessage:
 
 
 class ConversationService:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], signature_max_age_seconds: int = 3600) -> None:
         self._sessions = sessions
+        #: SHOPPER_SIGNATURE_MAX_AGE_SECONDS (bot/config.py).
+        self._signature_max_age = signature_max_age_seconds
 
     async def start(
-        self, store_id: str, shopper_email: str | None = None, signature: str | None = None
+        self, store_id: str, shopper_email: str | None = None, signature: str | None = None, ts: int | None = None
     ) -> tuple[ChatSession, str]:
         """Open a conversation and return it with a new bearer token.
 
-        A shopper whose identity the store signed lands in their existing
-        conversation with that store, if any, so nothing the store sent is lost.
+        A shopper whose identity the store signed (with the time it signed, ``ts``, no older
+        than the maximum age; without one only if the store opted in to plain signatures)
+        lands in their existing conversation with that store, if any, so nothing the store
+        sent is lost.
         """
         async with self._sessions() as session, session.begin():
             store = await session.get(Store, store_id)
             if store is None:
                 raise UnknownStore(store_id)
             email = None
-            if shopper_email is not None or signature is not None:
-                keys = store.shopper_secrets(utc_now())
-                valid = [signature_is_valid(key, shopper_email or "", signature or "") for key in keys]
+            if shopper_email is not None or signature is not None or ts is not None:
+                now = utc_now()
+                keys = store.shopper_secrets(now)
+                valid = [signature_is_valid(key, shopper_email or "", signature or "", ts) for key in keys]
                 if not shopper_email or not any(valid):
                     raise BadSignature(store_id)
+                if ts is None and not store.plain_shopper_signatures:
+                    raise BadSignature(store_id, "this store requires a signed time (ts) with the shopper signature")
+                problem = None if ts is None else timestamp_problem(ts, now.timestamp(), self._signature_max_age)
+                if problem:
+                    raise BadSignature(store_id, problem)
                 email = shopper_email.strip().lower()
             conversation = await self._conversation_for(session, store_id, email)
             token = new_token()

@@ -147,6 +147,10 @@ async def _import_store(session: AsyncSession, obj: dict[str, Any]) -> None:
     name = _field(obj, "name")
     timezone = _timezone(obj, "timezone", required=False) or "UTC"
     secrets = {key: _optional(obj, key) for key in ("shopper_secret", "webhook_secret")}
+    # true: shopper signatures without a signed time are still accepted (they never expire).
+    plain = _optional(obj, "plain_shopper_signatures", bool)
+    if plain is not None:
+        secrets["plain_shopper_signatures"] = plain
     flow = _store_flow(obj)
     store = await session.get(Store, store_id)
     if store is None:

@@ -19,7 +19,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.config import PROJECT_ROOT, Settings, get_settings, rasa_process_env, settings_env
+from bot.config import (
+    PRIVATE_UMASK,
+    PROJECT_ROOT,
+    Settings,
+    get_settings,
+    make_var_dir_private,
+    rasa_process_env,
+    settings_env,
+)
 from bot.demo import read_demo_agents
 
 RASA_BIN = PROJECT_ROOT / ".venv-rasa" / "bin" / "rasa"
@@ -62,8 +70,9 @@ class Service:
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     def start(self) -> None:
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        log = self.log_path.open("ab")
+        self.log_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # The log holds what the process prints: owner-only, like everything under var/.
+        log = os.fdopen(os.open(self.log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600), "ab")
         self.process = subprocess.Popen(
             self.command,
             cwd=PROJECT_ROOT,
@@ -72,6 +81,7 @@ class Service:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,  # Ctrl-C reaches us; we stop the whole group
+            umask=PRIVATE_UMASK,  # the databases, the tracker store and uploads it writes are owner-only
         )
         log.close()
 
@@ -201,6 +211,7 @@ class Stack:
     def __init__(
         self, settings: Settings, model: Path = DEFAULT_MODEL, with_gateway: bool = True, with_worker: bool = True
     ) -> None:
+        self.var_dir = settings.var_dir
         self.services = [action_server(settings), rasa_server(settings, model)]
         if with_gateway:
             self.services.append(gateway(settings))
@@ -208,6 +219,7 @@ class Stack:
             self.services.append(worker(settings))
 
     def start(self, progress: Callable[[str], None] | None = None, timeout: float = 180) -> None:
+        make_var_dir_private(self.var_dir)
         try:
             for service in self.services:
                 service.start()
@@ -269,7 +281,8 @@ def run_stack(chat: bool, store: str, shopper_email: str | None) -> int:
         print(f"\nerror: {exc}", file=sys.stderr)
         return 1
     print("\r" + " " * 60)
-    print(f"  demo store     {settings.gateway_url}/   (open it in a browser and chat)")
+    if settings.demo:  # DEMO=1, as `make run` sets it
+        print(f"  demo store     {settings.gateway_url}/   (open it in a browser and chat)")
     print(f"  chat API       {settings.gateway_url}/api/v1/  (OpenAPI: {settings.gateway_url}/api/v1/openapi.yaml)")
     seller_admins = _demo_seller_admins()
     demo_accounts = sorted(read_demo_agents(settings.var_dir).items())

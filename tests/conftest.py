@@ -39,6 +39,15 @@ async def _admin(sql: str) -> None:
         await connection.close()
 
 
+def signed_shopper(secret: str, email: str, ts: int | None = None) -> dict[str, Any]:
+    """The chat API's ``shopper`` object as a store's server makes it: signed now (or at ``ts``)."""
+    from bot.clock import utc_now
+    from bot.identity import sign_shopper
+
+    ts = int(utc_now().timestamp()) if ts is None else ts
+    return {"email": email, "ts": ts, "signature": sign_shopper(secret, email, ts)}
+
+
 def demo_objects() -> list[dict[str, Any]]:
     """The demo file's lines, parsed."""
     with DEMO_DATA.open(encoding="utf-8") as lines:

@@ -24,6 +24,8 @@ def engine_settings(var_dir: Path) -> Settings:
             "RASA_PORT": str(free_port()),
             "ACTION_SERVER_PORT": str(free_port()),
             "GATEWAY_PORT": str(free_port()),
+            # The browser and end-to-end tests shop on the demo page, as `make run` does.
+            "DEMO": "1",
         }
     )
 

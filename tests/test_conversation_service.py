@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.conversations import ConversationService
-from bot.identity import sign_shopper
+from tests.conftest import signed_shopper
 from bot.models import Conversation
 
 STORE = "yangteng-auto"
@@ -20,9 +20,9 @@ async def test_the_worker_and_the_widget_opening_at_once_share_one_conversation(
     """A delivery (the worker) and a page load (the widget) race to open Alex's conversation."""
     service = ConversationService(demo_sessions)
     await service.ensure_shopper_secrets()
-    signature = sign_shopper(await service.shopper_secret(STORE) or "", "alex@example.com")
+    shopper = signed_shopper(await service.shopper_secret(STORE) or "", "alex@example.com")
     by_worker = [service.for_shopper(STORE, "Alex@Example.com") for _ in range(6)]
-    by_widget = [service.start(STORE, "alex@example.com", signature) for _ in range(6)]
+    by_widget = [service.start(STORE, shopper["email"], shopper["signature"], shopper["ts"]) for _ in range(6)]
     opened = await asyncio.gather(*by_worker, *by_widget)
     worker_chats, widget_chats = opened[:6], [chat for chat, _token in opened[6:]]
     assert len({chat.conversation_id for chat in [*worker_chats, *widget_chats]}) == 1

@@ -13,7 +13,7 @@ import pytest
 from bot.config import Settings
 from bot.conversations import ConversationService, StoredMessage
 from bot.db import create_engine, create_sessionmaker
-from bot.identity import sign_shopper
+from tests.conftest import signed_shopper
 from bot.rasa_client import RasaClient
 from bot.stack import Stack
 from tests.engine import bot_cli, running_engine
@@ -40,7 +40,8 @@ async def transcript(settings: Settings) -> tuple[str, list[StoredMessage]]:
         service = ConversationService(create_sessionmaker(db))
         secret = await service.shopper_secret(STORE)
         assert secret
-        chat, _ = await service.start(STORE, "alex@example.com", sign_shopper(secret, "alex@example.com"))
+        shopper = signed_shopper(secret, "alex@example.com")
+        chat, _ = await service.start(STORE, shopper["email"], shopper["signature"], shopper["ts"])
         return chat.conversation_id, await service.messages_after(chat)
     finally:
         await db.dispose()

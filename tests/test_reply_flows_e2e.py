@@ -21,7 +21,7 @@ from bot.api_tokens import ApiTokens
 from bot.config import Settings
 from bot.conversations import ConversationService
 from bot.db import create_engine, create_sessionmaker
-from bot.identity import sign_shopper
+from tests.conftest import signed_shopper
 from bot.stack import Stack
 from tests.engine import bot_cli, running_engine
 
@@ -55,7 +55,7 @@ class Gateway:
     async def open_chat(self, secret: str) -> None:
         async with self.http.post(
             f"{self.settings.gateway_url}/api/v1/stores/{STORE}/conversations",
-            json={"shopper": {"email": ALEX, "signature": sign_shopper(secret, ALEX)}},
+            json={"shopper": signed_shopper(secret, ALEX)},
         ) as r:
             assert r.status == 201, await r.text()
             body = await r.json()

@@ -39,13 +39,12 @@ from bot.business_hours import (
     parse_business_hours,
 )
 from bot.escalations import PRIORITY_BY_REASON
-from bot.identity import sign_shopper
 from bot.models import AgentRole, Order, OrderItem, Shipment, Store
 from bot.reviews import fill_review_url
 from bot.store_settings import SettingsError, VersionNotFound
 from bot.templates import PLACEHOLDERS, TEMPLATES, TemplateError, first_name, render, validate
 from bot.tracking import format_time
-from bot.web.console_auth import ACCOUNTS, STATIC, ConsoleAuth, widget_page_csp
+from bot.web.console_auth import ACCOUNTS, STATIC, ConsoleAuth, signed_shopper_attributes, widget_page_csp
 from bot.web.json_io import json_error, read_json_object, version_number
 from bot.web.seller_api import SESSIONS, STORE_ROUTES, STORE_SETTINGS, Actor, StoreHandler, _version_json
 
@@ -261,7 +260,7 @@ async def test_chat_page(request: web.Request) -> web.Response:
     keys = store.shopper_secrets(utc_now())
     identity = ""
     if keys:  # a store without a shopper secret has anonymous shoppers only
-        identity = f' data-shopper-email="{html.escape(email)}" data-shopper-signature="{html.escape(sign_shopper(keys[0], email))}"'
+        identity = signed_shopper_attributes(keys[0], email)
     page = Template((STATIC / "test-chat.html").read_text(encoding="utf-8")).safe_substitute(
         store_id=html.escape(store_id), store_name=html.escape(store.name), identity_attrs=identity,
     )

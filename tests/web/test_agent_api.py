@@ -21,7 +21,7 @@ from bot.agents import MAX_FAILURES_PER_EMAIL, AgentAccounts
 from bot.config import Settings
 from bot.conversations import ConversationService, NewMessage
 from bot.escalations import EscalationService
-from bot.identity import sign_shopper
+from tests.conftest import signed_shopper
 from bot.models import Escalation, LoginFailure, Message
 from bot.rasa_client import RasaClient
 from bot.stack import Stack
@@ -105,7 +105,8 @@ async def escalated(sessions, store: str = YANGTENG, reason: str = "shopper_requ
     conversations = ConversationService(sessions)
     await conversations.ensure_shopper_secrets()
     email = f"shopper.{secrets.token_hex(3)}@example.com"
-    chat, _ = await conversations.start(store, email, sign_shopper(await conversations.shopper_secret(store), email))
+    shopper = signed_shopper(await conversations.shopper_secret(store) or "", email)
+    chat, _ = await conversations.start(store, email, shopper["signature"], shopper["ts"])
     await conversations.append(chat, [NewMessage("shopper", words)])
     recorded = await EscalationService(sessions).record(chat.conversation_id, reason, words)
     assert recorded is not None

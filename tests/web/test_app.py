@@ -4,6 +4,7 @@ server and a real action server."""
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -17,9 +18,11 @@ from openapi_spec_validator import validate as validate_spec
 from bot.config import Settings
 from bot.conversations import ConversationService, NewMessage
 from bot.db import create_engine, create_sessionmaker
+from bot.clock import utc_now
 from bot.identity import sign_shopper
 from bot.stack import Stack
 from bot.web.app import OPENAPI, create_app
+from tests.conftest import signed_shopper
 from tests.engine import running_engine
 
 pytestmark = pytest.mark.engine
@@ -135,25 +138,22 @@ async def test_unknown_store_is_404(client: TestClient) -> None:
 
 async def test_bad_signature_is_401(client: TestClient, sessions) -> None:  # type: ignore[no-untyped-def]
     secret = await _secret(sessions)
-    forged = sign_shopper(secret + "x", "alex@example.com")
-    response = await client.post(
-        f"/api/v1/stores/{STORE}/conversations", json={"shopper": {"email": "alex@example.com", "signature": forged}}
-    )
+    forged = signed_shopper(secret + "x", "alex@example.com")
+    response = await client.post(f"/api/v1/stores/{STORE}/conversations", json={"shopper": forged})
     assert response.status == 401
     assert (await response.json())["error"] == "the shopper signature is not valid"
     # A valid signature for another email does not carry over either.
-    other = sign_shopper(secret, "mallory@example.com")
+    other = signed_shopper(secret, "mallory@example.com")
     response = await client.post(
-        f"/api/v1/stores/{STORE}/conversations", json={"shopper": {"email": "alex@example.com", "signature": other}}
+        f"/api/v1/stores/{STORE}/conversations", json={"shopper": {**other, "email": "alex@example.com"}}
     )
     assert response.status == 401
 
 
 async def test_a_signature_of_another_store_is_refused(client: TestClient, sessions) -> None:  # type: ignore[no-untyped-def]
     other_store_secret = await _secret(sessions, "bloomkids-baby")
-    signature = sign_shopper(other_store_secret, "alex@example.com")
     response = await client.post(
-        f"/api/v1/stores/{STORE}/conversations", json={"shopper": {"email": "alex@example.com", "signature": signature}}
+        f"/api/v1/stores/{STORE}/conversations", json={"shopper": signed_shopper(other_store_secret, "alex@example.com")}
     )
     assert response.status == 401
 
@@ -197,8 +197,7 @@ async def test_where_is_my_order_through_the_gateway(client: TestClient) -> None
 
 
 async def test_signed_shopper_picks_an_order_with_a_button(client: TestClient, sessions) -> None:  # type: ignore[no-untyped-def]
-    signature = sign_shopper(await _secret(sessions), "alex@example.com")
-    shopper = {"email": "alex@example.com", "signature": signature}
+    shopper = signed_shopper(await _secret(sessions), "alex@example.com")
     conversation, auth = await start(client, shopper=shopper)
     [_, question] = await say(client, conversation, auth, text="where is my order?")
     button = next(b for b in question["buttons"] if b["title"].startswith("FZ-20931"))
@@ -377,7 +376,9 @@ async def test_demo_page_embeds_the_widget_with_a_valid_signed_identity(client: 
     html = await page.text()
     assert 'src="/widget.js"' in html and 'data-store="yangteng-auto"' in html
     assert "script-src 'self'" in page.headers["Content-Security-Policy"]
-    signature = sign_shopper(await _secret(sessions), "alex@example.com")
+    ts = int(re.search(r'data-shopper-ts="([0-9]+)"', html)[1])  # type: ignore[index]
+    assert abs(ts - utc_now().timestamp()) < 60  # signed as the page is made, not once for ever
+    signature = sign_shopper(await _secret(sessions), "alex@example.com", ts)
     assert f'data-shopper-signature="{signature}"' in html
     anonymous = await (await client.get("/?shopper=anonymous")).text()
     assert "data-shopper-signature" not in anonymous

@@ -251,7 +251,7 @@ async def test_rotating_the_webhook_secret_keeps_the_old_one_for_the_grace_perio
 
 async def test_rotating_the_shopper_secret_keeps_signed_in_shoppers_signed_in(client: TestClient, demo_sessions: Sessions) -> None:
     from bot.conversations import ConversationService
-    from bot.identity import sign_shopper
+    from tests.conftest import signed_shopper
 
     conversations = ConversationService(demo_sessions)
     await conversations.ensure_shopper_secrets()
@@ -261,11 +261,11 @@ async def test_rotating_the_shopper_secret_keeps_signed_in_shoppers_signed_in(cl
     new = (await (await client.post("/api/v1/seller/secrets/shopper/rotate", headers=auth)).json())["secret"]
     for secret in (old, new):
         response = await client.post(f"/api/v1/stores/{STORE}/conversations", json={
-            "shopper": {"email": "alex@example.com", "signature": sign_shopper(secret, "alex@example.com")}})
+            "shopper": signed_shopper(secret, "alex@example.com")})
         assert response.status == 201
     other = await conversations.shopper_secret(OTHER)
     response = await client.post(f"/api/v1/stores/{STORE}/conversations", json={
-        "shopper": {"email": "alex@example.com", "signature": sign_shopper(other or "x", "alex@example.com")}})
+        "shopper": signed_shopper(other or "x", "alex@example.com")})
     assert response.status == 401  # another store's key never signs for this one
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.agents import AgentAccounts
+from bot.clock import utc_now
 from bot.escalations import EscalationService
 from bot.models import StoreSettingsVersion
 from bot.store_settings import StoreSettingsService
@@ -435,7 +436,9 @@ async def test_the_test_conversation_is_a_signed_sample_shopper_of_the_store(ser
         assert page.headers["X-Frame-Options"] == "SAMEORIGIN" and "frame-ancestors 'self'" in page.headers["Content-Security-Policy"]
         email = re.search(r'data-shopper-email="([^"]+)"', html_text)[1]  # type: ignore[index]
         signature = re.search(r'data-shopper-signature="([^"]+)"', html_text)[1]  # type: ignore[index]
-        assert email == body["shopper_email"] and signature_is_valid(secret, email, signature)
+        ts = int(re.search(r'data-shopper-ts="([0-9]+)"', html_text)[1])  # type: ignore[index]
+        assert email == body["shopper_email"] and signature_is_valid(secret, email, signature, ts)
+        assert abs(ts - utc_now().timestamp()) < 60  # signed as the page is made
         assert f'data-store="{STORE}"' in html_text and 'data-open="always"' in html_text
         # The run is part of a fixed-shape address: nothing else can be signed through it.
         for run in ("", "alex@example.com", "ABC", "a" * 17, "x/../y"):

@@ -4,7 +4,9 @@
  *   <script src="https://GATEWAY/widget.js" data-store="STORE_ID" async></script>
  *
  * Optional attributes: data-title (header text), and for a shopper the store has
- * signed in: data-shopper-email + data-shopper-signature (hex HMAC of the email).
+ * signed in: data-shopper-email + data-shopper-ts (when the store's server signed, in Unix
+ * seconds) + data-shopper-signature (hex HMAC-SHA256 of email + "\n" + ts). A store that opted
+ * in to plain signatures may leave out data-shopper-ts (the HMAC is then of the email alone).
  * data-open="always" embeds the chat: open from the start, filling the page (or
  * the frame it is in), with no launcher and no close button.
  * The API base is the origin of this script's own src.
@@ -47,6 +49,7 @@
   var TITLE = (script.getAttribute('data-title') || '').trim() || 'Customer service';
   var EMAIL = (script.getAttribute('data-shopper-email') || '').trim();
   var SIGNATURE = (script.getAttribute('data-shopper-signature') || '').trim();
+  var SIGNED_AT = (script.getAttribute('data-shopper-ts') || '').trim();
   var SIGNED = !!(EMAIL && SIGNATURE);
   var EMBEDDED = (script.getAttribute('data-open') || '').trim().toLowerCase() === 'always';
   var STORAGE_KEY = 'asw:' + BASE + ':' + STORE + (SIGNED ? ':' + EMAIL.toLowerCase() : '');
@@ -909,7 +912,9 @@
     if (conv) return Promise.resolve(conv);
     if (creating) return creating;
     statusLine.hidden = false;
-    var payload = SIGNED ? { shopper: { email: EMAIL, signature: SIGNATURE } } : {};
+    var shopper = { email: EMAIL, signature: SIGNATURE };
+    if (/^[0-9]{1,11}$/.test(SIGNED_AT)) shopper.ts = parseInt(SIGNED_AT, 10);
+    var payload = SIGNED ? { shopper: shopper } : {};
     creating = api('POST', '/api/v1/stores/' + encodeURIComponent(STORE) + '/conversations', payload)
       .then(function (r) {
         var d = r.data;
