@@ -283,12 +283,25 @@ async def test_the_team_is_managed_per_store(client: TestClient, demo_sessions: 
 
     added = await client.post("/api/v1/seller/team", headers=auth, json={"email": "Sam@Yangteng.example", "name": "Sam Lee"})
     assert added.status == 201 and added.headers["Cache-Control"] == "no-store"
-    member = await added.json()
-    conforms(member, "TeamMember")
-    assert (member["email"], member["role"]) == ("sam@yangteng.example", "agent") and len(member["password"]) >= 12
-    assert await AgentAccounts(demo_sessions).password_works("sam@yangteng.example", member["password"])
+    invited = await added.json()
+    conforms(invited, "TeamInvitationSent")
+    assert (invited["email"], invited["role"], invited["status"]) == ("sam@yangteng.example", "agent", "invited")
+    assert "password" not in invited and invited["invitation_url"].startswith("http://127.0.0.1:") and "/agent#invitation=" in invited["invitation_url"]
+    team = await (await client.get("/api/v1/seller/team", headers=auth)).json()
+    assert "sam@yangteng.example" not in {m["email"] for m in team["team"]}  # invited, not yet a member
+    [pending] = team["invitations"]
+    conforms(pending, "TeamInvitation")
+    assert (pending["email"], pending["invited_by"]) == ("sam@yangteng.example", "seller API")
+    # Sam follows the link and chooses a password: now a member.
+    accounts = AgentAccounts(demo_sessions)
+    joined = await accounts.join(invited["invitation_url"].split("#invitation=")[1], "sams-own-password", "", "127.0.0.1")
+    assert joined is not None and [s.id for s in joined[0].stores] == [STORE] and joined[0].name == "Sam Lee"
+    assert await accounts.password_works("sam@yangteng.example", "sams-own-password")
     again = await client.post("/api/v1/seller/team", headers=auth, json={"email": "sam@yangteng.example", "name": "Sam", "role": "seller_admin"})
-    assert again.status == 200 and "password" not in await again.json()  # existing account: password untouched
+    assert again.status == 200  # already on this team: the role changes, nothing else
+    conforms(await again.json(), "TeamMember")
+    assert {m["email"]: m["role"] for m in (await (await client.get("/api/v1/seller/team", headers=auth)).json())["team"]}["sam@yangteng.example"] == "seller_admin"
+    assert await accounts.password_works("sam@yangteng.example", "sams-own-password")
     assert (await client.post("/api/v1/seller/team", headers=auth, json={"email": "x@y.z", "name": "X", "role": "root"})).status == 400
 
     # Sam holds a conversation; removing Sam sends it back to the queue.

@@ -408,9 +408,14 @@ async def test_a_seller_admin_cannot_remove_themselves(server: TestServer, demo_
         assert refused.status == 400 and "yourself" in (await refused.json())["error"]
         assert email in {m["email"] for m in (await (await browser.get(f"{API}/{STORE}/team")).json())["team"]}
         added = await browser.send("POST", f"{API}/{STORE}/team", {"email": "temp@yangteng.example", "name": "Temp"})
-        assert added.status == 201 and (await added.json())["password"]
+        assert added.status == 201 and "/agent#invitation=" in (await added.json())["invitation_url"]
+        team = await (await browser.get(f"{API}/{STORE}/team")).json()
+        [invited] = team["invitations"]
+        assert invited["email"] == "temp@yangteng.example" and invited["invited_by"].endswith(f"<{email}>")
+        # Removing an invited person withdraws the invitation.
         assert (await browser.send("DELETE", f"{API}/{STORE}/team/temp@yangteng.example")).status == 204
-        assert "temp@yangteng.example" not in {m["email"] for m in (await (await browser.get(f"{API}/{STORE}/team")).json())["team"]}
+        team = await (await browser.get(f"{API}/{STORE}/team")).json()
+        assert team["invitations"] == [] and "temp@yangteng.example" not in {m["email"] for m in team["team"]}
 
 
 # --- test conversation ---
