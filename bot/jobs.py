@@ -138,7 +138,7 @@ class JobQueue:
             await self._mine(own, statement, job)
 
     async def retry_later(self, job: Job, error: str, reason: str = FAILURE_ERROR) -> bool:
-        """Back off exponentially (5 s, 10 s, … up to an hour); after MAX_ATTEMPTS the job
+        """Back off exponentially (:func:`retry_delay`); after MAX_ATTEMPTS the job
         is failed, and the seller sees it with ``reason``. Returns whether it failed for good.
 
         Only a job this worker still holds changes: a job another worker took over, or one
@@ -164,8 +164,10 @@ class JobQueue:
 
 
 def retry_delay(attempts: int) -> dt.timedelta:
-    """How long a job waits after its ``attempts``-th failed attempt: 5 s, 10 s, 20 s, … at most an hour."""
-    return dt.timedelta(seconds=min(3600, 5 * 2 ** max(0, attempts - 1)))
+    """How long a job waits after its ``attempts``-th failed attempt: 5 s, 20 s, 80 s, 5⅓ min,
+    21⅓ min, then an hour: with MAX_ATTEMPTS 8, a job is tried for about 2½ hours, which outlasts
+    a restart or a short outage of the assistant, before it is failed."""
+    return dt.timedelta(seconds=min(3600, 5 * 4 ** max(0, attempts - 1)))
 
 
 @dataclass(frozen=True)

@@ -5,11 +5,24 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 
+import pytest
+
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.jobs import LEASE, MAX_ATTEMPTS, JobQueue, enqueue
-from bot.models import JobStatus, ScheduledJob
+from bot.jobs import (
+    FAILURE_ERROR,
+    FAILURE_NO_REPLY,
+    LEASE,
+    MAX_ATTEMPTS,
+    ClaimLost,
+    FailedJobs,
+    JobNotRetryable,
+    JobQueue,
+    enqueue,
+    retry_delay,
+)
+from bot.models import JobStatus, Order, ScheduledJob, Shipment
 
 STORE = "yangteng-auto"
 
@@ -79,4 +92,74 @@ async def test_failures_back_off_then_give_up(demo_sessions: async_sessionmaker[
         row = await session.scalar(select(ScheduledJob))
     assert row.status == JobStatus.failed.value and row.attempts == MAX_ATTEMPTS
     assert row.last_error == "RuntimeError: Rasa is down"
+    assert row.failure_reason == FAILURE_ERROR and row.finished_at is not None
     assert await queue.claim(now=far + dt.timedelta(days=1)) == []
+
+
+def test_the_back_off_goes_from_5_seconds_to_an_hour_over_about_two_and_a_half_hours() -> None:
+    delays = [retry_delay(attempt).total_seconds() for attempt in range(1, MAX_ATTEMPTS)]
+    assert delays == [5, 20, 80, 320, 1280, 3600, 3600]
+    assert 2 * 3600 < sum(delays) < 3 * 3600
+
+
+async def test_a_job_whose_results_were_committed_stays_done_whatever_the_worker_saw(
+    demo_sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """The commit reached the database, but the worker saw an error (a dropped connection):
+    the job must not be queued again, or its messages would go out twice."""
+    await add_jobs(demo_sessions, 1)
+    queue = JobQueue(demo_sessions, "w")
+    [job] = await queue.claim()
+    await queue.finish(job)
+    assert await queue.retry_later(job, "ConnectionError: lost during commit") is False
+    async with demo_sessions() as session:
+        row = await session.scalar(select(ScheduledJob))
+    assert row.status == JobStatus.done.value and row.last_error is None
+
+
+async def test_a_worker_whose_lease_ran_out_stores_nothing(demo_sessions: async_sessionmaker[AsyncSession]) -> None:
+    await add_jobs(demo_sessions, 1)
+    slow = JobQueue(demo_sessions, "slow")
+    [job] = await slow.claim()
+    [again] = await JobQueue(demo_sessions, "rescuer").claim(now=dt.datetime.now(dt.timezone.utc) + LEASE * 2)
+    assert again.id == job.id
+    with pytest.raises(ClaimLost):
+        async with demo_sessions() as session, session.begin():
+            session.add(ScheduledJob(store_id=STORE, kind="test", key="result-of-slow", payload={},
+                                     due_at=dt.datetime.now(dt.timezone.utc)))
+            await slow.finish(job, session)  # rolls the results back with it
+    await slow.retry_later(job, "ClaimLost")  # and leaves the rescuer's claim alone
+    async with demo_sessions() as session:
+        rows = (await session.scalars(select(ScheduledJob))).all()
+    assert [(r.key, r.status, r.claimed_by) for r in rows] == [("test:0", JobStatus.running.value, "rescuer")]
+
+
+async def test_the_seller_sees_only_their_stores_failed_jobs_and_can_send_one_again(
+    demo_sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with demo_sessions() as session, session.begin():
+        shipment = await session.scalar(select(Shipment).where(Shipment.store_id == STORE).order_by(Shipment.id))
+        order_number = await session.scalar(select(Order.order_number).where(Order.id == shipment.order_id))
+        await enqueue(session, STORE, "delivery_confirmation", "mine", {"shipment_id": shipment.id})
+        await enqueue(session, "bloomkids-baby", "delivery_confirmation", "theirs", {"shipment_id": shipment.id})
+    queue = JobQueue(demo_sessions, "w")
+    far = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=1)
+    for _ in range(MAX_ATTEMPTS):
+        for job in await queue.claim(now=far):
+            await queue.retry_later(job, "NoReply: nothing", FAILURE_NO_REPLY)
+
+    failed = FailedJobs(demo_sessions)
+    [mine] = await failed.list(STORE)
+    assert (mine.kind, mine.reason, mine.attempts) == ("delivery_confirmation", FAILURE_NO_REPLY, MAX_ATTEMPTS)
+    assert (mine.order_number, mine.tracking_number) == (order_number, shipment.tracking_number)
+    [theirs] = await failed.list("bloomkids-baby")
+    assert theirs.order_number is None  # another store's shipment id names nothing there
+    with pytest.raises(JobNotRetryable):
+        await failed.retry(STORE, theirs.id)
+
+    await failed.retry(STORE, mine.id)
+    assert [j.id for j in await failed.list(STORE)] == []
+    [job] = await queue.claim()
+    assert job.id == mine.id and job.attempts == 1  # a fresh count of attempts, due now
+    with pytest.raises(JobNotRetryable):
+        await failed.retry(STORE, mine.id)  # only a failed job is sent again

@@ -21,6 +21,7 @@ from bot.agents import AccountError, AgentAccounts
 from bot.api_tokens import ApiTokens
 from bot.config import Settings
 from bot.importer import import_lines
+from bot.jobs import FailedJobs, JobNotRetryable
 from bot.manuals import MAX_MANUAL_BYTES, BadManual, Manuals
 from bot.models import AgentRole, iso_utc
 from bot.product_guides import GuideError, GuideVersionNotFound, ProductGuides, ProductNotFound
@@ -39,6 +40,7 @@ GUIDES = web.AppKey("product_guides", ProductGuides)
 ACCOUNTS = web.AppKey("seller_accounts", AgentAccounts)
 SELLER_SETTINGS = web.AppKey("seller_settings", Settings)
 SELLER_HTTP = web.AppKey("seller_http", aiohttp.ClientSession)
+FAILED_JOBS = web.AppKey("failed_jobs", FailedJobs)
 log = logging.getLogger(__name__)
 PUBLIC_BASE = web.AppKey("public_base_url", str)
 #: Line types a seller may push: never a store line (its secrets) nor an account.
@@ -343,6 +345,31 @@ async def remove_member(request: web.Request, store_id: str, actor: Actor) -> we
     return web.Response(status=204)
 
 
+# --- jobs the worker gave up on ---
+
+
+async def list_jobs(request: web.Request, store_id: str, actor: Actor) -> web.Response:
+    """The store's failed jobs (a confirmation or invitation that never went out, a shopper's
+    message the assistant never answered), the latest first."""
+    if request.query.get("status", "failed") != "failed":
+        return json_error(400, 'only failed jobs are listed: "status=failed"', field="status")
+    jobs = await request.app[FAILED_JOBS].list(store_id)
+    return web.json_response({"jobs": [job.as_json() for job in jobs]})
+
+
+async def retry_job(request: web.Request, store_id: str, actor: Actor) -> web.Response:
+    """Try a failed job again, now, with a fresh count of attempts."""
+    job_id = whole_number(request.match_info["job_id"])
+    try:
+        if job_id is None:
+            raise JobNotRetryable(request.match_info["job_id"])
+        await request.app[FAILED_JOBS].retry(store_id, job_id)
+    except JobNotRetryable:
+        return json_error(404, "no failed job with this id in this store")
+    log.info("%s queued failed job %s of %s again", actor.label, job_id, store_id)
+    return web.json_response({"id": job_id, "status": "pending"}, status=202)
+
+
 #: (method, path under the store, handler): mounted by the seller API under /api/v1/seller and by
 #: the seller console under /seller/api/stores/{store_id}.
 STORE_ROUTES: list[tuple[str, str, StoreHandler]] = [
@@ -357,6 +384,8 @@ STORE_ROUTES: list[tuple[str, str, StoreHandler]] = [
     ("GET", "/team", get_team),
     ("POST", "/team", add_member),
     ("DELETE", "/team/{email}", remove_member),
+    ("GET", "/jobs", list_jobs),
+    ("POST", "/jobs/{job_id}/retry", retry_job),
 ]
 
 
@@ -378,6 +407,7 @@ def add_seller_api(app: web.Application, sessions: Any, settings: Settings) -> N
     # The consoles' account service (one bound on password hashing per process), else our own.
     app[ACCOUNTS] = app[CONSOLE_ACCOUNTS] if CONSOLE_ACCOUNTS in app else AgentAccounts(sessions)
     app[SELLER_SETTINGS] = settings
+    app[FAILED_JOBS] = FailedJobs(sessions)
 
     async def http_client(app: web.Application):  # type: ignore[no-untyped-def]
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
