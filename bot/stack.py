@@ -233,6 +233,27 @@ class Stack:
         for service in reversed(self.services):
             service.stop()
 
+    def service(self, name: str) -> Service:
+        """One of the stack's processes by its name ("action server", "Rasa server", "gateway", "worker")."""
+        for service in self.services:
+            if service.name == name:
+                return service
+        raise LookupError(name)
+
+    def kill(self, name: str) -> None:
+        """Stop one process abruptly (SIGKILL), as a crash would: the others keep running."""
+        process = self.service(name).process
+        if process is not None and process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+    def restart(self, name: str, timeout: float = 180) -> None:
+        """Start one stopped process again and wait until it is healthy."""
+        service = self.service(name)
+        service.stop()
+        service.start()
+        service.wait_healthy(timeout)
+
     def __enter__(self) -> Stack:
         self.start()
         return self

@@ -59,7 +59,7 @@ async def test_every_endpoint_wants_a_live_token_of_its_own_store(client: TestCl
     assert await tokens.revoke(OTHER, (await tokens.list(STORE))[0].fingerprint) == 0  # not the other store's to revoke
     for headers in ({}, {"Authorization": "Bearer sk_store_nope"}, {"Authorization": f"Bearer {revoked}"},
                     {"Authorization": f"Basic {live}"}, {"Authorization": f"Bearer {live}x"}):
-        store_routes = [(method, "/api/v1/seller" + path.format(sku="OP-1001", kind="webhook", email="lin.wei@yangteng-auto.example"))
+        store_routes = [(method, "/api/v1/seller" + path.format(sku="OP-1001", kind="webhook", email="lin.wei@yangteng-auto.example", job_id="1"))
                         for method, path, _ in STORE_ROUTES]
         for method, path in [("GET", "/api/v1/seller/settings"), ("PATCH", "/api/v1/seller/settings"),
                              ("GET", "/api/v1/seller/settings/history"), ("POST", "/api/v1/seller/settings/rollback"),

@@ -391,7 +391,7 @@ async def test_a_store_the_account_does_not_administer_has_no_guides_secrets_or_
         assert (await browser.login(email, password)).status == 200
         for store in (OTHER, "no-such-store"):
             for method, path, _ in STORE_ROUTES:
-                url = f"{API}/{store}" + path.format(sku="BK-CR100", kind="webhook", email="mei.chen@bloomkids-baby.example")
+                url = f"{API}/{store}" + path.format(sku="BK-CR100", kind="webhook", email="mei.chen@bloomkids-baby.example", job_id="1")
                 response = await browser.send(method, url, {"version": 0, "email": "x@example.com", "name": "X"})
                 assert response.status == 404, (method, url)
             for method in ("GET", "POST"):

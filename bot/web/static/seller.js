@@ -209,6 +209,27 @@
       'team.removeYes': 'Yes, remove',
       'team.removed': '{name} was removed from the team.',
       'team.empty': 'No one yet.',
+      'jobs.heading': 'Messages that did not go out',
+      'jobs.lead': 'The assistant tries each store message (delivery confirmations, notices, review invitations) and each unanswered shopper message again for about two and a half hours, then gives up and lists it here. Try one again once the cause is fixed; nothing is ever sent twice.',
+      'jobs.caption': 'Failed messages of this store',
+      'jobs.what': 'Message',
+      'jobs.about': 'Order',
+      'jobs.reason': 'Why',
+      'jobs.when': 'Failed',
+      'jobs.none': 'Nothing failed: every message went out.',
+      'jobs.kind.delivery_confirmation': 'Delivery confirmation',
+      'jobs.kind.exception_notice': 'Delivery problem notice',
+      'jobs.kind.install_video': 'Install video',
+      'jobs.kind.review_invitation': 'Review invitation',
+      'jobs.kind.review_reminder': 'Review reminder',
+      'jobs.kind.unanswered_turn': "A shopper's message the assistant did not answer",
+      'jobs.reason.no_reply': 'The assistant gave no answer',
+      'jobs.reason.assistant_unreachable': 'The assistant could not be reached',
+      'jobs.reason.error': 'An error on our side',
+      'jobs.retry': 'Try again',
+      'jobs.retrying': 'Trying again…',
+      'jobs.retried': 'Queued again: it goes out within a few seconds if the assistant answers.',
+      'jobs.retryFailed': 'It was not queued again: {message}',
       'team.add': 'Add a member',
       'team.addButton': 'Add',
       'team.adding': 'Adding…',
@@ -420,6 +441,27 @@
       'team.removeYes': '确定移除',
       'team.removed': '已将 {name} 移出团队。',
       'team.empty': '还没有成员。',
+      'jobs.heading': '未能发出的消息',
+      'jobs.lead': '助手会在大约两个半小时内反复重试每条店铺消息（签收确认、异常通知、评价邀请）和每条未获回复的顾客消息，之后才会放弃并列在这里。排除原因后可以重试；同一条消息绝不会重复发送。',
+      'jobs.caption': '本店未能发出的消息',
+      'jobs.what': '消息',
+      'jobs.about': '订单',
+      'jobs.reason': '原因',
+      'jobs.when': '失败时间',
+      'jobs.none': '没有失败的消息：所有消息都已发出。',
+      'jobs.kind.delivery_confirmation': '签收确认',
+      'jobs.kind.exception_notice': '配送异常通知',
+      'jobs.kind.install_video': '安装视频',
+      'jobs.kind.review_invitation': '评价邀请',
+      'jobs.kind.review_reminder': '评价提醒',
+      'jobs.kind.unanswered_turn': '助手未回复的顾客消息',
+      'jobs.reason.no_reply': '助手没有给出回复',
+      'jobs.reason.assistant_unreachable': '无法连接到助手',
+      'jobs.reason.error': '我们这边出错了',
+      'jobs.retry': '重试',
+      'jobs.retrying': '正在重试…',
+      'jobs.retried': '已重新排队：如果助手有回复，几秒内就会发出。',
+      'jobs.retryFailed': '未能重新排队：{message}',
       'team.add': '添加成员',
       'team.addButton': '添加',
       'team.adding': '正在添加…',
@@ -1246,7 +1288,7 @@
     if (!state.storeId || loaded[name]) return;
     loaded[name] = true;
     if (name === 'guides') loadProducts();
-    else if (name === 'team') { loadSecrets(); loadTeam(); }
+    else if (name === 'team') { loadSecrets(); loadTeam(); loadFailedJobs(); }
     else if (name === 'test') startTest();
   }
 
@@ -1277,6 +1319,9 @@
     secretStatus = null;
     renderSecrets();
     team = { members: null, confirming: null, busy: false, notice: null };
+    failedJobs = { list: null, busy: null, notice: null };
+    clear($('jobs-rows'));
+    $('jobs-status').textContent = '';
     clear($('team-rows'));
     $('team-status').textContent = '';
     $('team-error').hidden = true;
@@ -1297,6 +1342,7 @@
     if (guides.history) renderGuideHistory();
     renderSecrets();
     if (team.members) renderTeam();
+    if (failedJobs.list) renderFailedJobs();
     renderCreated();
     renderTest();
   }
@@ -2046,6 +2092,73 @@
         c.until.textContent = c.untilValue ? t('secrets.until', { when: when(c.untilValue) })
           : t(c.wasSet ? 'secrets.untilNone' : 'secrets.first');
       }
+    });
+  }
+
+  // ========================================================== failed jobs ==
+
+  var failedJobs = { list: null, busy: null, notice: null };
+
+  function loadFailedJobs() {
+    return loadForTeamTab('/jobs?status=failed', function (data) {
+      failedJobs.list = data.jobs || [];
+      renderFailedJobs();
+    });
+  }
+
+  function knownText(prefix, value) {
+    var key = prefix + value;
+    return Object.prototype.hasOwnProperty.call(STRINGS.en, key) ? t(key) : String(value);
+  }
+
+  function renderFailedJobs() {
+    var rows = $('jobs-rows');
+    clear(rows);
+    var list = failedJobs.list || [];
+    if (!list.length) {
+      var empty = el('tr');
+      empty.appendChild(el('td', 'empty empty-small', { colspan: 5 }, t('jobs.none')));
+      rows.appendChild(empty);
+    }
+    list.forEach(function (job) {
+      var row = el('tr', null, { 'data-testid': 'seller-failed-job', 'data-job': String(job.id) });
+      row.appendChild(el('td', null, { id: 'job-' + job.id }, knownText('jobs.kind.', job.kind)));
+      var about = [job.order_number, job.tracking_number].filter(Boolean).join(' · ');
+      row.appendChild(el('td', 'mono', { translate: 'no' }, about || '—'));
+      row.appendChild(el('td', null, { 'data-testid': 'seller-failed-job-reason' }, knownText('jobs.reason.', job.reason)));
+      row.appendChild(el('td', null, null, job.failed_at ? when(job.failed_at) : '—'));
+      var cell = el('td', 'member-actions');
+      var retry = el('button', 'btn btn-small', {
+        type: 'button', id: 'job-' + job.id + '-retry', 'aria-labelledby': 'job-' + job.id + '-retry job-' + job.id,
+        'data-testid': 'seller-failed-job-retry'
+      }, t(failedJobs.busy === job.id ? 'jobs.retrying' : 'jobs.retry'));
+      retry.disabled = failedJobs.busy !== null;
+      retry.addEventListener('click', function () { retryJob(job); });
+      cell.appendChild(retry);
+      row.appendChild(cell);
+      rows.appendChild(row);
+    });
+    var status = $('jobs-status');
+    status.textContent = failedJobs.notice ? t(failedJobs.notice[0], failedJobs.notice[1]) : '';
+  }
+
+  function retryJob(job) {
+    if (failedJobs.busy !== null) return;
+    var storeId = state.storeId;
+    failedJobs.busy = job.id;
+    failedJobs.notice = null;
+    renderFailedJobs();
+    api('POST', storePath('/jobs/' + encodeURIComponent(job.id) + '/retry')).then(function (result) {
+      if (storeId !== state.storeId) return;
+      failedJobs.busy = null;
+      if (handled(result)) { renderFailedJobs(); return; }
+      if (result.ok) {
+        failedJobs.list = (failedJobs.list || []).filter(function (j) { return j.id !== job.id; });
+        failedJobs.notice = ['jobs.retried', {}];
+      } else {
+        failedJobs.notice = ['jobs.retryFailed', { message: serverError(result.data.error || '') }];
+      }
+      renderFailedJobs();
     });
   }
 
