@@ -251,8 +251,8 @@ async def test_messages_a_person_answered_while_the_bot_was_paused_do_not_count(
 # --- the failed identity check that locks an order ---
 
 
-def form_tracker(sender: str, candidates: dict[str, Any], slots: dict[str, Any]) -> Tracker:
-    metadata = {"store_id": STORE}
+def form_tracker(sender: str, candidates: dict[str, Any], slots: dict[str, Any], client_key: str | None = None) -> Tracker:
+    metadata = {"store_id": STORE, **({"client_key": client_key} if client_key else {})}
     text = " ".join(str(v) for v in candidates.values())
     return Tracker.from_dict({
         "sender_id": sender,
@@ -323,6 +323,35 @@ async def test_the_failure_that_locks_the_order_hands_over_to_a_person_once(
     ))
     assert said == [replies.IDENTITY_CHECK_PAUSED]
     assert "verified_order_number" not in slots and slots["requested_slot"] is None
+    assert len(await escalations(demo_sessions)) == 1
+
+
+async def test_an_address_walking_over_order_numbers_is_locked_and_reported_once(
+    demo_sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    chat, _ = await ConversationService(demo_sessions).start(STORE)
+    for n in range(9):  # one postcode against nine order numbers, from one address
+        _, said = await validate(form_tracker(
+            chat.conversation_id, {"order_number": f"FZ-{20900 + n}", "order_verification": "10027"}, {}, "203.0.113.5"
+        ))
+        assert said == [replies.IDENTITY_CHECK_FAILED]
+    slots, said = await validate(form_tracker(
+        chat.conversation_id, {"order_number": "FZ-20999", "order_verification": "10027"}, {}, "203.0.113.5"
+    ))
+    [escalation] = await escalations(demo_sessions)
+    assert escalation.details == "Locked: checks from this shopper's address. Order number tried last: FZ-20999"
+    assert slots["identity_check_escalation"] == f"E-{escalation.id}"
+    # A new conversation from that address: even a right pair is not compared, and nobody is asked again.
+    other, _ = await ConversationService(demo_sessions).start(STORE)
+    slots, said = await validate(form_tracker(
+        other.conversation_id, {"order_number": "FZ-20931", "order_verification": "10027"}, {}, "203.0.113.5"
+    ))
+    assert said == [replies.IDENTITY_CHECK_PAUSED] and "verified_order_number" not in slots
+    # From elsewhere, the owner still gets in.
+    slots, _ = await validate(form_tracker(
+        other.conversation_id, {"order_number": "FZ-20931", "order_verification": "10027"}, {}, "198.51.100.20"
+    ))
+    assert slots["verified_order_number"] == "FZ-20931"
     assert len(await escalations(demo_sessions)) == 1
 
 
