@@ -106,19 +106,6 @@ class IdentityChecks:
             return IdentityCheck(order=order)
         return IdentityCheck(newly_locked=tuple(c.scope for c in counted if c.locked_until is not None))
 
-    async def locked(self, store_id: str, scope: str, key: str) -> dt.datetime | None:
-        """Until when an order (lookup key) or an address is locked; ``None`` if it isn't."""
-        now = utc_now()
-        async with self._sessions() as session:
-            until = await session.scalar(
-                select(IdentityCheckFailure.locked_until).where(
-                    IdentityCheckFailure.store_id == store_id,
-                    IdentityCheckFailure.scope == scope,
-                    IdentityCheckFailure.key == key,
-                )
-            )
-        return until if until is not None and until > now else None
-
     @staticmethod
     async def _rows(session: AsyncSession, store_id: str, keys: list[tuple[str, str]]) -> list[IdentityCheckFailure]:
         """The counters for ``keys``, made if new, held until the transaction ends.
