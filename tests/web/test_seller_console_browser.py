@@ -466,65 +466,133 @@ def test_a_seller_rotates_a_secret_and_manages_the_team(gateway: Settings, brows
         page.get_by_test_id("seller-team-email").fill("chen.jing@yangteng-auto.example")
         page.get_by_test_id("seller-team-role").select_option("agent")
         page.get_by_test_id("seller-team-add").click()
-        expect(page.get_by_test_id("seller-team-created-text")).to_have_text("Account created for chen.jing@yangteng-auto.example.")
-        password = page.get_by_test_id("seller-team-password")
-        expect(password).to_have_value(re.compile(r"^\S{12,}$"))
-        expect(password).to_be_focused()
+        # Adding is an invitation: a one-time link to pass on, never a password.
+        expect(page.get_by_test_id("seller-team-created-text")).to_have_text("Invitation for chen.jing@yangteng-auto.example is ready.")
+        link = page.get_by_test_id("seller-team-link")
+        expect(link).to_have_value(re.compile(r"^http://\S+/agent#invitation=[\w-]{40,}$"))
+        expect(link).to_be_focused()
+        chen_link = link.input_value()
         expect(page.get_by_test_id("seller-team-created")).to_contain_text("it will not be shown again")
-        chen = page.locator('[data-testid="seller-team-member"][data-email="chen.jing@yangteng-auto.example"]')
-        expect(chen.get_by_test_id("seller-team-member-role")).to_have_text("Support agent")
-        expect(members).to_have_count(before + 1)
+        expect(page.get_by_test_id("seller-team-created")).to_contain_text("You never see a password.")
+        invitations = page.get_by_test_id("seller-team-invitation")
+        chen = page.locator('[data-testid="seller-team-invitation"][data-email="chen.jing@yangteng-auto.example"]')
+        expect(chen.get_by_test_id("seller-team-member-role")).to_have_text("Support agent Invited")
+        expect(members).to_have_count(before)  # not a member until they answer the link
         expect(page.get_by_test_id("seller-team-name")).to_have_value("")
         page.evaluate("window.scrollTo(0, 0)")
         page.screenshot(path=str(SCREENSHOTS / "seller-team-en.png"), full_page=True)
 
-        # Someone with an account elsewhere: added, with no new password.
+        # Someone with an account at another store: exactly the same answer (nothing is revealed).
         page.get_by_test_id("seller-team-created-done").click()
         expect(page.get_by_test_id("seller-team-created")).to_be_hidden()
-        expect(password).to_have_value("")
+        expect(link).to_have_value("")
         page.get_by_test_id("seller-team-name").fill("Mei Chen")
         page.get_by_test_id("seller-team-email").fill("mei.chen@bloomkids-baby.example")
         page.get_by_test_id("seller-team-add").click()
-        expect(page.get_by_test_id("seller-team-status")).to_have_text(
-            "mei.chen@bloomkids-baby.example already had an account: it can now sign in for this store as Support agent."
-        )
-        expect(page.get_by_test_id("seller-team-created")).to_be_hidden()
-        expect(members).to_have_count(before + 2)
+        expect(page.get_by_test_id("seller-team-created-text")).to_have_text("Invitation for mei.chen@bloomkids-baby.example is ready.")
+        expect(link).to_have_value(re.compile(r"^http://\S+/agent#invitation=[\w-]{40,}$"))
+        expect(invitations).to_have_count(2)
+        expect(members).to_have_count(before)
+        page.get_by_test_id("seller-team-created-done").click()
 
-        # Removing asks first.
-        mei = page.locator('[data-testid="seller-team-member"][data-email="mei.chen@bloomkids-baby.example"]')
-        mei.get_by_test_id("seller-team-remove").click()
-        expect(mei).to_contain_text("Remove Mei Chen? They can no longer sign in for this store.")
-        expect(mei.get_by_test_id("seller-team-remove-yes")).to_be_focused()
-        mei.get_by_test_id("seller-team-remove-no").click()
-        expect(mei.get_by_test_id("seller-team-remove")).to_be_focused()
-        mei.get_by_test_id("seller-team-remove").click()
-        mei.get_by_test_id("seller-team-remove-yes").click()
-        expect(page.get_by_test_id("seller-team-status")).to_have_text("Mei Chen was removed from the team.")
+        # Withdrawing an invitation kills its link.
+        mei = page.locator('[data-testid="seller-team-invitation"][data-email="mei.chen@bloomkids-baby.example"]')
+        mei.get_by_test_id("seller-team-withdraw").click()
+        expect(page.get_by_test_id("seller-team-status")).to_have_text("The invitation for Mei Chen was withdrawn.")
         expect(mei).to_have_count(0)
 
-        # 简体中文, with Chen Jing about to be removed.
+        # 简体中文, with Chen Jing's invitation about to be withdrawn.
         page.get_by_test_id("seller-lang-zh").click()
         expect(page.get_by_test_id("seller-secrets-heading")).to_have_text("密钥")
         expect(page.get_by_test_id("seller-team-heading")).to_have_text("团队成员")
         expect(me.get_by_test_id("seller-team-you")).to_have_text("您本人")
-        expect(chen.get_by_test_id("seller-team-member-role")).to_have_text("客服")
+        expect(chen.get_by_test_id("seller-team-member-role")).to_have_text("客服 已邀请")
         expect(page.get_by_test_id("seller-secret-webhook-state")).to_have_text("已设置")
         page.get_by_test_id("seller-secret-shopper-rotate").click()
         expect(page.get_by_test_id("seller-secret-shopper-confirm")).to_contain_text("当前密钥还能继续使用 24 小时")
-        chen.get_by_test_id("seller-team-remove").click()
-        expect(chen).to_contain_text("确定移除 Chen Jing？")
         assert _english_left(page, "panel-team") == []
         page.evaluate("window.scrollTo(0, 0)")
         page.screenshot(path=str(SCREENSHOTS / "seller-team-zh.png"), full_page=True)
         page.get_by_test_id("seller-secret-shopper-confirm-no").click()
-        chen.get_by_test_id("seller-team-remove-yes").click()
-        expect(page.get_by_test_id("seller-team-status")).to_have_text("已将 Chen Jing 移出团队。")
+        chen.get_by_test_id("seller-team-withdraw").click()
+        expect(page.get_by_test_id("seller-team-status")).to_have_text("已撤回对 Chen Jing 的邀请。")
+        expect(invitations).to_have_count(0)
         expect(members).to_have_count(before)
+        assert chen_link  # withdrawn: the link no longer works (tests/security/test_account_isolation.py)
 
         assert _problems(page) == []
     finally:
         page.context.close()
+
+
+def _invite(page: Page, name: str, email: str, role: str) -> str:
+    """Invite someone from the team tab; the link the console shows once."""
+    _tab(page, "team")
+    page.get_by_test_id("seller-team-name").fill(name)
+    page.get_by_test_id("seller-team-email").fill(email)
+    page.get_by_test_id("seller-team-role").select_option(role)
+    page.get_by_test_id("seller-team-add").click()
+    link = page.get_by_test_id("seller-team-link")
+    expect(link).to_have_value(re.compile(r"#invitation="))
+    url = link.input_value()
+    page.get_by_test_id("seller-team-created-done").click()
+    return url
+
+
+def test_invitation_links_a_new_person_joins_and_an_existing_account_accepts_signed_in(gateway: Settings, browser: Browser) -> None:
+    admin = _page(browser)
+    newcomer = _page(browser)
+    other_admin = _page(browser)
+    try:
+        _sign_in(admin, gateway)
+        url = _invite(admin, "Gao Yan", "gao.yan@yangteng-auto.example", "seller_admin")
+        assert "/seller#invitation=" in url
+
+        # A new person: the link opens the join form; they choose their own password.
+        newcomer.goto(url)
+        expect(newcomer.get_by_test_id("seller-join-text")).to_have_text(
+            "Yangteng Auto Parts invites gao.yan@yangteng-auto.example to join as Seller admin."
+        )
+        assert "#invitation=" not in newcomer.url  # taken out of the address at once
+        expect(newcomer.get_by_test_id("seller-join-name")).to_have_value("Gao Yan")
+        newcomer.get_by_test_id("seller-join-password").fill("short")
+        newcomer.get_by_test_id("seller-join-submit").click()
+        expect(newcomer.locator("#alert-text")).to_have_text("The password needs at least 10 characters.")
+        newcomer.get_by_test_id("seller-join-password").fill("gao-yans-own-password")
+        newcomer.get_by_test_id("seller-join-submit").click()
+        expect(newcomer.get_by_test_id("seller-name")).to_have_text("Gao Yan")
+        expect(newcomer.get_by_test_id("seller-store-name")).to_contain_text("Yangteng Auto Parts")
+        # Used: the same link now says so.
+        newcomer.context.clear_cookies()
+        newcomer.goto(url)
+        expect(newcomer.locator("#alert-text")).to_have_text(re.compile("^This invitation link does not work"))
+
+        # Someone who already administers another store: signed in, they see the invitation but
+        # only the link accepts it.
+        url = _invite(admin, "Huang Jie", "huang.jie@summit-outdoor.example", "seller_admin")
+        other_admin.goto(f"{gateway.gateway_url}/seller")
+        other_admin.get_by_test_id("seller-login-email").fill("huang.jie@summit-outdoor.example")
+        other_admin.get_by_test_id("seller-login-password").fill(read_demo_agents(gateway.var_dir)["huang.jie@summit-outdoor.example"])
+        other_admin.get_by_test_id("seller-login-submit").click()
+        invites = other_admin.get_by_test_id("seller-my-invites")
+        expect(invites).to_contain_text("Yangteng Auto Parts invites you as Seller admin (from Wang Fang <wang.fang@yangteng-auto.example>).")
+        expect(invites).to_contain_text("To accept, open the invitation link the store sent you.")
+        expect(other_admin.get_by_test_id("seller-invite-accept")).to_have_count(0)
+        other_admin.goto(url)
+        expect(other_admin.get_by_test_id("seller-invite-opened")).to_contain_text("You opened an invitation link.")
+        other_admin.get_by_test_id("seller-lang-zh").click()
+        expect(other_admin.get_by_test_id("seller-invite-accept")).to_have_text("接受")
+        other_admin.get_by_test_id("seller-lang-en").click()
+        other_admin.get_by_test_id("seller-invite-accept").click()
+        expect(other_admin.get_by_test_id("seller-my-invites-status")).to_have_text("You joined Yangteng Auto Parts as Seller admin.")
+        expect(other_admin.get_by_test_id("seller-store-picker").locator("option")).to_have_count(2)
+        other_admin.screenshot(path=str(SCREENSHOTS / "seller-invitation-accepted-en.png"), full_page=True)
+
+        assert _problems(admin) == [] and _problems(other_admin) == []
+        assert _problems(newcomer, 400, 404) == []
+    finally:
+        for page in (admin, newcomer, other_admin):
+            page.context.close()
 
 
 def test_the_test_conversation_greets_with_the_saved_greeting(gateway: Settings, browser: Browser) -> None:

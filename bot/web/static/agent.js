@@ -266,6 +266,8 @@
     return v.charAt(0) === '$' ? '' : v; // the placeholder itself: the page was not served through the gateway
   })();
   var LOGIN_CSRF_RE = /<meta name="login-csrf" content="([^"<>]+)">/;
+  // Calls made signed out: they carry the page's login token, not a session's.
+  var SIGNED_OUT_PATHS = { '/login': true, '/join': true, '/invitation': true };
 
   var me = null; // {id, email, name, stores}
   var csrfToken = '';
@@ -316,7 +318,7 @@
    */
   function api(method, path, body) {
     var headers = { Accept: 'application/json' };
-    if (method !== 'GET') headers['X-CSRF-Token'] = path === '/login' ? loginCsrf : csrfToken;
+    if (method !== 'GET') headers['X-CSRF-Token'] = SIGNED_OUT_PATHS[path] ? loginCsrf : csrfToken;
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     var init = { method: method, headers: headers, credentials: 'same-origin', cache: 'no-store' };
     if (body !== undefined) init.body = JSON.stringify(body);
@@ -470,6 +472,8 @@
     ui.agentStores.setAttribute('title', storeNames.join(', '));
     showView('console');
     showPane('queue');
+    renderMyInvitations();
+    loadMyInvitations();
     // Not "No one is waiting." before we know: that would be a false all-clear.
     ui.queueEmpty.hidden = true;
     ui.queue.setAttribute('aria-busy', 'true');
@@ -1649,13 +1653,191 @@
     if (openId) noteDrafts[openId] = ui.noteText.value;
   });
 
+  // --------------------------------------------------------- invitations --
+  // A team invitation link is /agent#invitation=TOKEN: the token rides in the fragment (never sent
+  // to a server, so no log holds it), is taken out of the address at once and kept for this page.
+  // Signed out, the person answers it with a password (a new one, or their existing account's);
+  // signed in, they accept it. Only the link accepts: seeing an invitation is not enough.
+
+  var invite = { token: null, mine: [], notice: '', busy: false };
+  var ROLE_LABEL = { agent: 'Support agent', seller_admin: 'Seller admin' };
+  var NO_INVITATION = 'This invitation link does not work: it was used, withdrawn or declined, or it expired.';
+
+  function takeInvitationToken() {
+    var m = /^#invitation=([A-Za-z0-9_-]{20,200})$/.exec(win.location.hash || '');
+    if (!m) return false;
+    invite.token = m[1];
+    setHash(null);
+    return true;
+  }
+
+  function roleLabel(role) {
+    return ROLE_LABEL[role] || str(role);
+  }
+
+  /** Signed out with a link: what it invites to, and the password form. */
+  function showJoin() {
+    api('POST', '/invitation', { token: invite.token }).then(function (r) {
+      showLogin();
+      if (r.status === 404) {
+        invite.token = null;
+        showError(NO_INVITATION);
+        return;
+      }
+      var inv = r.data.invitation;
+      if (!r.ok || !inv || typeof inv !== 'object') {
+        showError(errorMessage(r));
+        return;
+      }
+      $('join-text').textContent = str(inv.store && inv.store.name) + ' invites ' + str(inv.email) + ' to join as ' + roleLabel(inv.role) + '.';
+      $('join-name').value = str(inv.name);
+      ui.loginForm.hidden = true;
+      $('join-form').hidden = false;
+      focusQuietly($('join-password'));
+    });
+  }
+
+  function showSignInForm() {
+    $('join-form').hidden = true;
+    ui.loginForm.hidden = false;
+  }
+
+  $('join-form').addEventListener('submit', function (e) {
+    e.preventDefault();
+    if (invite.busy || !invite.token) return;
+    var password = $('join-password').value;
+    if (password.length < 10) {
+      showError('The password needs at least 10 characters.');
+      focusQuietly($('join-password'));
+      return;
+    }
+    invite.busy = true;
+    $('join-submit').disabled = true;
+    api('POST', '/join', { token: invite.token, password: password, name: $('join-name').value.trim() }).then(function (r) {
+      invite.busy = false;
+      $('join-submit').disabled = false;
+      if (r.ok && acceptMe(r.data)) {
+        $('join-password').value = '';
+        invite.token = null;
+        showSignInForm();
+        clearError();
+        startConsole();
+        return;
+      }
+      if (r.status === 404) {
+        invite.token = null;
+        showSignInForm();
+        showError(NO_INVITATION);
+      } else if (r.status === 401) {
+        showError('This email already has an account, and that is not its password.');
+      } else if (r.status === 403) {
+        refreshLoginToken().then(function () { showError(errorMessage(r, 'login')); });
+      } else {
+        showError(errorMessage(r, 'login'));
+      }
+    });
+  });
+
+  $('join-sign-in').addEventListener('click', function () {
+    showSignInForm();
+    focusQuietly(ui.loginEmail);
+  });
+
+  function loadMyInvitations() {
+    return api('GET', '/invitations').then(function (r) {
+      if (!r.ok) return;
+      invite.mine = Array.isArray(r.data.invitations) ? r.data.invitations.filter(function (i) { return i && typeof i === 'object'; }) : [];
+      renderMyInvitations();
+    });
+  }
+
+  function renderMyInvitations() {
+    var list = $('my-invites-list');
+    clear(list);
+    if (invite.token) {
+      var opened = el('li', 'invite', { 'data-testid': 'agent-invite-opened' });
+      opened.appendChild(el('span', null, null, 'You opened an invitation link.'));
+      var accept = el('button', 'btn btn-primary btn-small', { type: 'button', 'data-testid': 'agent-invite-accept' }, 'Accept');
+      accept.disabled = invite.busy;
+      accept.addEventListener('click', acceptInvitation);
+      opened.appendChild(accept);
+      list.appendChild(opened);
+    }
+    invite.mine.forEach(function (inv) {
+      var item = el('li', 'invite', { 'data-testid': 'agent-invite' });
+      item.appendChild(el('span', null, null,
+        str(inv.store && inv.store.name) + ' invites you as ' + roleLabel(inv.role) + ' (from ' + str(inv.invited_by) + ').'));
+      var decline = el('button', 'btn btn-small', { type: 'button', 'data-testid': 'agent-invite-decline' }, 'Decline');
+      decline.disabled = invite.busy;
+      decline.addEventListener('click', function () { declineInvitation(inv); });
+      item.appendChild(decline);
+      list.appendChild(item);
+    });
+    if (invite.mine.length && !invite.token) list.appendChild(el('li', 'invite-hint', null, 'To accept, open the invitation link the store sent you.'));
+    $('my-invites-status').textContent = invite.notice;
+    $('my-invites').hidden = !invite.token && !invite.mine.length && !invite.notice;
+  }
+
+  function acceptInvitation() {
+    if (invite.busy || !invite.token) return;
+    invite.busy = true;
+    renderMyInvitations();
+    post('/invitations/accept', { token: invite.token }).then(function (r) {
+      invite.busy = false;
+      if (r.status === 404) {
+        invite.token = null;
+        invite.notice = 'This invitation link does not work for you: it was used, withdrawn or declined, it expired, or it is for another email.';
+        renderMyInvitations();
+        return;
+      }
+      if (!r.ok || !acceptMe(r.data)) {
+        renderMyInvitations();
+        failed(r);
+        return;
+      }
+      invite.token = null;
+      var inv = r.data.accepted || {};
+      invite.notice = 'You joined ' + str(inv.store && inv.store.name) + ' as ' + roleLabel(inv.role) + '.';
+      startConsole(); // the new store's queue and live feed
+    });
+  }
+
+  function declineInvitation(inv) {
+    if (invite.busy) return;
+    invite.busy = true;
+    renderMyInvitations();
+    post('/invitations/' + encodeURIComponent(num(inv.id)) + '/decline', {}).then(function (r) {
+      invite.busy = false;
+      if (!r.ok) {
+        renderMyInvitations();
+        failed(r);
+        return;
+      }
+      invite.notice = 'Invitation declined.';
+      loadMyInvitations();
+    });
+  }
+
+  win.addEventListener('hashchange', function () {
+    // A link pasted into a console already open.
+    if (!takeInvitationToken()) return;
+    invite.notice = '';
+    if (view === 'console') renderMyInvitations();
+    else showJoin();
+  });
+
   // ---------------------------------------------------------------- boot --
 
   function boot() {
     updateCounter();
+    takeInvitationToken();
     api('GET', '/me').then(function (r) {
       if (r.ok && acceptMe(r.data)) {
         startConsole();
+        return;
+      }
+      if (invite.token) {
+        showJoin();
         return;
       }
       showLogin();

@@ -235,11 +235,34 @@
       'team.adding': 'Adding…',
       'team.missing': 'Enter a name and an email address.',
       'team.badEmail': 'Enter a valid email address.',
-      'team.created': 'Account created for {email}.',
-      'team.password': 'Password (shown only once)',
-      'team.passwordHint': 'Copy it now and give it to them privately: it will not be shown again. They sign in with this email and password.',
-      'team.existing': '{email} already had an account: it can now sign in for this store as {role}.',
+      'team.inviteReady': 'Invitation for {email} is ready.',
+      'team.link': 'Invitation link (shown only once)',
+      'team.linkHint': 'Copy it now and send it to them privately: it will not be shown again. It works once, for 7 days. With it they choose their own password, or, if they already have an account, accept with it. You never see a password.',
+      'team.roleChanged': '{email} is already on the team: now {role}.',
       'team.failed': 'Not added: {message}',
+      'team.invited': 'Invited',
+      'team.withdraw': 'Withdraw',
+      'team.withdrawn': 'The invitation for {name} was withdrawn.',
+      'join.title': 'You are invited',
+      'join.text': '{store} invites {email} to join as {role}.',
+      'join.name': 'Your name',
+      'join.password': 'Password',
+      'join.hint': 'New here? Choose a password of at least 10 characters. Already have an account with this email? Enter its password.',
+      'join.submit': 'Join the team',
+      'join.joining': 'Joining…',
+      'join.signIn': 'Sign in instead',
+      'join.short': 'The password needs at least 10 characters.',
+      'join.wrong': 'This email already has an account, and that is not its password.',
+      'join.dead': 'This invitation link does not work: it was used, withdrawn or declined, or it expired.',
+      'invites.heading': 'Invitations for you',
+      'invites.item': '{store} invites you as {role} (from {by}).',
+      'invites.opened': 'You opened an invitation link.',
+      'invites.accept': 'Accept',
+      'invites.decline': 'Decline',
+      'invites.howTo': 'To accept, open the invitation link the store sent you.',
+      'invites.accepted': 'You joined {store} as {role}.',
+      'invites.declined': 'Invitation declined.',
+      'invites.dead': 'This invitation link does not work for you: it was used, withdrawn or declined, it expired, or it is for another email.',
       'test.heading': 'Test conversation',
       'test.lead': 'Chat with your assistant as a sample shopper. Saved changes apply to the next message.',
       'test.hint': 'The sample shopper is made up and has no orders. Each new test starts a fresh conversation.',
@@ -441,6 +464,29 @@
       'team.removeYes': '确定移除',
       'team.removed': '已将 {name} 移出团队。',
       'team.empty': '还没有成员。',
+      'team.invited': '已邀请',
+      'team.withdraw': '撤回邀请',
+      'team.withdrawn': '已撤回对 {name} 的邀请。',
+      'join.title': '您收到了邀请',
+      'join.text': '{store} 邀请 {email} 以{role}身份加入。',
+      'join.name': '您的姓名',
+      'join.password': '密码',
+      'join.hint': '第一次使用？请设置至少 10 个字符的密码。这个邮箱已有账号？请输入该账号的密码。',
+      'join.submit': '加入团队',
+      'join.joining': '正在加入…',
+      'join.signIn': '改为登录',
+      'join.short': '密码至少需要 10 个字符。',
+      'join.wrong': '这个邮箱已有账号，而这不是它的密码。',
+      'join.dead': '这个邀请链接已失效：已被使用、撤回或拒绝，或已过期。',
+      'invites.heading': '给您的邀请',
+      'invites.item': '{store} 邀请您担任{role}（邀请人：{by}）。',
+      'invites.opened': '您打开了一个邀请链接。',
+      'invites.accept': '接受',
+      'invites.decline': '拒绝',
+      'invites.howTo': '如要接受，请打开店铺发给您的邀请链接。',
+      'invites.accepted': '您已以{role}身份加入 {store}。',
+      'invites.declined': '已拒绝邀请。',
+      'invites.dead': '这个邀请链接对您无效：已被使用、撤回或拒绝、已过期，或是发给其他邮箱的。',
       'jobs.heading': '未能发出的消息',
       'jobs.lead': '助手会在大约两个半小时内反复重试每条店铺消息（签收确认、异常通知、评价邀请）和每条未获回复的顾客消息，之后才会放弃并列在这里。排除原因后可以重试；同一条消息绝不会重复发送。',
       'jobs.caption': '本店未能发出的消息',
@@ -467,10 +513,10 @@
       'team.adding': '正在添加…',
       'team.missing': '请输入姓名和邮箱。',
       'team.badEmail': '请输入有效的邮箱地址。',
-      'team.created': '已为 {email} 创建账号。',
-      'team.password': '密码（只显示一次）',
-      'team.passwordHint': '请现在复制，并私下发给对方：之后不会再显示。对方用这个邮箱和密码登录。',
-      'team.existing': '{email} 已有账号：现在可以以{role}身份登录本店铺。',
+      'team.inviteReady': '给 {email} 的邀请已准备好。',
+      'team.link': '邀请链接（只显示一次）',
+      'team.linkHint': '请现在复制，并私下发给对方：之后不会再显示。链接只能使用一次，7 天内有效。对方用它设置自己的密码；如果已有账号，则用该账号接受邀请。您永远看不到密码。',
+      'team.roleChanged': '{email} 已在团队中：现在是{role}。',
       'team.failed': '未添加：{message}',
       'test.heading': '测试对话',
       'test.lead': '以示例买家的身份和您的智能助手聊天。保存的更改从下一条消息起生效。',
@@ -558,7 +604,8 @@
     [/^'(.*)' is not an email address$/, '“$1” 不是有效的邮箱地址'],
     [/^role must be one of (.*)$/, '角色必须是以下之一：$1'],
     [/^you cannot remove yourself; ask another seller admin of the store$/, '不能移除您自己；请让本店其他卖家管理员操作'],
-    [/^no such member of this store$/, '本店没有这个成员'],
+    [/^no such member of this store(, nor a pending invitation)?$/, '本店没有这个成员，也没有待处理的邀请'],
+    [/^give the person's name$/, '请填写对方的姓名'],
     [/^send \{"email".*$/, '请填写邮箱、姓名和角色']
   ];
 
@@ -650,6 +697,7 @@
       updateSaveState();
     }
     if (state.history) renderHistory();
+    if (state.me) renderMyInvitations();
     relabelPanels();
     if ($('alert-text').textContent) showAlert('');
   }
@@ -733,6 +781,7 @@
 
   function signedOut(message) {
     state.me = null; state.csrf = ''; state.data = null; state.history = null; state.storeId = null;
+    invite.mine = []; invite.notice = null;
     resetPanels();
     refreshLoginToken().then(function () {
       showLogin();
@@ -748,6 +797,8 @@
     $('console-view').hidden = false;
     showAlert('');
     $('seller-name').textContent = state.me.name;
+    renderMyInvitations();
+    loadMyInvitations();
     var stores = state.me.stores || [];
     var picker = $('store-picker');
     clear(picker);
@@ -1318,14 +1369,14 @@
     Object.keys(secretCards).forEach(function (kind) { hideSecret(kind); closeConfirm(kind); secretCards[kind].error.hidden = true; });
     secretStatus = null;
     renderSecrets();
-    team = { members: null, confirming: null, busy: false, notice: null };
+    team = { members: null, invitations: [], confirming: null, busy: false, notice: null };
     failedJobs = { list: null, busy: null, notice: null };
     clear($('jobs-rows'));
     $('jobs-status').textContent = '';
     clear($('team-rows'));
     $('team-status').textContent = '';
     $('team-error').hidden = true;
-    hidePassword();
+    hideLink();
     test = { started: false, busy: false, notice: null };
     var box = $('test-frame-box');
     var frame = box.querySelector('iframe');
@@ -2164,12 +2215,13 @@
 
   // ================================================================= team ==
 
-  var team = { members: null, confirming: null, busy: false, notice: null };
-  var created = null; // {email, password}: shown once, forgotten on "hide", a store switch or signing out
+  var team = { members: null, invitations: [], confirming: null, busy: false, notice: null };
+  var created = null; // {email, url}: the invitation link, shown once, forgotten on "hide", a store switch or signing out
 
   function loadTeam() {
     return loadForTeamTab('/team', function (data) {
       team.members = data.team || [];
+      team.invitations = data.invitations || [];
       renderTeam();
     });
   }
@@ -2190,7 +2242,7 @@
     if (active && rows.contains(active)) focusEmail = active.getAttribute('data-focus-key');
     clear(rows);
     var members = team.members || [];
-    if (!members.length) {
+    if (!members.length && !team.invitations.length) {
       var empty = el('tr');
       empty.appendChild(el('td', 'empty empty-small', { colspan: 4 }, t('team.empty')));
       rows.appendChild(empty);
@@ -2232,6 +2284,25 @@
       row.appendChild(actions);
       rows.appendChild(row);
     });
+    team.invitations.forEach(function (inv, index) {
+      // Not a member yet: the link decides who joins. Withdrawing kills the link.
+      var row = el('tr', 'is-invited', { 'data-testid': 'seller-team-invitation', 'data-email': inv.email });
+      row.appendChild(el('td', 'member-name', { id: 'invitation-' + index, translate: 'no' }, inv.name));
+      row.appendChild(el('td', 'member-email', { translate: 'no' }, inv.email));
+      var role = el('td', null, { 'data-testid': 'seller-team-member-role' }, roleName(inv.role) + ' ');
+      role.appendChild(el('span', 'pill', { 'data-testid': 'seller-team-invited' }, t('team.invited')));
+      row.appendChild(role);
+      var actions = el('td', 'member-actions');
+      var withdraw = el('button', 'btn btn-small', {
+        type: 'button', id: 'invitation-' + index + '-withdraw', 'aria-labelledby': 'invitation-' + index + '-withdraw invitation-' + index,
+        'data-focus-key': 'withdraw:' + inv.email, 'data-testid': 'seller-team-withdraw'
+      }, t('team.withdraw'));
+      withdraw.disabled = team.busy;
+      withdraw.addEventListener('click', function () { removeMember(inv, 'team.withdrawn'); });
+      actions.appendChild(withdraw);
+      row.appendChild(actions);
+      rows.appendChild(row);
+    });
     if (focusEmail) focusKey(focusEmail);
     var status = $('team-status');
     if (!team.notice) clear(status);
@@ -2245,7 +2316,7 @@
     }
   }
 
-  function removeMember(member) {
+  function removeMember(member, doneKey) {
     if (team.busy) return;
     var storeId = state.storeId;
     team.busy = true;
@@ -2261,7 +2332,7 @@
         showAlert(serverError(result.data.error || ''));
         return;
       }
-      team.notice = ['team.removed', { name: member.name }];
+      team.notice = [doneKey || 'team.removed', { name: member.name }];
       loadTeam().then(function () { $('team-name').focus(); });
     });
   }
@@ -2293,7 +2364,7 @@
     }
     var storeId = state.storeId;
     team.busy = true;
-    hidePassword();
+    hideLink();
     $('team-add').disabled = true;
     $('team-add').textContent = t('team.adding');
     api('POST', storePath('/team'), { email: email, name: name, role: role }).then(function (result) {
@@ -2308,14 +2379,15 @@
         return;
       }
       $('team-form').reset();
-      if (typeof result.data.password === 'string' && result.data.password) {
+      var url = typeof result.data.invitation_url === 'string' ? result.data.invitation_url : '';
+      if (result.status === 201 && /^https?:\/\//.test(url)) {
         team.notice = null;
-        created = { email: result.data.email, password: result.data.password };
+        created = { email: result.data.email, url: url };
         renderCreated();
-        $('team-password').focus();
-        $('team-password').select();
+        $('team-link').focus();
+        $('team-link').select();
       } else {
-        team.notice = ['team.existing', { email: result.data.email, role: result.data.role }];
+        team.notice = ['team.roleChanged', { email: result.data.email, role: result.data.role }];
       }
       loadTeam();
     });
@@ -2325,13 +2397,13 @@
     var box = $('team-created');
     box.hidden = !created;
     if (!created) return;
-    fillNodes($('team-created-text'), 'team.created', { email: created.email });
-    if ($('team-password').value !== created.password) $('team-password').value = created.password;
+    fillNodes($('team-created-text'), 'team.inviteReady', { email: created.email });
+    if ($('team-link').value !== created.url) $('team-link').value = created.url;
   }
 
-  function hidePassword() {
+  function hideLink() {
     created = null;
-    $('team-password').value = '';
+    $('team-link').value = '';
     setStatusKey($('team-copy-status'), '');
     $('team-created').hidden = true;
   }
@@ -2392,7 +2464,10 @@
       $('tab-' + tab).addEventListener('click', function () { showTab(tab, false); });
     });
     $('tablist').addEventListener('keydown', tabKeys);
-    window.addEventListener('hashchange', function () { if (tabFromHash() !== currentTab) showTab(tabFromHash(), false); });
+    window.addEventListener('hashchange', function () {
+      if (/^#invitation=/.test(window.location.hash)) { openedInvitationLink(); return; }
+      if (tabFromHash() !== currentTab) showTab(tabFromHash(), false);
+    });
     $('guide-manual').addEventListener('input', function () { delete guides.errors.manual_url; renderGuideErrors(); guideEdited(); });
     $('guide-video').addEventListener('input', function () { delete guides.errors.video_url; renderGuideErrors(); guideEdited(); });
     $('guide-add-step').addEventListener('click', function () { addStep(guides.steps.length, '', 0); });
@@ -2400,8 +2475,8 @@
     $('guide-discard').addEventListener('click', discardGuide);
     $('guide-upload').addEventListener('change', uploadManual);
     $('team-form').addEventListener('submit', addMember);
-    $('team-copy').addEventListener('click', function () { copyField($('team-password'), $('team-copy-status')); });
-    $('team-created-done').addEventListener('click', function () { hidePassword(); $('team-name').focus(); });
+    $('team-copy').addEventListener('click', function () { copyField($('team-link'), $('team-copy-status')); });
+    $('team-created-done').addEventListener('click', function () { hideLink(); $('team-name').focus(); });
     $('test-start').addEventListener('click', startTest);
     var resizeTimer = null;
     window.addEventListener('resize', function () {
@@ -2410,6 +2485,156 @@
     });
     resetPanels();
     showTab(tabFromHash(), false);
+  }
+
+  // ========================================================== invitations ==
+  // A team invitation link is /seller#invitation=TOKEN: the token rides in the fragment (never sent
+  // to a server, so no log holds it), is taken out of the address at once and kept for this page.
+  // Signed out, the person answers it with a password (a new one, or their existing account's);
+  // signed in, they accept it. Only the link accepts: seeing an invitation is not enough.
+
+  var invite = { token: null, mine: [], notice: null, busy: false };
+
+  function takeInvitationToken() {
+    var match = /^#invitation=([A-Za-z0-9_-]{20,200})$/.exec(String(window.location.hash || ''));
+    if (!match) return;
+    invite.token = match[1];
+    try { window.history.replaceState(null, '', window.location.pathname + window.location.search); } catch (e) { /* fine */ }
+  }
+
+  /** A link pasted into a console already open: signed in, offer to accept it; else the join form. */
+  function openedInvitationLink() {
+    takeInvitationToken();
+    if (!invite.token) return;
+    if (state.me) { invite.notice = null; renderMyInvitations(); }
+    else showJoin();
+  }
+
+  function postLoginForm(path, body) {
+    return fetch(API + path, {
+      method: 'POST', credentials: 'same-origin', cache: 'no-store',
+      headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': loginToken() },
+      body: JSON.stringify(body)
+    }).then(readAnswer, networkFailure);
+  }
+
+  /** Signed out with a link: what it invites to, and the password form. */
+  function showJoin() {
+    postLoginForm('/invitation', { token: invite.token }).then(function (result) {
+      if (result.status === 404) { invite.token = null; showLogin(); showAlert(t('join.dead')); return; }
+      if (!result.ok || !result.data.invitation) { showLogin(); showAlert(t('error.server', { status: result.status })); return; }
+      var inv = result.data.invitation;
+      showLogin();
+      fillNodes($('join-text'), 'join.text', { store: inv.store.name, email: inv.email, role: roleName(inv.role) }, ['role']);
+      $('join-name').value = inv.name || '';
+      $('login-form').hidden = true;
+      $('join-form').hidden = false;
+      $('join-password').focus();
+    });
+  }
+
+  function joinTeam(event) {
+    event.preventDefault();
+    if (invite.busy || !invite.token) return;
+    var password = $('join-password').value;
+    if (password.length < 10) { showAlert(t('join.short')); $('join-password').focus(); return; }
+    invite.busy = true;
+    var submit = $('join-submit');
+    submit.disabled = true;
+    submit.textContent = t('join.joining');
+    postLoginForm('/join', { token: invite.token, password: password, name: $('join-name').value.trim() }).then(function (result) {
+      invite.busy = false;
+      submit.disabled = false;
+      submit.textContent = t('join.submit');
+      if (result.ok) {
+        $('join-password').value = '';
+        invite.token = null;
+        $('join-form').hidden = true;
+        $('login-form').hidden = false;
+        signedIn(result.data);
+      } else if (result.status === 401) {
+        showAlert(t('join.wrong'));
+      } else if (result.status === 400) {
+        showAlert(t('join.short'));
+      } else if (result.status === 404) {
+        invite.token = null;
+        $('join-form').hidden = true;
+        $('login-form').hidden = false;
+        showAlert(t('join.dead'));
+      } else if (result.status === 429) {
+        showAlert(t('login.throttled', { s: result.headers.get('Retry-After') || '60' }));
+      } else if (result.status === 403) {
+        refreshLoginToken().then(function () { showAlert(t('error.csrf')); });
+      } else {
+        showAlert(result.status ? t('error.server', { status: result.status }) : t('error.network'));
+      }
+    });
+  }
+
+  function loadMyInvitations() {
+    return api('GET', '/invitations').then(function (result) {
+      if (!result.ok) return;
+      invite.mine = result.data.invitations || [];
+      renderMyInvitations();
+    });
+  }
+
+  function renderMyInvitations() {
+    var list = $('my-invites-list');
+    clear(list);
+    if (invite.token) {
+      var opened = el('li', 'invite', { 'data-testid': 'seller-invite-opened' });
+      opened.appendChild(el('span', null, null, t('invites.opened') + ' '));
+      var accept = el('button', 'btn btn-primary btn-small', { type: 'button', 'data-testid': 'seller-invite-accept' }, t('invites.accept'));
+      accept.disabled = invite.busy;
+      accept.addEventListener('click', acceptInvitation);
+      opened.appendChild(accept);
+      list.appendChild(opened);
+    }
+    invite.mine.forEach(function (inv) {
+      var item = el('li', 'invite', { 'data-testid': 'seller-invite', 'data-id': inv.id });
+      item.appendChild(fillNodes(el('span'), 'invites.item', { store: inv.store.name, role: roleName(inv.role), by: inv.invited_by }, ['role']));
+      item.appendChild(doc.createTextNode(' '));
+      var decline = el('button', 'btn btn-small', { type: 'button', 'data-testid': 'seller-invite-decline' }, t('invites.decline'));
+      decline.disabled = invite.busy;
+      decline.addEventListener('click', function () { declineInvitation(inv); });
+      item.appendChild(decline);
+      list.appendChild(item);
+    });
+    if (invite.mine.length && !invite.token) list.appendChild(el('li', 'invite-hint', null, t('invites.howTo')));
+    var status = $('my-invites-status');
+    if (invite.notice) fillNodes(status, invite.notice[0], invite.notice[1], ['role']);
+    else clear(status);
+    $('my-invites').hidden = !invite.token && !invite.mine.length && !invite.notice;
+  }
+
+  function acceptInvitation() {
+    if (invite.busy || !invite.token) return;
+    invite.busy = true;
+    renderMyInvitations();
+    api('POST', '/invitations/accept', { token: invite.token }).then(function (result) {
+      invite.busy = false;
+      if (result.status === 404) { invite.token = null; invite.notice = ['invites.dead', {}]; renderMyInvitations(); return; }
+      if (handled(result)) { renderMyInvitations(); return; }
+      if (!result.ok) { showAlert(serverError(result.data.error || '')); renderMyInvitations(); return; }
+      invite.token = null;
+      var inv = result.data.accepted;
+      invite.notice = ['invites.accepted', { store: inv.store.name, role: roleName(inv.role) }];
+      signedIn(result.data); // the new store is in the account now
+    });
+  }
+
+  function declineInvitation(inv) {
+    if (invite.busy) return;
+    invite.busy = true;
+    renderMyInvitations();
+    api('POST', '/invitations/' + encodeURIComponent(inv.id) + '/decline').then(function (result) {
+      invite.busy = false;
+      if (handled(result)) { renderMyInvitations(); return; }
+      invite.notice = result.ok ? ['invites.declined', {}] : null;
+      if (!result.ok) showAlert(serverError(result.data.error || ''));
+      loadMyInvitations();
+    });
   }
 
   // ---------------------------------------------------------------- login --
@@ -2460,12 +2685,19 @@
   // ---------------------------------------------------------------- start --
 
   function start() {
+    takeInvitationToken();
     try { lang = localStorage.getItem(LANG_KEY) === 'zh-CN' ? 'zh-CN' : 'en'; } catch (e) { lang = 'en'; }
     applyLanguage();
     $('lang-en').addEventListener('click', function () { setLanguage('en'); });
     $('lang-zh').addEventListener('click', function () { setLanguage('zh-CN'); });
     $('alert-close').addEventListener('click', function () { showAlert(''); });
     $('login-form').addEventListener('submit', login);
+    $('join-form').addEventListener('submit', joinTeam);
+    $('join-sign-in').addEventListener('click', function () {
+      $('join-form').hidden = true;
+      $('login-form').hidden = false;
+      $('login-email').focus();
+    });
     $('logout').addEventListener('click', logout);
     $('save').addEventListener('click', save);
     $('discard').addEventListener('click', discard);
@@ -2481,6 +2713,7 @@
     $('review-reminder').addEventListener('change', formEdited);
     api('GET', '/me').then(function (result) {
       if (result.ok) signedIn(result.data);
+      else if (invite.token) showJoin();
       else showLogin();
     });
   }
