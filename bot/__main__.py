@@ -100,10 +100,12 @@ def _cmd_demo_secrets(_: argparse.Namespace) -> int:
 
 
 def _cmd_agents(args: argparse.Namespace) -> int:
-    """Console accounts: add one (with a generated password unless one is piped in), list, or set a password."""
+    """Console accounts, as the operator: add one for any stores (with a generated password unless one is
+    piped in), invite an email to a store's team (a link, as its seller admins do), list, set a password."""
     import secrets as random_secrets
 
     from bot.agents import AccountError, AgentAccounts
+    from bot.config import get_settings
     from bot.db import get_engine, get_sessionmaker
 
     from_stdin = getattr(args, "password_stdin", False)
@@ -117,6 +119,16 @@ def _cmd_agents(args: argparse.Namespace) -> int:
             if args.action == "list":
                 for email, name, store, role in await accounts.list(args.store):
                     print(f"{email}\t{name}\t{store}\t{role}")
+                return 0
+            if args.action == "invite":
+                issued = await accounts.invite(args.store, args.email, args.name, args.role, "operator (command line)")
+                if issued is None:
+                    print(f"{args.email}: already on {args.store}'s team; now {args.role}")
+                    return 0
+                console = "seller" if args.role == "seller_admin" else "agent"
+                base = get_settings().public_base_url
+                print(f"{issued.invitation.email}: invited to {args.store} as {args.role} until {issued.invitation.expires_at:%Y-%m-%d %H:%M} UTC")
+                print(f"send them this link privately (it works once): {base}/{console}#invitation={issued.token}")
                 return 0
             if args.action == "add":
                 created = await accounts.add(args.email, args.name or args.email.split("@")[0], password, args.store, args.role)
@@ -322,7 +334,9 @@ def main(argv: list[str] | None = None) -> int:
     p_reviews.set_defaults(func=_cmd_review_log)
     p_agents = sub.add_parser("agents", help="console accounts for support staff and seller admins")
     agents_sub = p_agents.add_subparsers(dest="action", required=True)
-    p_add = agents_sub.add_parser("add", help="create an agent (or add stores to one); prints a generated password")
+    p_add = agents_sub.add_parser(
+        "add", help="the operator's way: create an account for these stores (or add them to one); prints a generated password"
+    )
     p_add.add_argument("--store", action="append", required=True, help="a store the agent works for (repeat for several)")
     p_add.add_argument("--email", required=True)
     p_add.add_argument("--name", help="the name shoppers see next to the agent's replies")
@@ -331,6 +345,13 @@ def main(argv: list[str] | None = None) -> int:
     p_passwd = agents_sub.add_parser("passwd", help="set a new password (signs the agent out everywhere)")
     p_passwd.add_argument("--email", required=True)
     p_passwd.add_argument("--password-stdin", action="store_true", help="read the password from standard input instead")
+    p_invite = agents_sub.add_parser(
+        "invite", help="invite an email to a store's team, as its seller admins do; prints the one-time link to pass on"
+    )
+    p_invite.add_argument("--store", required=True)
+    p_invite.add_argument("--email", required=True)
+    p_invite.add_argument("--name", required=True)
+    p_invite.add_argument("--role", default="agent", choices=["agent", "seller_admin"])
     p_list = agents_sub.add_parser("list", help="list agents and their stores")
     p_list.add_argument("--store")
     p_agents.set_defaults(func=_cmd_agents)
