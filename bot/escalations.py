@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import utc_now
@@ -251,7 +251,11 @@ class EscalationService:
         atomic on PostgreSQL (row lock) and SQLite (one writer), across every process.
         """
         now = utc_now()
-        await session.execute(delete(EscalationAllowance).where(EscalationAllowance.expires_at <= now))
+        # Ended windows go, a few at a time; rows another transaction holds are skipped
+        # (PostgreSQL), so the clean-up never waits or deadlocks.
+        columns = (EscalationAllowance.scope, EscalationAllowance.key, EscalationAllowance.window_start)
+        ended = select(*columns).where(EscalationAllowance.expires_at <= now).limit(100).with_for_update(skip_locked=True)
+        await session.execute(delete(EscalationAllowance).where(tuple_(*columns).in_(ended)))
         counted: list[tuple[str, str, dt.datetime]] = []
         for scope, key, window, limit in (
             ("conversation", conversation_id, CONVERSATION_WINDOW, self._limits.per_conversation_per_day),

@@ -25,10 +25,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from actions import escalations as escalation_actions
 from bot import replies
 from bot.agents import AgentAccounts
-from bot.clock import utc_now
+from bot.clock import frozen_at, utc_now
 from bot.db import create_engine, create_sessionmaker
 from bot.escalations import EscalationLimited, EscalationLimits, EscalationService
-from bot.models import Conversation, Escalation, EscalationStatus
+from bot.models import Conversation, Escalation, EscalationAllowance, EscalationStatus
 from tests.security.conftest import GatewayFactory
 
 YANGTENG, BLOOMKIDS = "yangteng-auto", "bloomkids-baby"
@@ -176,6 +176,27 @@ async def test_one_address_opens_at_most_ten_cases_an_hour_even_all_at_once(
     # The worker's messages carry no address: only the conversation's own limit applies.
     assert await service.record(conversations[22], "shopper_request", "hi") is not None
     assert len(await cases(demo_sessions)) == 12
+
+
+async def test_the_limits_open_again_when_their_window_ends_and_ended_windows_are_deleted(
+    demo_sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    service = EscalationService(demo_sessions, EscalationLimits(per_conversation_per_day=1, per_address_per_hour=1))
+    first, second, third = await new_conversations(demo_sessions, 3)
+    monday = dt.datetime(2026, 11, 30, 9, 10, tzinfo=dt.timezone.utc)
+    with frozen_at(monday):
+        assert await service.record(first, "shopper_request", "hi", client_key="192.0.2.7") is not None
+        with pytest.raises(EscalationLimited) as refused:
+            await service.record(second, "shopper_request", "hi", client_key="192.0.2.7")
+        assert refused.value.retry_after == dt.timedelta(minutes=50)  # the hour's window ends at 10:00
+    with frozen_at(monday + dt.timedelta(hours=1)):
+        assert await service.record(second, "shopper_request", "hi", client_key="192.0.2.7") is not None
+    with frozen_at(monday + dt.timedelta(days=2)):
+        assert await service.record(third, "shopper_request", "hi", client_key="192.0.2.7") is not None
+        async with demo_sessions() as session:
+            left = (await session.scalars(select(EscalationAllowance))).all()
+        # Only the windows still running: this conversation's day and this address's hour.
+        assert sorted((a.scope, a.key) for a in left) == [("address", "192.0.2.7"), ("conversation", third)]
 
 
 # --- through the action, as Rasa calls it ---
