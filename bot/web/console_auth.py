@@ -44,7 +44,7 @@ from bot.clock import utc_now
 from bot.identity import sign_shopper
 from bot.web.client_address import client_key
 from bot.web.ratelimit import RateLimiter
-from bot.web.json_io import error_response, json_error, read_json_object
+from bot.web.json_io import error_response, json_error, read_json_object, whole_number
 
 STATIC = Path(__file__).parent / "static"
 CSRF_HEADER = "X-CSRF-Token"
@@ -282,10 +282,12 @@ class ConsoleAuth:
         return web.json_response({"accepted": invitation.as_json(), **self.view(agent)})
 
     async def decline_invitation(self, request: web.Request) -> web.Response:
+        invitation_id = whole_number(request.match_info["invitation_id"])  # None: more than an id column holds
         try:
-            invitation_id = int(request.match_info["invitation_id"])
+            if invitation_id is None:
+                raise InvitationNotFound(request.match_info["invitation_id"])
             await request.app[ACCOUNTS].decline(self.agent(request), invitation_id)
-        except (ValueError, InvitationNotFound):
+        except InvitationNotFound:
             return json_error(404, "no such invitation waiting for your answer")
         return web.Response(status=204)
 

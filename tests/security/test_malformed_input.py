@@ -14,6 +14,7 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.agents import AgentAccounts
 from bot.api_tokens import ApiTokens
 from bot.importer import import_lines
 from bot.models import Message, Store, StoreSettingsVersion, TrackingWebhookEvent
@@ -230,3 +231,23 @@ async def test_header_and_cookie_bytes_that_are_not_utf8(gateway: GatewayFactory
         assert await _raw_request(
             client, b"POST /" + console + b"/api/login HTTP/1.1\r\nCookie: " + console + b"_login_csrf=" + bad + b"\r\nX-CSRF-Token: " + bad + b"x\r\n"
         ) == 403
+
+
+async def test_an_invitation_id_no_column_holds_is_404(gateway: GatewayFactory, demo_sessions: Sessions) -> None:
+    """The console's decline link takes up to 12 digits; past 2**31 - 1 it is no invitation (PostgreSQL
+    refused the comparison: 500)."""
+    assert await AgentAccounts(demo_sessions).add("malformed@yangteng-auto.example", "Mal Formed", "a-long-password", [STORE])
+    client = await gateway()
+    page = await client.get("/agent")
+    csrf = page.cookies["agent_login_csrf"].value
+    login = await client.post(
+        "/agent/api/login", json={"email": "malformed@yangteng-auto.example", "password": "a-long-password"},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert login.status == 200, await login.text()
+    me = await login.json()
+    for invitation_id in (str(2**31), "999999999999"):
+        response = await client.post(
+            f"/agent/api/invitations/{invitation_id}/decline", headers={"X-CSRF-Token": me["csrf_token"]}
+        )
+        await refused(response, 404)

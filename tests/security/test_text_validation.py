@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import aiohttp
 import pytest
 from aiohttp import WSMsgType
 from aiohttp.test_utils import TestClient
@@ -23,7 +24,8 @@ from bot.models import Agent, CannedReply, Message, Order, Product, Store, Store
 from bot.store_settings import StoreSettingsService
 from bot.templates import store_templates
 from bot.tracking_updates import simple_signature
-from tests.engine import bot_cli, engine_settings
+from bot.db import create_engine, create_sessionmaker
+from tests.engine import bot_cli, engine_settings, running_engine
 from tests.security.conftest import GatewayFactory
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -164,6 +166,33 @@ async def test_a_stored_surrogate_template_cannot_break_the_chat(demo_sessions: 
         assert message.text == "Hi \ufffd"
         assert message.buttons == [{"title": "Yes \ufffd", "payload": "/affirm"}]
         assert message.attachment == {"type": "link", "url": "https://example.com/", "title": "Guide \ufffd"}
+
+
+@pytest.mark.engine
+async def test_hello_still_answers_when_a_stored_greeting_holds_a_surrogate(tmp_path: Path) -> None:
+    """The issue's case end to end: one stored template with a surrogate made every "hello" at the store
+    answer 500. Through the gateway process, the real Rasa and action server, hello is answered."""
+    with running_engine(tmp_path, with_gateway=True) as (_, settings):
+        db = create_engine(settings.database_url)
+        try:
+            async with create_sessionmaker(db)() as session, session.begin():
+                session.add(StoreSettingsVersion(
+                    store_id=STORE, version=1, changed_by="before the fix", summary="changed templates.greeting",
+                    settings={"templates": {"greeting": f"Hi {LONE}, this is {{store_name}}"}},
+                ))
+        finally:
+            await db.dispose()
+        async with aiohttp.ClientSession() as http:
+            created = await http.post(f"{settings.gateway_url}/api/v1/stores/{STORE}/conversations", json={})
+            assert created.status == 201
+            started = await created.json()
+            response = await http.post(
+                f"{settings.gateway_url}/api/v1/conversations/{started['conversation_id']}/messages",
+                json={"text": "hello"}, headers={"Authorization": f"Bearer {started['token']}"},
+            )
+            assert response.status == 200, await response.text()
+            said = [m["text"] for m in (await response.json())["messages"] if m["sender"] == "bot"]
+            assert "Hi \ufffd, this is Yangteng Auto Parts" in said, said
 
 
 async def test_team_emails_and_names(gateway: GatewayFactory, demo_sessions: Sessions) -> None:
