@@ -66,9 +66,28 @@ def replies_after(events: list[dict[str, Any]], is_the_message: Callable[[dict[s
         if event.get("event") == "user":
             break
         if event.get("event") == "bot":
-            data = event.get("data") if isinstance(event.get("data"), dict) else {}
-            replies.append({"text": event.get("text"), **{k: v for k, v in data.items() if v is not None}})
+            replies.extend(_as_collected(event))
     return replies
+
+
+def _as_collected(event: dict[str, Any]) -> list[dict[str, Any]]:
+    """A bot event as the REST channel and trigger_intent gave it at the time: Rasa's
+    ``OutputChannel.send_response`` into its ``CollectingOutputChannel`` (rasa/core/channels/channel.py)
+    splits one utterance into its text (by paragraph, or with its buttons), then its custom JSON,
+    image and attachment, each a message of its own."""
+    data = event.get("data") if isinstance(event.get("data"), dict) else {}
+    message = {**data, "text": event.get("text")}
+    if message.get("image") == message.get("attachment"):
+        message["attachment"] = None
+    collected: list[dict[str, Any]] = []
+    buttons = message.get("quick_replies") or message.get("buttons")
+    text = message.get("text")
+    if buttons:
+        collected.append({"buttons": buttons, **({"text": text} if text is not None else {})})
+    elif isinstance(text, str) and text:
+        collected.extend({"text": part} for part in text.strip().split("\n\n"))
+    collected.extend({key: message[key]} for key in ("custom", "image", "attachment") if message.get(key))
+    return collected
 
 
 def triggered_by(job_key: str) -> Callable[[dict[str, Any]], bool]:

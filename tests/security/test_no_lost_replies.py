@@ -27,6 +27,7 @@ from bot.config import Settings
 from bot.conversations import ConversationService
 from bot.db import create_engine, create_sessionmaker
 from bot.models import JobStatus, Order, ScheduledJob, Shipment, Store, TrackingTag
+from bot.rasa_client import RasaClient, replies_after, transcript_message, triggered_by
 from bot.store_settings import StoreSettingsService
 from bot.tracking_updates import DELIVERY_CONFIRMATION, aftership_signature
 from bot.unanswered import UNANSWERED_TURN
@@ -107,6 +108,25 @@ async def _jobs(settings: Settings, kind: str) -> list[tuple[str, int]]:
     return await _db(settings, work)
 
 
+async def _confirmation_of(settings: Settings, store: str, email: str) -> tuple[list[tuple[str, Any]], str, str]:
+    """The store's messages in the shopper's transcript, the key of their delivery job, the conversation."""
+    async def work(sessions):  # type: ignore[no-untyped-def]
+        chat = await ConversationService(sessions).for_shopper(store, email)
+        messages = await ConversationService(sessions).messages_after(chat, 0, limit=1000)
+        async with sessions() as session:
+            shipment_ids = (await session.scalars(
+                select(Shipment.id).join(Order, Order.id == Shipment.order_id)
+                .where(Order.store_id == store, Order.shopper_email == email)
+            )).all()
+            [key] = (await session.scalars(
+                select(ScheduledJob.key).where(
+                    ScheduledJob.key.in_([f"{DELIVERY_CONFIRMATION}:{sid}" for sid in shipment_ids])
+                )
+            )).all()
+        return [(m.text, m.attachment) for m in messages if m.sender == "store"], key, chat.conversation_id
+    return await _db(settings, work)
+
+
 async def _say(http: aiohttp.ClientSession, settings: Settings, chat: dict[str, str], text: str) -> list[dict[str, Any]]:
     async with http.post(
         f"{settings.gateway_url}/api/v1/conversations/{chat['conversation_id']}/messages",
@@ -165,6 +185,14 @@ async def test_killing_the_action_server_mid_burst_and_mid_chat_loses_nothing_an
                 await asyncio.sleep(2)
             assert counts == dict(expected), "every shipment gets exactly one confirmation"
             assert {status for status, _ in await _jobs(settings, DELIVERY_CONFIRMATION)} == {JobStatus.done.value}
+
+            # What a retry would use if storing had failed: the real tracker holds this job's
+            # messages after its trigger, exactly as the transcript has them.
+            store, email = next(shopper for shopper, count in expected.items() if count == 1)
+            stored, key, conversation_id = await _confirmation_of(settings, store, email)
+            replayed = replies_after(await RasaClient(settings, http).events(conversation_id), triggered_by(key))
+            assert replayed is not None
+            assert [(m.text, m.attachment) for m in (transcript_message(r, "store") for r in replayed)] == stored
 
             # The unanswered "hello" was asked again: the greeting arrives, once.
             while time.monotonic() < deadline:
