@@ -641,3 +641,41 @@ async def test_no_reminder_once_the_shopper_has_reviewed(demo_sessions: async_se
     assert await run_due(demo_sessions, queue, rasa) == [0]
     assert len(rasa.calls) == 1
     assert (await log_rows(demo_sessions))[-1] == (DELIVERED_ORDER, "skipped", "already_reviewed")
+
+
+async def test_an_invitation_rasa_answered_with_nothing_is_retried_and_not_logged_as_sent(
+    demo_sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """The action server was down: Rasa said 200 and nothing. Before, the job was done and the log said 'sent'."""
+    from bot.deliveries import DeliveryNotices
+    from bot.jobs import FAILURE_NO_REPLY
+    from bot.worker import Worker
+
+    class Back(FakeRasa):
+        async def events(self, conversation_id: str) -> list[dict[str, Any]]:
+            return []  # the failed attempt left no bot message in the tracker
+
+    class Silent(Back):
+        async def trigger_intent(self, conversation_id: str, intent: str, entities: dict[str, Any]) -> list[dict[str, Any]]:
+            await super().trigger_intent(conversation_id, intent, entities)
+            return []
+
+    await schedule(demo_sessions, DELIVERED_ORDER)
+    queue = JobQueue(demo_sessions, "w1", Clock(DUE))
+    silent = Silent()
+    worker = Worker(queue, DeliveryNotices(demo_sessions, silent), reviews=ReviewInvitations(demo_sessions, silent))  # type: ignore[arg-type]
+    [job] = await queue.claim()
+    await worker.run_job(job)
+    [row] = await review_jobs(demo_sessions)
+    assert row.status == JobStatus.pending.value and row.failure_reason == FAILURE_NO_REPLY
+    assert await log_rows(demo_sessions) == [(DELIVERED_ORDER, "scheduled", "delivered")]
+
+    # Back: the next attempt sends it, once.
+    rasa = Back()
+    worker = Worker(JobQueue(demo_sessions, "w1", Clock(row.due_at)), DeliveryNotices(demo_sessions, rasa),  # type: ignore[arg-type]
+                    reviews=ReviewInvitations(demo_sessions, rasa))  # type: ignore[arg-type]
+    assert await worker.run_due() == 1
+    assert len(rasa.calls) == 1 and [j.status for j in await review_jobs(demo_sessions)] == [JobStatus.done.value]
+    assert await log_rows(demo_sessions) == [
+        (DELIVERED_ORDER, "scheduled", "delivered"), (DELIVERED_ORDER, "sent", "eligible"),
+    ]
