@@ -421,11 +421,20 @@ def create_app(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -
     return app
 
 
+def loggable_path(path: str) -> str:
+    """A request path as the access log writes it: a segment holding an email address (a team
+    member's, in /team/{email}) is personal data and is written as ``{email}``."""
+    return "/".join("{email}" if "@" in segment else segment for segment in path.split("/"))
+
+
 class AccessLog(AbstractAccessLogger):
-    """The request path without its query string: websocket URLs carry tokens."""
+    """The request path without its query string (websocket URLs carry tokens) nor emails."""
 
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
-        self.logger.info('%s "%s %s" %s %.1f ms', client_key(request), request.method, request.path, response.status, time * 1000)
+        self.logger.info(
+            '%s "%s %s" %s %.1f ms',
+            client_key(request), request.method, loggable_path(request.path), response.status, time * 1000,
+        )
 
 
 def run_gateway(settings: Settings) -> None:

@@ -145,6 +145,12 @@ class Actor:
 
 
 API_ACTOR = Actor("seller API")
+
+
+def _who(actor: Actor) -> str:
+    """The actor as the log names it: a console account's label holds its email, which stays
+    out of the log (the store's history in the database keeps who it was)."""
+    return "a seller admin (console)" if actor.email is not None else actor.label
 #: One store's part of a request: the seller API and the seller console decide the store (and the
 #: actor) their own way, then share these handlers.
 StoreHandler = Callable[[web.Request, str, Actor], Awaitable[web.StreamResponse]]
@@ -262,7 +268,7 @@ async def rotate(request: web.Request, store_id: str, actor: Actor) -> web.Respo
     if not isinstance(hours, (int, float)) or isinstance(hours, bool) or not 0 <= hours <= 24 * 7:
         return json_error(400, '"grace_hours" must be from 0 to 168', field="grace_hours")
     rotated = await rotate_secret(request.app[SESSIONS], store_id, kind, dt.timedelta(hours=hours))  # type: ignore[arg-type]
-    log.info("%s rotated the %s secret of %s", actor.label, kind, store_id)
+    log.info("%s rotated the %s secret of %s", _who(actor), kind, store_id)
     return web.json_response(
         {"secret": rotated.secret, "previous_valid_until": iso_utc(rotated.previous_valid_until)},
         headers={"Cache-Control": "no-store"},
@@ -309,9 +315,9 @@ async def add_member(request: web.Request, store_id: str, actor: Actor) -> web.R
         return json_error(400, str(exc))
     email = email.strip().lower()
     if issued is None:
-        log.info("%s made %s a %s of %s", actor.label, email, role, store_id)
+        log.info("%s changed a member's role at %s to %s", _who(actor), store_id, role)
         return web.json_response({"email": email, "name": name.strip(), "role": role, "status": "member"})
-    log.info("%s invited %s to %s as %s", actor.label, email, store_id, role)
+    log.info("%s invited someone to %s as %s", _who(actor), store_id, role)
     invitation = issued.invitation
     return web.json_response(
         {
@@ -334,7 +340,7 @@ async def remove_member(request: web.Request, store_id: str, actor: Actor) -> we
     released = await request.app[ACCOUNTS].remove_from_store(store_id, email)
     if released is None:
         return json_error(404, "no such member of this store, nor a pending invitation")
-    log.info("%s removed %s from %s", actor.label, email, store_id)
+    log.info("%s removed a member from %s", _who(actor), store_id)
     # What the removed person was holding goes back to the bot (and to the queue).
     http = request.app[SELLER_HTTP]
     for conversation_id in released:
@@ -366,7 +372,7 @@ async def retry_job(request: web.Request, store_id: str, actor: Actor) -> web.Re
         await request.app[FAILED_JOBS].retry(store_id, job_id)
     except JobNotRetryable:
         return json_error(404, "no failed job with this id in this store")
-    log.info("%s queued failed job %s of %s again", actor.label, job_id, store_id)
+    log.info("%s queued failed job %s of %s again", _who(actor), job_id, store_id)
     return web.json_response({"id": job_id, "status": "pending"}, status=202)
 
 
