@@ -367,32 +367,21 @@ class AgentAccounts:
 
     async def store_invitations(self, store_id: str, now: dt.datetime | None = None) -> list[Invitation]:
         """The store's invitations still waiting for an answer, newest first."""
-        now = now or utc_now()
-        async with self._sessions() as session:
-            rows = (
-                await session.execute(
-                    select(StaffInvitation, Store.name)
-                    .join(Store, Store.id == StaffInvitation.store_id)
-                    .where(
-                        StaffInvitation.store_id == store_id,
-                        StaffInvitation.status == InvitationStatus.pending.value,
-                        StaffInvitation.expires_at > now,
-                    )
-                    .order_by(StaffInvitation.created_at.desc(), StaffInvitation.id.desc())
-                )
-            ).all()
-        return [_invitation(row, store_name) for row, store_name in rows]
+        return await self._waiting_invitations(StaffInvitation.store_id == store_id, now or utc_now())
 
     async def my_invitations(self, agent: SignedInAgent, now: dt.datetime | None = None) -> list[Invitation]:
         """Invitations waiting for the signed-in account's answer (its email's)."""
-        now = now or utc_now()
+        return await self._waiting_invitations(StaffInvitation.email == agent.email, now or utc_now())
+
+    async def _waiting_invitations(self, whose: Any, now: dt.datetime) -> list[Invitation]:
+        """Pending, unexpired invitations matching ``whose``, newest first."""
         async with self._sessions() as session:
             rows = (
                 await session.execute(
                     select(StaffInvitation, Store.name)
                     .join(Store, Store.id == StaffInvitation.store_id)
                     .where(
-                        StaffInvitation.email == agent.email,
+                        whose,
                         StaffInvitation.status == InvitationStatus.pending.value,
                         StaffInvitation.expires_at > now,
                     )

@@ -206,7 +206,7 @@ def tracker(conversation_id: str, text: str, intent: str, client: str) -> Tracke
     metadata = {"store_id": YANGTENG, "client_key": client}
     return Tracker.from_dict({
         "sender_id": conversation_id,
-        "slots": {"failed_identity_checks": 0.0, "requested_slot": None},
+        "slots": {"requested_slot": None},
         "latest_message": {"text": text, "intent": {"name": intent}, "entities": [], "metadata": metadata},
         "events": [
             {"event": "action", "name": "action_listen"},

@@ -4,30 +4,18 @@ only, as documented, and sent again on request."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.jobs import FAILURE_NO_REPLY, MAX_ATTEMPTS, JobQueue, enqueue
 from bot.models import JobStatus, ScheduledJob, Shipment
-from bot.web.app import create_app
-from tests.engine import engine_settings
-from tests.web.test_seller_api import conforms, token
+from tests.web.test_seller_api import client, conforms, token  # noqa: F401 - client is a fixture
 
 Sessions = async_sessionmaker[AsyncSession]
 STORE, OTHER = "yangteng-auto", "bloomkids-baby"
-
-
-@pytest.fixture
-async def client(demo_sessions: Sessions, tmp_path: Path) -> AsyncIterator[TestClient]:
-    client = TestClient(TestServer(create_app(engine_settings(tmp_path), demo_sessions)))
-    await client.start_server()
-    yield client
-    await client.close()
 
 
 async def fail_one(sessions: Sessions, store: str) -> int:

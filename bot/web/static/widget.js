@@ -408,9 +408,6 @@
     }
     if (r.status === 413) return 'That message is too long. Please keep it under 2,000 characters.';
     if (r.status === 400) return serverText ? 'Message not sent: ' + serverText + '.' : "That message couldn't be sent.";
-    if (r.status === 502 && context === 'send') {
-      return "Your message was received, but the assistant isn't answering right now. Please try again in a moment.";
-    }
     return 'Something went wrong on our side. Please try again.';
   }
 
@@ -1206,11 +1203,9 @@
           if (gen === generation) dropConversation();
           return postMessage(item, true);
         }
-        var err = new ApiError(r, 'send');
-        // 502: the gateway stored the message before the assistant failed.
-        err.stored = r.status === 502;
-        if (err.stored && gen === generation) catchUp();
-        throw err;
+        // A silent or unreachable assistant is answered by the gateway itself (200, with its
+        // honest message), so any failure here means the message was not taken.
+        throw new ApiError(r, 'send');
       });
     });
   }
@@ -1220,8 +1215,7 @@
     var restore = [];
     queue.forEach(function (item, i) {
       if (item.node.parentNode) item.node.parentNode.removeChild(item.node);
-      var delivered = i === 0 && err && err.stored;
-      if (item.restore != null && !delivered) restore.push(item.restore.trim());
+      if (item.restore != null) restore.push(item.restore.trim());
     });
     queue = [];
     if (restore.length) {
