@@ -101,20 +101,22 @@ async def test_wrong_email_is_refused_like_an_unknown_order(rasa: RasaClient) ->
     assert await unknown_order.say_text("alex@example.com") == refusal
 
 
-async def test_three_failed_checks_stop_the_lookup(rasa: RasaClient) -> None:
+async def test_five_failed_checks_lock_the_order_across_conversations(rasa: RasaClient) -> None:
+    # Counted in the store database per order, not in a conversation: a new conversation (or
+    # /restart) resets nothing. FZ-20266 is Chloe's (postcode 2000); no other test here uses it.
+    for proof in ("eve@example.com", "mallory@example.com", "90210", "oscar@example.com"):
+        chat = Conversation(rasa, CAR_PARTS)
+        await chat.say_text("where is my order FZ-20266")
+        assert replies.IDENTITY_CHECK_FAILED in await chat.say_text(proof)
     chat = Conversation(rasa, CAR_PARTS)
-    await chat.say_text("where is my order FZ-20931")
-    assert replies.IDENTITY_CHECK_FAILED in await chat.say_text("eve@example.com")
-    await chat.say_text("FZ-20931")
-    assert replies.IDENTITY_CHECK_FAILED in await chat.say_text("mallory@example.com")
-    await chat.say_text("FZ-20931")
+    await chat.say_text("where is my order FZ-20266")
     # A chat the store database doesn't know (no gateway here): no person can be asked from it.
-    assert replies.IDENTITY_CHECK_LOCKED_NOT_RECORDED in await chat.say_text("oscar@example.com")
-    # Even the right details are no longer checked in this conversation.
-    await chat.say_text("where is my order FZ-20931")
-    answer = await chat.say_text("alex@example.com")
-    assert replies.IDENTITY_CHECK_LOCKED_NOT_RECORDED in answer
-    assert "9400111899223100000000" not in answer
+    assert replies.IDENTITY_CHECK_LOCKED_NOT_RECORDED in await chat.say_text("trudy@example.com")
+    # Even the right details are no longer checked, in this conversation or a new one.
+    for chat in (chat, Conversation(rasa, CAR_PARTS)):
+        await chat.say_text("where is my order FZ-20266")
+        answer = await chat.say_text("2000")
+        assert replies.IDENTITY_CHECK_PAUSED in answer and "LP00623418875612" not in answer
 
 
 async def store_conversation(settings: Settings, store_id: str = "yangteng-auto") -> tuple[str, AsyncEngine]:
@@ -130,23 +132,25 @@ async def escalations_of(db: AsyncEngine, conversation_id: str) -> list[Escalati
         return list((await session.scalars(query)).all())
 
 
-async def test_three_failed_checks_hand_the_chat_to_a_person_once(rasa: RasaClient, engine: tuple[Stack, Settings]) -> None:
+async def test_the_failure_that_locks_hands_the_chat_to_a_person_once(rasa: RasaClient, engine: tuple[Stack, Settings]) -> None:
+    # FZ-20347 is Priya's (postcode V6B 1A1); no other test here uses it.
     conversation_id, db = await store_conversation(engine[1])
     try:
         chat = Conversation(rasa, CAR_PARTS)
         chat.id = conversation_id
-        for proof in ("eve@example.com", "mallory@example.com"):
-            await chat.say_text("where is my order FZ-20931")
+        for proof in ("eve@example.com", "mallory@example.com", "90210", "oscar@example.com"):
+            await chat.say_text("where is my order FZ-20347")
             assert replies.IDENTITY_CHECK_FAILED in await chat.say_text(proof)
-        await chat.say_text("FZ-20931")
-        locked = await chat.say_text("90210")
+        await chat.say_text("FZ-20347")
+        locked = await chat.say_text("10001")
         [escalation] = await escalations_of(db, conversation_id)
-        assert escalation.reason == "identity_check_failed" and "90210" not in escalation.details
+        assert escalation.reason == "identity_check_failed" and "10001" not in escalation.details
+        assert "FZ-20347" in escalation.details
         assert f"a person from the store will help you here in this chat (reference E-{escalation.id})" in locked
-        await chat.say_text("where is my order FZ-20931")
-        again = await chat.say_text("alex@example.com")
-        assert again.startswith("For your security I won't check order details again in this chat")
-        assert f"(reference E-{escalation.id})" in again and "9400111899223100000000" not in again
+        await chat.say_text("where is my order FZ-20347")
+        again = await chat.say_text("priya.sharma@example.org")
+        assert again.startswith(replies.IDENTITY_CHECK_STILL_LOCKED.split("{reference}")[0])
+        assert f"(reference E-{escalation.id})" in again and "1Z7R24W86894213573" not in again
         assert len(await escalations_of(db, conversation_id)) == 1
     finally:
         await db.dispose()
