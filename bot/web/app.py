@@ -38,8 +38,7 @@ from bot.tracking_updates import (
 from bot.unanswered import UnansweredTurns
 from bot.web.agent_api import FEED, HANDOFF, AgentFeed, add_agent_console
 from bot.web.client_address import client_key, client_key_middleware, parse_trusted_proxies
-from bot.web.console_auth import signed_shopper_attributes
-from bot.web.console_auth import LOGIN_LIMIT, widget_page_csp
+from bot.web.console_auth import LOGIN_LIMIT, signed_shopper_attributes, widget_page_csp
 from bot.web.json_io import error_response, json_error, read_json, whole_number
 from bot.web.live import TOO_MANY_SOCKETS, LiveHub, TooManySockets
 from bot.web.ratelimit import RateLimiter
@@ -227,7 +226,8 @@ async def websocket(request: web.Request) -> web.StreamResponse:
                 await ws.send_json(event)
                 continue
             while True:
-                batch = await conversations.messages_after(chat, after)
+                # Page by page: a full page means more may follow.
+                batch = await conversations.messages_after(chat, after, limit=MESSAGES_PAGE_MAX)
                 for message in batch:
                     await ws.send_json({"type": "message", "message": message.as_json()})
                     after = message.seq

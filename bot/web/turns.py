@@ -13,8 +13,8 @@ import aiohttp
 
 from bot.conversations import MAX_MESSAGE_CHARS, ChatSession, ConversationService, NewMessage, StoredMessage
 from bot.rasa_client import RasaClient, transcript_message
-from bot.unanswered import UnansweredTurns
 from bot.text_input import BadInput, loads
+from bot.unanswered import UnansweredTurns
 from bot.web.live import LiveHub
 
 log = logging.getLogger(__name__)
