@@ -39,12 +39,12 @@ from bot.agents import (
     PasswordCheckBusy,
     SignedInAgent,
 )
-from bot.text_input import received_bytes
 from bot.clock import utc_now
 from bot.identity import sign_shopper
+from bot.text_input import received_bytes
 from bot.web.client_address import client_key
-from bot.web.ratelimit import RateLimiter
 from bot.web.json_io import error_response, json_error, read_json_object, whole_number
+from bot.web.ratelimit import RateLimiter
 
 STATIC = Path(__file__).parent / "static"
 CSRF_HEADER = "X-CSRF-Token"
@@ -149,6 +149,10 @@ class ConsoleAuth:
             response = await handler(request)
         except web.HTTPException as exc:
             response = error_response(exc)
+        except (LoginThrottled, PasswordCheckBusy) as exc:
+            # Any route that checks a password (sign-in, an invitation link): come back later.
+            status = 429 if isinstance(exc, LoginThrottled) else 503
+            response = json_error(status, str(exc), {"Retry-After": str(exc.retry_after)})
         except Exception as exc:
             mapped = self.errors(exc) if self.errors else None
             if mapped is None:
@@ -211,12 +215,7 @@ class ConsoleAuth:
         if len(email) > 320 or len(password) > 1000:
             return json_error(401, "wrong email or password")
         accounts = request.app[ACCOUNTS]
-        try:
-            result = await accounts.login(email, password, client_key(request))
-        except LoginThrottled as exc:
-            return json_error(429, str(exc), {"Retry-After": str(exc.retry_after)})
-        except PasswordCheckBusy as exc:
-            return json_error(503, str(exc), {"Retry-After": str(exc.retry_after)})
+        result = await accounts.login(email, password, client_key(request))  # throttled or busy: the middleware answers
         if result is None:
             return json_error(401, "wrong email or password")
         return await self._signed_in_response(request, accounts, *result)
@@ -255,10 +254,6 @@ class ConsoleAuth:
             return json_error(404, NO_INVITATION)
         except AccountError as exc:
             return json_error(400, str(exc), field="password")
-        except LoginThrottled as exc:
-            return json_error(429, str(exc), {"Retry-After": str(exc.retry_after)})
-        except PasswordCheckBusy as exc:
-            return json_error(503, str(exc), {"Retry-After": str(exc.retry_after)})
         if result is None:
             return json_error(401, "wrong password for the account with this email")
         return await self._signed_in_response(request, accounts, *result)
