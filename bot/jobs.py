@@ -187,7 +187,7 @@ class FailedJob:
     def as_json(self) -> dict[str, Any]:
         return {
             "id": self.id, "kind": self.kind, "reason": self.reason, "attempts": self.attempts,
-            "failed_at": iso_utc(self.failed_at) if self.failed_at else None,
+            "failed_at": iso_utc(self.failed_at),
             "created_at": iso_utc(self.created_at),
             "order_number": self.order_number, "tracking_number": self.tracking_number,
         }
