@@ -1,0 +1,322 @@
+"""Which of a store's products a shopper means, read from their own words.
+
+Shoppers rarely type a catalogue name: they say "the tent", "my grill", "oil pna", "the
+headlite", "OP 1001". The NLU model can't know any store's catalogue (it is trained once for
+every store), so products are found here, at run time, in the one store's catalogue as it is
+now: a product the seller adds is found on the next message, with no retraining.
+
+A name is read as words. The last word before any "for"/"with" clause is its *head* (what the
+thing is: "pan" in "Aluminium oil pan"); the store's heads are its *kinds* of product. Words of a
+message match words of a name exactly, as singular and plural, or with a typo (a small edit
+distance, same first letter). A product is a candidate when the message names
+
+- its SKU (any case, with or without the dash): that alone decides;
+- its whole name;
+- its head with the word before it ("oil pan", "dome tent"): a qualified kind;
+- its head, one of the store's kinds that the name contains ("tent" in "Tent footprint"),
+  two of its words, or the word before its head when no other product has that word ("fleece").
+
+The strongest kind of evidence wins; candidates equally strong are all returned, and the chat
+asks which one. The work is bounded by the text's length, not by what a shopper sends.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.models import Product
+
+#: Only the start of a message is read: product names come early, and hostile text stays cheap.
+MAX_TEXT_CHARS = 500
+MAX_MESSAGE_WORDS = 80
+#: At most this many products are offered when several fit.
+MAX_CANDIDATES = 6
+#: SKUs shorter than this (after dropping dashes) are too likely to appear by chance ("12").
+MIN_SKU_CHARS = 4
+
+# Words that never name a product on their own: function words, and the words of the request itself.
+_STOPWORDS = frozenset(
+    """a an the my our your their his her its it this that these those i me we you he she they them
+    is are was were be been am do does did done have has had of for with without to from in into on
+    at by and or but not no so if as how what which who when where why can could would should will
+    shall may might must please pls plz thanks thank hi hello hey just also very too any some all
+    get got need want help install installing installed installation fit fitting fitted put putting
+    set setting setup up assemble assembling assembly attach attaching use using guide manual video
+    instruction step stuck again still there here one new old about does doesnt dont don t s im ive
+    doesn isn won didn wasn aren cannot came arrived keep keeps broke broken leak leaks leaking work
+    works working""".split()
+)
+# Words after "the"/"my" that aren't a product's name: "send me the manual", "my order".
+_NOT_A_PRODUCT = frozenset(
+    """it one thing item product order manual guide video instruction step part box package parcel
+    way link pdf page website site store shop seller delivery money refund car vehicle house home baby
+    kid child son daughter wife husband partner bit end start""".split()
+)
+# Words for people: "my baby hates it" is about a child, never the "baby carrier" on its own.
+_PEOPLE = frozenset("baby kid child son daughter wife husband partner mom mum dad men women man woman".split())
+_CLAUSE_BREAK = re.compile(r"\s(?:for|with|to fit|compatible)\s|[(,;:–—]| - ", re.IGNORECASE)
+_WORD = re.compile(r"[^\W_]+")
+_NAMED_AFTER_DETERMINER = re.compile(r"\b(?:the|my|this|that|these|those|a|an|our)\s+([^\W\d_]+(?:[\s-]+[^\W\d_]+){0,2})", re.IGNORECASE)
+
+# Scores: exact words count 1, typos less, so "pan" beats "pna" when both fit.
+_EXACT, _TYPO, _HEAD_BONUS = 1.0, 0.8, 0.25
+# Evidence tiers, strongest first.
+_SKU, _WHOLE_NAME, _QUALIFIED_KIND, _WEAK = 4, 3, 2, 1
+
+
+@dataclass(frozen=True)
+class CatalogueItem:
+    """A product as the chat can offer it: its SKU and the name the shopper knows."""
+
+    sku: str
+    name: str
+
+
+@dataclass(frozen=True)
+class ProductMatch:
+    """What a message names: one product, several to ask between, or none.
+
+    ``unknown_name`` is what looked like a product's name ("the headlight") when nothing in the
+    catalogue fits, so the reply can say what it couldn't find.
+    """
+
+    candidates: tuple[CatalogueItem, ...] = ()
+    unknown_name: str | None = None
+
+    @property
+    def product(self) -> CatalogueItem | None:
+        return self.candidates[0] if len(self.candidates) == 1 else None
+
+    @property
+    def ambiguous(self) -> bool:
+        return len(self.candidates) > 1
+
+
+@lru_cache(maxsize=4096)
+def singular(word: str) -> str:
+    """A crude English singular, applied to names and messages alike, so it needs only be consistent."""
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 4 and word.endswith(("sses", "xes", "zes", "ches", "shes")):
+        return word[:-2]
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def _fold(text: str) -> str:
+    """Lower case without accents: "Aluminium" and "aluminium", "Café" and "cafe" compare equal."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+@lru_cache(maxsize=65536)
+def name_words(name: str) -> tuple[tuple[str, ...], int]:
+    """A name's meaningful words (singular) and the index of its head; cached, as catalogues repeat."""
+    main = _CLAUSE_BREAK.split(f" {name} ", maxsplit=1)[0]
+    head_part = _meaningful(main)
+    rest = _meaningful(name)[len(head_part):]
+    words = tuple(head_part + rest)
+    # The head is what the thing is: the last plain word of the main part ("plug" in "drain plug M14×1.5").
+    plain = [i for i, w in enumerate(head_part) if w.isalpha() and len(w) > 1]
+    if plain:
+        return words, plain[-1]
+    fallback = [i for i, w in enumerate(words) if w.isalpha() and len(w) > 1]
+    return words, (fallback[-1] if fallback else -1)
+
+
+def _meaningful(text: str) -> list[str]:
+    """Singular words that can name something: no function words, no lone digits or letters."""
+    return [singular(w) for w in _WORD.findall(_fold(text)) if len(w) > 1 and w not in _STOPWORDS]
+
+
+def sku_key(sku: str) -> str:
+    """A SKU as typed numbers are compared: "OP-1001", "op 1001" and "op1001" are one."""
+    return "".join(_WORD.findall(_fold(sku)))
+
+
+def _typo_of(typed: str, word: str) -> bool:
+    """A small slip: same first letter, and one edit for short words (two, or 80 % alike, for long)."""
+    if typed[0] != word[0] or min(len(typed), len(word)) < 3:
+        return False
+    shorter = min(len(typed), len(word))
+    if OSA.distance(typed, word, score_cutoff=2) <= (1 if shorter <= 5 else 2):
+        return True
+    return shorter >= 6 and fuzz.ratio(typed, word) >= 80
+
+
+@dataclass
+class _Entry:
+    item: CatalogueItem
+    words: tuple[str, ...]
+    head: int
+
+
+@dataclass
+class _Evidence:
+    """How a message's words line up with one product's name."""
+
+    #: name word index → (score, message word indexes that match it)
+    hits: dict[int, tuple[float, set[int]]] = field(default_factory=dict)
+
+    def add(self, name_index: int, message_index: int, score: float) -> None:
+        best, where = self.hits.get(name_index, (0.0, set()))
+        if score > best:
+            self.hits[name_index] = (score, {message_index})
+        elif score == best:
+            where.add(message_index)
+
+
+class Catalogue:
+    """One store's products, indexed by word for matching messages against them."""
+
+    def __init__(self, items: Iterable[CatalogueItem], *, kinds: frozenset[str] | None = None) -> None:
+        self._entries: list[_Entry] = []
+        #: word → (product, position of the word in its name)
+        self._by_word: dict[str, list[tuple[int, int]]] = {}
+        self._by_sku: dict[str, int] = {}
+        for item in items:
+            words, head = name_words(item.name)
+            index = len(self._entries)
+            self._entries.append(_Entry(item, words, head))
+            for position, word in enumerate(words):
+                self._by_word.setdefault(word, []).append((index, position))
+            key = sku_key(item.sku)
+            if len(key) >= MIN_SKU_CHARS:
+                self._by_sku.setdefault(key, index)
+        self._vocabulary = list(self._by_word)
+        #: The kinds of product the store sells; an order's items are judged by the whole store's.
+        self.kinds = kinds if kinds is not None else frozenset(e.words[e.head] for e in self._entries if e.head >= 0)
+
+    @property
+    def items(self) -> list[CatalogueItem]:
+        return [entry.item for entry in self._entries]
+
+    def restricted_to(self, items: Iterable[CatalogueItem]) -> Catalogue:
+        """The same store's rules over fewer products (a shopper's order), so "tent" is still a kind."""
+        return Catalogue(items, kinds=self.kinds)
+
+    def resolve(self, text: str) -> ProductMatch:
+        """The products this message names; see the module's docstring for the rules."""
+        text = _fold(str(text or "")[:MAX_TEXT_CHARS])
+        raw = _WORD.findall(text)[:MAX_MESSAGE_WORDS]
+        by_sku = self._sku_matches(raw)
+        if by_sku:
+            return ProductMatch(tuple(self._entries[i].item for i in by_sku[:MAX_CANDIDATES]))
+        message = _meaningful(" ".join(raw))
+        ranked = self._rank(message)
+        if not ranked:
+            return ProductMatch(unknown_name=_unknown_name(text))
+        top_tier, top_score = ranked[0][0], ranked[0][1]
+        # Equally strong evidence: ask. A head word, on its own, is not enough to tell apart.
+        chosen = [i for tier, score, i in ranked if tier == top_tier and score >= top_score - 0.5]
+        return ProductMatch(tuple(self._entries[i].item for i in chosen[:MAX_CANDIDATES]))
+
+    def _sku_matches(self, raw: Sequence[str]) -> list[int]:
+        found: list[int] = []
+        for start in range(len(raw)):
+            # "op-1001" arrives as two words, "bk-cr 100" as three.
+            for end in range(start + 1, min(start + 3, len(raw)) + 1):
+                index = self._by_sku.get("".join(raw[start:end]))
+                if index is not None and index not in found:
+                    found.append(index)
+        return found
+
+    def _rank(self, message: Sequence[str]) -> list[tuple[int, float, int]]:
+        evidence: dict[int, _Evidence] = {}
+        for position, typed in enumerate(message):
+            for word, score in self._words_like(typed):
+                for index, name_index in self._by_word[word]:
+                    evidence.setdefault(index, _Evidence()).add(name_index, position, score)
+        ranked = []
+        for index, found in evidence.items():
+            graded = self._grade(self._entries[index], found)
+            if graded is not None:
+                ranked.append((graded[0], graded[1], index))
+        ranked.sort(key=lambda r: (-r[0], -r[1], r[2]))
+        return ranked
+
+    def _words_like(self, typed: str) -> list[tuple[str, float]]:
+        """The catalogue's words this typed word may be: itself, or words it is a typo of."""
+        if typed in self._by_word:
+            return [(typed, _EXACT)]
+        if len(typed) < 3 or not typed.isalpha():
+            return []
+        near = process.extract(typed, self._vocabulary, scorer=OSA.distance, score_cutoff=2, limit=None)
+        near_words = {word for word, _, _ in near}
+        near_words.update(
+            word for word, _, _ in process.extract(typed, self._vocabulary, scorer=fuzz.ratio, score_cutoff=80, limit=None)
+        )
+        return [(word, _TYPO) for word in near_words if _typo_of(typed, word)]
+
+    def _grade(self, entry: _Entry, found: _Evidence) -> tuple[int, float] | None:
+        """(tier, score) of one product's evidence, or None when it isn't a candidate."""
+        score = sum(s for s, _ in found.hits.values())
+        head_hit = entry.head in found.hits
+        if head_hit:
+            score += _HEAD_BONUS
+        if len(found.hits) == len(entry.words) and entry.words:
+            return _WHOLE_NAME, score
+        if head_hit and entry.head > 0 and _adjacent(found, entry.head - 1, entry.head):
+            return _QUALIFIED_KIND, score
+        named_kind = any(entry.words[i] in self.kinds for i in found.hits)
+        qualifier = entry.words[entry.head - 1] if entry.head > 0 else ""
+        qualifier_alone = (entry.head - 1) in found.hits and qualifier not in _PEOPLE and self._unique(qualifier)
+        if head_hit or named_kind or len(found.hits) >= 2 or qualifier_alone:
+            return _WEAK, score
+        return None
+
+    def _unique(self, word: str) -> bool:
+        return len({index for index, _ in self._by_word.get(word, ())}) == 1
+
+
+def _adjacent(found: _Evidence, first: int, second: int) -> bool:
+    """Two consecutive words of a name typed as consecutive words ("oil pan", not "pan ... oil")."""
+    if first not in found.hits or second not in found.hits:
+        return False
+    return any(p + 1 in found.hits[second][1] for p in found.hits[first][1])
+
+
+def _unknown_name(text: str) -> str | None:
+    """What the shopper seems to call a product ("the headlight"), for "I couldn't find …"."""
+    for phrase in _NAMED_AFTER_DETERMINER.finditer(text):
+        words = []
+        for word in re.split(r"[\s-]+", phrase.group(1)):
+            if word in _STOPWORDS:
+                break
+            words.append(word)
+        if words and singular(words[-1]) not in _NOT_A_PRODUCT and words[-1] not in _NOT_A_PRODUCT:
+            return " ".join(words)
+    return None
+
+
+class ProductMatcher:
+    """Reads a store's catalogue at each request: what the seller added a moment ago is found."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def catalogue(self, store_id: str) -> Catalogue:
+        async with self._sessions() as session:
+            rows = await session.execute(
+                select(Product.sku, Product.name).where(Product.store_id == store_id).order_by(Product.id)
+            )
+            return Catalogue(CatalogueItem(sku, name) for sku, name in rows)
+
+    async def resolve(self, store_id: str, text: str, order_items: Sequence[CatalogueItem] = ()) -> ProductMatch:
+        """The products the message names: among the shopper's order items first, then the store's catalogue."""
+        catalogue = await self.catalogue(store_id)
+        if order_items:
+            in_order = catalogue.restricted_to(order_items).resolve(text)
+            if in_order.candidates:
+                return in_order
+        return catalogue.resolve(text)
