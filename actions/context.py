@@ -16,6 +16,7 @@ from bot.escalations import EscalationLimits, EscalationService
 from bot.guides import GuideService
 from bot.identity_checks import IdentityChecks, LockoutPolicy
 from bot.orders import OrderService
+from bot.product_matching import ProductMatcher
 from bot.reviews import ReviewService
 from bot.store_settings import StoreSettingsService
 
@@ -65,6 +66,11 @@ def identity_checks() -> IdentityChecks:
 @lru_cache(maxsize=1)
 def guide_service() -> GuideService:
     return GuideService(get_sessionmaker())
+
+
+@lru_cache(maxsize=1)
+def product_matcher() -> ProductMatcher:
+    return ProductMatcher(get_sessionmaker())
 
 
 @lru_cache(maxsize=1)

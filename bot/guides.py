@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 
@@ -106,34 +107,20 @@ def no_guide_messages(name: str) -> list[Outgoing]:
     return [Outgoing(replies.GUIDE_MISSING.format(product_name=name), buttons=list(replies.ASK_PERSON_BUTTONS))]
 
 
-def choose_product_message(items: list[tuple[str, str]], *, from_order: bool) -> Outgoing:
-    """Ask which item of the order, or which of the store's products, with a button per (sku, name)."""
+def choose_product_message(items: list[tuple[str, str]], *, question: str) -> Outgoing:
+    """Ask which product, with a button per (sku, name).
+
+    The payload is built as JSON, so no SKU can close the quotes and add entities of its own; the
+    action looks the SKU up in the conversation's store only, so a payload the shopper types with
+    another store's SKU finds nothing.
+    """
     return Outgoing(
-        replies.GUIDE_WHICH_ITEM if from_order else replies.GUIDE_WHICH_PRODUCT,
+        question,
         buttons=[
-            {"title": name[:80], "payload": f'/request_installation_guide{{"product":"{sku}"}}'} for sku, name in items
+            {"title": name[:80], "payload": "/request_installation_guide" + json.dumps({"product": sku}, separators=(",", ":"))}
+            for sku, name in items
         ],
     )
-
-
-def _match_score(product: Product, wanted: str) -> int:
-    """How well a typed product name fits: the SKU, the whole name, the name's
-    last words ("oil pan" → "Aluminium oil pan" before "Oil pan gasket"), or any part."""
-    wanted, name = " ".join(wanted.lower().split()), product.name.lower()
-    if wanted == product.sku.lower():
-        return 4
-    if wanted == name:
-        return 3
-    if name.endswith(wanted) or wanted.endswith(name):
-        return 2
-    if wanted in name or name in wanted:
-        return 1
-    return 0
-
-
-def best_match(products: list[Product], wanted: str) -> Product | None:
-    scored = [(score, -index, product) for index, product in enumerate(products) if (score := _match_score(product, wanted))]
-    return max(scored, key=lambda entry: entry[:2])[2] if scored else None
 
 
 class GuideService:

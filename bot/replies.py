@@ -88,6 +88,7 @@ GUIDE_MISSING = (
 GUIDE_WHICH_ITEM = "Which item do you need the guide for?"
 GUIDE_WHICH_PRODUCT = "Which product do you need the guide for? Tell me its name or your order number."
 GUIDE_UNKNOWN_PRODUCT = "I couldn't find a product called \"{product}\" in this store."
+GUIDE_WHICH_MATCH = "Several products fit what you wrote. Which one do you mean?"
 
 #: Problems after delivery: what a person will need to know.
 ASK_PROBLEM_DESCRIPTION = {

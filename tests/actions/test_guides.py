@@ -14,6 +14,7 @@ from actions import guides as guide_actions
 from bot import replies
 from bot.guides import GuideService
 from bot.orders import OrderService
+from bot.product_matching import ProductMatcher
 
 STORE = "yangteng-auto"
 ALEX = {"store_id": STORE, "shopper_email": "alex@example.com"}
@@ -23,6 +24,7 @@ ALEX = {"store_id": STORE, "shopper_email": "alex@example.com"}
 def service(demo_sessions: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(guide_actions, "guide_service", lambda: GuideService(demo_sessions))
     monkeypatch.setattr(guide_actions, "order_service", lambda: OrderService(demo_sessions))
+    monkeypatch.setattr(guide_actions, "product_matcher", lambda: ProductMatcher(demo_sessions))
 
 
 def tracker(
@@ -75,7 +77,7 @@ async def test_several_items_ask_which_one() -> None:
 
 
 async def test_a_named_product_gets_its_guide_even_without_a_video() -> None:
-    messages, events = await run(tracker("how do i fit the drain plug", product="drain plug"))
+    messages, events = await run(tracker("how do i fit the drain plug"))
     assert messages[0]["text"] == "Here's how to install the Magnetic oil drain plug M14×1.5."
     assert [a["type"] for a in attachments(messages)] == ["pdf"]
     assert events == [SlotSet("guide_product", "DP-3102")]
@@ -88,7 +90,7 @@ async def test_the_button_payload_sku_picks_the_item() -> None:
 
 
 async def test_a_typed_name_prefers_the_product_it_ends_with() -> None:
-    messages, _ = await run(tracker("how do i install the oil pan", product="oil pan"))
+    messages, _ = await run(tracker("how do i install the oil pan"))
     assert messages[0]["text"] == "Here's how to install the Aluminium oil pan."
 
 
@@ -109,7 +111,7 @@ async def test_a_step_that_does_not_exist_is_named() -> None:
 
 
 async def test_a_product_without_a_guide_gets_an_honest_answer_and_a_person() -> None:
-    messages, events = await run(tracker("how do i install the air filter", product="air filter"))
+    messages, events = await run(tracker("how do i install the air filter"))
     assert len(messages) == 1
     assert messages[0]["text"] == replies.GUIDE_MISSING.format(product_name="Engine air filter")
     assert messages[0]["buttons"] == [{"title": "Talk to a person", "payload": "/request_human"}]
@@ -125,7 +127,7 @@ async def test_knowing_neither_order_nor_product_asks_with_this_stores_products(
 
 
 async def test_another_stores_product_is_not_found_here() -> None:
-    messages, events = await run(tracker("how do i put on the rain jacket", product="rain jacket"))
+    messages, events = await run(tracker("how do i put on the rain jacket"))
     assert messages[0]["text"] == replies.GUIDE_UNKNOWN_PRODUCT.format(product="rain jacket")
     assert all("ST-" not in b["payload"] for b in messages[1]["buttons"])
     assert events == [SlotSet("guide_product", None)]
