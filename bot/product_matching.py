@@ -63,6 +63,13 @@ _NOT_A_PRODUCT = frozenset(
 )
 # Words for people: "my baby hates it" is about a child, never the "baby carrier" on its own.
 _PEOPLE = frozenset("baby kid child son daughter wife husband partner mom mum dad men women man woman".split())
+# Words that describe one thing rather than name another kind: "the black stroller" is still the stroller.
+_DESCRIPTIVE = frozenset(
+    """black white red blue green grey gray navy pink yellow orange brown purple beige small large big little
+    medium tiny huge whole entire same other second first brand cheap nice great good bad damaged cracked
+    dented missing wrong faulty defective torn ripped scratched bent wet dirty used spare replacement extra
+    womens mens kids""".split()
+)
 _CLAUSE_BREAK = re.compile(r"\s(?:for|with|to fit|compatible)\s|[(,;:–—]| - ", re.IGNORECASE)
 _WORD = re.compile(r"[^\W_]+")
 _NAMED_AFTER_DETERMINER = re.compile(r"\b(?:the|my|this|that|these|those|a|an|our)\s+([^\W\d_]+(?:[\s-]+[^\W\d_]+){0,2})", re.IGNORECASE)
@@ -145,13 +152,13 @@ def sku_key(sku: str) -> str:
 
 
 def _typo_of(typed: str, word: str) -> bool:
-    """A small slip: same first letter, and one edit for short words (two, or 80 % alike, for long)."""
+    """A small slip: same first letter, and one edit for short words (two, or 80 % alike, for longer ones)."""
     if typed[0] != word[0] or min(len(typed), len(word)) < 3:
         return False
     shorter = min(len(typed), len(word))
     if OSA.distance(typed, word, score_cutoff=2) <= (1 if shorter <= 5 else 2):
         return True
-    return shorter >= 6 and fuzz.ratio(typed, word) >= 80
+    return shorter >= 5 and fuzz.ratio(typed, word) >= 80
 
 
 @dataclass
@@ -165,15 +172,18 @@ class _Entry:
 class _Evidence:
     """How a message's words line up with one product's name."""
 
-    #: name word index → (score, message word indexes that match it)
+    #: name word index → (score, message word positions that match it)
     hits: dict[int, tuple[float, set[int]]] = field(default_factory=dict)
 
-    def add(self, name_index: int, message_index: int, score: float) -> None:
+    def add(self, name_index: int, positions: list[int], score: float) -> None:
         best, where = self.hits.get(name_index, (0.0, set()))
         if score > best:
-            self.hits[name_index] = (score, {message_index})
+            self.hits[name_index] = (score, set(positions))
         elif score == best:
-            where.add(message_index)
+            where.update(positions)
+
+    def positions(self) -> set[int]:
+        return {p for _, where in self.hits.values() for p in where}
 
 
 class Catalogue:
@@ -181,7 +191,7 @@ class Catalogue:
 
     def __init__(self, items: Iterable[CatalogueItem], *, kinds: frozenset[str] | None = None) -> None:
         self._entries: list[_Entry] = []
-        #: word → (product, position of the word in its name)
+        #: word → (product, position of the word in its name); also two words typed as one ("drainplug").
         self._by_word: dict[str, list[tuple[int, int]]] = {}
         self._by_sku: dict[str, int] = {}
         for item in items:
@@ -190,10 +200,14 @@ class Catalogue:
             self._entries.append(_Entry(item, words, head))
             for position, word in enumerate(words):
                 self._by_word.setdefault(word, []).append((index, position))
+                if position:
+                    compound = self._by_word.setdefault(words[position - 1] + word, [])
+                    compound += [(index, position - 1), (index, position)]
             key = sku_key(item.sku)
             if len(key) >= MIN_SKU_CHARS:
                 self._by_sku.setdefault(key, index)
         self._vocabulary = list(self._by_word)
+        self._products_with = {word: len({index for index, _ in postings}) for word, postings in self._by_word.items()}
         #: The kinds of product the store sells; an order's items are judged by the whole store's.
         self.kinds = kinds if kinds is not None else frozenset(e.words[e.head] for e in self._entries if e.head >= 0)
 
@@ -212,7 +226,8 @@ class Catalogue:
         by_sku = self._sku_matches(raw)
         if by_sku:
             return ProductMatch(tuple(self._entries[i].item for i in by_sku[:MAX_CANDIDATES]))
-        message = _meaningful(" ".join(raw))
+        # Function words stay as gaps (None), so "the" never joins "oil" and "pan" but keeps their order.
+        message = [singular(w) if len(w) > 1 and w not in _STOPWORDS else None for w in raw]
         ranked = self._rank(message)
         if not ranked:
             return ProductMatch(unknown_name=_unknown_name(text))
@@ -231,15 +246,20 @@ class Catalogue:
                     found.append(index)
         return found
 
-    def _rank(self, message: Sequence[str]) -> list[tuple[int, float, int]]:
-        evidence: dict[int, _Evidence] = {}
+    def _rank(self, message: Sequence[str | None]) -> list[tuple[int, float, int]]:
+        where: dict[str, list[int]] = {}
         for position, typed in enumerate(message):
+            if typed is not None:
+                where.setdefault(typed, []).append(position)
+        evidence: dict[int, _Evidence] = {}
+        # Each distinct word is looked up once: repeating a word costs nothing more.
+        for typed, positions in where.items():
             for word, score in self._words_like(typed):
                 for index, name_index in self._by_word[word]:
-                    evidence.setdefault(index, _Evidence()).add(name_index, position, score)
+                    evidence.setdefault(index, _Evidence()).add(name_index, positions, score)
         ranked = []
         for index, found in evidence.items():
-            graded = self._grade(self._entries[index], found)
+            graded = self._grade(self._entries[index], found, message)
             if graded is not None:
                 ranked.append((graded[0], graded[1], index))
         ranked.sort(key=lambda r: (-r[0], -r[1], r[2]))
@@ -258,32 +278,51 @@ class Catalogue:
         )
         return [(word, _TYPO) for word in near_words if _typo_of(typed, word)]
 
-    def _grade(self, entry: _Entry, found: _Evidence) -> tuple[int, float] | None:
+    def _grade(self, entry: _Entry, found: _Evidence, message: Sequence[str | None]) -> tuple[int, float] | None:
         """(tier, score) of one product's evidence, or None when it isn't a candidate."""
         score = sum(s for s, _ in found.hits.values())
-        head_hit = entry.head in found.hits
-        if head_hit:
-            score += _HEAD_BONUS
         if len(found.hits) == len(entry.words) and entry.words:
             return _WHOLE_NAME, score
-        if head_hit and entry.head > 0 and _adjacent(found, entry.head - 1, entry.head):
-            return _QUALIFIED_KIND, score
-        named_kind = any(entry.words[i] in self.kinds for i in found.hits)
-        qualifier = entry.words[entry.head - 1] if entry.head > 0 else ""
-        qualifier_alone = (entry.head - 1) in found.hits and qualifier not in _PEOPLE and self._unique(qualifier)
-        if head_hit or named_kind or len(found.hits) >= 2 or qualifier_alone:
+        ours = found.positions()
+        # "spark plug" is not the "drain plug", "down jacket" not the "rain jacket": another
+        # word right before the kind names another kind of it.
+        named = {i for i, (_, at) in found.hits.items() if any(not _foreign_at(message, p - 1, ours) for p in at)}
+        head_hit = entry.head in named
+        if head_hit:
+            score += _HEAD_BONUS
+            if entry.head > 0 and _adjacent(found, entry.head - 1, entry.head):
+                return _QUALIFIED_KIND, score
+        named_kind = any(entry.words[i] in self.kinds for i in named)
+        if head_hit or named_kind or len(found.hits) >= 2 or self._qualifier_alone(entry, found, message):
             return _WEAK, score
         return None
 
-    def _unique(self, word: str) -> bool:
-        return len({index for index, _ in self._by_word.get(word, ())}) == 1
+    def _qualifier_alone(self, entry: _Entry, found: _Evidence, message: Sequence[str | None]) -> bool:
+        """"The fleece" for "Basecamp fleece jacket": the word before the head, no other product has
+        it, and it isn't followed by a kind of its own ("hiking boots" is not the hiking pants)."""
+        if entry.head <= 0 or (entry.head - 1) not in found.hits:
+            return False
+        qualifier = entry.words[entry.head - 1]
+        if qualifier in _PEOPLE or self._products_with.get(qualifier, 0) != 1:
+            return False
+        ours = found.positions()
+        return any(not _foreign_at(message, p + 1, ours) for p in found.hits[entry.head - 1][1])
+
+
+def _foreign_at(message: Sequence[str | None], index: int, ours: set[int]) -> bool:
+    """Whether the shopper's word at ``index`` is a word of their own that this name lacks."""
+    if not 0 <= index < len(message) or index in ours:
+        return False
+    word = message[index]
+    return word is not None and word.isalpha() and word not in _DESCRIPTIVE
 
 
 def _adjacent(found: _Evidence, first: int, second: int) -> bool:
-    """Two consecutive words of a name typed as consecutive words ("oil pan", not "pan ... oil")."""
+    """Two consecutive words of a name typed as consecutive words ("oil pan", not "pan ... oil"),
+    or as one ("oilpan")."""
     if first not in found.hits or second not in found.hits:
         return False
-    return any(p + 1 in found.hits[second][1] for p in found.hits[first][1])
+    return any(p + 1 in found.hits[second][1] or p in found.hits[second][1] for p in found.hits[first][1])
 
 
 def _unknown_name(text: str) -> str | None:
