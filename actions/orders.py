@@ -12,7 +12,7 @@ from rasa_sdk.types import DomainDict
 from actions.context import chat_context, identity_checks, order_service
 from actions.escalations import escalate, next_steps
 from bot import replies
-from bot.orders import find_order_number, find_proof
+from bot.orders import OrderAnswer, find_order_number, find_proof, read_order_answer
 from bot.tracking import describe_order
 
 FORM_SLOTS_RESET = {"order_number": None, "order_verification": None, "requested_slot": None}
@@ -23,6 +23,35 @@ LOCKED_WHAT = {"order": "this order number", "address": "checks from this shoppe
 def _stop_form(**slots: Any) -> dict[str, Any]:
     """Slot updates that end the form: requested_slot None deactivates it."""
     return {**FORM_SLOTS_RESET, **slots}
+
+
+def _asking_for(tracker: Tracker) -> str | None:
+    """The slot the form asked for before this message."""
+    return tracker.get_slot("requested_slot")
+
+
+def _earlier_value(tracker: Tracker, slot: str) -> Any:
+    """``slot``'s value before this message's candidates (which trail the events)."""
+    events = tracker.events
+    index = len(events)
+    while index > 0 and events[index - 1].get("event") == "slot":
+        index -= 1  # this turn's candidates
+    for event in reversed(events[:index]):
+        if event.get("event") == "slot" and event.get("name") == slot:
+            return event.get("value")
+    return None
+
+
+async def _read_answer(tracker: Tracker, store_id: str) -> OrderAnswer | None:
+    """The order number and proof in the shopper's whole latest message, read with the
+    store's own number shapes. The NLU entity may hold only part of the number ("77001"
+    of "h 77001"), so the message text is the authority. ``None`` when the tracker has no
+    message text (made without one): each slot's value is then read on its own."""
+    text = str((tracker.latest_message or {}).get("text") or "")
+    if not text.strip():
+        return None
+    shapes = await order_service().order_number_shapes(store_id)
+    return read_order_answer(text, shapes, asking_for_proof=_asking_for(tracker) == "order_verification")
 
 
 class ValidateOrderStatusForm(FormValidationAction):
@@ -47,10 +76,19 @@ class ValidateOrderStatusForm(FormValidationAction):
         if context.store_id is None:
             dispatcher.utter_message(text=replies.NO_STORE)
             return _stop_form()
-        number = find_order_number(str(value or ""))
-        if number is None:
+        answer = await _read_answer(tracker, context.store_id) or OrderAnswer(
+            find_order_number(str(value or ""), await order_service().order_number_shapes(context.store_id)), None
+        )
+        if answer.number is None and _asking_for(tracker) == "order_verification":
+            # The message answered the proof question ("94110-1234" looks like an order
+            # number too): the order number given before stays.
+            earlier = _earlier_value(tracker, "order_number")
+            if earlier:
+                return {"order_number": earlier}
+        if answer.number is None:
             dispatcher.utter_message(text=replies.NOT_AN_ORDER_NUMBER)
             return {"order_number": None}
+        number = answer.number
         if context.shopper_email:
             order = await order_service().find_shopper_order(context.store_id, number, context.shopper_email)
             if order is None:
@@ -62,12 +100,15 @@ class ValidateOrderStatusForm(FormValidationAction):
     async def validate_order_verification(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        if chat_context(tracker).store_id is None:
+        context = chat_context(tracker)
+        if context.store_id is None:
             return _stop_form()
-        proof = find_proof(str(value or ""))
-        if proof is None:
+        answer = await _read_answer(tracker, context.store_id) or OrderAnswer(None, find_proof(str(value or "")))
+        if answer.proof is None and answer.number is None:
             dispatcher.utter_message(text=replies.NOT_AN_EMAIL_OR_POSTCODE)
-        return {"order_verification": proof}
+        # No proof and an order number: the message gave (or corrected) the number, and
+        # its digits are no postcode; the proof is asked for next, without a complaint.
+        return {"order_verification": answer.proof}
 
     async def get_validation_events(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -37,7 +37,7 @@ from bot.models import (
     TrackingEvent,
     TrackingTag,
 )
-from bot.orders import order_lookup_key
+from bot.orders import learn_order_number_shape, order_lookup_key
 from bot.text_input import BadInput, loads
 
 MAX_LINE_BYTES = 1_000_000
@@ -339,6 +339,8 @@ async def _import_order(session: AsyncSession, obj: dict[str, Any]) -> None:
     )
     if order is None:
         session.add(Order(store_id=store_id, order_number=order_number, items=items, shipments=shipments, **values))
+        # A new order teaches the store's number shape (an update keeps its number).
+        await learn_order_number_shape(session, store_id, order_number)
         return
     for key, value in values.items():
         setattr(order, key, value)

@@ -165,7 +165,8 @@ class Order(Base):
     store_id: Mapped[str] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
     #: The number as the shopper sees it: "FZ-20931", "#1047", "113-4928371-0029384".
     order_number: Mapped[str] = mapped_column(String(64))
-    #: The number as typed numbers are compared: no "#", no spaces, upper case.
+    #: The number as typed numbers are compared (bot/order_numbers.py ``lookup_key``): upper
+    #: case, letters and digits only, an all-digit number without its leading zeros.
     lookup_key: Mapped[str] = mapped_column(String(64))
     shopper_name: Mapped[str] = mapped_column(String(200))
     #: Stored lower-cased; emails are compared case-insensitively.
@@ -183,6 +184,23 @@ class Order(Base):
     shipments: Mapped[list[Shipment]] = relationship(
         back_populates="order", cascade="all, delete-orphan", order_by="Shipment.id"
     )
+
+
+class OrderNumberShape(Base):
+    """A shape of the store's own order numbers ("SO-9999-99999": prefix letters, separators,
+    digit counts; bot/order_numbers.py), learned as its orders are imported, so that a
+    shopper's message is searched for numbers shaped like the store's."""
+
+    __tablename__ = "order_number_shapes"
+    __table_args__ = (UniqueConstraint("store_id", "shape"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    store_id: Mapped[str] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    #: Digits as "9", other letters as "a", the prefix (and a short suffix) as they are.
+    shape: Mapped[str] = mapped_column(String(64))
+    #: How many of the store's orders have this shape: the most common are tried first.
+    order_count: Mapped[int] = mapped_column(Integer, default=0)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
 
 
 class IdentityCheckFailure(Base):

@@ -8,38 +8,32 @@ from __future__ import annotations
 
 import hmac
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
-from bot.models import Conversation, Order, Product, Shipment, Store
+from bot.clock import utc_now
+from bot.db import dialect_insert
+from bot.models import Conversation, Order, OrderNumberShape, Product, Shipment, Store
+from bot import order_numbers
 from bot.templates import DEFAULT_TEMPLATES, store_templates
 
-# Amazon 113-4928371-0029384, store style FZ-20931, Shopify #1047.
-_ORDER_NUMBER_PATTERNS = (
-    re.compile(r"\b\d{3}-\d{7}-\d{7}\b"),
-    re.compile(r"\b[A-Za-z]{2,4}-\d{4,8}\b"),
-    re.compile(r"#\s?\d{3,8}\b"),
-    re.compile(r"\b\d{4,8}\b"),
-)
-_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
-
-
 def order_lookup_key(order_number: str) -> str:
-    """How order numbers are compared: "#1047", "1047" and " # 1047" are one order."""
-    return re.sub(r"[\s#]", "", order_number).upper()
+    """How order numbers are compared, stored and typed alike (bot/order_numbers.py):
+    "#SO-2026-00123" and "so 2026 00123" are one order, "000004321" and "4321" are one."""
+    return order_numbers.lookup_key(order_number)
 
 
-def find_order_number(text: str) -> str | None:
-    """The first thing in ``text`` shaped like an order number, if any."""
-    for pattern in _ORDER_NUMBER_PATTERNS:
-        match = pattern.search(text)
-        if match:
-            return match.group(0).replace(" ", "")
-    return None
+def find_order_number(text: str, shapes: Sequence[str] = ()) -> str | None:
+    """The order number in ``text``: shaped like one of the store's (``shapes``, from
+    :meth:`OrderService.order_number_shapes`), or else like an order number in general."""
+    return order_numbers.find_order_number(text, tuple(shapes))
+
+
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 
 
 def find_email(text: str) -> str | None:
@@ -74,6 +68,33 @@ def find_proof(text: str) -> str | None:
         if match:
             return match.group(0)
     return None
+
+
+@dataclass(frozen=True)
+class OrderAnswer:
+    """What one message of the order form gives: an order number, a proof, both or neither."""
+
+    number: str | None
+    proof: str | None
+
+
+def read_order_answer(text: str, shapes: Sequence[str], asking_for_proof: bool) -> OrderAnswer:
+    """Read a shopper's message in the order form: the order number (by the store's
+    ``shapes``, else in general) and the email or postcode, never one thing as both.
+
+    The order number's own digits are never its proof ("h 77001" holds no postcode).
+    When the form asked for the proof and the one thing typed could be either
+    ("10027", "94110-1234"), it is the proof, and the order number given before stays;
+    a number with letters ("H-77002") is a corrected order number.
+    """
+    found = order_numbers.find_order_number_match(text, tuple(shapes))
+    if found is None:
+        return OrderAnswer(None, find_proof(text))
+    proof = find_proof(text[: found.start] + " " + text[found.end :])
+    if proof is not None or not asking_for_proof or found.has_letters:
+        return OrderAnswer(found.number, proof)
+    whole = find_proof(text)
+    return OrderAnswer(None, whole) if whole is not None else OrderAnswer(found.number, None)
 
 
 def postcode_key(postcode: str) -> str:
@@ -137,6 +158,34 @@ async def products_by_sku(session: AsyncSession, store_id: str, skus: Iterable[s
     return {product.sku: product for product in found}
 
 
+async def learned_shapes(session: AsyncSession, store_id: str) -> list[str]:
+    """The store's order-number shapes, most common first (bot/order_numbers.py)."""
+    found = await session.scalars(
+        select(OrderNumberShape.shape)
+        .where(OrderNumberShape.store_id == store_id)
+        .order_by(OrderNumberShape.order_count.desc(), OrderNumberShape.id)
+        .limit(order_numbers.MAX_SHAPES)
+    )
+    return list(found)
+
+
+async def learn_order_number_shape(session: AsyncSession, store_id: str, order_number: str) -> None:
+    """Count a new order's number shape for its store, so that shoppers' messages are
+    searched for numbers shaped like it from now on. One statement (an upsert), so two
+    imports for one store at once never trip over each other's new shape."""
+    shape = order_numbers.shape_of(order_number)
+    if shape is None:
+        return
+    now = utc_now()
+    insert = dialect_insert(session, OrderNumberShape).values(store_id=store_id, shape=shape, order_count=1, last_seen_at=now)
+    await session.execute(
+        insert.on_conflict_do_update(
+            index_elements=["store_id", "shape"],
+            set_={"order_count": OrderNumberShape.order_count + 1, "last_seen_at": now},
+        )
+    )
+
+
 class OrderService:
     """Looks up a store's orders for the chat. Opens one short session per call."""
 
@@ -176,6 +225,12 @@ class OrderService:
             store.name if store else "", shipment.order, shipment, products,
             store.install_video_delay_minutes if store else 0, templates,
         )
+
+    async def order_number_shapes(self, store_id: str) -> list[str]:
+        """The shapes of the store's own order numbers, most common first (as many as
+        a message is searched with)."""
+        async with self._sessions() as session:
+            return await learned_shapes(session, store_id)
 
     async def product(self, store_id: str, sku: str) -> Product | None:
         async with self._sessions() as session:

@@ -63,8 +63,8 @@ def test_find_order_number_none_without_one(text: str) -> None:
 
 def test_order_lookup_key() -> None:
     assert order_lookup_key("#1047") == order_lookup_key("1047") == order_lookup_key(" # 1047") == "1047"
-    assert order_lookup_key("fz-20931") == order_lookup_key("FZ-20931") == "FZ-20931"
-    assert order_lookup_key("113-4928371-0029384") == "113-4928371-0029384"
+    assert order_lookup_key("fz-20931") == order_lookup_key("FZ-20931") == order_lookup_key("fz 20931") == "FZ20931"
+    assert order_lookup_key("113-4928371-0029384") == "11349283710029384"
     assert order_lookup_key("#1047") != order_lookup_key("#1048")
 
 

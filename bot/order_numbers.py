@@ -1,0 +1,223 @@
+"""Order numbers of any shape: each store's shapes, learned from its own orders.
+
+Stores and marketplaces number orders in many ways ("#1047", "H-77001",
+"SO-2026-00123", "PO#88812", eBay's "12-34567-89012", Amazon's
+"113-4928371-0029384", Magento's zero-padded "000004321", 16-digit marketplace
+numbers, "2411230ABCDEF1"). No fixed list of patterns can know them all, so
+each store's orders teach us their shapes (:func:`shape_of`, kept per store in
+``order_number_shapes``), and a typed message is searched with the store's
+shapes first and a general fallback second (:func:`find_order_number_match`).
+
+Typed and stored numbers are compared through one key (:func:`lookup_key`).
+The rules, as the README's "Order numbers" section states them:
+
+* case, spaces, dashes, "#" and other punctuation don't count:
+  "so 2026 00123" = "SO-2026-00123" = "#so2026-00123"; "PO#88812" = "PO-88812";
+* in a number made of digits only, leading zeros don't count:
+  "4321" = "000004321" (Magento pads to nine digits; shoppers drop the zeros).
+
+Every function here does bounded work on hostile text: only the first
+:data:`MAX_SCANNED_CHARS` characters are read, a store's most common
+:data:`MAX_SHAPES` shapes are tried, at most :data:`MAX_FALLBACK_CANDIDATES`
+general candidates are weighed, and no regex can backtrack catastrophically
+(every repeat is bounded or separated by characters the next part can't take).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+#: Only this much of a message is searched: an order number is near the start of any real message.
+MAX_SCANNED_CHARS = 2000
+#: A store's most common shapes tried per message (a store with random letters in its numbers
+#: could otherwise collect one shape per order).
+MAX_SHAPES = 20
+#: General candidates weighed per message: "many numbers in one message" costs no more.
+MAX_FALLBACK_CANDIDATES = 5
+#: Longer than this is not an order number (the column holds 64; no platform comes close).
+MAX_ORDER_NUMBER_CHARS = 40
+#: A number needs this many digits to be taken without a learned shape ("2 pads", "12 Nov" are not orders).
+MIN_FALLBACK_DIGITS = 4
+MAX_FALLBACK_DIGITS = 20
+MAX_FALLBACK_LETTERS = 8
+#: The longest leading letters kept literally in a shape ("SO", "ORD", "WEB"); longer runs
+#: count as "this many letters".
+MAX_PREFIX_LETTERS = 6
+#: The longest trailing letters kept literally ("ORD-1001-X"): longer ones are random codes.
+MAX_SUFFIX_LETTERS = 2
+#: Shapes are stored in a String(64).
+MAX_SHAPE_CHARS = 64
+
+# What a shopper may type between two parts of a number: "SO-2026-00123", "so 2026 00123",
+# "PO#88812", "PO # 88812". Bounded, and none of these is a letter or a digit, so the parts
+# around it can never trade characters with it.
+_BETWEEN_PARTS = r"[\s\-#_./:]{0,3}"
+_RUNS = re.compile(r"[A-Za-z]+|[0-9]+|[^A-Za-z0-9]+")
+_SHAPE_RUNS = re.compile(r"9+|a+|[A-Z]+|[^A-Za-z9]+")
+_KEY_DROPS = re.compile(r"[\W_]+")
+
+# The general fallback: one token of letters and digits joined by dashes, slashes, dots or
+# "#", maybe after a "#". It never starts inside a longer token (two fixed-width lookbehinds)
+# and never stops inside one (the lookahead): "113-4928371-0029384" is one candidate, not three.
+_TOKEN = re.compile(
+    r"(?<![A-Za-z0-9@+])(?<![A-Za-z0-9][\-_/#.])(#\s?)?"
+    r"([A-Za-z0-9]{1,40}(?:[\-_/#.][A-Za-z0-9]{1,40}){0,5})"
+    r"(?![A-Za-z0-9@]|[\-_/#.][A-Za-z0-9])"
+)
+# Tokens with the digits of an order number that are something else: dates, a US phone
+# number, a US ZIP+4 (a postcode the identity check asks for), times. A store whose own
+# numbers look like one of these still has them found, through its learned shapes.
+_NOT_ORDER_NUMBERS = (
+    re.compile(r"\d{4}[-/]\d{1,2}[-/]\d{1,2}"),
+    re.compile(r"\d{1,2}[-/]\d{1,2}[-/]\d{2,4}"),
+    re.compile(r"\d{3}-\d{3}-\d{4}"),
+    re.compile(r"\d{5}-\d{4}"),
+)
+
+
+def lookup_key(order_number: str) -> str:
+    """How order numbers compare, stored and typed alike.
+
+    Case and everything but letters and digits are dropped; an all-digit number
+    also drops its leading zeros. "so 2026 00123" and "#SO-2026-00123" are one
+    order, "PO#88812" and "PO-88812" are one, "000004321" and "4321" are one.
+    """
+    key = _KEY_DROPS.sub("", order_number).upper()
+    if key.isascii() and key.isdigit():
+        key = key.lstrip("0") or "0"
+    return key[:MAX_SHAPE_CHARS]
+
+
+def shape_of(order_number: str) -> str | None:
+    """The shape of one of the store's order numbers, as stored per store.
+
+    Digits become "9" each; leading letters (up to six: the store's prefix) and
+    trailing letters (up to two: a suffix like "-X") stay as they are, upper-cased;
+    other letters become "a" each; a separator stays (any whitespace as one space).
+    A leading "#" is decoration, not shape. "SO-2026-00123" -> "SO-9999-99999",
+    "#1047" -> "9999", "2411230ABCDEF1" -> "9999999aaaaaa9", "ORD-1001-X" -> "ORD-9999-X".
+    ``None`` for something no typed number could be matched with: no digits,
+    letters outside A–Z, or too long.
+    """
+    runs = _RUNS.findall(order_number.strip().strip("#").strip())
+    if not runs or not any(run.isdigit() for run in runs) or len(order_number) > MAX_ORDER_NUMBER_CHARS:
+        return None
+    parts = []
+    for index, run in enumerate(runs):
+        if run.isdigit():
+            parts.append("9" * len(run))
+        elif run.isascii() and run.isalpha():
+            first, last = index == 0, index == len(runs) - 1
+            literal = (first and len(run) <= MAX_PREFIX_LETTERS) or (last and len(run) <= MAX_SUFFIX_LETTERS)
+            parts.append(run.upper() if literal else "a" * len(run))
+        elif run.isspace():
+            parts.append(" ")
+        elif all(ch in "-#_./: " for ch in run):
+            parts.append(run.strip()[:1] or " ")
+        else:
+            return None  # letters outside A-Z, emoji, brackets: not a shape to match with
+    shape = "".join(parts)
+    return shape if len(shape) <= MAX_SHAPE_CHARS else None
+
+
+@lru_cache(maxsize=4096)
+def _shape_pattern(shape: str) -> re.Pattern[str]:
+    """The regex a shape matches typed text with: its parts, with any (or no) separator
+    between two parts, never inside a longer run of letters or digits."""
+    pieces = []
+    for run in _SHAPE_RUNS.findall(shape):
+        if run[0] == "9":
+            pieces.append(rf"[0-9]{{{len(run)}}}")
+        elif run[0] == "a":
+            pieces.append(rf"[A-Za-z]{{{len(run)}}}")
+        elif run.isalpha():
+            pieces.append(re.escape(run))
+        # a separator: _BETWEEN_PARTS stands for whatever the shopper typed there
+    return re.compile(
+        r"(?<![A-Za-z0-9])" + _BETWEEN_PARTS.join(pieces) + r"(?![A-Za-z0-9])", re.IGNORECASE
+    )
+
+
+@dataclass(frozen=True)
+class OrderNumberMatch:
+    """An order number found in a message: as typed (spaces tidied), and where."""
+
+    number: str
+    start: int
+    end: int
+    #: Found by one of the store's own shapes (not by the general fallback).
+    learned: bool
+
+    @property
+    def has_letters(self) -> bool:
+        return any(ch.isalpha() for ch in self.number)
+
+
+def _as_typed(text: str) -> str:
+    """The number as the shopper typed it, with "# 1047" as "#1047" and runs of spaces as one."""
+    return re.sub(r"#\s+", "#", " ".join(text.split()))
+
+
+def _learned_match(text: str, shapes: list[str]) -> OrderNumberMatch | None:
+    """The leftmost (then longest) match of any of the store's shapes."""
+    best: OrderNumberMatch | None = None
+    for shape in shapes[:MAX_SHAPES]:
+        found = _shape_pattern(shape).search(text)
+        if found is None:
+            continue
+        candidate = OrderNumberMatch(_as_typed(found.group(0)), found.start(), found.end(), learned=True)
+        if best is None or (candidate.start, -candidate.end) < (best.start, -best.end):
+            best = candidate
+    return best
+
+
+def _fallback_rank(token: str) -> int | None:
+    """How much ``token`` looks like an order number without a learned shape (higher is
+    more), or ``None`` if it isn't one: too few or too many digits, a decimal number,
+    a date, a phone number, a ZIP+4, "1500mAh"."""
+    digits = sum(ch.isdigit() for ch in token)
+    letters = sum(ch.isalpha() for ch in token)
+    if not MIN_FALLBACK_DIGITS <= digits <= MAX_FALLBACK_DIGITS or letters > MAX_FALLBACK_LETTERS:
+        return None
+    if len(token) > MAX_ORDER_NUMBER_CHARS or any(p.fullmatch(token) for p in _NOT_ORDER_NUMBERS):
+        return None
+    if letters == 0 and "." in token:
+        return None  # 1299.00, 10.0.0.1, 30.11.2026
+    if letters and not token[0].isalpha() and digits < 6:
+        return None  # 1500mAh, 2000W: a quantity; "2411230ABCDEF1" has enough digits to pass
+    # "#1047", "H-77001", "12-34567-89012" say "order number" more surely than a bare 10027.
+    return 1 if letters or not token.isdigit() else 0
+
+
+def _fallback_match(text: str) -> OrderNumberMatch | None:
+    """The best general candidate among the first few: marked ones ("#", letters,
+    separators) before bare digits, then the leftmost."""
+    best: tuple[int, OrderNumberMatch] | None = None
+    weighed = 0
+    for found in _TOKEN.finditer(text):
+        rank = _fallback_rank(found.group(2))
+        if rank is None:
+            continue
+        rank += 1 if found.group(1) else 0
+        candidate = OrderNumberMatch(_as_typed(found.group(0)), found.start(), found.end(), learned=False)
+        if best is None or rank > best[0]:
+            best = (rank, candidate)
+        weighed += 1
+        if weighed >= MAX_FALLBACK_CANDIDATES:
+            break
+    return best[1] if best else None
+
+
+def find_order_number_match(text: str, shapes: list[str] | tuple[str, ...] = ()) -> OrderNumberMatch | None:
+    """The order number in ``text``: by the store's own ``shapes`` first (most common
+    first), else by the general fallback."""
+    text = text[:MAX_SCANNED_CHARS]
+    return _learned_match(text, list(shapes)) or _fallback_match(text)
+
+
+def find_order_number(text: str, shapes: list[str] | tuple[str, ...] = ()) -> str | None:
+    """The order number in ``text``, as typed, if any."""
+    found = find_order_number_match(text, shapes)
+    return found.number if found else None
