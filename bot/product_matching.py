@@ -53,7 +53,7 @@ _STOPWORDS = frozenset(
     set setting setup up assemble assembling assembly attach attaching use using guide manual video
     instruction step stuck again still there here one new old about does doesnt dont don t s im ive
     doesn isn won didn wasn aren cannot came arrived keep keeps broke broken leak leaks leaking work
-    works working""".split()
+    works working both each every either neither few many several two three four five another""".split()
 )
 # Words after "the"/"my" that aren't a product's name: "send me the manual", "my order".
 _NOT_A_PRODUCT = frozenset(
