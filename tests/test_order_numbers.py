@@ -1,0 +1,335 @@
+"""Order numbers of any shape (bot/order_numbers.py): learned shapes, the general
+fallback, one normalisation for stored and typed numbers, bounded work on hostile text;
+and migration 0018, which learns the shapes of the orders on file and re-keys them.
+
+Shapes beyond the issue's list come from the platforms' own documentation: Shopify's
+order names ("#1001", a store's own prefix and suffix), WooCommerce's plain ids and the
+Sequential Order Numbers plugins' prefixes, suffixes, dates and zero-padding
+("WC-2026-0001", "#SAM-123-2026", "X/123/Y", "FREE-1", "00001"), Magento's nine-digit
+zero-padded increment ids ("000000123", with a store prefix "M00000101"), VTEX's
+13-digit order ids with a "-01" split suffix and affiliate "XYZ-" prefixes, Craft
+Commerce "WEB00001", Reverb's channel prefix "R-1000049494", Amazon 3-7-7, eBay
+2-5-5, AliExpress 16 digits, Etsy 10 digits, Shopee/Lazada "2411230ABCDEF1".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from typing import Any
+
+import pytest
+from alembic import command
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot import order_numbers
+from bot.db import create_engine
+from bot.migrate import alembic_config
+from bot.models import Order, OrderNumberShape
+from bot.order_numbers import (
+    MAX_FALLBACK_CANDIDATES,
+    MAX_SCANNED_CHARS,
+    MAX_SHAPES,
+    find_order_number,
+    find_order_number_match,
+    lookup_key,
+    shape_of,
+)
+
+# --- shapes ---
+
+
+@pytest.mark.parametrize(
+    ("number", "shape"),
+    [
+        ("H-77001", "H-99999"),  # one-letter prefix
+        ("SO-2026-00123", "SO-9999-99999"),  # a year inside
+        ("PO#88812", "PO#99999"),
+        ("12-34567-89012", "99-99999-99999"),  # eBay
+        ("113-4928371-0029384", "999-9999999-9999999"),  # Amazon
+        ("000004321", "999999999"),  # Magento, zero-padded
+        ("1234567890123456", "9999999999999999"),  # AliExpress, 16 digits
+        ("3561234567", "9999999999"),  # Etsy, 10 digits
+        ("#1001", "9999"),  # Shopify's name: the "#" is decoration
+        ("ORD-1001-X", "ORD-9999-X"),  # Shopify custom prefix and suffix
+        ("WC-2026-0001", "WC-9999-9999"),  # WooCommerce sequential-numbers plugin
+        ("X/123/Y", "X/999/Y"),  # WooCommerce prefix and suffix by filter
+        ("2411230ABCDEF1", "9999999aaaaaa9"),  # Shopee: random letters inside count, not spell
+        ("1234567890123-01", "9999999999999-99"),  # VTEX order id with its split suffix
+        ("WEB00001", "WEB99999"),  # Craft Commerce
+        ("so 2026 00123", "SO 9999 99999"),
+    ],
+)
+def test_shape_of(number: str, shape: str) -> None:
+    assert shape_of(number) == shape
+
+
+@pytest.mark.parametrize("number", ["ORDER", "", "#", "订单1234", "x" * 30 + "1" * 20, "A1(2)3"])
+def test_no_shape_for_what_no_typed_number_could_match(number: str) -> None:
+    assert shape_of(number) is None
+
+
+# --- one key for stored and typed numbers ---
+
+
+@pytest.mark.parametrize(
+    "variants",
+    [
+        ("SO-2026-00123", "so 2026 00123", "so2026-00123", "#SO-2026-00123", " SO 2026-00123 ", "So_2026.00123"),
+        ("PO#88812", "PO-88812", "po 88812", "PO # 88812", "po88812"),
+        ("H-77001", "h 77001", "h-77001", "H77001", "#h77001"),
+        ("12-34567-89012", "12 34567 89012", "123456789012"),
+        ("000004321", "4321", "#4321", "0004321", "00-00-04321"),
+        ("#1047", "1047", " # 1047"),
+    ],
+)
+def test_lookup_key_is_one_for_every_way_of_typing_a_number(variants: tuple[str, ...]) -> None:
+    assert len({lookup_key(v) for v in variants}) == 1, {v: lookup_key(v) for v in variants}
+
+
+def test_lookup_key_keeps_what_tells_orders_apart() -> None:
+    assert lookup_key("SO-2026-00123") == "SO202600123"
+    assert lookup_key("SO-2026-00123") != lookup_key("SO-2026-00124")
+    # Leading zeros count when the number has letters: "H-077001" is not "H-77001".
+    assert lookup_key("H-077001") != lookup_key("H-77001")
+    assert lookup_key("0") == lookup_key("000") == "0"
+    assert len(lookup_key("9" * 500)) == 64
+
+
+# --- finding a number in a message ---
+
+#: A store that numbers its orders "H-77001" and "SO-2026-00123" (both kinds at once).
+HS = ["H-99999", "SO-9999-99999"]
+
+
+@pytest.mark.parametrize(
+    ("text", "shapes", "key"),
+    [
+        ("where is H-77001?", HS, "H77001"),
+        ("h 77001", HS, "H77001"),
+        ("my order is h77001 thanks", HS, "H77001"),
+        ("so 2026 00123", HS, "SO202600123"),
+        ("order SO-2026-00123 please", HS, "SO202600123"),
+        ("so2026-00123", HS, "SO202600123"),
+        ("#SO-2026-00123", HS, "SO202600123"),
+        ("it's PO#88812", ["PO#99999"], "PO88812"),
+        ("po 88812", ["PO#99999"], "PO88812"),
+        ("PO # 88812 hasn't come", ["PO#99999"], "PO88812"),
+        ("ebay 12 34567 89012", ["99-99999-99999"], "123456789012"),
+        ("X/123/Y", ["X/999/Y"], "X123Y"),  # three digits: found only by the learned shape
+        ("free-7", ["FREE-9"], "FREE7"),
+        ("zip 10027 and order H-77001", HS, "H77001"),  # the postcode isn't the store's shape
+    ],
+)
+def test_the_stores_own_shapes_find_its_numbers(text: str, shapes: list[str], key: str) -> None:
+    found = find_order_number_match(text, shapes)
+    assert found is not None and found.learned
+    assert lookup_key(found.number) == key
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("H-77001", "H77001"),
+        ("SO-2026-00123", "SO202600123"),
+        ("PO#88812", "PO88812"),
+        ("12-34567-89012", "123456789012"),
+        ("000004321", "4321"),
+        ("my number is 1234567890123456", "1234567890123456"),  # AliExpress: no phone, no postcode
+        ("etsy 3561234567", "3561234567"),
+        ("113-4928371-0029384", "11349283710029384"),
+        ("#1001", "1001"),
+        ("ORD-1001-X", "ORD1001X"),
+        ("WC-2026-0001", "WC20260001"),
+        ("#SAM-123-2026", "SAM1232026"),
+        ("2411230ABCDEF1", "2411230ABCDEF1"),
+        ("1234567890123-01", "123456789012301"),
+        ("M00000101", "M00000101"),
+        ("R-1000049494", "R1000049494"),
+        ("XYZ-1234567890123-01", "XYZ123456789012301"),
+        ("Order # 1047 please", "1047"),
+        ("zip 10027, order #1047", "1047"),  # "#" says order number more than a bare number does
+        ('/inform{"order_id":"H-77001"}', "H77001"),
+    ],
+)
+def test_a_new_store_without_learned_shapes_still_finds_numbers(text: str, key: str) -> None:
+    found = find_order_number_match(text, [])
+    assert found is not None and not found.learned
+    assert lookup_key(found.number) == key
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "Hi, where is my parcel?",
+        "I bought 2 pads on 12 Nov",
+        "hello #12",
+        "delivered on 2026-11-30",
+        "on 30/11/2026 at 10:30",
+        "call me on 415-555-0132",
+        "call +4915112345678",
+        "it cost 1299.00",
+        "my email is alex1988@example.com",
+        "the 1500mAh battery",
+        "zip+4 is 94110-1234",
+        "server 10.0.0.1",
+    ],
+)
+def test_what_is_not_an_order_number(text: str) -> None:
+    assert find_order_number(text) is None
+
+
+def test_a_postcode_is_no_order_number_by_a_shape_with_letters() -> None:
+    assert find_order_number("SW1A 1AA", HS) is None
+    assert find_order_number("K1A 0B1", HS) is None
+
+
+def test_zero_padded_numbers_are_found_without_their_zeros() -> None:
+    # Magento pads to nine digits; the shopper typing "4321" means the same order (the key
+    # drops leading zeros of all-digit numbers), at four digits or more like any bare number.
+    magento = ["999999999"]
+    assert lookup_key(find_order_number("order 4321", magento) or "") == lookup_key("000004321")
+    assert lookup_key(find_order_number("000004321", magento) or "") == lookup_key("000004321")
+    assert find_order_number("order 321", magento) is None  # three digits: too little to be sure
+
+
+def test_the_leftmost_longest_learned_match_wins() -> None:
+    # "2026" would match a four-digit shape too; the whole "SO-2026-00123" starts first.
+    assert find_order_number("SO-2026-00123", ["9999", "SO-9999-99999"]) == "SO-2026-00123"
+    assert find_order_number("not H-77001 but H-77002", HS) == "H-77001"
+
+
+def test_the_number_keeps_the_shape_the_shopper_typed() -> None:
+    assert find_order_number("so  2026 00123 pls", HS) == "so 2026 00123"
+    assert find_order_number("Order # 1047 please") == "#1047"
+
+
+# --- hostile input: bounded work ---
+
+
+def _fast(call: Any, *args: Any) -> Any:
+    started = time.perf_counter()
+    result = call(*args)
+    assert time.perf_counter() - started < 0.25, "took too long"
+    return result
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "9" * 100_000,
+        "H-" * 50_000,
+        "1-" * 50_000,
+        "# " * 50_000,
+        "so " * 30_000 + "2026",
+        "a1" * 50_000,
+        "x" * 100_000 + " H-77001",
+        "SO-2026-" * 10_000,
+    ],
+)
+def test_hostile_text_is_read_in_bounded_time(text: str) -> None:
+    for shapes in ([], HS, ["9" * 20, "a" * 10 + "-9", "SO 9999 99999"]):
+        found = _fast(find_order_number, text, shapes)
+        assert found is None or len(found) <= order_numbers.MAX_ORDER_NUMBER_CHARS
+
+
+def test_thousands_of_digits_are_no_order_number() -> None:
+    assert find_order_number("my order is " + "1" * 5000) is None
+    assert find_order_number("my order is " + "1" * 5000, ["9999"]) is None
+
+
+def test_only_the_start_of_a_long_message_is_read() -> None:
+    assert find_order_number("x " * MAX_SCANNED_CHARS + "H-77001", HS) is None
+    assert find_order_number("H-77001 " + "x " * MAX_SCANNED_CHARS, HS) == "H-77001"
+
+
+def test_many_candidates_in_one_message_weigh_only_a_few() -> None:
+    # Bare numbers first, then a marked one past the limit: the limit is what is weighed.
+    bare = " ".join(str(10000 + n) for n in range(MAX_FALLBACK_CANDIDATES))
+    assert find_order_number(f"{bare} #7777") == "10000"
+    assert find_order_number("#7777 " + bare) == "#7777"
+    many = " ".join(f"H-{70000 + n}" for n in range(5000))
+    assert _fast(find_order_number, many, HS) == "H-70000"
+
+
+def test_only_the_most_common_shapes_are_tried() -> None:
+    shapes = [f"Q{chr(65 + n // 26)}{chr(65 + n % 26)}-9999" for n in range(MAX_SHAPES)] + ["ZZZ-99999"]
+    past_the_limit = find_order_number_match("ZZZ-12345", shapes)
+    assert past_the_limit is not None and not past_the_limit.learned  # found, but by the fallback
+    within = find_order_number_match("QAA-1234", shapes)
+    assert within is not None and within.learned
+
+
+# --- migration 0018: existing orders learn their shapes and are re-keyed ---
+
+
+PLACED = dt.datetime(2026, 11, 1, 10, tzinfo=dt.timezone.utc)
+
+
+def _migrate(connection: Any, direction: str, revision: str) -> None:
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    getattr(command, direction)(config, revision)
+
+
+async def test_migration_learns_shapes_and_rekeys_existing_orders(database_url: str) -> None:
+    engine = create_engine(database_url)
+    try:
+        if engine.dialect.name == "postgresql":
+            async with engine.begin() as connection:
+                await connection.exec_driver_sql("DROP SCHEMA public CASCADE")
+                await connection.exec_driver_sql("CREATE SCHEMA public")
+        async with engine.begin() as connection:
+            await connection.run_sync(_migrate, "upgrade", "0017")
+            for store in ("h-store", "m-store"):
+                await connection.execute(
+                    text("INSERT INTO stores (id, name, timezone, plain_shopper_signatures, created_at) "
+                         "VALUES (:id, 'A store', 'UTC', false, :at)"),
+                    {"id": store, "at": PLACED},
+                )
+            for n, (store, number) in enumerate(
+                [("h-store", "H-77001"), ("h-store", "H-77002"), ("h-store", "SO-2026-00123"), ("m-store", "000004321")]
+            ):
+                await connection.execute(
+                    text("INSERT INTO orders (id, store_id, order_number, lookup_key, shopper_name, shopper_email, "
+                         "shipping_postcode, shipping_country, placed_at, status, updated_at) VALUES (:id, :store, "
+                         ":number, :old_key, 'S', 's@example.com', '10027', 'US', :at, 'shipped', :at)"),
+                    {"id": n + 1, "store": store, "number": number, "old_key": number.replace("#", "").upper(),
+                     "at": PLACED},
+                )
+            await connection.run_sync(_migrate, "upgrade", "0018")
+        sessions = async_sessionmaker(engine, expire_on_commit=False)
+        async with sessions() as session:
+            keys = dict((await session.execute(select(Order.order_number, Order.lookup_key))).tuples().all())
+            shapes = set((await session.execute(
+                select(OrderNumberShape.store_id, OrderNumberShape.shape, OrderNumberShape.order_count)
+            )).tuples().all())
+        assert keys == {n: lookup_key(n) for n in ("H-77001", "H-77002", "SO-2026-00123", "000004321")}
+        assert shapes == {("h-store", "H-99999", 2), ("h-store", "SO-9999-99999", 1), ("m-store", "999999999", 1)}
+        async with engine.begin() as connection:
+            await connection.run_sync(_migrate, "downgrade", "0017")
+            old = dict((await connection.execute(text("SELECT order_number, lookup_key FROM orders"))).tuples().all())
+        assert old["SO-2026-00123"] == "SO-2026-00123" and old["000004321"] == "000004321"
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.parametrize("number", ["H-77001", "so 2026 00123", "#000004321", "2411230ABCDEF1", "ORD-1001-X", "订单1"])
+def test_the_migration_keeps_the_rules_it_was_written_with(number: str) -> None:
+    """The migration has its own copy of the rules (so a later change can't rewrite history);
+    today they agree with the module's."""
+    import importlib.util
+
+    from bot.config import PROJECT_ROOT
+
+    spec = importlib.util.spec_from_file_location(
+        "migration_0018", PROJECT_ROOT / "bot" / "migrations" / "versions" / "0018_order_number_shapes.py"
+    )
+    assert spec is not None and spec.loader is not None
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    assert migration._lookup_key(number) == lookup_key(number)
+    assert migration._shape(number) == shape_of(number)
+
