@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.context import chat_context, identity_checks, order_service
 from actions.escalations import escalate, next_steps
+from actions.forms import FormValidationWithChoices, ask
 from bot import replies
 from bot.orders import OrderAnswer, find_order_number, find_proof, read_order_answer
 from bot.tracking import describe_order
@@ -54,7 +55,7 @@ async def _read_answer(tracker: Tracker, store_id: str) -> OrderAnswer | None:
     return read_order_answer(text, shapes, asking_for_proof=_asking_for(tracker) == "order_verification")
 
 
-class ValidateOrderStatusForm(FormValidationAction):
+class ValidateOrderStatusForm(FormValidationWithChoices):
     """Checks each answer's shape, then the identity check once both are in."""
 
     def name(self) -> str:
@@ -176,10 +177,8 @@ class ActionAskOrderNumber(Action):
                     }
                     for o in orders
                 ]
-                dispatcher.utter_message(text=replies.CHOOSE_ORDER, buttons=buttons)
-                return []
-        dispatcher.utter_message(text=replies.ASK_ORDER_NUMBER)
-        return []
+                return ask(dispatcher, tracker, "order_number", replies.CHOOSE_ORDER, buttons)
+        return ask(dispatcher, tracker, "order_number", replies.ASK_ORDER_NUMBER)
 
 
 class ActionAskOrderVerification(Action):
@@ -187,8 +186,7 @@ class ActionAskOrderVerification(Action):
         return "action_ask_order_verification"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        dispatcher.utter_message(text=replies.ASK_ORDER_VERIFICATION)
-        return []
+        return ask(dispatcher, tracker, "order_verification", replies.ASK_ORDER_VERIFICATION)
 
 
 class ActionReportOrderStatus(Action):

@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.escalations import escalate
+from actions.forms import ask
 from actions.orders import ValidateOrderStatusForm
 from bot import replies
 
@@ -53,8 +54,8 @@ class ActionAskProblemDescription(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         problem = tracker.get_slot("problem_type") or "damaged"
-        dispatcher.utter_message(text=replies.ASK_PROBLEM_DESCRIPTION.get(problem, replies.ASK_PROBLEM_DESCRIPTION["damaged"]))
-        return []
+        question = replies.ASK_PROBLEM_DESCRIPTION.get(problem, replies.ASK_PROBLEM_DESCRIPTION["damaged"])
+        return ask(dispatcher, tracker, "problem_description", question)
 
 
 class ActionRecordProblemReport(Action):

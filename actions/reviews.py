@@ -9,12 +9,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.context import chat_context, review_service
+from actions.forms import FormValidationWithChoices, ask
 from bot import replies
 
 REVIEW_SLOTS = ("review_rating", "review_comment")
@@ -59,7 +60,7 @@ class ActionSendReviewInvitation(Action):
         return [SlotSet("review_order_number", order.order_number)]
 
 
-class ValidateReviewForm(FormValidationAction):
+class ValidateReviewForm(FormValidationWithChoices):
     """Which order (the invited one, else the shopper's latest delivered one), a rating, optional words."""
 
     def name(self) -> str:
@@ -107,8 +108,7 @@ class ActionAskReviewRating(Action):
         return "action_ask_review_rating"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        dispatcher.utter_message(text=replies.ASK_REVIEW_RATING, buttons=rating_buttons())
-        return []
+        return ask(dispatcher, tracker, "review_rating", replies.ASK_REVIEW_RATING, rating_buttons())
 
 
 class ActionAskReviewComment(Action):
@@ -116,8 +116,7 @@ class ActionAskReviewComment(Action):
         return "action_ask_review_comment"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        dispatcher.utter_message(text=replies.ASK_REVIEW_COMMENT, buttons=[replies.SKIP_BUTTON])
-        return []
+        return ask(dispatcher, tracker, "review_comment", replies.ASK_REVIEW_COMMENT, [replies.SKIP_BUTTON])
 
 
 class ActionSubmitReview(Action):

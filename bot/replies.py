@@ -167,3 +167,28 @@ REVIEW_OPT_OUT_UNKNOWN = (
     "No problem, I won't ask in this chat. To stop review requests for good, open the chat from the "
     "store's website while signed in and tell me again."
 )
+
+#: Changing the subject inside a form (bot/form_interruptions.py, actions/forms.py): after the other
+#: request is answered, "{bridge} {question}" takes the shopper back to where the form was.
+FORM_BRIDGES = {
+    "order_status_form": "Back to your order:",
+    "problem_report_form": "Back to your problem report:",
+    "review_form": "Back to your review:",
+}
+#: A form added later without its own bridge.
+FORM_BRIDGE_DEFAULT = "Back to where we were:"
+#: The short question after a bridge, by requested slot; a slot without one gets its full question.
+SHORT_QUESTIONS = {
+    "order_number": "what's the order number?",
+    "order_verification": "what's the email address or the shipping postcode on the order?",
+    "problem_description": "what happened? A sentence or two is plenty, and a photo link helps.",
+    "review_rating": "how many stars would you give it, from 1 to 5?",
+    "review_comment": "would you like to add a few words about it? Type them, or tap Skip.",
+}
+#: The second answer in a row that the form could not use: choices instead of the question again.
+FORM_CHOICES = "Sorry, I still can't use that. Would you like to try again, talk to a person from the store, or ask something else?"
+FORM_CHOICE_BUTTONS = [
+    {"title": "Try again", "payload": "/affirm"},
+    {"title": "Talk to a person", "payload": "/request_human"},
+    {"title": "Something else", "payload": "/stop"},
+]

@@ -40,10 +40,19 @@ def test_training_data_is_valid_without_warnings() -> None:
 
 
 def test_test_stories_predict_without_errors(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    _assert_stories_predict(PROJECT_ROOT / "tests" / "test_stories.yml", tmp_path)
+
+
+def test_every_form_interruption_story_predicts_without_errors(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # Every form x every requested slot x every other intent (bot/form_interruptions.py).
+    _assert_stories_predict(PROJECT_ROOT / "tests" / "form_interruption_stories.yml", tmp_path)
+
+
+def _assert_stories_predict(stories, tmp_path) -> None:  # type: ignore[no-untyped-def]
     result = rasa(
         "test", "core",
         "--model", str(DEFAULT_MODEL),
-        "--stories", str(PROJECT_ROOT / "tests" / "test_stories.yml"),
+        "--stories", str(stories),
         "--out", str(tmp_path / "results"),
         "--fail-on-prediction-errors",
     )

@@ -1,0 +1,130 @@
+"""What every form shares when the shopper changes the subject or cannot answer.
+
+The decisions (answer the other request and come back, switch, leave) are a table in
+bot/form_interruptions.py, turned into rules; this module holds the actions' side:
+the question asked again with a bridge after another request was answered, the count
+of unusable answers that turns into choices at the second one in a row, and the two
+actions the generated rules use.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import REQUESTED_SLOT
+from rasa_sdk.types import DomainDict
+
+from bot import replies
+from bot.form_interruptions import CONTINUE_ACTION, FORGET_ACTION
+
+UNUSABLE_ANSWERS = "unusable_answers"
+#: The answer that turns into choices: the second in a row the form could not use.
+CHOICES_AT = 2
+#: Actions of a turn that are the form's own business, not the answer to another request.
+_FORM_TURN_ACTIONS = {"action_listen", "action_extract_slots", CONTINUE_ACTION}
+
+
+def _this_turn(tracker: Tracker) -> list[dict[str, Any]]:
+    """The events since the shopper's (or the store's) latest message."""
+    events = tracker.events
+    for index in range(len(events) - 1, -1, -1):
+        if events[index].get("event") == "user":
+            return events[index + 1 :]
+    return list(events)
+
+
+def _back_from_another_request(turn: list[dict[str, Any]], form: str | None) -> bool:
+    """Another request was answered in this turn and the form, already running, asks again."""
+    started_now = any(e.get("event") == "active_loop" and e.get("name") == form for e in turn)
+    answered = any(
+        e.get("event") == "action" and e.get("name") not in _FORM_TURN_ACTIONS and e.get("name") != form for e in turn
+    )
+    return answered and not started_now
+
+
+def _choices_offered(turn: list[dict[str, Any]]) -> bool:
+    return any(
+        e.get("event") == "slot" and e.get("name") == UNUSABLE_ANSWERS and (e.get("value") or 0) >= CHOICES_AT
+        for e in turn
+    )
+
+
+def ask(
+    dispatcher: CollectingDispatcher, tracker: Tracker, slot: str, question: str, buttons: list[dict[str, Any]] | None = None
+) -> list[EventType]:
+    """Ask for ``slot``: in full; after another request was answered, as "Back to your
+    order: what's the order number?"; not at all when the choices stand in for it."""
+    turn = _this_turn(tracker)
+    if _choices_offered(turn):
+        return []
+    form = tracker.active_loop_name
+    if _back_from_another_request(turn, form):
+        bridge = replies.FORM_BRIDGES.get(form or "", replies.FORM_BRIDGE_DEFAULT)
+        question = f"{bridge} {replies.SHORT_QUESTIONS.get(slot, question)}"
+    dispatcher.utter_message(text=question, buttons=buttons or [])
+    return []
+
+
+class FormValidationWithChoices(FormValidationAction):
+    """A form's validation that counts the answers it could not use, for every form alike.
+
+    An answer is unusable when the slot the form asked for comes out of validation
+    empty (not an order number, not a rating, too short...). The first time the
+    validator's own words say why; the second in a row they are replaced by choices (try
+    again, a person, something else), and ``ask`` then keeps the question back. A usable
+    answer, "try again" and a fresh start of the form end the run.
+    """
+
+    async def get_validation_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        asked = tracker.get_slot(REQUESTED_SLOT) if tracker.active_loop_name == self.form_name() else None
+        answered = asked is not None and asked in tracker.slots_to_validate()
+        said_before = len(dispatcher.messages)
+        events = await super().get_validation_events(dispatcher, tracker, domain)
+        if tracker.active_loop_name != self.form_name():
+            return events + started_afresh(tracker)
+        if not answered:
+            return events
+        if tracker.get_slot(asked) is not None:  # the validated value (the SDK keeps the tracker up to date)
+            return events + ([SlotSet(UNUSABLE_ANSWERS, None)] if tracker.get_slot(UNUSABLE_ANSWERS) is not None else [])
+        count = int(tracker.get_slot(UNUSABLE_ANSWERS) or 0) + 1
+        if count >= CHOICES_AT:
+            # The choices stand in for "that's not an order number" and the question.
+            del dispatcher.messages[said_before:]
+            dispatcher.utter_message(text=replies.FORM_CHOICES, buttons=replies.FORM_CHOICE_BUTTONS)
+        return events + [SlotSet(UNUSABLE_ANSWERS, float(count))]
+
+
+def started_afresh(tracker: Tracker) -> list[EventType]:
+    """At a form's start, forget unusable answers counted in a form left before."""
+    return [SlotSet(UNUSABLE_ANSWERS, None)] if tracker.get_slot(UNUSABLE_ANSWERS) is not None else []
+
+
+class ActionContinueForm(Action):
+    """ "Yes", "try again", or the form's own request said again: the form asks its
+    question again in full, with a fresh count of unusable answers."""
+
+    def name(self) -> str:
+        return CONTINUE_ACTION
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        return [SlotSet(UNUSABLE_ANSWERS, None)] if tracker.get_slot(UNUSABLE_ANSWERS) is not None else []
+
+
+class ActionForgetFormAnswers(Action):
+    """After the shopper left a form, forget its answers: the next time it starts afresh
+    instead of asking for the email of an order number given before "never mind"."""
+
+    def name(self) -> str:
+        return FORGET_ACTION
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        left = next(
+            (e.get("name") for e in reversed(tracker.events) if e.get("event") == "active_loop" and e.get("name")), None
+        )
+        slots = (domain.get("forms", {}).get(left) or {}).get("required_slots", []) if left else []
+        return [SlotSet(slot, None) for slot in [*slots, UNUSABLE_ANSWERS] if tracker.get_slot(slot) is not None]

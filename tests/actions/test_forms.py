@@ -1,0 +1,139 @@
+"""What every form shares (actions/forms.py): choices at the second unusable answer in a
+row, the question asked again with a bridge after another request, and the two actions
+of the generated rules. Driven with trackers built from dicts, on a form of the test's own
+so that the behaviour is proven for any form, not only today's three."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import forms
+from bot import replies
+
+DOMAIN: dict[str, Any] = {"forms": {"colour_form": {"required_slots": ["colour", "size"]}}, "slots": {}}
+NOT_A_COLOUR = "That's not a colour I know."
+
+
+class ValidateColourForm(forms.FormValidationWithChoices):
+    def name(self) -> str:
+        return "validate_colour_form"
+
+    async def validate_colour(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Any) -> dict[str, Any]:
+        if value in ("red", "blue"):
+            return {"colour": value}
+        dispatcher.utter_message(text=NOT_A_COLOUR)
+        return {"colour": None}
+
+
+def tracker(
+    *, text: str = "", candidates: dict[str, Any] | None = None, slots: dict[str, Any] | None = None,
+    active: str | None = "colour_form", turn: list[dict[str, Any]] | None = None,
+) -> Tracker:
+    candidates = candidates or {}
+    return Tracker.from_dict({
+        "sender_id": "shopper",
+        "slots": {"requested_slot": "colour", "colour": None, "size": None, forms.UNUSABLE_ANSWERS: None, **(slots or {}), **candidates},
+        "latest_message": {"text": text, "intent": {"name": "inform"}, "entities": []},
+        "events": [
+            {"event": "active_loop", "name": "colour_form"},
+            {"event": "user", "text": text, "parse_data": {"intent": {"name": "inform"}}},
+            *(turn or []),
+            *({"event": "slot", "name": k, "value": v} for k, v in candidates.items()),
+        ],
+        "paused": False, "followup_action": None, "active_loop": {"name": active} if active else {},
+        "latest_action_name": "action_listen",
+    })
+
+
+async def validate(t: Tracker) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    dispatcher = CollectingDispatcher()
+    events = await ValidateColourForm().get_validation_events(dispatcher, t, DOMAIN)
+    return events, dispatcher.messages
+
+
+async def test_the_first_unusable_answer_says_why() -> None:
+    events, messages = await validate(tracker(text="purple", candidates={"colour": "purple"}))
+    assert [m["text"] for m in messages] == [NOT_A_COLOUR]
+    assert SlotSet("colour", None) in events and SlotSet(forms.UNUSABLE_ANSWERS, 1.0) in events
+
+
+async def test_the_second_in_a_row_offers_choices_instead() -> None:
+    events, messages = await validate(tracker(text="mauve", candidates={"colour": "mauve"}, slots={forms.UNUSABLE_ANSWERS: 1.0}))
+    [choices] = messages
+    assert choices["text"] == replies.FORM_CHOICES
+    assert [(b["title"], b["payload"]) for b in choices["buttons"]] == [
+        ("Try again", "/affirm"), ("Talk to a person", "/request_human"), ("Something else", "/stop")
+    ]
+    assert SlotSet(forms.UNUSABLE_ANSWERS, 2.0) in events
+
+
+async def test_a_usable_answer_ends_the_run() -> None:
+    events, messages = await validate(tracker(text="red", candidates={"colour": "red"}, slots={forms.UNUSABLE_ANSWERS: 2.0}))
+    assert messages == []
+    assert SlotSet("colour", "red") in events and SlotSet(forms.UNUSABLE_ANSWERS, None) in events
+
+
+async def test_a_message_that_answers_nothing_sets_nothing_so_the_form_rejects_it() -> None:
+    events, messages = await validate(tracker(text="how do I install it?", slots={forms.UNUSABLE_ANSWERS: 1.0}))
+    assert (events, messages) == ([], [])
+
+
+async def test_a_form_starting_forgets_the_count_of_the_form_left_before() -> None:
+    events, _ = await validate(tracker(text="hi", active=None, slots={forms.UNUSABLE_ANSWERS: 2.0, "requested_slot": None}))
+    assert events == [SlotSet(forms.UNUSABLE_ANSWERS, None)]
+
+
+def ask(t: Tracker) -> list[dict[str, Any]]:
+    dispatcher = CollectingDispatcher()
+    assert forms.ask(dispatcher, t, "order_number", replies.ASK_ORDER_NUMBER) == []
+    return dispatcher.messages
+
+
+def test_the_question_is_asked_in_full_at_first() -> None:
+    assert [m["text"] for m in ask(tracker(turn=[{"event": "action", "name": "colour_form"}]))] == [replies.ASK_ORDER_NUMBER]
+
+
+def test_after_another_request_the_question_comes_back_with_a_bridge() -> None:
+    turn = [{"event": "action", "name": "utter_bot_challenge"}, {"event": "bot", "text": "I'm a bot"},
+            {"event": "action", "name": "colour_form"}]
+    t = tracker(turn=turn)
+    t.active_loop = {"name": "order_status_form"}
+    assert [m["text"] for m in ask(t)] == ["Back to your order: what's the order number?"]
+    # A form added later without words of its own still gets a bridge.
+    assert [m["text"] for m in ask(tracker(turn=turn))] == ["Back to where we were: what's the order number?"]
+
+
+def test_a_form_that_replaced_another_starts_without_a_bridge() -> None:
+    turn = [{"event": "action", "name": "action_deactivate_loop"}, {"event": "active_loop", "name": None},
+            {"event": "active_loop", "name": "colour_form"}, {"event": "action", "name": "colour_form"}]
+    assert [m["text"] for m in ask(tracker(turn=turn))] == [replies.ASK_ORDER_NUMBER]
+
+
+def test_try_again_asks_in_full() -> None:
+    turn = [{"event": "action", "name": forms.CONTINUE_ACTION}, {"event": "action", "name": "colour_form"}]
+    assert [m["text"] for m in ask(tracker(turn=turn))] == [replies.ASK_ORDER_NUMBER]
+
+
+def test_the_choices_stand_in_for_the_question() -> None:
+    turn = [{"event": "action", "name": "colour_form"}, {"event": "slot", "name": forms.UNUSABLE_ANSWERS, "value": 2.0}]
+    assert ask(tracker(turn=turn)) == []
+    # The turn after, the question is asked again (here after "how do I install it?").
+    later = [{"event": "action", "name": "action_send_installation_guide"}, {"event": "action", "name": "colour_form"}]
+    assert len(ask(tracker(turn=later, slots={forms.UNUSABLE_ANSWERS: 2.0}))) == 1
+
+
+async def test_continue_resets_the_count_and_says_nothing() -> None:
+    dispatcher = CollectingDispatcher()
+    events = await forms.ActionContinueForm().run(dispatcher, tracker(slots={forms.UNUSABLE_ANSWERS: 2.0}), DOMAIN)
+    assert (events, dispatcher.messages) == ([SlotSet(forms.UNUSABLE_ANSWERS, None)], [])
+
+
+async def test_leaving_forgets_the_left_forms_answers() -> None:
+    t = tracker(active=None, slots={"colour": "red", "size": None, forms.UNUSABLE_ANSWERS: 1.0, "order_number": "FZ-1"},
+                turn=[{"event": "action", "name": "action_deactivate_loop"}, {"event": "active_loop", "name": None}])
+    events = await forms.ActionForgetFormAnswers().run(CollectingDispatcher(), t, DOMAIN)
+    assert events == [SlotSet("colour", None), SlotSet(forms.UNUSABLE_ANSWERS, None)]
