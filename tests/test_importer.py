@@ -20,7 +20,18 @@ from sqlalchemy.orm import selectinload
 
 from bot.config import PROJECT_ROOT
 from bot.importer import import_lines
-from bot.models import Agent, AgentMembership, CannedReply, Order, OrderItem, Product, Shipment, Store, TrackingEvent
+from bot.models import (
+    Agent,
+    AgentMembership,
+    CannedReply,
+    Order,
+    OrderItem,
+    OrderNumberShape,
+    Product,
+    Shipment,
+    Store,
+    TrackingEvent,
+)
 from bot.orders import OrderService
 from tests.conftest import DEMO_DATA, demo_objects
 
@@ -511,6 +522,54 @@ async def test_same_order_number_in_two_stores_are_distinct_orders(sessions: Ses
 
 
 # --- atomicity ---
+
+
+async def shapes_of(sessions: Sessions, store_id: str) -> dict[str, int]:
+    async with sessions() as session:
+        rows = await session.execute(
+            select(OrderNumberShape.shape, OrderNumberShape.order_count).where(OrderNumberShape.store_id == store_id)
+        )
+        return dict(rows.tuples().all())
+
+
+async def test_each_new_order_teaches_its_stores_number_shape(sessions: Sessions) -> None:
+    report = await run(
+        sessions, store_line("acme"), store_line("other"), product_line("acme"),
+        order_line("acme", "H-77001"), order_line("acme", "H-77002"), order_line("acme", "SO-2026-00123"),
+        order_line("other", "000004321"),
+    )
+    assert report.ok, report.errors
+    assert await shapes_of(sessions, "acme") == {"H-99999": 2, "SO-9999-99999": 1}
+    assert await shapes_of(sessions, "other") == {"999999999": 1}  # one store never sees another's shapes
+    service = OrderService(sessions)
+    assert await service.order_number_shapes("acme") == ["H-99999", "SO-9999-99999"]  # most common first
+    assert await service.order_number_shapes("no-such-store") == []
+
+    # Updating an order (same number) teaches nothing new; a new order is counted as it arrives.
+    assert (await run(sessions, order_line("acme", "H-77001", status="delivered"), order_line("acme", "SO-2026-00124"))).ok
+    assert await shapes_of(sessions, "acme") == {"H-99999": 2, "SO-9999-99999": 2}
+    # A number no typed message could be matched with is imported, with no shape.
+    assert (await run(sessions, order_line("acme", "订单-1"))).ok
+    assert await shapes_of(sessions, "acme") == {"H-99999": 2, "SO-9999-99999": 2}
+
+
+async def test_the_demo_stores_learn_their_shapes(demo_sessions: Sessions) -> None:
+    service = OrderService(demo_sessions)
+    assert await service.order_number_shapes("yangteng-auto") == ["FZ-99999"]
+    assert await service.order_number_shapes("bloomkids-baby") == ["9999"]
+    assert await service.order_number_shapes("summit-outdoor") == ["999-9999999-9999999"]
+
+
+async def test_a_new_order_is_found_by_every_way_of_typing_its_number(sessions: Sessions) -> None:
+    assert (await run(sessions, store_line("acme"), product_line("acme"), order_line("acme", "SO-2026-00123"),
+                      order_line("acme", "000004321"))).ok
+    service = OrderService(sessions)
+    for typed in ("so 2026 00123", "#SO-2026-00123", "so2026-00123", "SO-2026-00123"):
+        order = await service.find_verified_order("acme", typed, "10027")
+        assert order is not None and order.order_number == "SO-2026-00123", typed
+    for typed in ("4321", "000004321", "#4321"):
+        order = await service.find_verified_order("acme", typed, "alex@example.com")
+        assert order is not None and order.order_number == "000004321", typed
 
 
 async def test_bad_line_leaves_nothing_half_written(sessions: Sessions) -> None:

@@ -11,11 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.models import Order, OrderItem, Shipment, TrackingEvent, TrackingTag
 from bot.orders import (
     MAX_PROOF_TEXT,
+    OrderAnswer,
     OrderService,
     find_order_number,
     find_proof,
     order_lookup_key,
     proof_matches,
+    read_order_answer,
 )
 from bot.tracking import STATUS_MEANING, describe_order
 
@@ -66,6 +68,47 @@ def test_order_lookup_key() -> None:
     assert order_lookup_key("fz-20931") == order_lookup_key("FZ-20931") == order_lookup_key("fz 20931") == "FZ20931"
     assert order_lookup_key("113-4928371-0029384") == "11349283710029384"
     assert order_lookup_key("#1047") != order_lookup_key("#1048")
+
+
+def test_find_order_number_uses_the_stores_shapes() -> None:
+    # Without the store's shape "h 77001" is only its digits; with it, the whole number.
+    assert find_order_number("h 77001") == "77001"
+    assert find_order_number("h 77001", ["H-99999"]) == "h 77001"
+
+
+# --- one message, read for both the order number and the proof ---
+
+HS = ("H-99999", "SO-9999-99999")
+
+
+@pytest.mark.parametrize(
+    ("text", "asking_for_proof", "number", "proof"),
+    [
+        # Asked for the number: its digits are never taken for a postcode.
+        ("h 77001", False, "h 77001", None),
+        ("so 2026 00123", False, "so 2026 00123", None),
+        ("10027", False, "10027", None),
+        ("H-77001, zip 10027", False, "H-77001", "10027"),
+        ("order SO-2026-00123 email alex@example.com", False, "SO-2026-00123", "alex@example.com"),
+        ("hmm", False, None, None),
+        # Asked for the proof: a postcode is a postcode, even when it could be a number...
+        ("10027", True, None, "10027"),
+        ("my zip is 94110-1234", True, None, "94110-1234"),
+        ("SW1A 1AA", True, None, "SW1A 1AA"),
+        ("alex@example.com", True, None, "alex@example.com"),
+        # ...but a number of the store's shape corrects the order number.
+        ("sorry, it's H-77002", True, "H-77002", None),
+        ("sorry it's H-77002, zip 10027", True, "H-77002", "10027"),
+        ("not sure", True, None, None),
+    ],
+)
+def test_read_order_answer(text: str, asking_for_proof: bool, number: str | None, proof: str | None) -> None:
+    assert read_order_answer(text, HS, asking_for_proof) == OrderAnswer(number, proof)
+
+
+def test_a_16_digit_marketplace_number_is_no_postcode_or_phone() -> None:
+    answer = read_order_answer("my order 1234567890123456", [], asking_for_proof=False)
+    assert answer == OrderAnswer("1234567890123456", None)
 
 
 # --- proofs ---
