@@ -10,14 +10,18 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.context import chat_context, guide_service, product_matcher
 from actions.escalations import escalate
 from actions.forms import ask
 from actions.orders import ValidateOrderStatusForm
 from bot import replies
+from bot.product_matching import CatalogueItem
 
 ORDER_SLOTS = ("order_number", "order_verification")
 MIN_DESCRIPTION_CHARS = 3
 MAX_DESCRIPTION_CHARS = 2000
+#: The line added to a report for the store's team when the shopper names an item of the order.
+ITEM_NAMED = "Item named: {items}"
 
 
 class ValidateProblemReportForm(ValidateOrderStatusForm):
@@ -71,6 +75,31 @@ class ActionRecordProblemReport(Action):
         problem = tracker.get_slot("problem_type")
         if not (number and description and problem):
             return reset  # the form already said why it stopped
-        await escalate(dispatcher, tracker, problem, description, number)
+        item = await named_item_line(tracker, number, [description, report_text(tracker)])
+        await escalate(dispatcher, tracker, problem, f"{description}\n{item}" if item else description, number)
         return reset
+
+
+async def named_item_line(tracker: Tracker, order_number: str, texts: list[str]) -> str:
+    """For the store's team: which of the order's items the shopper's words name
+    ("Item named: Aluminium oil pan (OP-1001)"), or "" when they name none."""
+    store_id = chat_context(tracker).store_id
+    items = await guide_service().order_items(store_id, order_number) if store_id else []
+    if not items:
+        return ""
+    in_order = [CatalogueItem(item.sku, item.name) for item in items]
+    for text in texts:
+        match = await product_matcher().resolve(store_id, text, in_order, beyond_order=False)
+        if match.candidates:
+            return ITEM_NAMED.format(items=", ".join(f"{c.name} ({c.sku})" for c in match.candidates))
+    return ""
+
+
+def report_text(tracker: Tracker) -> str:
+    """The message that started the report ("the oil pan arrived dented"): it often names the item."""
+    for event in reversed(tracker.events):
+        intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name") or ""
+        if event.get("event") == "user" and intent.startswith("report_"):
+            return str(event.get("text") or "")
+    return ""
 

@@ -189,7 +189,9 @@ class _Evidence:
 class Catalogue:
     """One store's products, indexed by word for matching messages against them."""
 
-    def __init__(self, items: Iterable[CatalogueItem], *, kinds: frozenset[str] | None = None) -> None:
+    def __init__(
+        self, items: Iterable[CatalogueItem], *, kinds: frozenset[str] | None = None, store_words: frozenset[str] = frozenset()
+    ) -> None:
         self._entries: list[_Entry] = []
         #: word → (product, position of the word in its name); also two words typed as one ("drainplug").
         self._by_word: dict[str, list[tuple[int, int]]] = {}
@@ -210,6 +212,8 @@ class Catalogue:
         self._products_with = {word: len({index for index, _ in postings}) for word, postings in self._by_word.items()}
         #: The kinds of product the store sells; an order's items are judged by the whole store's.
         self.kinds = kinds if kinds is not None else frozenset(e.words[e.head] for e in self._entries if e.head >= 0)
+        #: Every word of the store's names: "pad" (the brake pads) is no typo of an order's "pan".
+        self._store_words = store_words | frozenset(self._by_word)
 
     @property
     def items(self) -> list[CatalogueItem]:
@@ -217,7 +221,7 @@ class Catalogue:
 
     def restricted_to(self, items: Iterable[CatalogueItem]) -> Catalogue:
         """The same store's rules over fewer products (a shopper's order), so "tent" is still a kind."""
-        return Catalogue(items, kinds=self.kinds)
+        return Catalogue(items, kinds=self.kinds, store_words=self._store_words)
 
     def resolve(self, text: str) -> ProductMatch:
         """The products this message names; see the module's docstring for the rules."""
@@ -269,7 +273,7 @@ class Catalogue:
         """The catalogue's words this typed word may be: itself, or words it is a typo of."""
         if typed in self._by_word:
             return [(typed, _EXACT)]
-        if len(typed) < 3 or not typed.isalpha():
+        if len(typed) < 3 or not typed.isalpha() or typed in self._store_words:
             return []
         near = process.extract(typed, self._vocabulary, scorer=OSA.distance, score_cutoff=2, limit=None)
         near_words = {word for word, _, _ in near}
@@ -351,11 +355,14 @@ class ProductMatcher:
             )
             return Catalogue(CatalogueItem(sku, name) for sku, name in rows)
 
-    async def resolve(self, store_id: str, text: str, order_items: Sequence[CatalogueItem] = ()) -> ProductMatch:
-        """The products the message names: among the shopper's order items first, then the store's catalogue."""
+    async def resolve(
+        self, store_id: str, text: str, order_items: Sequence[CatalogueItem] = (), *, beyond_order: bool = True
+    ) -> ProductMatch:
+        """The products the message names: among the shopper's order items first, then (unless
+        ``beyond_order`` is false) the store's catalogue."""
         catalogue = await self.catalogue(store_id)
         if order_items:
             in_order = catalogue.restricted_to(order_items).resolve(text)
-            if in_order.candidates:
+            if in_order.candidates or not beyond_order:
                 return in_order
-        return catalogue.resolve(text)
+        return catalogue.resolve(text) if beyond_order else ProductMatch()

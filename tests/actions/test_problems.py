@@ -19,9 +19,11 @@ from bot import replies
 from bot.config import PROJECT_ROOT
 from bot.conversations import ConversationService
 from bot.escalations import EscalationService
+from bot.guides import GuideService
 from bot.identity_checks import IdentityChecks
 from bot.models import Escalation, Order
 from bot.orders import OrderService
+from bot.product_matching import ProductMatcher
 
 DOMAIN: dict[str, Any] = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())
 STORE = "yangteng-auto"
@@ -36,6 +38,8 @@ def services(demo_sessions: async_sessionmaker[AsyncSession], monkeypatch: pytes
     monkeypatch.setattr(order_actions, "identity_checks", lambda: IdentityChecks(demo_sessions, OrderService(demo_sessions)))
     monkeypatch.setattr(escalation_actions, "escalation_service", lambda: EscalationService(demo_sessions))
     monkeypatch.setattr(escalation_actions, "clock", lambda: WORKING_HOURS)
+    monkeypatch.setattr(problem_actions, "guide_service", lambda: GuideService(demo_sessions))
+    monkeypatch.setattr(problem_actions, "product_matcher", lambda: ProductMatcher(demo_sessions))
 
 
 def tracker(
@@ -121,7 +125,8 @@ async def test_the_report_records_an_escalation_with_the_order(demo_sessions: as
     assert (escalation.store_id, escalation.conversation_id) == (STORE, chat.conversation_id)
     assert (escalation.reason, escalation.priority, escalation.status) == ("damaged", "high", "open")
     assert order is not None and order.order_number == "FZ-20931"
-    assert escalation.details == words
+    # "The pan" is the order's only pan: the team is told which item.
+    assert escalation.details == f"{words}\nItem named: Aluminium oil pan (OP-1001)"
     assert escalation.summary.startswith("Arrived damaged · order FZ-20931: The pan has a deep dent")
     availability = await EscalationService(demo_sessions).availability(STORE, WORKING_HOURS)
     assert availability is not None and not availability.agents_online
@@ -144,3 +149,32 @@ async def test_nothing_is_recorded_when_the_form_gave_up(demo_sessions: async_se
         assert (await session.scalars(select(Escalation))).all() == []
     assert dispatcher.messages == []
 
+
+async def test_the_item_named_in_the_report_is_picked_from_the_orders_items(
+    demo_sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    # FZ-20412 holds the gasket and the drain plug; the first message named the item, with a typo.
+    chat = await ConversationService(demo_sessions).for_shopper(STORE, "alex@example.com")
+    reported = tracker(
+        chat.conversation_id, text="the drian plug came cracked", intent="report_damaged", metadata=ALEX,
+        slots={"problem_type": "damaged", "verified_order_number": "FZ-20412", "problem_description": "cracked thread"},
+    )
+    await problem_actions.ActionRecordProblemReport().run(CollectingDispatcher(), reported, DOMAIN)
+    async with demo_sessions() as session:
+        escalation = (await session.scalars(select(Escalation))).one()
+    assert escalation.details == "cracked thread\nItem named: Magnetic oil drain plug M14×1.5 (DP-3102)"
+
+
+async def test_a_product_outside_the_order_is_not_named_in_the_report(
+    demo_sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    # The brake pads are in the catalogue but not in FZ-20412: the report names no item.
+    chat = await ConversationService(demo_sessions).for_shopper(STORE, "alex@example.com")
+    reported = tracker(
+        chat.conversation_id, text="my brake pads came broken", intent="report_damaged", metadata=ALEX,
+        slots={"problem_type": "damaged", "verified_order_number": "FZ-20412", "problem_description": "broken in two"},
+    )
+    await problem_actions.ActionRecordProblemReport().run(CollectingDispatcher(), reported, DOMAIN)
+    async with demo_sessions() as session:
+        escalation = (await session.scalars(select(Escalation))).one()
+    assert escalation.details == "broken in two"
