@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from bot import replies
 from bot.config import PROJECT_ROOT
 from bot.escalations import EscalationService
 from bot.identity_checks import IdentityChecks
+from bot.importer import import_lines
 from bot.orders import OrderService
 
 DOMAIN: dict[str, Any] = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())
@@ -228,3 +230,218 @@ async def test_after_the_lock_even_the_right_details_are_not_checked() -> None:
     assert messages == [replies.IDENTITY_CHECK_PAUSED]
     assert "verified_order_number" not in slots
     assert slots["requested_slot"] is None
+
+
+# --- order numbers of any shape (issue 14): the store's own shapes, the whole message ---
+
+SHAPES_STORE = "shapes-store"
+#: (number, email, postcode) of the orders of a store whose numbers come in many shapes.
+SHAPED_ORDERS = [
+    ("H-77001", "hana@example.com", "10115"),
+    ("H-77002", "hugo@example.com", "20095"),
+    ("SO-2026-00123", "sofia@example.com", "94110"),
+    ("PO#88812", "pablo@example.com", "28013"),
+    ("12-34567-89012", "ebay.buyer@example.com", "75001"),
+    ("000004321", "magento.buyer@example.com", "2000"),
+    ("8000123456789012", "ali.buyer@example.com", "100020"),
+]
+
+
+@pytest.fixture
+async def shapes_store(demo_sessions: async_sessionmaker[AsyncSession]) -> str:
+    """A store whose orders teach it seven shapes (imported like any store's)."""
+    lines = [json.dumps({"type": "store", "id": SHAPES_STORE, "name": "Shapes", "timezone": "UTC"})]
+    lines += [
+        json.dumps({
+            "type": "order", "store": SHAPES_STORE, "order_number": number, "placed_at": "2026-11-20T10:00:00Z",
+            "status": "shipped", "shopper": {"name": "Shopper", "email": email},
+            "shipping": {"postcode": postcode, "country": "DE"}, "items": [{"sku": "S-1", "name": "Tent"}],
+        })
+        for number, email, postcode in SHAPED_ORDERS
+    ]
+    report = await import_lines(demo_sessions, lines)
+    assert report.ok, report.errors
+    return SHAPES_STORE
+
+
+def turn_tracker(
+    text: str, candidates: dict[str, Any], asked: str | None = None, earlier: dict[str, Any] | None = None,
+    store: str = SHAPES_STORE,
+) -> Tracker:
+    """A tracker as Rasa sends it for one real message: the slots set in earlier turns,
+    the message (its whole text), then this turn's candidates."""
+    metadata = {"store_id": store}
+    earlier = earlier or {}
+    events = [
+        *({"event": "slot", "name": name, "value": value} for name, value in earlier.items()),
+        {"event": "user", "text": text, "parse_data": {"intent": {"name": "inform"}}, "metadata": metadata},
+        {"event": "action", "name": "order_status_form"},
+        *({"event": "slot", "name": name, "value": value} for name, value in candidates.items()),
+    ]
+    return Tracker.from_dict(
+        {
+            "sender_id": "test-conversation",
+            "slots": {"requested_slot": asked, **earlier, **candidates},
+            "latest_message": {"text": text, "intent": {"name": "inform"}, "entities": [], "metadata": metadata},
+            "events": events,
+            "paused": False,
+            "followup_action": None,
+            "active_loop": {"name": "order_status_form"},
+            "latest_action_name": "order_status_form",
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "entity", "number"),
+    [
+        ("where is H-77001", "H-77001", "H-77001"),
+        ("h 77001", "77001", "H-77001"),  # the entity holds only the digits: the text is read
+        ("my order is h77001", None, "H-77001"),
+        ("so 2026 00123", "so 2026 00123", "SO-2026-00123"),
+        ("SO-2026-00123", "SO-2026-00123", "SO-2026-00123"),
+        ("#so2026-00123 please", "so2026-00123", "SO-2026-00123"),
+        ("PO#88812", "PO#88812", "PO#88812"),
+        ("po 88812", None, "PO#88812"),
+        ("ebay order 12-34567-89012", "12-34567-89012", "12-34567-89012"),
+        ("12 34567 89012", "12 34567 89012", "12-34567-89012"),
+        ("000004321", "000004321", "000004321"),
+        ("order 4321", None, "000004321"),  # the zeros dropped: the same order
+        ("8000123456789012", "8000123456789012", "8000123456789012"),
+        ('/inform{"order_id":"h-77001"}', "h-77001", "H-77001"),
+    ],
+)
+async def test_every_shape_of_the_stores_numbers_is_found_and_verified(
+    shapes_store: str, text: str, entity: str | None, number: str
+) -> None:
+    email = next(e for n, e, _ in SHAPED_ORDERS if n == number)
+    # Asked for the number: the whole message is read with the store's shapes.
+    slots, messages = await validate(turn_tracker(text, {"order_number": entity or text}, asked="order_number"))
+    assert messages == [] and slots["order_number"]
+    typed = slots["order_number"]
+    # Then the proof: the order the shopper meant is verified.
+    slots, messages = await validate(
+        turn_tracker(email, {"order_verification": email}, asked="order_verification", earlier={"order_number": typed})
+    )
+    assert slots["verified_order_number"] == number, (text, typed)
+    assert messages == []
+
+
+async def test_the_order_numbers_digits_are_not_taken_for_its_postcode(shapes_store: str) -> None:
+    # "h 77001": the NLU's postcode regex sees "77001"; it is the order number, not a proof,
+    # so no identity check is spent on it (and no complaint about the postcode is made).
+    slots, messages = await validate(
+        turn_tracker("h 77001", {"order_number": "77001", "order_verification": "77001"}, asked="order_number")
+    )
+    assert slots["order_number"] == "h 77001" and slots["order_verification"] is None
+    assert "verified_order_number" not in slots
+    assert messages == []
+
+
+async def test_a_postcode_answering_the_proof_question_is_not_a_new_order_number(shapes_store: str) -> None:
+    # "94110" could be an order number by shape; asked for the proof, it is the proof.
+    slots, messages = await validate(
+        turn_tracker(
+            "94110", {"order_number": "94110", "order_verification": "94110"}, asked="order_verification",
+            earlier={"order_number": "so 2026 00123"},
+        )
+    )
+    assert slots["verified_order_number"] == "SO-2026-00123"
+    assert messages == []
+
+
+async def test_a_corrected_number_while_asked_for_the_proof_replaces_the_old_one(shapes_store: str) -> None:
+    slots, messages = await validate(
+        turn_tracker(
+            "sorry, it's H-77002", {"order_number": "H-77002", "order_verification": "sorry, it's H-77002"},
+            asked="order_verification", earlier={"order_number": "H-77001"},
+        )
+    )
+    assert slots["order_number"] == "H-77002" and slots["order_verification"] is None
+    assert "verified_order_number" not in slots
+    assert messages == []  # the proof is simply asked for next
+
+
+async def test_unknown_number_and_wrong_proof_get_the_same_reply_in_any_shape(shapes_store: str) -> None:
+    replies_seen = []
+    for number, proof in (("so 2026 00999", "sofia@example.com"), ("so 2026 00123", "mallory@example.com"),
+                          ("h 70000", "hana@example.com"), ("h 77001", "99999")):
+        slots, messages = await validate(
+            turn_tracker(proof, {"order_verification": proof}, asked="order_verification", earlier={"order_number": number})
+        )
+        assert "verified_order_number" not in slots
+        replies_seen.append(messages)
+    assert all(m == [replies.IDENTITY_CHECK_FAILED] for m in replies_seen)
+
+
+async def test_one_stores_shapes_and_orders_are_not_another_stores(shapes_store: str) -> None:
+    # The car-parts store has never had an "H-" order: "h 77001" is only its digits there.
+    slots, _ = await validate(turn_tracker("h 77001", {"order_number": "77001"}, asked="order_number", store=STORE))
+    assert slots["order_number"] == "77001"
+    slots, messages = await validate(
+        turn_tracker("hana@example.com", {"order_verification": "hana@example.com"}, asked="order_verification",
+                     earlier={"order_number": "H-77001"}, store=STORE)
+    )
+    assert "verified_order_number" not in slots and messages == [replies.IDENTITY_CHECK_FAILED]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1" * 10_000,
+        "x" * 100_000,
+        " ".join(f"H-{70000 + n}" for n in range(3000)),
+        '/inform{"order_id":"' + "9" * 5000 + '"}',
+        '/inform{"order_id":["H-77001"]}',
+        "H-" * 20_000,
+    ],
+)
+async def test_hostile_messages_get_a_plain_answer(shapes_store: str, text: str) -> None:
+    slots, messages = await validate(turn_tracker(text, {"order_number": text}, asked="order_number"))
+    if slots["order_number"] is None:
+        assert messages == [replies.NOT_AN_ORDER_NUMBER]
+    else:  # many numbers in one message: the first is taken, nothing else is tried
+        assert slots["order_number"] in ("H-70000", "H-77001") and messages == []
+
+
+def asked_tracker(text: str, intent: str, asking: str) -> Tracker:
+    """The form asked for ``asking``; the shopper's message is ``text``, which the NLU read as ``intent``."""
+    metadata = {"store_id": STORE}
+    return Tracker.from_dict({
+        "sender_id": "test-conversation",
+        "slots": {"requested_slot": asking},
+        "latest_message": {"text": text, "intent": {"name": intent}, "entities": [], "metadata": metadata},
+        "events": [{"event": "user", "text": text, "parse_data": {"intent": {"name": intent}}, "metadata": metadata}],
+        "paused": False, "followup_action": None, "active_loop": {"name": "order_status_form"},
+        "latest_action_name": "action_listen",
+    })
+
+
+@pytest.mark.parametrize("intent", ["out_of_scope", "greet", "request_return"])
+async def test_a_number_typed_alone_answers_whatever_the_nlu_thought_of_it(intent: str) -> None:
+    form, dispatcher = order_actions.ValidateOrderStatusForm(), CollectingDispatcher()
+    assert await form.extract_order_number(dispatcher, asked_tracker("FZ-20931", intent, "order_number"), DOMAIN) == {
+        "order_number": "FZ-20931"
+    }
+    proof = asked_tracker("alex@example.com", intent, "order_verification")
+    assert await form.extract_order_verification(dispatcher, proof, DOMAIN) == {"order_verification": "alex@example.com"}
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "asking"),
+    [
+        # Another request that happens to hold a number is that request: the form steps aside.
+        ("how do I install the pan from order FZ-20931", "request_installation_guide", "order_number"),
+        ("never mind", "stop", "order_number"),
+        # An answer intent: the domain's own mapping takes it, not this.
+        ("FZ-20931", "inform", "order_number"),
+        # Not what was asked for.
+        ("FZ-20931", "out_of_scope", "order_verification"),
+        ('/request_human{"order_id":"FZ-20931"}', "request_human", "order_number"),
+    ],
+)
+async def test_other_messages_are_not_taken_as_typed_alone(text: str, intent: str, asking: str) -> None:
+    form, dispatcher = order_actions.ValidateOrderStatusForm(), CollectingDispatcher()
+    tracker = asked_tracker(text, intent, asking)
+    assert await form.extract_order_number(dispatcher, tracker, DOMAIN) == {}
+    assert await form.extract_order_verification(dispatcher, tracker, DOMAIN) == {}
