@@ -272,3 +272,78 @@ async def test_a_conversation_survives_a_restart_of_rasa(rasa: RasaClient, engin
     await asyncio.to_thread(restart_rasa)
     # The form's state was in the SQL tracker store, not in Rasa's memory.
     assert "9400111899223100000000" in await chat.say_text("alex@example.com")
+
+
+# --- order numbers of any shape (issue 14) ---
+
+SHAPES = {"store_id": "any-shape-store"}
+#: A store whose orders come in many shapes: (number, email, postcode, tracking number).
+SHAPED_ORDERS = [
+    ("H-77001", "hana@example.com", "10115", "JJD0099001177001"),
+    ("SO-2026-00123", "sofia@example.com", "94110", "1Z999AA10123456784"),
+    ("PO#88812", "pablo@example.com", "28013", "PQ88812000ES"),
+    ("12-34567-89012", "ebay.buyer@example.com", "75001", "6A12345678901"),
+    ("000004321", "magento.buyer@example.com", "2000", "LP00004321AU"),
+    ("8000123456789012", "ali.buyer@example.com", "100020", "LP80001234567890"),
+]
+
+
+@pytest.fixture(scope="module")
+def any_shape_store(engine: tuple[Stack, Settings], tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The store's orders imported through the CLI, as a seller would: the import teaches the shapes."""
+    lines = [{"type": "store", "id": SHAPES["store_id"], "name": "Any Shape Outfitters", "timezone": "UTC"}]
+    lines += [
+        {
+            "type": "order", "store": SHAPES["store_id"], "order_number": number, "placed_at": "2026-11-20T10:00:00Z",
+            "status": "shipped", "shopper": {"name": "Shopper", "email": email},
+            "shipping": {"postcode": postcode, "country": "DE"}, "items": [{"sku": "T-1", "name": "Tent"}],
+            "shipments": [{"carrier": "DHL", "tracking_number": tracking, "status": "InTransit", "events": [
+                {"time": "2026-11-21T08:00:00Z", "location": "Leipzig, DE", "tag": "InTransit", "message": "In transit"}
+            ]}],
+        }
+        for number, email, postcode, tracking in SHAPED_ORDERS
+    ]
+    path = tmp_path_factory.mktemp("shapes") / "orders.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    result = bot_cli(engine[1], "import", str(path))
+    assert result.returncode == 0, result.stderr
+    return {number: tracking for number, *_, tracking in SHAPED_ORDERS}
+
+
+@pytest.mark.parametrize(
+    ("opener", "number", "proof"),
+    [
+        ("H-77001", "H-77001", "hana@example.com"),
+        ("h 77001", "H-77001", "10115"),
+        ("where is my order h-77001?", "H-77001", "hana@example.com"),
+        ("SO-2026-00123", "SO-2026-00123", "sofia@example.com"),
+        ("where is my order so 2026 00123", "SO-2026-00123", "94110"),
+        ("so2026-00123", "SO-2026-00123", "sofia@example.com"),
+        ("PO#88812", "PO#88812", "pablo@example.com"),
+        ("order po 88812 hasn't arrived", "PO#88812", "28013"),
+        ("12-34567-89012", "12-34567-89012", "ebay.buyer@example.com"),
+        ("000004321", "000004321", "magento.buyer@example.com"),
+        ("8000123456789012", "8000123456789012", "100020"),
+        ('/inform{"order_id":"so2026-00123"}', "SO-2026-00123", "94110"),
+    ],
+)
+async def test_order_numbers_of_any_shape_answer_the_status(
+    rasa: RasaClient, any_shape_store: dict[str, str], opener: str, number: str, proof: str
+) -> None:
+    chat = Conversation(rasa, SHAPES)
+    assert replies.ASK_ORDER_VERIFICATION in await chat.say_text(opener)
+    answer = await chat.say_text(proof)
+    assert any_shape_store[number] in answer, answer
+    assert "DHL" in answer
+
+
+async def test_a_wrong_proof_for_a_number_of_any_shape_is_refused_like_an_unknown_number(
+    rasa: RasaClient, any_shape_store: dict[str, str]
+) -> None:
+    wrong_proof = Conversation(rasa, SHAPES)
+    await wrong_proof.say_text("where is my order so 2026 00123")
+    refusal = await wrong_proof.say_text("mallory@example.com")
+    assert replies.IDENTITY_CHECK_FAILED in refusal and "DHL" not in refusal
+    unknown = Conversation(rasa, SHAPES)
+    await unknown.say_text("where is my order so 2026 00999")
+    assert await unknown.say_text("sofia@example.com") == refusal
