@@ -13,6 +13,7 @@ from actions.context import chat_context, identity_checks, order_service
 from actions.escalations import escalate, next_steps
 from actions.forms import FormValidationWithChoices, ask
 from bot import replies
+from bot.form_interruptions import answer_intents
 from bot.orders import OrderAnswer, find_order_number, find_proof, read_order_answer
 from bot.tracking import describe_order
 
@@ -52,11 +53,44 @@ async def _read_answer(tracker: Tracker, store_id: str) -> OrderAnswer | None:
     if not text.strip():
         return None
     shapes = await order_service().order_number_shapes(store_id)
-    return read_order_answer(text, shapes, asking_for_proof=_asking_for(tracker) == "order_verification")
+    answer = read_order_answer(text, shapes, asking_for_proof=_asking_for(tracker) == "order_verification")
+    if _asking_for(tracker) is None and answer.number is None and answer.proof is None:
+        # The form is starting with answers carried over from the form it replaced ("it
+        # arrived damaged" in the middle of the lookup): this message holds none of them.
+        return None
+    return answer
+
+
+#: At most this many words make a message "typed alone" (``_typed_alone``).
+TYPED_ALONE_MAX_WORDS = 3
+
+
+async def _typed_alone(tracker: Tracker, slot: str) -> dict[str, Any]:
+    """An order number, email or postcode typed alone ("PO#88812", "h 77001") answers the
+    question whatever intent the NLU gave it; the domain's mappings take it from answer
+    intents only (bot/form_interruptions.py), so that other requests can interrupt."""
+    intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+    text = str((tracker.latest_message or {}).get("text") or "")
+    store_id = chat_context(tracker).store_id
+    if _asking_for(tracker) != slot or intent in answer_intents(slot) or store_id is None:
+        return {}
+    if not text.strip() or text.startswith("/") or len(text.split()) > TYPED_ALONE_MAX_WORDS:
+        return {}
+    answer = await _read_answer(tracker, store_id)
+    found = answer is not None and (answer.number if slot == "order_number" else answer.proof)
+    return {slot: text} if found else {}
 
 
 class ValidateOrderStatusForm(FormValidationWithChoices):
     """Checks each answer's shape, then the identity check once both are in."""
+
+    async def extract_order_number(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+        return await _typed_alone(tracker, "order_number")
+
+    async def extract_order_verification(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return await _typed_alone(tracker, "order_verification")
 
     def name(self) -> str:
         return "validate_order_status_form"
