@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from actions import guides as guide_actions
 from bot import replies
+from bot.guides import choose_product_message
 from bot.guides import GuideService
 from bot.orders import OrderService
 from bot.product_matching import ProductMatcher
@@ -136,3 +138,75 @@ async def test_another_stores_product_is_not_found_here() -> None:
 async def test_no_store_no_guide() -> None:
     messages, events = await run(tracker("how do i install it", metadata={}))
     assert [m["text"] for m in messages] == [replies.NO_STORE] and events == []
+
+
+def payload_skus(message: dict[str, Any]) -> list[str]:
+    """The SKUs of a message's buttons, each payload's JSON parsed as Rasa parses it."""
+    prefix = "/request_installation_guide"
+    assert all(b["payload"].startswith(prefix) for b in message["buttons"])
+    return [json.loads(b["payload"][len(prefix):])["product"] for b in message["buttons"]]
+
+
+async def test_a_misspelt_name_gets_its_guide() -> None:
+    messages, events = await run(tracker("how do i put the oil pna on"))
+    assert messages[0]["text"] == "Here's how to install the Aluminium oil pan."
+    assert events == [SlotSet("guide_product", "OP-1001")]
+
+
+async def test_a_generic_name_that_fits_two_products_asks_which_with_buttons() -> None:
+    messages, events = await run(tracker("how do I install the stroller?", metadata={"store_id": "bloomkids-baby"}))
+    assert [m["text"] for m in messages] == [replies.GUIDE_WHICH_MATCH]
+    assert payload_skus(messages[0]) == ["BK-ST300", "BK-RC310"]
+    assert [b["title"] for b in messages[0]["buttons"]] == ["Compact travel stroller", "Stroller rain cover"]
+    assert events == [SlotSet("guide_product", None)]
+
+
+async def test_the_pressed_button_then_gets_that_guide() -> None:
+    pressed = tracker('/request_installation_guide{"product":"BK-RC310"}', product="BK-RC310",
+                      metadata={"store_id": "bloomkids-baby"})
+    messages, events = await run(pressed)
+    assert messages[0]["text"] == "Here's how to install the Stroller rain cover."
+    assert events == [SlotSet("guide_product", "BK-RC310")]
+
+
+async def test_the_orders_own_item_settles_a_generic_name() -> None:
+    # "The pan" is the oil pan or the gasket in the catalogue; order FZ-20931 holds only the oil pan.
+    asked, _ = await run(tracker("how do i install the pan"))
+    assert asked[0]["text"] == replies.GUIDE_WHICH_MATCH and payload_skus(asked[0]) == ["OP-1001", "GK-2040"]
+    messages, _ = await run(tracker("how do i install the pan", slots={"verified_order_number": "FZ-20931"}, metadata=ALEX))
+    assert messages[0]["text"] == "Here's how to install the Aluminium oil pan."
+
+
+async def test_stuck_at_a_step_of_a_named_product_beats_the_last_guide() -> None:
+    messages, events = await run(tracker("stuck at step 3 of the gasket", slots={"guide_product": "OP-1001"}))
+    assert messages[0]["text"].startswith("Step 3 of 5 for the Oil pan gasket: Lay the new gasket")
+    assert events == [SlotSet("guide_product", "GK-2040")]
+
+
+async def test_a_typed_payload_with_another_stores_sku_reveals_nothing_of_it() -> None:
+    typed = tracker('/request_installation_guide{"product":"ST-RJ110"}', product="ST-RJ110")
+    messages, events = await run(typed)
+    everything = json.dumps(messages)
+    assert "Stormline" not in everything and "ST-RJ110" not in everything and not attachments(messages)
+    assert messages[0]["text"] == replies.GUIDE_WHICH_PRODUCT
+    assert payload_skus(messages[0]) == ["OP-1001", "GK-2040", "DP-3102", "BP-4410", "AF-5205"]
+    assert events == [SlotSet("guide_product", None)]
+
+
+@pytest.mark.parametrize("value", [["OP-1001"], {"sku": "OP-1001"}, 1001, "", "x" * 10_000])
+async def test_a_typed_payload_with_junk_is_asked_about(value: Any) -> None:
+    typed = tracker("/request_installation_guide" + json.dumps({"product": value}))
+    typed.latest_message["entities"] = [{"entity": "product", "value": value}]
+    messages, _ = await run(typed)
+    assert messages[0]["text"] == replies.GUIDE_WHICH_PRODUCT and not attachments(messages)
+
+
+async def test_a_name_the_store_does_not_sell_is_said_and_the_choices_offered() -> None:
+    messages, _ = await run(tracker("how do i install the headlight"))
+    assert messages[0]["text"] == replies.GUIDE_UNKNOWN_PRODUCT.format(product="headlight")
+    assert messages[1]["text"] == replies.GUIDE_WHICH_PRODUCT and len(payload_skus(messages[1])) == 5
+
+
+async def test_button_payloads_stay_json_whatever_the_sku() -> None:
+    message = choose_product_message([('X"},"evil":"1', "Odd SKU")], question=replies.GUIDE_WHICH_MATCH)
+    assert payload_skus({"buttons": message.buttons}) == ['X"},"evil":"1']
