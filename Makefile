@@ -8,7 +8,7 @@ APP_VENV    := .venv
 ENGINE_VENV := .venv-rasa
 MODEL       := models/assistant.tar.gz
 DEMO_DATA   := demo/demo_stores.jsonl
-TRAINING_INPUTS := config.yml domain.yml $(sort $(wildcard data/*.yml))
+TRAINING_INPUTS := config.yml domain.yml $(sort $(wildcard data/*.yml nlu_components/*.py))
 
 # The engine (rasa 3.6.21) runs only on Python 3.8–3.10: use pyenv's 3.10 or a python3.10 on PATH.
 ifndef ENGINE_PYTHON

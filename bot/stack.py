@@ -42,7 +42,11 @@ ENGINE_ENV = {
     "CUDA_VISIBLE_DEVICES": "",
     "TF_INTER_OP_PARALLELISM_THREADS": "1",
     "TF_INTRA_OP_PARALLELISM_THREADS": "1",
+    # The sentence encoder (nlu_components/) runs OpenMP next to TensorFlow's pools: busy-waiting
+    # threads of one starved the other (a 9 ms embedding took 91 ms) until both were kept to one
+    # passive thread.
     "OMP_NUM_THREADS": "1",
+    "OMP_WAIT_POLICY": "PASSIVE",
     "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
     "LOG_LEVEL_LIBRARIES": "ERROR",
 }
