@@ -123,3 +123,19 @@ async def test_a_failed_check_takes_as_long_for_a_known_and_an_unknown_order(dem
             lambda: orders.find_verified_order(STORE, KNOWN, proof),
             lambda: orders.find_verified_order(STORE, UNKNOWN, proof),
         )
+
+
+async def test_typed_in_any_shape_a_failed_check_does_the_same_work(demo_sessions: Sessions) -> None:
+    # Issue 14: numbers are read with the store's learned shapes and compared by one key
+    # (case, spaces, dashes and "#" don't count). The shapes are read before anything is
+    # known about the order, and a lower-case or spaced number of an existing order sends
+    # what an unknown one sends.
+    orders = OrderService(demo_sessions)
+    assert await orders.order_number_shapes(STORE) == ["FZ-99999"]
+    for known_typed, unknown_typed in (("fz 20931", "fz 20932"), ("#FZ20931", "#FZ20932"), ("Fz-20931", "fZ 20932")):
+        with statements(engine_of(demo_sessions)) as known:
+            assert await orders.find_verified_order(STORE, known_typed, "mallory@example.com") is None
+        with statements(engine_of(demo_sessions)) as unknown:
+            assert await orders.find_verified_order(STORE, unknown_typed, "mallory@example.com") is None
+        assert known == unknown and len(known) == 1, (known, unknown)
+        assert await orders.find_verified_order(STORE, known_typed, "alex@example.com") is not None
