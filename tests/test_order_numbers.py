@@ -274,7 +274,7 @@ def _migrate(connection: Any, direction: str, revision: str) -> None:
     getattr(command, direction)(config, revision)
 
 
-async def test_migration_learns_shapes_and_rekeys_existing_orders(database_url: str) -> None:
+async def test_migration_learns_shapes_and_rekeys_existing_orders_and_their_lockout_counters(database_url: str) -> None:
     engine = create_engine(database_url)
     try:
         if engine.dialect.name == "postgresql":
@@ -299,7 +299,21 @@ async def test_migration_learns_shapes_and_rekeys_existing_orders(database_url: 
                     {"id": n + 1, "store": store, "number": number, "old_key": number.replace("#", "").upper(),
                      "at": PLACED},
                 )
+            for n, (scope, key, attempts) in enumerate(
+                [("order", "SO-2026-00123", 3), ("order", "SO202600123", 1), ("order", "H-77001", 2),
+                 ("address", "198.51.100.1", 4)]
+            ):
+                await connection.execute(
+                    text("INSERT INTO identity_check_failures (id, store_id, scope, key, attempts, window_started_at, "
+                         "locks) VALUES (:id, 'h-store', :scope, :key, :attempts, :at, 0)"),
+                    {"id": n + 1, "scope": scope, "key": key, "attempts": attempts, "at": PLACED},
+                )
             await connection.run_sync(_migrate, "upgrade", "0018")
+            counters = set((await connection.execute(
+                text("SELECT scope, key, attempts FROM identity_check_failures")
+            )).tuples().all())
+        # The counters follow the new key: one per order, the one furthest along kept.
+        assert counters == {("order", "SO202600123", 3), ("order", "H77001", 2), ("address", "198.51.100.1", 4)}
         sessions = async_sessionmaker(engine, expire_on_commit=False)
         async with sessions() as session:
             keys = dict((await session.execute(select(Order.order_number, Order.lookup_key))).tuples().all())

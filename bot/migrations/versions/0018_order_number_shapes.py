@@ -5,7 +5,8 @@ Revises: 0017
 Create Date: 2026-11-30 09:00:00.000000
 
 Creates ``order_number_shapes``, learns the shapes of every order already on file, and
-recomputes every order's ``lookup_key`` with the new comparison rule (case, spaces and
+recomputes every order's ``lookup_key`` (and the identity-check counters kept by it) with the
+new comparison rule (case, spaces and
 punctuation dropped; an all-digit number without its leading zeros). The rules are copied
 here as they were when this revision was written, so that a later change to
 bot/order_numbers.py can never change what this migration did. Plain SQLAlchemy Core in
@@ -87,6 +88,37 @@ def _rekey(key_of) -> Counter:
         last_id = rows[-1].id
 
 
+_failures = sa.table(
+    'identity_check_failures',
+    sa.column('id', sa.Integer), sa.column('store_id', sa.String), sa.column('scope', sa.String),
+    sa.column('key', sa.String), sa.column('attempts', sa.Integer), sa.column('locks', sa.Integer),
+    sa.column('locked_until', bot.models.UTCDateTime(timezone=True)),
+)
+
+
+def _rekey_failures(key_of) -> None:
+    """The identity-check counters of order numbers are kept by lookup key: re-key them too,
+    so that no order's failures (or lock) are forgotten by the upgrade. Counters that now
+    share a key (say "FZ-20266" and "FZ20266") keep the one furthest along: locked the
+    latest, then most locks, then most attempts."""
+    bind = op.get_bind()
+    rows = bind.execute(
+        sa.select(_failures.c.id, _failures.c.store_id, _failures.c.key, _failures.c.attempts, _failures.c.locks,
+                  _failures.c.locked_until).where(_failures.c.scope == 'order')
+    ).all()
+    groups: dict = {}
+    for row in rows:
+        groups.setdefault((row.store_id, key_of(row.key)[:100]), []).append(row)
+    floor = bot.models.utc_now().replace(year=1970)
+    for (_, key), members in groups.items():
+        members.sort(key=lambda r: (r.locked_until or floor, r.locks, r.attempts, -r.id), reverse=True)
+        kept, dropped = members[0], members[1:]
+        if dropped:
+            bind.execute(_failures.delete().where(_failures.c.id.in_([r.id for r in dropped])))
+        if kept.key != key:
+            bind.execute(_failures.update().where(_failures.c.id == kept.id).values(key=key))
+
+
 def upgrade() -> None:
     shapes_table = op.create_table('order_number_shapes',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -99,6 +131,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('store_id', 'shape')
     )
     shapes = _rekey(_lookup_key)
+    _rekey_failures(_lookup_key)
     if shapes:
         now = bot.models.utc_now()
         op.bulk_insert(shapes_table, [
@@ -110,3 +143,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table('order_number_shapes')
     _rekey(_old_lookup_key)
+    # The old key can't be told from the new one ("FZ20266" was "FZ-20266"): the counters
+    # keep the new keys, which the old code never looks up, and start afresh.
