@@ -177,7 +177,9 @@ async def learn_order_number_shape(session: AsyncSession, store_id: str, order_n
     if shape is None:
         return
     now = utc_now()
-    insert = dialect_insert(session, OrderNumberShape).values(store_id=store_id, shape=shape, order_count=1, last_seen_at=now)
+    insert = dialect_insert(session, OrderNumberShape).values(
+        store_id=store_id, shape=shape, order_count=1, last_seen_at=now
+    )
     await session.execute(
         insert.on_conflict_do_update(
             index_elements=["store_id", "shape"],
