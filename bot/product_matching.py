@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -38,6 +39,8 @@ from bot.models import Product
 #: Only the start of a message is read: product names come early, and hostile text stays cheap.
 MAX_TEXT_CHARS = 500
 MAX_MESSAGE_WORDS = 80
+#: Stores whose catalogue index one process keeps (least recently asked about dropped first).
+MAX_INDEXED_STORES = 64
 #: At most this many products are offered when several fit.
 MAX_CANDIDATES = 6
 #: SKUs shorter than this (after dropping dashes) are too likely to appear by chance ("12").
@@ -208,7 +211,8 @@ class Catalogue:
             key = sku_key(item.sku)
             if len(key) >= MIN_SKU_CHARS:
                 self._by_sku.setdefault(key, index)
-        self._vocabulary = list(self._by_word)
+        # Only words can be mistyped words: codes and numbers match exactly or not at all.
+        self._vocabulary = [word for word in self._by_word if word.isalpha()]
         self._products_with = {word: len({index for index, _ in postings}) for word, postings in self._by_word.items()}
         #: The kinds of product the store sells; an order's items are judged by the whole store's.
         self.kinds = kinds if kinds is not None else frozenset(e.words[e.head] for e in self._entries if e.head >= 0)
@@ -343,17 +347,32 @@ def _unknown_name(text: str) -> str | None:
 
 
 class ProductMatcher:
-    """Reads a store's catalogue at each request: what the seller added a moment ago is found."""
+    """Reads a store's catalogue at each request: what the seller added a moment ago is found.
+
+    The index is kept per store and rebuilt only when the (SKU, name) rows differ from the ones it
+    was built from, so a large catalogue costs one query per message, not a new index.
+    """
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
+        self._indexes: OrderedDict[str, tuple[tuple[tuple[str, str], ...], Catalogue]] = OrderedDict()
 
     async def catalogue(self, store_id: str) -> Catalogue:
         async with self._sessions() as session:
-            rows = await session.execute(
+            result = await session.execute(
                 select(Product.sku, Product.name).where(Product.store_id == store_id).order_by(Product.id)
             )
-            return Catalogue(CatalogueItem(sku, name) for sku, name in rows)
+            rows = tuple((sku, name) for sku, name in result)
+        cached = self._indexes.get(store_id)
+        if cached is not None and cached[0] == rows:
+            self._indexes.move_to_end(store_id)
+            return cached[1]
+        catalogue = Catalogue(CatalogueItem(sku, name) for sku, name in rows)
+        self._indexes[store_id] = (rows, catalogue)
+        self._indexes.move_to_end(store_id)
+        while len(self._indexes) > MAX_INDEXED_STORES:
+            self._indexes.popitem(last=False)
+        return catalogue
 
     async def resolve(
         self, store_id: str, text: str, order_items: Sequence[CatalogueItem] = (), *, beyond_order: bool = True

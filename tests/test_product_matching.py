@@ -127,3 +127,13 @@ async def test_a_product_the_seller_adds_is_matched_on_the_next_message(
     assert after.product == CatalogueItem("ST-RB900", "Alpine cargo carrier 420 L")
     # Only that store learned of it.
     assert (await matcher.resolve("yangteng-auto", text)).candidates == ()
+
+
+async def test_a_renamed_product_is_matched_by_its_new_name(demo_sessions: async_sessionmaker[AsyncSession]) -> None:
+    matcher = ProductMatcher(demo_sessions)
+    assert (await matcher.resolve("summit-outdoor", "the gaiters")).product == CatalogueItem("ST-GT450", "Trailguard gaiters")
+    line = json.dumps({"type": "product", "store": "summit-outdoor", "sku": "ST-GT450", "name": "Trailguard leg warmers"})
+    assert (await import_lines(demo_sessions, [line])).ok
+    assert (await matcher.resolve("summit-outdoor", "the gaiters")).candidates == ()
+    renamed = await matcher.resolve("summit-outdoor", "the leg warmers")
+    assert renamed.product == CatalogueItem("ST-GT450", "Trailguard leg warmers")
