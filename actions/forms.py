@@ -9,6 +9,7 @@ actions the generated rules use.
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -77,6 +78,10 @@ class FormValidationWithChoices(FormValidationAction):
     again, a person, something else), and ``ask`` then keeps the question back. A usable
     answer, "try again" and a fresh start of the form end the run.
     """
+
+    @abstractmethod
+    def name(self) -> str:
+        """Each form's own validation names itself (abstract: the action server serves only those)."""
 
     async def get_validation_events(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
