@@ -42,7 +42,8 @@ class ActionSendInstallationGuide(Action):
             return []
         store_id = context.store_id
         items = await self._order_items(tracker, store_id, context.shopper_email)
-        text = str((tracker.latest_message or {}).get("text") or "")
+        # Rasa reads a text that starts with "/" (after spaces) as a payload, never as words.
+        text = str((tracker.latest_message or {}).get("text") or "").strip()
         step = find_step_number(text)
 
         chosen = button_sku(tracker, text)
