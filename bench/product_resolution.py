@@ -208,7 +208,8 @@ def run(cases: Iterable[Case], details: bool) -> None:
             for source in (case.source, "all"):
                 tallies.setdefault((method, source), Tally()).add(case.meant, offered)
         if details and now != case.meant:
-            print(f"  now wrong [{case.source}/{case.store}] {case.text!r}: meant {sorted(case.meant)}, offered {sorted(now)}")
+            where = f"{case.source}/{case.store}"
+            print(f"  now wrong [{where}] {case.text!r}: meant {sorted(case.meant)}, offered {sorted(now)}")
     print("product resolution against the demo stores' catalogues, per (message, SKU):")
     for source in ("holdout", "fresh", "all"):
         for method in ("before", "now"):

@@ -107,6 +107,10 @@ def no_guide_messages(name: str) -> list[Outgoing]:
     return [Outgoing(replies.GUIDE_MISSING.format(product_name=name), buttons=list(replies.ASK_PERSON_BUTTONS))]
 
 
+#: The intent a guide button sends; its ``product`` entity is the SKU.
+GUIDE_INTENT = "/request_installation_guide"
+
+
 def choose_product_message(items: list[tuple[str, str]], *, question: str) -> Outgoing:
     """Ask which product, with a button per (sku, name).
 
@@ -117,7 +121,7 @@ def choose_product_message(items: list[tuple[str, str]], *, question: str) -> Ou
     return Outgoing(
         question,
         buttons=[
-            {"title": name[:80], "payload": "/request_installation_guide" + json.dumps({"product": sku}, separators=(",", ":"))}
+            {"title": name[:80], "payload": GUIDE_INTENT + json.dumps({"product": sku}, separators=(",", ":"))}
             for sku, name in items
         ],
     )

@@ -75,7 +75,9 @@ _DESCRIPTIVE = frozenset(
 )
 _CLAUSE_BREAK = re.compile(r"\s(?:for|with|to fit|compatible)\s|[(,;:–—]| - ", re.IGNORECASE)
 _WORD = re.compile(r"[^\W_]+")
-_NAMED_AFTER_DETERMINER = re.compile(r"\b(?:the|my|this|that|these|those|a|an|our)\s+([^\W\d_]+(?:[\s-]+[^\W\d_]+){0,2})", re.IGNORECASE)
+_NAMED_AFTER_DETERMINER = re.compile(
+    r"\b(?:the|my|this|that|these|those|a|an|our)\s+([^\W\d_]+(?:[\s-]+[^\W\d_]+){0,2})", re.IGNORECASE
+)
 
 # Scores: exact words count 1, typos less, so "pan" beats "pna" when both fit.
 _EXACT, _TYPO, _HEAD_BONUS = 1.0, 0.8, 0.25
@@ -193,7 +195,11 @@ class Catalogue:
     """One store's products, indexed by word for matching messages against them."""
 
     def __init__(
-        self, items: Iterable[CatalogueItem], *, kinds: frozenset[str] | None = None, store_words: frozenset[str] = frozenset()
+        self,
+        items: Iterable[CatalogueItem],
+        *,
+        kinds: frozenset[str] | None = None,
+        store_words: frozenset[str] = frozenset(),
     ) -> None:
         self._entries: list[_Entry] = []
         #: word → (product, position of the word in its name); also two words typed as one ("drainplug").
@@ -280,10 +286,8 @@ class Catalogue:
         if len(typed) < 3 or not typed.isalpha() or typed in self._store_words:
             return []
         near = process.extract(typed, self._vocabulary, scorer=OSA.distance, score_cutoff=2, limit=None)
+        near += process.extract(typed, self._vocabulary, scorer=fuzz.ratio, score_cutoff=80, limit=None)
         near_words = {word for word, _, _ in near}
-        near_words.update(
-            word for word, _, _ in process.extract(typed, self._vocabulary, scorer=fuzz.ratio, score_cutoff=80, limit=None)
-        )
         return [(word, _TYPO) for word in near_words if _typo_of(typed, word)]
 
     def _grade(self, entry: _Entry, found: _Evidence, message: Sequence[str | None]) -> tuple[int, float] | None:
