@@ -9,9 +9,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from bot.config import PROJECT_ROOT, Settings, load_settings
-from bot.stack import DEFAULT_MODEL, Stack, free_port
+from bot.stack import DEFAULT_MODEL, ENGINE_ENV, Stack, free_port
 
-__all__ = ["DEMO_DATA", "bot_cli", "engine_settings", "free_port", "running_engine"]
+__all__ = ["DEMO_DATA", "bot_cli", "engine_python", "engine_settings", "free_port", "running_engine"]
 
 DEMO_DATA = PROJECT_ROOT / "demo" / "demo_stores.jsonl"
 
@@ -40,6 +40,19 @@ def bot_cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         timeout=120,
+        check=False,
+    )
+
+
+def engine_python(code: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` in the engine's Python 3.10 (which has rasa), from the project root."""
+    return subprocess.run(
+        [str(PROJECT_ROOT / ".venv-rasa" / "bin" / "python"), "-c", code],
+        cwd=PROJECT_ROOT,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(PROJECT_ROOT), "HOME": str(Path.home()), **ENGINE_ENV},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
         check=False,
     )
 
