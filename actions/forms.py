@@ -3,8 +3,9 @@
 The decisions (answer the other request and come back, switch, leave) are a table in
 bot/form_interruptions.py, turned into rules; this module holds the actions' side:
 the question asked again with a bridge after another request was answered, the count
-of unusable answers that turns into choices at the second one in a row, and the two
-actions the generated rules use.
+of unusable answers that turns into choices at the second one in a row, a form's answers
+left from an earlier time forgotten when it starts again, and the action the generated
+rules use to ask again.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from rasa_sdk.forms import REQUESTED_SLOT
 from rasa_sdk.types import DomainDict
 
 from bot import replies
-from bot.form_interruptions import CONTINUE_ACTION, FORGET_ACTION
+from bot.form_interruptions import CONTINUE_ACTION
 
 UNUSABLE_ANSWERS = "unusable_answers"
 #: The answer that turns into choices: the second in a row the form could not use.
@@ -86,12 +87,15 @@ class FormValidationWithChoices(FormValidationAction):
     async def get_validation_events(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        asked = tracker.get_slot(REQUESTED_SLOT) if tracker.active_loop_name == self.form_name() else None
+        if tracker.active_loop_name != self.form_name():
+            left_over = left_over_answers(tracker, self.form_name(), domain)
+            _drop_candidates(tracker, left_over)
+            events = await super().get_validation_events(dispatcher, tracker, domain)
+            return events + [SlotSet(slot, None) for slot in left_over] + started_afresh(tracker)
+        asked = tracker.get_slot(REQUESTED_SLOT)
         answered = asked is not None and asked in tracker.slots_to_validate()
         said_before = len(dispatcher.messages)
         events = await super().get_validation_events(dispatcher, tracker, domain)
-        if tracker.active_loop_name != self.form_name():
-            return events + started_afresh(tracker)
         if not answered:
             return events
         if tracker.get_slot(asked) is not None:  # the validated value (the SDK keeps the tracker up to date)
@@ -102,6 +106,47 @@ class FormValidationWithChoices(FormValidationAction):
             del dispatcher.messages[said_before:]
             dispatcher.utter_message(text=replies.FORM_CHOICES, buttons=replies.FORM_CHOICE_BUTTONS)
         return events + [SlotSet(UNUSABLE_ANSWERS, float(count))]
+
+
+def left_over_answers(tracker: Tracker, form: str, domain: DomainDict) -> list[str]:
+    """At ``form``'s start: its answers left from an earlier time (a lookup left with
+    "never mind" after the number), which must not be taken as this time's. Kept: what
+    this message gave, and what the form it replaced in this very turn had asked for too
+    (the number given to the lookup, when "it arrived damaged" starts the problem report)."""
+    events = tracker.events
+    last_message = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=-1)
+    turn = events[last_message + 1 :]
+    # Rasa hands the validation a tracker whose own candidates follow a marker: the form's action.
+    marker = max((i for i, e in enumerate(turn) if e.get("event") == "action" and e.get("name") == form), default=len(turn))
+    before = turn[:marker]
+    given_now = {e.get("name") for e in before if e.get("event") == "slot"}
+    carried: set[str] = set()
+    if any(e.get("event") == "action" and e.get("name") == "action_deactivate_loop" for e in before):
+        replaced = next(
+            (e.get("name") for e in reversed(events[: last_message + 1 + marker])
+             if e.get("event") == "active_loop" and e.get("name") not in (None, form)),
+            None,
+        )
+        carried = set(_required_slots(domain, replaced))
+    return [
+        slot for slot in _required_slots(domain, form)
+        if tracker.get_slot(slot) is not None and slot not in given_now and slot not in carried
+    ]
+
+
+def _required_slots(domain: DomainDict, form: str | None) -> list[str]:
+    return list(((domain.get("forms") or {}).get(form or "") or {}).get("required_slots") or [])
+
+
+def _drop_candidates(tracker: Tracker, slots: list[str]) -> None:
+    """Take left-over answers out of the candidates Rasa asks to validate (trailing slot
+    events), so that no validator checks, or speaks about, a value from an earlier time."""
+    for slot in slots:
+        tracker.slots[slot] = None
+    trailing = len(tracker.events)
+    while trailing > 0 and tracker.events[trailing - 1].get("event") == "slot":
+        trailing -= 1
+    tracker.events[trailing:] = [e for e in tracker.events[trailing:] if e.get("name") not in slots]
 
 
 def started_afresh(tracker: Tracker) -> list[EventType]:
@@ -120,16 +165,3 @@ class ActionContinueForm(Action):
         return [SlotSet(UNUSABLE_ANSWERS, None)] if tracker.get_slot(UNUSABLE_ANSWERS) is not None else []
 
 
-class ActionForgetFormAnswers(Action):
-    """After the shopper left a form, forget its answers: the next time it starts afresh
-    instead of asking for the email of an order number given before "never mind"."""
-
-    def name(self) -> str:
-        return FORGET_ACTION
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        left = next(
-            (e.get("name") for e in reversed(tracker.events) if e.get("event") == "active_loop" and e.get("name")), None
-        )
-        slots = (domain.get("forms", {}).get(left) or {}).get("required_slots", []) if left else []
-        return [SlotSet(slot, None) for slot in [*slots, UNUSABLE_ANSWERS] if tracker.get_slot(slot) is not None]

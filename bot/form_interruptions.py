@@ -10,8 +10,8 @@ slot) or another request. For another request the form rejects, and a rule decid
   or the request that started the form said once more);
 - ``switch``: the new request replaces the form (a damaged item during the order
   lookup starts the problem report);
-- ``leave``: a short confirmation (or the escalation to a person), the form ends and
-  its answers are forgotten.
+- ``leave``: a short confirmation (or the escalation to a person), and the form ends
+  (its answers are forgotten when it next starts: actions/forms.py).
 
 Every form in domain.yml gets a rule for every intent that is not an answer at one of
 its slots, forms added later included: ``python -m bot.form_interruptions`` writes
@@ -37,8 +37,6 @@ RESUME, CONTINUE, SWITCH, LEAVE = "resume", "continue", "switch", "leave"
 STOP_CONFIRMATION = "<the form's stop confirmation>"
 #: Says nothing and forgets the count of unusable answers: the form then asks again in full.
 CONTINUE_ACTION = "action_continue_form"
-#: Runs after a form was left: forgets that form's answers, so the next time starts afresh.
-FORGET_ACTION = "action_forget_form_answers"
 #: The NLU's "not sure" intent: not in the domain's list, but a message can carry it.
 NLU_FALLBACK = "nlu_fallback"
 REPORT_INTENTS = ("report_not_received", "report_damaged", "report_missing_parts", "report_wrong_item")
@@ -154,8 +152,7 @@ def decision_steps(form: str, intent: str, responses: dict[str, Any]) -> list[di
     if chosen.kind == SWITCH:
         return [{"action": "action_deactivate_loop"}, {"active_loop": None},
                 {"action": chosen.to_form}, {"active_loop": chosen.to_form}]
-    return [*({"action": a} for a in chosen.actions), {"action": "action_deactivate_loop"}, {"active_loop": None},
-            {"action": FORGET_ACTION}]
+    return [*({"action": a} for a in chosen.actions), {"action": "action_deactivate_loop"}, {"active_loop": None}]
 
 
 def rules(domain: dict[str, Any]) -> list[dict[str, Any]]:

@@ -38,7 +38,7 @@ def test_every_action_and_form_the_table_names_is_in_the_domain() -> None:
             chosen = fi.decision(form, intent, DOMAIN["responses"])
             assert set(chosen.actions) <= known, (form, intent, chosen)
             assert chosen.to_form is None or chosen.to_form in DOMAIN["forms"], (form, intent, chosen)
-    assert {fi.CONTINUE_ACTION, fi.FORGET_ACTION} <= set(DOMAIN["actions"])
+    assert fi.CONTINUE_ACTION in DOMAIN["actions"]
 
 
 def test_what_a_shopper_expects() -> None:
@@ -88,7 +88,6 @@ def test_a_form_added_later_gets_rules_and_stories_with_the_defaults() -> None:
     new_rules = {r["rule"]: r for r in fi.rules(domain) if r["condition"] == [{"active_loop": "return_form"}]}
     assert new_rules["return_form: stop (leave)"]["steps"] == [
         {"intent": "stop"}, {"action": "utter_deny"}, {"action": "action_deactivate_loop"}, {"active_loop": None},
-        {"action": fi.FORGET_ACTION},
     ]
     assert new_rules["return_form: affirm (continue)"]["steps"][1] == {"action": fi.CONTINUE_ACTION}
     assert new_rules["return_form: track_order (switch)"]["steps"][-2:] == [

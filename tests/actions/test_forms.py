@@ -128,13 +128,42 @@ async def test_continue_resets_the_count_and_says_nothing() -> None:
     assert (events, dispatcher.messages) == ([SlotSet(forms.UNUSABLE_ANSWERS, None)], [])
 
 
-async def test_leaving_forgets_the_left_forms_answers() -> None:
-    t = tracker(active=None, slots={"colour": "red", "size": None, forms.UNUSABLE_ANSWERS: 1.0, "order_number": "FZ-1"},
-                turn=[{"event": "active_loop", "name": "colour_form"}, {"event": "action", "name": "action_deactivate_loop"},
-                      {"event": "active_loop", "name": None}])
-    events = await forms.ActionForgetFormAnswers().run(CollectingDispatcher(), t, LATER_FORM_DOMAIN)
-    assert events == [SlotSet("colour", None), SlotSet(forms.UNUSABLE_ANSWERS, None)]
-    # The order lookup's answers, after "never mind" there.
-    t = tracker(active=None, slots={"order_number": "FZ-20931", "order_verification": None},
-                turn=[{"event": "active_loop", "name": "order_status_form"}, {"event": "active_loop", "name": None}])
-    assert await forms.ActionForgetFormAnswers().run(CollectingDispatcher(), t, DOMAIN) == [SlotSet("order_number", None)]
+def start_tracker(turn: list[dict[str, Any]], slots: dict[str, Any], candidates: dict[str, Any], form: str) -> Tracker:
+    """The tracker Rasa gives the validation as ``form`` starts: this turn's events, the marker, the candidates."""
+    t = tracker(active=None, slots={**slots, "requested_slot": None},
+                turn=[*turn, {"event": "action", "name": form}], candidates=candidates)
+    t.events.insert(0, {"event": "active_loop", "name": None})
+    return t
+
+
+def test_answers_left_from_an_earlier_time_are_forgotten_when_the_form_starts_again() -> None:
+    # The lookup had the number, then "never mind"; now "where is my order?" again.
+    t = start_tracker([], {"order_number": "FZ-20931"}, {"order_number": "FZ-20931"}, "order_status_form")
+    assert forms.left_over_answers(t, "order_status_form", DOMAIN) == ["order_number"]
+    forms._drop_candidates(t, ["order_number"])
+    assert t.slots_to_validate() == {} and t.get_slot("order_number") is None
+
+
+def test_what_this_message_gave_is_kept() -> None:
+    given = [{"event": "slot", "name": "order_number", "value": "FZ-20931"}]
+    t = start_tracker(given, {"order_number": "FZ-20931"}, {"order_number": "FZ-20931"}, "order_status_form")
+    assert forms.left_over_answers(t, "order_status_form", DOMAIN) == []
+
+
+def test_a_switch_carries_what_both_forms_ask_for_and_nothing_else() -> None:
+    switch = [{"event": "active_loop", "name": "order_status_form"}, {"event": "action", "name": "action_deactivate_loop"},
+              {"event": "active_loop", "name": None}]
+    t = start_tracker(switch, {"order_number": "FZ-20931"}, {"order_number": "FZ-20931"}, "problem_report_form")
+    assert forms.left_over_answers(t, "problem_report_form", DOMAIN) == []
+    # From the review to the lookup: the review asked for no order number.
+    switch[0] = {"event": "active_loop", "name": "review_form"}
+    t = start_tracker(switch, {"order_number": "FZ-20931"}, {"order_number": "FZ-20931"}, "order_status_form")
+    assert forms.left_over_answers(t, "order_status_form", DOMAIN) == ["order_number"]
+
+
+async def test_the_review_starts_afresh_without_checking_an_old_rating() -> None:
+    t = start_tracker([], {"review_rating": "lovely", forms.UNUSABLE_ANSWERS: 1.0}, {"review_rating": "lovely"}, "review_form")
+    events, messages = await validate(t)
+    # The old rating is not validated ("please pick a rating") but forgotten, and so is the count.
+    assert messages == []
+    assert SlotSet("review_rating", None) in events and SlotSet(forms.UNUSABLE_ANSWERS, None) in events
