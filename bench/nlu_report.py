@@ -3,8 +3,9 @@
 Each argument is `NAME=FOLDER`, one folder per evaluated set. NAME picks the targets that apply to
 the set (`holdout`: our own held-out messages; `shopper_dev`: third-party shopper messages); any
 other name gets the figures without targets. The report is read from the files Rasa writes
-(intent_report.json, intent_errors.json), so it shows exactly what `rasa test nlu` measured,
-including messages that the FallbackClassifier turned into nlu_fallback (they count as wrong).
+(intent_report.json, intent_errors.json), so it shows exactly what `rasa test nlu` measured.
+Rasa undoes the FallbackClassifier before scoring, so these are the classifier's own figures;
+bench/nlu_thresholds.py shows what the fallback thresholds do on top of them.
 """
 
 from __future__ import annotations
