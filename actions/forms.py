@@ -87,7 +87,7 @@ class FormValidationWithChoices(FormValidationAction):
     async def get_validation_events(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        if tracker.active_loop_name != self.form_name():
+        if starting(tracker, self.form_name()):
             left_over = left_over_answers(tracker, self.form_name(), domain)
             _drop_candidates(tracker, left_over)
             events = await super().get_validation_events(dispatcher, tracker, domain)
@@ -106,6 +106,11 @@ class FormValidationWithChoices(FormValidationAction):
             del dispatcher.messages[said_before:]
             dispatcher.utter_message(text=replies.FORM_CHOICES, buttons=replies.FORM_CHOICE_BUTTONS)
         return events + [SlotSet(UNUSABLE_ANSWERS, float(count))]
+
+
+def starting(tracker: Tracker, form: str | None) -> bool:
+    """Is ``form`` starting in this turn? (Rasa marks it active before its first validation.)"""
+    return any(e.get("event") == "active_loop" and e.get("name") == form for e in _this_turn(tracker))
 
 
 def left_over_answers(tracker: Tracker, form: str, domain: DomainDict) -> list[str]:

@@ -79,7 +79,8 @@ async def test_a_message_that_answers_nothing_sets_nothing_so_the_form_rejects_i
 
 
 async def test_a_form_starting_forgets_the_count_of_the_form_left_before() -> None:
-    events, _ = await validate(tracker(text="hi", active=None, slots={forms.UNUSABLE_ANSWERS: 2.0, "requested_slot": None}))
+    t = start_tracker([], {forms.UNUSABLE_ANSWERS: 2.0}, {}, "review_form")
+    events, _ = await validate(t)
     assert events == [SlotSet(forms.UNUSABLE_ANSWERS, None)]
 
 
@@ -130,9 +131,12 @@ async def test_continue_resets_the_count_and_says_nothing() -> None:
 
 def start_tracker(turn: list[dict[str, Any]], slots: dict[str, Any], candidates: dict[str, Any], form: str) -> Tracker:
     """The tracker Rasa gives the validation as ``form`` starts: this turn's events, the marker, the candidates."""
-    t = tracker(active=None, slots={**slots, "requested_slot": None},
-                turn=[*turn, {"event": "action", "name": form}], candidates=candidates)
+    # Rasa marks the form active before its first validation.
+    t = tracker(active=form, slots={**slots, "requested_slot": None},
+                turn=[*turn, {"event": "active_loop", "name": form}, {"event": "slot", "name": "requested_slot", "value": None},
+                      {"event": "action", "name": form}], candidates=candidates)
     t.events.insert(0, {"event": "active_loop", "name": None})
+    t.events.pop(1)  # no earlier review_form in these conversations
     return t
 
 
