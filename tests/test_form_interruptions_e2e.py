@@ -15,6 +15,8 @@ import yaml
 
 from bot import replies
 from bot.config import PROJECT_ROOT, Settings
+from bot.conversations import ConversationService
+from bot.db import create_engine, create_sessionmaker
 from bot.rasa_client import RasaClient
 from bot.stack import Stack
 from tests.engine import running_engine
@@ -29,7 +31,7 @@ OUT_OF_SCOPE = RESPONSES["utter_out_of_scope"][0]["text"]
 BACK_TO_THE_NUMBER = "Back to your order: what's the order number?"
 ALEX = {**CAR_PARTS, "shopper_email": "alex@example.com"}
 #: Answers to "what's the order number?" that are no order number.
-NOT_NUMBERS = ("12", "abc")
+NOT_NUMBERS = ("order number: 12", "the number is abc")
 
 
 @pytest.fixture(scope="module")
@@ -126,8 +128,17 @@ async def test_after_two_unusable_answers_try_again_and_something_else_work_tapp
     assert await chat.say_text("where is my order FZ-20931") == replies.ASK_ORDER_VERIFICATION
 
 
-async def test_where_is_my_order_during_the_review_switches_to_the_lookup(rasa: RasaClient) -> None:
+async def test_where_is_my_order_during_the_review_switches_to_the_lookup(
+    rasa: RasaClient, engine: tuple[Stack, Settings]
+) -> None:
+    # Alex's own conversation with the store, as the store's review invitation finds it.
+    db = create_engine(engine[1].database_url)
+    try:
+        alex_chat = await ConversationService(create_sessionmaker(db)).for_shopper("yangteng-auto", "alex@example.com")
+    finally:
+        await db.dispose()
     chat = Conversation(rasa, ALEX)
+    chat.id = alex_chat.conversation_id
     assert replies.ASK_REVIEW_RATING in await chat.say_text("i want to leave a review")
     [question] = await chat.say("where is my order?")
     assert question["text"] == replies.CHOOSE_ORDER  # the lookup's own question: no "back to your review"
