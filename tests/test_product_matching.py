@@ -60,7 +60,9 @@ def test_the_sku_in_any_case_with_or_without_its_dash() -> None:
 
 
 def test_a_word_of_another_kind_before_the_head_is_not_this_product() -> None:
-    auto = Catalogue([CatalogueItem("DP-1", "Magnetic oil drain plug M14x1.5"), CatalogueItem("OP-1", "Aluminium oil pan")])
+    auto = Catalogue([
+        CatalogueItem("DP-1", "Magnetic oil drain plug M14x1.5"), CatalogueItem("OP-1", "Aluminium oil pan"),
+    ])
     assert skus(auto, "wrong spark plug type in the box") == []
     assert skus(auto, "the drainplug leaks") == ["DP-1"]
     assert skus(auto, "the oil pna is dented") == ["OP-1"]
@@ -81,7 +83,8 @@ def test_restricted_to_an_order_keeps_the_stores_kinds() -> None:
 
 
 def test_hostile_text_is_bounded_and_never_fails() -> None:
-    big = Catalogue(CatalogueItem(f"SKU-{n:05d}", f"model {n} {['tent', 'grill', 'lamp'][n % 3]} kit") for n in range(5000))
+    kinds = ["tent", "grill", "lamp"]
+    big = Catalogue(CatalogueItem(f"SKU-{n:05d}", f"model {n} {kinds[n % 3]} kit") for n in range(5000))
     texts = ["tnet " * 50_000, "/request_installation_guide{" * 10_000, "\ud800\x00" * 1000, "a" * 200_000,
              " ".join(f"w{n}" for n in range(100_000))]
     for text in texts:
@@ -109,7 +112,8 @@ async def test_order_items_come_first_then_the_catalogue(demo_sessions: async_se
     )
     assert in_order.product == CatalogueItem("BK-ST300", "Compact travel stroller")
     # Nothing in the order fits: the whole catalogue is searched.
-    other = await matcher.resolve("bloomkids-baby", "the bottle warmer", [CatalogueItem("BK-ST300", "Compact travel stroller")])
+    stroller = [CatalogueItem("BK-ST300", "Compact travel stroller")]
+    other = await matcher.resolve("bloomkids-baby", "the bottle warmer", stroller)
     assert other.product is not None and other.product.sku == "BK-BW200"
 
 
@@ -120,7 +124,8 @@ async def test_a_product_the_seller_adds_is_matched_on_the_next_message(
     text = "how do I mount the cargo carrier?"
     before = await matcher.resolve("summit-outdoor", text)
     assert before.candidates == () and before.unknown_name == "cargo carrier"
-    line = json.dumps({"type": "product", "store": "summit-outdoor", "sku": "ST-RB900", "name": "Alpine cargo carrier 420 L"})
+    line = json.dumps({"type": "product", "store": "summit-outdoor", "sku": "ST-RB900",
+                       "name": "Alpine cargo carrier 420 L"})
     report = await import_lines(demo_sessions, [line])
     assert report.ok, report.errors
     after = await matcher.resolve("summit-outdoor", text)
@@ -131,8 +136,10 @@ async def test_a_product_the_seller_adds_is_matched_on_the_next_message(
 
 async def test_a_renamed_product_is_matched_by_its_new_name(demo_sessions: async_sessionmaker[AsyncSession]) -> None:
     matcher = ProductMatcher(demo_sessions)
-    assert (await matcher.resolve("summit-outdoor", "the gaiters")).product == CatalogueItem("ST-GT450", "Trailguard gaiters")
-    line = json.dumps({"type": "product", "store": "summit-outdoor", "sku": "ST-GT450", "name": "Trailguard leg warmers"})
+    gaiters = await matcher.resolve("summit-outdoor", "the gaiters")
+    assert gaiters.product == CatalogueItem("ST-GT450", "Trailguard gaiters")
+    line = json.dumps({"type": "product", "store": "summit-outdoor", "sku": "ST-GT450",
+                       "name": "Trailguard leg warmers"})
     assert (await import_lines(demo_sessions, [line])).ok
     assert (await matcher.resolve("summit-outdoor", "the gaiters")).candidates == ()
     renamed = await matcher.resolve("summit-outdoor", "the leg warmers")

@@ -31,9 +31,12 @@ STORE = "summit-outdoor"
 SHOPPER = "sam.new@example.com"
 TENT = {
     "type": "product", "sku": "ST-TN400", "name": "4-person dome tent",
-    "install_steps": ["Lay out the footprint", "Clip the inner tent to the two crossing poles", "Peg out the guy lines"],
+    "install_steps": ["Lay out the footprint", "Clip the inner tent to the two crossing poles",
+                      "Peg out the guy lines"],
 }
-FOOTPRINT = {"type": "product", "sku": "ST-FP410", "name": "Tent footprint", "install_steps": ["Unfold it shiny side down"]}
+FOOTPRINT = {
+    "type": "product", "sku": "ST-FP410", "name": "Tent footprint", "install_steps": ["Unfold it shiny side down"],
+}
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +55,8 @@ class Chat:
 
     async def open(self, secret: str) -> None:
         async with self.http.post(
-            f"{self.settings.gateway_url}/api/v1/stores/{STORE}/conversations", json={"shopper": signed_shopper(secret, SHOPPER)}
+            f"{self.settings.gateway_url}/api/v1/stores/{STORE}/conversations",
+            json={"shopper": signed_shopper(secret, SHOPPER)},
         ) as r:
             assert r.status == 201, await r.text()
             body = await r.json()
@@ -60,7 +64,8 @@ class Chat:
 
     async def push_products(self, *products: dict[str, Any]) -> None:
         lines = "\n".join(json.dumps(p) for p in products)
-        async with self.http.post(f"{self.settings.gateway_url}/api/v1/seller/imports", headers=self.seller, data=lines) as r:
+        url = f"{self.settings.gateway_url}/api/v1/seller/imports"
+        async with self.http.post(url, headers=self.seller, data=lines) as r:
             assert r.status == 200, await r.text()
 
     async def send(self, body: dict[str, str]) -> list[dict[str, Any]]:
@@ -104,7 +109,8 @@ async def test_a_tent_the_seller_adds_is_asked_about_then_its_guide_sent(chat: C
     guide = await chat.send({"payload": buttons[0]["payload"], "title": buttons[0]["title"]})
     texts = "\n".join(m["text"] for m in guide)
     assert "Here's how to install the 4-person dome tent." in texts
-    assert "1. Lay out the footprint\n2. Clip the inner tent to the two crossing poles\n3. Peg out the guy lines" in texts
+    steps = "1. Lay out the footprint\n2. Clip the inner tent to the two crossing poles\n3. Peg out the guy lines"
+    assert steps in texts
 
     # Named well enough, typo and all: no question.
     direct = "\n".join(m["text"] for m in await chat.send({"text": "im stuck at step 2 of the dome tnet"}))

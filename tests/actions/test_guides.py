@@ -173,7 +173,8 @@ async def test_the_orders_own_item_settles_a_generic_name() -> None:
     # "The pan" is the oil pan or the gasket in the catalogue; order FZ-20931 holds only the oil pan.
     asked, _ = await run(tracker("how do i install the pan"))
     assert asked[0]["text"] == replies.GUIDE_WHICH_MATCH and payload_skus(asked[0]) == ["OP-1001", "GK-2040"]
-    messages, _ = await run(tracker("how do i install the pan", slots={"verified_order_number": "FZ-20931"}, metadata=ALEX))
+    in_order = tracker("how do i install the pan", slots={"verified_order_number": "FZ-20931"}, metadata=ALEX)
+    messages, _ = await run(in_order)
     assert messages[0]["text"] == "Here's how to install the Aluminium oil pan."
 
 
