@@ -28,7 +28,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help run shell test test-future bench nlu-eval app engine train db browser clean
+.PHONY: help run shell test test-future bench nlu-eval nlu-thresholds app engine train db browser clean
 
 help:
 	@echo "make run    start the assistant (action server + Rasa) with the demo stores"
@@ -36,6 +36,7 @@ help:
 	@echo "make test   run the whole test suite"
 	@echo "make bench  measure latency and throughput against the rasa init starter bot"
 	@echo "make nlu-eval  intent accuracy per intent on tests/nlu_holdout.yml and the third-party shopper set"
+	@echo "make nlu-thresholds  what each FallbackClassifier threshold would do on the same two sets"
 
 app: $(APP_VENV)/.installed
 engine: $(ENGINE_VENV)/.installed
@@ -117,3 +118,9 @@ nlu-eval: app engine $(if $(filter $(MODEL),$(EVAL_MODEL)),train)
 	  $(RASA) test nlu --no-plot --model $(EVAL_MODEL) --nlu $(SHOPPER_DEV) --out $(NLU_RESULTS)/shopper_dev > $(NLU_RESULTS)/shopper_dev.log 2>&1 || { tail -30 $(NLU_RESULTS)/shopper_dev.log; exit 1; }; \
 	else echo "==> $(SHOPPER_DEV) not found: third-party set skipped (set SHOPPER_DEV=path)"; rm -rf $(NLU_RESULTS)/shopper_dev; fi
 	@$(APP_PY) -m bench.nlu_report holdout=$(NLU_RESULTS)/nlu_holdout $$(test -f $(NLU_RESULTS)/shopper_dev/intent_report.json && echo shopper_dev=$(NLU_RESULTS)/shopper_dev)
+
+# What the FallbackClassifier's threshold and ambiguity_threshold would do on the same two sets
+# (rasa test nlu scores with the fallback undone, so it cannot tell); tune config.yml from this.
+nlu-thresholds: engine $(if $(filter $(MODEL),$(EVAL_MODEL)),train)
+	@mkdir -p $(NLU_RESULTS)
+	@OMP_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE $(ENGINE_VENV)/bin/python -m bench.nlu_thresholds --model $(EVAL_MODEL) $(NLU_HOLDOUT) $$(test -f $(SHOPPER_DEV) && echo $(SHOPPER_DEV)) 2> $(NLU_RESULTS)/nlu_thresholds.log || { tail -30 $(NLU_RESULTS)/nlu_thresholds.log; exit 1; }

@@ -60,10 +60,16 @@ def replay(parsed: list[Parsed], threshold: float, ambiguity: float) -> Outcome:
 
 async def parse_all(model: str, paths: list[str]) -> dict[str, list[Parsed]]:
     """Parse every example of every set once, with the fallback undone."""
+    import logging
+
     from rasa.core.agent import Agent
     from rasa.nlu.classifiers.fallback_classifier import undo_fallback_prediction
     from rasa.shared.nlu.training_data.loading import load_data
+    from rasa.utils.log_utils import configure_structlog
 
+    # One debug line per parsed message otherwise: the grid is the output.
+    configure_structlog(logging.WARNING)
+    logging.getLogger("rasa").setLevel(logging.WARNING)
     agent = Agent.load(model)
     sets: dict[str, list[Parsed]] = {}
     for path in paths:
