@@ -447,49 +447,6 @@ async def test_other_messages_are_not_taken_as_typed_alone(text: str, intent: st
     assert await form.extract_order_verification(dispatcher, tracker, DOMAIN) == {}
 
 
-def asked_tracker(text: str, intent: str, asking: str) -> Tracker:
-    """The form asked for ``asking``; the shopper's message is ``text``, which the NLU read as ``intent``."""
-    metadata = {"store_id": STORE}
-    return Tracker.from_dict({
-        "sender_id": "test-conversation",
-        "slots": {"requested_slot": asking},
-        "latest_message": {"text": text, "intent": {"name": intent}, "entities": [], "metadata": metadata},
-        "events": [{"event": "user", "text": text, "parse_data": {"intent": {"name": intent}}, "metadata": metadata}],
-        "paused": False, "followup_action": None, "active_loop": {"name": "order_status_form"},
-        "latest_action_name": "action_listen",
-    })
-
-
-@pytest.mark.parametrize("intent", ["out_of_scope", "greet", "request_return"])
-async def test_a_number_typed_alone_answers_whatever_the_nlu_thought_of_it(intent: str) -> None:
-    form, dispatcher = order_actions.ValidateOrderStatusForm(), CollectingDispatcher()
-    assert await form.extract_order_number(dispatcher, asked_tracker("FZ-20931", intent, "order_number"), DOMAIN) == {
-        "order_number": "FZ-20931"
-    }
-    proof = asked_tracker("alex@example.com", intent, "order_verification")
-    assert await form.extract_order_verification(dispatcher, proof, DOMAIN) == {"order_verification": "alex@example.com"}
-
-
-@pytest.mark.parametrize(
-    ("text", "intent", "asking"),
-    [
-        # Another request that happens to hold a number is that request: the form steps aside.
-        ("how do I install the pan from order FZ-20931", "request_installation_guide", "order_number"),
-        ("never mind", "stop", "order_number"),
-        # An answer intent: the domain's own mapping takes it, not this.
-        ("FZ-20931", "inform", "order_number"),
-        # Not what was asked for.
-        ("FZ-20931", "out_of_scope", "order_verification"),
-        ('/request_human{"order_id":"FZ-20931"}', "request_human", "order_number"),
-    ],
-)
-async def test_other_messages_are_not_taken_as_typed_alone(text: str, intent: str, asking: str) -> None:
-    form, dispatcher = order_actions.ValidateOrderStatusForm(), CollectingDispatcher()
-    tracker = asked_tracker(text, intent, asking)
-    assert await form.extract_order_number(dispatcher, tracker, DOMAIN) == {}
-    assert await form.extract_order_verification(dispatcher, tracker, DOMAIN) == {}
-
-
 async def test_a_number_carried_over_from_the_replaced_form_is_kept() -> None:
     # "It arrived damaged" in the middle of the lookup starts the problem report with the
     # number already given: the form starts (nothing asked yet) and this message holds none.
