@@ -55,7 +55,11 @@ def _choices_offered(turn: list[dict[str, Any]]) -> bool:
 
 
 def ask(
-    dispatcher: CollectingDispatcher, tracker: Tracker, slot: str, question: str, buttons: list[dict[str, Any]] | None = None
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    slot: str,
+    question: str,
+    buttons: list[dict[str, Any]] | None = None,
 ) -> list[EventType]:
     """Ask for ``slot``: in full; after another request was answered, as "Back to your
     order: what's the order number?"; not at all when the choices stand in for it."""
@@ -91,7 +95,7 @@ class FormValidationWithChoices(FormValidationAction):
             left_over = left_over_answers(tracker, self.form_name(), domain)
             _drop_candidates(tracker, left_over)
             events = await super().get_validation_events(dispatcher, tracker, domain)
-            return events + [SlotSet(slot, None) for slot in left_over] + started_afresh(tracker)
+            return events + [SlotSet(slot, None) for slot in left_over] + unusable_count_reset(tracker)
         asked = tracker.get_slot(REQUESTED_SLOT)
         answered = asked is not None and asked in tracker.slots_to_validate()
         said_before = len(dispatcher.messages)
@@ -99,7 +103,7 @@ class FormValidationWithChoices(FormValidationAction):
         if not answered:
             return events
         if tracker.get_slot(asked) is not None:  # the validated value (the SDK keeps the tracker up to date)
-            return events + ([SlotSet(UNUSABLE_ANSWERS, None)] if tracker.get_slot(UNUSABLE_ANSWERS) is not None else [])
+            return events + unusable_count_reset(tracker)  # the run of unusable answers ends
         count = int(tracker.get_slot(UNUSABLE_ANSWERS) or 0) + 1
         if count >= CHOICES_AT:
             # The choices stand in for "that's not an order number" and the question.
@@ -122,7 +126,8 @@ def left_over_answers(tracker: Tracker, form: str, domain: DomainDict) -> list[s
     last_message = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=-1)
     turn = events[last_message + 1 :]
     # Rasa hands the validation a tracker whose own candidates follow a marker: the form's action.
-    marker = max((i for i, e in enumerate(turn) if e.get("event") == "action" and e.get("name") == form), default=len(turn))
+    marks = [i for i, e in enumerate(turn) if e.get("event") == "action" and e.get("name") == form]
+    marker = marks[-1] if marks else len(turn)
     before = turn[:marker]
     given_now = {e.get("name") for e in before if e.get("event") == "slot"}
     carried: set[str] = set()
@@ -154,8 +159,8 @@ def _drop_candidates(tracker: Tracker, slots: list[str]) -> None:
     tracker.events[trailing:] = [e for e in tracker.events[trailing:] if e.get("name") not in slots]
 
 
-def started_afresh(tracker: Tracker) -> list[EventType]:
-    """At a form's start, forget unusable answers counted in a form left before."""
+def unusable_count_reset(tracker: Tracker) -> list[EventType]:
+    """Forget the count of unusable answers: a usable answer, or a form starting afresh."""
     return [SlotSet(UNUSABLE_ANSWERS, None)] if tracker.get_slot(UNUSABLE_ANSWERS) is not None else []
 
 
@@ -167,6 +172,6 @@ class ActionContinueForm(Action):
         return CONTINUE_ACTION
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        return [SlotSet(UNUSABLE_ANSWERS, None)] if tracker.get_slot(UNUSABLE_ANSWERS) is not None else []
+        return unusable_count_reset(tracker)
 
 

@@ -84,7 +84,9 @@ async def _typed_alone(tracker: Tracker, slot: str) -> dict[str, Any]:
 class ValidateOrderStatusForm(FormValidationWithChoices):
     """Checks each answer's shape, then the identity check once both are in."""
 
-    async def extract_order_number(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+    async def extract_order_number(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         return await _typed_alone(tracker, "order_number")
 
     async def extract_order_verification(

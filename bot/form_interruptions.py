@@ -227,7 +227,8 @@ def _dump(header: str, key: str, items: list[dict[str, Any]]) -> str:
 
 
 def rules_text(domain: dict[str, Any]) -> str:
-    return _dump("# Every form's answer to every intent that is not an answer to its question.\n", "rules", rules(domain))
+    header = "# Every form's answer to every intent that is not an answer to its question.\n"
+    return _dump(header, "rules", rules(domain))
 
 
 def stories_text(domain: dict[str, Any], rule_data: dict[str, Any]) -> str:

@@ -186,7 +186,9 @@ SHORT_QUESTIONS = {
     "review_comment": "would you like to add a few words about it? Type them, or tap Skip.",
 }
 #: The second answer in a row that the form could not use: choices instead of the question again.
-FORM_CHOICES = "Sorry, I still can't use that. Would you like to try again, talk to a person from the store, or ask something else?"
+FORM_CHOICES = (
+    "Sorry, I still can't use that. Would you like to try again, talk to a person from the store, or ask something else?"
+)
 FORM_CHOICE_BUTTONS = [
     {"title": "Try again", "payload": "/affirm"},
     {"title": "Talk to a person", "payload": "/request_human"},

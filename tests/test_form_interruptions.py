@@ -44,7 +44,8 @@ def test_every_action_and_form_the_table_names_is_in_the_domain() -> None:
 def test_what_a_shopper_expects() -> None:
     responses = DOMAIN["responses"]
     decide = lambda form, intent: fi.decision(form, intent, responses)  # noqa: E731
-    assert decide("order_status_form", "request_installation_guide") == fi.Decision(fi.RESUME, ("action_send_installation_guide",))
+    guide = ("action_send_installation_guide",)
+    assert decide("order_status_form", "request_installation_guide") == fi.Decision(fi.RESUME, guide)
     assert decide("order_status_form", "report_damaged") == fi.Decision(fi.SWITCH, to_form="problem_report_form")
     assert decide("review_form", "track_order") == fi.Decision(fi.SWITCH, to_form="order_status_form")
     assert decide("order_status_form", "leave_review") == fi.Decision(fi.SWITCH, to_form="review_form")

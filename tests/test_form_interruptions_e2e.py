@@ -74,7 +74,8 @@ async def test_declining_reviews_during_the_lookup_is_heard_and_the_lookup_goes_
     chat = Conversation(rasa, CAR_PARTS)
     await chat.say_text("where is my order?")
     # Without a signed-in shopper the opt-out can't be stored for good, and says so.
-    assert await chat.say_text("stop asking me for reviews") == f"{replies.REVIEW_OPT_OUT_UNKNOWN}\n{BACK_TO_THE_NUMBER}"
+    answer = await chat.say_text("stop asking me for reviews")
+    assert answer == f"{replies.REVIEW_OPT_OUT_UNKNOWN}\n{BACK_TO_THE_NUMBER}"
 
 
 @pytest.mark.parametrize("words", ["never mind", "forget it", "cancel"])

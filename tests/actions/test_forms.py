@@ -58,7 +58,8 @@ async def test_the_first_unusable_answer_says_why() -> None:
 
 
 async def test_the_second_in_a_row_offers_choices_instead() -> None:
-    events, messages = await validate(tracker(text="lovely", candidates={"review_rating": "lovely"}, slots={forms.UNUSABLE_ANSWERS: 1.0}))
+    second = tracker(text="lovely", candidates={"review_rating": "lovely"}, slots={forms.UNUSABLE_ANSWERS: 1.0})
+    events, messages = await validate(second)
     [choices] = messages
     assert choices["text"] == replies.FORM_CHOICES
     assert [(b["title"], b["payload"]) for b in choices["buttons"]] == [
@@ -68,7 +69,9 @@ async def test_the_second_in_a_row_offers_choices_instead() -> None:
 
 
 async def test_a_usable_answer_ends_the_run() -> None:
-    events, messages = await validate(tracker(text="5", candidates={"review_rating": "5"}, slots={forms.UNUSABLE_ANSWERS: 2.0}))
+    events, messages = await validate(
+        tracker(text="5", candidates={"review_rating": "5"}, slots={forms.UNUSABLE_ANSWERS: 2.0})
+    )
     assert messages == []
     assert SlotSet("review_rating", "5") in events and SlotSet(forms.UNUSABLE_ANSWERS, None) in events
 
@@ -91,7 +94,8 @@ def ask(t: Tracker) -> list[dict[str, Any]]:
 
 
 def test_the_question_is_asked_in_full_at_first() -> None:
-    assert [m["text"] for m in ask(tracker(turn=[{"event": "action", "name": "colour_form"}], active="colour_form"))] == [replies.ASK_ORDER_NUMBER]
+    first = tracker(turn=[{"event": "action", "name": "colour_form"}], active="colour_form")
+    assert [m["text"] for m in ask(first)] == [replies.ASK_ORDER_NUMBER]
 
 
 def test_after_another_request_the_question_comes_back_with_a_bridge() -> None:
@@ -133,7 +137,8 @@ def start_tracker(turn: list[dict[str, Any]], slots: dict[str, Any], candidates:
     """The tracker Rasa gives the validation as ``form`` starts: this turn's events, the marker, the candidates."""
     # Rasa marks the form active before its first validation.
     t = tracker(active=form, slots={**slots, "requested_slot": None},
-                turn=[*turn, {"event": "active_loop", "name": form}, {"event": "slot", "name": "requested_slot", "value": None},
+                turn=[*turn, {"event": "active_loop", "name": form},
+                      {"event": "slot", "name": "requested_slot", "value": None},
                       {"event": "action", "name": form}], candidates=candidates)
     t.events.insert(0, {"event": "active_loop", "name": None})
     t.events.pop(1)  # no earlier review_form in these conversations
@@ -155,7 +160,8 @@ def test_what_this_message_gave_is_kept() -> None:
 
 
 def test_a_switch_carries_what_both_forms_ask_for_and_nothing_else() -> None:
-    switch = [{"event": "active_loop", "name": "order_status_form"}, {"event": "action", "name": "action_deactivate_loop"},
+    switch = [{"event": "active_loop", "name": "order_status_form"},
+              {"event": "action", "name": "action_deactivate_loop"},
               {"event": "active_loop", "name": None}]
     t = start_tracker(switch, {"order_number": "FZ-20931"}, {"order_number": "FZ-20931"}, "problem_report_form")
     assert forms.left_over_answers(t, "problem_report_form", DOMAIN) == []
@@ -166,7 +172,8 @@ def test_a_switch_carries_what_both_forms_ask_for_and_nothing_else() -> None:
 
 
 async def test_the_review_starts_afresh_without_checking_an_old_rating() -> None:
-    t = start_tracker([], {"review_rating": "lovely", forms.UNUSABLE_ANSWERS: 1.0}, {"review_rating": "lovely"}, "review_form")
+    old_rating = {"review_rating": "lovely"}
+    t = start_tracker([], {**old_rating, forms.UNUSABLE_ANSWERS: 1.0}, old_rating, "review_form")
     events, messages = await validate(t)
     # The old rating is not validated ("please pick a rating") but forgotten, and so is the count.
     assert messages == []
