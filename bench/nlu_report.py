@@ -65,6 +65,17 @@ def measured(label: str, report: dict, rows: dict[str, dict]) -> tuple[float, st
     raise ValueError(f"unknown target {label!r}")
 
 
+def print_entities(folder: Path) -> None:
+    """Entity F1 per extractor that Rasa scored (the regex extractor, and DIET when it is used)."""
+    for report in sorted(folder.glob("*Extractor_report.json")) + sorted(folder.glob("DIETClassifier_report.json")):
+        rows = json.loads(report.read_text())
+        cells = ", ".join(
+            f"{entity} {row['f1-score']:.2f}" for entity, row in rows.items()
+            if isinstance(row, dict) and entity not in SUMMARY_ROWS and row.get("support")
+        )
+        print(f"{report.stem.replace('_report', '')} entity F1: {cells}")
+
+
 def summarise(name: str, folder: Path) -> list[bool]:
     """Print one set's figures; return whether each of its targets is met."""
     report = json.loads((folder / "intent_report.json").read_text())
@@ -88,6 +99,7 @@ def summarise(name: str, folder: Path) -> list[bool]:
     if top:
         print("top confusions (true -> predicted: count): " + "; ".join(
             f"{true} -> {predicted}: {count}" for (true, predicted), count in top))
+    print_entities(folder)
     met = []
     for target in TARGETS.get(name, ()):
         value, source = measured(target.label, report, rows)
