@@ -8,21 +8,15 @@ gets that tent's guide.
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
 
-import aiohttp
 import pytest
 
 from bot import replies
-from bot.api_tokens import ApiTokens
 from bot.config import Settings
-from bot.conversations import ConversationService
-from bot.db import create_engine, create_sessionmaker
 from bot.stack import Stack
-from tests.conftest import signed_shopper
 from tests.engine import running_engine
+from tests.gateway_chat import GatewayChat, gateway_chat
 
 pytestmark = pytest.mark.engine
 
@@ -45,60 +39,17 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, Se
         yield engine
 
 
-class Chat:
-    """The seller (with an API token) and one signed-in shopper, both over the gateway's HTTP API."""
-
-    def __init__(self, settings: Settings, http: aiohttp.ClientSession, seller_token: str) -> None:
-        self.settings, self.http = settings, http
-        self.seller = {"Authorization": f"Bearer {seller_token}"}
-        self.conversation_id, self.chat_token = "", ""
-
-    async def open(self, secret: str) -> None:
-        async with self.http.post(
-            f"{self.settings.gateway_url}/api/v1/stores/{STORE}/conversations",
-            json={"shopper": signed_shopper(secret, SHOPPER)},
-        ) as r:
-            assert r.status == 201, await r.text()
-            body = await r.json()
-        self.conversation_id, self.chat_token = body["conversation_id"], body["token"]
-
-    async def push_products(self, *products: dict[str, Any]) -> None:
-        lines = "\n".join(json.dumps(p) for p in products)
-        url = f"{self.settings.gateway_url}/api/v1/seller/imports"
-        async with self.http.post(url, headers=self.seller, data=lines) as r:
-            assert r.status == 200, await r.text()
-
-    async def send(self, body: dict[str, str]) -> list[dict[str, Any]]:
-        async with self.http.post(
-            f"{self.settings.gateway_url}/api/v1/conversations/{self.conversation_id}/messages",
-            headers={"Authorization": f"Bearer {self.chat_token}"}, json=body,
-        ) as r:
-            assert r.status == 200, await r.text()
-            return [m for m in (await r.json())["messages"] if m["sender"] != "shopper"]
-
-
 @pytest.fixture
-async def chat(engine: tuple[Stack, Settings]) -> AsyncIterator[Chat]:
-    settings = engine[1]
-    db = create_engine(settings.database_url)
-    try:
-        sessions = create_sessionmaker(db)
-        token = await ApiTokens(sessions).create(STORE, "product matching e2e")
-        secret = await ConversationService(sessions).shopper_secret(STORE)
-        assert secret
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=90)) as http:
-            chat = Chat(settings, http, token)
-            await chat.open(secret)
-            yield chat
-    finally:
-        await db.dispose()
+async def chat(engine: tuple[Stack, Settings]) -> AsyncIterator[GatewayChat]:
+    async with gateway_chat(engine[1], STORE, SHOPPER) as chat:
+        yield chat
 
 
-async def test_a_tent_the_seller_adds_is_asked_about_then_its_guide_sent(chat: Chat) -> None:
+async def test_a_tent_the_seller_adds_is_asked_about_then_its_guide_sent(chat: GatewayChat) -> None:
     before = await chat.send({"text": "how do I install the tent?"})
     assert before[0]["text"] == replies.GUIDE_UNKNOWN_PRODUCT.format(product="tent")
 
-    await chat.push_products(TENT, FOOTPRINT)  # no retraining, no restart
+    await chat.import_lines(TENT, FOOTPRINT)  # no retraining, no restart
 
     asked = await chat.send({"text": "how do I install the tent?"})
     assert [m["text"] for m in asked] == [replies.GUIDE_WHICH_MATCH]

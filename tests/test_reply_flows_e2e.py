@@ -12,18 +12,13 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
 
-import aiohttp
 import pytest
 
-from bot.api_tokens import ApiTokens
 from bot.config import Settings
-from bot.conversations import ConversationService
-from bot.db import create_engine, create_sessionmaker
-from tests.conftest import signed_shopper
 from bot.stack import Stack
 from tests.engine import bot_cli, running_engine
+from tests.gateway_chat import GatewayChat, gateway_chat
 
 pytestmark = pytest.mark.engine
 
@@ -39,63 +34,13 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, Se
         yield engine
 
 
-class Gateway:
-    """The seller (with an API token) and the signed-in shopper Alex, both over the gateway's HTTP API."""
-
-    def __init__(self, settings: Settings, http: aiohttp.ClientSession, seller_token: str) -> None:
-        self.settings, self.http = settings, http
-        self.seller = {"Authorization": f"Bearer {seller_token}"}
-        self.conversation_id, self.chat_token = "", ""
-
-    async def seller_call(self, method: str, path: str, body: Any) -> dict[str, Any]:
-        async with self.http.request(method, f"{self.settings.gateway_url}/api/v1/seller{path}", headers=self.seller, json=body) as r:
-            assert r.status == 200, await r.text()
-            return await r.json()
-
-    async def open_chat(self, secret: str) -> None:
-        async with self.http.post(
-            f"{self.settings.gateway_url}/api/v1/stores/{STORE}/conversations",
-            json={"shopper": signed_shopper(secret, ALEX)},
-        ) as r:
-            assert r.status == 201, await r.text()
-            body = await r.json()
-        self.conversation_id, self.chat_token = body["conversation_id"], body["token"]
-
-    async def say(self, text: str) -> list[str]:
-        async with self.http.post(
-            f"{self.settings.gateway_url}/api/v1/conversations/{self.conversation_id}/messages",
-            headers={"Authorization": f"Bearer {self.chat_token}"}, json={"text": text},
-        ) as r:
-            assert r.status == 200, await r.text()
-            return [m["text"] for m in (await r.json())["messages"] if m["sender"] != "shopper"]
-
-    async def transcript(self) -> list[dict[str, Any]]:
-        async with self.http.get(
-            f"{self.settings.gateway_url}/api/v1/conversations/{self.conversation_id}/messages",
-            headers={"Authorization": f"Bearer {self.chat_token}"},
-        ) as r:
-            assert r.status == 200, await r.text()
-            return (await r.json())["messages"]
-
-
 @pytest.fixture
-async def gateway(engine: tuple[Stack, Settings]) -> AsyncIterator[Gateway]:
-    settings = engine[1]
-    db = create_engine(settings.database_url)
-    try:
-        sessions = create_sessionmaker(db)
-        token = await ApiTokens(sessions).create(STORE, "e2e test")
-        secret = await ConversationService(sessions).shopper_secret(STORE)
-        assert secret
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=90)) as http:
-            gateway = Gateway(settings, http, token)
-            await gateway.open_chat(secret)
-            yield gateway
-    finally:
-        await db.dispose()
+async def gateway(engine: tuple[Stack, Settings]) -> AsyncIterator[GatewayChat]:
+    async with gateway_chat(engine[1], STORE, ALEX) as gateway:
+        yield gateway
 
 
-async def test_a_changed_template_and_guide_apply_to_the_very_next_message(engine: tuple[Stack, Settings], gateway: Gateway) -> None:
+async def test_a_changed_template_and_guide_apply_to_the_very_next_message(engine: tuple[Stack, Settings], gateway: GatewayChat) -> None:
     before = await gateway.say("hi")
     assert before and not any("欢迎光临" in text for text in before)
 
@@ -119,7 +64,7 @@ async def test_a_changed_template_and_guide_apply_to_the_very_next_message(engin
     assert after == before
 
 
-async def test_the_next_delivery_confirmation_uses_the_changed_template(engine: tuple[Stack, Settings], gateway: Gateway) -> None:
+async def test_the_next_delivery_confirmation_uses_the_changed_template(engine: tuple[Stack, Settings], gateway: GatewayChat) -> None:
     settings = engine[1]
     await gateway.seller_call("PATCH", "/settings", {"templates": {"delivery_confirmation": NEW_DELIVERY}})
     delivered_at = dt.datetime(2026, 11, 27, 21, 40, tzinfo=dt.timezone.utc)

@@ -40,11 +40,16 @@ def form_tracker(
     slots: dict[str, Any] | None = None,
     metadata: dict[str, Any] | None = None,
     text: str = "",
+    earlier: dict[str, Any] | None = None,
 ) -> Tracker:
-    """A tracker as Rasa sends it to the validation action: candidates trail the events."""
+    """A tracker as Rasa sends it to the validation action: candidates trail the events.
+
+    ``earlier`` slots were set in earlier turns: their events come before the message's."""
     metadata = {"store_id": STORE} if metadata is None else metadata
-    all_slots = {"requested_slot": None, **(slots or {}), **candidates}
+    earlier = earlier or {}
+    all_slots = {"requested_slot": None, **(slots or {}), **earlier, **candidates}
     events = [
+        *({"event": "slot", "name": name, "value": value} for name, value in earlier.items()),
         {"event": "user", "text": text, "parse_data": {"intent": {"name": "inform"}}, "metadata": metadata},
         {"event": "action", "name": "order_status_form"},
         *({"event": "slot", "name": name, "value": value} for name, value in candidates.items()),
@@ -270,26 +275,8 @@ def turn_tracker(
 ) -> Tracker:
     """A tracker as Rasa sends it for one real message: the slots set in earlier turns,
     the message (its whole text), then this turn's candidates."""
-    metadata = {"store_id": store}
-    earlier = earlier or {}
-    events = [
-        *({"event": "slot", "name": name, "value": value} for name, value in earlier.items()),
-        {"event": "user", "text": text, "parse_data": {"intent": {"name": "inform"}}, "metadata": metadata},
-        {"event": "action", "name": "order_status_form"},
-        *({"event": "slot", "name": name, "value": value} for name, value in candidates.items()),
-    ]
-    return Tracker.from_dict(
-        {
-            "sender_id": "test-conversation",
-            "slots": {"requested_slot": asked, **earlier, **candidates},
-            "latest_message": {"text": text, "intent": {"name": "inform"}, "entities": [], "metadata": metadata},
-            "events": events,
-            "paused": False,
-            "followup_action": None,
-            "active_loop": {"name": "order_status_form"},
-            "latest_action_name": "order_status_form",
-        }
-    )
+    return form_tracker(candidates, slots={"requested_slot": asked}, metadata={"store_id": store}, text=text,
+                        earlier=earlier)
 
 
 @pytest.mark.parametrize(

@@ -150,31 +150,28 @@ async def test_nothing_is_recorded_when_the_form_gave_up(demo_sessions: async_se
     assert dispatcher.messages == []
 
 
+async def details_of_damage_report(sessions: async_sessionmaker[AsyncSession], text: str, description: str) -> str:
+    """Alex reports FZ-20412 damaged, the first message being ``text``: the one escalation's details."""
+    chat = await ConversationService(sessions).for_shopper(STORE, "alex@example.com")
+    reported = tracker(
+        chat.conversation_id, text=text, intent="report_damaged", metadata=ALEX,
+        slots={"problem_type": "damaged", "verified_order_number": "FZ-20412", "problem_description": description},
+    )
+    await problem_actions.ActionRecordProblemReport().run(CollectingDispatcher(), reported, DOMAIN)
+    async with sessions() as session:
+        return (await session.scalars(select(Escalation))).one().details
+
+
 async def test_the_item_named_in_the_report_is_picked_from_the_orders_items(
     demo_sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     # FZ-20412 holds the gasket and the drain plug; the first message named the item, with a typo.
-    chat = await ConversationService(demo_sessions).for_shopper(STORE, "alex@example.com")
-    reported = tracker(
-        chat.conversation_id, text="the drian plug came cracked", intent="report_damaged", metadata=ALEX,
-        slots={"problem_type": "damaged", "verified_order_number": "FZ-20412", "problem_description": "cracked thread"},
-    )
-    await problem_actions.ActionRecordProblemReport().run(CollectingDispatcher(), reported, DOMAIN)
-    async with demo_sessions() as session:
-        escalation = (await session.scalars(select(Escalation))).one()
-    assert escalation.details == "cracked thread\nItem named: Magnetic oil drain plug M14×1.5 (DP-3102)"
+    details = await details_of_damage_report(demo_sessions, "the drian plug came cracked", "cracked thread")
+    assert details == "cracked thread\nItem named: Magnetic oil drain plug M14×1.5 (DP-3102)"
 
 
 async def test_a_product_outside_the_order_is_not_named_in_the_report(
     demo_sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     # The brake pads are in the catalogue but not in FZ-20412: the report names no item.
-    chat = await ConversationService(demo_sessions).for_shopper(STORE, "alex@example.com")
-    reported = tracker(
-        chat.conversation_id, text="my brake pads came broken", intent="report_damaged", metadata=ALEX,
-        slots={"problem_type": "damaged", "verified_order_number": "FZ-20412", "problem_description": "broken in two"},
-    )
-    await problem_actions.ActionRecordProblemReport().run(CollectingDispatcher(), reported, DOMAIN)
-    async with demo_sessions() as session:
-        escalation = (await session.scalars(select(Escalation))).one()
-    assert escalation.details == "broken in two"
+    assert await details_of_damage_report(demo_sessions, "my brake pads came broken", "broken in two") == "broken in two"
