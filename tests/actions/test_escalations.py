@@ -288,9 +288,12 @@ async def test_the_failure_that_locks_the_order_hands_over_to_a_person_once(
     chat, _ = await ConversationService(demo_sessions).start(STORE)
     await fail_elsewhere(4)
     assert await escalations(demo_sessions) == []  # failures alone ask nobody
-    # The fifth failure of that order, in this conversation, locks it.
+    # The fifth failure of that order, in this conversation, locks it: the shopper answers the
+    # form's question for the email or postcode (a bare "90219" asked for nothing in particular
+    # would be read as an order number).
     slots, said = await validate(form_tracker(
-        chat.conversation_id, {"order_verification": "90219"}, {"order_number": "FZ-20931"}
+        chat.conversation_id, {"order_verification": "90219"},
+        {"order_number": "FZ-20931", "requested_slot": "order_verification"},
     ))
     [escalation] = await escalations(demo_sessions)
     assert (escalation.store_id, escalation.conversation_id) == (STORE, chat.conversation_id)
