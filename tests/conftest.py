@@ -1,4 +1,5 @@
-"""Shared fixtures: store databases on SQLite and PostgreSQL, and the demo data.
+"""Shared fixtures: store databases on SQLite and PostgreSQL, the demo data, and a real
+assistant (Rasa server and action server) per test module.
 
 PostgreSQL tests run against TEST_POSTGRES_URL (default: the local server at
 127.0.0.1:5432, database ``test``). Without a server they are skipped, unless
@@ -19,10 +20,13 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.config import PROJECT_ROOT, normalize_database_url
+from bot.config import PROJECT_ROOT, Settings, normalize_database_url
 from bot.db import create_engine, create_sessionmaker
 from bot.importer import import_lines
 from bot.migrate import upgrade
+from bot.rasa_client import RasaClient
+from bot.stack import Stack
+from tests.engine import running_engine
 
 DEMO_DATA = PROJECT_ROOT / "demo" / "demo_stores.jsonl"
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -128,3 +132,22 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if skipped and session.exitstatus == 0:
         reporter.write_line(f"FAIL_ON_SKIP=1: {len(skipped)} test(s) skipped", red=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture(scope="module")
+def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, Settings]]:
+    """A real Rasa server and action server over a fresh copy of the demo stores, one per test
+    module, so that one module's lockouts and conversations never reach another's. A module
+    that also needs the gateway or the worker says so: ``ENGINE_PROCESSES = {"with_gateway": True}``."""
+    processes: dict[str, bool] = getattr(request.module, "ENGINE_PROCESSES", {})
+    with running_engine(tmp_path_factory.mktemp(request.module.__name__.rpartition(".")[2]), **processes) as engine:
+        yield engine
+
+
+@pytest.fixture
+async def rasa(engine: tuple[Stack, Settings]) -> AsyncIterator[RasaClient]:
+    """A client of the module's Rasa server, as the gateway talks to it."""
+    import aiohttp
+
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as http:
+        yield RasaClient(engine[1], http)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
@@ -24,7 +24,7 @@ from bot.rasa_client import RasaClient
 from bot.reviews import ReviewInvitations
 from bot.stack import Stack
 from bot.worker import Worker
-from tests.engine import bot_cli, running_engine
+from tests.engine import bot_cli
 
 pytestmark = pytest.mark.engine
 
@@ -38,10 +38,8 @@ def delivered(event_id: str, tracking: str = "9400111899223100000000", store: st
             "--message", "Delivered, in/at mailbox", "--time", DELIVERED_AT.isoformat(), "--event-id", event_id)
 
 
-@pytest.fixture(scope="module")
-def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, Settings]]:
-    with running_engine(tmp_path_factory.mktemp("after-delivery"), with_worker=True) as engine:
-        yield engine
+#: The conftest engine fixture starts these processes too.
+ENGINE_PROCESSES = {"with_worker": True}
 
 
 async def wait_for(read: Callable[[], Any], ready: Callable[[Any], bool], seconds: float = 60) -> Any:

@@ -9,11 +9,9 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -25,23 +23,11 @@ from bot.db import create_engine, create_sessionmaker
 from bot.models import Escalation
 from bot.rasa_client import RasaClient
 from bot.stack import Stack
-from tests.engine import bot_cli, running_engine
+from tests.engine import bot_cli
 
 pytestmark = pytest.mark.engine
 
 CAR_PARTS = {"store_id": "yangteng-auto"}
-
-
-@pytest.fixture(scope="module")
-def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, Settings]]:
-    with running_engine(tmp_path_factory.mktemp("engine")) as engine:
-        yield engine
-
-
-@pytest.fixture
-async def rasa(engine: tuple[Stack, Settings]) -> AsyncIterator[RasaClient]:
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as http:
-        yield RasaClient(engine[1], http)
 
 
 class Conversation:

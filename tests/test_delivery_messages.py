@@ -5,7 +5,6 @@ Rasa server and action server."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 
 import aiohttp
 import pytest
@@ -16,7 +15,7 @@ from bot.db import create_engine, create_sessionmaker
 from tests.conftest import signed_shopper
 from bot.rasa_client import RasaClient
 from bot.stack import Stack
-from tests.engine import bot_cli, running_engine
+from tests.engine import bot_cli
 
 pytestmark = pytest.mark.engine
 
@@ -27,10 +26,8 @@ DELIVERED = ("tracking-event", "--store", STORE, "--tracking-number", TRACKING, 
              "--time", "2026-11-27T21:40:00Z", "--event-id", "usps-delivered-1")
 
 
-@pytest.fixture(scope="module")
-def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, Settings]]:
-    with running_engine(tmp_path_factory.mktemp("deliveries"), with_worker=True) as engine:
-        yield engine
+#: The conftest engine fixture starts these processes too.
+ENGINE_PROCESSES = {"with_worker": True}
 
 
 async def transcript(settings: Settings) -> tuple[str, list[StoredMessage]]:

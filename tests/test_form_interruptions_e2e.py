@@ -6,10 +6,8 @@ Phrasings are plain on purpose: these test the dialogue, not the NLU's reach.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-import aiohttp
 import pytest
 import yaml
 
@@ -19,7 +17,6 @@ from bot.conversations import ConversationService
 from bot.db import create_engine, create_sessionmaker
 from bot.rasa_client import RasaClient
 from bot.stack import Stack
-from tests.engine import running_engine
 from tests.test_conversations import CAR_PARTS, Conversation, escalations_of, store_conversation
 
 pytestmark = pytest.mark.engine
@@ -32,18 +29,6 @@ BACK_TO_THE_NUMBER = "Back to your order: what's the order number?"
 ALEX = {**CAR_PARTS, "shopper_email": "alex@example.com"}
 #: Answers to "what's the order number?" that are no order number.
 NOT_NUMBERS = ("order number: 12", "the number is abc")
-
-
-@pytest.fixture(scope="module")
-def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, Settings]]:
-    with running_engine(tmp_path_factory.mktemp("engine")) as engine:
-        yield engine
-
-
-@pytest.fixture
-async def rasa(engine: tuple[Stack, Settings]) -> AsyncIterator[RasaClient]:
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as http:
-        yield RasaClient(engine[1], http)
 
 
 async def test_an_install_question_is_answered_then_the_lookup_goes_on_to_the_end(rasa: RasaClient) -> None:

@@ -8,14 +8,13 @@ gets that tent's guide.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 
 from bot import replies
 from bot.config import Settings
 from bot.stack import Stack
-from tests.engine import running_engine
 from tests.gateway_chat import GatewayChat, gateway_chat
 
 pytestmark = pytest.mark.engine
@@ -33,10 +32,8 @@ FOOTPRINT = {
 }
 
 
-@pytest.fixture(scope="module")
-def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, Settings]]:
-    with running_engine(tmp_path_factory.mktemp("product-matching"), with_gateway=True) as engine:
-        yield engine
+#: The conftest engine fixture starts these processes too.
+ENGINE_PROCESSES = {"with_gateway": True}
 
 
 @pytest.fixture

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 
 from bot.config import Settings
 from bot.stack import Stack
-from tests.engine import bot_cli, running_engine
+from tests.engine import bot_cli
 from tests.gateway_chat import GatewayChat, gateway_chat
 
 pytestmark = pytest.mark.engine
@@ -28,10 +28,8 @@ NEW_GREETING = "您好 {shopper_first_name}！欢迎光临 {store_name}。Ask me
 NEW_DELIVERY = "Good news {shopper_first_name}: order {order_number} ({item_names}) arrived via {carrier}. Track it at {tracking_url}"
 
 
-@pytest.fixture(scope="module")
-def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, Settings]]:
-    with running_engine(tmp_path_factory.mktemp("reply-flows"), with_gateway=True, with_worker=True) as engine:
-        yield engine
+#: The conftest engine fixture starts these processes too.
+ENGINE_PROCESSES = {"with_gateway": True, "with_worker": True}
 
 
 @pytest.fixture

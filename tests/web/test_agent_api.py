@@ -9,7 +9,7 @@ import asyncio
 import datetime as dt
 import re
 import secrets
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -26,18 +26,11 @@ from bot.models import Escalation, LoginFailure, Message
 from bot.rasa_client import RasaClient
 from bot.stack import Stack
 from bot.web.app import create_app
-from tests.engine import running_engine
 
 pytestmark = pytest.mark.engine
 
 YANGTENG, BLOOMKIDS = "yangteng-auto", "bloomkids-baby"
 XSS = '<img src=x onerror="document.title=\'pwned\'"><script>alert(1)</script>'
-
-
-@pytest.fixture(scope="module")
-def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, Settings]]:
-    with running_engine(tmp_path_factory.mktemp("agent-api")) as engine:
-        yield engine
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -23,7 +23,6 @@ from bot.identity import sign_shopper
 from bot.stack import Stack
 from bot.web.app import OPENAPI, create_app
 from tests.conftest import signed_shopper
-from tests.engine import running_engine
 
 pytestmark = pytest.mark.engine
 
@@ -52,12 +51,6 @@ def _nullable_to_json_schema(node: Any) -> Any:
     if isinstance(node, list):
         return [_nullable_to_json_schema(v) for v in node]
     return node
-
-
-@pytest.fixture(scope="module")
-def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, Settings]]:
-    with running_engine(tmp_path_factory.mktemp("gateway")) as engine:
-        yield engine
 
 
 @pytest.fixture
