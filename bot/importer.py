@@ -338,6 +338,15 @@ async def _import_order(session: AsyncSession, obj: dict[str, Any]) -> None:
         .options(selectinload(Order.items), selectinload(Order.shipments).selectinload(Shipment.events))
     )
     if order is None:
+        same_key = await session.scalar(
+            select(Order.order_number).where(Order.store_id == store_id, Order.lookup_key == values["lookup_key"])
+        )
+        if same_key is not None:
+            raise ImportErrorInLine(
+                f"order number {order_number!r} reads the same as order {same_key!r} of this store: shoppers "
+                "type numbers without case, spaces, dashes, '#' or leading zeros, so they could not tell "
+                "the two apart. Give one of them another number."
+            )
         session.add(Order(store_id=store_id, order_number=order_number, items=items, shipments=shipments, **values))
         # A new order teaches the store's number shape (an update keeps its number).
         await learn_order_number_shape(session, store_id, order_number)

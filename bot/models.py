@@ -157,7 +157,9 @@ class Order(Base):
     __tablename__ = "orders"
     __table_args__ = (
         UniqueConstraint("store_id", "order_number"),
-        Index("ix_orders_store_lookup_key", "store_id", "lookup_key"),
+        # One order per key: a shopper types "1047" for "#1047" and for "0001047" alike, so a store
+        # holding both could be shown the wrong one (migration 0020).
+        Index("ix_orders_store_lookup_key", "store_id", "lookup_key", unique=True),
         Index("ix_orders_store_email", "store_id", "shopper_email"),
     )
 

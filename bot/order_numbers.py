@@ -26,6 +26,7 @@ general candidates are weighed, and no regex can backtrack catastrophically
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -80,11 +81,13 @@ _NOT_ORDER_NUMBERS = (
 def lookup_key(order_number: str) -> str:
     """How order numbers compare, stored and typed alike.
 
-    Case and everything but letters and digits are dropped; an all-digit number
-    also drops its leading zeros. "so 2026 00123" and "#SO-2026-00123" are one
-    order, "PO#88812" and "PO-88812" are one, "000004321" and "4321" are one.
+    Full-width characters count as their plain forms (NFKC: "１０４７" is "1047", as Chinese and
+    Japanese keyboards type it). Case and everything but letters and digits are dropped; an
+    all-digit number also drops its leading zeros. "so 2026 00123" and "#SO-2026-00123" are one
+    order, "PO#88812" and "PO-88812" are one, "000004321" and "4321" are one. Two orders of one
+    store never share a key (the importer refuses the second; the database enforces it).
     """
-    key = _KEY_DROPS.sub("", order_number).upper()
+    key = _KEY_DROPS.sub("", unicodedata.normalize("NFKC", order_number)).upper()
     if key.isascii() and key.isdigit():
         key = key.lstrip("0") or "0"
     return key[:MAX_SHAPE_CHARS]

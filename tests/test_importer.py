@@ -572,6 +572,34 @@ async def test_a_new_order_is_found_by_every_way_of_typing_its_number(sessions: 
         assert order is not None and order.order_number == "000004321", typed
 
 
+async def test_an_order_number_that_reads_as_another_of_the_store_is_refused(sessions: Sessions) -> None:
+    """Bob's "0001047" and Alice's "1047" are one number to a shopper: the second is refused,
+    so no lookup can pick the other shopper's order. Another store may use the number."""
+    report = await run(
+        sessions, store_line("acme"), store_line("beta", "Beta Baby"), product_line("acme"),
+        order_line("acme", "0001047", email="bob@example.com"),
+        order_line("acme", "1047", email="alice@example.com"),
+        order_line("acme", "FZ-20266", email="carol@example.com"),
+        order_line("acme", "fz 20266", email="dave@example.com"),
+        order_line("acme", "ＦＺ２０２６６", email="erin@example.com"),
+        order_line("beta", "1047", email="b@beta.example"),
+    )
+    assert report.imported.get("order") == 3
+    refused = {line: reason for line, reason in report.errors}
+    assert sorted(refused) == [5, 7, 8]
+    assert "'1047' reads the same as order '0001047'" in refused[5]
+    assert "'fz 20266' reads the same as order 'FZ-20266'" in refused[7]
+    assert "'ＦＺ２０２６６' reads the same as order 'FZ-20266'" in refused[8]
+    service = OrderService(sessions)
+    bob = await service.find_order("acme", "1047")
+    assert bob is not None and bob.shopper_email == "bob@example.com"
+    assert await service.find_verified_order("acme", "1047", "alice@example.com") is None
+    # Re-importing the first order (same number) is an update, not a clash.
+    assert (await run(sessions, order_line("acme", "0001047", email="bob@example.com", status="delivered"))).ok
+    beta = await service.find_order("beta", "1047")
+    assert beta is not None and beta.shopper_email == "b@beta.example"
+
+
 async def test_bad_line_leaves_nothing_half_written(sessions: Sessions) -> None:
     bad = order_line(
         shipments=[shipment("TRK-1"), shipment("TRK-2", status="Teleported")],

@@ -1,4 +1,7 @@
-"""product matching for the chat (issue 14)
+"""product matching for the chat (issue 14): no schema change
+
+Product matching (bot/product_matching.py) reads the products table as it is, so this revision
+changes nothing; it stays because databases already carry it.
 
 Revision ID: 0019
 Revises: 0018
@@ -15,7 +18,6 @@ depends_on = None
 
 
 def upgrade() -> None:
-    # Placeholder: filled in by the work this revision is named after (no schema change yet).
     pass
 
 
