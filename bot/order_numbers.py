@@ -16,11 +16,25 @@ The rules, as the README's "Order numbers" section states them:
 * in a number made of digits only, leading zeros don't count:
   "4321" = "000004321" (Magento pads to nine digits; shoppers drop the zeros).
 
+A message often holds other numbers too: a year, a price, a wattage, a postcode.
+Every candidate, learned or general, is ranked together (:func:`find_order_number_match`):
+first by the words just before it ("order", "order no.", "my order number is", "Bestellnummer",
+"订单号" count for it; "zip", "postcode", "PLZ" against it), then by what found it (a
+learned shape with letters or separators, then a learned digits-only shape, then the
+fallback), then by its marks (letters, separators, a "#" just before), then the leftmost,
+then the longest. A number of digits only after a currency sign or before a decimal part
+("$1299.00", "1299,50 €") is a price, never an order number; a learned digits-only match
+joined to more digits by "-", "/", "." or "_" ("2026-11-30", "415-555-0132") is part of
+something longer. Text is compared in its NFKC form (:func:`plain_text`), so full-width
+"ＦＺ-２０９３１" is "FZ-20931".
+
 Every function here does bounded work on hostile text: only the first
 :data:`MAX_SCANNED_CHARS` characters are read, a store's most common
-:data:`MAX_SHAPES` shapes are tried, at most :data:`MAX_FALLBACK_CANDIDATES`
-general candidates are weighed, and no regex can backtrack catastrophically
-(every repeat is bounded or separated by characters the next part can't take).
+:data:`MAX_SHAPES` shapes are tried, at most :data:`MAX_MATCHES_PER_SHAPE` matches of
+each and :data:`MAX_FALLBACK_CANDIDATES` general candidates are weighed, the words
+before a candidate are looked for in at most :data:`CONTEXT_CHARS` characters, and no
+regex can backtrack catastrophically (every repeat is bounded or separated by characters
+the next part can't take).
 """
 
 from __future__ import annotations
@@ -37,6 +51,10 @@ MAX_SCANNED_CHARS = 2000
 MAX_SHAPES = 20
 #: General candidates weighed per message: "many numbers in one message" costs no more.
 MAX_FALLBACK_CANDIDATES = 5
+#: Matches of one learned shape weighed per message (prices and other excluded ones not counted).
+MAX_MATCHES_PER_SHAPE = 5
+#: How far before a candidate the words about it are looked for ("order number is ", "zip code: ").
+CONTEXT_CHARS = 32
 #: Longer than this is not an order number (the column holds 64; no platform comes close).
 MAX_ORDER_NUMBER_CHARS = 40
 #: A number needs this many digits to be taken without a learned shape ("2 pads", "12 Nov" are not orders).
@@ -76,6 +94,36 @@ _NOT_ORDER_NUMBERS = (
     re.compile(r"\d{3}-\d{3}-\d{4}"),
     re.compile(r"\d{5}-\d{4}"),
 )
+
+# The words just before a candidate that say what it is. Latin words stand alone (a letter
+# on neither side: "record 1047" and "ordered in 2026" say nothing); Chinese and Japanese
+# have no spaces ("我的订单号是1047"). Then what may sit between the word and the number:
+# a few of " #:.=-", maybe "is" ("my order number is 1047", "订单号是", "注文番号は").
+# Every repeat is bounded and the text searched is at most CONTEXT_CHARS long.
+_LETTER = r"[^\W\d_]"
+_UP_TO_THE_NUMBER = (
+    r"[\s#:.=\-]{0,4}(?:(?:is|was|ist|est|es|è)(?!" + _LETTER + r")[\s#:.=\-]{0,4}|[是は][\s#:]{0,3})?$"
+)
+_ORDER_WORDS_BEFORE = re.compile(
+    r"(?:(?<!" + _LETTER + r")(?:order|ord|bestellung|bestellnummer|commande|pedido|ordine)"
+    r"(?:[\s\-]?(?:id|number|no|nr|num|n°))?(?!" + _LETTER + r")"
+    # "number", "no.", "nr", "n°" on their own, unless they are a phone's or a parcel's
+    r"|(?<!" + _LETTER + r")(?<!phone )(?<!mobile )(?<!tracking )(?<!tel )(?:number|no|nr|num|n°)(?!" + _LETTER + r")"
+    r"|订单号?|注文(?:番号)?)" + _UP_TO_THE_NUMBER,
+    re.IGNORECASE,
+)
+_POSTCODE_WORDS_BEFORE = re.compile(
+    r"(?:(?<!" + _LETTER + r")(?:zip|zip[\s\-]?code|post[\s\-]?code|postal[\s\-]?code|plz|postleitzahl"
+    r"|code postal|c[oó]digo postal)(?!" + _LETTER + r")|邮编|邮政编码|〒)" + _UP_TO_THE_NUMBER,
+    re.IGNORECASE,
+)
+# A number of digits only that is an amount of money: a currency sign before or after it,
+# or a decimal part after it ("$1299.00", "€ 1299", "1299,50", "1299 €", "1299円").
+_CURRENCY_BEFORE = re.compile(r"[$€£¥]\s?$")
+_AMOUNT_AFTER = re.compile(r"[.,][0-9]{1,2}(?![0-9])|\s?[$€£¥円元](?![0-9])")
+# A digits-only match joined to more digits ("2026-11-30", "415-555-0132", "12-34567-89012").
+_DIGITS_JOINED_BEFORE = re.compile(r"[0-9][\-/._]$")
+_DIGITS_JOINED_AFTER = re.compile(r"[\-/._][0-9]")
 
 
 def lookup_key(order_number: str) -> str:
@@ -163,61 +211,106 @@ def _as_typed(text: str) -> str:
     return re.sub(r"#\s+", "#", " ".join(text.split()))
 
 
-def _learned_match(text: str, shapes: list[str]) -> OrderNumberMatch | None:
-    """The leftmost (then longest) match of any of the store's shapes."""
-    best: OrderNumberMatch | None = None
+def plain_text(text: str) -> str:
+    """``text`` with full-width and other compatibility forms as their plain characters (NFKC):
+    "order １０４７" is "order 1047", "ＦＺ－２０９３１" is "FZ-20931" (as Chinese and Japanese
+    keyboards type them). Positions in a :class:`OrderNumberMatch` are positions in this text."""
+    return unicodedata.normalize("NFKC", text)
+
+
+#: What found a candidate, best first in a tie of the words before it.
+_LEARNED_WITH_MARKS = 2  # a learned shape with letters or separators: "H-99999", "SO-9999-99999"
+_LEARNED_DIGITS = 1  # a learned shape of digits only: "9999" (Shopify's "#1047")
+_FALLBACK = 0
+
+
+def _is_amount(text: str, start: int, end: int) -> bool:
+    """Are the digits at ``text[start:end]`` an amount of money ("$1299.00", "1299,50 €")?"""
+    return bool(_CURRENCY_BEFORE.search(text, max(0, start - 2), start) or _AMOUNT_AFTER.match(text, end))
+
+
+def _words_before(text: str, start: int) -> int:
+    """+1 when the words just before ``start`` say "order number", -1 when they say "postcode"."""
+    before = text[max(0, start - CONTEXT_CHARS) : start]
+    if _POSTCODE_WORDS_BEFORE.search(before):
+        return -1
+    return 1 if _ORDER_WORDS_BEFORE.search(before) else 0
+
+
+def _ranked(text: str, start: int, end: int, number: str, found_by: int, hashed: bool) -> tuple[int, ...]:
+    """How much ``number`` at ``text[start:end]`` looks like the order number (higher is more):
+    the words before it, what found it, its marks, then the leftmost and the longest."""
+    marks = (0 if number.lstrip("#").strip().isdigit() else 1) + (1 if hashed else 0)
+    return (_words_before(text, start), found_by, marks, -start, end - start)
+
+
+def _learned_candidates(text: str, shapes: list[str]) -> list[tuple[tuple[int, ...], OrderNumberMatch]]:
+    """Matches of the store's shapes: the first few of each, prices and parts of longer
+    numbers left out."""
+    candidates = []
     for shape in shapes[:MAX_SHAPES]:
-        found = _shape_pattern(shape).search(text)
-        if found is None:
-            continue
-        candidate = OrderNumberMatch(_as_typed(found.group(0)), found.start(), found.end(), learned=True)
-        if best is None or (candidate.start, -candidate.end) < (best.start, -best.end):
-            best = candidate
-    return best
+        digits_only = shape.isdigit()
+        found_by = _LEARNED_DIGITS if digits_only else _LEARNED_WITH_MARKS
+        kept = 0
+        for found in _shape_pattern(shape).finditer(text):
+            start, end = found.span()
+            if digits_only and (
+                _is_amount(text, start, end)
+                or _DIGITS_JOINED_BEFORE.search(text, max(0, start - 2), start)
+                or _DIGITS_JOINED_AFTER.match(text, end)
+            ):
+                continue
+            hashed = text[max(0, start - 2) : start].rstrip().endswith("#")
+            number = _as_typed(found.group(0))
+            candidates.append(
+                (_ranked(text, start, end, number, found_by, hashed), OrderNumberMatch(number, start, end, learned=True))
+            )
+            kept += 1
+            if kept >= MAX_MATCHES_PER_SHAPE:
+                break
+    return candidates
 
 
-def _fallback_rank(token: str) -> int | None:
-    """How much ``token`` looks like an order number without a learned shape (higher is
-    more), or ``None`` if it isn't one: too few or too many digits, a decimal number,
-    a date, a phone number, a ZIP+4, "1500mAh"."""
+def _fallback_allows(token: str) -> bool:
+    """Could ``token`` be an order number without a learned shape? Not with too few or too
+    many digits, nor as a decimal number, a date, a phone number, a ZIP+4, "1500mAh"."""
     digits = sum(ch.isdigit() for ch in token)
     letters = sum(ch.isalpha() for ch in token)
     if not MIN_FALLBACK_DIGITS <= digits <= MAX_FALLBACK_DIGITS or letters > MAX_FALLBACK_LETTERS:
-        return None
+        return False
     if len(token) > MAX_ORDER_NUMBER_CHARS or any(p.fullmatch(token) for p in _NOT_ORDER_NUMBERS):
-        return None
+        return False
     if letters == 0 and "." in token:
-        return None  # 1299.00, 10.0.0.1, 30.11.2026
-    if letters and not token[0].isalpha() and digits < 6:
-        return None  # 1500mAh, 2000W: a quantity; "2411230ABCDEF1" has enough digits to pass
-    # "#1047", "H-77001", "12-34567-89012" say "order number" more surely than a bare 10027.
-    return 1 if letters or not token.isdigit() else 0
+        return False  # 1299.00, 10.0.0.1, 30.11.2026
+    # 1500mAh, 2000W: a quantity; "2411230ABCDEF1" has enough digits to pass
+    return not (letters and not token[0].isalpha() and digits < 6)
 
 
-def _fallback_match(text: str) -> OrderNumberMatch | None:
-    """The best general candidate among the first few: marked ones ("#", letters,
-    separators) before bare digits, then the leftmost."""
-    best: tuple[int, OrderNumberMatch] | None = None
-    weighed = 0
+def _fallback_candidates(text: str) -> list[tuple[tuple[int, ...], OrderNumberMatch]]:
+    """The first few general candidates: tokens of letters and digits that could be order numbers."""
+    candidates = []
     for found in _TOKEN.finditer(text):
-        rank = _fallback_rank(found.group(2))
-        if rank is None:
+        token = found.group(2)
+        if not _fallback_allows(token) or (token.isdigit() and _is_amount(text, found.start(2), found.end(2))):
             continue
-        rank += 1 if found.group(1) else 0
-        candidate = OrderNumberMatch(_as_typed(found.group(0)), found.start(), found.end(), learned=False)
-        if best is None or rank > best[0]:
-            best = (rank, candidate)
-        weighed += 1
-        if weighed >= MAX_FALLBACK_CANDIDATES:
+        start, end = found.span()
+        number = _as_typed(found.group(0))
+        candidates.append(
+            (_ranked(text, start, end, number, _FALLBACK, bool(found.group(1))),
+             OrderNumberMatch(number, start, end, learned=False))
+        )
+        if len(candidates) >= MAX_FALLBACK_CANDIDATES:
             break
-    return best[1] if best else None
+    return candidates
 
 
 def find_order_number_match(text: str, shapes: list[str] | tuple[str, ...] = ()) -> OrderNumberMatch | None:
-    """The order number in ``text``: by the store's own ``shapes`` first (most common
-    first), else by the general fallback."""
-    text = text[:MAX_SCANNED_CHARS]
-    return _learned_match(text, list(shapes)) or _fallback_match(text)
+    """The order number in ``text`` (read as :func:`plain_text`): the best ranked of the
+    matches of the store's own ``shapes`` (most common first) and the general fallback's
+    candidates, as the module's docstring ranks them."""
+    text = plain_text(text[:MAX_SCANNED_CHARS])[:MAX_SCANNED_CHARS]
+    candidates = _learned_candidates(text, list(shapes)) + _fallback_candidates(text)
+    return max(candidates, key=lambda candidate: candidate[0])[1] if candidates else None
 
 
 def find_order_number(text: str, shapes: list[str] | tuple[str, ...] = ()) -> str | None:

@@ -85,8 +85,11 @@ def read_order_answer(text: str, shapes: Sequence[str], asking_for_proof: bool) 
     The order number's own digits are never its proof ("h 77001" holds no postcode).
     When the form asked for the proof and the one thing typed could be either
     ("10027", "94110-1234"), it is the proof, and the order number given before stays;
-    a number with letters ("H-77002") is a corrected order number.
+    a number with letters ("H-77002") is a corrected order number. Full-width characters
+    are read as their plain forms ("ＦＺ-２０９３１", "order １０４７"): the text is normalised
+    once, here, so that the match's positions cut the very text they were found in.
     """
+    text = order_numbers.plain_text(text)
     found = order_numbers.find_order_number_match(text, tuple(shapes))
     if found is None:
         return OrderAnswer(None, find_proof(text))

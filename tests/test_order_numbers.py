@@ -29,11 +29,13 @@ from bot.migrate import alembic_config
 from bot.models import Order, OrderNumberShape
 from bot.order_numbers import (
     MAX_FALLBACK_CANDIDATES,
+    MAX_MATCHES_PER_SHAPE,
     MAX_SCANNED_CHARS,
     MAX_SHAPES,
     find_order_number,
     find_order_number_match,
     lookup_key,
+    plain_text,
     shape_of,
 )
 
@@ -206,6 +208,104 @@ def test_the_number_keeps_the_shape_the_shopper_typed() -> None:
     assert find_order_number("Order # 1047 please") == "#1047"
 
 
+# --- one ranking for learned and general candidates: other numbers in the message ---
+
+#: Shopify-style stores: the demo baby store's "#1024".."#1061" teach "9999"; five digits "99999".
+FOUR_DIGITS, FIVE_DIGITS = ["9999"], ["99999"]
+
+
+@pytest.mark.parametrize("shapes", [FOUR_DIGITS, []])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I ordered in 2026, order #1047",  # a year of the store's shape, before the number
+        "I paid $1299.00 for order #1047",  # a price of the store's shape
+        "the 1500 W heater, order 1047",  # a wattage of the store's shape
+        "delivered on 2026-11-30, order 1047",  # part of a date
+        "call me on 415-555-0132 about order 1047",  # the end of a phone number
+        "it was 1299,50 € and the order 1047",
+        "€ 1299 for order 1047",
+        "1299円 注文番号は1047",
+        "my phone number is 4155550132 and my order 1047",  # "number" of a phone says nothing
+    ],
+)
+def test_other_numbers_in_the_message_are_not_the_order_number(text: str, shapes: list[str]) -> None:
+    assert lookup_key(find_order_number(text, shapes) or "") == "1047"
+
+
+@pytest.mark.parametrize(
+    ("text", "shapes", "number", "learned"),
+    [
+        # A postcode of the store's shape: the words before each number decide.
+        ("zip 10027, order 48213", FIVE_DIGITS, "48213", True),
+        ("zip 10027, order #1047", FIVE_DIGITS, "#1047", False),
+        ("zip 10027, order #1047", FOUR_DIGITS, "1047", True),
+        ("zip 10027, order #1047", [], "#1047", False),
+        ("postal code: 10027 / order number is 48213", FIVE_DIGITS, "48213", True),
+        ("PLZ 10115, Bestellnummer 48213", FIVE_DIGITS, "48213", True),
+        ("邮编10027，订单号48213", FIVE_DIGITS, "48213", True),
+        ("commande n° 48213, code postal 75001", FIVE_DIGITS, "48213", True),
+        # The words before beat what found it: "zip" says 10027 is not the order.
+        ("zip 10027, order FZ-20931", FIVE_DIGITS, "FZ-20931", False),
+        # Without words: a learned shape with letters, then a learned digits-only one, then the fallback.
+        ("1047 or H-77001", ["9999", "H-99999"], "H-77001", True),
+        ("10027 and 1047", FOUR_DIGITS, "1047", True),
+        # ...then the marks ("#"), then the leftmost.
+        ("1048 or #1047", FOUR_DIGITS, "1047", True),
+        ("1048 or 1047", FOUR_DIGITS, "1048", True),
+        # "ordered" and "record" are not "order".
+        ("ordered 2026 record 1047 thanks", FOUR_DIGITS, "2026", True),
+    ],
+)
+def test_learned_and_general_candidates_are_ranked_together(
+    text: str, shapes: list[str], number: str, learned: bool
+) -> None:
+    found = find_order_number_match(text, shapes)
+    assert found is not None and (found.number, found.learned) == (number, learned)
+
+
+@pytest.mark.parametrize(
+    "text", ["$1299.00", "it cost 1299,50", "1299 €", "on 30/11/2026", "2026-11-30", "10.0.1047.1", "415-555-0132"]
+)
+def test_a_price_or_part_of_a_longer_number_is_no_number_of_a_digits_only_shape(text: str) -> None:
+    assert find_order_number(text, FOUR_DIGITS) is None
+
+
+def test_a_digits_only_shape_matches_after_letters_or_a_hash() -> None:
+    # Joined to letters, not to digits: still the store's number as the shopper typed it.
+    assert find_order_number("order#1047", FOUR_DIGITS) == "1047"
+    assert find_order_number("No.1047", FOUR_DIGITS) == "1047"
+
+
+# --- full-width forms ---
+
+
+@pytest.mark.parametrize(
+    ("text", "shapes", "number"),
+    [
+        ("order １０４７", FOUR_DIGITS, "1047"),
+        ("order １０４７", [], "1047"),
+        ("ＦＺ-20931", [], "FZ-20931"),
+        ("ＦＺ－２０９３１ please", ["FZ-99999"], "FZ-20931"),
+        ("订单号：＃１０４７", FOUR_DIGITS, "1047"),
+        ("注文番号は１０４７です", FOUR_DIGITS, "1047"),
+    ],
+)
+def test_full_width_numbers_are_found_as_their_plain_forms(text: str, shapes: list[str], number: str) -> None:
+    found = find_order_number_match(text, shapes)
+    assert found is not None and found.number == number
+    assert found.learned == bool(shapes)
+    # The positions are in the plain text.
+    assert plain_text(text)[found.start : found.end].lstrip("#") == number
+
+
+def test_positions_are_in_the_plain_text_even_when_it_is_longer() -> None:
+    # "㍿" is four characters in its plain form: a position in the typed text would be off by three.
+    text = "㍿ order H-77001"
+    found = find_order_number_match(text, HS)
+    assert found is not None and plain_text(text)[found.start : found.end] == "H-77001"
+
+
 # --- hostile input: bounded work ---
 
 
@@ -243,6 +343,33 @@ def test_thousands_of_digits_are_no_order_number() -> None:
 def test_only_the_start_of_a_long_message_is_read() -> None:
     assert find_order_number("x " * MAX_SCANNED_CHARS + "H-77001", HS) is None
     assert find_order_number("H-77001 " + "x " * MAX_SCANNED_CHARS, HS) == "H-77001"
+
+
+def test_a_few_matches_of_each_shape_are_weighed_and_prices_do_not_use_them_up() -> None:
+    first = [str(1001 + n) for n in range(MAX_MATCHES_PER_SHAPE)]
+    # Past the limit, even "order #1099" is not weighed: the limit is what is weighed.
+    assert find_order_number(" ".join(first) + " order #1099", FOUR_DIGITS) == "1001"
+    # Prices are left out before they are counted.
+    prices = " ".join(f"${n}" for n in first * 3)
+    assert find_order_number(f"{prices} order 1099", FOUR_DIGITS) == "1099"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "order #1234 " * 300,
+        "$1234.00 " * 300,
+        "1-2-3-4-" * 500,
+        "zip " * 400 + "1234",
+        "订单号" * 500 + "1234",
+        "order number is " * 100 + "1234",
+        "１２３４ " * 500,
+    ],
+)
+def test_many_numbers_and_words_are_read_in_bounded_time(text: str) -> None:
+    for shapes in ([], FOUR_DIGITS, ["9999"] * MAX_SHAPES):
+        found = _fast(find_order_number, text, shapes)
+        assert found is None or len(found) <= order_numbers.MAX_ORDER_NUMBER_CHARS
 
 
 def test_many_candidates_in_one_message_weigh_only_a_few() -> None:

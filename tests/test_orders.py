@@ -106,6 +106,27 @@ def test_read_order_answer(text: str, asking_for_proof: bool, number: str | None
     assert read_order_answer(text, HS, asking_for_proof) == OrderAnswer(number, proof)
 
 
+@pytest.mark.parametrize(
+    ("text", "shapes", "asking_for_proof", "number", "proof"),
+    [
+        # A postcode of the store's own shape: "zip" says which number is which.
+        ("zip 10027, order 48213", ("99999",), False, "48213", "10027"),
+        ("order 48213, zip 10027", ("99999",), False, "48213", "10027"),
+        # Full-width forms are read as their plain ones, the number and the proof alike.
+        ("ＦＺ-２０９３１, zip １００２７", (), False, "FZ-20931", "10027"),
+        ("sorry, it's Ｈ－７７００２", HS, True, "H-77002", None),
+        ("１００２７", HS, True, None, "10027"),
+        # "㍿" is four characters in its plain form: the number is cut out of the plain text,
+        # so none of its digits are left over to be taken for a postcode.
+        ("㍿㍿㍿ H-77001", HS, False, "H-77001", None),
+    ],
+)
+def test_read_order_answer_with_other_numbers_and_full_width_forms(
+    text: str, shapes: tuple[str, ...], asking_for_proof: bool, number: str | None, proof: str | None
+) -> None:
+    assert read_order_answer(text, shapes, asking_for_proof) == OrderAnswer(number, proof)
+
+
 def test_a_16_digit_marketplace_number_is_no_postcode_or_phone() -> None:
     answer = read_order_answer("my order 1234567890123456", [], asking_for_proof=False)
     assert answer == OrderAnswer("1234567890123456", None)
