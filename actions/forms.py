@@ -2,8 +2,9 @@
 
 The decisions (answer the other request and come back, switch, leave) are a table in
 bot/form_interruptions.py, turned into rules; this module holds the actions' side:
-the question asked again with a bridge after another request was answered, the count
-of unusable answers that turns into choices at the second one in a row, a form's answers
+the question asked again with a bridge after another request was answered (which also
+ends a run of unusable answers), the count of unusable answers that turns into choices at
+the second one in a row, a form's answers
 left from an earlier time forgotten when it starts again, and the action the generated
 rules use to ask again.
 """
@@ -62,26 +63,34 @@ def ask(
     buttons: list[dict[str, Any]] | None = None,
 ) -> list[EventType]:
     """Ask for ``slot``: in full; after another request was answered, as "Back to your
-    order: what's the order number?"; not at all when the choices stand in for it."""
+    order: what's the order number?"; not at all when the choices stand in for it.
+
+    Another request answered in between ends a run of unusable answers: "in a row" means
+    in a row, so an unusable answer after it says why again rather than offering choices."""
     turn = _this_turn(tracker)
     if _choices_offered(turn):
         return []
     form = tracker.active_loop_name
+    events: list[EventType] = []
     if _back_from_another_request(turn, form):
         bridge = replies.FORM_BRIDGES.get(form or "", replies.FORM_BRIDGE_DEFAULT)
         question = f"{bridge} {replies.SHORT_QUESTIONS.get(slot, question)}"
+        events = unusable_count_reset(tracker)
     dispatcher.utter_message(text=question, buttons=buttons or [])
-    return []
+    return events
 
 
 class FormValidationWithChoices(FormValidationAction):
     """A form's validation that counts the answers it could not use, for every form alike.
 
     An answer is unusable when the slot the form asked for comes out of validation
-    empty (not an order number, not a rating, too short...). The first time the
-    validator's own words say why; the second in a row they are replaced by choices (try
-    again, a person, something else), and ``ask`` then keeps the question back. A usable
-    answer, "try again" and a fresh start of the form end the run.
+    empty (not an order number, not a rating, too short...) and the message gave none of
+    the form's other answers either. The first time the validator's own words say why;
+    the second in a row they are replaced by choices (try again, a person, something
+    else), and ``ask`` then keeps the question back. A usable answer, a message that gave
+    another of the form's answers ("sorry, it's H-77002" when asked for the proof: the
+    number corrected, the proof asked for next), another request answered in between,
+    "try again" and a fresh start of the form end the run.
     """
 
     @abstractmethod
@@ -104,12 +113,23 @@ class FormValidationWithChoices(FormValidationAction):
             return events
         if tracker.get_slot(asked) is not None:  # the validated value (the SDK keeps the tracker up to date)
             return events + unusable_count_reset(tracker)  # the run of unusable answers ends
+        if _gave_another_answer(events, asked, self.domain_slots(domain)):
+            return events + unusable_count_reset(tracker)  # usable, just not for the question asked
         count = int(tracker.get_slot(UNUSABLE_ANSWERS) or 0) + 1
         if count >= CHOICES_AT:
             # The choices stand in for "that's not an order number" and the question.
             del dispatcher.messages[said_before:]
             dispatcher.utter_message(text=replies.FORM_CHOICES, buttons=replies.FORM_CHOICE_BUTTONS)
         return events + [SlotSet(UNUSABLE_ANSWERS, float(count))]
+
+
+def _gave_another_answer(validated: list[EventType], asked: str, form_slots: list[str]) -> bool:
+    """Did this message's validated answers fill one of the form's slots other than ``asked``?"""
+    return any(
+        event.get("event") == "slot" and event.get("name") in form_slots and event.get("name") != asked
+        and event.get("value") is not None
+        for event in validated
+    )
 
 
 def starting(tracker: Tracker, form: str | None) -> bool:

@@ -87,9 +87,10 @@ async def test_a_form_starting_forgets_the_count_of_the_form_left_before() -> No
     assert events == [SlotSet(forms.UNUSABLE_ANSWERS, None)]
 
 
-def ask(t: Tracker) -> list[dict[str, Any]]:
+def ask(t: Tracker, events: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """What ``forms.ask`` says; the events it returns must be ``events`` (none by default)."""
     dispatcher = CollectingDispatcher()
-    assert forms.ask(dispatcher, t, "order_number", replies.ASK_ORDER_NUMBER) == []
+    assert forms.ask(dispatcher, t, "order_number", replies.ASK_ORDER_NUMBER) == (events or [])
     return dispatcher.messages
 
 
@@ -122,9 +123,26 @@ def test_try_again_asks_in_full() -> None:
 def test_the_choices_stand_in_for_the_question() -> None:
     turn = [{"event": "action", "name": "colour_form"}, {"event": "slot", "name": forms.UNUSABLE_ANSWERS, "value": 2.0}]
     assert ask(tracker(turn=turn, active="colour_form")) == []
-    # The turn after, the question is asked again (here after "how do I install it?").
+    # The turn after, the question is asked again (here after "how do I install it?"), and
+    # the run of unusable answers is over: another request came in between.
     later = [{"event": "action", "name": "action_send_installation_guide"}, {"event": "action", "name": "colour_form"}]
-    assert len(ask(tracker(turn=later, active="colour_form", slots={forms.UNUSABLE_ANSWERS: 2.0}))) == 1
+    reset = [SlotSet(forms.UNUSABLE_ANSWERS, None)]
+    assert len(ask(tracker(turn=later, active="colour_form", slots={forms.UNUSABLE_ANSWERS: 2.0}), reset)) == 1
+
+
+def test_another_request_in_between_ends_the_run_of_unusable_answers() -> None:
+    # "great" was unusable (count 1); then "are you a bot?" was answered and the question comes
+    # back: the count is forgotten, so the next unusable answer says why instead of offering choices.
+    turn = [{"event": "action", "name": "utter_bot_challenge"}, {"event": "bot", "text": "I'm a bot"},
+            {"event": "action", "name": "review_form"}]
+    back = tracker(turn=turn, active="review_form", slots={forms.UNUSABLE_ANSWERS: 1.0})
+    assert [m["text"] for m in ask(back, [SlotSet(forms.UNUSABLE_ANSWERS, None)])] == [
+        "Back to your review: what's the order number?"]
+    # Without a count there is nothing to forget: no event.
+    assert len(ask(tracker(turn=turn, active="review_form"))) == 1
+    # Asked in full (no other request in between), the count stands.
+    first = tracker(turn=[{"event": "action", "name": "review_form"}], slots={forms.UNUSABLE_ANSWERS: 1.0})
+    assert [m["text"] for m in ask(first)] == [replies.ASK_ORDER_NUMBER]
 
 
 async def test_continue_resets_the_count_and_says_nothing() -> None:

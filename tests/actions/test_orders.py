@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from actions import escalations as escalation_actions
 from actions import orders as order_actions
+from actions.forms import UNUSABLE_ANSWERS
 from bot import replies
 from bot.config import PROJECT_ROOT
 from bot.escalations import EscalationService
@@ -271,12 +272,13 @@ async def shapes_store(demo_sessions: async_sessionmaker[AsyncSession]) -> str:
 
 def turn_tracker(
     text: str, candidates: dict[str, Any], asked: str | None = None, earlier: dict[str, Any] | None = None,
-    store: str = SHAPES_STORE,
+    store: str = SHAPES_STORE, unusable: float | None = None,
 ) -> Tracker:
     """A tracker as Rasa sends it for one real message: the slots set in earlier turns,
-    the message (its whole text), then this turn's candidates."""
-    return form_tracker(candidates, slots={"requested_slot": asked}, metadata={"store_id": store}, text=text,
-                        earlier=earlier)
+    the message (its whole text), then this turn's candidates. ``unusable``: the count of
+    unusable answers in a row so far."""
+    return form_tracker(candidates, slots={"requested_slot": asked, UNUSABLE_ANSWERS: unusable},
+                        metadata={"store_id": store}, text=text, earlier=earlier)
 
 
 @pytest.mark.parametrize(
@@ -347,6 +349,37 @@ async def test_a_corrected_number_while_asked_for_the_proof_replaces_the_old_one
     assert slots["order_number"] == "H-77002" and slots["order_verification"] is None
     assert "verified_order_number" not in slots
     assert messages == []  # the proof is simply asked for next
+
+
+async def test_a_corrected_number_after_an_unusable_answer_gets_the_proof_question_not_the_choices(
+    shapes_store: str,
+) -> None:
+    # "dunno" when asked for the proof: the first unusable answer, and the shopper is told why.
+    slots, messages = await validate(
+        turn_tracker("dunno", {"order_verification": "dunno"}, asked="order_verification",
+                     earlier={"order_number": "H-77001"})
+    )
+    assert messages == [replies.NOT_AN_EMAIL_OR_POSTCODE] and slots[UNUSABLE_ANSWERS] == 1.0
+    # Then the number, corrected, and no proof: usable (the number is taken), so no second
+    # unusable answer in a row and no choices; the proof is asked for next, and the run ends.
+    slots, messages = await validate(
+        turn_tracker(
+            "sorry, it's H-77002", {"order_number": "H-77002", "order_verification": "sorry, it's H-77002"},
+            asked="order_verification", earlier={"order_number": "H-77001"}, unusable=1.0,
+        )
+    )
+    assert messages == []
+    assert slots["order_number"] == "H-77002" and slots["order_verification"] is None
+    assert slots[UNUSABLE_ANSWERS] is None
+
+
+async def test_a_second_unusable_proof_in_a_row_still_gets_the_choices(shapes_store: str) -> None:
+    # A message that gives nothing the form can use, after one before it: the choices.
+    slots, messages = await validate(
+        turn_tracker("no idea", {"order_verification": "no idea"}, asked="order_verification",
+                     earlier={"order_number": "H-77001"}, unusable=1.0)
+    )
+    assert messages == [replies.FORM_CHOICES] and slots[UNUSABLE_ANSWERS] == 2.0
 
 
 async def test_unknown_number_and_wrong_proof_get_the_same_reply_in_any_shape(shapes_store: str) -> None:
