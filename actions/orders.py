@@ -209,7 +209,7 @@ class ActionAskOrderNumber(Action):
                 buttons = [
                     {
                         "title": f"{o.order_number} · {o.placed_at_iso[:10]} · {', '.join(o.item_names)[:60]}",
-                        "payload": f'/inform{{"order_id":"{o.order_number}"}}',
+                        "payload": replies.button_payload("inform", {"order_id": o.order_number}),
                     }
                     for o in orders
                 ]

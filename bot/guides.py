@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 
@@ -108,20 +107,20 @@ def no_guide_messages(name: str) -> list[Outgoing]:
 
 
 #: The intent a guide button sends; its ``product`` entity is the SKU.
-GUIDE_INTENT = "/request_installation_guide"
+GUIDE_INTENT = "request_installation_guide"
 
 
 def choose_product_message(items: list[tuple[str, str]], *, question: str) -> Outgoing:
     """Ask which product, with a button per (sku, name).
 
-    The payload is built as JSON, so no SKU can close the quotes and add entities of its own; the
-    action looks the SKU up in the conversation's store only, so a payload the shopper types with
-    another store's SKU finds nothing.
+    The payload is built as JSON (``replies.button_payload``), so no SKU can close the quotes and add
+    entities of its own; the action looks the SKU up in the conversation's store only, so a payload
+    the shopper types with another store's SKU finds nothing.
     """
     return Outgoing(
         question,
         buttons=[
-            {"title": name[:80], "payload": GUIDE_INTENT + json.dumps({"product": sku}, separators=(",", ":"))}
+            {"title": name[:80], "payload": replies.button_payload(GUIDE_INTENT, {"product": sku})}
             for sku, name in items
         ],
     )

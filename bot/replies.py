@@ -1,7 +1,18 @@
 """What the assistant says from its actions, in the shopper's language (English).
 
-Kept as data in one place so that sellers' own templates can replace them.
+Kept as data in one place so that sellers' own templates can replace them; with the one
+way a button's payload is written (:func:`button_payload`).
 """
+
+import json
+
+
+def button_payload(intent: str, entities: dict[str, str]) -> str:
+    """A button's payload as Rasa reads it: "/intent" then the entities as JSON. Written with
+    ``json.dumps``, so that no value (an order number or a SKU with a '"' or a '}' in it) can
+    close its quotes and add entities of its own; Rasa parses the JSON back to the same values."""
+    return f"/{intent}" + json.dumps(entities, separators=(",", ":"))
+
 
 ASK_ORDER_NUMBER = (
     "Sure, I can check that. What's your order number? "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -197,6 +198,33 @@ async def test_ask_order_number_offers_an_identified_shoppers_orders_of_this_sto
     assert any(t.startswith("FZ-20931") for t in titles)
     assert all(t.startswith("FZ-") for t in titles), titles  # alex's orders in other stores stay out
     assert message["buttons"][0]["payload"].startswith('/inform{"order_id":"FZ-')
+
+
+#: Rasa's reader of "/intent{json}" messages (rasa.shared.core.training_data.story_reader.
+#: yaml_story_reader.YAMLStoryReader._regex_message_pattern, Rasa 3.6).
+RASA_INTENT_MESSAGE = re.compile(r"^/(?P<intent>[^{@]+)(?P<confidence>@[0-9.]+)?(?P<entities>{.+})?(?P<rest>.*)")
+
+
+async def test_an_order_number_with_quotes_and_braces_is_one_entity_in_its_button(
+    demo_sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    store, number, email = "odd-numbers-store", 'Q"}-1047,"evil":"1@2', "quinn@example.com"
+    report = await import_lines(demo_sessions, [
+        json.dumps({"type": "store", "id": store, "name": "Odd numbers", "timezone": "UTC"}),
+        json.dumps({
+            "type": "order", "store": store, "order_number": number, "placed_at": "2026-11-20T10:00:00Z",
+            "status": "shipped", "shopper": {"name": "Quinn", "email": email},
+            "shipping": {"postcode": "10115", "country": "DE"}, "items": [{"sku": "S-1", "name": "Tent"}],
+        }),
+    ])
+    assert report.ok, report.errors
+    dispatcher = CollectingDispatcher()
+    tracker = plain_tracker({}, metadata={"store_id": store, "shopper_email": email})
+    await order_actions.ActionAskOrderNumber().run(dispatcher, tracker, DOMAIN)
+    [button] = dispatcher.messages[0]["buttons"]
+    read = RASA_INTENT_MESSAGE.match(button["payload"])
+    assert read is not None and read["intent"] == "inform" and read["confidence"] is None and read["rest"] == ""
+    assert json.loads(read["entities"]) == {"order_id": number}
 
 
 async def test_ask_order_number_for_an_anonymous_shopper() -> None:
