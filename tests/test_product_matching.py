@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
+import itertools
 import json
+import threading
 import time
 
+import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bench.product_resolution import hostile_messages, realistic_catalogue
+from bot import product_matching
 from bot.importer import import_lines
-from bot.product_matching import MAX_CANDIDATES, Catalogue, CatalogueItem, ProductMatcher, singular
+from bot.product_matching import (
+    CATALOGUE_RELOAD_SECONDS,
+    MAX_CANDIDATES,
+    MAX_TYPO_LOOKUPS,
+    Catalogue,
+    CatalogueItem,
+    ProductMatcher,
+    _typo_of,
+    name_words,
+    singular,
+)
 
 CAMPING = Catalogue([
     CatalogueItem("TN-400", "4-person dome tent"),
@@ -94,6 +109,78 @@ def test_hostile_text_is_bounded_and_never_fails() -> None:
         assert len(match.candidates) <= MAX_CANDIDATES
 
 
+#: A large store with varied names (bench/product_resolution.py), built once for the tests below.
+LARGE_ITEMS = realistic_catalogue(5000)
+LARGE = Catalogue(LARGE_ITEMS)
+
+
+def index_words(items: list[CatalogueItem]) -> set[str]:
+    """The words a catalogue's index holds that a typo can be of: its names' words and adjacent pairs."""
+    words: set[str] = set()
+    for item in items:
+        named, _ = name_words(item.name)
+        words.update(named)
+        words.update(first + second for first, second in itertools.pairwise(named))
+    return {word for word in words if word.isalpha() and len(word) >= 3}
+
+
+@pytest.fixture
+def typo_pools(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, list[str]]]:
+    """Every typo search a resolve makes: the typed word and the catalogue words compared with it."""
+    searched: list[tuple[str, list[str]]] = []
+    pool_of = Catalogue._typo_pool
+
+    def recording(catalogue: Catalogue, typed: str) -> list[str]:
+        pool = pool_of(catalogue, typed)
+        searched.append((typed, pool))
+        return pool
+
+    monkeypatch.setattr(Catalogue, "_typo_pool", recording)
+    return searched
+
+
+def test_eighty_unknown_words_or_typos_cost_a_few_small_typo_searches(
+    typo_pools: list[tuple[str, list[str]]],
+) -> None:
+    vocabulary = index_words(LARGE_ITEMS)
+    # As large as a real store's (38,000 index words with codes): the case once measured at 0.5-0.8 s.
+    assert len(vocabulary) > 25_000
+    messages = hostile_messages(LARGE_ITEMS)
+    for label in ("80 unknown words", "80 near-miss typos"):
+        typo_pools.clear()
+        assert len(set(messages[label].split())) == 80
+        assert len(LARGE.resolve(messages[label]).candidates) <= MAX_CANDIDATES
+        # A few words, the first ones, each compared only with words of its first letter and a
+        # length it can be a typo of: all of them together with fewer than half the index's words
+        # (each of the 80 used to be compared with all of them, twice: 160 times as many).
+        unknown = [word for word in map(singular, messages[label].split()) if word not in vocabulary]
+        assert [typed for typed, _ in typo_pools] == unknown[:MAX_TYPO_LOOKUPS], label
+        for typed, pool in typo_pools:
+            reach = max(2, len(typed) // 2)
+            assert all(word[0] == typed[0] and abs(len(word) - len(typed)) <= reach for word in pool)
+        compared = sum(len(pool) for _, pool in typo_pools)
+        assert compared < len(vocabulary) / 2, (label, compared)
+
+
+def test_the_typo_search_finds_what_a_search_of_every_word_finds() -> None:
+    vocabulary = index_words(LARGE_ITEMS)
+    for typed in hostile_messages(LARGE_ITEMS)["80 near-miss typos"].split()[:40]:
+        everywhere = sorted(word for word in vocabulary if _typo_of(typed, word))
+        assert [word for word, _ in LARGE._typos_of(typed)] == everywhere, typed
+
+
+def test_a_typo_among_the_first_words_of_a_long_message_is_found(typo_pools: list[tuple[str, list[str]]]) -> None:
+    unknown = hostile_messages(LARGE_ITEMS)["80 unknown words"].split()
+    assert skus(CAMPING, "the headlite " + " ".join(unknown[:79])) == ["HL-090"]
+    # Past the first few unknown words a slip is no longer looked for: that is the bound.
+    typo_pools.clear()
+    assert skus(CAMPING, " ".join(unknown[:MAX_TYPO_LOOKUPS]) + " the headlite") == []
+    assert "headlite" not in [typed for typed, _ in typo_pools]
+    # Exact words are not bounded: "headlight" after 40 unknown words (within the 500 characters
+    # read) is still the headlight.
+    assert skus(CAMPING, " ".join(unknown[:40]) + " the headlight") == ["HL-090"]
+
+
 async def test_another_stores_product_is_never_matched(demo_sessions: async_sessionmaker[AsyncSession]) -> None:
     matcher = ProductMatcher(demo_sessions)
     # Summit Outdoor sells the rain jacket; the auto parts store does not.
@@ -144,3 +231,89 @@ async def test_a_renamed_product_is_matched_by_its_new_name(demo_sessions: async
     assert (await matcher.resolve("summit-outdoor", "the gaiters")).candidates == ()
     renamed = await matcher.resolve("summit-outdoor", "the leg warmers")
     assert renamed.product == CatalogueItem("ST-GT450", "Trailguard leg warmers")
+
+
+@pytest.fixture
+def rows_read(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The stores whose products a matcher read in full, in order."""
+    stores: list[str] = []
+    read = ProductMatcher._rows
+
+    async def counting(matcher: ProductMatcher, store_id: str) -> list[tuple[str, str]]:
+        stores.append(store_id)
+        return await read(matcher, store_id)
+
+    monkeypatch.setattr(ProductMatcher, "_rows", counting)
+    return stores
+
+
+async def test_an_unchanged_catalogue_is_read_once_and_a_change_reads_it_again(
+    demo_sessions: async_sessionmaker[AsyncSession], rows_read: list[str],
+) -> None:
+    matcher = ProductMatcher(demo_sessions)
+    for _ in range(3):
+        assert (await matcher.resolve("summit-outdoor", "my rain jacket leaks")).product is not None
+    assert rows_read == ["summit-outdoor"]
+    line = json.dumps({"type": "product", "store": "summit-outdoor", "sku": "ST-GT450", "name": "Trailguard spats"})
+    assert (await import_lines(demo_sessions, [line])).ok
+    assert (await matcher.resolve("summit-outdoor", "the spats")).product == CatalogueItem("ST-GT450", "Trailguard spats")
+    assert rows_read == ["summit-outdoor", "summit-outdoor"]
+
+
+async def test_a_rename_the_aggregate_misses_is_read_after_the_reload_interval(
+    demo_sessions: async_sessionmaker[AsyncSession], rows_read: list[str],
+) -> None:
+    now = [1000.0]
+    matcher = ProductMatcher(demo_sessions, clock=lambda: now[0])
+    assert (await matcher.resolve("summit-outdoor", "the gaiters")).product is not None
+    # The same length as "gaiters": the aggregate is unchanged.
+    line = json.dumps({"type": "product", "store": "summit-outdoor", "sku": "ST-GT450", "name": "Trailguard raiders"})
+    assert (await import_lines(demo_sessions, [line])).ok
+    now[0] += CATALOGUE_RELOAD_SECONDS - 1
+    assert (await matcher.resolve("summit-outdoor", "the raiders")).candidates == ()
+    now[0] += 1
+    renamed = await matcher.resolve("summit-outdoor", "the raiders")
+    assert renamed.product == CatalogueItem("ST-GT450", "Trailguard raiders")
+    assert rows_read == ["summit-outdoor", "summit-outdoor"]
+
+
+async def test_kept_indexes_are_bounded_least_recently_asked_dropped_first(
+    demo_sessions: async_sessionmaker[AsyncSession], rows_read: list[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(product_matching, "MAX_INDEXED_STORES", 2)
+    matcher = ProductMatcher(demo_sessions)
+    for store in ("summit-outdoor", "yangteng-auto", "summit-outdoor", "bloomkids-baby", "summit-outdoor"):
+        await matcher.catalogue(store)
+    # Three stores, two kept: the auto store, asked about least recently, was dropped.
+    assert rows_read == ["summit-outdoor", "yangteng-auto", "bloomkids-baby"]
+    await matcher.catalogue("yangteng-auto")
+    assert rows_read[-1] == "yangteng-auto"
+    # And by products: the demo stores hold 5 or more each, so at most 8 in all keeps one store.
+    monkeypatch.setattr(product_matching, "MAX_INDEXED_PRODUCTS", 8)
+    matcher = ProductMatcher(demo_sessions)
+    rows_read.clear()
+    for store in ("summit-outdoor", "yangteng-auto", "summit-outdoor"):
+        await matcher.catalogue(store)
+    assert rows_read == ["summit-outdoor", "yangteng-auto", "summit-outdoor"]
+
+
+async def test_indexing_and_matching_the_catalogue_run_off_the_event_loop(
+    demo_sessions: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    threads: dict[str, int] = {}
+    index_of, resolve = product_matching._index_of, Catalogue.resolve
+
+    def indexing(*args: object) -> Catalogue:
+        threads["index"] = threading.get_ident()
+        return index_of(*args)  # type: ignore[arg-type]
+
+    def resolving(catalogue: Catalogue, text: str) -> product_matching.ProductMatch:
+        threads.setdefault("resolve", threading.get_ident())
+        return resolve(catalogue, text)
+
+    monkeypatch.setattr(product_matching, "_index_of", indexing)
+    monkeypatch.setattr(Catalogue, "resolve", resolving)
+    match = await ProductMatcher(demo_sessions).resolve("summit-outdoor", "my rain jacket leaks")
+    assert match.product is not None
+    assert set(threads) == {"index", "resolve"}
+    assert threading.get_ident() not in threads.values()
