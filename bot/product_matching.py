@@ -33,8 +33,8 @@ The work per message is bounded, whatever a shopper sends:
 
 Measured with ``python -m bench.product_resolution`` (2026-11-30, 2 busy cores): against realistic
 names, a message of 80 distinct unknown words or near-miss typos takes 0.6-3.4 ms with 5,000 products
-(38,000 index words; 0.24-1.3 s before these bounds) and 20-46 ms with 50,000 (8-20 s before).
-Building an index takes 0.2-0.5 s for 5,000 products and about 5 s for 50,000, and matching
+(38,000 index words; 0.24-1.3 s before these bounds) and 7-46 ms with 50,000 (8-20 s before).
+Building an index takes 0.2-0.5 s for 5,000 products and 3.5-5.4 s for 50,000, and matching
 against a large catalogue can take tens of milliseconds, so ``ProductMatcher`` runs both in a
 worker thread.
 """
