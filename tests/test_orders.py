@@ -152,7 +152,21 @@ def test_find_proof(text: str, expected: str) -> None:
     assert find_proof(text) == expected
 
 
-@pytest.mark.parametrize("text", ["", "   ", "I don't remember", "x" * 200 + " zip 10027"])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("I paid $1299.00 for it, zip 10027", "10027"),
+        ("it cost 1299,50 € and my postcode is 10115", "10115"),
+        ("¥ 8990 paid, postcode 100000", "100000"),
+    ],
+)
+def test_a_price_is_never_the_proof(text: str, expected: str) -> None:
+    assert find_proof(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text", ["", "   ", "I don't remember", "x" * 200 + " zip 10027", "I paid $1299.00", "it was 1299,50 €", "€ 4999"]
+)
 def test_find_proof_none(text: str) -> None:
     assert find_proof(text) is None
 
