@@ -107,9 +107,15 @@ async def test_the_page_is_locked_down_and_login_needs_its_csrf_token(server: Te
         assert page.headers["Cache-Control"] == "no-store"
         login_cookie = page.cookies["seller_login_csrf"]
         assert login_cookie["httponly"] and login_cookie["path"] == "/seller" and login_cookie["samesite"] == "Strict"
-        for name in ("seller.js", "seller.css"):
-            assert (await browser.get(f"/seller/static/{name}")).status == 200
-        assert (await browser.get("/seller/static/agent.js")).status == 404
+        for name, content_type in (("seller.js", "application/javascript"), ("seller.css", "text/css"), ("console.css", "text/css"),
+                                   ("shared/safe-text.js", "application/javascript"), ("shared/i18n.js", "application/javascript")):
+            response = await browser.get(f"/seller/static/{name}")
+            assert response.status == 200, name
+            assert response.content_type == content_type and response.headers["Cache-Control"] == "no-cache", name
+        # Nothing else: not the other console's files, nor the page's template, nor a path out of the folder.
+        for name in ("agent.js", "seller.html", "shared/", "shared/nothing.js", "..%2Fconsole_auth.py",
+                     "shared%2F..%2F..%2Fconsole_auth.py", "shared/..%2F..%2Fapp.py", "shared/..%2Fseller.html", "%2Fetc%2Fpasswd"):
+            assert (await browser.get(f"/seller/static/{name}")).status == 404, name
 
         assert (await browser.login(email, password, csrf="")).status == 403
         assert (await browser.login(email, password, csrf="forged")).status == 403
