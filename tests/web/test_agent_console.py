@@ -87,7 +87,7 @@ def test_the_english_reasons_are_the_servers_own_titles() -> None:
 class _Texts(HTMLParser):
     """The page's visible text nodes, each with the attributes of the element holding it."""
 
-    VOID = {"meta", "link", "input", "br", "img"}
+    VOID = frozenset({"meta", "link", "input", "br", "img"})
 
     def __init__(self) -> None:
         super().__init__()
@@ -120,7 +120,7 @@ def test_every_text_of_the_page_follows_the_language() -> None:
     assert untranslated == []
     assert len(parser.found) > 40  # the parser saw the page
     # Without a script nothing can switch: that one line is in both languages.
-    noscript = re.search(r"<noscript>(.*?)</noscript>", page(), re.S)
+    noscript = re.search(r"<noscript>(.*?)</noscript>", page(), re.DOTALL)
     assert noscript and "JavaScript" in noscript.group(1) and "需要启用" in noscript.group(1)
     assert 'aria-label="Language / 语言"' in page()
 
@@ -165,7 +165,7 @@ def test_every_rule_of_the_console_stylesheets_is_closed() -> None:
     language switch at the end of console.css once went unstyled so), and a stray brace the rule after it."""
     for name in ("console.css", "agent.css"):
         depth = 0
-        for line in re.sub(r"/\*.*?\*/", "", (STATIC / name).read_text(encoding="utf-8"), flags=re.S).splitlines():
+        for line in re.sub(r"/\*.*?\*/", "", (STATIC / name).read_text(encoding="utf-8"), flags=re.DOTALL).splitlines():
             depth += line.count("{") - line.count("}")
             assert 0 <= depth <= 2, (name, line)  # rules, and rules inside @media
         assert depth == 0, name
