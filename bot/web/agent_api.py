@@ -118,7 +118,13 @@ def _errors(exc: Exception) -> web.Response | None:
     return None
 
 
-AUTH = ConsoleAuth("agent", {"agent.js": "application/javascript", "agent.css": "text/css"}, errors=_errors)
+AUTH = ConsoleAuth(
+    "agent", {"agent.css": "text/css"},
+    # The shared modules the console imports, by name: it needs no other (format.js is the seller's).
+    static_globs=("agent/*.js", "shared/dom.js", "shared/i18n.js", "shared/safe-text.js", "shared/console-api.js",
+                  "i18n/agent.*.json"),
+    errors=_errors,
+)
 _agent = AUTH.agent
 
 

@@ -53,6 +53,8 @@ CONSOLE_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
     "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 )
+#: The content type of each kind of file a console serves under /<console>/static/.
+CONTENT_TYPES = {".js": "application/javascript", ".json": "application/json", ".css": "text/css"}
 ACCOUNTS = web.AppKey("console_accounts", AgentAccounts)
 #: Sign-ins and invitation links per client address (both consoles share it).
 LOGIN_LIMIT = web.AppKey("console_login_limit", RateLimiter)
@@ -103,6 +105,7 @@ class ConsoleAuth:
         self,
         name: str,
         static_files: dict[str, str],
+        static_globs: tuple[str, ...] = (),
         view: Callable[[SignedInAgent], dict[str, Any]] = SignedInAgent.as_json,
         errors: ErrorMap | None = None,
         after_login: Callable[[AgentAccounts, str], Awaitable[None]] | None = None,
@@ -112,8 +115,14 @@ class ConsoleAuth:
         self.api = f"/{name}/api/"
         self.session_cookie = f"{name}_session"
         self.login_cookie = f"{name}_login_csrf"
-        #: content types of the files under /{name}/static/; console.css is shared by both consoles
+        #: The files under /{name}/static/ and their content types: console.css (shared by both consoles),
+        #: the named files, and those the globs match when the gateway starts (ES modules, text tables).
+        #: Only these are ever served: a path is looked up here, never joined to the folder as it came.
         self.static_files = {**static_files, "console.css": "text/css"}
+        for pattern in static_globs:
+            for path in sorted(STATIC.glob(pattern)):
+                if path.is_file() and path.suffix in CONTENT_TYPES:
+                    self.static_files[path.relative_to(STATIC).as_posix()] = CONTENT_TYPES[path.suffix]
         self.view = view
         self.errors = errors
         self.after_login = after_login
@@ -300,7 +309,7 @@ class ConsoleAuth:
         app.middlewares.append(self.middleware)
         app.router.add_get(self.path, self.page)
         app.router.add_get(self.path + "/", self.page)
-        app.router.add_get(self.path + "/static/{name}", self.static)
+        app.router.add_get(self.path + "/static/{name:.+}", self.static)
         app.router.add_post(self.api + "login", self.login)
         app.router.add_post(self.api + "logout", self.logout)
         app.router.add_get(self.api + "me", self.me)

@@ -64,8 +64,9 @@ def _admin_view(agent: SignedInAgent) -> dict[str, Any]:
 
 
 AUTH = ConsoleAuth(
-    "seller", {"seller.js": "application/javascript", "seller.css": "text/css"}, view=_admin_view,
-    after_login=_not_online,
+    "seller", {"seller.css": "text/css"},
+    static_globs=("seller/*.js", "shared/*.js", "i18n/seller.*.json"),
+    view=_admin_view, after_login=_not_online,
 )
 
 

@@ -43,8 +43,11 @@ async def every_kind_of_answer(client: TestClient) -> list[tuple[ClientResponse,
         # A websocket URL fetched as a plain GET (no upgrade): refused, still with the headers.
         (await client.get(f"/api/v1/conversations/{conversation}/ws", params={"token": token}), 400),
         (await client.get("/widget.js"), 200),  # files
-        (await client.get("/agent/static/agent.js"), 200),
+        (await client.get("/agent/static/agent/main.js"), 200),
         (await client.get("/agent/static/no-such-file.js"), 404),
+        (await client.get("/seller/static/seller/main.js"), 200),  # ES modules: nosniff makes the browser check their type
+        (await client.get("/seller/static/i18n/seller.zh-CN.json"), 200),
+        (await client.get("/seller/static/shared/..%2F..%2Fapp.py"), 404),
         (await client.get("/api/v1/openapi.yaml"), 200),
         (await client.get("/agent"), 200),
     ]

@@ -118,8 +118,11 @@ async def test_the_console_page_is_locked_down(server: TestServer) -> None:
         cookie = page.headers["Set-Cookie"]
         assert "agent_login_csrf=" in cookie and "HttpOnly" in cookie and "SameSite=Strict" in cookie
         assert (await console.get("/agent/api/queue")).status == 401
-        assert (await console.get("/agent/static/agent.js")).status == 200
+        assert (await console.get("/agent/static/agent/main.js")).status == 200
+        assert (await console.get("/agent/static/i18n/agent.zh-CN.json")).status == 200
+        assert (await console.get("/agent/static/i18n/seller.en.json")).status == 404  # each console serves its own texts
         assert (await console.get("/agent/static/..%2Fapp.py")).status == 404
+        assert (await console.get("/agent/static/agent/..%2F..%2Fapp.py")).status == 404
 
 
 async def test_a_good_login_sets_a_strict_http_only_session_cookie(server: TestServer, demo_sessions) -> None:  # type: ignore[no-untyped-def]

@@ -7,105 +7,56 @@ demo stores; the queue needs no assistant, so no Rasa is started.
 
 from __future__ import annotations
 
-import asyncio
 import secrets
-import threading
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
+from dataclasses import dataclass
 
 import pytest
-from aiohttp import web
 from playwright.sync_api import Browser, expect
 from sqlalchemy import insert
 
-from bot.agents import AgentAccounts
 from bot.clock import utc_now
-from bot.config import load_settings
-from bot.db import create_engine, create_sessionmaker
 from bot.escalations import EscalationService
-from bot.importer import import_lines
-from bot.migrate import upgrade
 from bot.models import Conversation
-from bot.web.app import create_app
-from tests.conftest import DEMO_DATA
 from tests.web.browser import SCREENSHOTS, watch_problems
+from tests.web.threaded_gateway import Sessions, ThreadedGateway, add_agent
 
 STORE = "yangteng-auto"
 SPAM = 60
 
 
-class ThreadedGateway:
-    """The gateway app on 127.0.0.1:<free port>, served by an event loop on its own thread."""
+@dataclass(frozen=True)
+class Flood:
+    agent: tuple[str, str]  # email, password
+    urgent_reference: str
 
-    def __init__(self, var_dir: Path) -> None:
-        self.var_dir = var_dir
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.url = ""
-        self.agent: tuple[str, str] = ("", "")
-        self.urgent_reference = ""
 
-    def run(self, coroutine: Any) -> Any:
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout=300)
-
-    async def _start(self) -> None:
-        settings = load_settings({"VAR_DIR": str(self.var_dir), "DATABASE_URL": f"sqlite:///{self.var_dir / 'store.db'}"})
-        self.engine = create_engine(settings.database_url)
-        await upgrade(self.engine)
-        sessions = create_sessionmaker(self.engine)
-        with DEMO_DATA.open(encoding="utf-8") as lines:
-            assert (await import_lines(sessions, lines)).ok
-        # A flood of spam cases from many addresses, then one real urgent case.
-        ids = [secrets.token_urlsafe(18) for _ in range(SPAM + 1)]
-        async with sessions() as session, session.begin():
-            await session.execute(
-                insert(Conversation), [{"id": i, "store_id": STORE, "last_seq": 0, "created_at": utc_now()} for i in ids]
-            )
-        service = EscalationService(sessions)
-        for n, conversation_id in enumerate(ids[:SPAM]):
-            await service.record(conversation_id, "shopper_request", f"buy cheap watches {n}", client_key=f"198.51.100.{n}")
-        urgent = await service.record(ids[SPAM], "damaged", "the oil pan arrived cracked", client_key="203.0.113.5")
-        assert urgent is not None
-        self.urgent_reference = urgent.reference
-        email, password = f"kim.{secrets.token_hex(3)}@{STORE}.example", secrets.token_urlsafe(12)
-        assert await AgentAccounts(sessions).add(email, "Kim Ho", password, [STORE])
-        self.agent = (email, password)
-        self.runner = web.AppRunner(create_app(settings, sessions))
-        await self.runner.setup()
-        site = web.TCPSite(self.runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.url = f"http://127.0.0.1:{port}"
-
-    async def _stop(self) -> None:
-        await self.runner.cleanup()
-        await self.engine.dispose()
-
-    def __enter__(self) -> ThreadedGateway:
-        self.thread.start()
-        self.run(self._start())
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        try:
-            self.run(self._stop())
-        finally:
-            self.loop.call_soon_threadsafe(self.loop.stop)
-            self.thread.join(timeout=10)
+async def flood(sessions: Sessions) -> Flood:
+    """A flood of spam cases from many addresses, then one real urgent case; and an agent of the store."""
+    ids = [secrets.token_urlsafe(18) for _ in range(SPAM + 1)]
+    async with sessions() as session, session.begin():
+        await session.execute(
+            insert(Conversation), [{"id": i, "store_id": STORE, "last_seq": 0, "created_at": utc_now()} for i in ids]
+        )
+    service = EscalationService(sessions)
+    for n, conversation_id in enumerate(ids[:SPAM]):
+        await service.record(conversation_id, "shopper_request", f"buy cheap watches {n}", client_key=f"198.51.100.{n}")
+    urgent = await service.record(ids[SPAM], "damaged", "the oil pan arrived cracked", client_key="203.0.113.5")
+    assert urgent is not None
+    return Flood(await add_agent(sessions, STORE), urgent.reference)
 
 
 @pytest.fixture(scope="module")
-def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ThreadedGateway]:
-    with ThreadedGateway(tmp_path_factory.mktemp("agent-queue-browser")) as gateway:
+def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ThreadedGateway[Flood]]:
+    with ThreadedGateway(tmp_path_factory.mktemp("agent-queue-browser"), flood) as gateway:
         yield gateway
 
 
-def test_the_queue_pages_and_an_agent_closes_spam_in_bulk(gateway: ThreadedGateway, browser: Browser) -> None:
+def test_the_queue_pages_and_an_agent_closes_spam_in_bulk(gateway: ThreadedGateway[Flood], browser: Browser) -> None:
     page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.accept()))
-    email, password = gateway.agent
+    email, password = gateway.seeded.agent
     page.goto(f"{gateway.url}/agent")
     page.get_by_test_id("agent-login-email").fill(email)
     page.get_by_test_id("agent-login-password").fill(password)
@@ -118,7 +69,7 @@ def test_the_queue_pages_and_an_agent_closes_spam_in_bulk(gateway: ThreadedGatew
     expect(items).to_have_count(50)
     # The urgent case is on top, whatever came before it.
     expect(items.first).to_have_attribute("data-priority", "high")
-    expect(items.first).to_contain_text(gateway.urgent_reference)
+    expect(items.first).to_contain_text(gateway.seeded.urgent_reference)
     more = page.get_by_test_id("agent-queue-more")
     expect(more).to_be_visible()
     more.click()
@@ -140,11 +91,11 @@ def test_the_queue_pages_and_an_agent_closes_spam_in_bulk(gateway: ThreadedGatew
     expect(items).to_have_count(SPAM - 1)
     expect(bulk).to_be_hidden()
     assert dialogs and "Close these 2 cases as spam?" in dialogs[0]
-    expect(items.first).to_contain_text(gateway.urgent_reference)
+    expect(items.first).to_contain_text(gateway.seeded.urgent_reference)
 
     # The other order: still most urgent first.
     page.get_by_test_id("agent-queue-order").select_option("oldest")
     expect(items).to_have_count(50)
-    expect(items.first).to_contain_text(gateway.urgent_reference)
+    expect(items.first).to_contain_text(gateway.seeded.urgent_reference)
     expect(items.nth(1)).to_contain_text("buy cheap watches 0")
     assert problems == [], problems

@@ -4,6 +4,7 @@ with versions, a template injection attempt, the preview, history and rollback."
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 from collections.abc import AsyncIterator
@@ -107,9 +108,20 @@ async def test_the_page_is_locked_down_and_login_needs_its_csrf_token(server: Te
         assert page.headers["Cache-Control"] == "no-store"
         login_cookie = page.cookies["seller_login_csrf"]
         assert login_cookie["httponly"] and login_cookie["path"] == "/seller" and login_cookie["samesite"] == "Strict"
-        for name in ("seller.js", "seller.css"):
-            assert (await browser.get(f"/seller/static/{name}")).status == 200
-        assert (await browser.get("/seller/static/agent.js")).status == 404
+        # The page's script is an ES module, with its modules and texts, each with its own content type.
+        assert '<script type="module" src="/seller/static/seller/main.js">' in await page.text()
+        for name, content_type in (("seller.css", "text/css"), ("console.css", "text/css"),
+                                   ("seller/main.js", "application/javascript"),
+                                   ("shared/safe-text.js", "application/javascript"), ("shared/i18n.js", "application/javascript"),
+                                   ("i18n/seller.en.json", "application/json"), ("i18n/seller.zh-CN.json", "application/json")):
+            response = await browser.get(f"/seller/static/{name}")
+            assert response.status == 200, name
+            assert response.content_type == content_type and response.headers["Cache-Control"] == "no-cache", name
+        # Nothing else: not the other console's files, nor the page's template, nor a path out of the folder.
+        for name in ("agent.js", "seller.js", "seller.html", "i18n/agent.en.json", "seller/", "shared/nothing.js",
+                     "..%2Fconsole_auth.py", "seller%2F..%2F..%2Fconsole_auth.py", "shared/..%2F..%2Fapp.py",
+                     "seller/..%2Fseller.html", "%2Fetc%2Fpasswd"):
+            assert (await browser.get(f"/seller/static/{name}")).status == 404, name
 
         assert (await browser.login(email, password, csrf="")).status == 403
         assert (await browser.login(email, password, csrf="forged")).status == 403
@@ -338,21 +350,36 @@ def test_every_console_text_is_in_english_and_chinese() -> None:
     from bot.templates import PLACEHOLDERS, TEMPLATES
     from bot.web.console_auth import STATIC
 
-    script = (STATIC / "seller.js").read_text(encoding="utf-8")
+    english = json.loads((STATIC / "i18n" / "seller.en.json").read_text(encoding="utf-8"))
+    chinese = json.loads((STATIC / "i18n" / "seller.zh-CN.json").read_text(encoding="utf-8"))
+    assert english and list(english) == list(chinese)  # in the same order: a translator reads them side by side
+    assert all(isinstance(text, str) and text.strip() for text in (*english.values(), *chinese.values()))
+    # A text's placeholders are the same in both languages.
+    for key, text in english.items():
+        assert set(re.findall(r"\{(\w+)\}", text)) == set(re.findall(r"\{(\w+)\}", chinese[key])), key
+
     page = (STATIC / "seller.html").read_text(encoding="utf-8")
-    english = script[script.index("    en: {"):script.index("    'zh-CN': {")]
-    chinese = script[script.index("    'zh-CN': {"):script.index("  /** Names and hints")]
-    keys = lambda block: set(re.findall(r"^\s+'([\w.]+)': ['\"]", block, re.M))  # noqa: E731
-    assert keys(english) and keys(english) == keys(chinese)
-    assert set(re.findall(r'data-i18n(?:-aria-label)?="([\w.]+)"', page)) <= keys(english)
-    used = set(re.findall(r"\bt\('([\w.]+)'", script))
-    # Keys built per secret kind ('secrets.' + kind + '.title'): every kind has each of them.
-    prefixes = {key for key in used if key.endswith(".")}
-    assert {f"secrets.{kind}.{part}" for kind in ("shopper", "webhook") for part in ("title", "what", "where")} <= keys(english)
-    assert used - prefixes <= keys(english) and prefixes <= {"secrets."}
+    script = "\n".join(path.read_text(encoding="utf-8") for path in sorted((STATIC / "seller").glob("*.js")))
+    assert set(re.findall(r'data-i18n(?:-aria-label|-title)?="([\w.]+)"', page)) <= set(english)
+    # Every key-shaped literal in the modules (t('…'), data-i18n: '…', notices, status keys) is a text.
+    namespaces = {key.split(".")[0] for key in english}
+    literals = set(re.findall(r"'(\w+(?:\.\w+)+)'", script))
+    used = {literal for literal in literals if literal.split(".")[0] in namespaces}
+    # The failures every request can meet (a lapsed session, no network…) are named by the shared API client.
+    used |= set(re.findall(r"key: '([\w.]+)'", (STATIC / "shared" / "console-api.js").read_text(encoding="utf-8")))
+    assert used - set(english) == set()
+    assert {"save.saved", "guides.restored", "team.removeConfirm", "common.copied", "test.restart", "error.session"} <= used
+    # Keys built from data: each has a text for every value the console knows, or falls back to the value itself
+    # ('templates.' is the prefix of a template's field in a refusal, named by names.js).
+    prefixes = set(re.findall(r"'(\w+(?:\.\w+)*\.)'", script))
+    assert prefixes == {"secrets.", "team.role.", "field.", "guides.field.", "jobs.kind.", "jobs.reason.", "templates."}, prefixes
+    assert {f"secrets.{kind}.{part}" for kind in ("shopper", "webhook") for part in ("title", "what", "where")} <= set(english)
+    assert {"team.role.agent", "team.role.seller_admin"} <= set(english)
     for name in (*TEMPLATES, *PRIORITY_BY_REASON, *PLACEHOLDERS):
         assert re.search(rf"^\s+{name}: ", script, re.M), f"{name} has no name in both languages"
-    assert "innerHTML" not in script and "insertAdjacentHTML" not in script and "eval(" not in script
+    shared = "\n".join(path.read_text(encoding="utf-8") for path in sorted((STATIC / "shared").glob("*.js")))
+    for code in (script, shared):
+        assert "innerHTML" not in code and "insertAdjacentHTML" not in code and "eval(" not in code
     assert "style=" not in page and "<script>" not in page
 
 

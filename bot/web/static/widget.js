@@ -273,58 +273,74 @@
     return null;
   }
 
-  /** An http(s) URL object, or null. Relative URLs resolve against the API base. */
-  function safeUrl(value, allowRelative) {
+  // Word for word the block of shared/safe-text.js (without `export`): tests/web/test_safe_text.py keeps them equal.
+  // ---- begin shared safe-text ----
+  /** An http(s) URL object, or null. With `base`, a relative URL resolves against it. */
+  function safeUrl(value, base) {
     if (typeof value !== 'string') return null;
-    var s = value.trim();
-    if (!s) return null;
-    var u;
+    var text = value.trim();
+    if (!text) return null;
+    var url;
     try {
-      u = allowRelative ? new URL(s, BASE + '/') : new URL(s);
+      url = base ? new URL(text, base) : new URL(text);
     } catch (e) {
       return null;
     }
-    return u.protocol === 'http:' || u.protocol === 'https:' ? u : null;
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url : null;
   }
 
+  /** A link that opens in a new tab; `url` is only ever one safeUrl() accepted. */
   function externalLink(url, text, cls, label) {
-    var a = el('a', cls || null, { target: '_blank', rel: 'noopener noreferrer' }, text);
-    a.href = url.href; // only ever a checked http(s) URL
+    var a = document.createElement('a');
+    if (cls) a.className = cls;
+    a.setAttribute('target', '_blank');
+    a.setAttribute('rel', 'noopener noreferrer');
+    if (text != null) a.textContent = text;
+    a.href = url.href;
     if (label) a.setAttribute('aria-label', label);
     return a;
   }
 
-  var URL_RE = /\bhttps?:\/\/[^\s<>"'`]+/gi;
-  var TRAILING = /[.,;:!?'"\])}>]$/;
+  // A URL ends at a space, a quote, an angle bracket, or CJK punctuation or brackets (Chinese puts no space after a URL)…
+  var URL_IN_TEXT = /\bhttps?:\/\/[^\s<>"'`“”‘’（）。，、；：！？「」『』《》【】]+/gi;
+  // …and the ASCII sentence punctuation or closing bracket at its end is the sentence's.
+  var TRAILING = /[.,;:!?\])}]$/;
+  var OPENER = { ')': '(', ']': '[' };
 
-  function count(str, ch) {
-    return str.split(ch).length - 1;
+  function countOf(text, ch) {
+    return text.split(ch).length - 1;
+  }
+
+  /** The URL without the punctuation that ends the sentence around it; a closing bracket stays
+   *  when the URL itself opened it (https://en.wikipedia.org/wiki/Hose_(tubing)). */
+  function trimUrl(raw) {
+    while (raw && TRAILING.test(raw)) {
+      var end = raw.charAt(raw.length - 1);
+      var opener = OPENER[end];
+      if (opener && countOf(raw, opener) >= countOf(raw, end)) break;
+      raw = raw.slice(0, -1);
+    }
+    return raw;
   }
 
   /** Append text to parent as text nodes, with http(s) URLs as safe links. */
   function appendLinkified(parent, text) {
+    var source = String(text == null ? '' : text);
     var last = 0;
     var match;
-    URL_RE.lastIndex = 0;
-    while ((match = URL_RE.exec(text)) !== null) {
-      var raw = match[0];
-      // Leave sentence punctuation outside the link, but keep balanced brackets.
-      while (raw && TRAILING.test(raw)) {
-        var end = raw.charAt(raw.length - 1);
-        if (end === ')' && count(raw, '(') >= count(raw, ')')) break;
-        if (end === ']' && count(raw, '[') >= count(raw, ']')) break;
-        raw = raw.slice(0, -1);
-      }
-      var start = match.index;
-      var url = safeUrl(raw, false);
+    URL_IN_TEXT.lastIndex = 0;
+    while ((match = URL_IN_TEXT.exec(source)) !== null) {
+      var raw = trimUrl(match[0]);
+      var url = safeUrl(raw);
       if (!url || raw.length < 9) continue;
-      if (start > last) parent.appendChild(doc.createTextNode(text.slice(last, start)));
+      if (match.index > last) parent.appendChild(document.createTextNode(source.slice(last, match.index)));
       parent.appendChild(externalLink(url, raw));
-      last = start + raw.length;
-      URL_RE.lastIndex = last;
+      last = match.index + raw.length;
+      URL_IN_TEXT.lastIndex = last;
     }
-    if (last < text.length) parent.appendChild(doc.createTextNode(text.slice(last)));
+    if (last < source.length) parent.appendChild(document.createTextNode(source.slice(last)));
   }
+  // ---- end shared safe-text ----
 
   function formatTime(iso) {
     if (typeof iso !== 'string' || !iso) return null;
@@ -648,7 +664,7 @@
   function renderAttachment(a) {
     var kind = typeof a.type === 'string' ? a.type.toLowerCase() : 'link';
     var title = typeof a.title === 'string' ? a.title.trim() : '';
-    var url = safeUrl(a.url, true);
+    var url = safeUrl(a.url, BASE + '/');
     if (!url) {
       // Not an http(s) URL (javascript:, data:, ...): show it, inert, as text.
       var card = el('div', 'asw-att asw-att--link', { 'data-testid': 'asw-attachment', 'data-type': kind });

@@ -1,0 +1,85 @@
+/**
+ * The agent console's calls to /agent/api (through the shared ConsoleApi), and
+ * what to tell the agent when one fails, in the console's language.
+ */
+import { ConsoleApi } from '../shared/console-api.js';
+import { language, t } from '../shared/i18n.js';
+import { acceptMe, session } from './state.js';
+
+const api = new ConsoleApi('/agent');
+
+export const EVENTS_URL = api.base + '/events';
+
+/** One call; resolves (never rejects) with {status, ok, data, headers}; status 0 means the network failed. */
+export function request(method, path, body) {
+  api.csrf = session.csrfToken;
+  return api.request(method, path, body);
+}
+
+/**
+ * A state-changing call. A 403 that names the CSRF token means ours went
+ * stale (the server rotated it): fetch the current one once and try again.
+ */
+export function post(path, body) {
+  return request('POST', path, body).then((r) => {
+    if (r.status !== 403 || !/csrf/i.test(String(r.data.error || ''))) return r;
+    return request('GET', '/me').then((m) => {
+      if (!m.ok || !acceptMe(m.data)) return m.status === 401 ? m : r;
+      return request('POST', path, body);
+    });
+  });
+}
+
+/** A call made signed out (sign-in, an invitation link): it carries the page's login token. */
+export function signedOutPost(path, body) {
+  return api.loginForm(path, body);
+}
+
+/**
+ * The login token is a double-submit pair: the meta tag and an HttpOnly cookie
+ * the server sets with the page, and deletes when a login succeeds. Signing in
+ * again after a session ended therefore needs a fresh pair from a re-fetched page.
+ */
+export function refreshLoginToken() {
+  return api.refreshLoginToken();
+}
+
+/** Seconds to wait after a 429, from Retry-After (seconds or an HTTP date); 0 when it says nothing usable. */
+export function parseRetryAfter(r) {
+  const h = r.headers && r.headers.get('Retry-After');
+  if (h) {
+    const n = parseInt(h, 10);
+    if (isFinite(n) && String(n) === h.trim()) return Math.max(1, n);
+    const when = Date.parse(h);
+    if (!isNaN(when)) return Math.max(1, Math.ceil((when - Date.now()) / 1000));
+  }
+  return 0;
+}
+
+/**
+ * What to tell the agent. In English, the server's own words when it gave any;
+ * the server speaks only English, so in Chinese the status says what happened.
+ */
+export function errorMessage(r, context) {
+  const given = typeof r.data.error === 'string' ? r.data.error.trim().slice(0, 300) : '';
+  const text = language() === 'en' ? given : '';
+  if (r.status === 429) {
+    const wait = parseRetryAfter(r);
+    const said = text || t('error.tooMany');
+    // Only add the wait when the text does not already say it.
+    if (!wait || /\d/.test(said)) return said;
+    const retry = wait === 1 ? t('error.retryIn.one') : t('error.retryIn.many', { s: wait });
+    return said + (language() === 'en' ? ' ' : '') + retry;
+  }
+  if (text) return text;
+  switch (r.status) {
+    case 0: return t('error.network');
+    case 401: return t(context === 'login' ? 'error.loginWrong' : 'error.session');
+    case 403: return t(context === 'login' ? 'error.loginExpired' : 'error.forbidden');
+    case 404: return t('error.notFound');
+    case 409: return t('error.conflict');
+    case 413: return t('error.tooLong');
+    case 502: return t('error.engine');
+    default: return t('error.server', { status: r.status });
+  }
+}

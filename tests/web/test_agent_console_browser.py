@@ -1,0 +1,133 @@
+"""The agent console in both languages, in a real browser (Debian's Chromium): switched to 简体中文
+the queue, the conversation and its side panel speak Chinese, the choice survives a reload, and the
+shopper's words are shown exactly as written in either language, never translated, never as markup.
+The gateway runs on a thread of this process (tests/web/threaded_gateway.py), without Rasa."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from bot.conversations import ConversationService, NewMessage
+from bot.escalations import EscalationService
+from tests.conftest import signed_shopper
+from tests.web.browser import SCREENSHOTS, watch_problems
+from tests.web.threaded_gateway import Sessions, ThreadedGateway, add_agent
+
+STORE = "yangteng-auto"
+SHOPPER = "alex@example.com"  # a demo shopper with orders at the store
+# A console key, a placeholder, markup and a link: to the console, all of it is the shopper's text.
+WORDS = "queue.heading {name} 油底壳到货就裂了 <b>not bold</b> photo: https://example.com/pan_(1).jpg?a=1&b=2"
+BOT_SAYS = "I'm sorry the pan arrived damaged. I'm passing you to our team."
+
+
+@dataclass(frozen=True)
+class Case:
+    agent: tuple[str, str]  # email, password
+    conversation_id: str
+    reference: str
+
+
+async def damaged_pan(sessions: Sessions) -> Case:
+    """A signed-in shopper reports a damaged part; the bot hands the conversation to the team."""
+    conversations = ConversationService(sessions)
+    await conversations.ensure_shopper_secrets()
+    shopper = signed_shopper(await conversations.shopper_secret(STORE) or "", SHOPPER)
+    chat, _ = await conversations.start(STORE, SHOPPER, shopper["signature"], shopper["ts"])
+    await conversations.append(chat, [NewMessage("shopper", WORDS), NewMessage("bot", BOT_SAYS)])
+    case = await EscalationService(sessions).record(chat.conversation_id, "damaged", WORDS, client_key="203.0.113.7")
+    assert case is not None
+    return Case(await add_agent(sessions, STORE, "Lin Wei"), chat.conversation_id, case.reference)
+
+
+@pytest.fixture(scope="module")
+def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ThreadedGateway[Case]]:
+    with ThreadedGateway(tmp_path_factory.mktemp("agent-console-browser"), damaged_pan) as gateway:
+        yield gateway
+
+
+def _shopper_text(page: Page) -> str:
+    """The shopper's message exactly as the page holds it (textContent: no whitespace folding)."""
+    bubble = page.locator('[data-testid="agent-message"][data-sender="shopper"]').get_by_test_id("agent-message-text")
+    expect(bubble).to_have_count(1)
+    assert bubble.locator("a, b").count() == 0  # plain text: no link, no markup
+    return str(bubble.evaluate("node => node.textContent"))
+
+
+def test_the_console_in_chinese_shows_the_shoppers_words_as_written(gateway: ThreadedGateway[Case], browser: Browser) -> None:
+    case = gateway.seeded
+    page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
+    try:
+        # The sign-in page switches at once, before anyone has signed in.
+        page.goto(f"{gateway.url}/agent")
+        expect(page.get_by_test_id("agent-login-title")).to_have_text("Support console")
+        page.get_by_test_id("agent-lang-zh").click()
+        assert page.evaluate("document.documentElement.lang") == "zh-CN"
+        expect(page.get_by_test_id("agent-login-title")).to_have_text("客服控制台")
+        expect(page.get_by_test_id("agent-login-submit")).to_have_text("登录")
+        expect(page.get_by_test_id("agent-lang-zh")).to_have_attribute("aria-pressed", "true")
+        # Styled by console.css: over the corner, not in the page's flow.
+        assert page.get_by_test_id("agent-lang").evaluate("node => getComputedStyle(node).position") == "absolute"
+        assert page.title() == "客服控制台"
+
+        email, password = case.agent
+        page.get_by_test_id("agent-login-email").fill(email)
+        page.get_by_test_id("agent-login-password").fill(password)
+        page.get_by_test_id("agent-login-submit").click()
+        expect(page.get_by_test_id("agent-name")).to_have_text("Lin Wei")
+        problems = watch_problems(page)  # from here on (before signing in, GET /me answers 401 by design)
+
+        # The queue, in Chinese.
+        expect(page.get_by_test_id("agent-queue-heading")).to_have_text("待处理队列")
+        expect(page.get_by_test_id("agent-logout")).to_have_text("退出登录")
+        expect(page.get_by_test_id("agent-connection")).to_have_attribute("data-state", "live", timeout=15_000)
+        expect(page.get_by_test_id("agent-connection")).to_have_text("已连接")
+        item = page.get_by_test_id("agent-queue-item").filter(has_text=case.reference)
+        expect(item).to_have_count(1)
+        expect(item.get_by_test_id("agent-queue-priority")).to_have_text("高")
+        expect(item.get_by_test_id("agent-queue-reason")).to_have_text("到货时已损坏")
+        expect(item.get_by_test_id("agent-queue-claimed")).to_have_text("等待人工客服")
+        expect(item.get_by_test_id("agent-queue-waiting")).to_contain_text("分钟")
+        expect(item.get_by_test_id("agent-queue-summary")).to_contain_text(WORDS)  # the shopper's words, as written
+
+        # The conversation, in Chinese; the shopper's message exactly as written.
+        item.click()
+        expect(page.get_by_test_id("agent-conversation-title")).to_have_text("Alex Miller")  # from their order: data, as given
+        expect(page.get_by_test_id("agent-conversation-status")).to_have_text("等待人工客服")
+        expect(page.get_by_test_id("agent-claim")).to_have_text("接手")
+        expect(page.get_by_test_id("agent-handback")).to_have_text("交还给智能助手")
+        expect(page.get_by_test_id("agent-notes-heading")).to_have_text("内部备注")
+        expect(page.get_by_test_id("agent-reply-text")).to_have_attribute("placeholder", "接手此对话后才能回复。")
+        bot = page.locator('[data-testid="agent-message"][data-sender="bot"]')
+        expect(bot.get_by_test_id("agent-message-author")).to_have_text("智能助手")
+        expect(bot.get_by_test_id("agent-message-text")).to_have_text(BOT_SAYS)  # the bot's words are not translated either
+        assert _shopper_text(page) == WORDS
+        escalation = page.get_by_test_id("agent-escalation")
+        expect(escalation).to_contain_text("等待中")
+        expect(escalation).to_contain_text("到货时已损坏")
+        expect(page.get_by_test_id("agent-order-number")).to_have_text(re.compile(r"^FZ-\d+$"))
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "agent-console-zh.png"))
+
+        # The choice survives a reload, and the open conversation comes back with it.
+        page.reload()
+        expect(page.get_by_test_id("agent-conversation-status")).to_have_text("等待人工客服")
+        expect(page.get_by_test_id("agent-queue-heading")).to_have_text("待处理队列")
+        assert _shopper_text(page) == WORDS
+
+        # Back to English: the console's words change, the shopper's do not.
+        page.get_by_test_id("agent-lang-en").click()
+        assert page.evaluate("document.documentElement.lang") == "en"
+        expect(page.get_by_test_id("agent-queue-heading")).to_have_text("Queue")
+        expect(page.get_by_test_id("agent-conversation-status")).to_have_text("Waiting for a person")
+        expect(page.get_by_test_id("agent-claim")).to_have_text("Claim")
+        expect(item.get_by_test_id("agent-queue-reason")).to_have_text("Arrived damaged")
+        expect(bot.get_by_test_id("agent-message-author")).to_have_text("Assistant")
+        assert _shopper_text(page) == WORDS
+        assert problems == [], problems
+    finally:
+        page.context.close()

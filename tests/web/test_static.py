@@ -1,0 +1,59 @@
+"""The front end as files: none too long to find one's way in, and every ES module's imports
+resolve to files its console serves, exporting the names imported."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+
+import pytest
+
+from bot.web.console_auth import STATIC
+
+MAX_LINES = 600
+#: widget.js stays one classic script: host pages load it by tag, so it cannot import modules.
+ONE_SCRIPT = {"widget.js"}
+IMPORT = re.compile(r"^import \{([^}]*)\} from '([^']+)';", re.M)
+EXPORT = re.compile(r"^export (?:async )?(?:function|const|let|class) ([\w$]+)", re.M)
+
+
+def test_no_front_end_file_is_over_600_lines() -> None:
+    lengths = {
+        path.relative_to(STATIC).as_posix(): len(path.read_text(encoding="utf-8").splitlines())
+        for path in STATIC.rglob("*") if path.is_file() and path.suffix in (".js", ".css", ".html", ".json")
+    }
+    assert lengths["seller.css"] > 0 and "seller/main.js" in lengths
+    assert "agent/main.js" in lengths and "agent.js" not in lengths
+    too_long = {name: n for name, n in lengths.items() if n > MAX_LINES and name not in ONE_SCRIPT}
+    assert too_long == {}
+
+
+@pytest.mark.parametrize("console", ["seller", "agent"])
+def test_every_console_module_import_resolves_to_a_served_file_and_its_exports(console: str) -> None:
+    from bot.web.agent_api import AUTH as AGENT
+    from bot.web.seller_console import AUTH as SELLER
+
+    served = set({"seller": SELLER, "agent": AGENT}[console].static_files)
+    page = (STATIC / f"{console}.html").read_text(encoding="utf-8")
+    [entry] = re.findall(rf'<script type="module" src="/{console}/static/([^"]+)"></script>', page)
+    assert entry in served and f"i18n/{console}.en.json" in served and f"i18n/{console}.zh-CN.json" in served
+    modules = [name for name in served if name.endswith(".js")]
+    assert {f"{console}/main.js", "shared/dom.js", "shared/safe-text.js", "shared/console-api.js", "shared/i18n.js"} <= set(modules)
+    reached, todo = set(), [entry]
+    while todo:
+        name = todo.pop()
+        if name in reached:
+            continue
+        reached.add(name)
+        script = (STATIC / name).read_text(encoding="utf-8")
+        assert "require(" not in script and not re.search(r"^\(function \(\)", script, re.M), f"{name} is not a module"
+        for names, target in IMPORT.findall(script):
+            assert target.startswith(("./", "../")), (name, target)
+            resolved = posixpath.normpath(posixpath.join(posixpath.dirname(name), target))
+            assert resolved in served, (name, target)
+            exported = set(EXPORT.findall((STATIC / resolved).read_text(encoding="utf-8")))
+            imported = {n.split(" as ")[0].strip() for n in names.split(",") if n.strip()}
+            assert imported <= exported, (name, resolved, imported - exported)
+            todo.append(resolved)
+    # Every module the console serves is one it runs (none left behind by a split).
+    assert reached == set(modules)
