@@ -155,7 +155,7 @@ async def create_conversation(request: web.Request) -> web.Response:
     except UnknownStore:
         return json_error(404, "unknown store")
     except BadSignature as exc:
-        return json_error(401, exc.reason)
+        return json_error(401, str(exc))
     return web.json_response({"conversation_id": chat.conversation_id, "token": token}, status=201)
 
 
