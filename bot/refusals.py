@@ -50,7 +50,9 @@ REFUSALS: dict[str, Wording] = {
     "text_lone_surrogate": _w(
         '"{field}" holds a lone UTF-16 surrogate (\\u{codepoint} at character {position}), which is not text; '
         "send valid Unicode",
-        "field", "codepoint", "position",
+        "field",
+        "codepoint",
+        "position",
     ),
     "number_too_large": _w('"{field}" is a number too large (at most 64 bits)', "field"),
     "number_not_finite": _w('"{field}" is not a finite number', "field"),
@@ -77,13 +79,17 @@ REFUSALS: dict[str, Wording] = {
     "shopper_signature_expired": _w("the shopper signature has expired; sign the shopper again when the page is made"),
     "messages_after_invalid": _w('"after" must be a whole number, 0 or more (a message\'s seq)'),
     "messages_limit_invalid": _w('"limit" must be a whole number from 1 to {max}', "max"),
+    "frame_not_json": _w("frames must be JSON"),
+    "messages_rate_limited": _w("too many messages"),
     "message_text_or_payload": _w('send either "text" or "payload"'),
     "message_not_string": _w('"text" and "payload" must be strings'),
     "message_too_long": _w("a message can have at most {limit:,} characters", "limit"),
     "message_empty": _w("the message is empty"),
     "message_intent_forbidden": _w("this intent cannot be sent from the chat"),
     "payload_not_intent": _w('a payload starts with "/", like "/inform{{...}}"'),
-    "button_not_offered": _w('a message can start with "/" only as one of the buttons the assistant offered in this chat'),
+    "button_not_offered": _w(
+        'a message can start with "/" only as one of the buttons the assistant offered in this chat'
+    ),
     # --- tracking webhooks ---
     "webhook_signature_wrong": _w("missing or wrong {header} signature", "header"),
     "update_body_without_msg": _w('the body must be an object with "msg"'),
@@ -163,17 +169,24 @@ REFUSALS: dict[str, Wording] = {
     "template_not_text": _w("a template must be text"),
     "template_empty": _w("a template cannot be empty"),
     "template_too_long": _w("a template can have at most {limit:,} characters", "limit"),
-    "template_brace_unmatched_open": _w("unmatched '{{' at character {position}; write {{{{ for a literal brace", "position"),
-    "template_brace_unmatched_close": _w("unmatched '}}' at character {position}; write }}}} for a literal brace", "position"),
+    "template_brace_unmatched_open": _w(
+        "unmatched '{{' at character {position}; write {{{{ for a literal brace", "position"
+    ),
+    "template_brace_unmatched_close": _w(
+        "unmatched '}}' at character {position}; write }}}} for a literal brace", "position"
+    ),
     "template_placeholder_empty": _w(
         "empty placeholder {{}} at character {position}; name it, like {{order_number}}", "position"
     ),
     "template_placeholder_malformed": _w(
         "{{{text}}} at character {position} is not a placeholder: only names like {{order_number}} are allowed "
         "(no attributes, indexes, formats or code)",
-        "text", "position",
+        "text",
+        "position",
     ),
-    "template_unknown_placeholder": _w("unknown placeholder {{{name}}}; this message can use {allowed}", "name", "allowed"),
+    "template_unknown_placeholder": _w(
+        "unknown placeholder {{{name}}}; this message can use {allowed}", "name", "allowed"
+    ),
     # business hours
     "hours_not_object": _w('business hours must be an object like {{"mon": ["09:00-18:00"]}}'),
     "hours_weekday_unknown": _w("unknown weekday {day!r} (use {weekdays})", "day", "weekdays"),
