@@ -148,7 +148,7 @@ CODE_ARGUMENT = {
 #: The functions that take params as a dict after the code.
 PARAMS_AS_DICT = {"json_error", "refusal_body", "RefusedRequest", "english"}
 #: Keyword arguments of these calls that are not params.
-NOT_PARAMS = {"BadMessage": {"status", "field"}, "BadManual": {"status"}}
+NOT_PARAMS = {"BadMessage": {"status"}, "BadManual": {"status"}}
 
 
 def _params_given(name: str, call: ast.Call, position: int) -> set[str] | None:

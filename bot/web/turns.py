@@ -28,10 +28,17 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 class BadMessage(Refusal, ValueError):
     """A shopper's message that is not taken; ``status`` is the HTTP answer's, ``field`` where it is wrong."""
 
-    def __init__(self, code: str, /, status: int = 400, field: str | None = None, **params: ParamValue) -> None:
+    def __init__(self, code: str, /, status: int = 400, **params: ParamValue) -> None:
         super().__init__(code, **params)
         self.status = status
-        self.field = field
+        self.field: str | None = None
+
+    @classmethod
+    def of_input(cls, refused: BadInput) -> BadMessage:
+        """Text in the message that is not usable (:mod:`bot.text_input`), where it is."""
+        message = cls(refused.code, **refused.params)  # its params may have a "field" of their own
+        message.field = refused.field
+        return message
 
 
 #: Rasa reads "/intent{...}" (in a payload or a typed text alike) as an intent with entities in JSON.
@@ -49,7 +56,7 @@ def _check_entities(message: str, field: str) -> None:
     except json.JSONDecodeError:
         return  # not entities to Rasa either: it takes the text as it is
     except BadInput as exc:
-        raise BadMessage(exc.code, field=exc.field, **exc.params) from None
+        raise BadMessage.of_input(exc) from None
 
 
 #: Rasa's own intents (rasa.shared.core.constants.DEFAULT_INTENTS), as :func:`intent_named` gives them.

@@ -152,6 +152,11 @@ async def test_every_refusal_of_the_public_api_carries_a_registered_code(
         await caller.refused("message_intent_forbidden", 400, "POST", messages, json={"text": "/restart"}, headers=auth)
         await caller.refused("payload_not_intent", 400, "POST", messages, json={"payload": "hello"}, headers=auth)
         await caller.refused("button_not_offered", 400, "POST", messages, json={"payload": "/affirm"}, headers=auth)
+        # Text in a payload's entities, as Rasa would read them: the refusal keeps its params and says where.
+        body = await caller.refused(
+            "text_lone_surrogate", 400, "POST", messages, json={"payload": '/inform{"x": "\\ud800"}'}, headers=auth
+        )
+        assert body["field"].startswith("payload") and body["params"]["codepoint"] == "d800"
         await caller.refused(
             "number_too_large",
             400,
