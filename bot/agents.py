@@ -54,6 +54,7 @@ from bot.models import (
     Store,
     iso_utc,
 )
+from bot.refusals import Refusal
 
 SESSION_LIFETIME = dt.timedelta(hours=12)
 #: Failed logins counted over this window…
@@ -89,13 +90,13 @@ def _hash(password: str) -> str:
     return _hasher.hash(password)
 
 
-class PasswordCheckBusy(RuntimeError):
+class PasswordCheckBusy(Refusal, RuntimeError):
     """Every password-hashing slot of this process is taken and the waiting line is full."""
 
     retry_after = 2
 
     def __init__(self) -> None:
-        super().__init__("too many sign-ins at once; try again in a moment")
+        super().__init__("password_check_busy")
 
 
 class PasswordHashing:
@@ -143,13 +144,13 @@ async def verify_password(password_hash: str, password: str) -> bool:
     return await DEFAULT_HASHING.verify(password_hash, password)
 
 
-class LoginThrottled(PermissionError):
+class LoginThrottled(Refusal, PermissionError):
     def __init__(self, retry_after: int) -> None:
-        super().__init__(f"too many failed logins; try again in {retry_after} s")
+        super().__init__("login_throttled", retry_after=retry_after)
         self.retry_after = retry_after
 
 
-class AccountError(ValueError):
+class AccountError(Refusal, ValueError):
     """A bad ``agents add`` or invitation: the message says what to fix."""
 
 
@@ -244,18 +245,18 @@ def _invitation(row: StaffInvitation, store_name: str) -> Invitation:
 def _check_email(email: str) -> str:
     email = normalise_email(email)
     if "@" not in email or len(email) > 320 or any(c.isspace() for c in email):
-        raise AccountError(f"{email!r} is not an email address")
+        raise AccountError("email_invalid", email=email)
     return email
 
 
 def _check_role(role: str) -> None:
     if role not in AgentRole.__members__:
-        raise AccountError(f"role must be one of {', '.join(AgentRole.__members__)}")
+        raise AccountError("role_invalid", roles=", ".join(AgentRole.__members__))
 
 
 def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_CHARS:
-        raise AccountError(f"the password needs at least {MIN_PASSWORD_CHARS} characters")
+        raise AccountError("password_too_short", min_chars=MIN_PASSWORD_CHARS)
 
 
 async def _serialise(session: AsyncSession, keys: Iterable[str]) -> None:
@@ -287,12 +288,12 @@ class AgentAccounts:
         email = _check_email(email)
         _check_role(role)
         if not store_ids:
-            raise AccountError("name at least one store")
+            raise AccountError("stores_missing")
         async with self._sessions() as session, session.begin():
             known = set((await session.scalars(select(Store.id).where(Store.id.in_(store_ids)))).all())
             missing = [s for s in store_ids if s not in known]
             if missing:
-                raise AccountError(f"unknown store {', '.join(missing)}")
+                raise AccountError("store_unknown_named", store=", ".join(missing))
             agent = await session.scalar(select(Agent).where(Agent.email == email))
             created = agent is None
             if agent is None:
@@ -329,11 +330,11 @@ class AgentAccounts:
         _check_role(role)
         name = name.strip()[:200]
         if not name:
-            raise AccountError("give the person's name")
+            raise AccountError("member_name_missing")
         async with self._sessions() as session, session.begin():
             store = await session.get(Store, store_id)
             if store is None:
-                raise AccountError(f"unknown store {store_id}")
+                raise AccountError("store_unknown_named", store=store_id)
             membership = await session.scalar(
                 select(AgentMembership)
                 .join(Agent, Agent.id == AgentMembership.agent_id)

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.refusals import Refusal
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DEFAULT_HOURS: dict[str, list[str]] = {day: ["09:00-18:00"] for day in WEEKDAYS[:5]}
 _SPAN = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
@@ -21,8 +23,8 @@ _SPAN = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
 Spans = dict[int, list[tuple[dt.time, dt.time | None]]]  # None as an end means midnight
 
 
-class BadBusinessHours(ValueError):
-    pass
+class BadBusinessHours(Refusal, ValueError):
+    """Hours that cannot be saved; the code and params say why."""
 
 
 def parse_business_hours(raw: Any) -> Spans:
@@ -30,24 +32,24 @@ def parse_business_hours(raw: Any) -> Spans:
     if raw is None:
         raw = DEFAULT_HOURS
     if not isinstance(raw, dict):
-        raise BadBusinessHours('business hours must be an object like {"mon": ["09:00-18:00"]}')
+        raise BadBusinessHours("hours_not_object")
     spans: Spans = {}
     for day, day_spans in raw.items():
         if day not in WEEKDAYS:
-            raise BadBusinessHours(f"unknown weekday {day!r} (use {', '.join(WEEKDAYS)})")
+            raise BadBusinessHours("hours_weekday_unknown", day=day, weekdays=", ".join(WEEKDAYS))
         if not isinstance(day_spans, list) or not all(isinstance(s, str) for s in day_spans):
-            raise BadBusinessHours(f'the hours of {day!r} must be a list like ["09:00-18:00"]')
+            raise BadBusinessHours("hours_day_not_list", day=day)
         parsed = []
         for span in day_spans:
             match = _SPAN.match(span.strip())
             if not match:
-                raise BadBusinessHours(f"{day}: {span!r} is not a span like 09:00-18:00")
+                raise BadBusinessHours("hours_span_invalid", day=day, span=span)
             start = dt.time(int(match[1]), int(match[2]))
             end = None if match[3] == "24" else dt.time(int(match[3]), int(match[4]))
             if match[3] == "24" and match[4] != "00":
-                raise BadBusinessHours(f"{day}: {span!r} ends after midnight")
+                raise BadBusinessHours("hours_span_after_midnight", day=day, span=span)
             if end is not None and end <= start:
-                raise BadBusinessHours(f"{day}: {span!r} ends before it starts")
+                raise BadBusinessHours("hours_span_backwards", day=day, span=span)
             parsed.append((start, end))
         spans[WEEKDAYS.index(day)] = sorted(parsed)
     return spans

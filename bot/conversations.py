@@ -23,6 +23,7 @@ from bot.clock import utc_now
 from bot.db import dialect_insert
 from bot.identity import new_token, signature_is_valid, timestamp_problem, token_hash
 from bot.models import Conversation, ConversationToken, Message, Store, iso_utc
+from bot.refusals import Refusal
 from bot.text_input import without_surrogates
 
 log = logging.getLogger(__name__)
@@ -48,12 +49,12 @@ class UnknownStore(LookupError):
     pass
 
 
-class BadSignature(PermissionError):
-    """A shopper identity the store did not sign, or not recently enough; the message says which."""
+class BadSignature(Refusal, PermissionError):
+    """A shopper identity the store did not sign, or not recently enough; the code says which."""
 
-    def __init__(self, store_id: str, reason: str = "the shopper signature is not valid") -> None:
-        super().__init__(store_id, reason)
-        self.reason = reason
+    def __init__(self, store_id: str, code: str = "shopper_signature_invalid") -> None:
+        super().__init__(code)
+        self.store_id = store_id
 
 
 @dataclass(frozen=True)
@@ -132,7 +133,7 @@ class ConversationService:
                 if not shopper_email or not any(valid):
                     raise BadSignature(store_id)
                 if ts is None and not store.plain_shopper_signatures:
-                    raise BadSignature(store_id, "this store requires a signed time (ts) with the shopper signature")
+                    raise BadSignature(store_id, "shopper_signature_needs_time")
                 problem = None if ts is None else timestamp_problem(ts, now.timestamp(), self._signature_max_age)
                 if problem:
                     raise BadSignature(store_id, problem)

@@ -43,6 +43,7 @@ from bot.models import (
     iso_utc,
 )
 from bot.rasa_client import RasaClient
+from bot.refusals import Refusal
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,7 @@ class NotFound(LookupError):
     """No such conversation in the agent's stores (another store's looks the same)."""
 
 
-class Conflict(RuntimeError):
+class Conflict(Refusal, RuntimeError):
     """The conversation is not in the state the request needs; the message says why."""
 
 
@@ -75,11 +76,11 @@ class EngineUnavailable(RuntimeError):
     """Rasa did not take the pause or resume; nothing was changed."""
 
 
-class BadText(ValueError):
-    pass
+class BadText(Refusal, ValueError):
+    """A reply or note that is not text an agent can send."""
 
 
-class BadQueueRequest(ValueError):
+class BadQueueRequest(Refusal, ValueError):
     """A queue page or a spam batch asked for with parameters that make no sense; the message says why."""
 
 
@@ -98,14 +99,14 @@ class QueueCursor:
     def parse(cls, text: str) -> QueueCursor:
         match = _CURSOR.match(text)
         if match is None:
-            raise BadQueueRequest('"cursor" is not one this queue gave out')
+            raise BadQueueRequest("queue_cursor_invalid")
         rank, micros, ident = (int(part) for part in match.groups())
         if ident >= 2**31:  # what the id column can hold
-            raise BadQueueRequest('"cursor" is not one this queue gave out')
+            raise BadQueueRequest("queue_cursor_invalid")
         try:
             return cls(rank, _EPOCH + micros * _MICROSECOND, ident)
         except OverflowError:
-            raise BadQueueRequest('"cursor" is not one this queue gave out') from None
+            raise BadQueueRequest("queue_cursor_invalid") from None
 
 
 #: A case's place in the queue: urgent, high, then normal (and anything else last).
@@ -114,12 +115,12 @@ _PRIORITY_RANK = case(PRIORITY_RANK, value=Escalation.priority, else_=len(PRIORI
 
 def clean_text(text: Any, limit: int) -> str:
     if not isinstance(text, str):
-        raise BadText('"text" must be a string')
+        raise BadText("text_not_string")
     cleaned = _CONTROL.sub("", text).strip()
     if not cleaned:
-        raise BadText("the text is empty")
+        raise BadText("text_empty")
     if len(cleaned) > limit:
-        raise BadText(f"the text can have at most {limit:,} characters")
+        raise BadText("text_too_long", limit=limit)
     return cleaned
 
 
@@ -156,9 +157,9 @@ class HandoffService:
         """
         now = now or utc_now()
         if order not in QUEUE_ORDERS:
-            raise BadQueueRequest(f'"order" must be one of {", ".join(QUEUE_ORDERS)}')
+            raise BadQueueRequest("queue_order_invalid", orders=", ".join(QUEUE_ORDERS))
         if not 1 <= limit <= QUEUE_PAGE_MAX:
-            raise BadQueueRequest(f'"limit" must be between 1 and {QUEUE_PAGE_MAX}')
+            raise BadQueueRequest("queue_limit_out_of_range", max=QUEUE_PAGE_MAX)
         mine = and_(Escalation.store_id.in_(agent.store_ids), Escalation.status.in_(ACTIVE_STATUSES))
         newest = order == "newest"
         where = mine
@@ -210,7 +211,7 @@ class HandoffService:
         if not ids:
             return []
         if len(ids) > SPAM_BATCH_MAX:
-            raise BadQueueRequest(f"at most {SPAM_BATCH_MAX} cases at a time")
+            raise BadQueueRequest("spam_batch_too_large", max=SPAM_BATCH_MAX)
         now = utc_now()
         async with self._sessions() as session, session.begin():
             closed = (
@@ -401,7 +402,7 @@ class HandoffService:
                 holder = await session.scalar(
                     select(Agent.name).join(Conversation, Conversation.handled_by == Agent.id).where(Conversation.id == conversation_id)
                 )
-                raise Conflict(f"already claimed by {holder}" if holder else "already claimed")
+                raise Conflict("conversation_claimed_by", holder=holder) if holder else Conflict("conversation_claimed")
             await session.execute(
                 update(Escalation)
                 .where(Escalation.conversation_id == conversation_id, Escalation.store_id == conversation.store_id,
@@ -430,7 +431,7 @@ class HandoffService:
                 .execution_options(synchronize_session=False)
             )
             if released.rowcount != 1:
-                raise Conflict("you are not handling this conversation")
+                raise Conflict("conversation_not_yours")
             await session.execute(
                 update(Escalation)
                 .where(Escalation.conversation_id == conversation_id, Escalation.store_id == conversation.store_id,
@@ -470,7 +471,7 @@ class HandoffService:
                 select(Conversation.handled_by).where(Conversation.id == conversation_id).with_for_update()
             )
             if holder != agent.id:
-                raise Conflict("claim the conversation before replying")
+                raise Conflict("claim_before_reply")
             [stored] = await self._conversations.append_in(
                 session, self._chat(conversation), [NewMessage("agent", body, author=agent.name)]
             )

@@ -38,11 +38,12 @@ def signature_is_valid(secret: str | None, email: str, signature: str, ts: int |
 
 
 def timestamp_problem(ts: int, now: float, max_age_seconds: int) -> str | None:
-    """Why a signed time is not acceptable now (too old, or ahead of our clock), or None."""
+    """Why a signed time is not acceptable now (too old, or ahead of our clock), as a refusal
+    code of :mod:`bot.refusals`, or None."""
     if ts > now + CLOCK_SKEW_SECONDS:
-        return "the shopper signature's time (ts) is in the future; check the store server's clock"
+        return "shopper_signature_from_future"
     if ts < now - max_age_seconds:
-        return "the shopper signature has expired; sign the shopper again when the page is made"
+        return "shopper_signature_expired"
     return None
 
 

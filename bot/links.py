@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from bot.refusals import Refusal
+
 MAX_LINK_CHARS = 1000
 
 
-class BadLink(ValueError):
+class BadLink(Refusal, ValueError):
     """Why a text is not a link shoppers may be shown (the message is for the seller)."""
 
 
@@ -21,13 +23,13 @@ def web_link(value: str) -> str:
     """``value`` stripped, if it is an absolute http(s) link; :class:`BadLink` otherwise."""
     value = value.strip()
     if len(value) > MAX_LINK_CHARS:
-        raise BadLink(f"a link can be at most {MAX_LINK_CHARS} characters")
+        raise BadLink("link_too_long", limit=MAX_LINK_CHARS)
     try:
         parts = urlsplit(value)
     except ValueError:
         parts = None
     if parts is None or parts.scheme.lower() not in ("http", "https") or len(parts.netloc) < 3:
-        raise BadLink("must be an http(s) link, like https://example.com/manual.pdf")
+        raise BadLink("link_not_web")
     if any(c.isspace() or ord(c) < 32 or c in '<>"' for c in value):
-        raise BadLink("a link cannot contain spaces, quotes or angle brackets")
+        raise BadLink("link_unsafe_characters")
     return value

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.models import ManualFile, Product
 from bot.product_guides import save_guide
+from bot.refusals import ParamValue, Refusal
 
 MAX_MANUAL_BYTES = 10 * 1024 * 1024
 #: Every PDF starts with this; a renamed image or a script does not.
@@ -25,9 +26,11 @@ PDF_END = b"%%EOF"
 LINK_HASH_CHARS = 24
 
 
-class BadManual(ValueError):
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
+class BadManual(Refusal, ValueError):
+    """A manual that is not stored; ``status`` is the HTTP answer's."""
+
+    def __init__(self, code: str, /, status: int = 400, **params: ParamValue) -> None:
+        super().__init__(code, **params)
         self.status = status
 
 
@@ -43,11 +46,11 @@ class StoredManual:
 
 def check_pdf(data: bytes) -> None:
     if not data:
-        raise BadManual("the file is empty")
+        raise BadManual("manual_empty")
     if len(data) > MAX_MANUAL_BYTES:
-        raise BadManual(f"a manual can be at most {MAX_MANUAL_BYTES // (1024 * 1024)} MB", status=413)
+        raise BadManual("manual_too_large", status=413, limit_mb=MAX_MANUAL_BYTES // (1024 * 1024))
     if not data.startswith(PDF_MAGIC) or PDF_END not in data[-2048:]:
-        raise BadManual("the file is not a PDF (manuals must be PDF files)", status=415)
+        raise BadManual("manual_not_pdf", status=415)
 
 
 class Manuals:
@@ -61,7 +64,7 @@ class Manuals:
         async with self._sessions() as session, session.begin():
             product = await session.scalar(select(Product).where(Product.store_id == store_id, Product.sku == sku))
             if product is None:
-                raise BadManual(f"no product {sku!r} in this store", status=404)
+                raise BadManual("product_not_found", status=404, sku=sku)
             row = ManualFile(store_id=store_id, sku=sku, sha256=digest, content=data, size=len(data))
             session.add(row)
             await session.flush()

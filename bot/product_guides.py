@@ -21,18 +21,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.links import BadLink, web_link
 from bot.models import Product, ProductGuideVersion, iso_utc
+from bot.refusals import FieldRefusal
 
 FIELDS = ("manual_url", "video_url", "install_steps")
 MAX_STEPS = 50
 MAX_STEP_CHARS = 1000
 
 
-class GuideError(ValueError):
-    """A guide change that cannot be saved; ``field`` says which part."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
+class GuideError(FieldRefusal, ValueError):
+    """A guide change that cannot be saved; ``field`` says which part, the code why."""
 
 
 class ProductNotFound(LookupError):
@@ -80,36 +77,36 @@ def _link(field: str, value: Any) -> str | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if not isinstance(value, str):
-        raise GuideError(field, "must be a link (text), or null for none")
+        raise GuideError(field, "guide_link_not_text")
     try:
         return web_link(value)
     except BadLink as exc:
-        raise GuideError(field, str(exc)) from None
+        raise GuideError.at(field, exc) from None
 
 
 def _steps(value: Any) -> list[str]:
     if value is None:
         return []
     if not isinstance(value, list) or not all(isinstance(step, str) for step in value):
-        raise GuideError("install_steps", "must be a list of texts, one per step")
+        raise GuideError("install_steps", "guide_steps_not_list")
     steps = [" ".join(step.split()) for step in value]
     if len(steps) > MAX_STEPS:
-        raise GuideError("install_steps", f"at most {MAX_STEPS} steps")
+        raise GuideError("install_steps", "guide_too_many_steps", limit=MAX_STEPS)
     for number, step in enumerate(steps, start=1):
         if not step:
-            raise GuideError("install_steps", f"step {number} is empty")
+            raise GuideError("install_steps", "guide_step_empty", step=number)
         if len(step) > MAX_STEP_CHARS:
-            raise GuideError("install_steps", f"step {number} is longer than {MAX_STEP_CHARS} characters")
+            raise GuideError("install_steps", "guide_step_too_long", step=number, limit=MAX_STEP_CHARS)
     return steps
 
 
 def check_guide(changes: Any) -> dict[str, Any]:
     """The fields a change sets, checked and tidied; :class:`GuideError` names the first wrong one."""
     if not isinstance(changes, dict) or not changes:
-        raise GuideError("guide", 'send an object with any of "manual_url", "video_url", "install_steps"')
+        raise GuideError("guide", "guide_change_invalid")
     unknown = sorted(set(changes) - set(FIELDS))
     if unknown:
-        raise GuideError(unknown[0], "is not part of a guide")
+        raise GuideError(unknown[0], "guide_field_unknown")
     checked: dict[str, Any] = {}
     for field in ("manual_url", "video_url"):
         if field in changes:
@@ -160,7 +157,7 @@ async def save_guide(
     try:
         await session.flush()
     except IntegrityError:
-        raise GuideError("guide", "someone else saved this guide at the same moment; reload and try again") from None
+        raise GuideError("guide", "guide_saved_concurrently") from None
     product.manual_url, product.video_url, product.install_steps = after["manual_url"], after["video_url"], after["install_steps"]
     return number
 

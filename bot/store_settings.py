@@ -25,18 +25,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.business_hours import BadBusinessHours, parse_business_hours
 from bot.escalations import PRIORITY_BY_REASON
 from bot.models import MAX_REVIEW_DELAY_DAYS, MIN_REVIEW_DELAY_DAYS, Order, Store, StoreSettingsVersion
+from bot.refusals import FieldRefusal
 from bot.templates import DEFAULT_TEMPLATES, TEMPLATES, TemplateError, first_name, render, store_templates, validate
 
 REVIEW_URL_PLACEHOLDERS = frozenset({"order_number", "sku"})
 MAX_REPLY_TIME_MINUTES = 60 * 24 * 7
 
 
-class SettingsError(ValueError):
-    """A change that cannot be saved; ``field`` says where (``templates.greeting``), the message why."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
+class SettingsError(FieldRefusal, ValueError):
+    """A change that cannot be saved; ``field`` says where (``templates.greeting``), the code why."""
 
 
 class VersionNotFound(LookupError):
@@ -75,10 +72,10 @@ def _merge(base: dict[str, Any], patch: dict[str, Any], path: str = "") -> dict[
     for key, value in patch.items():
         where = f"{path}{key}"
         if key not in base:
-            raise SettingsError(where, "is not a setting")
+            raise SettingsError(where, "setting_unknown")
         if isinstance(base[key], dict) and key != "business_hours":
             if not isinstance(value, dict):
-                raise SettingsError(where, "must be an object")
+                raise SettingsError(where, "setting_not_object")
             merged[key] = _merge(base[key], value, f"{where}.")
         else:
             merged[key] = value
@@ -105,36 +102,34 @@ def check(settings: dict[str, Any]) -> dict[str, Any]:
         try:
             validate(text, allowed)
         except TemplateError as exc:
-            raise SettingsError(f"templates.{key}", str(exc)) from None
+            raise SettingsError.at(f"templates.{key}", exc) from None
     review = settings["review"]
     delay = review["delay_days"]
     if not isinstance(delay, int) or isinstance(delay, bool) or not MIN_REVIEW_DELAY_DAYS <= delay <= MAX_REVIEW_DELAY_DAYS:
-        raise SettingsError(
-            "review.delay_days", f"must be a whole number of days from {MIN_REVIEW_DELAY_DAYS} to {MAX_REVIEW_DELAY_DAYS}"
-        )
+        raise SettingsError("review.delay_days", "review_delay_out_of_range", min=MIN_REVIEW_DELAY_DAYS, max=MAX_REVIEW_DELAY_DAYS)
     if not isinstance(review["reminder"], bool):
-        raise SettingsError("review.reminder", "must be true or false")
+        raise SettingsError("review.reminder", "review_reminder_not_boolean")
     url = review["url"]
     if url is not None:
         if not isinstance(url, str) or not url.startswith(("https://", "http://")):
-            raise SettingsError("review.url", "must be an http(s) link, or null for none")
+            raise SettingsError("review.url", "review_url_not_link")
         try:
             validate(url, REVIEW_URL_PLACEHOLDERS)
         except TemplateError as exc:
-            raise SettingsError("review.url", str(exc)) from None
+            raise SettingsError.at("review.url", exc) from None
     escalation = settings["escalation"]
     reasons = escalation["reasons"]
     if not isinstance(reasons, list) or not all(r in PRIORITY_BY_REASON for r in reasons):
-        raise SettingsError("escalation.reasons", f"must be a list of {', '.join(sorted(PRIORITY_BY_REASON))}")
+        raise SettingsError("escalation.reasons", "escalation_reasons_invalid", reasons=", ".join(sorted(PRIORITY_BY_REASON)))
     if "shopper_request" not in reasons:
-        raise SettingsError("escalation.reasons", "a shopper who asks for a person must always get one")
+        raise SettingsError("escalation.reasons", "escalation_reasons_without_request")
     try:
         parse_business_hours(escalation["business_hours"])
     except BadBusinessHours as exc:
-        raise SettingsError("escalation.business_hours", str(exc)) from None
+        raise SettingsError.at("escalation.business_hours", exc) from None
     minutes = escalation["reply_time_minutes"]
     if not isinstance(minutes, int) or isinstance(minutes, bool) or not 1 <= minutes <= MAX_REPLY_TIME_MINUTES:
-        raise SettingsError("escalation.reply_time_minutes", f"must be from 1 to {MAX_REPLY_TIME_MINUTES} minutes")
+        raise SettingsError("escalation.reply_time_minutes", "reply_time_out_of_range", max=MAX_REPLY_TIME_MINUTES)
     escalation["reasons"] = sorted(set(reasons))
     return settings
 
@@ -177,7 +172,7 @@ class StoreSettingsService:
     async def update(self, store_id: str, patch: Any, changed_by: str) -> SettingsVersion:
         """Check and save a change as a new version; nothing is saved if any part is wrong."""
         if not isinstance(patch, dict):
-            raise SettingsError("settings", "must be an object")
+            raise SettingsError("settings", "setting_not_object")
         async with self._sessions() as session, session.begin():
             current = await self._current(session, store_id)
             settings = check(_merge(current.settings, patch))
@@ -228,7 +223,7 @@ class StoreSettingsService:
             await session.flush()
         except IntegrityError:
             # Two saves at once: the (store, version) key lets one win; the other says so.
-            raise SettingsError("settings", "someone else saved a change at the same moment; reload and try again") from None
+            raise SettingsError("settings", "settings_saved_concurrently") from None
         store = await session.get(Store, current.store_id)
         assert store is not None
         store.review_delay_days = settings["review"]["delay_days"]

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import StoreSettingsVersion
+from bot.refusals import Refusal
 from bot.text_input import without_surrogates
 
 MAX_TEMPLATE_CHARS = 2000
@@ -136,8 +137,9 @@ PLACEHOLDERS: dict[str, str] = {
 }
 
 
-class TemplateError(ValueError):
-    """A template that cannot be saved; ``str(error)`` says why, for the seller."""
+class TemplateError(Refusal, ValueError):
+    """A template that cannot be saved; ``str(error)`` says why, for the seller (its code and
+    params, for a console that shows it in the seller's language)."""
 
 
 @dataclass(frozen=True)
@@ -155,24 +157,21 @@ def _parse(text: str) -> list[_Piece]:
     pieces: list[_Piece] = []
     for match in _TOKEN.finditer(text):
         token = match.group(0)
-        where = f"at character {match.start() + 1}"
+        position = match.start() + 1
         if token == "{{":
             pieces.append(_Piece("{", None))
         elif token == "}}":
             pieces.append(_Piece("}", None))
         elif token == "{":
-            raise TemplateError(f"unmatched '{{' {where}; write {{{{ for a literal brace")
+            raise TemplateError("template_brace_unmatched_open", position=position)
         elif token == "}":
-            raise TemplateError(f"unmatched '}}' {where}; write }}}} for a literal brace")
+            raise TemplateError("template_brace_unmatched_close", position=position)
         elif match.group(1) is not None:
             inner = match.group(1).strip()
             if not inner:
-                raise TemplateError(f"empty placeholder {{}} {where}; name it, like {{order_number}}")
+                raise TemplateError("template_placeholder_empty", position=position)
             if not _NAME.fullmatch(inner):
-                raise TemplateError(
-                    f"{{{match.group(1)}}} {where} is not a placeholder: only names like {{order_number}} are allowed "
-                    "(no attributes, indexes, formats or code)"
-                )
+                raise TemplateError("template_placeholder_malformed", text=match.group(1), position=position)
             pieces.append(_Piece("", inner))
         else:
             pieces.append(_Piece(token, None))
@@ -182,17 +181,16 @@ def _parse(text: str) -> list[_Piece]:
 def validate(text: object, allowed: frozenset[str] | set[str] | None = None) -> str:
     """The template, checked; :class:`TemplateError` if it cannot be saved."""
     if not isinstance(text, str):
-        raise TemplateError("a template must be text")
+        raise TemplateError("template_not_text")
     if not text.strip():
-        raise TemplateError("a template cannot be empty")
+        raise TemplateError("template_empty")
     if len(text) > MAX_TEMPLATE_CHARS:
-        raise TemplateError(f"a template can have at most {MAX_TEMPLATE_CHARS:,} characters")
+        raise TemplateError("template_too_long", limit=MAX_TEMPLATE_CHARS)
     names = set(PLACEHOLDERS) if allowed is None else set(allowed)
     for piece in _parse(text):
         if piece.name is not None and piece.name not in names:
             raise TemplateError(
-                f"unknown placeholder {{{piece.name}}}; this message can use "
-                + ", ".join(f"{{{n}}}" for n in sorted(names))
+                "template_unknown_placeholder", name=piece.name, allowed=", ".join(f"{{{n}}}" for n in sorted(names))
             )
     return text
 

@@ -22,6 +22,8 @@ import math
 import re
 from typing import Any
 
+from bot.refusals import ParamValue, Refusal
+
 #: Deep enough for every document the API takes (settings are 3 levels), far below the parser's limit.
 MAX_DEPTH = 32
 #: The largest integer a database column (BIGINT) holds.
@@ -29,18 +31,19 @@ MAX_INT = 2**63 - 1
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-class BadInput(ValueError):
+class BadInput(Refusal, ValueError):
     """Input that is not usable text; ``field`` names where it is (``templates.greeting``), or None
     for the document as a whole."""
 
-    def __init__(self, field: str | None, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, field: str | None, code: str, /, **params: ParamValue) -> None:
+        super().__init__(code, **params)
         self.field = field
 
 
 def _quoted(field: str) -> str:
     # ASCII only, quotes and control characters escaped: safe in any message, log or header.
-    return json.dumps(field)
+    # Without its quotes: the refusal's English puts them around it.
+    return json.dumps(field)[1:-1]
 
 
 def _child(where: str, key: Any) -> str:
@@ -60,11 +63,7 @@ def check_text(text: str, field: str) -> str:
     """``text`` if it holds no lone surrogate; :class:`BadInput` naming ``field`` otherwise."""
     at = surrogate_at(text)
     if at is not None:
-        raise BadInput(
-            field,
-            f"{_quoted(field)} holds a lone UTF-16 surrogate (\\u{ord(text[at]):04x} at character {at + 1}), "
-            "which is not text; send valid Unicode",
-        )
+        raise BadInput(field, "text_lone_surrogate", field=_quoted(field), codepoint=f"{ord(text[at]):04x}", position=at + 1)
     return text
 
 
@@ -81,13 +80,13 @@ def check_json(value: Any, field: str = "") -> Any:
             continue
         elif isinstance(item, int):
             if not -MAX_INT - 1 <= item <= MAX_INT:
-                raise BadInput(where or None, f"{_quoted(name)} is a number too large (at most 64 bits)")
+                raise BadInput(where or None, "number_too_large", field=_quoted(name))
         elif isinstance(item, float):
             if not math.isfinite(item):
-                raise BadInput(where or None, f"{_quoted(name)} is not a finite number")
+                raise BadInput(where or None, "number_not_finite", field=_quoted(name))
         elif isinstance(item, (dict, list)):
             if depth >= MAX_DEPTH:
-                raise BadInput(where or None, f"the JSON is nested more than {MAX_DEPTH} levels deep at {_quoted(name)}")
+                raise BadInput(where or None, "json_too_deep_at", limit=MAX_DEPTH, field=_quoted(name))
             children = item.items() if isinstance(item, dict) else enumerate(item)
             for key, child in children:
                 if isinstance(key, str):
@@ -109,9 +108,9 @@ def loads(data: str | bytes, field: str = "") -> Any:
     except json.JSONDecodeError:
         raise
     except RecursionError:
-        raise BadInput(field or None, f"the JSON is nested more than {MAX_DEPTH} levels deep") from None
+        raise BadInput(field or None, "json_too_deep", limit=MAX_DEPTH) from None
     except ValueError as exc:  # NaN, Infinity, an integer of thousands of digits
-        raise BadInput(field or None, f"not usable JSON: {exc}") from None
+        raise BadInput(field or None, "json_not_usable", detail=str(exc)) from None
     return check_json(value, field)
 
 

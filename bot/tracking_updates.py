@@ -22,6 +22,7 @@ from sqlalchemy.orm import selectinload
 from bot.clock import utc_now
 from bot.jobs import enqueue
 from bot.models import Order, Shipment, Store, TrackingEvent, TrackingTag, TrackingWebhookEvent
+from bot.refusals import Refusal
 from bot.reviews import latest_delivery, schedule_review_invitation
 from bot.text_input import received_bytes
 
@@ -31,8 +32,8 @@ EXCEPTION_NOTICE = "exception_notice"
 HELD_UP = {TrackingTag.Exception.value, TrackingTag.AttemptFail.value, TrackingTag.AvailableForPickup.value}
 
 
-class BadUpdate(ValueError):
-    """The update's content is not usable; the message says why."""
+class BadUpdate(Refusal, ValueError):
+    """The update's content is not usable; the code says why."""
 
 
 @dataclass(frozen=True)
@@ -69,18 +70,18 @@ class UpdateOutcome:
 
 def parse_time(value: Any, what: str) -> dt.datetime:
     if not isinstance(value, str) or not value.strip():
-        raise BadUpdate(f"{what} must be an ISO-8601 date-time")
+        raise BadUpdate("update_time_missing", what=what)
     try:
         moment = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
         # A provider's local scan time without an offset is taken as UTC.
         return moment.replace(tzinfo=dt.timezone.utc) if moment.tzinfo is None else moment.astimezone(dt.timezone.utc)
     except (ValueError, OverflowError):  # OverflowError: an offset that moves it out of years 1-9999
-        raise BadUpdate(f"{what} is not an ISO-8601 date-time: {value!r}") from None
+        raise BadUpdate("update_time_invalid", what=what, value=value) from None
 
 
 def parse_tag(value: Any, what: str) -> str:
     if not isinstance(value, str) or value not in TrackingTag.__members__:
-        raise BadUpdate(f"{what} is not a tracking status tag: {value!r}")
+        raise BadUpdate("update_tag_invalid", what=what, value=value)
     return value
 
 
@@ -88,18 +89,18 @@ def _date(value: Any, what: str) -> dt.date | None:
     if value in (None, ""):
         return None
     if not isinstance(value, str):
-        raise BadUpdate(f"{what} must be a date")
+        raise BadUpdate("update_date_not_text", what=what)
     try:
         return dt.date.fromisoformat(value[:10])
     except ValueError:
-        raise BadUpdate(f"{what} is not a date: {value!r}") from None
+        raise BadUpdate("update_date_invalid", what=what, value=value) from None
 
 
 def _list(value: Any, what: str) -> list[Any]:
     if value is None:
         return []
     if not isinstance(value, list):
-        raise BadUpdate(f"{what} must be a list")
+        raise BadUpdate("update_not_list", what=what)
     return value
 
 
@@ -107,19 +108,19 @@ def _text(value: Any, what: str, required: bool = True) -> str:
     if value is None and not required:
         return ""
     if not isinstance(value, str) or (required and not value.strip()):
-        raise BadUpdate(f"{what} must be a non-empty string")
+        raise BadUpdate("update_text_missing", what=what)
     return value.strip()
 
 
 def parse_aftership(payload: Any) -> TrackingUpdate:
     """AfterShip's webhook body: ``event_id`` and ``msg`` with the tracking."""
     if not isinstance(payload, dict) or not isinstance(payload.get("msg"), dict):
-        raise BadUpdate('the body must be an object with "msg"')
+        raise BadUpdate("update_body_without_msg")
     msg = payload["msg"]
     checkpoints = []
     for index, raw in enumerate(_list(msg.get("checkpoints"), "msg.checkpoints")):
         if not isinstance(raw, dict):
-            raise BadUpdate(f"msg.checkpoints[{index}] must be an object")
+            raise BadUpdate("update_item_not_object", what=f"msg.checkpoints[{index}]")
         place = raw.get("location") or ", ".join(
             str(raw[key]) for key in ("city", "state", "country_name") if raw.get(key)
         )
@@ -146,11 +147,11 @@ def parse_aftership(payload: Any) -> TrackingUpdate:
 def parse_simple(payload: Any) -> TrackingUpdate:
     """The simple JSON webhook for sellers without a tracking provider (see the README)."""
     if not isinstance(payload, dict):
-        raise BadUpdate("the body must be a JSON object")
+        raise BadUpdate("body_not_object")
     checkpoints = []
     for index, raw in enumerate(_list(payload.get("events"), "events")):
         if not isinstance(raw, dict):
-            raise BadUpdate(f"events[{index}] must be an object")
+            raise BadUpdate("update_item_not_object", what=f"events[{index}]")
         checkpoints.append(
             Checkpoint(
                 time=parse_time(raw.get("time"), f"events[{index}].time"),

@@ -30,7 +30,7 @@ from bot.handoff import (
 )
 from bot.models import EscalationStatus
 from bot.web.console_auth import ACCOUNTS, ConsoleAuth
-from bot.web.json_io import json_error, read_json_object
+from bot.web.json_io import json_error, read_json_object, refusal_response
 from bot.web.live import LiveHub
 
 log = logging.getLogger(__name__)
@@ -107,14 +107,14 @@ FEED = web.AppKey("agent_feed", AgentFeed)
 def _errors(exc: Exception) -> web.Response | None:
     """How the handoff service's refusals reach the console."""
     if isinstance(exc, NotFound):
-        return json_error(404, "no such conversation in your stores")
+        return json_error(404, "conversation_not_found")
     if isinstance(exc, Conflict):
-        return json_error(409, str(exc))
+        return refusal_response(409, exc)
     if isinstance(exc, (BadText, BadQueueRequest)):
-        return json_error(400, str(exc))
+        return refusal_response(400, exc)
     if isinstance(exc, EngineUnavailable):
         log.exception("Rasa did not take a pause or resume")
-        return json_error(502, "the assistant engine is not answering; nothing was changed, try again")
+        return json_error(502, "engine_unavailable")
     return None
 
 
@@ -134,7 +134,7 @@ async def queue(request: web.Request) -> web.Response:
     query = request.query
     limit_text = query.get("limit", str(QUEUE_PAGE))
     if not limit_text.isascii() or not limit_text.isdigit() or len(limit_text) > 4:
-        return json_error(400, '"limit" must be a whole number')
+        return json_error(400, "queue_limit_invalid")
     page = await request.app[HANDOFF].queue(
         _agent(request), limit=int(limit_text), cursor=query.get("cursor") or None, order=query.get("order", "newest")
     )
@@ -151,7 +151,7 @@ async def close_as_spam(request: web.Request) -> web.Response:
         or len(ids) > SPAM_BATCH_MAX
         or not all(type(i) is int and 0 < i < 2**31 for i in ids)
     ):
-        return json_error(400, f'"escalation_ids" must be a list of 1 to {SPAM_BATCH_MAX} case ids')
+        return json_error(400, "spam_ids_invalid", {"max": SPAM_BATCH_MAX})
     closed = await request.app[HANDOFF].close_as_spam(_agent(request), ids)
     now = utc_now()
     feed: AgentFeed = request.app[FEED]

@@ -39,7 +39,15 @@ from bot.unanswered import UnansweredTurns
 from bot.web.agent_api import FEED, HANDOFF, AgentFeed, add_agent_console
 from bot.web.client_address import client_key, client_key_middleware, parse_trusted_proxies
 from bot.web.console_auth import LOGIN_LIMIT, signed_shopper_attributes, widget_page_csp
-from bot.web.json_io import error_response, json_error, read_json, whole_number
+from bot.web.json_io import (
+    RefusedRequest,
+    error_response,
+    json_error,
+    read_json,
+    refusal_body,
+    refusal_response,
+    whole_number,
+)
 from bot.web.live import TOO_MANY_SOCKETS, LiveHub, TooManySockets
 from bot.web.ratelimit import RateLimiter
 from bot.web.seller_api import add_seller_api
@@ -71,7 +79,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def too_many(retry_after: int) -> web.Response:
-    return json_error(429, f"too many requests; try again in {retry_after} s", {"Retry-After": str(retry_after)})
+    return json_error(429, "rate_limited", {"retry_after": retry_after}, headers={"Retry-After": str(retry_after)})
 
 
 CORS_HEADERS = {
@@ -130,7 +138,7 @@ async def _authenticated(request: web.Request, token: str | None = None) -> Chat
             token = ""
     chat = await request.app[CONVERSATIONS].authenticate(request.match_info["conversation_id"], token)
     if chat is None:
-        raise web.HTTPUnauthorized(reason="missing or wrong conversation token")
+        raise RefusedRequest(401, "conversation_token_wrong")
     return chat
 
 
@@ -139,23 +147,23 @@ async def create_conversation(request: web.Request) -> web.Response:
     if request.can_read_body:
         body = await read_json(request)
     if not isinstance(body, dict):
-        return json_error(400, "the body must be a JSON object")
+        return json_error(400, "body_not_object")
     shopper = body.get("shopper")
     email = signature = ts = None
     if shopper is not None:
         if not isinstance(shopper, dict) or not isinstance(shopper.get("email"), str) or not isinstance(
             shopper.get("signature"), str
         ):
-            return json_error(400, '"shopper" must be {"email": ..., "ts": ..., "signature": ...}')
+            return json_error(400, "shopper_identity_malformed")
         email, signature, ts = shopper["email"], shopper["signature"], shopper.get("ts")
         if ts is not None and (not isinstance(ts, int) or isinstance(ts, bool) or not 0 <= ts < LATEST_TIMESTAMP):
-            return json_error(400, '"shopper.ts" must be the time the store signed, in whole Unix seconds')
+            return json_error(400, "shopper_ts_invalid")
     try:
         chat, token = await request.app[CONVERSATIONS].start(request.match_info["store_id"], email, signature, ts)
     except UnknownStore:
-        return json_error(404, "unknown store")
+        return json_error(404, "store_unknown")
     except BadSignature as exc:
-        return json_error(401, exc.reason)
+        return refusal_response(401, exc)
     return web.json_response({"conversation_id": chat.conversation_id, "token": token}, status=201)
 
 
@@ -164,7 +172,7 @@ async def post_message(request: web.Request) -> web.Response:
     try:
         shopper_input = parse_shopper_input(await read_json(request))
     except BadMessage as exc:
-        return json_error(exc.status, str(exc), **({"field": exc.field} if exc.field else {}))
+        return refusal_response(exc.status, exc, field=exc.field)
     retry_after = request.app[CONVERSATION_LIMIT].check(chat.conversation_id)
     if retry_after:
         return too_many(retry_after)
@@ -173,7 +181,7 @@ async def post_message(request: web.Request) -> web.Response:
     try:
         messages = await request.app[TURNS].take(chat, shopper_input, client_key(request))
     except BadMessage as exc:  # a "/..." message that is no button offered in this chat: nothing stored
-        return json_error(exc.status, str(exc))
+        return refusal_response(exc.status, exc)
     return web.json_response({"messages": [m.as_json() for m in messages]})
 
 
@@ -181,10 +189,10 @@ async def list_messages(request: web.Request) -> web.Response:
     chat = await _authenticated(request)
     after = whole_number(request.query.get("after", "0"))
     if after is None:
-        return json_error(400, '"after" must be a whole number, 0 or more (a message\'s seq)', field="after")
+        return json_error(400, "messages_after_invalid", field="after")
     limit = whole_number(request.query.get("limit", str(MESSAGES_PAGE)))
     if limit is None or not 1 <= limit <= MESSAGES_PAGE_MAX:
-        return json_error(400, f'"limit" must be a whole number from 1 to {MESSAGES_PAGE_MAX}', field="limit")
+        return json_error(400, "messages_limit_invalid", {"max": MESSAGES_PAGE_MAX}, field="limit")
     # One more than asked tells whether another page follows.
     messages = await request.app[CONVERSATIONS].messages_after(chat, after, limit=limit + 1)
     page = messages[:limit]
@@ -200,7 +208,7 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     # Checked before the upgrade, so that a wrong one is a plain 400.
     after = whole_number(request.query["after"]) if "after" in request.query else -1
     if after is None:
-        return json_error(400, '"after" must be a whole number, 0 or more (a message\'s seq)', field="after")
+        return json_error(400, "messages_after_invalid", field="after")
     ws = web.WebSocketResponse(heartbeat=30, max_msg_size=16 * 1024)
     await ws.prepare(request)
     address = client_key(request)
@@ -245,22 +253,22 @@ async def websocket(request: web.Request) -> web.StreamResponse:
                     {k: v for k, v in data.items() if k in ("text", "payload", "title")} if isinstance(data, dict) else data
                 )
             except json.JSONDecodeError:
-                await ws.send_json({"type": "error", "error": "frames must be JSON"})
+                await ws.send_json({"type": "error", **refusal_body("frame_not_json")})
                 continue
             except BadInput as exc:
-                await ws.send_json({"type": "error", "error": str(exc), "field": exc.field})
+                await ws.send_json({"type": "error", **refusal_body(exc.code, exc.params), "field": exc.field})
                 continue
             except BadMessage as exc:
-                await ws.send_json({"type": "error", "error": str(exc)})
+                await ws.send_json({"type": "error", **refusal_body(exc.code, exc.params)})
                 continue
             retry_after = request.app[CONVERSATION_LIMIT].check(chat.conversation_id)
             if retry_after:
-                await ws.send_json({"type": "error", "error": "too many messages", "retry_after": retry_after})
+                await ws.send_json({"type": "error", **refusal_body("messages_rate_limited"), "retry_after": retry_after})
                 continue
             try:
                 await request.app[TURNS].take(chat, shopper_input, client_key(request))  # replies arrive through the hub
             except BadMessage as exc:  # a "/..." message that is no button offered in this chat: nothing stored
-                await ws.send_json({"type": "error", "error": str(exc)})
+                await ws.send_json({"type": "error", **refusal_body(exc.code, exc.params)})
     finally:
         pusher.cancel()
         with contextlib.suppress(asyncio.CancelledError, ConnectionResetError):
@@ -289,22 +297,22 @@ async def _tracking_webhook(
         # Every live key is checked (no early exit), each in constant time.
         matches = [signature_matches(sign(secret, body), given) for secret in secrets]
         if not any(matches):
-            raise _WebhookRefused(json_error(401, f"missing or wrong {header} signature"))
+            raise _WebhookRefused(json_error(401, "webhook_signature_wrong", {"header": header}))
         try:
             return parse(loads(body))
         except (json.JSONDecodeError, UnicodeDecodeError):
-            raise _WebhookRefused(json_error(400, "the body is not valid JSON")) from None
+            raise _WebhookRefused(json_error(400, "body_not_json")) from None
         except BadInput as exc:
-            raise _WebhookRefused(json_error(400, str(exc), field=exc.field)) from None
+            raise _WebhookRefused(refusal_response(400, exc, field=exc.field)) from None
         except BadUpdate as exc:
-            raise _WebhookRefused(json_error(400, str(exc))) from None
+            raise _WebhookRefused(refusal_response(400, exc)) from None
 
     try:
         outcome = await request.app[TRACKING].apply_signed(request.match_info["store_id"], source, verify)
     except _WebhookRefused as refused:
         return refused.response
     if outcome is None:
-        return json_error(404, "unknown store")
+        return json_error(404, "store_unknown")
     return web.json_response({"result": outcome.result})
 
 

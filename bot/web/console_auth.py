@@ -43,7 +43,7 @@ from bot.clock import utc_now
 from bot.identity import sign_shopper
 from bot.text_input import received_bytes
 from bot.web.client_address import client_key
-from bot.web.json_io import error_response, json_error, read_json_object, whole_number
+from bot.web.json_io import error_response, json_error, read_json_object, refusal_response, whole_number
 from bot.web.ratelimit import RateLimiter
 
 STATIC = Path(__file__).parent / "static"
@@ -58,7 +58,6 @@ CONTENT_TYPES = {".js": "application/javascript", ".json": "application/json", "
 ACCOUNTS = web.AppKey("console_accounts", AgentAccounts)
 #: Sign-ins and invitation links per client address (both consoles share it).
 LOGIN_LIMIT = web.AppKey("console_login_limit", RateLimiter)
-NO_INVITATION = "this invitation link does not work: it was used, withdrawn or declined, or it expired"
 
 
 def signed_shopper_attributes(secret: str, email: str) -> str:
@@ -147,13 +146,13 @@ class ConsoleAuth:
             return await handler(request)
         try:
             if request.method not in ("GET", "HEAD") and not same_origin(request):
-                return json_error(403, "cross-origin requests are refused")
+                return json_error(403, "cross_origin")
             if request.path not in self.public_paths:
                 agent = await request.app[ACCOUNTS].session_for(self.token(request))
                 if agent is None:
-                    return json_error(401, "please sign in")
+                    return json_error(401, "session_expired")
                 if request.method not in ("GET", "HEAD") and not agent.csrf_matches(request.headers.get(CSRF_HEADER)):
-                    return json_error(403, "missing or wrong CSRF token; reload the page")
+                    return json_error(403, "csrf_token_wrong")
                 request[self.signed_in] = agent
             response = await handler(request)
         except web.HTTPException as exc:
@@ -161,7 +160,7 @@ class ConsoleAuth:
         except (LoginThrottled, PasswordCheckBusy) as exc:
             # Any route that checks a password (sign-in, an invitation link): come back later.
             status = 429 if isinstance(exc, LoginThrottled) else 503
-            response = json_error(status, str(exc), {"Retry-After": str(exc.retry_after)})
+            response = refusal_response(status, exc, headers={"Retry-After": str(exc.retry_after)})
         except Exception as exc:
             mapped = self.errors(exc) if self.errors else None
             if mapped is None:
@@ -196,11 +195,13 @@ class ConsoleAuth:
         expected = request.cookies.get(self.login_cookie, "")
         given = request.headers.get(CSRF_HEADER, "")
         if not expected or not hmac.compare_digest(received_bytes(expected), received_bytes(given)):
-            return json_error(403, "missing or wrong CSRF token; reload the page")
+            return json_error(403, "csrf_token_wrong")
         limiter = request.app.get(LOGIN_LIMIT)
         retry_after = limiter.check(client_key(request)) if limiter is not None else 0
         if retry_after:
-            return json_error(429, f"too many sign-ins from your address; try again in {retry_after} s", {"Retry-After": str(retry_after)})
+            return json_error(
+                429, "sign_ins_rate_limited", {"retry_after": retry_after}, headers={"Retry-After": str(retry_after)}
+            )
         return None
 
     async def _signed_in_response(
@@ -220,13 +221,13 @@ class ConsoleAuth:
         body = await read_json_object(request)
         email, password = body.get("email"), body.get("password")
         if not isinstance(email, str) or not isinstance(password, str) or not email or not password:
-            return json_error(400, 'send "email" and "password"')
+            return json_error(400, "login_fields_missing")
         if len(email) > 320 or len(password) > 1000:
-            return json_error(401, "wrong email or password")
+            return json_error(401, "login_wrong")
         accounts = request.app[ACCOUNTS]
         result = await accounts.login(email, password, client_key(request))  # throttled or busy: the middleware answers
         if result is None:
-            return json_error(401, "wrong email or password")
+            return json_error(401, "login_wrong")
         return await self._signed_in_response(request, accounts, *result)
 
     # --- invitations ---
@@ -238,11 +239,11 @@ class ConsoleAuth:
             return refused
         token = (await read_json_object(request)).get("token")
         if not isinstance(token, str) or not token or len(token) > 200:
-            return json_error(400, 'send {"token": ...} from the invitation link', field="token")
+            return json_error(400, "invitation_token_missing", field="token")
         try:
             invitation = await request.app[ACCOUNTS].invitation(token)
         except InvitationNotFound:
-            return json_error(404, NO_INVITATION)
+            return json_error(404, "invitation_not_found")
         return web.json_response({"invitation": invitation.as_json(), "min_password_chars": MIN_PASSWORD_CHARS})
 
     async def join(self, request: web.Request) -> web.Response:
@@ -253,18 +254,18 @@ class ConsoleAuth:
         body = await read_json_object(request)
         token, password, name = body.get("token"), body.get("password"), body.get("name", "")
         if not isinstance(token, str) or not token or len(token) > 200:
-            return json_error(400, 'send {"token": ..., "password": ...} from the invitation link', field="token")
+            return json_error(400, "join_token_missing", field="token")
         if not isinstance(password, str) or not isinstance(name, str) or len(password) > 1000:
-            return json_error(400, 'send {"token": ..., "password": ..., "name": ...}', field="password")
+            return json_error(400, "join_fields_invalid", field="password")
         accounts = request.app[ACCOUNTS]
         try:
             result = await accounts.join(token, password, name, client_key(request))
         except InvitationNotFound:
-            return json_error(404, NO_INVITATION)
+            return json_error(404, "invitation_not_found")
         except AccountError as exc:
-            return json_error(400, str(exc), field="password")
+            return refusal_response(400, exc, field="password")
         if result is None:
-            return json_error(401, "wrong password for the account with this email")
+            return json_error(401, "join_password_wrong")
         return await self._signed_in_response(request, accounts, *result)
 
     async def my_invitations(self, request: web.Request) -> web.Response:
@@ -275,12 +276,12 @@ class ConsoleAuth:
         """Signed in, with the link's token: only the person the store sent the link to can accept."""
         token = (await read_json_object(request)).get("token")
         if not isinstance(token, str) or not token or len(token) > 200:
-            return json_error(400, 'send {"token": ...} from the invitation link', field="token")
+            return json_error(400, "invitation_token_missing", field="token")
         accounts = request.app[ACCOUNTS]
         try:
             invitation = await accounts.accept(self.agent(request), token)
         except InvitationNotFound:
-            return json_error(404, NO_INVITATION + ", or it is for another email")
+            return json_error(404, "invitation_not_yours")
         agent = await accounts.session_for(self.token(request))
         assert agent is not None
         return web.json_response({"accepted": invitation.as_json(), **self.view(agent)})
@@ -292,7 +293,7 @@ class ConsoleAuth:
                 raise InvitationNotFound(request.match_info["invitation_id"])
             await request.app[ACCOUNTS].decline(self.agent(request), invitation_id)
         except InvitationNotFound:
-            return json_error(404, "no such invitation waiting for your answer")
+            return json_error(404, "invitation_not_waiting")
         return web.Response(status=204)
 
     async def logout(self, request: web.Request) -> web.Response:

@@ -7,6 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.refusals import REFUSALS, FieldRefusal, ParamValue, Refusal, english
 from bot.text_input import BadInput, loads
 
 #: The largest value of an INTEGER column (sequence numbers, ids, versions): a larger one is no
@@ -14,23 +15,86 @@ from bot.text_input import BadInput, loads
 MAX_ROW_NUMBER = 2**31 - 1
 
 
-def json_error(status: int, message: str, headers: dict[str, str] | None = None, **extra: Any) -> web.Response:
-    """``{"error": message, ...}`` with the status: every refusal of the API looks the same."""
-    return web.json_response({"error": message, **extra}, status=status, headers=headers)
+def json_error(
+    status: int,
+    code: str,
+    params: dict[str, ParamValue] | None = None,
+    *,
+    field: str | None = None,
+    headers: dict[str, str] | None = None,
+    context: str = "",
+) -> web.Response:
+    """``{"error": English, "code": code, "params": {...}, "field"?: ...}`` with the status: every
+    refusal of the API looks the same, and clients translate it by ``code`` (:mod:`bot.refusals`).
+    ``context`` goes before the English (``nothing saved: templates.greeting: ``)."""
+    return web.json_response(refusal_body(code, params, field=field, context=context), status=status, headers=headers)
 
 
-class RefusedInput(web.HTTPBadRequest):
+def refusal_body(
+    code: str, params: dict[str, ParamValue] | None = None, *, field: str | None = None, context: str = ""
+) -> dict[str, Any]:
+    """The JSON of a refusal (also the chat websocket's error frames, beside their ``type``)."""
+    params = dict(params or {})
+    body: dict[str, Any] = {"error": context + english(code, params), "code": code, "params": params}
+    if field:
+        body["field"] = field
+    return body
+
+
+def refusal_response(
+    status: int, refused: Refusal, *, field: str | None = None, headers: dict[str, str] | None = None
+) -> web.Response:
+    """A service's refusal as the API's JSON error."""
+    return json_error(status, refused.code, refused.params, field=field, headers=headers)
+
+
+def nothing_saved(refused: FieldRefusal) -> web.Response:
+    """A settings or guide change refused: a 400 naming the field, the English saying nothing was saved."""
+    return json_error(
+        400, refused.code, refused.params, field=refused.field, context=f"nothing saved: {refused.field}: "
+    )
+
+
+class RefusedRequest(web.HTTPError):
+    """A refusal raised from deep in a handler (a wrong token, a body that is not JSON), which the
+    middlewares answer as the API's JSON error (:func:`error_response`)."""
+
+    def __init__(
+        self, status: int, code: str, params: dict[str, ParamValue] | None = None, field: str | None = None
+    ) -> None:
+        self.status_code = status
+        self.code = code
+        self.params = dict(params or {})
+        self.field = field
+        super().__init__(reason=english(code, self.params))
+
+
+class RefusedInput(RefusedRequest):
     """A 400 for a body that is JSON but not usable text; ``field`` names where (see :mod:`bot.text_input`)."""
 
     def __init__(self, refused: BadInput) -> None:
-        super().__init__(reason=str(refused))
-        self.field = refused.field
+        super().__init__(400, refused.code, refused.params, field=refused.field)
+
+
+#: aiohttp's own refusals (the router's 404 and 405, a body over the size limit…) by status.
+HTTP_REFUSALS = {
+    400: "http_bad_request",
+    404: "http_not_found",
+    405: "http_method_not_allowed",
+    413: "http_body_too_large",
+    415: "http_unsupported_media_type",
+}
 
 
 def error_response(exc: web.HTTPException) -> web.Response:
-    """An HTTP exception as the API's JSON error (with ``field`` when the exception names one)."""
-    field = getattr(exc, "field", None)
-    return json_error(exc.status, exc.reason, **({"field": field} if field else {}))
+    """An HTTP exception as the API's JSON error: ours with its code, aiohttp's own by its status
+    (``http_error`` with aiohttp's reason for a status without a code of its own)."""
+    if isinstance(exc, RefusedRequest):
+        return json_error(exc.status, exc.code, exc.params, field=exc.field)
+    code = HTTP_REFUSALS.get(exc.status)
+    if code is not None and exc.reason == REFUSALS[code].english:
+        return json_error(exc.status, code)
+    return json_error(exc.status, "http_error", {"reason": exc.reason})
 
 
 async def read_json(request: web.Request) -> Any:
@@ -39,7 +103,7 @@ async def read_json(request: web.Request) -> Any:
     try:
         return loads(await request.text())
     except (json.JSONDecodeError, UnicodeDecodeError, LookupError):  # LookupError: an unknown charset
-        raise web.HTTPBadRequest(reason="the body is not valid JSON") from None
+        raise RefusedRequest(400, "body_not_json") from None
     except BadInput as refused:
         raise RefusedInput(refused) from None
 
@@ -48,7 +112,7 @@ async def read_json_object(request: web.Request) -> dict[str, Any]:
     """The body as a JSON object; a 400 for anything else."""
     body = await read_json(request)
     if not isinstance(body, dict):
-        raise web.HTTPBadRequest(reason="the body must be a JSON object")
+        raise RefusedRequest(400, "body_not_object")
     return body
 
 

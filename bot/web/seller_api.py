@@ -30,7 +30,15 @@ from bot.store_secrets import KINDS, rotate_secret, secret_status
 from bot.store_settings import TEMPLATES, SettingsError, SettingsVersion, StoreSettingsService, VersionNotFound
 from bot.text_input import BadInput, loads
 from bot.web.console_auth import ACCOUNTS as CONSOLE_ACCOUNTS
-from bot.web.json_io import json_error, read_json, version_number, whole_number
+from bot.web.json_io import (
+    RefusedRequest,
+    json_error,
+    nothing_saved,
+    read_json,
+    refusal_response,
+    version_number,
+    whole_number,
+)
 
 API_TOKENS = web.AppKey("api_tokens", ApiTokens)
 STORE_SETTINGS = web.AppKey("store_settings", StoreSettingsService)
@@ -52,7 +60,7 @@ async def _store(request: web.Request) -> str:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     store_id = await request.app[API_TOKENS].store_for(token.strip() if scheme.lower() == "bearer" else None)
     if store_id is None:
-        raise web.HTTPUnauthorized(reason="missing, wrong or revoked seller API token")
+        raise RefusedRequest(401, "seller_token_wrong")
     return store_id
 
 
@@ -79,7 +87,7 @@ async def patch_settings(request: web.Request) -> web.Response:
     try:
         saved = await request.app[STORE_SETTINGS].update(store_id, await read_json(request), "seller API")
     except SettingsError as exc:
-        return json_error(400, f"nothing saved: {exc}", field=exc.field)
+        return nothing_saved(exc)
     return web.json_response(_version_json(saved))
 
 
@@ -93,13 +101,13 @@ async def rollback_settings(request: web.Request) -> web.Response:
     store_id = await _store(request)
     version = version_number(await read_json(request))
     if version is None:
-        return json_error(400, 'send {"version": N}, a version number from the history (0: as imported)')
+        return json_error(400, "settings_version_missing")
     try:
         saved = await request.app[STORE_SETTINGS].rollback(store_id, version, "seller API")
     except VersionNotFound:
-        return json_error(404, f"no version {version}")
+        return json_error(404, "version_not_found", {"version": version})
     except SettingsError as exc:
-        return json_error(400, f"nothing saved: {exc}", field=exc.field)
+        return nothing_saved(exc)
     return web.json_response(_version_json(saved))
 
 
@@ -109,7 +117,7 @@ async def push_lines(request: web.Request) -> web.Response:
     text = (await request.read()).decode("utf-8", errors="replace")
     lines = text.splitlines()
     if len(lines) > MAX_PUSH_LINES:
-        return json_error(413, f"at most {MAX_PUSH_LINES} lines per request")
+        return json_error(413, "push_too_many_lines", {"limit": MAX_PUSH_LINES})
     checked: list[str] = []
     refused: list[dict[str, Any]] = []
     for number, line in enumerate(lines, start=1):
@@ -159,21 +167,21 @@ StoreHandler = Callable[[web.Request, str, Actor], Awaitable[web.StreamResponse]
 async def upload_manual(request: web.Request, store_id: str, actor: Actor) -> web.Response:
     """A product's installation manual as a PDF (the raw file as the body, at most 10 MB)."""
     if request.content_type != "application/pdf":
-        return json_error(415, "send the manual as the body, with Content-Type: application/pdf")
+        return json_error(415, "manual_content_type")
     if (request.content_length or 0) > MAX_MANUAL_BYTES:
-        return json_error(413, f"a manual can be at most {MAX_MANUAL_BYTES // (1024 * 1024)} MB")
+        return json_error(413, "manual_too_large", {"limit_mb": MAX_MANUAL_BYTES // (1024 * 1024)})
     # Read it ourselves: the app-wide body limit (1 MB) is for JSON, not for manuals.
     data = bytearray()
     async for chunk in request.content.iter_chunked(64 * 1024):
         data += chunk
         if len(data) > MAX_MANUAL_BYTES:
-            return json_error(413, f"a manual can be at most {MAX_MANUAL_BYTES // (1024 * 1024)} MB")
+            return json_error(413, "manual_too_large", {"limit_mb": MAX_MANUAL_BYTES // (1024 * 1024)})
     try:
         stored = await request.app[MANUALS].upload(
             store_id, request.match_info["sku"], bytes(data), request.app[PUBLIC_BASE], actor.label
         )
     except BadManual as exc:
-        return json_error(exc.status, str(exc))
+        return refusal_response(exc.status, exc)
     url = request.app[PUBLIC_BASE] + stored.path()
     return web.json_response({"manual_url": url, "size": stored.size}, status=201)
 
@@ -204,11 +212,11 @@ async def manual_file(request: web.Request) -> web.StreamResponse:
 
 def _guide_error(exc: Exception) -> web.Response:
     if isinstance(exc, ProductNotFound):
-        return json_error(404, f"no product {exc.args[0]!r} in this store")
+        return json_error(404, "product_not_found", {"sku": exc.args[0]})
     if isinstance(exc, GuideVersionNotFound):
-        return json_error(404, f"no version {exc.args[0]} of this guide")
+        return json_error(404, "guide_version_not_found", {"version": exc.args[0]})
     assert isinstance(exc, GuideError)
-    return json_error(400, f"nothing saved: {exc}", field=exc.field)
+    return nothing_saved(exc)
 
 
 async def list_products(request: web.Request, store_id: str, actor: Actor) -> web.Response:
@@ -243,7 +251,7 @@ async def guide_history(request: web.Request, store_id: str, actor: Actor) -> we
 async def rollback_guide(request: web.Request, store_id: str, actor: Actor) -> web.Response:
     version = version_number(await read_json(request))
     if version is None:
-        return json_error(400, 'send {"version": N}, a version number from the guide\'s history (0: as imported)')
+        return json_error(400, "guide_version_missing")
     try:
         guide = await request.app[GUIDES].rollback(store_id, request.match_info["sku"], version, actor.label)
     except (GuideError, ProductNotFound, GuideVersionNotFound) as exc:
@@ -264,9 +272,9 @@ async def rotate(request: web.Request, store_id: str, actor: Actor) -> web.Respo
     body = await read_json(request) if request.can_read_body else {}
     hours = body.get("grace_hours", 24) if isinstance(body, dict) else None
     if kind not in KINDS:
-        return json_error(404, "rotate the shopper or the webhook secret")
+        return json_error(404, "secret_kind_unknown")
     if not isinstance(hours, (int, float)) or isinstance(hours, bool) or not 0 <= hours <= 24 * 7:
-        return json_error(400, '"grace_hours" must be from 0 to 168', field="grace_hours")
+        return json_error(400, "grace_hours_invalid", field="grace_hours")
     rotated = await rotate_secret(request.app[SESSIONS], store_id, kind, dt.timedelta(hours=hours))  # type: ignore[arg-type]
     log.info("%s rotated the %s secret of %s", _who(actor), kind, store_id)
     return web.json_response(
@@ -305,14 +313,14 @@ async def add_member(request: web.Request, store_id: str, actor: Actor) -> web.R
     already on this store's team has their role changed (200)."""
     body = await read_json(request)
     if not isinstance(body, dict):
-        return json_error(400, 'send {"email": ..., "name": ..., "role": "agent" or "seller_admin"}')
+        return json_error(400, "member_fields_invalid")
     email, name, role = body.get("email"), body.get("name"), body.get("role", "agent")
     if not isinstance(email, str) or not isinstance(name, str) or not isinstance(role, str) or not name.strip():
-        return json_error(400, 'send {"email": ..., "name": ..., "role": "agent" or "seller_admin"}')
+        return json_error(400, "member_fields_invalid")
     try:
         issued = await request.app[ACCOUNTS].invite(store_id, email, name, role, actor.label)
     except AccountError as exc:
-        return json_error(400, str(exc))
+        return refusal_response(400, exc)
     email = email.strip().lower()
     if issued is None:
         log.info("%s changed a member's role at %s to %s", _who(actor), store_id, role)
@@ -336,10 +344,10 @@ async def add_member(request: web.Request, store_id: str, actor: Actor) -> web.R
 async def remove_member(request: web.Request, store_id: str, actor: Actor) -> web.Response:
     email = request.match_info["email"].strip().lower()
     if actor.email is not None and email == actor.email.lower():
-        return json_error(400, "you cannot remove yourself; ask another seller admin of the store")
+        return json_error(400, "member_remove_self")
     released = await request.app[ACCOUNTS].remove_from_store(store_id, email)
     if released is None:
-        return json_error(404, "no such member of this store, nor a pending invitation")
+        return json_error(404, "member_not_found")
     log.info("%s removed a member from %s", _who(actor), store_id)
     # What the removed person was holding goes back to the bot (and to the queue).
     http = request.app[SELLER_HTTP]
@@ -358,7 +366,7 @@ async def list_jobs(request: web.Request, store_id: str, actor: Actor) -> web.Re
     """The store's failed jobs (a confirmation or invitation that never went out, a shopper's
     message the assistant never answered), the latest first."""
     if request.query.get("status", "failed") != "failed":
-        return json_error(400, 'only failed jobs are listed: "status=failed"', field="status")
+        return json_error(400, "jobs_status_invalid", field="status")
     jobs = await request.app[FAILED_JOBS].list(store_id)
     return web.json_response({"jobs": [job.as_json() for job in jobs]})
 
@@ -371,7 +379,7 @@ async def retry_job(request: web.Request, store_id: str, actor: Actor) -> web.Re
             raise JobNotRetryable(request.match_info["job_id"])
         await request.app[FAILED_JOBS].retry(store_id, job_id)
     except JobNotRetryable:
-        return json_error(404, "no failed job with this id in this store")
+        return json_error(404, "job_not_found")
     log.info("%s queued failed job %s of %s again", _who(actor), job_id, store_id)
     return web.json_response({"id": job_id, "status": "pending"}, status=202)
 

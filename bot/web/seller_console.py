@@ -45,7 +45,7 @@ from bot.store_settings import SettingsError, VersionNotFound
 from bot.templates import PLACEHOLDERS, TEMPLATES, TemplateError, first_name, render, validate
 from bot.tracking import format_time
 from bot.web.console_auth import ACCOUNTS, STATIC, ConsoleAuth, signed_shopper_attributes, widget_page_csp
-from bot.web.json_io import json_error, read_json_object, version_number
+from bot.web.json_io import RefusedRequest, json_error, nothing_saved, read_json_object, refusal_response, version_number
 from bot.web.seller_api import SESSIONS, STORE_ROUTES, STORE_SETTINGS, Actor, StoreHandler, _version_json
 
 ADMIN = AgentRole.seller_admin.value
@@ -75,7 +75,7 @@ def _store_id(request: web.Request) -> str:
     store_id = request.match_info["store_id"]
     agent = AUTH.agent(request)
     if not any(s.id == store_id and s.role == ADMIN for s in agent.stores):
-        raise web.HTTPNotFound(reason="no such store among the stores you administer")
+        raise RefusedRequest(404, "console_store_not_found")
     return store_id
 
 
@@ -116,7 +116,7 @@ async def put_settings(request: web.Request) -> web.Response:
     try:
         saved = await request.app[STORE_SETTINGS].update(store_id, patch, _changed_by(request))
     except SettingsError as exc:
-        return json_error(400, f"nothing saved: {exc}", field=exc.field)
+        return nothing_saved(exc)
     return web.json_response(_version_json(saved))
 
 
@@ -133,13 +133,13 @@ async def rollback_settings(request: web.Request) -> web.Response:
     store_id = _store_id(request)
     version = version_number(await read_json_object(request))
     if version is None:
-        return json_error(400, 'send {"version": N} from the history', field="version")
+        return json_error(400, "console_version_missing", field="version")
     try:
         saved = await request.app[STORE_SETTINGS].rollback(store_id, version, _changed_by(request))
     except VersionNotFound:
-        return json_error(404, f"no version {version}")
+        return json_error(404, "version_not_found", {"version": version})
     except SettingsError as exc:
-        return json_error(400, f"nothing saved: {exc}", field=exc.field)
+        return nothing_saved(exc)
     return web.json_response(_version_json(saved))
 
 
@@ -212,12 +212,12 @@ async def preview(request: web.Request) -> web.Response:
     body = await read_json_object(request)
     key, text = body.get("template"), body.get("text")
     if not isinstance(key, str) or key not in TEMPLATES:
-        return json_error(400, f"template must be one of {', '.join(TEMPLATES)}", field="template")
+        return json_error(400, "template_key_unknown", {"templates": ", ".join(TEMPLATES)}, field="template")
     allowed, _ = TEMPLATES[key]
     try:
         validate(text, allowed)
     except TemplateError as exc:
-        return json_error(400, str(exc), field=f"templates.{key}")
+        return refusal_response(400, exc, field=f"templates.{key}")
     assert isinstance(text, str)
     values = await sample_values(request, store_id)
     return web.json_response({"rendered": render(text, values), "sample": {n: values[n] for n in sorted(allowed)}})
@@ -252,7 +252,7 @@ async def test_chat_page(request: web.Request) -> web.Response:
     store_id = _store_id(request)
     run = request.query.get("run", "")
     if not _RUN.fullmatch(run):
-        return json_error(400, "start a test conversation from the console")
+        return json_error(400, "test_chat_not_started")
     async with request.app[SESSIONS]() as session:  # type: ignore[operator]
         store = await session.get(Store, store_id)
     if store is None:

@@ -13,6 +13,7 @@ import aiohttp
 
 from bot.conversations import MAX_MESSAGE_CHARS, ChatSession, ConversationService, NewMessage, StoredMessage
 from bot.rasa_client import RasaClient, transcript_message
+from bot.refusals import ParamValue, Refusal
 from bot.text_input import BadInput, loads
 from bot.unanswered import UnansweredTurns
 from bot.web.live import LiveHub
@@ -24,11 +25,20 @@ log = logging.getLogger(__name__)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
-class BadMessage(ValueError):
-    def __init__(self, reason: str, status: int = 400, field: str | None = None) -> None:
-        super().__init__(reason)
+class BadMessage(Refusal, ValueError):
+    """A shopper's message that is not taken; ``status`` is the HTTP answer's, ``field`` where it is wrong."""
+
+    def __init__(self, code: str, /, status: int = 400, **params: ParamValue) -> None:
+        super().__init__(code, **params)
         self.status = status
-        self.field = field
+        self.field: str | None = None
+
+    @classmethod
+    def of_input(cls, refused: BadInput) -> BadMessage:
+        """Text in the message that is not usable (:mod:`bot.text_input`), where it is."""
+        message = cls(refused.code, **refused.params)  # its params may have a "field" of their own
+        message.field = refused.field
+        return message
 
 
 #: Rasa reads "/intent{...}" (in a payload or a typed text alike) as an intent with entities in JSON.
@@ -46,15 +56,13 @@ def _check_entities(message: str, field: str) -> None:
     except json.JSONDecodeError:
         return  # not entities to Rasa either: it takes the text as it is
     except BadInput as exc:
-        raise BadMessage(str(exc), field=exc.field) from None
+        raise BadMessage.of_input(exc) from None
 
 
 #: Rasa's own intents (rasa.shared.core.constants.DEFAULT_INTENTS), as :func:`intent_named` gives them.
 RASA_BUILT_IN_INTENTS = frozenset({"restart", "back", "session_start", "out_of_scope", "nlu_fallback"})
 #: External intents (EXTERNAL_package_delivered, ...): what the worker triggers for the store.
 EXTERNAL_INTENT_PREFIX = "external_"
-#: What the shopper is told when a "/..." message was not one of the chat's buttons.
-NOT_OFFERED = 'a message can start with "/" only as one of the buttons the assistant offered in this chat'
 
 
 def intent_named(message: str) -> str | None:
@@ -88,27 +96,27 @@ class ShopperInput:
 
 def parse_shopper_input(body: Any) -> ShopperInput:
     if not isinstance(body, dict):
-        raise BadMessage("the body must be a JSON object")
+        raise BadMessage("body_not_object")
     text, payload = body.get("text"), body.get("payload")
     if (text is None) == (payload is None):
-        raise BadMessage('send either "text" or "payload"')
+        raise BadMessage("message_text_or_payload")
     raw = text if text is not None else payload
     if not isinstance(raw, str):
-        raise BadMessage('"text" and "payload" must be strings')
+        raise BadMessage("message_not_string")
     if len(raw) > MAX_MESSAGE_CHARS:
-        raise BadMessage(f"a message can have at most {MAX_MESSAGE_CHARS:,} characters", status=413)
+        raise BadMessage("message_too_long", status=413, limit=MAX_MESSAGE_CHARS)
     cleaned = _CONTROL.sub("", raw)
     if not cleaned.strip():
-        raise BadMessage("the message is empty")
+        raise BadMessage("message_empty")
     _check_entities(cleaned, "text" if text is not None else "payload")
     intent = intent_named(cleaned)
     if intent is not None and (intent in RASA_BUILT_IN_INTENTS or intent.startswith(EXTERNAL_INTENT_PREFIX)):
         # Rasa's own intents reset or rewind the conversation (its identity-check state with
         # it), and external intents are the store's processes' alone (a delivery confirmation).
-        raise BadMessage("this intent cannot be sent from the chat")
+        raise BadMessage("message_intent_forbidden")
     if payload is not None:
         if intent is None:
-            raise BadMessage('a payload starts with "/", like "/inform{...}"')
+            raise BadMessage("payload_not_intent")
         title = body.get("title")
         shown = _CONTROL.sub("", title)[:200] if isinstance(title, str) and title.strip() else cleaned
         return ShopperInput(cleaned, shown)
@@ -133,7 +141,7 @@ class ChatTurns:
         HTTP messages and websocket frames, and while a person holds the chat.
         """
         if shopper_input.is_intent and not await self.conversations.offered_payload(chat, shopper_input.for_rasa):
-            raise BadMessage(NOT_OFFERED)
+            raise BadMessage("button_not_offered")
         key = chat.conversation_id
         lock, users = self._locks.get(key, (asyncio.Lock(), 0))
         self._locks[key] = (lock, users + 1)

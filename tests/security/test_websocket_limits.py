@@ -49,7 +49,7 @@ async def is_served(ws: aiohttp.ClientWebSocketResponse) -> bool:
     await ws.send_str("not json")  # answered by the socket's own loop, without the assistant
     frame = await asyncio.wait_for(ws.receive(), 10)
     if frame.type == aiohttp.WSMsgType.TEXT:
-        assert frame.json() == {"type": "error", "error": "frames must be JSON"}
+        assert frame.json() == {"type": "error", "error": "frames must be JSON", "code": "frame_not_json", "params": {}}
         return True
     assert frame.type == aiohttp.WSMsgType.CLOSE, frame
     assert frame.data == TOO_MANY_SOCKETS and "too many open connections" in frame.extra

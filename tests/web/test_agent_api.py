@@ -157,7 +157,7 @@ async def test_bad_logins_are_refused_alike_and_then_throttled(server: TestServe
         wrong = await console.login(email, password + "x")
         unknown = await console.login("nobody@example.com", password)
         assert wrong.status == unknown.status == 401
-        assert await wrong.json() == await unknown.json() == {"error": "wrong email or password"}
+        assert await wrong.json() == await unknown.json() == {"error": "wrong email or password", "code": "login_wrong", "params": {}}
         assert "agent_session" not in wrong.headers.get("Set-Cookie", "")
         assert (await console.login(email, "", csrf=await console.login_csrf())).status == 400
         for _ in range(MAX_FAILURES_PER_EMAIL - 1):

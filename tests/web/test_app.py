@@ -357,7 +357,7 @@ async def test_websocket_pushes_replies_and_messages_from_other_processes(client
         frame = await asyncio.wait_for(ws.receive_json(), 10)
         while frame["type"] == "typing":
             frame = await asyncio.wait_for(ws.receive_json(), 10)
-        assert frame == {"type": "error", "error": "frames must be JSON"}
+        assert frame == {"type": "error", "error": "frames must be JSON", "code": "frame_not_json", "params": {}}
 
 
 # --- the demo page and the widget ---
