@@ -9,7 +9,7 @@ each store's orders teach us their shapes (:func:`shape_of`, kept per store in
 shapes first and a general fallback second (:func:`find_order_number_match`).
 
 Typed and stored numbers are compared through one key (:func:`lookup_key`).
-The rules, as the README's "Order numbers" section states them:
+The rules, as docs/understanding-shoppers.md ("Order numbers") states them:
 
 * case, spaces, dashes, "#" and other punctuation don't count:
   "so 2026 00123" = "SO-2026-00123" = "#so2026-00123"; "PO#88812" = "PO-88812";

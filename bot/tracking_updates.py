@@ -145,7 +145,7 @@ def parse_aftership(payload: Any) -> TrackingUpdate:
 
 
 def parse_simple(payload: Any) -> TrackingUpdate:
-    """The simple JSON webhook for sellers without a tracking provider (see the README)."""
+    """The simple JSON webhook for sellers without a tracking provider (docs/tracking-and-notifications.md)."""
     if not isinstance(payload, dict):
         raise BadUpdate("body_not_object")
     checkpoints = []

@@ -3,7 +3,7 @@
 The built-in component fixes scikit-learn's C at 1.0. On 384 unit-length sentence vectors that
 regularises so hard that the best intent of a clear message gets about 0.16 of the probability
 (measured on tests/nlu_holdout.yml), below any useful fallback threshold; a larger C gives
-confidences the FallbackClassifier can work with (the README's "Understanding shoppers").
+confidences the FallbackClassifier can work with (docs/understanding-shoppers.md).
 """
 
 from __future__ import annotations

