@@ -38,18 +38,23 @@ function filled(text, data) {
   return fill(text, params);
 }
 
+/** The server's English: read only for a code this console has no text for. */
+function serverEnglish(refusal) {
+  const english = refusal.error;
+  return typeof english === 'string' ? english : '';
+}
+
 export function refusalText(data) {
   const refusal = data || {};
   const text = codeText(refusal.code);
-  if (text !== undefined) return filled(text, refusal);
-  return typeof refusal.error === 'string' ? refusal.error : '';
+  return text !== undefined ? filled(text, refusal) : serverEnglish(refusal);
 }
 
 export function fieldRefusalText(data) {
   const refusal = data || {};
   const text = codeText(refusal.code);
   if (text !== undefined) return filled(text, refusal);
-  const english = (typeof refusal.error === 'string' ? refusal.error : '').replace(/^nothing saved: /, '');
+  const english = serverEnglish(refusal).replace(/^nothing saved: /, '');
   const prefix = refusal.field ? refusal.field + ': ' : '';
   return prefix && english.startsWith(prefix) ? english.slice(prefix.length) : english;
 }
