@@ -83,16 +83,23 @@ UNKNOWN_PLACEHOLDER = {
 
 
 def test_a_known_code_is_said_from_its_code_and_params_never_from_the_english(page: Page) -> None:
-    for error in ("unknown placeholder {password}; this message can use {order_number}, {store_name}",
-                  "Reworded: {password} is not a placeholder of this message"):
+    for error in (
+        "unknown placeholder {password}; this message can use {order_number}, {store_name}",
+        "Reworded: {password} is not a placeholder of this message",
+    ):
         refusal = {**UNKNOWN_PLACEHOLDER, "error": error}
-        assert said(page, "zh-CN", refusal) == {"text": "未知占位符 {password}；此消息可以使用 {order_number}, {store_name}", "reads": 0}
+        assert said(page, "zh-CN", refusal) == {
+            "text": "未知占位符 {password}；此消息可以使用 {order_number}, {store_name}",
+            "reads": 0,
+        }
         assert said(page, "en", refusal) == {
-            "text": "unknown placeholder {password}; this message can use {order_number}, {store_name}", "reads": 0
+            "text": "unknown placeholder {password}; this message can use {order_number}, {store_name}",
+            "reads": 0,
         }
         # Beside its field, as the settings' save and a template's card show it: the same words.
         assert said(page, "zh-CN", {**refusal, "error": "nothing saved: templates.review_thanks: " + error}, True) == {
-            "text": "未知占位符 {password}；此消息可以使用 {order_number}, {store_name}", "reads": 0
+            "text": "未知占位符 {password}；此消息可以使用 {order_number}, {store_name}",
+            "reads": 0,
         }
 
 
@@ -109,7 +116,11 @@ def test_every_code_is_said_in_every_language_with_its_params_filled_in(page: Pa
 
 
 def test_a_params_value_is_shown_as_given_never_filled_in_again(page: Page) -> None:
-    refusal = {"code": "template_unknown_placeholder", "params": {"name": "{allowed}", "allowed": "<b>{name}</b>"}, "error": "x"}
+    refusal = {
+        "code": "template_unknown_placeholder",
+        "params": {"name": "{allowed}", "allowed": "<b>{name}</b>"},
+        "error": "x",
+    }
     assert said(page, "zh-CN", refusal)["text"] == "未知占位符 {{allowed}}；此消息可以使用 <b>{name}</b>"
 
 
