@@ -13,6 +13,10 @@ answers ``{"error": English, "code": code, "params": {...}}`` with it
 
 Templates use :meth:`str.format` fields; a literal brace is doubled. Each code declares its
 params, and rendering with any other set is a programming error (:class:`TypeError`).
+
+A new code or a reworded template also goes into the consoles' texts,
+``bot/web/static/i18n/refusals.<language>.json`` (``{name}`` for a param, the brace itself for a
+literal one); tests/test_refusals.py says what to write.
 """
 
 from __future__ import annotations

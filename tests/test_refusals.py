@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+import string
 from pathlib import Path
 
 import pytest
@@ -165,15 +166,63 @@ def _params_given(name: str, call: ast.Call, position: int) -> set[str] | None:
     return {str(keyword.arg) for keyword in call.keywords} - NOT_PARAMS.get(name, set())
 
 
-def test_the_chinese_texts_for_the_integrator_cover_every_code_with_its_params() -> None:
-    """bot/web/refusal_texts_zh.json: the consoles' Chinese for every code (to move into the
-    front end's i18n files). ``{name}`` is filled in for the code's params only; other braces
-    are the text's own (``{order_number}`` as an example)."""
-    texts = json.loads((BOT / "web" / "refusal_texts_zh.json").read_text(encoding="utf-8"))
-    assert set(texts) == set(REFUSALS)
+#: The consoles' texts of the refusals, one file per language (static/i18n/refusals.<language>.json).
+CONSOLE_LANGUAGES = ("en", "zh-CN")
+CONSOLE_TEXTS = BOT / "web" / "static" / "i18n"
+PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def _console_texts(language: str) -> dict[str, str]:
+    texts: dict[str, str] = json.loads((CONSOLE_TEXTS / f"refusals.{language}.json").read_text(encoding="utf-8"))
+    return texts
+
+
+def _as_the_console_writes_it(english: str) -> str:
+    """A registry template as the consoles write texts: ``{name}`` for a param (``{name!r}`` quoted as
+    ``'{name}'``, as Python shows it; no format spec, the console shows a number as it is) and a
+    doubled brace as the brace itself."""
+    parts = []
+    for literal, name, _, conversion in string.Formatter().parse(english):
+        parts.append(literal)
+        if name is not None:
+            parts.append(f"'{{{name}}}'" if conversion == "r" else f"{{{name}}}")
+    return "".join(parts)
+
+
+def test_the_consoles_english_is_the_registrys() -> None:
+    """refusals.en.json says what the API says: reword a template in bot/refusals.py, then here
+    (the other languages follow the code, not the English)."""
+    texts = _console_texts("en")
+    assert list(texts) == list(REFUSALS), "the registry's codes, in its order"
+    differ = {
+        code: _as_the_console_writes_it(wording.english)
+        for code, wording in REFUSALS.items()
+        if texts[code] != _as_the_console_writes_it(wording.english)
+    }
+    assert not differ, f"write these in refusals.en.json: {json.dumps(differ, ensure_ascii=False, indent=2)}"
+
+
+@pytest.mark.parametrize("language", CONSOLE_LANGUAGES)
+def test_every_code_has_a_console_text_with_exactly_its_params(language: str) -> None:
+    """``{name}`` is filled in for the code's params only; other braces are the text's own
+    (``{order_number}`` as an example), and are the same in every language."""
+    texts, english = _console_texts(language), _console_texts("en")
+    assert list(texts) == list(REFUSALS), "every code, in the registry's order: a translator reads them side by side"
     for code, text in texts.items():
-        assert text.strip() and re.search(r"[\u4e00-\u9fff]", text), code
-        named = set(re.findall(r"\{(\w+)\}", text))
-        assert set(REFUSALS[code].params) <= named, (
-            f"{code}: the Chinese leaves out {set(REFUSALS[code].params) - named}"
-        )
+        assert text.strip() and "\n" not in text, code
+        if language == "zh-CN":
+            assert re.search(r"[\u4e00-\u9fff]", text), f"{code} is not in Chinese"
+        named = PLACEHOLDER.findall(text)
+        params = [name for name in named if name in REFUSALS[code].params]
+        assert sorted(set(params)) == sorted(REFUSALS[code].params), f"{code}: {text!r} and its params {REFUSALS[code].params}"
+        assert len(params) == len(set(params)), f"{code}: a param shown twice"
+        assert set(named) == set(PLACEHOLDER.findall(english[code])), f"{code}: other {{names}} than the English's"
+
+
+def test_the_consoles_serve_the_refusal_texts_of_every_language() -> None:
+    from bot.web.agent_api import AUTH as AGENT
+    from bot.web.seller_console import AUTH as SELLER
+
+    for console in (SELLER, AGENT):
+        assert {f"i18n/refusals.{language}.json" for language in CONSOLE_LANGUAGES} <= set(console.static_files)
+        assert "shared/refusals.js" in console.static_files

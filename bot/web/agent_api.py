@@ -122,7 +122,7 @@ AUTH = ConsoleAuth(
     "agent", {"agent.css": "text/css"},
     # The shared modules the console imports, by name: it needs no other (format.js is the seller's).
     static_globs=("agent/*.js", "shared/dom.js", "shared/i18n.js", "shared/safe-text.js", "shared/console-api.js",
-                  "i18n/agent.*.json"),
+                  "shared/refusals.js", "i18n/agent.*.json", "i18n/refusals.*.json"),
     errors=_errors,
 )
 _agent = AUTH.agent

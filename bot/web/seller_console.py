@@ -65,7 +65,7 @@ def _admin_view(agent: SignedInAgent) -> dict[str, Any]:
 
 AUTH = ConsoleAuth(
     "seller", {"seller.css": "text/css"},
-    static_globs=("seller/*.js", "shared/*.js", "i18n/seller.*.json"),
+    static_globs=("seller/*.js", "shared/*.js", "i18n/seller.*.json", "i18n/refusals.*.json"),
     view=_admin_view, after_login=_not_online,
 )
 

@@ -1,7 +1,7 @@
 """The agent console in both languages, in a real browser (Debian's Chromium): switched to 简体中文
 the queue, the conversation and its side panel speak Chinese, the choice survives a reload, and the
-shopper's words are shown exactly as written in either language, never translated, never as markup.
-The gateway runs on a thread of this process (tests/web/threaded_gateway.py), without Rasa."""
+shopper's words are shown exactly as written in either language, never translated, never as markup;
+the server's refusals are said in Chinese from their code. The gateway runs on a thread of this process (tests/web/threaded_gateway.py), without Rasa."""
 
 from __future__ import annotations
 
@@ -10,10 +10,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, Route, expect
+from sqlalchemy import select, update
 
 from bot.conversations import ConversationService, NewMessage
 from bot.escalations import EscalationService
+from bot.models import Agent, Conversation
 from tests.conftest import signed_shopper
 from tests.web.browser import SCREENSHOTS, watch_problems
 from tests.web.threaded_gateway import Sessions, ThreadedGateway, add_agent
@@ -129,5 +131,80 @@ def test_the_console_in_chinese_shows_the_shoppers_words_as_written(gateway: Thr
         expect(bot.get_by_test_id("agent-message-author")).to_have_text("Assistant")
         assert _shopper_text(page) == WORDS
         assert problems == [], problems
+    finally:
+        page.context.close()
+
+
+async def _taken_by(sessions: Sessions, conversation_id: str, email: str) -> None:
+    """Another agent took the conversation a moment ago (straight in the database: no live event, so
+    the console still offers to claim it)."""
+    async with sessions() as session, session.begin():
+        holder = await session.scalar(select(Agent.id).where(Agent.email == email))
+        await session.execute(update(Conversation).where(Conversation.id == conversation_id).values(handled_by=holder))
+
+
+def test_a_refusal_is_shown_in_chinese_from_its_code_with_its_params(gateway: ThreadedGateway[Case], browser: Browser) -> None:
+    """The server refuses in English with a code and params; the console in 简体中文 says it in Chinese,
+    the params filled in (the other agent's name, as given)."""
+    case = gateway.run(damaged_pan(gateway.sessions))  # the shopper's conversation, waiting for a person; a new agent
+    other_email, _ = gateway.run(add_agent(gateway.sessions, STORE, "Kim Ho"))
+    page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
+    try:
+        page.goto(f"{gateway.url}/agent")
+        page.get_by_test_id("agent-lang-zh").click()
+        email, password = case.agent
+        page.get_by_test_id("agent-login-email").fill(email)
+        page.get_by_test_id("agent-login-password").fill(password)
+        page.get_by_test_id("agent-login-submit").click()
+        expect(page.get_by_test_id("agent-name")).to_have_text("Lin Wei")
+        problems = watch_problems(page)
+        page.get_by_test_id("agent-queue-item").filter(has_text=case.reference).click()
+        expect(page.get_by_test_id("agent-conversation-status")).to_have_text("等待人工客服")
+        expect(page.get_by_test_id("agent-claim")).to_be_enabled()
+
+        gateway.run(_taken_by(gateway.sessions, case.conversation_id, other_email))
+        page.get_by_test_id("agent-claim").click()
+        # 409 {"error": "already claimed by Kim Ho", "code": "conversation_claimed_by", "params": {"holder": "Kim Ho"}}
+        expect(page.get_by_test_id("agent-error")).to_have_text("已被 Kim Ho 接手")
+        # …and the console shows the conversation as it now is.
+        expect(page.get_by_test_id("agent-conversation-status")).to_have_text("Kim Ho 正在处理此对话")
+        expect(page.get_by_test_id("agent-claim")).to_be_disabled()
+        # The browser logs the refused request itself, and nothing else went wrong.
+        assert [p for p in problems if "status of 409 (Conflict)" not in p or "/claim]" not in p] == [], problems
+    finally:
+        page.context.close()
+
+
+def test_a_change_refused_for_a_stale_csrf_token_fetches_the_token_again_and_goes_through(
+    gateway: ThreadedGateway[Case], browser: Browser
+) -> None:
+    """The console knows a stale token by the refusal's code (csrf_token_wrong), not by its English."""
+    case = gateway.run(damaged_pan(gateway.sessions))
+    page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
+    try:
+        page.goto(f"{gateway.url}/agent")
+        email, password = case.agent
+        page.get_by_test_id("agent-login-email").fill(email)
+        page.get_by_test_id("agent-login-password").fill(password)
+        page.get_by_test_id("agent-login-submit").click()
+        expect(page.get_by_test_id("agent-name")).to_have_text("Lin Wei")
+        page.get_by_test_id("agent-queue-item").filter(has_text=case.reference).click()
+        expect(page.get_by_test_id("agent-note-text")).to_be_enabled()  # loaded: any agent of the store can note
+
+        sent_tokens: list[str] = []
+
+        def stale_token_first(route: Route) -> None:
+            sent_tokens.append(route.request.headers.get("x-csrf-token", ""))
+            if len(sent_tokens) == 1:
+                route.continue_(headers={**route.request.headers, "x-csrf-token": "stale"})
+            else:
+                route.continue_()
+
+        page.route("**/agent/api/conversations/*/notes", stale_token_first)
+        page.get_by_test_id("agent-note-text").fill("Asked for a photo of the crack.")
+        page.get_by_test_id("agent-note-save").click()
+        expect(page.get_by_test_id("agent-note")).to_contain_text(["Asked for a photo of the crack."])
+        assert len(sent_tokens) == 2  # refused once (403 csrf_token_wrong), sent again with the current token
+        expect(page.get_by_test_id("agent-error")).to_be_empty()
     finally:
         page.context.close()

@@ -102,6 +102,18 @@ def test_a_seller_edits_a_template_in_both_languages(gateway: Settings, browser:
         expect(thanks.get_by_test_id("seller-template-error")).to_contain_text("不是占位符")
         expect(page.get_by_test_id("seller-save")).to_be_disabled()
 
+        # A placeholder this message cannot use: the server's refusal (code template_unknown_placeholder),
+        # said in Chinese from its code, with its params filled in; a language switch re-words it.
+        box.fill("谢谢 {password}")
+        allowed = "{order_number}, {shopper_first_name}, {store_name}"
+        error = thanks.get_by_test_id("seller-template-error")
+        expect(error).to_have_text(f"此模板无法保存：未知占位符 {{password}}；此消息可以使用 {allowed}")
+        page.get_by_test_id("seller-lang-en").click()
+        expect(error).to_have_text(f"This template cannot be saved: unknown placeholder {{password}}; this message can use {allowed}")
+        page.get_by_test_id("seller-lang-zh").click()
+        expect(error).to_have_text(f"此模板无法保存：未知占位符 {{password}}；此消息可以使用 {allowed}")
+        expect(page.get_by_test_id("seller-save")).to_be_disabled()
+
         # The fixed text, with a placeholder inserted from its chip: the preview follows as the seller types.
         box.fill("谢谢 {shopper_first_name}！订单 {order_number} 的评价已保存。")
         expect(thanks.get_by_test_id("seller-template-error")).to_be_hidden()

@@ -4,6 +4,7 @@
  */
 import { ConsoleApi } from '../shared/console-api.js';
 import { language, t } from '../shared/i18n.js';
+import { refusalText } from '../shared/refusals.js';
 import { acceptMe, session } from './state.js';
 
 const api = new ConsoleApi('/agent');
@@ -22,7 +23,7 @@ export function request(method, path, body) {
  */
 export function post(path, body) {
   return request('POST', path, body).then((r) => {
-    if (r.status !== 403 || !/csrf/i.test(String(r.data.error || ''))) return r;
+    if (r.status !== 403 || r.data.code !== 'csrf_token_wrong') return r;
     return request('GET', '/me').then((m) => {
       if (!m.ok || !acceptMe(m.data)) return m.status === 401 ? m : r;
       return request('POST', path, body);
@@ -57,12 +58,13 @@ export function parseRetryAfter(r) {
 }
 
 /**
- * What to tell the agent. In English, the server's own words when it gave any;
- * the server speaks only English, so in Chinese the status says what happened.
+ * What to tell the agent: a refusal in the console's language, by its code (a code this console
+ * has no text for: the server's English as it is). Without a code (no network, a proxy's error
+ * page) the status says what happened, except in English when the answer says it itself.
  */
 export function errorMessage(r, context) {
-  const given = typeof r.data.error === 'string' ? r.data.error.trim().slice(0, 300) : '';
-  const text = language() === 'en' ? given : '';
+  const coded = typeof r.data.code === 'string' && r.data.code !== '';
+  const text = coded || language() === 'en' ? refusalText(r.data).trim().slice(0, 300) : '';
   if (r.status === 429) {
     const wait = parseRetryAfter(r);
     const said = text || t('error.tooMany');

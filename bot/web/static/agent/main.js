@@ -12,6 +12,7 @@
  * wrote is ever translated.
  */
 import { applyTexts, chooseLanguage, language, loadTexts } from '../shared/i18n.js';
+import { loadRefusals } from '../shared/refusals.js';
 import { errorMessage, request } from './api.js';
 import { initCannedReplies } from './canned-replies.js';
 import { initComposer, updateCounter } from './composer.js';
@@ -78,7 +79,7 @@ function boot() {
   });
 }
 
-loadTexts('agent', LANGUAGES).then(boot, () => {
+Promise.all([loadTexts('agent', LANGUAGES), loadRefusals(LANGUAGES)]).then(boot, () => {
   // Without its texts the console cannot speak: say so in both languages, where the spinner was.
   ui.boot.textContent = 'The support console could not load. Reload the page. / 客服控制台加载失败，请刷新页面。';
 });

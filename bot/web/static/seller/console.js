@@ -16,7 +16,7 @@
 import { ConsoleApi, commonFailure } from '../shared/console-api.js';
 import { $, copyText } from '../shared/dom.js';
 import { setStatusKey, t } from '../shared/i18n.js';
-import { serverError } from './server-errors.js';
+import { refusalText } from '../shared/refusals.js';
 
 export const api = new ConsoleApi('/seller');
 
@@ -62,7 +62,7 @@ export function loadForTeamTab(path, use) {
   return api.request('GET', storePath(path)).then((result) => {
     if (storeId !== state.storeId) return;
     if (handled(result)) { tabsLoaded.team = false; return; }
-    if (!result.ok) { showAlert(serverError(result.data.error || '')); return; }
+    if (!result.ok) { showAlert(refusalText(result.data)); return; }
     use(result.data);
   });
 }

@@ -7,9 +7,9 @@
 
 import { $, clear, el } from '../shared/dom.js';
 import { fillNodes, hasText, language, t } from '../shared/i18n.js';
+import { refusalText } from '../shared/refusals.js';
 import { api, handled, showAlert, state, storePath } from './console.js';
 import { fillGuide, guideDirty, guides, replaceProduct } from './guides.js';
-import { serverError } from './server-errors.js';
 import { renderVersions } from './versions.js';
 
 export function loadGuideHistory() {
@@ -62,7 +62,7 @@ function restoreGuide(version, button) {
   api.request('POST', storePath('/products/' + encodeURIComponent(sku) + '/guide/rollback'), { version: version }).then(function (result) {
     button.disabled = false;
     if (storeId !== state.storeId || sku !== guides.sku || handled(result)) return;
-    if (!result.ok) { showAlert(serverError(result.data.error || '')); return; }
+    if (!result.ok) { showAlert(refusalText(result.data)); return; }
     guides.notice = ['guides.restored', { old: version, v: result.data.version }];
     fillGuide(result.data);
     replaceProduct(result.data);

@@ -8,10 +8,10 @@
 import { $ } from '../shared/dom.js';
 import { fileSize } from '../shared/format.js';
 import { t } from '../shared/i18n.js';
+import { refusalText } from '../shared/refusals.js';
 import { api, handled, state, storePath } from './console.js';
 import { loadGuideHistory } from './guide-history.js';
 import { guides, renderGuideErrors, renderGuideHead, replaceProduct, updateGuideState } from './guides.js';
-import { serverError } from './server-errors.js';
 
 const MAX_MANUAL_BYTES = 10 * 1024 * 1024;
 
@@ -49,7 +49,7 @@ export function uploadManual() {
     status.textContent = '';
     if (!result.ok && result.status !== 401 && result.status !== 0 && result.status !== 403 && result.status < 500) {
       var message = result.status === 413 ? t('guides.tooBig', { name: file.name, size: fileSize(file.size) })
-        : t('guides.uploadFailed', { message: serverError(result.data.error || String(result.status)) });
+        : t('guides.uploadFailed', { message: refusalText(result.data) || String(result.status) });
       error.textContent = message;
       error.hidden = false;
       return;

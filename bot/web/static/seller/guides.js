@@ -13,12 +13,12 @@
 
 import { $, clear, el } from '../shared/dom.js';
 import { t } from '../shared/i18n.js';
+import { fieldRefusalText, refusalText } from '../shared/refusals.js';
 import { safeUrl } from '../shared/safe-text.js';
 import { api, handled, showAlert, state, storePath, tabsLoaded } from './console.js';
 import { loadGuideHistory, renderGuideHistory } from './guide-history.js';
 import { uploadManual } from './guide-manual.js';
 import { addStep, fitAllRows, renderSteps, tidyStep } from './guide-steps.js';
-import { fieldError, serverError } from './server-errors.js';
 
 const GUIDE_FIELDS = ['manual_url', 'video_url', 'install_steps'];
 
@@ -68,7 +68,7 @@ export function loadProducts() {
     if (storeId !== state.storeId) return;
     $('products-status').textContent = '';
     if (handled(result)) { tabsLoaded.guides = false; return; }
-    if (!result.ok) { tabsLoaded.guides = false; showAlert(serverError(result.data.error || '')); return; }
+    if (!result.ok) { tabsLoaded.guides = false; showAlert(refusalText(result.data)); return; }
     guides.products = result.data.products || [];
     renderProducts();
     if (!guides.sku && guides.products.length) {
@@ -197,19 +197,21 @@ export function updateGuideState() {
   else status.textContent = t('guides.none');
 }
 
-/** Field errors: the server's message (translated when known) under its field. */
+/** Field errors under their field: the server's refusal, or the console's own [key, values]. */
 export function renderGuideErrors() {
   [['manual_url', 'guide-manual-error', 'guide-manual'], ['video_url', 'guide-video-error', 'guide-video'],
     ['install_steps', 'guide-steps-error', null]].forEach(function (f) {
     var message = guides.errors[f[0]];
     var box = $(f[1]);
     box.hidden = !message;
-    box.textContent = !message ? '' : (typeof message === 'string' ? serverError(message) : t(message[0], message[1]));
+    box.textContent = !message ? '' : (Array.isArray(message) ? t(message[0], message[1]) : fieldRefusalText(message));
     if (f[2]) $(f[2]).setAttribute('aria-invalid', message ? 'true' : 'false');
   });
   var other = guides.errors.guide;
   $('guide-error').hidden = !other;
-  $('guide-error').textContent = other ? t('guides.error', { message: serverError(other) }) : '';
+  // Not one of the form's fields (a field the server does not know): its name goes first.
+  var otherText = !other ? '' : (other.field ? other.field + ': ' : '') + fieldRefusalText(other);
+  $('guide-error').textContent = other ? t('guides.error', { message: otherText }) : '';
 }
 
 export function replaceProduct(product) {
@@ -230,9 +232,8 @@ function saveGuide() {
     guides.busy = false;
     if (result.status === 400) {
       var field = result.data.field || 'guide';
-      var message = fieldError(result.data.error, field);
       if (GUIDE_FIELDS.indexOf(field) < 0) field = 'guide';
-      guides.errors[field] = message;
+      guides.errors[field] = result.data; // put in words when shown, in the language of the moment
       renderGuideErrors();
       updateGuideState();
       var focus = { manual_url: 'guide-manual', video_url: 'guide-video' }[field];
@@ -240,7 +241,7 @@ function saveGuide() {
       return;
     }
     if (handled(result)) { updateGuideState(); return; }
-    if (!result.ok) { showAlert(serverError(result.data.error || '')); updateGuideState(); return; }
+    if (!result.ok) { showAlert(refusalText(result.data)); updateGuideState(); return; }
     guides.notice = ['guides.saved', { v: result.data.version }];
     fillGuide(result.data);
     replaceProduct(result.data);

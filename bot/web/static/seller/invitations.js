@@ -16,9 +16,9 @@
 import { $, clear, el } from '../shared/dom.js';
 import { retryAfter } from '../shared/console-api.js';
 import { fillNodes, t } from '../shared/i18n.js';
+import { refusalText } from '../shared/refusals.js';
 import { api, handled, showAlert, state } from './console.js';
 import { roleName } from './names.js';
-import { serverError } from './server-errors.js';
 import { showLogin, signedIn } from './session.js';
 
 const invite = { token: null, mine: [], notice: null, busy: false };
@@ -84,7 +84,7 @@ export function joinTeam(event) {
     } else if (result.status === 401) {
       showAlert(t('join.wrong'));
     } else if (result.status === 400) {
-      showAlert(t('join.short'));
+      showAlert(result.data.code ? refusalText(result.data) : t('join.short')); // a missing name, a short password…
     } else if (result.status === 404) {
       invite.token = null;
       $('join-form').hidden = true;
@@ -145,7 +145,7 @@ function acceptInvitation() {
     invite.busy = false;
     if (result.status === 404) { invite.token = null; invite.notice = ['invites.dead', {}]; renderMyInvitations(); return; }
     if (handled(result)) { renderMyInvitations(); return; }
-    if (!result.ok) { showAlert(serverError(result.data.error || '')); renderMyInvitations(); return; }
+    if (!result.ok) { showAlert(refusalText(result.data)); renderMyInvitations(); return; }
     invite.token = null;
     var inv = result.data.accepted;
     invite.notice = ['invites.accepted', { store: inv.store.name, role: roleName(inv.role) }];
@@ -161,7 +161,7 @@ function declineInvitation(inv) {
     invite.busy = false;
     if (handled(result)) { renderMyInvitations(); return; }
     invite.notice = result.ok ? ['invites.declined', {}] : null;
-    if (!result.ok) showAlert(serverError(result.data.error || ''));
+    if (!result.ok) showAlert(refusalText(result.data));
     loadMyInvitations();
   });
 }

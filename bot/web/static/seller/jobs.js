@@ -9,9 +9,9 @@
 
 import { $, clear, el } from '../shared/dom.js';
 import { t } from '../shared/i18n.js';
+import { refusalText } from '../shared/refusals.js';
 import { api, handled, loadForTeamTab, state, storePath } from './console.js';
 import { knownText } from './names.js';
-import { serverError } from './server-errors.js';
 import { when } from './versions.js';
 
 const failedJobs = { list: null, busy: null, notice: null };
@@ -78,7 +78,7 @@ function retryJob(job) {
       failedJobs.list = (failedJobs.list || []).filter(function (j) { return j.id !== job.id; });
       failedJobs.notice = ['jobs.retried', {}];
     } else {
-      failedJobs.notice = ['jobs.retryFailed', { message: serverError(result.data.error || '') }];
+      failedJobs.notice = ['jobs.retryFailed', { message: refusalText(result.data) }];
     }
     renderFailedJobs();
   });

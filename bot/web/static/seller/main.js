@@ -19,6 +19,7 @@
 
 import { $ } from '../shared/dom.js';
 import { applyTexts, chooseLanguage, language, loadTexts, t } from '../shared/i18n.js';
+import { loadRefusals } from '../shared/refusals.js';
 import { api, showAlert, state, whenSessionLapses } from './console.js';
 import { hasInvitationToken, joinTeam, renderMyInvitations, showJoin, takeInvitationToken } from './invitations.js';
 import { guideDirty } from './guides.js';
@@ -46,7 +47,7 @@ function setLanguage(next) {
 async function start() {
   takeInvitationToken();
   try {
-    await loadTexts('seller', LANGUAGES);
+    await Promise.all([loadTexts('seller', LANGUAGES), loadRefusals(LANGUAGES)]);
   } catch (e) {
     // Without its texts the console cannot speak: say so in both languages, as the page's <noscript> does.
     $('boot').textContent = 'The seller console could not load. Reload the page. / 卖家控制台加载失败，请刷新页面。';

@@ -10,8 +10,8 @@
 
 import { $, el } from '../shared/dom.js';
 import { setStatusKey, t } from '../shared/i18n.js';
+import { refusalText } from '../shared/refusals.js';
 import { api, copyField, handled, loadForTeamTab, state, storePath } from './console.js';
-import { serverError } from './server-errors.js';
 import { when } from './versions.js';
 
 const SECRET_KINDS = ['shopper', 'webhook'];
@@ -174,7 +174,7 @@ function rotateSecret(kind) {
     c.yes.disabled = false;
     if (storeId !== state.storeId || handled(result)) return;
     if (!result.ok || typeof result.data.secret !== 'string') {
-      c.error.textContent = t('secrets.failed', { message: serverError(result.data.error || String(result.status)) });
+      c.error.textContent = t('secrets.failed', { message: refusalText(result.data) || String(result.status) });
       c.error.hidden = false;
       return;
     }

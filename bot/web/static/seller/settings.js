@@ -10,9 +10,9 @@
 
 import { $, clear, el } from '../shared/dom.js';
 import { hasText, language, t } from '../shared/i18n.js';
+import { fieldRefusalText, refusalText } from '../shared/refusals.js';
 import { api, handled, showAlert, state, storePath } from './console.js';
 import { TEMPLATE_NAMES, reasonName, templateName, weekdayName } from './names.js';
-import { fieldError, serverError } from './server-errors.js';
 import {
   discardTemplateEdits, focusTemplate, hasCard, renderTemplates, schedulePreview, showSavedTemplates, showTemplateError
 } from './templates.js';
@@ -37,7 +37,7 @@ export function loadSettings() {
   var storeId = state.storeId;
   return api.request('GET', storePath('/settings')).then(function (result) {
     if (storeId !== state.storeId || handled(result)) return;
-    if (!result.ok) { showAlert(serverError(result.data.error || '')); return; }
+    if (!result.ok) { showAlert(refusalText(result.data)); return; }
     state.data = result.data;
     state.edits = {};
     state.errors = {};
@@ -228,19 +228,19 @@ export function save() {
     if (storeId !== state.storeId) return;
     if (result.status === 400) {
       var field = result.data.field || '';
-      var detail = fieldError(result.data.error, field);
       if (field.indexOf('templates.') === 0 && hasCard(field.slice(10))) {
-        state.errors[field.slice(10)] = detail;
+        state.errors[field.slice(10)] = result.data;
         showTemplateError(field.slice(10));
         focusTemplate(field.slice(10));
       }
-      $('save-error').textContent = t('save.error', { message: fieldLabel(field) + ': ' + serverError(detail) });
+      var detail = fieldRefusalText(result.data);
+      $('save-error').textContent = t('save.error', { message: field ? fieldLabel(field) + ': ' + detail : detail });
       $('save-error').hidden = false;
       updateSaveState();
       return;
     }
     if (handled(result)) { updateSaveState(); return; }
-    if (!result.ok) { showAlert(serverError(result.data.error || '')); updateSaveState(); return; }
+    if (!result.ok) { showAlert(refusalText(result.data)); updateSaveState(); return; }
     var version = result.data.version;
     state.notice = ['save.saved', { v: version }];
     Promise.all([loadSettings(), loadHistory()]).then(updateSaveState);
@@ -284,7 +284,7 @@ function rollback(version, button) {
   api.request('POST', storePath('/settings/rollback'), { version: version }).then(function (result) {
     button.disabled = false;
     if (storeId !== state.storeId || handled(result)) return;
-    if (!result.ok) { showAlert(serverError(result.data.error || '')); return; }
+    if (!result.ok) { showAlert(refusalText(result.data)); return; }
     state.notice = ['history.rolledBack', { v: result.data.version }];
     Promise.all([loadSettings(), loadHistory()]).then(updateSaveState);
   });

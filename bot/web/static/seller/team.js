@@ -12,9 +12,9 @@
 
 import { $, clear, el } from '../shared/dom.js';
 import { fillNodes, setStatusKey, t } from '../shared/i18n.js';
+import { refusalText } from '../shared/refusals.js';
 import { api, copyField, handled, loadForTeamTab, showAlert, state, storePath } from './console.js';
 import { roleName } from './names.js';
-import { serverError } from './server-errors.js';
 
 const team = { members: null, invitations: [], confirming: null, busy: false, notice: null };
 let created = null; // {email, url}: the invitation link, shown once, forgotten on "hide", a store switch or signing out
@@ -143,7 +143,7 @@ function removeMember(member, doneKey) {
     if (!result.ok) {
       team.notice = null;
       renderTeam();
-      showAlert(serverError(result.data.error || ''));
+      showAlert(refusalText(result.data));
       return;
     }
     team.notice = [doneKey || 'team.removed', { name: member.name }];
@@ -187,7 +187,7 @@ function addMember(event) {
     $('team-add').textContent = t('team.addButton');
     if (storeId !== state.storeId || handled(result)) return;
     if (!result.ok) {
-      error.textContent = t('team.failed', { message: serverError(result.data.error || String(result.status)) });
+      error.textContent = t('team.failed', { message: refusalText(result.data) || String(result.status) });
       error.hidden = false;
       $('team-email').focus();
       return;

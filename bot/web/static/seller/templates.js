@@ -11,9 +11,9 @@
 
 import { $, el } from '../shared/dom.js';
 import { t } from '../shared/i18n.js';
+import { fieldRefusalText } from '../shared/refusals.js';
 import { api, handled, state, storePath } from './console.js';
 import { placeholderDescription, templateHint, templateName } from './names.js';
-import { serverError } from './server-errors.js';
 import { updateSaveState } from './settings.js';
 
 const PREVIEW_DELAY_MS = 300;
@@ -185,7 +185,7 @@ function runPreview(key) {
     var card = cards[key];
     card.preview.removeAttribute('aria-busy');
     if (result.status === 400) {
-      state.errors[key] = result.data.error || '';
+      state.errors[key] = result.data; // the refusal, put in words when shown (in the language of the moment)
       card.preview.textContent = '';
       card.preview.classList.add('is-stale');
     } else if (result.ok) {
@@ -204,9 +204,9 @@ function runPreview(key) {
 export function showTemplateError(key) {
   var card = cards[key];
   if (!card) return;
-  var message = state.errors[key];
+  var message = state.errors[key] ? fieldRefusalText(state.errors[key]) : '';
   card.error.hidden = !message;
-  card.error.textContent = message ? t('templates.error', { message: serverError(message) }) : '';
+  card.error.textContent = message ? t('templates.error', { message: message }) : '';
   card.area.setAttribute('aria-invalid', message ? 'true' : 'false');
   card.root.classList.toggle('has-error', !!message);
 }

@@ -8,8 +8,8 @@
 
 import { $, el } from '../shared/dom.js';
 import { t } from '../shared/i18n.js';
+import { refusalText } from '../shared/refusals.js';
 import { api, handled, state, storePath, tabsLoaded } from './console.js';
-import { serverError } from './server-errors.js';
 
 const test = { started: false, busy: false, notice: null };
 let testRuns = 0; // numbers the frames, for whoever waits for the new one
@@ -46,7 +46,7 @@ export function startTest() {
     var url = result.ok && typeof result.data.url === 'string' ? result.data.url : '';
     // Only a page of this site (a path), never another origin or a script URL.
     if (!/^\/(?![\/\\])/.test(url)) {
-      test.notice = ['test.failed', { message: serverError(result.data.error || String(result.status)) }];
+      test.notice = ['test.failed', { message: refusalText(result.data) || String(result.status) }];
       renderTest();
       return;
     }
