@@ -7,6 +7,7 @@ import asyncio
 import os
 import sys
 from pathlib import Path
+
 from bot.clock import utc_now
 
 
@@ -152,7 +153,6 @@ def _cmd_agents(args: argparse.Namespace) -> int:
 
 def _cmd_tracking_event(args: argparse.Namespace) -> int:
     """Record one carrier scan for a seller without a tracking provider."""
-    import datetime as dt
     import uuid
 
     from bot.db import get_engine, get_sessionmaker

@@ -622,7 +622,7 @@ class AgentAccounts:
                 if count > limit:
                     oldest_at = oldest if isinstance(oldest, dt.datetime) else now
                     if oldest_at.tzinfo is None:
-                        oldest_at = oldest_at.replace(tzinfo=dt.timezone.utc)
+                        oldest_at = oldest_at.replace(tzinfo=dt.UTC)
                     raise LoginThrottled(max(1, int((oldest_at + FAILURE_WINDOW - now).total_seconds()) + 1))
             agent = await session.scalar(select(Agent).where(Agent.email == email))
             stores = 0
@@ -706,7 +706,7 @@ class AgentAccounts:
             await session.execute(
                 update(AgentSession)
                 .where(AgentSession.token_hash == token_hash(token))
-                .values(last_seen_at=dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc))
+                .values(last_seen_at=dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
             )
 
     async def logout(self, token: str) -> None:

@@ -15,11 +15,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
+from bot import order_numbers
 from bot.clock import utc_now
 from bot.db import dialect_insert
 from bot.models import Conversation, Order, OrderNumberShape, Product, Shipment, Store
-from bot import order_numbers
 from bot.templates import DEFAULT_TEMPLATES, store_templates
+
 
 def order_lookup_key(order_number: str) -> str:
     """How order numbers are compared, stored and typed alike (bot/order_numbers.py):

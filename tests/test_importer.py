@@ -35,7 +35,7 @@ from bot.models import (
 from bot.orders import OrderService
 from tests.conftest import DEMO_DATA, demo_objects
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 Sessions = async_sessionmaker[AsyncSession]
 

@@ -6,7 +6,6 @@ change goes through the same checks and versions as the seller console.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
 import logging
@@ -346,7 +345,7 @@ async def remove_member(request: web.Request, store_id: str, actor: Actor) -> we
     for conversation_id in released:
         try:
             await RasaClient(request.app[SELLER_SETTINGS], http).resume(conversation_id)
-        except (aiohttp.ClientError, asyncio.TimeoutError):
+        except (TimeoutError, aiohttp.ClientError):
             log.warning("could not resume %s in Rasa", conversation_id, exc_info=True)
     return web.Response(status=204)
 

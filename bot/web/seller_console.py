@@ -27,7 +27,6 @@ from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from bot.clock import utc_now
 from bot.agents import AgentAccounts, SignedInAgent
 from bot.business_hours import (
     DEFAULT_HOURS,
@@ -38,6 +37,7 @@ from bot.business_hours import (
     opening,
     parse_business_hours,
 )
+from bot.clock import utc_now
 from bot.escalations import PRIORITY_BY_REASON
 from bot.models import AgentRole, Order, OrderItem, Shipment, Store
 from bot.reviews import fill_review_url
@@ -185,7 +185,7 @@ async def sample_values(request: web.Request, store_id: str) -> dict[str, str]:
             values["tracking_url"] = shipment.tracking_url or ""
             delivered = shipment.delivered_at or now
             if delivered.tzinfo is None:
-                delivered = delivered.replace(tzinfo=dt.timezone.utc)
+                delivered = delivered.replace(tzinfo=dt.UTC)
             values["delivered_at"] = format_time(delivered, order.shopper_timezone)
             if latest is not None:
                 values["latest_scan"] = ", ".join(p for p in (latest.message, latest.location) if p) or values["latest_scan"]

@@ -15,10 +15,10 @@ batches: the same on SQLite and PostgreSQL.
 import re
 from collections import Counter
 
-from alembic import op
 import sqlalchemy as sa
-import bot.models
+from alembic import op
 
+import bot.models
 
 revision = '0018'
 down_revision = '0017'
