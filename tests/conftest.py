@@ -115,6 +115,15 @@ def pytest_configure(config: pytest.Config) -> None:
         config.add_cleanup(traveller.stop)
 
 
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that opens the browser is a browser test (``-m "not browser"`` leaves it out), however
+    it reaches the ``browser`` fixture: no module has to remember the marker."""
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
+
+
 def pytest_report_header(config: pytest.Config) -> str | None:
     return f"wall clock moved to {TRAVEL_TO} (TEST_TRAVEL_TO)" if TRAVEL_TO else None
 
