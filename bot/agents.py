@@ -39,6 +39,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import utc_now
+from bot.db import rows_changed
 from bot.identity import token_hash
 from bot.models import (
     Agent,
@@ -363,7 +364,7 @@ class AgentAccounts:
             )
             .values(status=InvitationStatus.withdrawn.value, answered_at=now)
         )
-        return result.rowcount or 0
+        return rows_changed(result) or 0
 
     async def store_invitations(self, store_id: str, now: dt.datetime | None = None) -> list[Invitation]:
         """The store's invitations still waiting for an answer, newest first."""
@@ -419,7 +420,7 @@ class AgentAccounts:
             .where(StaffInvitation.id == row.id, StaffInvitation.status == InvitationStatus.pending.value)
             .values(status=status.value, answered_at=now)
         )
-        if not answered.rowcount:
+        if not rows_changed(answered):
             raise InvitationNotFound()
 
     @classmethod
@@ -496,12 +497,12 @@ class AgentAccounts:
             return None
         async with self._sessions() as session, session.begin():
             row = await self._pending(session, token, now)
-            agent = await session.get(Agent, attempt.agent_id)
-            if agent is None or agent.email != row.email:
+            account = await session.get(Agent, attempt.agent_id)
+            if account is None or account.email != row.email:
                 raise InvitationNotFound()
-            await self._accept(session, row, agent, now)
+            await self._accept(session, row, account, now)
             await session.execute(delete(LoginFailure).where(LoginFailure.email == row.email))
-            token_value = self._open_session(session, agent.id, now)
+            token_value = self._open_session(session, account.id, now)
         return await self._signed_in(token_value, now)
 
     async def remove_from_store(self, store_id: str, email: str, now: dt.datetime | None = None) -> list[str] | None:
@@ -521,7 +522,7 @@ class AgentAccounts:
                 removed = await session.execute(
                     delete(AgentMembership).where(AgentMembership.agent_id == agent.id, AgentMembership.store_id == store_id)
                 )
-            if agent is None or not removed or not removed.rowcount:
+            if agent is None or not removed or not rows_changed(removed):
                 return [] if withdrawn else None
             left = await session.scalar(
                 select(func.count()).select_from(AgentMembership).where(AgentMembership.agent_id == agent.id)
@@ -575,7 +576,7 @@ class AgentAccounts:
         if store_id:
             query = query.where(AgentMembership.store_id == store_id)
         async with self._sessions() as session:
-            return [tuple(row) for row in (await session.execute(query)).all()]  # type: ignore[misc]
+            return [(email, name, store, role) for email, name, store, role in (await session.execute(query)).tuples()]
 
     # --- signing in ---
 

@@ -27,6 +27,7 @@ from sqlalchemy.orm import selectinload
 from bot.agents import SignedInAgent
 from bot.clock import utc_now
 from bot.conversations import ChatSession, ConversationService, NewMessage, StoredMessage
+from bot.db import rows_changed
 from bot.escalations import ACTIVE_STATUSES, PRIORITY_RANK, REASON_TITLES
 from bot.models import (
     Agent,
@@ -396,7 +397,7 @@ class HandoffService:
                 .values(handled_by=agent.id, handled_since=now)
                 .execution_options(synchronize_session=False)
             )
-            if won.rowcount != 1:
+            if rows_changed(won) != 1:
                 holder = await session.scalar(
                     select(Agent.name).join(Conversation, Conversation.handled_by == Agent.id).where(Conversation.id == conversation_id)
                 )
@@ -428,7 +429,7 @@ class HandoffService:
                 .values(handled_by=None, handled_since=None)
                 .execution_options(synchronize_session=False)
             )
-            if released.rowcount != 1:
+            if rows_changed(released) != 1:
                 raise Conflict("you are not handling this conversation")
             await session.execute(
                 update(Escalation)

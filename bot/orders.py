@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
@@ -240,7 +240,7 @@ class OrderService:
             return await session.scalar(select(Product).where(Product.store_id == store_id, Product.sku == sku))
 
     @staticmethod
-    def _orders_of(store_id: str):  # type: ignore[no-untyped-def]
+    def _orders_of(store_id: str) -> Select[tuple[Order]]:
         return (
             select(Order)
             .where(Order.store_id == store_id)

@@ -285,9 +285,12 @@ class Catalogue:
             return [(typed, _EXACT)]
         if len(typed) < 3 or not typed.isalpha() or typed in self._store_words:
             return []
-        near = process.extract(typed, self._vocabulary, scorer=OSA.distance, score_cutoff=2, limit=None)
-        near += process.extract(typed, self._vocabulary, scorer=fuzz.ratio, score_cutoff=80, limit=None)
-        near_words = {word for word, _, _ in near}
+        near_words = {
+            word for word, _, _ in process.extract(typed, self._vocabulary, scorer=OSA.distance, score_cutoff=2, limit=None)
+        }
+        near_words |= {
+            word for word, _, _ in process.extract(typed, self._vocabulary, scorer=fuzz.ratio, score_cutoff=80, limit=None)
+        }
         return [(word, _TYPO) for word in near_words if _typo_of(typed, word)]
 
     def _grade(self, entry: _Entry, found: _Evidence, message: Sequence[str | None]) -> tuple[int, float] | None:

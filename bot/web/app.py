@@ -7,7 +7,7 @@ import contextlib
 import html
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from string import Template
 from typing import Any
@@ -164,7 +164,9 @@ async def post_message(request: web.Request) -> web.Response:
     try:
         shopper_input = parse_shopper_input(await read_json(request))
     except BadMessage as exc:
-        return json_error(exc.status, str(exc), **({"field": exc.field} if exc.field else {}))
+        if exc.field:
+            return json_error(exc.status, str(exc), field=exc.field)
+        return json_error(exc.status, str(exc))
     retry_after = request.app[CONVERSATION_LIMIT].check(chat.conversation_id)
     if retry_after:
         return too_many(retry_after)
@@ -198,9 +200,10 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     conversations = request.app[CONVERSATIONS]
     hub = request.app[HUB]
     # Checked before the upgrade, so that a wrong one is a plain 400.
-    after = whole_number(request.query["after"]) if "after" in request.query else -1
-    if after is None:
+    asked_after = whole_number(request.query["after"]) if "after" in request.query else -1
+    if asked_after is None:
         return json_error(400, '"after" must be a whole number, 0 or more (a message\'s seq)', field="after")
+    after = asked_after
     ws = web.WebSocketResponse(heartbeat=30, max_msg_size=16 * 1024)
     await ws.prepare(request)
     address = client_key(request)
@@ -342,8 +345,7 @@ async def demo_page(request: web.Request) -> web.Response:
     if store_name is None:
         return web.Response(status=503, text="The demo store is not loaded: run `make run` (or `make db`).")
     product = await request.app[ORDERS].product(DEMO_STORE, DEMO_PRODUCT_SKU)
-    anonymous = request.query.get("shopper") == "anonymous" or not secret
-    if anonymous:
+    if request.query.get("shopper") == "anonymous" or not secret:
         identity_attrs = ""
         banner = "You are browsing anonymously: the assistant will check your order number and email."
         switch = "/" if secret else ""
@@ -394,7 +396,7 @@ def create_app(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -
     add_seller_api(app, sessions, settings)
     add_seller_console(app)
 
-    async def http_client(app: web.Application):  # type: ignore[no-untyped-def]
+    async def http_client(app: web.Application) -> AsyncIterator[None]:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as http:
             app[HTTP] = http
             rasa = RasaClient(settings, http)
