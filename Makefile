@@ -35,7 +35,7 @@ help:
 	@echo "make run    start the assistant (action server + Rasa) with the demo stores"
 	@echo "make shell  chat with it in this terminal (starts it if it isn't running)"
 	@echo "make test   run the whole test suite"
-	@echo "make test-fast  the unit tests (no Rasa, no browser, nothing slow): under a minute"
+	@echo "make test-fast  the unit tests (no Rasa, browser, database or process): under a minute"
 	@echo "make check  ruff (lint, format), mypy over bot/ and actions/, rasa data validate"
 	@echo "make bench  measure latency and throughput against the rasa init starter bot"
 	@echo "make nlu-eval  intent accuracy per intent on tests/nlu_holdout.yml and the third-party shopper set"
@@ -90,10 +90,11 @@ test: app engine train browser
 	@echo "==> test suite"
 	@$(APP_PY) -m pytest $(PYTEST_ARGS)
 
-# The unit tests: no Rasa, no browser, no test marked slow (pyproject.toml's markers); under a minute.
+# The unit tests: no Rasa, no browser, no store database, no process (pyproject.toml's markers); under a
+# minute. The database tests (about 900, SQLite and PostgreSQL) migrate a fresh database each: `make test`.
 test-fast: app
 	@echo "==> unit tests"
-	@$(APP_PY) -m pytest -m "not engine and not browser and not slow" -q $(PYTEST_ARGS)
+	@$(APP_PY) -m pytest -m "not engine and not browser and not database and not slow" -q -p no:cacheprovider $(PYTEST_ARGS)
 
 # The Python the checks read: the application, its tests, the benchmarks and the engine's NLU components.
 PY_SOURCES := bot actions tests bench nlu_components

@@ -117,11 +117,15 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` deselects
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """A test that opens the browser is a browser test (``-m "not browser"`` leaves it out), however
-    it reaches the ``browser`` fixture: no module has to remember the marker."""
+    """A test that opens the browser is a browser test, and one on a store database a database test
+    (``-m "not browser and not database"`` leaves them out), however it reaches the ``browser`` or
+    ``database_url`` fixture: no module has to remember the markers."""
     for item in items:
-        if "browser" in getattr(item, "fixturenames", ()):
+        fixtures = getattr(item, "fixturenames", ())
+        if "browser" in fixtures:
             item.add_marker(pytest.mark.browser)
+        if "database_url" in fixtures:
+            item.add_marker(pytest.mark.database)
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:

@@ -561,6 +561,7 @@ async def test_the_log_export_holds_only_the_stores_rows(demo_sessions: async_se
         await service.export_log("no-such-store")
 
 
+@pytest.mark.slow  # runs `python -m bot` in a process of its own
 def test_the_review_log_command(tmp_path) -> None:  # type: ignore[no-untyped-def]
     from tests.engine import DEMO_DATA, bot_cli, engine_settings
 

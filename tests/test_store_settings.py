@@ -138,6 +138,7 @@ async def test_handoff_notices_use_the_stores_words(demo_sessions: Sessions) -> 
     assert other is not None and other.notice(tuesday_noon).startswith("Everyone at BloomKids Baby is busy right now.")
 
 
+@pytest.mark.slow  # runs `python -m bot` in a process of its own
 def test_the_command_line_saves_refuses_lists_and_rolls_back(tmp_path) -> None:  # type: ignore[no-untyped-def]
     import json
 

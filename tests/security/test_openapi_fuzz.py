@@ -61,6 +61,8 @@ from bot.tracking_updates import aftership_signature, simple_signature
 from bot.web.app import OPENAPI, create_app
 from tests.conftest import DEMO_DATA, demo_objects
 
+# Hundreds of generated requests per database: seconds, not a quick-loop test.
+pytestmark = pytest.mark.slow
 T = TypeVar("T")
 STORE = "yangteng-auto"
 OTHER_STORE = "bloomkids-baby"

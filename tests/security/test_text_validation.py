@@ -245,6 +245,7 @@ async def test_the_importer_reports_the_line_and_the_field(demo_sessions: Sessio
         assert await session.scalar(select(func.count()).select_from(CannedReply).where(CannedReply.title == "Hi")) == 0
 
 
+@pytest.mark.slow  # runs `python -m bot` in a process of its own
 def test_the_import_command_reports_the_line_and_the_field(tmp_path: Path) -> None:
     """``python -m bot import``: the bad line is reported with its number and field, the good ones imported."""
     settings = engine_settings(tmp_path)
