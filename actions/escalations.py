@@ -21,8 +21,8 @@ from rasa_sdk.types import DomainDict
 
 from actions.context import chat_context, escalation_service
 from bot import replies
-from bot.clock import utc_now
 from bot.business_hours import describe_duration
+from bot.clock import utc_now
 from bot.escalations import EscalationLimited, EscalationOff, RecordedEscalation
 
 NOT_UNDERSTOOD_ACTION = "action_handle_not_understood"

@@ -84,7 +84,9 @@ async def named_item_line(tracker: Tracker, order_number: str, texts: list[str])
     """For the store's team: which of the order's items the shopper's words name
     ("Item named: Aluminium oil pan (OP-1001)"), or "" when they name none."""
     store_id = chat_context(tracker).store_id
-    items = await guide_service().order_items(store_id, order_number) if store_id else []
+    if not store_id:
+        return ""
+    items = await guide_service().order_items(store_id, order_number)
     if not items:
         return ""
     in_order = [CatalogueItem(item.sku, item.name) for item in items]

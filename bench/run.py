@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import hashlib
 import importlib.metadata
@@ -411,7 +412,7 @@ class Client:
             async with self.session.post(self.base_url + path, json=body, params=params) as response:
                 payload = await response.read()
                 status = response.status
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, aiohttp.ClientError) as exc:
             raise BenchError(f"{what}: request failed: {exc.__class__.__name__}: {exc}; see {self.log_hint}") from None
         latency = time.perf_counter() - started
         if status != 200:
@@ -693,10 +694,8 @@ def machine_info() -> dict[str, Any]:
     )
     out = _run_quiet([str(ENGINE_PYTHON), "-c", probe])
     if out:
-        try:
+        with contextlib.suppress(ValueError):
             engine = json.loads(out.splitlines()[-1])
-        except ValueError:
-            pass
     commit = _run_quiet(["git", "rev-parse", "--short", "HEAD"])
     dirty = bool(_run_quiet(["git", "status", "--porcelain", "--untracked-files=no"]))
     return {
@@ -724,7 +723,7 @@ def model_info(path: Path) -> dict[str, Any]:
     return {
         "path": str(path.relative_to(PROJECT_ROOT)) if path.is_relative_to(PROJECT_ROOT) else str(path),
         "size_bytes": st.st_size,
-        "modified": dt.datetime.fromtimestamp(st.st_mtime, dt.timezone.utc).isoformat(timespec="seconds"),
+        "modified": dt.datetime.fromtimestamp(st.st_mtime, dt.UTC).isoformat(timespec="seconds"),
         "sha256": digest.hexdigest(),
     }
 
@@ -788,10 +787,10 @@ def render_table(rows: list[dict[str, Any]]) -> str:
     right = {2, 3, 4, 5, 7}
 
     def fmt(row: tuple[str, ...]) -> str:
-        return "  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths))).rstrip()
+        return "  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))).rstrip()
 
     rule = "  ".join("-" * w for w in widths)
-    return "\n".join([fmt(header), rule, *(fmt(l) for l in lines)])
+    return "\n".join([fmt(header), rule, *(fmt(line) for line in lines)])
 
 
 def render_targets(targets: list[dict[str, Any]], rows: list[dict[str, Any]]) -> str:
@@ -861,7 +860,7 @@ def main(argv: list[str] | None = None) -> int:
     options = parse_args(argv)
     progress = Progress()
     began = time.monotonic()
-    date = dt.datetime.now(dt.timezone.utc)
+    date = dt.datetime.now(dt.UTC)
     run_id = uuid.uuid4().hex[:8]
     running: list[Service] = []
     for signum in (signal.SIGTERM, signal.SIGHUP):

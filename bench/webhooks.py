@@ -141,7 +141,7 @@ async def wait_for_confirmations(database_url: str, count: int, timeout: float) 
 
     def epoch(value: object) -> float:
         moment = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
-        return (moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)).timestamp()
+        return (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).timestamp()
 
     return {number: epoch(first) for number, first in rows}
 
@@ -229,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     span = max(confirmed.values()) - min(sent_at.values()) if confirmed else float("nan")
     per_second = len(confirmed) / span if confirmed else 0.0
     results = {
-        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "count": args.count, "concurrency": args.concurrency, "confirmed": len(confirmed),
         "database": "postgresql" if args.postgres else "sqlite",
         "ack_ms": {"p50": percentile(acks, 0.5), "p95": percentile(acks, 0.95), "max": max(acks)},

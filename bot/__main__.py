@@ -7,6 +7,7 @@ import asyncio
 import os
 import sys
 from pathlib import Path
+
 from bot.clock import utc_now
 
 
@@ -26,7 +27,7 @@ def _cmd_migrate(_: argparse.Namespace) -> int:
 
 def _cmd_import(args: argparse.Namespace) -> int:
     from bot.db import get_engine, get_sessionmaker
-    from bot.importer import import_lines
+    from bot.importer import ImportReport, import_lines
 
     path = Path(args.file)
     if not path.is_file():
@@ -39,7 +40,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
         if show and (number % 10 == 0 or number == total):
             print(f"\rimporting {path.name}: line {number}/{total}", end="", file=sys.stderr, flush=True)
 
-    async def main():  # type: ignore[no-untyped-def]
+    async def main() -> ImportReport:
         sessions = get_sessionmaker()
         try:
             with path.open(encoding="utf-8", errors="replace") as lines:
@@ -152,11 +153,18 @@ def _cmd_agents(args: argparse.Namespace) -> int:
 
 def _cmd_tracking_event(args: argparse.Namespace) -> int:
     """Record one carrier scan for a seller without a tracking provider."""
-    import datetime as dt
     import uuid
 
     from bot.db import get_engine, get_sessionmaker
-    from bot.tracking_updates import BadUpdate, Checkpoint, TrackingUpdate, TrackingUpdates, parse_tag, parse_time
+    from bot.tracking_updates import (
+        BadUpdate,
+        Checkpoint,
+        TrackingUpdate,
+        TrackingUpdates,
+        UpdateOutcome,
+        parse_tag,
+        parse_time,
+    )
 
     try:
         when = parse_time(args.time, "--time") if args.time else utc_now()
@@ -171,7 +179,7 @@ def _cmd_tracking_event(args: argparse.Namespace) -> int:
         checkpoints=[Checkpoint(when, tag, args.message or "", args.location)],
     )
 
-    async def main():  # type: ignore[no-untyped-def]
+    async def main() -> UpdateOutcome:
         try:
             return await TrackingUpdates(get_sessionmaker()).apply(args.store, "cli", update)
         finally:

@@ -39,6 +39,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import utc_now
+from bot.db import rows_changed
 from bot.identity import token_hash
 from bot.models import (
     Agent,
@@ -364,7 +365,7 @@ class AgentAccounts:
             )
             .values(status=InvitationStatus.withdrawn.value, answered_at=now)
         )
-        return result.rowcount or 0
+        return rows_changed(result) or 0
 
     async def store_invitations(self, store_id: str, now: dt.datetime | None = None) -> list[Invitation]:
         """The store's invitations still waiting for an answer, newest first."""
@@ -420,7 +421,7 @@ class AgentAccounts:
             .where(StaffInvitation.id == row.id, StaffInvitation.status == InvitationStatus.pending.value)
             .values(status=status.value, answered_at=now)
         )
-        if not answered.rowcount:
+        if not rows_changed(answered):
             raise InvitationNotFound()
 
     @classmethod
@@ -497,12 +498,12 @@ class AgentAccounts:
             return None
         async with self._sessions() as session, session.begin():
             row = await self._pending(session, token, now)
-            agent = await session.get(Agent, attempt.agent_id)
-            if agent is None or agent.email != row.email:
+            account = await session.get(Agent, attempt.agent_id)
+            if account is None or account.email != row.email:
                 raise InvitationNotFound()
-            await self._accept(session, row, agent, now)
+            await self._accept(session, row, account, now)
             await session.execute(delete(LoginFailure).where(LoginFailure.email == row.email))
-            token_value = self._open_session(session, agent.id, now)
+            token_value = self._open_session(session, account.id, now)
         return await self._signed_in(token_value, now)
 
     async def remove_from_store(self, store_id: str, email: str, now: dt.datetime | None = None) -> list[str] | None:
@@ -522,7 +523,7 @@ class AgentAccounts:
                 removed = await session.execute(
                     delete(AgentMembership).where(AgentMembership.agent_id == agent.id, AgentMembership.store_id == store_id)
                 )
-            if agent is None or not removed or not removed.rowcount:
+            if agent is None or not removed or not rows_changed(removed):
                 return [] if withdrawn else None
             left = await session.scalar(
                 select(func.count()).select_from(AgentMembership).where(AgentMembership.agent_id == agent.id)
@@ -576,7 +577,7 @@ class AgentAccounts:
         if store_id:
             query = query.where(AgentMembership.store_id == store_id)
         async with self._sessions() as session:
-            return [tuple(row) for row in (await session.execute(query)).all()]  # type: ignore[misc]
+            return [(email, name, store, role) for email, name, store, role in (await session.execute(query)).tuples()]
 
     # --- signing in ---
 
@@ -623,7 +624,7 @@ class AgentAccounts:
                 if count > limit:
                     oldest_at = oldest if isinstance(oldest, dt.datetime) else now
                     if oldest_at.tzinfo is None:
-                        oldest_at = oldest_at.replace(tzinfo=dt.timezone.utc)
+                        oldest_at = oldest_at.replace(tzinfo=dt.UTC)
                     raise LoginThrottled(max(1, int((oldest_at + FAILURE_WINDOW - now).total_seconds()) + 1))
             agent = await session.scalar(select(Agent).where(Agent.email == email))
             stores = 0
@@ -707,7 +708,7 @@ class AgentAccounts:
             await session.execute(
                 update(AgentSession)
                 .where(AgentSession.token_hash == token_hash(token))
-                .values(last_seen_at=dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc))
+                .values(last_seen_at=dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
             )
 
     async def logout(self, token: str) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import utc_now
+from bot.db import rows_changed
 from bot.identity import new_token, token_hash
 from bot.models import Store, StoreApiToken
 
@@ -78,4 +79,4 @@ class ApiTokens:
                 )
                 .values(revoked_at=utc_now())
             )
-            return int(result.rowcount or 0)
+            return int(rows_changed(result) or 0)

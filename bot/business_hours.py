@@ -82,7 +82,7 @@ def opening(spans: Spans, timezone: str, now: dt.datetime) -> Opening:
             if begin <= local < finish:
                 return Opening(True, None)
             if begin > local:
-                return Opening(False, begin.astimezone(dt.timezone.utc))
+                return Opening(False, begin.astimezone(dt.UTC))
     return Opening(False, None)
 
 

@@ -18,7 +18,7 @@ Clock = Callable[[], dt.datetime]
 
 
 def system_clock() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 _clock: Clock = system_clock
@@ -39,7 +39,7 @@ def use_clock(clock: Clock | None) -> None:
 def frozen_at(when: dt.datetime) -> Iterator[None]:
     """Inside the block, every ``utc_now()`` is ``when`` (aware; naive means UTC)."""
     if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.timezone.utc)
+        when = when.replace(tzinfo=dt.UTC)
     previous = _clock
     use_clock(lambda: when)
     try:

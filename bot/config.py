@@ -124,7 +124,7 @@ def make_var_dir_private(var_dir: Path) -> None:
     """Create ``var/`` owner-only (0700), and take group and other access off everything already
     in it: files written before the umask was set (by an older version, or by hand) become 0600."""
     var_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    for root, dirs, files in os.walk(var_dir):
+    for root, _dirs, files in os.walk(var_dir):
         os.chmod(root, 0o700)
         for name in files:
             path = os.path.join(root, name)

@@ -285,13 +285,13 @@ class ConversationService:
         while True:
             try:
                 connection = await asyncpg.connect(dsn, timeout=10)
-            except (OSError, asyncio.TimeoutError, asyncpg.PostgresError) as exc:
+            except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
                 log.warning("cannot LISTEN for new messages (%s); retrying", exc)
                 await asyncio.sleep(2.0)
                 continue
             lost = asyncio.Event()
             try:
-                connection.add_termination_listener(lambda _connection: lost.set())
+                connection.add_termination_listener(lambda _connection, lost=lost: lost.set())
                 await connection.add_listener(
                     NEW_MESSAGES_CHANNEL, lambda _connection, _pid, _channel, payload: on_new(payload)
                 )

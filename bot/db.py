@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from functools import lru_cache
-
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import CursorResult, Result
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from bot.config import get_settings
 
@@ -19,7 +21,7 @@ def create_engine(database_url: str) -> AsyncEngine:
         engine = create_async_engine(database_url, connect_args={"timeout": 30})
 
         @event.listens_for(engine.sync_engine, "connect")
-        def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
             # WAL lets the action server read while the importer writes.
             # synchronous=NORMAL (SQLite's advice for WAL): a commit no longer
             # waits for fsync, so the single write lock is held for far less
@@ -57,3 +59,9 @@ def dialect_insert(session: AsyncSession, table: Any) -> Any:
     """``INSERT`` with ``ON CONFLICT`` clauses, for the session's database (PostgreSQL or SQLite)."""
     insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
     return insert(table)
+
+
+def rows_changed(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE changed. ``session.execute`` is typed to return a ``Result``;
+    for such a statement it is a ``CursorResult``, which alone counts them (SQLAlchemy's advice: cast)."""
+    return cast(CursorResult[Any], result).rowcount

@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import delete, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.clock import utc_now
 from bot.business_hours import BadBusinessHours, describe_duration, describe_return, opening, parse_business_hours
+from bot.clock import utc_now
 from bot.db import dialect_insert
 from bot.models import (
     AgentMembership,
@@ -86,7 +86,7 @@ class EscalationLimited(RuntimeError):
 def window_start(now: dt.datetime, window: dt.timedelta) -> dt.datetime:
     """The start of the fixed window (of the given length, counted from the epoch) holding ``now``."""
     seconds = int(window.total_seconds())
-    return dt.datetime.fromtimestamp(int(now.timestamp()) // seconds * seconds, dt.timezone.utc)
+    return dt.datetime.fromtimestamp(int(now.timestamp()) // seconds * seconds, dt.UTC)
 
 
 @dataclass(frozen=True)

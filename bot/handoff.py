@@ -12,7 +12,6 @@ sees, or changes, another store's conversations.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 import re
@@ -25,9 +24,10 @@ from sqlalchemy import Select, and_, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
-from bot.clock import utc_now
 from bot.agents import SignedInAgent
+from bot.clock import utc_now
 from bot.conversations import ChatSession, ConversationService, NewMessage, StoredMessage
+from bot.db import rows_changed
 from bot.escalations import ACTIVE_STATUSES, PRIORITY_RANK, REASON_TITLES
 from bot.models import (
     Agent,
@@ -59,7 +59,7 @@ QUEUE_ORDERS = ("newest", "oldest")
 #: At most this many cases closed as spam in one request.
 SPAM_BATCH_MAX = 200
 _CURSOR = re.compile(r"^(\d{1,2})\.(\d{1,17})\.(\d{1,10})$")
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _MICROSECOND = dt.timedelta(microseconds=1)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
@@ -170,9 +170,9 @@ class HandoffService:
             where = and_(
                 mine,
                 or_(
-                    _PRIORITY_RANK > after.rank,
+                    _PRIORITY_RANK > after.rank,  # noqa: SIM300 - a SQL expression, the column side first
                     and_(
-                        _PRIORITY_RANK == after.rank,
+                        _PRIORITY_RANK == after.rank,  # noqa: SIM300
                         or_(later, and_(Escalation.created_at == after.created_at, next_id)),
                     ),
                 ),
@@ -398,7 +398,7 @@ class HandoffService:
                 .values(handled_by=agent.id, handled_since=now)
                 .execution_options(synchronize_session=False)
             )
-            if won.rowcount != 1:
+            if rows_changed(won) != 1:
                 holder = await session.scalar(
                     select(Agent.name).join(Conversation, Conversation.handled_by == Agent.id).where(Conversation.id == conversation_id)
                 )
@@ -430,7 +430,7 @@ class HandoffService:
                 .values(handled_by=None, handled_since=None)
                 .execution_options(synchronize_session=False)
             )
-            if released.rowcount != 1:
+            if rows_changed(released) != 1:
                 raise Conflict("conversation_not_yours")
             await session.execute(
                 update(Escalation)
@@ -451,7 +451,7 @@ class HandoffService:
     async def _engine(call: Any) -> None:
         try:
             await call
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, aiohttp.ClientError) as exc:
             raise EngineUnavailable(str(exc)) from exc
 
     @staticmethod
@@ -479,7 +479,7 @@ class HandoffService:
             await self._rasa.append_events(
                 conversation_id, [{"event": "bot", "text": body, "metadata": {"agent": agent.name, "agent_id": agent.id}}]
             )
-        except (aiohttp.ClientError, asyncio.TimeoutError):
+        except (TimeoutError, aiohttp.ClientError):
             # The shopper has it (the transcript is what the widget shows); Rasa's copy is history only.
             log.warning("Rasa did not record agent reply in %s", conversation_id, exc_info=True)
         return conversation.store_id, stored

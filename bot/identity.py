@@ -14,7 +14,6 @@ import secrets
 
 from bot.text_input import received_bytes
 
-
 #: A timestamp from a store's clock may run this far ahead of ours.
 CLOCK_SKEW_SECONDS = 300
 #: Timestamps are Unix seconds; this bound (year 5138) keeps absurd numbers out of the arithmetic.

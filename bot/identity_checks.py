@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import utc_now
 from bot.config import Settings
-from bot.db import dialect_insert
+from bot.db import dialect_insert, rows_changed
 from bot.models import IdentityCheckFailure, Order
 from bot.orders import OrderService, order_lookup_key
 
@@ -182,7 +182,7 @@ class IdentityChecks:
                             window_started_at=item.window_started_at,
                         )
                     )
-                    if undone.rowcount:
+                    if rows_changed(undone):
                         continue
                 await session.execute(
                     update(table)

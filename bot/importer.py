@@ -100,7 +100,7 @@ def _datetime(obj: dict[str, Any], name: str, *, where: str = "", required: bool
         raise ImportErrorInLine(f"field {where}{name!r} is not an ISO-8601 date-time: {raw!r}") from None
     if value.tzinfo is None:
         raise ImportErrorInLine(f"field {where}{name!r} has no timezone (use Z for UTC): {raw!r}")
-    return value.astimezone(dt.timezone.utc)
+    return value.astimezone(dt.UTC)
 
 
 def _date(obj: dict[str, Any], name: str, *, where: str = "") -> dt.date | None:

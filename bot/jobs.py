@@ -15,7 +15,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock, utc_now
-from bot.db import dialect_insert
+from bot.db import dialect_insert, rows_changed
 from bot.models import JobStatus, Order, ScheduledJob, Shipment, iso_utc
 
 #: A job claimed longer ago than this, by a worker that died, is claimed again.
@@ -61,7 +61,7 @@ async def enqueue(
     result = await session.execute(
         dialect_insert(session, ScheduledJob).values(**values).on_conflict_do_nothing(index_elements=["key"])
     )
-    return result.rowcount == 1
+    return rows_changed(result) == 1
 
 
 class JobQueue:
@@ -120,7 +120,7 @@ class JobQueue:
 
     @staticmethod
     async def _mine(session: AsyncSession, statement: Any, job: Job) -> None:
-        if (await session.execute(statement)).rowcount != 1:
+        if rows_changed(await session.execute(statement)) != 1:
             raise ClaimLost(f"job {job.id} is no longer this worker's")
 
     async def defer(self, job: Job, until: dt.datetime, session: AsyncSession | None = None) -> None:
@@ -226,12 +226,13 @@ class FailedJobs:
                     )
                 ).all()
             } if shipment_ids else {}
-            orders = dict(
+            # Looked up by _payload_id, which is None for a job without one: it finds nothing.
+            orders: dict[int | None, str] = dict(
                 (
                     await session.execute(
                         select(Order.id, Order.order_number).where(Order.store_id == store_id, Order.id.in_(order_ids))
                     )
-                ).all()
+                ).tuples().all()
             ) if order_ids else {}
         failed = []
         for job in rows:
@@ -253,7 +254,7 @@ class FailedJobs:
                 .values(status=JobStatus.pending.value, due_at=utc_now(), attempts=0, claimed_by=None,
                         finished_at=None)
             )
-            if result.rowcount != 1:
+            if rows_changed(result) != 1:
                 raise JobNotRetryable(job_id)
 
 

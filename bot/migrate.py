@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import PROJECT_ROOT
@@ -20,7 +21,7 @@ def alembic_config(database_url: str | None = None) -> Config:
 async def upgrade(engine: AsyncEngine) -> None:
     """Migrate the database behind ``engine`` to head (used by tests and the CLI)."""
 
-    def _upgrade(connection) -> None:  # type: ignore[no-untyped-def]
+    def _upgrade(connection: Connection) -> None:
         config = alembic_config()
         config.attributes["connection"] = connection
         command.upgrade(config, "head")

@@ -11,15 +11,16 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
+from bot import order_numbers
 from bot.clock import utc_now
 from bot.db import dialect_insert
 from bot.models import Conversation, Order, OrderNumberShape, Product, Shipment, Store
-from bot import order_numbers
 from bot.templates import DEFAULT_TEMPLATES, store_templates
+
 
 def order_lookup_key(order_number: str) -> str:
     """How order numbers are compared, stored and typed alike (bot/order_numbers.py):
@@ -255,7 +256,7 @@ class OrderService:
             return await session.scalar(select(Product).where(Product.store_id == store_id, Product.sku == sku))
 
     @staticmethod
-    def _orders_of(store_id: str):  # type: ignore[no-untyped-def]
+    def _orders_of(store_id: str) -> Select[tuple[Order]]:
         return (
             select(Order)
             .where(Order.store_id == store_id)

@@ -11,6 +11,7 @@ records what the import had set as version 0.
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
@@ -177,7 +178,7 @@ class ProductGuides:
                         .where(ProductGuideVersion.store_id == store_id)
                         .group_by(ProductGuideVersion.sku)
                     )
-                ).all()
+                ).tuples().all()
             )
             products = (await session.scalars(select(Product).where(Product.store_id == store_id).order_by(Product.sku))).all()
         return [self._guide(p, versions.get(p.sku, 0)) for p in products]
@@ -195,7 +196,8 @@ class ProductGuides:
             number = await save_guide(session, product, guide, changed_by)
             return self._guide(product, number)
 
-    async def history(self, store_id: str, sku: str, limit: int = 100) -> list[GuideVersion]:
+    # builtins.list: inside this class, plain `list` is the method above.
+    async def history(self, store_id: str, sku: str, limit: int = 100) -> builtins.list[GuideVersion]:
         async with self._sessions() as session:
             await _product(session, store_id, sku)
             rows = (

@@ -75,7 +75,8 @@ def _as_collected(event: dict[str, Any]) -> list[dict[str, Any]]:
     ``OutputChannel.send_response`` into its ``CollectingOutputChannel`` (rasa/core/channels/channel.py)
     splits one utterance into its text (by paragraph, or with its buttons), then its custom JSON,
     image and attachment, each a message of its own."""
-    data = event.get("data") if isinstance(event.get("data"), dict) else {}
+    data = event.get("data")
+    data = data if isinstance(data, dict) else {}
     message = {**data, "text": event.get("text")}
     if message.get("image") == message.get("attachment"):
         message["attachment"] = None

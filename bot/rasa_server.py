@@ -98,7 +98,6 @@ def check_action_responses_with_a_prepared_schema() -> None:
     first re-checks the spec itself against the JSON Schema meta-schema: 1.5 of its 2 ms, several
     times per turn. The spec is Rasa's own constant, so it is checked once here and the same
     validator is reused; answers are checked exactly as before and fail with Rasa's message."""
-    from jsonschema import ValidationError
     from jsonschema.exceptions import best_match
     from jsonschema.validators import validator_for
     from rasa.core.actions.action import RemoteAction

@@ -85,7 +85,7 @@ SCHEDULED_REMINDER = "reminder"
 SENT_REMINDER = "reminder"
 SKIP_ALREADY_REVIEWED = "already_reviewed"
 
-_UTC = dt.timezone.utc
+_UTC = dt.UTC
 
 
 def clamp_review_delay(delay_days: int | None) -> int:

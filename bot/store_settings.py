@@ -202,12 +202,12 @@ class StoreSettingsService:
     ) -> SettingsVersion:
         changed = _changed_keys(current.settings, settings)
         number = (
-            await session.scalar(
+            await session.execute(
                 select(func.coalesce(func.max(StoreSettingsVersion.version), 0)).where(
                     StoreSettingsVersion.store_id == current.store_id
                 )
             )
-        ) + 1
+        ).scalar_one() + 1
         if number == 1:
             # Keep the store as imported, so that "roll back to version 0" still means it after the
             # first change has moved the store row's own settings.

@@ -40,9 +40,9 @@ _ORDER_STATUS_TEXT = {
 
 def _zone(name: str | None) -> dt.tzinfo:
     try:
-        return ZoneInfo(name) if name else dt.timezone.utc
+        return ZoneInfo(name) if name else dt.UTC
     except (ZoneInfoNotFoundError, ValueError):
-        return dt.timezone.utc
+        return dt.UTC
 
 
 def format_time(moment: dt.datetime, timezone: str | None) -> str:

@@ -74,7 +74,7 @@ def parse_time(value: Any, what: str) -> dt.datetime:
     try:
         moment = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
         # A provider's local scan time without an offset is taken as UTC.
-        return moment.replace(tzinfo=dt.timezone.utc) if moment.tzinfo is None else moment.astimezone(dt.timezone.utc)
+        return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
     except (ValueError, OverflowError):  # OverflowError: an offset that moves it out of years 1-9999
         raise BadUpdate("update_time_invalid", what=what, value=value) from None
 

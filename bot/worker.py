@@ -5,6 +5,7 @@ messages the assistant left unanswered."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -79,10 +80,8 @@ class Worker:
     async def run_forever(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             if await self.run_due() == 0:
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), IDLE_SECONDS)
-                except asyncio.TimeoutError:
-                    pass
 
 
 def run_worker(settings: Settings) -> None:

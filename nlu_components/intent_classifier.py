@@ -8,7 +8,7 @@ confidences the FallbackClassifier can work with (docs/understanding-shoppers.md
 
 from __future__ import annotations
 
-from typing import Any, Dict, Text
+from typing import Any
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -19,10 +19,10 @@ from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressi
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class TunedLogisticRegressionClassifier(LogisticRegressionClassifier):
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> dict[str, Any]:
         return {**LogisticRegressionClassifier.get_default_config(), "C": 1.0}
 
-    def __init__(self, config: Dict[Text, Any], name: Text, model_storage: ModelStorage, resource: Resource) -> None:
+    def __init__(self, config: dict[str, Any], name: str, model_storage: ModelStorage, resource: Resource) -> None:
         super().__init__(config, name, model_storage, resource)
         # A loaded model keeps the C it was trained with (the fitted estimator is unpickled).
         self.clf.set_params(C=float(self.config["C"]))

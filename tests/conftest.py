@@ -119,6 +119,19 @@ def pytest_configure(config: pytest.Config) -> None:
         config.add_cleanup(traveller.stop)
 
 
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that opens the browser is a browser test, and one on a store database a database test
+    (``-m "not browser and not database"`` leaves them out), however it reaches the ``browser`` or
+    ``database_url`` fixture: no module has to remember the markers."""
+    for item in items:
+        fixtures = getattr(item, "fixturenames", ())
+        if "browser" in fixtures:
+            item.add_marker(pytest.mark.browser)
+        if "database_url" in fixtures:
+            item.add_marker(pytest.mark.database)
+
+
 def pytest_report_header(config: pytest.Config) -> str | None:
     return f"wall clock moved to {TRAVEL_TO} (TEST_TRAVEL_TO)" if TRAVEL_TO else None
 

@@ -30,7 +30,7 @@ pytestmark = pytest.mark.engine
 
 STORE = "yangteng-auto"
 ALEX = {"store_id": STORE, "shopper_email": "alex@example.com"}
-DELIVERED_AT = dt.datetime(2026, 11, 27, 21, 40, tzinfo=dt.timezone.utc)
+DELIVERED_AT = dt.datetime(2026, 11, 27, 21, 40, tzinfo=dt.UTC)
 
 
 def delivered(event_id: str, tracking: str = "9400111899223100000000", store: str = STORE) -> tuple[str, ...]:
@@ -186,7 +186,7 @@ async def test_a_store_that_sends_the_video_later(engine: tuple[Stack, Settings]
         assert "was delivered" in messages[0].text
         # The stroller's manual now; no video yet.
         assert [m.attachment["type"] for m in messages if m.attachment] == ["pdf"]
-        later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=2, minutes=1)
+        later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=2, minutes=1)
         assert await run_worker_at(settings, later) >= 1
         messages = await jessica.transcript()
         videos = [m for m in messages if m.attachment and m.attachment["type"] == "video"]

@@ -11,13 +11,13 @@ from bot.clock import frozen_at, system_clock, use_clock, utc_now
 from bot.models import ScheduledJob
 from bot.tracking_updates import DELIVERY_CONFIRMATION, Checkpoint, TrackingUpdate, TrackingUpdates
 
-LATER = dt.datetime(2041, 2, 3, 4, 5, 6, tzinfo=dt.timezone.utc)
+LATER = dt.datetime(2041, 2, 3, 4, 5, 6, tzinfo=dt.UTC)
 
 
 def test_the_wall_clock_is_the_default_and_aware() -> None:
-    before = dt.datetime.now(dt.timezone.utc)
+    before = dt.datetime.now(dt.UTC)
     now = utc_now()
-    assert now.tzinfo is not None and before <= now <= dt.datetime.now(dt.timezone.utc)
+    assert now.tzinfo is not None and before <= now <= dt.datetime.now(dt.UTC)
 
 
 def test_frozen_at_moves_now_and_gives_it_back() -> None:

@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.conversations import ConversationService
-from tests.conftest import signed_shopper
 from bot.models import Conversation
+from tests.conftest import signed_shopper
 
 STORE = "yangteng-auto"
 

@@ -99,9 +99,9 @@ async def test_five_failed_checks_lock_the_order_across_conversations(rasa: Rasa
     # A chat the store database doesn't know (no gateway here): no person can be asked from it.
     assert replies.IDENTITY_CHECK_LOCKED_NOT_RECORDED in await chat.say_text("trudy@example.com")
     # Even the right details are no longer checked, in this conversation or a new one.
-    for chat in (chat, Conversation(rasa, CAR_PARTS)):
-        await chat.say_text("where is my order FZ-20266")
-        answer = await chat.say_text("2000")
+    for this_or_a_new_chat in (chat, Conversation(rasa, CAR_PARTS)):
+        await this_or_a_new_chat.say_text("where is my order FZ-20266")
+        answer = await this_or_a_new_chat.say_text("2000")
         assert replies.IDENTITY_CHECK_PAUSED in answer and "LP00623418875612" not in answer
 
 

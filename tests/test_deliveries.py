@@ -19,7 +19,7 @@ from bot.models import JobStatus, ScheduledJob, Shipment, Store
 from bot.tracking_updates import DELIVERY_CONFIRMATION, Checkpoint, TrackingUpdate, TrackingUpdates
 from bot.worker import Worker
 
-NOW = dt.datetime(2026, 11, 27, 22, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 11, 27, 22, 0, tzinfo=dt.UTC)
 #: Alex's parcel, in transit in the demo data.
 TRACKING_ALEX = "9400111899223100000000"
 
@@ -90,8 +90,7 @@ async def test_while_a_person_holds_the_chat_the_confirmation_waits_and_is_not_l
     from sqlalchemy import update
 
     from bot.agents import AgentAccounts
-    from bot.conversations import ConversationService
-    from bot.conversations import AGENT_HOLD_RETRY
+    from bot.conversations import AGENT_HOLD_RETRY, ConversationService
     from bot.models import Agent, Conversation
 
     await AgentAccounts(demo_sessions).add("lin@yangteng.example", "Lin", "a-long-password", ["yangteng-auto"])

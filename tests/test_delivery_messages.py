@@ -12,9 +12,9 @@ import pytest
 from bot.config import Settings
 from bot.conversations import ConversationService, StoredMessage
 from bot.db import create_engine, create_sessionmaker
-from tests.conftest import signed_shopper
 from bot.rasa_client import RasaClient
 from bot.stack import Stack
+from tests.conftest import signed_shopper
 from tests.engine import bot_cli
 
 pytestmark = pytest.mark.engine

@@ -35,7 +35,7 @@ from bot.models import (
 from bot.orders import OrderService
 from tests.conftest import DEMO_DATA, demo_objects
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -680,6 +680,7 @@ def _sqlite_count(tmp_path: Path, table: str) -> int:
         return connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608 - fixed names
 
 
+@pytest.mark.slow  # runs `python -m bot` in a process of its own
 def test_cli_imports_a_good_file(migrated_cli_env: dict[str, str], tmp_path: Path) -> None:
     result = _bot(migrated_cli_env, "import", str(DEMO_DATA), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
@@ -690,6 +691,7 @@ def test_cli_imports_a_good_file(migrated_cli_env: dict[str, str], tmp_path: Pat
     assert _sqlite_count(tmp_path, "orders") == 34
 
 
+@pytest.mark.slow  # runs `python -m bot` in a process of its own
 def test_cli_reports_bad_lines_and_exits_non_zero(migrated_cli_env: dict[str, str], tmp_path: Path) -> None:
     path = tmp_path / "bad.jsonl"
     path.write_text(
@@ -717,6 +719,7 @@ def test_cli_reports_bad_lines_and_exits_non_zero(migrated_cli_env: dict[str, st
     assert _sqlite_count(tmp_path, "products") == 1
 
 
+@pytest.mark.slow  # runs `python -m bot` in a process of its own
 def test_cli_nonexistent_file_is_a_clear_error(migrated_cli_env: dict[str, str], tmp_path: Path) -> None:
     missing = tmp_path / "no-such-file.jsonl"
     result = _bot(migrated_cli_env, "import", str(missing), cwd=tmp_path)

@@ -6,7 +6,6 @@ import asyncio
 import datetime as dt
 
 import pytest
-
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -61,7 +60,7 @@ async def test_two_workers_racing_claim_each_job_exactly_once(demo_sessions: asy
 
 
 async def test_jobs_wait_until_due(demo_sessions: async_sessionmaker[AsyncSession]) -> None:
-    later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=7)
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=7)
     await add_jobs(demo_sessions, 1, due=later)
     queue = JobQueue(demo_sessions, "w")
     assert await queue.claim() == []
@@ -74,14 +73,14 @@ async def test_a_dead_workers_job_is_claimed_again_after_the_lease(demo_sessions
     [first] = await JobQueue(demo_sessions, "dies").claim()
     rescuer = JobQueue(demo_sessions, "rescuer")
     assert await rescuer.claim() == []
-    [again] = await rescuer.claim(now=dt.datetime.now(dt.timezone.utc) + LEASE + dt.timedelta(seconds=1))
+    [again] = await rescuer.claim(now=dt.datetime.now(dt.UTC) + LEASE + dt.timedelta(seconds=1))
     assert again.id == first.id and again.attempts == 2
 
 
 async def test_failures_back_off_then_give_up(demo_sessions: async_sessionmaker[AsyncSession]) -> None:
     await add_jobs(demo_sessions, 1)
     queue = JobQueue(demo_sessions, "w")
-    far = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=1)
+    far = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
     [job] = await queue.claim()
     await queue.retry_later(job, "RuntimeError: Rasa is down")
     assert await queue.claim() == []  # backing off
@@ -121,12 +120,12 @@ async def test_a_worker_whose_lease_ran_out_stores_nothing(demo_sessions: async_
     await add_jobs(demo_sessions, 1)
     slow = JobQueue(demo_sessions, "slow")
     [job] = await slow.claim()
-    [again] = await JobQueue(demo_sessions, "rescuer").claim(now=dt.datetime.now(dt.timezone.utc) + LEASE * 2)
+    [again] = await JobQueue(demo_sessions, "rescuer").claim(now=dt.datetime.now(dt.UTC) + LEASE * 2)
     assert again.id == job.id
     with pytest.raises(ClaimLost):
         async with demo_sessions() as session, session.begin():
             session.add(ScheduledJob(store_id=STORE, kind="test", key="result-of-slow", payload={},
-                                     due_at=dt.datetime.now(dt.timezone.utc)))
+                                     due_at=dt.datetime.now(dt.UTC)))
             await slow.finish(job, session)  # rolls the results back with it
     await slow.retry_later(job, "ClaimLost")  # and leaves the rescuer's claim alone
     async with demo_sessions() as session:
@@ -143,7 +142,7 @@ async def test_the_seller_sees_only_their_stores_failed_jobs_and_can_send_one_ag
         await enqueue(session, STORE, "delivery_confirmation", "mine", {"shipment_id": shipment.id})
         await enqueue(session, "bloomkids-baby", "delivery_confirmation", "theirs", {"shipment_id": shipment.id})
     queue = JobQueue(demo_sessions, "w")
-    far = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=1)
+    far = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
     for _ in range(MAX_ATTEMPTS):
         for job in await queue.claim(now=far):
             await queue.retry_later(job, "NoReply: nothing", FAILURE_NO_REPLY)

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from alembic import command
 from sqlalchemy import select, text
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot import order_numbers
 from bot.db import create_engine
@@ -392,7 +392,7 @@ def test_only_the_most_common_shapes_are_tried() -> None:
 # --- migration 0018: existing orders learn their shapes and are re-keyed ---
 
 
-PLACED = dt.datetime(2026, 11, 1, 10, tzinfo=dt.timezone.utc)
+PLACED = dt.datetime(2026, 11, 1, 10, tzinfo=dt.UTC)
 
 
 def _migrate(connection: Any, direction: str, revision: str) -> None:

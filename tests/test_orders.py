@@ -21,7 +21,7 @@ from bot.orders import (
 )
 from bot.tracking import STATUS_MEANING, describe_order
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 Sessions = async_sessionmaker[AsyncSession]
 
 YANGTENG, BLOOMKIDS, SUMMIT = "yangteng-auto", "bloomkids-baby", "summit-outdoor"

@@ -9,7 +9,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.engine import engine_python
+
+# Each test starts the engine's Python and imports rasa (seconds).
+pytestmark = pytest.mark.slow
 
 PARSE_OFF_THE_LOOP = r"""
 import asyncio, json, threading

@@ -65,7 +65,7 @@ async def test_a_changed_template_and_guide_apply_to_the_very_next_message(engin
 async def test_the_next_delivery_confirmation_uses_the_changed_template(engine: tuple[Stack, Settings], gateway: GatewayChat) -> None:
     settings = engine[1]
     await gateway.seller_call("PATCH", "/settings", {"templates": {"delivery_confirmation": NEW_DELIVERY}})
-    delivered_at = dt.datetime(2026, 11, 27, 21, 40, tzinfo=dt.timezone.utc)
+    delivered_at = dt.datetime(2026, 11, 27, 21, 40, tzinfo=dt.UTC)
     result = bot_cli(settings, "tracking-event", "--store", STORE, "--tracking-number", "9400111899223100000000",
                      "--tag", "Delivered", "--message", "Delivered, in/at mailbox", "--time", delivered_at.isoformat(),
                      "--event-id", "e2e-reply-flows-1")

@@ -51,7 +51,7 @@ OTHER_STORE = "bloomkids-baby"
 NEW_YORK = "America/New_York"
 #: FZ-20412, Alex Miller (New York), delivered in the demo data.
 DELIVERED_ORDER = "FZ-20412"
-DELIVERED_AT = dt.datetime(2026, 10, 19, 18, 40, tzinfo=dt.timezone.utc)
+DELIVERED_AT = dt.datetime(2026, 10, 19, 18, 40, tzinfo=dt.UTC)
 DUE = DELIVERED_AT + dt.timedelta(days=7)  # 2026-10-26 14:40 in New York (EDT)
 #: FZ-20931, Alex Miller, in transit in the demo data.
 IN_TRANSIT = "9400111899223100000000"
@@ -365,8 +365,8 @@ async def test_while_a_person_holds_the_chat_the_invitation_waits_for_the_hand_b
     from sqlalchemy import update
 
     from bot.agents import AgentAccounts
-    from bot.models import Agent, Conversation
     from bot.conversations import AGENT_HOLD_RETRY
+    from bot.models import Agent, Conversation
 
     order = await schedule(demo_sessions, DELIVERED_ORDER)
     await AgentAccounts(demo_sessions).add("lin@yangteng.example", "Lin", "a-long-password", [STORE])
@@ -561,6 +561,7 @@ async def test_the_log_export_holds_only_the_stores_rows(demo_sessions: async_se
         await service.export_log("no-such-store")
 
 
+@pytest.mark.slow  # runs `python -m bot` in a process of its own
 def test_the_review_log_command(tmp_path) -> None:  # type: ignore[no-untyped-def]
     from tests.engine import DEMO_DATA, bot_cli, engine_settings
 

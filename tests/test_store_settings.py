@@ -123,11 +123,11 @@ async def test_handoff_notices_use_the_stores_words(demo_sessions: Sessions) -> 
         "out_of_hours": "Back {back_in}; expect an answer within {reply_time}. Ref {reference}.",
     }}, "Lin Wei")
     escalations = EscalationService(demo_sessions)
-    tuesday_noon = dt.datetime(2026, 12, 1, 2, 0, tzinfo=dt.timezone.utc)  # 10:00 in Shanghai: both stores open
+    tuesday_noon = dt.datetime(2026, 12, 1, 2, 0, tzinfo=dt.UTC)  # 10:00 in Shanghai: both stores open
     open_now = await escalations.availability(STORE, tuesday_noon)
     assert open_now is not None
     assert open_now.notice(tuesday_noon, "E-7") == "Yangteng Auto Parts 的客服会在 2 hours 内回复（编号 E-7）。"
-    sunday = dt.datetime(2026, 11, 29, 4, 0, tzinfo=dt.timezone.utc)  # Sunday noon in Shanghai: closed
+    sunday = dt.datetime(2026, 11, 29, 4, 0, tzinfo=dt.UTC)  # Sunday noon in Shanghai: closed
     closed = await escalations.availability(STORE, sunday)
     assert closed is not None
     assert closed.notice(sunday, "E-8") == (
@@ -138,6 +138,7 @@ async def test_handoff_notices_use_the_stores_words(demo_sessions: Sessions) -> 
     assert other is not None and other.notice(tuesday_noon).startswith("Everyone at BloomKids Baby is busy right now.")
 
 
+@pytest.mark.slow  # runs `python -m bot` in a process of its own
 def test_the_command_line_saves_refuses_lists_and_rolls_back(tmp_path) -> None:  # type: ignore[no-untyped-def]
     import json
 

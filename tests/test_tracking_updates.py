@@ -150,6 +150,7 @@ def test_simple_payload_is_parsed() -> None:
         parse_simple({"event_id": "s-2", "tracking_number": TRACKING, "status": "Lost"})
 
 
+@pytest.mark.slow  # runs `python -m bot` in a process of its own
 def test_the_tracking_event_command(tmp_path) -> None:  # type: ignore[no-untyped-def]
     import sqlite3
 

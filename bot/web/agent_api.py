@@ -15,8 +15,8 @@ import logging
 
 from aiohttp import web
 
-from bot.clock import utc_now
 from bot.agents import AgentAccounts
+from bot.clock import utc_now
 from bot.handoff import (
     QUEUE_PAGE,
     SPAM_BATCH_MAX,
@@ -71,7 +71,7 @@ class AgentFeed:
 
     def publish(self, change: Change) -> None:
         key = (change.kind, change.conversation_id)
-        if self._sent.get(key, dt.datetime.min.replace(tzinfo=dt.timezone.utc)) >= change.at:
+        if self._sent.get(key, dt.datetime.min.replace(tzinfo=dt.UTC)) >= change.at:
             return
         self._sent[key] = change.at
         for queue, stores in self._subscribers.items():
@@ -240,7 +240,7 @@ async def events(request: web.Request) -> web.StreamResponse:
         while True:
             try:
                 change = await asyncio.wait_for(changes.get(), KEEPALIVE_SECONDS)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 await response.write(b": keep-alive\n\n")
             else:
                 data = json.dumps({"conversation_id": change.conversation_id} if change.kind == "conversation" else {})

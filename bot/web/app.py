@@ -7,7 +7,7 @@ import contextlib
 import html
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from string import Template
 from typing import Any
@@ -350,8 +350,7 @@ async def demo_page(request: web.Request) -> web.Response:
     if store_name is None:
         return web.Response(status=503, text="The demo store is not loaded: run `make run` (or `make db`).")
     product = await request.app[ORDERS].product(DEMO_STORE, DEMO_PRODUCT_SKU)
-    anonymous = request.query.get("shopper") == "anonymous" or not secret
-    if anonymous:
+    if request.query.get("shopper") == "anonymous" or not secret:
         identity_attrs = ""
         banner = "You are browsing anonymously: the assistant will check your order number and email."
         switch = "/" if secret else ""
@@ -402,7 +401,7 @@ def create_app(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -
     add_seller_api(app, sessions, settings)
     add_seller_console(app)
 
-    async def http_client(app: web.Application):  # type: ignore[no-untyped-def]
+    async def http_client(app: web.Application) -> AsyncIterator[None]:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as http:
             app[HTTP] = http
             rasa = RasaClient(settings, http)

@@ -16,6 +16,7 @@ import ipaddress
 from collections.abc import Awaitable, Callable, Iterable
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -85,7 +86,7 @@ def limit_key(address: Address | None) -> str:
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def client_key_middleware(proxies: tuple[Network, ...]) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+def client_key_middleware(proxies: tuple[Network, ...]) -> Middleware:
     """Works out the client key once per request, before anything counts it."""
 
     @web.middleware
@@ -97,5 +98,5 @@ def client_key_middleware(proxies: tuple[Network, ...]) -> Callable[[web.Request
     return middleware
 
 
-def client_key(request: web.Request) -> str:
+def client_key(request: web.BaseRequest) -> str:
     return request.get(CLIENT_KEY, UNKNOWN)

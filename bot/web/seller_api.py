@@ -6,16 +6,16 @@ change goes through the same checks and versions as the seller console.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.agents import AccountError, AgentAccounts
 from bot.api_tokens import ApiTokens
@@ -42,7 +42,7 @@ from bot.web.json_io import (
 
 API_TOKENS = web.AppKey("api_tokens", ApiTokens)
 STORE_SETTINGS = web.AppKey("store_settings", StoreSettingsService)
-SESSIONS = web.AppKey("seller_sessions", object)
+SESSIONS = web.AppKey("seller_sessions", async_sessionmaker[AsyncSession])
 MANUALS = web.AppKey("manuals", Manuals)
 GUIDES = web.AppKey("product_guides", ProductGuides)
 ACCOUNTS = web.AppKey("seller_accounts", AgentAccounts)
@@ -139,7 +139,7 @@ async def push_lines(request: web.Request) -> web.Response:
                 obj["store"] = store_id
                 line = json.dumps(obj)
             checked.append(line)  # a malformed line is reported by the importer itself
-    report = await import_lines(request.app[SESSIONS], checked)  # type: ignore[arg-type]
+    report = await import_lines(request.app[SESSIONS], checked)
     errors = sorted(refused + [{"line": n, "error": e} for n, e in report.errors], key=lambda e: e["line"])
     return web.json_response({"imported": report.imported, "errors": errors}, status=200 if not errors else 422)
 
@@ -263,7 +263,7 @@ async def rollback_guide(request: web.Request, store_id: str, actor: Actor) -> w
 
 
 async def secrets_status(request: web.Request, store_id: str, actor: Actor) -> web.Response:
-    return web.json_response(await secret_status(request.app[SESSIONS], store_id))  # type: ignore[arg-type]
+    return web.json_response(await secret_status(request.app[SESSIONS], store_id))
 
 
 async def rotate(request: web.Request, store_id: str, actor: Actor) -> web.Response:
@@ -275,7 +275,7 @@ async def rotate(request: web.Request, store_id: str, actor: Actor) -> web.Respo
         return json_error(404, "secret_kind_unknown")
     if not isinstance(hours, (int, float)) or isinstance(hours, bool) or not 0 <= hours <= 24 * 7:
         return json_error(400, "grace_hours_invalid", field="grace_hours")
-    rotated = await rotate_secret(request.app[SESSIONS], store_id, kind, dt.timedelta(hours=hours))  # type: ignore[arg-type]
+    rotated = await rotate_secret(request.app[SESSIONS], store_id, kind, dt.timedelta(hours=hours))
     log.info("%s rotated the %s secret of %s", _who(actor), kind, store_id)
     return web.json_response(
         {"secret": rotated.secret, "previous_valid_until": iso_utc(rotated.previous_valid_until)},
@@ -354,7 +354,7 @@ async def remove_member(request: web.Request, store_id: str, actor: Actor) -> we
     for conversation_id in released:
         try:
             await RasaClient(request.app[SELLER_SETTINGS], http).resume(conversation_id)
-        except (aiohttp.ClientError, asyncio.TimeoutError):
+        except (TimeoutError, aiohttp.ClientError):
             log.warning("could not resume %s in Rasa", conversation_id, exc_info=True)
     return web.Response(status=204)
 
@@ -423,7 +423,7 @@ def add_seller_api(app: web.Application, sessions: Any, settings: Settings) -> N
     app[SELLER_SETTINGS] = settings
     app[FAILED_JOBS] = FailedJobs(sessions)
 
-    async def http_client(app: web.Application):  # type: ignore[no-untyped-def]
+    async def http_client(app: web.Application) -> AsyncIterator[None]:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
             app[SELLER_HTTP] = http
             yield

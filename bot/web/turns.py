@@ -174,13 +174,13 @@ class ChatTurns:
                     chat.conversation_id,
                     [{"event": "user", "text": shopper_input.for_rasa, "parse_data": parsed, "metadata": metadata}],
                 )
-            except (aiohttp.ClientError, asyncio.TimeoutError):
+            except (TimeoutError, aiohttp.ClientError):
                 log.warning("Rasa did not record a message for the agent-held %s", chat.conversation_id, exc_info=True)
             return stored
         self.hub.typing(chat.conversation_id, True)
         try:
             replies = await self.rasa.send_message(chat.conversation_id, shopper_input.for_rasa, metadata)
-        except (aiohttp.ClientError, asyncio.TimeoutError):
+        except (TimeoutError, aiohttp.ClientError):
             log.warning("Rasa did not answer in %s", chat.conversation_id, exc_info=True)
             replies = []
         finally:

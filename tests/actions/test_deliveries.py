@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from actions import deliveries as delivery_actions
 from actions.deliveries import ShipmentNotice
-from bot.models import Store
 from bot.conversations import ConversationService
+from bot.models import Store
 from bot.orders import OrderService
 from bot.tracking_updates import Checkpoint, TrackingUpdate, TrackingUpdates
 
@@ -28,7 +28,7 @@ def service(demo_sessions: async_sessionmaker[AsyncSession], monkeypatch: pytest
 
 
 async def deliver(sessions: async_sessionmaker[AsyncSession]) -> None:
-    when = dt.datetime(2026, 11, 27, 21, 40, tzinfo=dt.timezone.utc)
+    when = dt.datetime(2026, 11, 27, 21, 40, tzinfo=dt.UTC)
     update = TrackingUpdate("evt-1", TRACKING, "Delivered", [Checkpoint(when, "Delivered", "Delivered", "New York, NY")])
     assert (await TrackingUpdates(sessions).apply(STORE, "aftership", update)).delivered_now
 
@@ -87,7 +87,7 @@ async def test_nothing_for_another_shoppers_conversation(demo_sessions: async_se
 
 
 async def hold_in_customs(sessions: async_sessionmaker[AsyncSession]) -> None:
-    when = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.timezone.utc)
+    when = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.UTC)
     update = TrackingUpdate("evt-customs", TRACKING, "Exception",
                             [Checkpoint(when, "Exception", "Held by customs: import duty due", "Newark, NJ")])
     assert (await TrackingUpdates(sessions).apply(STORE, "aftership", update)).result == "applied"

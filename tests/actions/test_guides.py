@@ -13,8 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from actions import guides as guide_actions
 from bot import replies
-from bot.guides import choose_product_message
-from bot.guides import GuideService
+from bot.guides import GuideService, choose_product_message
 from bot.orders import OrderService
 from bot.product_matching import ProductMatcher
 

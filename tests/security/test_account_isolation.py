@@ -79,8 +79,14 @@ async def test_a_store_cannot_take_over_an_account_another_store_adds(gateway: G
     assert status == 200
 
     # A adds the same email, as a seller admin. The answer is the one for a brand-new email.
-    by_a = await newhire.post("/api/v1/seller/team", headers=a_admin, json={"email": NEWHIRE, "name": "New Hire", "role": "seller_admin"})
-    fresh = await newhire.post("/api/v1/seller/team", headers=a_admin, json={"email": "nobody.yet@a-store.example", "name": "Nobody Yet", "role": "seller_admin"})
+    by_a = await newhire.post(
+        "/api/v1/seller/team", headers=a_admin, json={"email": NEWHIRE, "name": "New Hire", "role": "seller_admin"}
+    )
+    fresh = await newhire.post(
+        "/api/v1/seller/team",
+        headers=a_admin,
+        json={"email": "nobody.yet@a-store.example", "name": "Nobody Yet", "role": "seller_admin"},
+    )
     assert by_a.status == fresh.status == 201
     a_invite, fresh_invite = await by_a.json(), await fresh.json()
     assert set(a_invite) == set(fresh_invite) and set(a_invite["invitation"]) == set(fresh_invite["invitation"])
@@ -213,17 +219,34 @@ async def follow_link_status(client: TestClient, url: str) -> tuple[int, dict[st
 async def test_a_new_person_chooses_their_own_password_and_the_account_is_the_inviting_stores(gateway: GatewayFactory, demo_sessions) -> None:  # type: ignore[no-untyped-def]
     client = await gateway()
     a_admin = await seller_api(demo_sessions, A)
-    invited = await (await client.post("/api/v1/seller/team", headers=a_admin, json={"email": "Sam@A-Store.example", "name": "Sam Lee", "role": "seller_admin"})).json()
+    invited = await (
+        await client.post(
+            "/api/v1/seller/team",
+            headers=a_admin,
+            json={"email": "Sam@A-Store.example", "name": "Sam Lee", "role": "seller_admin"},
+        )
+    ).json()
     assert invited["invitation_url"].split("#")[0].endswith("/seller")
     token = invited["invitation_url"].split("#invitation=", 1)[1]
     csrf = await login_csrf(client, "seller")
     shown = await (await client.post("/seller/api/invitation", json={"token": token}, headers={"X-CSRF-Token": csrf})).json()
-    assert (shown["invitation"]["store"]["id"], shown["invitation"]["email"], shown["invitation"]["role"]) == (A, "sam@a-store.example", "seller_admin")
+    invitation = shown["invitation"]
+    assert (invitation["store"]["id"], invitation["email"], invitation["role"]) == (A, "sam@a-store.example", "seller_admin")
     short = await client.post("/seller/api/join", json={"token": token, "password": "short"}, headers={"X-CSRF-Token": csrf})
     assert short.status == 400
-    joined = await client.post("/seller/api/join", json={"token": token, "password": "sams-own-password", "name": "Sam"}, headers={"X-CSRF-Token": csrf})
+    joined = await client.post(
+        "/seller/api/join",
+        json={"token": token, "password": "sams-own-password", "name": "Sam"},
+        headers={"X-CSRF-Token": csrf},
+    )
     assert joined.status == 200
     assert (await joined.json())["agent"]["stores"] == [{"id": A, "name": "Yangteng Auto Parts", "role": "seller_admin"}]
     assert (await client.get(f"/seller/api/stores/{A}/settings")).status == 200
     # Used: the link does nothing more.
-    assert (await client.post("/seller/api/join", json={"token": token, "password": "sams-own-password"}, headers={"X-CSRF-Token": await login_csrf(client, "seller")})).status == 404
+    assert (
+        await client.post(
+            "/seller/api/join",
+            json={"token": token, "password": "sams-own-password"},
+            headers={"X-CSRF-Token": await login_csrf(client, "seller")},
+        )
+    ).status == 404

@@ -183,7 +183,7 @@ async def test_the_limits_open_again_when_their_window_ends_and_ended_windows_ar
 ) -> None:
     service = EscalationService(demo_sessions, EscalationLimits(per_conversation_per_day=1, per_address_per_hour=1))
     first, second, third = await new_conversations(demo_sessions, 3)
-    monday = dt.datetime(2026, 11, 30, 9, 10, tzinfo=dt.timezone.utc)
+    monday = dt.datetime(2026, 11, 30, 9, 10, tzinfo=dt.UTC)
     with frozen_at(monday):
         assert await service.record(first, "shopper_request", "hi", client_key="192.0.2.7") is not None
         with pytest.raises(EscalationLimited) as refused:

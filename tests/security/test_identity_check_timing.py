@@ -25,6 +25,7 @@ import statistics
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from typing import Any
 
 from sqlalchemy import event
@@ -100,7 +101,7 @@ async def _gaps_ms(known: Callable[[], Awaitable[Any]], unknown: Callable[[], Aw
             started = time.perf_counter()
             await call()
             times.append((time.perf_counter() - started) * 1000)
-    paired = statistics.median(k - u for k, u in zip(known_times, unknown_times))
+    paired = statistics.median(k - u for k, u in zip(known_times, unknown_times, strict=True))
     return _quantile(known_times, 0.1) - _quantile(unknown_times, 0.1), paired
 
 
@@ -120,8 +121,8 @@ async def test_a_failed_check_takes_as_long_for_a_known_and_an_unknown_order(dem
     orders = OrderService(demo_sessions)
     for proof in ("99999", "mallory@example.com"):
         await _no_gap(
-            lambda: orders.find_verified_order(STORE, KNOWN, proof),
-            lambda: orders.find_verified_order(STORE, UNKNOWN, proof),
+            partial(orders.find_verified_order, STORE, KNOWN, proof),
+            partial(orders.find_verified_order, STORE, UNKNOWN, proof),
         )
 
 

@@ -32,7 +32,7 @@ from tests.engine import running_engine
 Sessions = async_sessionmaker[AsyncSession]
 STORE, OTHER_STORE = "yangteng-auto", "bloomkids-baby"
 ORDER, RIGHT_POSTCODE = "FZ-20931", "10027"
-T0 = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.timezone.utc)
+T0 = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
 
 
 class CountingOrders(OrderService):

@@ -121,7 +121,10 @@ def test_no_log_holds_shopper_text_or_emails(tmp_path: Path) -> None:
     logs = all_logs(var_dir)
     leaked = [
         secret
-        for secret in (ALEX, PLAIN_EMAIL, PAYLOAD_EMAIL, DIRECT_EMAIL, STAFF_EMAIL, "leak@", "leak%40", WORDS, "quokka", offered, offered.split("{", 1)[-1], "where is my order")
+        for secret in (
+            ALEX, PLAIN_EMAIL, PAYLOAD_EMAIL, DIRECT_EMAIL, STAFF_EMAIL, "leak@", "leak%40", WORDS, "quokka",
+            offered, offered.split("{", 1)[-1], "where is my order",
+        )
         if secret.lower() in logs.lower()
     ]
     assert not leaked, f"the logs hold {leaked}:\n" + "\n".join(

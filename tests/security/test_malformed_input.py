@@ -220,15 +220,23 @@ async def test_header_and_cookie_bytes_that_are_not_utf8(gateway: GatewayFactory
     client = await gateway()
     cid, _ = await conversation(client)
     bad = b"\xe9\xff"
-    assert await _raw_request(client, b"GET /api/v1/conversations/" + cid.encode() + b"/messages HTTP/1.1\r\nAuthorization: Bearer " + bad + b"\r\n") == 401
-    assert await _raw_request(client, b"GET /api/v1/conversations/" + cid.encode() + b"/ws?token=x HTTP/1.1\r\nAuthorization: Bearer " + bad + b"\r\n") == 401
+    assert await _raw_request(
+        client, b"GET /api/v1/conversations/" + cid.encode() + b"/messages HTTP/1.1\r\nAuthorization: Bearer " + bad + b"\r\n"
+    ) == 401
+    assert await _raw_request(
+        client, b"GET /api/v1/conversations/" + cid.encode() + b"/ws?token=x HTTP/1.1\r\nAuthorization: Bearer " + bad + b"\r\n"
+    ) == 401
     assert await _raw_request(client, b"GET /api/v1/seller/settings HTTP/1.1\r\nAuthorization: Bearer sk_store_" + bad + b"\r\n") == 401
     assert await _raw_request(client, b"POST /webhooks/tracking/" + STORE.encode() + b" HTTP/1.1\r\nX-Signature: sha256=" + bad + b"\r\n") == 401
-    assert await _raw_request(client, b"POST /webhooks/tracking/aftership/" + STORE.encode() + b" HTTP/1.1\r\naftership-hmac-sha256: " + bad + b"\r\n") == 401
+    assert await _raw_request(
+        client, b"POST /webhooks/tracking/aftership/" + STORE.encode() + b" HTTP/1.1\r\naftership-hmac-sha256: " + bad + b"\r\n"
+    ) == 401
     for console in (b"agent", b"seller"):
         assert await _raw_request(client, b"GET /" + console + b"/api/me HTTP/1.1\r\nCookie: " + console + b"_session=" + bad + b"\r\n") == 401
         assert await _raw_request(
-            client, b"POST /" + console + b"/api/login HTTP/1.1\r\nCookie: " + console + b"_login_csrf=" + bad + b"\r\nX-CSRF-Token: " + bad + b"x\r\n"
+            client,
+            b"POST /" + console + b"/api/login HTTP/1.1\r\n"
+            + b"Cookie: " + console + b"_login_csrf=" + bad + b"\r\nX-CSRF-Token: " + bad + b"x\r\n",
         ) == 403
 
 

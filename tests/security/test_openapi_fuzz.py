@@ -38,11 +38,11 @@ from urllib.parse import quote
 
 import pytest
 import requests
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 import schemathesis
 import yaml
 from aiohttp import web
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance, status_code_conformance
 from sqlalchemy import update
@@ -52,15 +52,17 @@ from bot.agents import AgentAccounts
 from bot.api_tokens import ApiTokens
 from bot.config import load_settings
 from bot.db import create_engine, create_sessionmaker
+from bot.identity import token_hash
 from bot.importer import import_lines
 from bot.migrate import upgrade
-from bot.identity import token_hash
 from bot.models import Conversation, ConversationToken, Store
 from bot.stack import free_port
 from bot.tracking_updates import aftership_signature, simple_signature
 from bot.web.app import OPENAPI, create_app
 from tests.conftest import DEMO_DATA, demo_objects
 
+# Hundreds of generated requests per database: seconds, not a quick-loop test.
+pytestmark = pytest.mark.slow
 T = TypeVar("T")
 STORE = "yangteng-auto"
 OTHER_STORE = "bloomkids-baby"
@@ -193,10 +195,7 @@ class LiveGateway:
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def live_gateway(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveGateway]:
     var_dir = tmp_path_factory.mktemp(f"fuzz-{request.param}")
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{var_dir / 'store.db'}"
-    else:
-        url = request.getfixturevalue("postgres_database")
+    url = f"sqlite+aiosqlite:///{var_dir / 'store.db'}" if request.param == "sqlite" else request.getfixturevalue("postgres_database")
     gateway = LiveGateway(url, var_dir)
     gateway.start()
     yield gateway

@@ -127,7 +127,7 @@ async def test_the_service_checks_the_age_against_the_injectable_clock(demo_sess
     service = ConversationService(demo_sessions, signature_max_age_seconds=3600)
     secret = await secret_of(demo_sessions)
     signed = signed_shopper(secret, ALEX)
-    moment = dt.datetime.fromtimestamp(signed["ts"], dt.timezone.utc)
+    moment = dt.datetime.fromtimestamp(signed["ts"], dt.UTC)
 
     with frozen_at(moment + dt.timedelta(minutes=59)):
         await service.start(STORE, ALEX, signed["signature"], signed["ts"])

@@ -19,12 +19,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.api_tokens import ApiTokens
 from bot.conversations import ChatSession, ConversationService, NewMessage
+from bot.db import create_engine, create_sessionmaker
 from bot.importer import import_lines
 from bot.models import Agent, CannedReply, Message, Order, Product, Store, StoreSettingsVersion, TrackingWebhookEvent
 from bot.store_settings import StoreSettingsService
 from bot.templates import store_templates
 from bot.tracking_updates import simple_signature
-from bot.db import create_engine, create_sessionmaker
 from tests.engine import bot_cli, engine_settings, running_engine
 from tests.security.conftest import GatewayFactory
 
@@ -245,6 +245,7 @@ async def test_the_importer_reports_the_line_and_the_field(demo_sessions: Sessio
         assert await session.scalar(select(func.count()).select_from(CannedReply).where(CannedReply.title == "Hi")) == 0
 
 
+@pytest.mark.slow  # runs `python -m bot` in a process of its own
 def test_the_import_command_reports_the_line_and_the_field(tmp_path: Path) -> None:
     """``python -m bot import``: the bad line is reported with its number and field, the good ones imported."""
     settings = engine_settings(tmp_path)

@@ -11,7 +11,6 @@ SQLite and PostgreSQL (the ``demo_sessions`` fixture behind the in-process ``gat
 from __future__ import annotations
 
 import asyncio
-import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any

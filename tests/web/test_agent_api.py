@@ -21,11 +21,11 @@ from bot.agents import MAX_FAILURES_PER_EMAIL, AgentAccounts
 from bot.config import Settings
 from bot.conversations import ConversationService, NewMessage
 from bot.escalations import EscalationService
-from tests.conftest import signed_shopper
 from bot.models import Escalation, LoginFailure, Message
 from bot.rasa_client import RasaClient
 from bot.stack import Stack
 from bot.web.app import create_app
+from tests.conftest import signed_shopper
 
 pytestmark = pytest.mark.engine
 
@@ -301,11 +301,10 @@ async def test_reply_goes_to_the_shopper_as_the_agents_and_notes_never_do(server
     ]
     assert all("replacement, not a refund" not in m.text for m in shopper_view)
     # Rasa's tracker has the agent's words as a bot event too.
-    async with aiohttp.ClientSession() as http:
-        async with http.get(
-            f"{engine[1].rasa_url}/conversations/{conversation}/tracker", params={"token": engine[1].rasa_token}
-        ) as response:
-            tracker = await response.json()
+    async with aiohttp.ClientSession() as http, http.get(
+        f"{engine[1].rasa_url}/conversations/{conversation}/tracker", params={"token": engine[1].rasa_token}
+    ) as response:
+        tracker = await response.json()
     assert any(e.get("event") == "bot" and e.get("text") == "So sorry! Could you send a photo?" for e in tracker["events"])
 
 
@@ -387,7 +386,7 @@ async def test_the_live_feed_announces_new_escalations_and_marks_the_agent_onlin
         await _next_event(feed, "ready")
         online = await escalations.availability(YANGTENG)
         assert online is not None and online.agents_online == 1
-        assert "connecting you with a person" in online.notice(dt.datetime.now(dt.timezone.utc))
+        assert "connecting you with a person" in online.notice(dt.datetime.now(dt.UTC))
         # Another store's agent is not "online" for this store.
         assert (await escalations.availability(BLOOMKIDS)).agents_online == 0  # type: ignore[union-attr]
         # An escalation recorded by another process (the action server) arrives without a reload.
@@ -426,10 +425,9 @@ async def test_while_an_agent_holds_the_chat_the_shoppers_words_are_kept_and_the
             assert [(m["sender"], m["text"]) for m in (await quiet.json())["messages"]] == [("shopper", "where is my order?")]
             view = await (await console.get(f"/agent/api/conversations/{conversation}")).json()
             assert view["messages"][-1]["text"] == "where is my order?"
-    async with aiohttp.ClientSession() as http:
-        async with http.get(
-            f"{engine[1].rasa_url}/conversations/{conversation}/tracker", params={"token": engine[1].rasa_token}
-        ) as response:
-            events = (await response.json())["events"]
+    async with aiohttp.ClientSession() as http, http.get(
+        f"{engine[1].rasa_url}/conversations/{conversation}/tracker", params={"token": engine[1].rasa_token}
+    ) as response:
+        events = (await response.json())["events"]
     assert [e["text"] for e in events if e["event"] == "user"][-1] == "where is my order?"
     assert events[-1]["event"] == "user"  # and the bot said nothing after it

@@ -15,10 +15,10 @@ import yaml
 from aiohttp.test_utils import TestClient, TestServer
 from openapi_spec_validator import validate as validate_spec
 
+from bot.clock import utc_now
 from bot.config import Settings
 from bot.conversations import ConversationService, NewMessage
 from bot.db import create_engine, create_sessionmaker
-from bot.clock import utc_now
 from bot.identity import sign_shopper
 from bot.stack import Stack
 from bot.web.app import OPENAPI, create_app

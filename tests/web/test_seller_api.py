@@ -242,7 +242,7 @@ async def test_rotating_the_webhook_secret_keeps_the_old_one_for_the_grace_perio
     # After the grace period the old secret is refused.
     async with demo_sessions() as session, session.begin():
         await session.execute(update(Store).where(Store.id == STORE).values(
-            webhook_secret_previous_until=dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1)))
+            webhook_secret_previous_until=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)))
     data, headers = signed("old-secret", "e-late")
     assert (await client.post(f"/webhooks/tracking/aftership/{STORE}", data=data, headers=headers)).status == 401
     assert (await client.post("/api/v1/seller/secrets/password/rotate", headers=auth, json={})).status == 404
@@ -286,7 +286,8 @@ async def test_the_team_is_managed_per_store(client: TestClient, demo_sessions: 
     invited = await added.json()
     conforms(invited, "TeamInvitationSent")
     assert (invited["email"], invited["role"], invited["status"]) == ("sam@yangteng.example", "agent", "invited")
-    assert "password" not in invited and invited["invitation_url"].startswith("http://127.0.0.1:") and "/agent#invitation=" in invited["invitation_url"]
+    assert "password" not in invited
+    assert invited["invitation_url"].startswith("http://127.0.0.1:") and "/agent#invitation=" in invited["invitation_url"]
     team = await (await client.get("/api/v1/seller/team", headers=auth)).json()
     assert "sam@yangteng.example" not in {m["email"] for m in team["team"]}  # invited, not yet a member
     [pending] = team["invitations"]
@@ -300,7 +301,8 @@ async def test_the_team_is_managed_per_store(client: TestClient, demo_sessions: 
     again = await client.post("/api/v1/seller/team", headers=auth, json={"email": "sam@yangteng.example", "name": "Sam", "role": "seller_admin"})
     assert again.status == 200  # already on this team: the role changes, nothing else
     conforms(await again.json(), "TeamMember")
-    assert {m["email"]: m["role"] for m in (await (await client.get("/api/v1/seller/team", headers=auth)).json())["team"]}["sam@yangteng.example"] == "seller_admin"
+    members = (await (await client.get("/api/v1/seller/team", headers=auth)).json())["team"]
+    assert {m["email"]: m["role"] for m in members}["sam@yangteng.example"] == "seller_admin"
     assert await accounts.password_works("sam@yangteng.example", "sams-own-password")
     assert (await client.post("/api/v1/seller/team", headers=auth, json={"email": "x@y.z", "name": "X", "role": "root"})).status == 400
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -24,7 +23,7 @@ async def fail_one(sessions: Sessions, store: str) -> int:
         shipment = await session.scalar(select(Shipment).where(Shipment.store_id == store).order_by(Shipment.id))
         await enqueue(session, store, "delivery_confirmation", f"confirm:{store}", {"shipment_id": shipment.id})
     queue = JobQueue(sessions, "w")
-    later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=1)
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
     for _ in range(MAX_ATTEMPTS):
         for job in await queue.claim(now=later):
             await queue.retry_later(job, "NoReply: EXTERNAL_package_delivered produced no messages", FAILURE_NO_REPLY)
@@ -32,7 +31,7 @@ async def fail_one(sessions: Sessions, store: str) -> int:
         return await session.scalar(select(ScheduledJob.id).where(ScheduledJob.key == f"confirm:{store}"))
 
 
-async def test_a_store_sees_and_retries_its_own_failed_jobs_only(client: TestClient, demo_sessions: Sessions) -> None:
+async def test_a_store_sees_and_retries_its_own_failed_jobs_only(client: TestClient, demo_sessions: Sessions) -> None:  # noqa: F811 - the imported fixture
     mine, theirs = await fail_one(demo_sessions, STORE), await fail_one(demo_sessions, OTHER)
     headers = await token(demo_sessions, STORE)
 

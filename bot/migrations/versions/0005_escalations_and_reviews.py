@@ -4,10 +4,10 @@ Revision ID: 0005
 Revises: 0004
 Create Date: 2026-11-26 12:46:33.674069
 """
-from alembic import op
 import sqlalchemy as sa
-import bot.models
+from alembic import op
 
+import bot.models
 
 revision = '0005'
 down_revision = '0004'
@@ -59,7 +59,13 @@ def upgrade() -> None:
     with op.batch_alter_table('review_log', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_review_log_order_id'), ['order_id'], unique=False)
         batch_op.create_index('ix_review_log_store_at', ['store_id', 'at'], unique=False)
-        batch_op.create_index('uq_review_log_one_sent_per_order', ['order_id'], unique=True, sqlite_where=sa.text("action = 'sent'"), postgresql_where=sa.text("action = 'sent'"))
+        batch_op.create_index(
+            'uq_review_log_one_sent_per_order',
+            ['order_id'],
+            unique=True,
+            sqlite_where=sa.text("action = 'sent'"),
+            postgresql_where=sa.text("action = 'sent'"),
+        )
 
     op.create_table('reviews',
     sa.Column('id', sa.Integer(), nullable=False),

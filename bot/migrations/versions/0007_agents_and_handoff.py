@@ -6,10 +6,10 @@ Revision ID: 0007
 Revises: 0006
 Create Date: 2026-11-26 16:18:24.100106
 """
-from alembic import op
 import sqlalchemy as sa
-import bot.models
+from alembic import op
 
+import bot.models
 
 revision = '0007'
 down_revision = '0006'

@@ -4,10 +4,10 @@ Revision ID: 0009
 Revises: 0008
 Create Date: 2026-11-26 17:14:42.006608
 """
-from alembic import op
 import sqlalchemy as sa
-import bot.models
+from alembic import op
 
+import bot.models
 
 revision = '0009'
 down_revision = '0008'

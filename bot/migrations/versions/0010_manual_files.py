@@ -4,10 +4,10 @@ Revision ID: 0010
 Revises: 0009
 Create Date: 2026-11-26 17:26:38.809214
 """
-from alembic import op
 import sqlalchemy as sa
-import bot.models
+from alembic import op
 
+import bot.models
 
 revision = '0010'
 down_revision = '0009'

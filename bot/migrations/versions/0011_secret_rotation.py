@@ -4,10 +4,10 @@ Revision ID: 0011
 Revises: 0010
 Create Date: 2026-11-26 17:28:00.311249
 """
-from alembic import op
 import sqlalchemy as sa
-import bot.models
+from alembic import op
 
+import bot.models
 
 revision = '0011'
 down_revision = '0010'

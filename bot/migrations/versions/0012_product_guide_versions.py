@@ -4,10 +4,10 @@ Revision ID: 0012
 Revises: 0011
 Create Date: 2026-11-27 00:30:00.000000
 """
-from alembic import op
 import sqlalchemy as sa
-import bot.models
+from alembic import op
 
+import bot.models
 
 revision = '0012'
 down_revision = '0011'

@@ -4,10 +4,10 @@ Revision ID: 0013
 Revises: 0012
 Create Date: 2026-11-30 05:30:00.000000
 """
-from alembic import op
 import sqlalchemy as sa
-import bot.models
+from alembic import op
 
+import bot.models
 
 revision = '0013'
 down_revision = '0012'

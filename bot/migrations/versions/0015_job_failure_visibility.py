@@ -4,10 +4,8 @@ Revision ID: 0015
 Revises: 0014
 Create Date: 2026-11-30 05:30:00.000000
 """
-from alembic import op
 import sqlalchemy as sa
-import bot.models
-
+from alembic import op
 
 revision = '0015'
 down_revision = '0014'

@@ -14,11 +14,12 @@ batches: the same on SQLite and PostgreSQL.
 """
 import re
 from collections import Counter
+from collections.abc import Callable
 
-from alembic import op
 import sqlalchemy as sa
-import bot.models
+from alembic import op
 
+import bot.models
 
 revision = '0018'
 down_revision = '0017'
@@ -65,7 +66,7 @@ def _shape(order_number: str) -> str | None:
     return shape if len(shape) <= 64 else None
 
 
-def _rekey(key_of) -> Counter:
+def _rekey(key_of: Callable[[str], str]) -> Counter[tuple[str, str]]:
     """Every order's lookup_key by ``key_of``, in batches by id; the shapes counted per store."""
     bind = op.get_bind()
     shapes: Counter = Counter()
@@ -96,7 +97,7 @@ _failures = sa.table(
 )
 
 
-def _rekey_failures(key_of) -> None:
+def _rekey_failures(key_of: Callable[[str], str]) -> None:
     """The identity-check counters of order numbers are kept by lookup key: re-key them too,
     so that no order's failures (or lock) are forgotten by the upgrade. Counters that now
     share a key (say "FZ-20266" and "FZ20266") keep the one furthest along: locked the

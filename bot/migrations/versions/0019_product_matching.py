@@ -7,8 +7,6 @@ Revision ID: 0019
 Revises: 0018
 Create Date: 2026-11-30 09:00:00.000000
 """
-from alembic import op
-import sqlalchemy as sa
 
 
 revision = '0019'
