@@ -59,9 +59,7 @@ def test_relative_links_reach_a_file_and_heading(page):
             continue
         path, _, anchor = target.partition("#")
         linked = (page.parent / path).resolve() if path else page
-        if not linked.exists():
-            broken.append(target)
-        elif anchor and linked.suffix == ".md" and anchor not in heading_anchors(linked):
+        if not linked.exists() or anchor and linked.suffix == ".md" and anchor not in heading_anchors(linked):
             broken.append(target)
     assert broken == []
 
@@ -80,7 +78,10 @@ def test_repository_paths_in_backticks_exist(page):
         elif re.fullmatch(r"test_\w+\.py", candidate):
             if candidate not in test_modules:
                 missing.append(candidate)
-        elif re.fullmatch(r"[\w-]+\.(yml|yaml|toml|ini|txt)", candidate) and "/" not in candidate:
-            if not (ROOT / candidate).exists():
-                missing.append(candidate)
+        elif (
+            re.fullmatch(r"[\w-]+\.(yml|yaml|toml|ini|txt)", candidate)
+            and "/" not in candidate
+            and not (ROOT / candidate).exists()
+        ):
+            missing.append(candidate)
     assert missing == []

@@ -19,7 +19,7 @@ from bot.db import create_engine
 from bot.migrate import alembic_config
 from bot.order_numbers import lookup_key
 
-PLACED = dt.datetime(2026, 11, 1, 10, tzinfo=dt.timezone.utc)
+PLACED = dt.datetime(2026, 11, 1, 10, tzinfo=dt.UTC)
 
 
 def _migrate(connection: Any, direction: str, revision: str) -> None:

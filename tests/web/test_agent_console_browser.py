@@ -1,7 +1,8 @@
 """The agent console in both languages, in a real browser (Debian's Chromium): switched to 简体中文
 the queue, the conversation and its side panel speak Chinese, the choice survives a reload, and the
 shopper's words are shown exactly as written in either language, never translated, never as markup;
-the server's refusals are said in Chinese from their code. The gateway runs on a thread of this process (tests/web/threaded_gateway.py), without Rasa."""
+the server's refusals are said in Chinese from their code. The gateway runs on a thread of this
+process (tests/web/threaded_gateway.py), without Rasa."""
 
 from __future__ import annotations
 

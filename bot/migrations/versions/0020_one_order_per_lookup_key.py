@@ -21,9 +21,8 @@ import`` with the new number, after removing the old one).
 import re
 import unicodedata
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0020'
 down_revision = '0019'
