@@ -90,7 +90,9 @@ async def escalate(
         return recorded
     dispatcher.utter_message(
         text=replies.ESCALATED[reason].format(
-            reference=recorded.reference, order_number=order_number, next_steps=await next_steps(tracker, recorded.store_id, recorded.reference)
+            reference=recorded.reference,
+            order_number=order_number,
+            next_steps=await next_steps(tracker, recorded.store_id, recorded.reference),
         )
     )
     return recorded
@@ -112,7 +114,9 @@ def _not_taken(reason: str, order_number: str | None) -> str:
         return replies.NOT_UNDERSTOOD
     if reason == "identity_check_failed":
         return replies.IDENTITY_CHECK_LOCKED_NOT_RECORDED
-    return replies.PROBLEM_NOT_ESCALATED.format(about_order=f" and mention your order {order_number}" if order_number else "")
+    return replies.PROBLEM_NOT_ESCALATED.format(
+        about_order=f" and mention your order {order_number}" if order_number else ""
+    )
 
 
 def _current_session(events: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -50,8 +50,7 @@ def _back_from_another_request(turn: list[dict[str, Any]], form: str | None) -> 
 
 def _choices_offered(turn: list[dict[str, Any]]) -> bool:
     return any(
-        e.get("event") == "slot" and e.get("name") == UNUSABLE_ANSWERS and (e.get("value") or 0) >= CHOICES_AT
-        for e in turn
+        e.get("event") == "slot" and e.get("name") == UNUSABLE_ANSWERS and (e.get("value") or 0) >= CHOICES_AT for e in turn
     )
 
 
@@ -126,7 +125,9 @@ class FormValidationWithChoices(FormValidationAction):
 def _gave_another_answer(validated: list[EventType], asked: str, form_slots: list[str]) -> bool:
     """Did this message's validated answers fill one of the form's slots other than ``asked``?"""
     return any(
-        event.get("event") == "slot" and event.get("name") in form_slots and event.get("name") != asked
+        event.get("event") == "slot"
+        and event.get("name") in form_slots
+        and event.get("name") != asked
         and event.get("value") is not None
         for event in validated
     )
@@ -153,13 +154,17 @@ def left_over_answers(tracker: Tracker, form: str, domain: DomainDict) -> list[s
     carried: set[str] = set()
     if any(e.get("event") == "action" and e.get("name") == "action_deactivate_loop" for e in before):
         replaced = next(
-            (e.get("name") for e in reversed(events[: last_message + 1 + marker])
-             if e.get("event") == "active_loop" and e.get("name") not in (None, form)),
+            (
+                e.get("name")
+                for e in reversed(events[: last_message + 1 + marker])
+                if e.get("event") == "active_loop" and e.get("name") not in (None, form)
+            ),
             None,
         )
         carried = set(_required_slots(domain, replaced))
     return [
-        slot for slot in _required_slots(domain, form)
+        slot
+        for slot in _required_slots(domain, form)
         if tracker.get_slot(slot) is not None and slot not in given_now and slot not in carried
     ]
 
@@ -193,5 +198,3 @@ class ActionContinueForm(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         return unusable_count_reset(tracker)
-
-

@@ -69,8 +69,14 @@ class ActionSendInstallationGuide(Action):
         return await self._ask_which(dispatcher, store_id, items)
 
     async def _send(
-        self, dispatcher: CollectingDispatcher, store_id: str, items: list[GuideItem], wanted: CatalogueItem,
-        step: int | None, *, from_button: bool = False,
+        self,
+        dispatcher: CollectingDispatcher,
+        store_id: str,
+        items: list[GuideItem],
+        wanted: CatalogueItem,
+        step: int | None,
+        *,
+        from_button: bool = False,
     ) -> list[EventType]:
         """The guide (or one step of it) of the product with this SKU in this store."""
         in_order = next((item for item in items if item.sku == wanted.sku), None)

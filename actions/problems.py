@@ -104,4 +104,3 @@ def report_text(tracker: Tracker) -> str:
         if event.get("event") == "user" and intent.startswith("report_"):
             return str(event.get("text") or "")
     return ""
-

@@ -146,7 +146,7 @@ class ActionSubmitReview(Action):
 
 
 class ActionDeclineReviews(Action):
-    """"Stop asking me": the shopper opts out of this store's review invitations."""
+    """ "Stop asking me": the shopper opts out of this store's review invitations."""
 
     def name(self) -> str:
         return "action_decline_reviews"

@@ -39,8 +39,7 @@ TARGETS: dict[str, tuple[Target, ...]] = {
 def intent_rows(report: dict) -> dict[str, dict]:
     """Per-intent rows of intent_report.json (precision, recall, f1-score, support)."""
     return {
-        name: row for name, row in report.items()
-        if name not in SUMMARY_ROWS and isinstance(row, dict) and "support" in row
+        name: row for name, row in report.items() if name not in SUMMARY_ROWS and isinstance(row, dict) and "support" in row
     }
 
 
@@ -70,7 +69,8 @@ def print_entities(folder: Path) -> None:
     for report in sorted(folder.glob("*Extractor_report.json")) + sorted(folder.glob("DIETClassifier_report.json")):
         rows = json.loads(report.read_text())
         cells = ", ".join(
-            f"{entity} {row['f1-score']:.2f}" for entity, row in rows.items()
+            f"{entity} {row['f1-score']:.2f}"
+            for entity, row in rows.items()
             if isinstance(row, dict) and entity not in SUMMARY_ROWS and row.get("support")
         )
         print(f"{report.stem.replace('_report', '')} entity F1: {cells}")
@@ -84,29 +84,27 @@ def summarise(name: str, folder: Path) -> list[bool]:
     rows = intent_rows(report)
     total = sum(row["support"] for row in rows.values())
     print(f"\n=== {name} ({folder}): {total} messages")
-    print(f"intent accuracy {report['accuracy']:.3f}   macro F1 {report['macro avg']['f1-score']:.3f}"
-          f"   wrong {len(errors)}")
+    print(f"intent accuracy {report['accuracy']:.3f}   macro F1 {report['macro avg']['f1-score']:.3f}   wrong {len(errors)}")
     print(f"{'intent':<28} {'prec':>6} {'recall':>6} {'F1':>6} {'support':>8}")
     for intent in sorted(rows):
         row = rows[intent]
-        print(f"{intent:<28} {row['precision']:>6.2f} {row['recall']:>6.2f} {row['f1-score']:>6.2f}"
-              f" {row['support']:>8}")
+        print(f"{intent:<28} {row['precision']:>6.2f} {row['recall']:>6.2f} {row['f1-score']:>6.2f} {row['support']:>8}")
     oos = rows.get("out_of_scope")
     if oos:
-        print(f"out_of_scope F1 {oos['f1-score']:.3f} (precision {oos['precision']:.2f},"
-              f" recall {oos['recall']:.2f})")
+        print(f"out_of_scope F1 {oos['f1-score']:.3f} (precision {oos['precision']:.2f}, recall {oos['recall']:.2f})")
     top = confusions(errors)[:TOP_CONFUSIONS]
     if top:
-        print("top confusions (true -> predicted: count): " + "; ".join(
-            f"{true} -> {predicted}: {count}" for (true, predicted), count in top))
+        print(
+            "top confusions (true -> predicted: count): "
+            + "; ".join(f"{true} -> {predicted}: {count}" for (true, predicted), count in top)
+        )
     print_entities(folder)
     met = []
     for target in TARGETS.get(name, ()):
         value, source = measured(target.label, report, rows)
         ok = value >= target.floor
         met.append(ok)
-        print(f"target {target.label} >= {target.floor:.2f}: {value:.3f} ({source})"
-              f" {'MET' if ok else 'NOT MET'}")
+        print(f"target {target.label} >= {target.floor:.2f}: {value:.3f} ({source}) {'MET' if ok else 'NOT MET'}")
     return met
 
 

@@ -80,8 +80,9 @@ async def parse_all(model: str, paths: list[str]) -> dict[str, list[Parsed]]:
             result = await agent.parse_message(example.get("text"))
             if result["intent"]["name"] == "nlu_fallback":
                 result = undo_fallback_prediction(result)
-            ranking = tuple((row["name"], row["confidence"]) for row in result["intent_ranking"]
-                            if row["name"] != "nlu_fallback")
+            ranking = tuple(
+                (row["name"], row["confidence"]) for row in result["intent_ranking"] if row["name"] != "nlu_fallback"
+            )
             parsed.append(Parsed(example.get("intent"), ranking))
         sets[path] = parsed
     return sets
@@ -103,9 +104,11 @@ def report(name: str, parsed: list[Parsed]) -> None:
         print(f"{threshold:>9.2f} " + " ".join(f"{cell:>18}" for cell in cells))
     if best:
         outcome = replay(parsed, best[1], best[2])
-        print(f"best correct-minus-wrong: threshold {best[1]:.2f}, ambiguity_threshold {best[2]:.2f}"
-              f" (accuracy {outcome.correct / len(parsed):.3f}, fallback {outcome.fallback},"
-              f" wrong {outcome.wrong})")
+        print(
+            f"best correct-minus-wrong: threshold {best[1]:.2f}, ambiguity_threshold {best[2]:.2f}"
+            f" (accuracy {outcome.correct / len(parsed):.3f}, fallback {outcome.fallback},"
+            f" wrong {outcome.wrong})"
+        )
 
 
 def main() -> int:

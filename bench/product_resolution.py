@@ -44,12 +44,24 @@ AUTO, BABY, OUTDOOR = "yangteng-auto", "bloomkids-baby", "summit-outdoor"
 
 # Which demo store a holdout mention belongs to, and the SKU it denotes there (None: not sold there).
 HOLDOUT_MENTIONS: dict[str, tuple[str, str | None]] = {
-    "oil pan": (AUTO, "OP-1001"), "gasket": (AUTO, "GK-2040"), "drain plug": (AUTO, "DP-3102"),
-    "brake pads": (AUTO, "BP-4410"), "air filter": (AUTO, "AF-5205"), "spark plug": (AUTO, None),
-    "stroller": (BABY, "BK-ST300"), "car seat": (BABY, None), "high chair": (BABY, None),
-    "diaper bag": (BABY, None), "baby monitor": (BABY, None), "bassinet": (BABY, None),
-    "fleece": (OUTDOOR, "ST-FL330"), "down jacket": (OUTDOOR, None), "hiking boots": (OUTDOOR, None),
-    "sleeping bag": (OUTDOOR, None), "backpack": (OUTDOOR, None), "softshell jacket": (OUTDOOR, None),
+    "oil pan": (AUTO, "OP-1001"),
+    "gasket": (AUTO, "GK-2040"),
+    "drain plug": (AUTO, "DP-3102"),
+    "brake pads": (AUTO, "BP-4410"),
+    "air filter": (AUTO, "AF-5205"),
+    "spark plug": (AUTO, None),
+    "stroller": (BABY, "BK-ST300"),
+    "car seat": (BABY, None),
+    "high chair": (BABY, None),
+    "diaper bag": (BABY, None),
+    "baby monitor": (BABY, None),
+    "bassinet": (BABY, None),
+    "fleece": (OUTDOOR, "ST-FL330"),
+    "down jacket": (OUTDOOR, None),
+    "hiking boots": (OUTDOOR, None),
+    "sleeping bag": (OUTDOOR, None),
+    "backpack": (OUTDOOR, None),
+    "softshell jacket": (OUTDOOR, None),
     "windbreaker": (OUTDOOR, None),
 }
 
@@ -101,15 +113,45 @@ FRESH: list[tuple[str, str, frozenset[str]]] = [
 
 # The lookup table and synonyms that data/nlu.yml had until issue 14, frozen for "before".
 OLD_LOOKUP = (
-    "oil pan", "gasket", "drain plug", "oil filter", "spark plug", "brake pads", "air filter", "baby carrier",
-    "stroller", "bottle warmer", "car seat", "high chair", "baby monitor", "diaper bag", "rain jacket",
-    "hiking pants", "fleece", "down jacket", "hiking boots", "softshell jacket", "backpack", "sleeping bag",
+    "oil pan",
+    "gasket",
+    "drain plug",
+    "oil filter",
+    "spark plug",
+    "brake pads",
+    "air filter",
+    "baby carrier",
+    "stroller",
+    "bottle warmer",
+    "car seat",
+    "high chair",
+    "baby monitor",
+    "diaper bag",
+    "rain jacket",
+    "hiking pants",
+    "fleece",
+    "down jacket",
+    "hiking boots",
+    "softshell jacket",
+    "backpack",
+    "sleeping bag",
 )
 OLD_SYNONYMS = {
-    "oilpan": "oil pan", "oil sump": "oil pan", "sump": "oil pan", "oil pans": "oil pan", "gaskets": "gasket",
-    "oil pan gasket": "gasket", "sump plug": "drain plug", "oil drain plug": "drain plug", "pram": "stroller",
-    "pushchair": "stroller", "buggy": "stroller", "raincoat": "rain jacket", "rain coat": "rain jacket",
-    "waterproof jacket": "rain jacket", "fleece jacket": "fleece",
+    "oilpan": "oil pan",
+    "oil sump": "oil pan",
+    "sump": "oil pan",
+    "oil pans": "oil pan",
+    "gaskets": "gasket",
+    "oil pan gasket": "gasket",
+    "sump plug": "drain plug",
+    "oil drain plug": "drain plug",
+    "pram": "stroller",
+    "pushchair": "stroller",
+    "buggy": "stroller",
+    "raincoat": "rain jacket",
+    "rain coat": "rain jacket",
+    "waterproof jacket": "rain jacket",
+    "fleece jacket": "fleece",
 }
 _ANNOTATION = re.compile(r"\[([^\]]+)\]\((\w+)\)")
 
@@ -195,8 +237,10 @@ class Tally:
         precision = self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
         recall = self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        return (f"P {precision:.2f}  R {recall:.2f}  F1 {f1:.2f}  "
-                f"exactly right {self.exact}/{self.messages} ({self.exact / max(self.messages, 1):.2f})")
+        return (
+            f"P {precision:.2f}  R {recall:.2f}  F1 {f1:.2f}  "
+            f"exactly right {self.exact}/{self.messages} ({self.exact / max(self.messages, 1):.2f})"
+        )
 
 
 def run(cases: Iterable[Case], details: bool) -> None:
@@ -265,13 +309,16 @@ def hostile_messages(items: list[CatalogueItem], seed: int = 14) -> dict[str, st
     typos: list[str] = []
     for word in rng.sample([w for w in vocabulary if len(w) >= 5], 400):
         at = rng.randrange(1, len(word))
-        typo = word[:at] + rng.choice("aeioubdgklmnprst") + word[at + 1:]
+        typo = word[:at] + rng.choice("aeioubdgklmnprst") + word[at + 1 :]
         if typo not in known and typo not in typos:
             typos.append(typo)
         if len(typos) == 80:
             break
-    return {"80 unknown words": " ".join(unknown), "80 near-miss typos": " ".join(typos),
-            "80 catalogue words": " ".join(rng.sample(vocabulary, 80))}
+    return {
+        "80 unknown words": " ".join(unknown),
+        "80 near-miss typos": " ".join(typos),
+        "80 catalogue words": " ".join(rng.sample(vocabulary, 80)),
+    }
 
 
 def timing() -> None:
@@ -281,10 +328,14 @@ def timing() -> None:
     Catalogue(items)  # names are normalised once per process (cached), as in the action server
     start = time.perf_counter()
     catalogue = Catalogue(items)
-    print(f"  indexing 5,000 products (once per process and store, again when the catalogue changes): "
-          f"{(time.perf_counter() - start) * 1000:.1f} ms")
-    for label, text in (("typical", "how do i install the oil pna on my car"),
-                        ("hostile", "tnet " * 10_000 + "/request_installation_guide{" * 1000)):
+    print(
+        f"  indexing 5,000 products (once per process and store, again when the catalogue changes): "
+        f"{(time.perf_counter() - start) * 1000:.1f} ms"
+    )
+    for label, text in (
+        ("typical", "how do i install the oil pna on my car"),
+        ("hostile", "tnet " * 10_000 + "/request_installation_guide{" * 1000),
+    ):
         start = time.perf_counter()
         for _ in range(20):
             catalogue.resolve(text)
@@ -294,8 +345,10 @@ def timing() -> None:
         start = time.perf_counter()
         catalogue = Catalogue(items)
         built = time.perf_counter() - start
-        print(f"  realistic names, {size:,} products: first index {built * 1000:.0f} ms "
-              f"({len(vocabulary_of(items)):,} distinct words)")
+        print(
+            f"  realistic names, {size:,} products: first index {built * 1000:.0f} ms "
+            f"({len(vocabulary_of(items)):,} distinct words)"
+        )
         for label, text in hostile_messages(items).items():
             start = time.perf_counter()
             for _ in range(5):

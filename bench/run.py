@@ -152,15 +152,26 @@ class DirService(Service):
 
 
 def run_logged(
-    command: list[str], *, cwd: Path, env: dict[str, str], log_path: Path, label: str,
-    progress: Progress, timeout: float,
+    command: list[str],
+    *,
+    cwd: Path,
+    env: dict[str, str],
+    log_path: Path,
+    label: str,
+    progress: Progress,
+    timeout: float,
 ) -> None:
     """Run a command to completion with its output in a log file and a ticking status line."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("ab") as log:
         process = subprocess.Popen(
-            command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True,
+            command,
+            cwd=cwd,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )
     started = time.monotonic()
     try:
@@ -195,19 +206,31 @@ def ensure_peer(progress: Progress, timeout: float) -> Path:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | PEER_ENV
     label = "training the rasa init starter bot (about 1–2 minutes)"
     log_path = LOG_DIR / "peer_init.log"
-    created = all((PEER_DIR / name).exists() for name in ("config.yml", "domain.yml", "data", "endpoints.yml", "credentials.yml"))
+    created = all(
+        (PEER_DIR / name).exists() for name in ("config.yml", "domain.yml", "data", "endpoints.yml", "credentials.yml")
+    )
     if not created:
         progress.line(f"Creating the peer with `rasa init` in {PEER_DIR.relative_to(PROJECT_ROOT)}; {label}")
         PEER_DIR.mkdir(parents=True, exist_ok=True)
         run_logged(
             [str(RASA_BIN), "init", "--no-prompt", "--init-dir", str(PEER_DIR)],
-            cwd=PROJECT_ROOT, env=env, log_path=log_path, label=label, progress=progress, timeout=timeout,
+            cwd=PROJECT_ROOT,
+            env=env,
+            log_path=log_path,
+            label=label,
+            progress=progress,
+            timeout=timeout,
         )
     if not peer_models():
         progress.line(f"The peer in {PEER_DIR.relative_to(PROJECT_ROOT)} has no model; {label}")
         run_logged(
-            [str(RASA_BIN), "train"], cwd=PEER_DIR, env=env, log_path=log_path, label=label,
-            progress=progress, timeout=timeout,
+            [str(RASA_BIN), "train"],
+            cwd=PEER_DIR,
+            env=env,
+            log_path=log_path,
+            label=label,
+            progress=progress,
+            timeout=timeout,
         )
     models = peer_models()
     if not models:
@@ -221,8 +244,19 @@ def peer_service(port: int, tuned: bool) -> DirService:
     return DirService(
         name="peer Rasa server (rasa init bot)",
         command=[
-            str(RASA_BIN), "run", "--enable-api", "-i", LOOPBACK, "-p", str(port),
-            "-m", "models", "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
+            str(RASA_BIN),
+            "run",
+            "--enable-api",
+            "-i",
+            LOOPBACK,
+            "-p",
+            str(port),
+            "-m",
+            "models",
+            "--endpoints",
+            "endpoints.yml",
+            "--credentials",
+            "credentials.yml",
         ],
         env={**PEER_ENV, **(ENGINE_ENV if tuned else {})},
         health_url=f"http://{LOOPBACK}:{port}/status",
@@ -330,7 +364,7 @@ def _process_ticks(roots: list[int]) -> int:
             data = Path(f"/proc/{entry}/stat").read_text()
         except OSError:
             continue
-        fields = data[data.rindex(")") + 2:].split()
+        fields = data[data.rindex(")") + 2 :].split()
         pid = int(entry)
         parents[pid] = int(fields[1])
         ticks[pid] = int(fields[11]) + int(fields[12])
@@ -389,8 +423,9 @@ def check_quiet(progress: Progress, what: str, wait: float = 0) -> float | None:
         busy = cpu_busy(2.0)
     progress.clear()
     if busy is not None and busy > BUSY_WARNING:
-        progress.line(f"    warning: the CPU was {busy:.0%} busy just before {what} (other processes?); "
-                      "these numbers will be noisy")
+        progress.line(
+            f"    warning: the CPU was {busy:.0%} busy just before {what} (other processes?); these numbers will be noisy"
+        )
     return busy
 
 
@@ -406,7 +441,9 @@ class Client:
         self.token = token
         self.log_hint = log_hint
 
-    async def _post(self, what: str, path: str, body: dict[str, Any], params: dict[str, str] | None = None) -> tuple[float, Any]:
+    async def _post(
+        self, what: str, path: str, body: dict[str, Any], params: dict[str, str] | None = None
+    ) -> tuple[float, Any]:
         started = time.perf_counter()
         try:
             async with self.session.post(self.base_url + path, json=body, params=params) as response:
@@ -570,8 +607,15 @@ def _first_error(group: BaseExceptionGroup) -> BaseException:
 
 
 async def run_phase(
-    client: Client, scenario: Scenario, mode: str, messages: int, concurrency: int,
-    time_limit: float, progress: Progress, run_id: str, meter: CpuMeter | None = None,
+    client: Client,
+    scenario: Scenario,
+    mode: str,
+    messages: int,
+    concurrency: int,
+    time_limit: float,
+    progress: Progress,
+    run_id: str,
+    meter: CpuMeter | None = None,
 ) -> PhaseResult:
     """Drive ``concurrency`` workers, each through its own fresh conversations, until
     ``messages`` messages are answered or ``time_limit`` seconds have passed."""
@@ -618,8 +662,14 @@ async def run_phase(
 
 
 async def measure(
-    base_url: str, token: str | None, log_hint: str, scenarios: list[Scenario], options: argparse.Namespace,
-    progress: Progress, run_id: str, server_pids: list[int],
+    base_url: str,
+    token: str | None,
+    log_hint: str,
+    scenarios: list[Scenario],
+    options: argparse.Namespace,
+    progress: Progress,
+    run_id: str,
+    server_pids: list[int],
 ) -> list[PhaseResult]:
     """Warm-up, sequential and concurrent phases of each scenario, one after the other."""
     results = []
@@ -632,7 +682,9 @@ async def measure(
             progress.line(f"» {scenario.label}")
             busy = check_quiet(progress, "this scenario", options.wait_quiet)
             if options.warmup:
-                warm = await run_phase(client, scenario, "warmup", options.warmup, 1, options.phase_timeout, progress, run_id)
+                warm = await run_phase(
+                    client, scenario, "warmup", options.warmup, 1, options.phase_timeout, progress, run_id
+                )
                 progress.line(f"    warm-up     {len(warm.latencies):4d} messages in {warm.elapsed:5.1f} s")
             for mode, concurrency in (("sequential", 1), ("concurrent", options.concurrency)):
                 phase = await run_phase(
@@ -738,7 +790,10 @@ def add_ratios(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
         elif row["mode"] == "sequential":
             row["ratio_to_peer_greet"] = {"of": "p50", "value": round(row["p50_ms"] / base["p50_ms"], 3)}
         else:
-            row["ratio_to_peer_greet"] = {"of": "messages_per_s", "value": round(row["messages_per_s"] / base["messages_per_s"], 3)}
+            row["ratio_to_peer_greet"] = {
+                "of": "messages_per_s",
+                "value": round(row["messages_per_s"] / base["messages_per_s"], 3),
+            }
     return peer or None
 
 
@@ -749,20 +804,24 @@ def evaluate_targets(rows: list[dict[str, Any]], concurrency: int) -> list[dict[
     targets = []
     if peer_seq and order_seq:
         limit = TARGET_P50_FACTOR * peer_seq["p50_ms"]
-        targets.append({
-            "name": "order-status message p50 (sequential) <= 2 x peer greet p50",
-            "measured_ms": order_seq["p50_ms"],
-            "limit_ms": round(limit, 2),
-            "met": order_seq["p50_ms"] <= limit,
-        })
+        targets.append(
+            {
+                "name": "order-status message p50 (sequential) <= 2 x peer greet p50",
+                "measured_ms": order_seq["p50_ms"],
+                "limit_ms": round(limit, 2),
+                "met": order_seq["p50_ms"] <= limit,
+            }
+        )
     if order_conc:
-        targets.append({
-            "name": f">= {TARGET_THROUGHPUT:g} order-status messages/s with {TARGET_CONCURRENCY} concurrent conversations",
-            "measured_messages_per_s": order_conc["messages_per_s"],
-            "limit_messages_per_s": TARGET_THROUGHPUT,
-            "concurrency": concurrency,
-            "met": order_conc["messages_per_s"] >= TARGET_THROUGHPUT and concurrency == TARGET_CONCURRENCY,
-        })
+        targets.append(
+            {
+                "name": f">= {TARGET_THROUGHPUT:g} order-status messages/s with {TARGET_CONCURRENCY} concurrent conversations",
+                "measured_messages_per_s": order_conc["messages_per_s"],
+                "limit_messages_per_s": TARGET_THROUGHPUT,
+                "concurrency": concurrency,
+                "met": order_conc["messages_per_s"] >= TARGET_THROUGHPUT and concurrency == TARGET_CONCURRENCY,
+            }
+        )
     return targets
 
 
@@ -772,22 +831,34 @@ def render_table(rows: list[dict[str, Any]]) -> str:
     for r in rows:
         mode = "sequential" if r["mode"] == "sequential" else f"{r['concurrency']} concurrent"
         ratio = r.get("ratio_to_peer_greet")
-        ratio_text = "" if ratio is None else (
-            f"p50 ×{ratio['value']:.2f}" if ratio["of"] == "p50" else f"msg/s ×{ratio['value']:.2f}"
+        ratio_text = (
+            ""
+            if ratio is None
+            else (f"p50 ×{ratio['value']:.2f}" if ratio["of"] == "p50" else f"msg/s ×{ratio['value']:.2f}")
         )
         if r["timed_out"]:
             ratio_text += " (time limit)"
         others = r.get("cpu_share_other_processes")
         others_text = "" if others is None else f"{others:.0%}" + (" !" if others > OTHERS_WARNING else "")
-        lines.append((
-            r["label"], mode, str(r["messages"]), f"{r['p50_ms']:.1f}", f"{r['p95_ms']:.1f}",
-            f"{r['messages_per_s']:.1f}", ratio_text, others_text,
-        ))
+        lines.append(
+            (
+                r["label"],
+                mode,
+                str(r["messages"]),
+                f"{r['p50_ms']:.1f}",
+                f"{r['p95_ms']:.1f}",
+                f"{r['messages_per_s']:.1f}",
+                ratio_text,
+                others_text,
+            )
+        )
     widths = [max(len(row[i]) for row in [header, *lines]) for i in range(len(header))]
     right = {2, 3, 4, 5, 7}
 
     def fmt(row: tuple[str, ...]) -> str:
-        return "  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))).rstrip()
+        return "  ".join(
+            c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        ).rstrip()
 
     rule = "  ".join("-" * w for w in widths)
     return "\n".join([fmt(header), rule, *(fmt(line) for line in lines)])
@@ -799,8 +870,11 @@ def render_targets(targets: list[dict[str, Any]], rows: list[dict[str, Any]]) ->
     for i, t in enumerate(targets, start=1):
         verdict = "MET" if t["met"] else "NOT MET"
         if "limit_ms" in t:
-            detail = (f"{t['measured_ms']:.1f} ms vs limit 2 × {peer_seq['p50_ms']:.1f} = {t['limit_ms']:.1f} ms"
-                      if peer_seq else f"{t['measured_ms']:.1f} ms")
+            detail = (
+                f"{t['measured_ms']:.1f} ms vs limit 2 × {peer_seq['p50_ms']:.1f} = {t['limit_ms']:.1f} ms"
+                if peer_seq
+                else f"{t['measured_ms']:.1f} ms"
+            )
         else:
             detail = f"{t['measured_messages_per_s']:.1f} msg/s vs ≥ {t['limit_messages_per_s']:g} msg/s"
             if t["concurrency"] != TARGET_CONCURRENCY:
@@ -818,22 +892,44 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         description="Latency and throughput of this assistant next to the `rasa init` starter bot (same engine).",
     )
     parser.add_argument("--requests", type=int, help="messages per scenario and mode (default 200; 40 with --quick)")
-    parser.add_argument("--warmup", type=int, help="warm-up messages per scenario, not measured (default 20; 4 with --quick)")
-    parser.add_argument("--concurrency", type=int, default=TARGET_CONCURRENCY,
-                        help=f"concurrent conversations in the concurrent mode (default {TARGET_CONCURRENCY})")
+    parser.add_argument(
+        "--warmup", type=int, help="warm-up messages per scenario, not measured (default 20; 4 with --quick)"
+    )
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=TARGET_CONCURRENCY,
+        help=f"concurrent conversations in the concurrent mode (default {TARGET_CONCURRENCY})",
+    )
     parser.add_argument("--quick", action="store_true", help="a short smoke run (fewer messages)")
-    parser.add_argument("--phase-timeout", type=float, help="time limit of each measured phase, s (default 300; 120 with --quick)")
+    parser.add_argument(
+        "--phase-timeout", type=float, help="time limit of each measured phase, s (default 300; 120 with --quick)"
+    )
     parser.add_argument("--request-timeout", type=float, default=60, help="time limit of one HTTP request, s (default 60)")
     parser.add_argument("--start-timeout", type=float, default=240, help="time limit for a server to become healthy, s")
     parser.add_argument("--train-timeout", type=float, default=900, help="time limit for creating/training the peer, s")
-    parser.add_argument("--model", type=Path, default=DEFAULT_MODEL, help="the project's model (default models/assistant.tar.gz)")
-    parser.add_argument("--model-wait", type=float, default=900,
-                        help="how long to wait for the project model to appear and stop changing, s (default 900)")
-    parser.add_argument("--peer-tuned", action="store_true",
-                        help="give the peer the project's engine environment (bot.stack.ENGINE_ENV: 1 TensorFlow thread…)")
-    parser.add_argument("--wait-quiet", type=float, default=0, metavar="SECONDS",
-                        help="before each scenario, wait up to this long for the CPU to be under "
-                        f"{BUSY_WARNING * 100:.0f}%% busy (default 0: measure at once, warn if busy)")
+    parser.add_argument(
+        "--model", type=Path, default=DEFAULT_MODEL, help="the project's model (default models/assistant.tar.gz)"
+    )
+    parser.add_argument(
+        "--model-wait",
+        type=float,
+        default=900,
+        help="how long to wait for the project model to appear and stop changing, s (default 900)",
+    )
+    parser.add_argument(
+        "--peer-tuned",
+        action="store_true",
+        help="give the peer the project's engine environment (bot.stack.ENGINE_ENV: 1 TensorFlow thread…)",
+    )
+    parser.add_argument(
+        "--wait-quiet",
+        type=float,
+        default=0,
+        metavar="SECONDS",
+        help="before each scenario, wait up to this long for the CPU to be under "
+        f"{BUSY_WARNING * 100:.0f}%% busy (default 0: measure at once, warn if busy)",
+    )
     parser.add_argument("--output", type=Path, default=DEFAULT_RESULTS, help="results JSON (default var/bench/results.json)")
     parser.add_argument("--check", action="store_true", help="exit with status 3 when a target is not met")
     args = parser.parse_args(argv)
@@ -875,17 +971,22 @@ def main(argv: list[str] | None = None) -> int:
 
     phases: list[PhaseResult] = []
     try:
-        progress.line(f"Benchmark ({'quick' if options.quick else 'full'}): {options.requests} messages per scenario and mode, "
-                      f"{options.warmup} warm-up, {options.concurrency} concurrent conversations")
+        progress.line(
+            f"Benchmark ({'quick' if options.quick else 'full'}): {options.requests} messages per scenario and mode, "
+            f"{options.warmup} warm-up, {options.concurrency} concurrent conversations"
+        )
         wait_for_model(options.model, options.model_wait, progress)
         machine = machine_info()
         machine["cpu_busy_at_start"] = busy_at_start = cpu_busy(2.0)
-        progress.line(f"Machine: {machine['nproc']} cores, load average {machine['load_average_at_start'][0]}, "
-                      f"Python {machine['app_python']} (app) / {machine['engine_python']} (engine), Rasa {machine['rasa']}")
+        progress.line(
+            f"Machine: {machine['nproc']} cores, load average {machine['load_average_at_start'][0]}, "
+            f"Python {machine['app_python']} (app) / {machine['engine_python']} (engine), Rasa {machine['rasa']}"
+        )
         if busy_at_start is not None:
-            progress.line(f"  CPU busy before starting anything: {busy_at_start:.0%}"
-                          + ("  (warning: other processes are running; results will be noisy)"
-                             if busy_at_start > BUSY_WARNING else ""))
+            progress.line(
+                f"  CPU busy before starting anything: {busy_at_start:.0%}"
+                + ("  (warning: other processes are running; results will be noisy)" if busy_at_start > BUSY_WARNING else "")
+            )
 
         # 1. The peer: created and trained once, served by the same engine, measured, stopped.
         peer_model = ensure_peer(progress, options.train_timeout)
@@ -898,10 +999,18 @@ def main(argv: list[str] | None = None) -> int:
         peer.wait_healthy(options.start_timeout, progress.update)
         progress.line(f"  up after {time.monotonic() - peer_started:.0f} s (log: {peer.log_path.relative_to(PROJECT_ROOT)})")
         peer_scns = peer_scenarios()
-        phases += asyncio.run(measure(
-            f"http://{LOOPBACK}:{peer_port}", None, str(peer.log_path), peer_scns, options, progress, run_id,
-            [peer.process.pid] if peer.process else [],
-        ))
+        phases += asyncio.run(
+            measure(
+                f"http://{LOOPBACK}:{peer_port}",
+                None,
+                str(peer.log_path),
+                peer_scns,
+                options,
+                progress,
+                run_id,
+                [peer.process.pid] if peer.process else [],
+            )
+        )
         stop_all()
 
         # 2. This project: fresh var dir, its own store database with the demo stores.
@@ -914,20 +1023,32 @@ def main(argv: list[str] | None = None) -> int:
         imported = asyncio.run(load_demo_stores(settings.database_url))
         progress.line("  imported " + ", ".join(f"{n} {kind}s" for kind, n in imported.items()))
         stack = Stack(settings, options.model, with_gateway=False, with_worker=False)
-        progress.line(f"Starting the project: action server on {LOOPBACK}:{action_port}, Rasa server on "
-                      f"{LOOPBACK}:{rasa_port}; loading the model takes ~20 s")
+        progress.line(
+            f"Starting the project: action server on {LOOPBACK}:{action_port}, Rasa server on "
+            f"{LOOPBACK}:{rasa_port}; loading the model takes ~20 s"
+        )
         running.extend(stack.services)
         stack_started = time.monotonic()
         for service in stack.services:
             service.start()
         for service in stack.services:
             service.wait_healthy(options.start_timeout, progress.update)
-        progress.line(f"  up after {time.monotonic() - stack_started:.0f} s (logs: {(settings.var_dir / 'logs').relative_to(PROJECT_ROOT)})")
+        progress.line(
+            f"  up after {time.monotonic() - stack_started:.0f} s (logs: {(settings.var_dir / 'logs').relative_to(PROJECT_ROOT)})"
+        )
         project_scns = project_scenarios()
-        phases += asyncio.run(measure(
-            settings.rasa_url, settings.rasa_token, str(settings.var_dir / "logs"), project_scns, options, progress, run_id,
-            [service.process.pid for service in stack.services if service.process],
-        ))
+        phases += asyncio.run(
+            measure(
+                settings.rasa_url,
+                settings.rasa_token,
+                str(settings.var_dir / "logs"),
+                project_scns,
+                options,
+                progress,
+                run_id,
+                [service.process.pid for service in stack.services if service.process],
+            )
+        )
         stop_all()
     except (BenchError, ServiceFailed) as exc:
         stop_all()
@@ -945,21 +1066,27 @@ def main(argv: list[str] | None = None) -> int:
     targets = evaluate_targets(rows, options.concurrency)
     duration = time.monotonic() - began
     progress.line()
-    progress.line(f"Results ({date:%Y-%m-%d %H:%M} UTC, {machine['nproc']} cores, Rasa {machine['rasa']}). Latency per "
-                  "message, from sending the request to the last byte of the reply;\n"
-                  "CPU others: share of all cores used by processes other than the benchmark's during the phase")
+    progress.line(
+        f"Results ({date:%Y-%m-%d %H:%M} UTC, {machine['nproc']} cores, Rasa {machine['rasa']}). Latency per "
+        "message, from sending the request to the last byte of the reply;\n"
+        "CPU others: share of all cores used by processes other than the benchmark's during the phase"
+    )
     progress.line(render_table(rows))
     if any((r.get("cpu_share_other_processes") or 0) > OTHERS_WARNING for r in rows):
-        progress.line(f"  ! other processes used more than {OTHERS_WARNING:.0%} of the CPU during that phase: "
-                      "its numbers are pessimistic; rerun on a quiet machine")
+        progress.line(
+            f"  ! other processes used more than {OTHERS_WARNING:.0%} of the CPU during that phase: "
+            "its numbers are pessimistic; rerun on a quiet machine"
+        )
     progress.line()
     progress.line("Targets")
     progress.line(render_targets(targets, rows))
     order_seq = next((r for r in rows if r["scenario"] == "project_order" and r["mode"] == "sequential"), None)
     if order_seq and "p50_ms_by_message" in order_seq:
         first, second = order_seq["p50_ms_by_message"][:2]
-        progress.line(f"  order-status p50 by message (sequential): {first:.1f} ms for the question, "
-                      f"{second:.1f} ms for the email and the answer")
+        progress.line(
+            f"  order-status p50 by message (sequential): {first:.1f} ms for the question, "
+            f"{second:.1f} ms for the email and the answer"
+        )
     progress.line()
     progress.line("Sample order-status conversation:")
     order = next((s for s in project_scns if s.key == "project_order"), None)
@@ -973,9 +1100,13 @@ def main(argv: list[str] | None = None) -> int:
         "duration_s": round(duration, 1),
         "machine": machine,
         "options": {
-            "quick": options.quick, "requests": options.requests, "warmup": options.warmup,
-            "concurrency": options.concurrency, "phase_timeout_s": options.phase_timeout,
-            "request_timeout_s": options.request_timeout, "peer_tuned": options.peer_tuned,
+            "quick": options.quick,
+            "requests": options.requests,
+            "warmup": options.warmup,
+            "concurrency": options.concurrency,
+            "phase_timeout_s": options.phase_timeout,
+            "request_timeout_s": options.request_timeout,
+            "peer_tuned": options.peer_tuned,
             "wait_quiet_s": options.wait_quiet,
         },
         "peer": {
@@ -988,7 +1119,9 @@ def main(argv: list[str] | None = None) -> int:
             "model": model_info(options.model),
             "var_dir": str(PROJECT_VAR.relative_to(PROJECT_ROOT)),
             "store_database": "SQLite, fresh, demo/demo_stores.jsonl imported",
-            "tracker_store": settings.tracker_store_url.split("://", 1)[0] if settings.tracker_store_url else "sqlite (var dir)",
+            "tracker_store": settings.tracker_store_url.split("://", 1)[0]
+            if settings.tracker_store_url
+            else "sqlite (var dir)",
             "lock_store": settings.lock_store_url.split("://", 1)[0] if settings.lock_store_url else "in_memory",
             "engine_env": ENGINE_ENV,
         },

@@ -52,22 +52,47 @@ def tracking(n: int) -> str:
 def store_lines(count: int, secret: str) -> list[str]:
     lines = [
         {"type": "store", "id": STORE, "name": "Bench Auto Parts", "timezone": "Asia/Shanghai", "webhook_secret": secret},
-        {"type": "product", "store": STORE, "sku": "OP-1001", "name": "Aluminium oil pan",
-         "manual_url": "https://bench.example/op-1001.pdf", "video_url": "https://bench.example/op-1001.mp4",
-         "install_steps": ["Drain the old oil", "Fit the new pan"]},
+        {
+            "type": "product",
+            "store": STORE,
+            "sku": "OP-1001",
+            "name": "Aluminium oil pan",
+            "manual_url": "https://bench.example/op-1001.pdf",
+            "video_url": "https://bench.example/op-1001.mp4",
+            "install_steps": ["Drain the old oil", "Fit the new pan"],
+        },
     ]
     for n in range(count):
-        lines.append({
-            "type": "order", "store": STORE, "order_number": f"BA-{n:05d}", "placed_at": "2026-11-20T10:00:00Z",
-            "status": "shipped", "shopper": {"name": f"Shopper {n}", "email": f"shopper{n}@example.com",
-                                             "timezone": "America/New_York"},
-            "shipping": {"postcode": "10027", "country": "US"},
-            "items": [{"sku": "OP-1001", "name": "Aluminium oil pan", "quantity": 1}],
-            "shipments": [{"carrier": "USPS", "tracking_number": tracking(n), "tracking_url": None, "status": "InTransit",
-                           "estimated_delivery": "2026-11-27", "delivered_at": None,
-                           "events": [{"time": "2026-11-24T08:12:00Z", "location": "Jersey City, NJ", "tag": "InTransit",
-                                       "message": "Arrived at regional facility"}]}],
-        })
+        lines.append(
+            {
+                "type": "order",
+                "store": STORE,
+                "order_number": f"BA-{n:05d}",
+                "placed_at": "2026-11-20T10:00:00Z",
+                "status": "shipped",
+                "shopper": {"name": f"Shopper {n}", "email": f"shopper{n}@example.com", "timezone": "America/New_York"},
+                "shipping": {"postcode": "10027", "country": "US"},
+                "items": [{"sku": "OP-1001", "name": "Aluminium oil pan", "quantity": 1}],
+                "shipments": [
+                    {
+                        "carrier": "USPS",
+                        "tracking_number": tracking(n),
+                        "tracking_url": None,
+                        "status": "InTransit",
+                        "estimated_delivery": "2026-11-27",
+                        "delivered_at": None,
+                        "events": [
+                            {
+                                "time": "2026-11-24T08:12:00Z",
+                                "location": "Jersey City, NJ",
+                                "tag": "InTransit",
+                                "message": "Arrived at regional facility",
+                            }
+                        ],
+                    }
+                ],
+            }
+        )
     return [json.dumps(line) for line in lines]
 
 
@@ -79,8 +104,11 @@ async def prepare(database_url: str, count: int, secret: str) -> None:
     engine = create_engine(database_url)
     try:
         await upgrade(engine)
-        report = await import_lines(create_sessionmaker(engine), store_lines(count, secret),
-                                    lambda n: progress(f"importing {n}/{count + 2} lines") if n % 200 == 0 else None)
+        report = await import_lines(
+            create_sessionmaker(engine),
+            store_lines(count, secret),
+            lambda n: progress(f"importing {n}/{count + 2} lines") if n % 200 == 0 else None,
+        )
         if not report.ok:
             raise SystemExit(f"import failed: {report.errors[:3]}")
     finally:
@@ -95,15 +123,25 @@ async def burst(gateway_url: str, count: int, concurrency: int, secret: str) -> 
     for n in range(count):
         queue.put_nowait(n)
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as http:
+
         async def sender() -> None:
             while not queue.empty():
                 n = queue.get_nowait()
-                body = json.dumps({"event_id": f"bench-{n}", "tracking_number": tracking(n), "status": "Delivered",
-                                   "events": [{"time": "2026-11-27T21:40:00Z", "tag": "Delivered", "message": "Delivered"}]}).encode()
+                body = json.dumps(
+                    {
+                        "event_id": f"bench-{n}",
+                        "tracking_number": tracking(n),
+                        "status": "Delivered",
+                        "events": [{"time": "2026-11-27T21:40:00Z", "tag": "Delivered", "message": "Delivered"}],
+                    }
+                ).encode()
                 sent_at[tracking(n)] = time.time()
                 started = time.perf_counter()
-                async with http.post(f"{gateway_url}/webhooks/tracking/{STORE}", data=body,
-                                     headers={"X-Signature": simple_signature(secret, body)}) as response:
+                async with http.post(
+                    f"{gateway_url}/webhooks/tracking/{STORE}",
+                    data=body,
+                    headers={"X-Signature": simple_signature(secret, body)},
+                ) as response:
                     result = await response.json()
                     if response.status != 200 or result.get("result") != "applied":
                         raise SystemExit(f"webhook {n} answered {response.status} {result}")
@@ -191,7 +229,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--timeout", type=float, default=900, help="seconds to wait for all confirmations")
     parser.add_argument(
-        "--postgres", metavar="URL", nargs="?", const=DEFAULT_POSTGRES,
+        "--postgres",
+        metavar="URL",
+        nargs="?",
+        const=DEFAULT_POSTGRES,
         help="the production setup: store database and Rasa tracker store in fresh PostgreSQL databases on this "
         f"server (default {DEFAULT_POSTGRES}) instead of SQLite files",
     )
@@ -205,10 +246,15 @@ def main(argv: list[str] | None = None) -> int:
             "DATABASE_URL": asyncio.run(fresh_postgres_database(args.postgres, "aftersales_bench_store")),
             "RASA_TRACKER_STORE_URL": asyncio.run(fresh_postgres_database(args.postgres, "aftersales_bench_tracker")),
         }
-    settings = load_settings({
-        "VAR_DIR": str(VAR), **databases,
-        "RASA_PORT": str(free_port()), "ACTION_SERVER_PORT": str(free_port()), "GATEWAY_PORT": str(free_port()),
-    })
+    settings = load_settings(
+        {
+            "VAR_DIR": str(VAR),
+            **databases,
+            "RASA_PORT": str(free_port()),
+            "ACTION_SERVER_PORT": str(free_port()),
+            "GATEWAY_PORT": str(free_port()),
+        }
+    )
     secret = secrets.token_hex(16)
     print(f"==> {args.count} orders in transit in a fresh {'PostgreSQL' if args.postgres else 'SQLite'} store database")
     asyncio.run(prepare(settings.database_url, args.count, secret))
@@ -230,7 +276,9 @@ def main(argv: list[str] | None = None) -> int:
     per_second = len(confirmed) / span if confirmed else 0.0
     results = {
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "count": args.count, "concurrency": args.concurrency, "confirmed": len(confirmed),
+        "count": args.count,
+        "concurrency": args.concurrency,
+        "confirmed": len(confirmed),
         "database": "postgresql" if args.postgres else "sqlite",
         "ack_ms": {"p50": percentile(acks, 0.5), "p95": percentile(acks, 0.95), "max": max(acks)},
         "webhook_to_transcript_ms": {"p50": percentile(delays, 0.5), "p95": percentile(delays, 0.95)} if delays else None,
@@ -243,15 +291,21 @@ def main(argv: list[str] | None = None) -> int:
     }
     results_file = RESULTS_DIR / ("webhooks-postgresql.json" if args.postgres else "webhooks.json")
     results_file.write_text(json.dumps(results, indent=2))
-    print(f"  acknowledgement: p50 {results['ack_ms']['p50']:.1f} ms, p95 {results['ack_ms']['p95']:.1f} ms, "
-          f"max {results['ack_ms']['max']:.1f} ms")
+    print(
+        f"  acknowledgement: p50 {results['ack_ms']['p50']:.1f} ms, p95 {results['ack_ms']['p95']:.1f} ms, "
+        f"max {results['ack_ms']['max']:.1f} ms"
+    )
     if delays:
-        print(f"  webhook → transcript: p50 {results['webhook_to_transcript_ms']['p50']:.0f} ms, "
-              f"p95 {results['webhook_to_transcript_ms']['p95']:.0f} ms")
+        print(
+            f"  webhook → transcript: p50 {results['webhook_to_transcript_ms']['p50']:.0f} ms, "
+            f"p95 {results['webhook_to_transcript_ms']['p95']:.0f} ms"
+        )
     met = "MET" if per_second >= TARGET_PER_SECOND and len(confirmed) == args.count else "NOT MET"
     print(f"  {len(confirmed)}/{args.count} confirmations, {per_second:.1f}/s (target ≥ {TARGET_PER_SECOND:.0f}/s: {met})")
-    print("  CPU per confirmation: " + ", ".join(
-        f"{name} {ms:.1f} ms" for name, ms in results["cpu_ms_per_confirmation"].items()))
+    print(
+        "  CPU per confirmation: "
+        + ", ".join(f"{name} {ms:.1f} ms" for name, ms in results["cpu_ms_per_confirmation"].items())
+    )
     print(f"  results in {results_file.relative_to(PROJECT_ROOT)}")
     return 0 if len(confirmed) == args.count else 1
 

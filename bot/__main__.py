@@ -53,6 +53,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
         print(file=sys.stderr)
     for number, reason in report.errors:
         print(f"{path}:{number}: {reason}", file=sys.stderr)
+
     def counted(kind: str, n: int) -> str:
         noun = kind.replace("_", " ")
         return f"{n} {noun if n == 1 else noun[:-1] + 'ies' if noun.endswith('y') else noun + 's'}"
@@ -94,7 +95,10 @@ def _cmd_demo_secrets(_: argparse.Namespace) -> int:
             await get_engine().dispose()
 
     created, agents = asyncio.run(main())
-    print(f"generated shopper secrets for {len(created)} store(s) that had none" + (f": {', '.join(created)}" if created else ""))
+    print(
+        f"generated shopper secrets for {len(created)} store(s) that had none"
+        + (f": {', '.join(created)}" if created else "")
+    )
     if agents:
         print(f"generated console passwords for {', '.join(agents)} (`make run` prints them)")
     return 0
@@ -128,11 +132,15 @@ def _cmd_agents(args: argparse.Namespace) -> int:
                     return 0
                 console = "seller" if args.role == "seller_admin" else "agent"
                 base = get_settings().public_base_url
-                print(f"{issued.invitation.email}: invited to {args.store} as {args.role} until {issued.invitation.expires_at:%Y-%m-%d %H:%M} UTC")
+                print(
+                    f"{issued.invitation.email}: invited to {args.store} as {args.role} until {issued.invitation.expires_at:%Y-%m-%d %H:%M} UTC"
+                )
                 print(f"send them this link privately (it works once): {base}/{console}#invitation={issued.token}")
                 return 0
             if args.action == "add":
-                created = await accounts.add(args.email, args.name or args.email.split("@")[0], password, args.store, args.role)
+                created = await accounts.add(
+                    args.email, args.name or args.email.split("@")[0], password, args.store, args.role
+                )
                 if not created:
                     print(f"{args.email}: already exists; now works for {', '.join(args.store)} (password unchanged)")
                     return 0
@@ -343,7 +351,8 @@ def main(argv: list[str] | None = None) -> int:
     p_agents = sub.add_parser("agents", help="console accounts for support staff and seller admins")
     agents_sub = p_agents.add_subparsers(dest="action", required=True)
     p_add = agents_sub.add_parser(
-        "add", help="the operator's way: create an account for these stores (or add them to one); prints a generated password"
+        "add",
+        help="the operator's way: create an account for these stores (or add them to one); prints a generated password",
     )
     p_add.add_argument("--store", action="append", required=True, help="a store the agent works for (repeat for several)")
     p_add.add_argument("--email", required=True)
@@ -373,7 +382,9 @@ def main(argv: list[str] | None = None) -> int:
     p_set.add_argument("--by", default="command line", help="who made the change, for the history")
     p_rollback = settings_sub.add_parser("rollback", help="make an earlier version current again (as a new version)")
     p_rollback.add_argument("--store", required=True)
-    p_rollback.add_argument("--version", type=int, required=True, help="0 is the store as imported, with the default templates")
+    p_rollback.add_argument(
+        "--version", type=int, required=True, help="0 is the store as imported, with the default templates"
+    )
     p_rollback.add_argument("--by", default="command line")
     p_settings.set_defaults(func=_cmd_settings)
     p_tokens = sub.add_parser("api-tokens", help="seller API tokens (one store each)")

@@ -347,9 +347,15 @@ class AgentAccounts:
             await self._withdraw(session, store_id, email, now)
             token = secrets.token_urlsafe(32)
             row = StaffInvitation(
-                store_id=store_id, email=email, name=name, role=role, invited_by=invited_by[:400],
-                token_hash=token_hash(token), status=InvitationStatus.pending.value,
-                created_at=now, expires_at=now + INVITATION_LIFETIME,
+                store_id=store_id,
+                email=email,
+                name=name,
+                role=role,
+                invited_by=invited_by[:400],
+                token_hash=token_hash(token),
+                status=InvitationStatus.pending.value,
+                created_at=now,
+                expires_at=now + INVITATION_LIFETIME,
             )
             session.add(row)
             await session.flush()
@@ -360,7 +366,8 @@ class AgentAccounts:
         result = await session.execute(
             update(StaffInvitation)
             .where(
-                StaffInvitation.store_id == store_id, StaffInvitation.email == email,
+                StaffInvitation.store_id == store_id,
+                StaffInvitation.email == email,
                 StaffInvitation.status == InvitationStatus.pending.value,
             )
             .values(status=InvitationStatus.withdrawn.value, answered_at=now)
@@ -456,7 +463,12 @@ class AgentAccounts:
         now = now or utc_now()
         async with self._sessions() as session, session.begin():
             row = await session.get(StaffInvitation, invitation_id)
-            if row is None or row.email != agent.email or row.status != InvitationStatus.pending.value or row.expires_at <= now:
+            if (
+                row is None
+                or row.email != agent.email
+                or row.status != InvitationStatus.pending.value
+                or row.expires_at <= now
+            ):
                 raise InvitationNotFound()
             await self._answer(session, row, InvitationStatus.declined, now)
 
@@ -481,8 +493,11 @@ class AgentAccounts:
                 async with self._sessions() as session, session.begin():
                     row = await self._pending(session, token, now)
                     agent = Agent(
-                        email=row.email, name=(name.strip()[:200] or row.name), password_hash=digest,
-                        owner_store_id=row.store_id, created_at=now,
+                        email=row.email,
+                        name=(name.strip()[:200] or row.name),
+                        password_hash=digest,
+                        owner_store_id=row.store_id,
+                        created_at=now,
                     )
                     session.add(agent)
                     await session.flush()
@@ -581,7 +596,9 @@ class AgentAccounts:
 
     # --- signing in ---
 
-    async def login(self, email: str, password: str, ip: str, now: dt.datetime | None = None) -> tuple[SignedInAgent, str] | None:
+    async def login(
+        self, email: str, password: str, ip: str, now: dt.datetime | None = None
+    ) -> tuple[SignedInAgent, str] | None:
         """A new session and its cookie token, ``None`` for a wrong email or password, or an
         account that works for no store.
 
@@ -629,9 +646,12 @@ class AgentAccounts:
             agent = await session.scalar(select(Agent).where(Agent.email == email))
             stores = 0
             if agent is not None:
-                stores = await session.scalar(
-                    select(func.count()).select_from(AgentMembership).where(AgentMembership.agent_id == agent.id)
-                ) or 0
+                stores = (
+                    await session.scalar(
+                        select(func.count()).select_from(AgentMembership).where(AgentMembership.agent_id == agent.id)
+                    )
+                    or 0
+                )
         return _Attempt(attempt.id, agent.id if agent else None, agent.password_hash if agent else "", stores > 0)
 
     async def _check_password(self, attempt: _Attempt, password: str) -> bool:
@@ -650,8 +670,12 @@ class AgentAccounts:
         token = secrets.token_urlsafe(32)
         session.add(
             AgentSession(
-                token_hash=token_hash(token), agent_id=agent_id, csrf_token=secrets.token_urlsafe(32),
-                created_at=now, expires_at=now + SESSION_LIFETIME, last_seen_at=now,
+                token_hash=token_hash(token),
+                agent_id=agent_id,
+                csrf_token=secrets.token_urlsafe(32),
+                created_at=now,
+                expires_at=now + SESSION_LIFETIME,
+                last_seen_at=now,
             )
         )
         return token

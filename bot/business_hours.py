@@ -59,7 +59,11 @@ def _spans_on(spans: Spans, day: dt.date, tz: ZoneInfo) -> list[tuple[dt.datetim
     result = []
     for start, end in spans.get(day.weekday(), []):
         begin = dt.datetime.combine(day, start, tz)
-        finish = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tz) if end is None else dt.datetime.combine(day, end, tz)
+        finish = (
+            dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tz)
+            if end is None
+            else dt.datetime.combine(day, end, tz)
+        )
         result.append((begin, finish))
     return result
 

@@ -45,6 +45,7 @@ NEW_MESSAGES_OVERLAP = dt.timedelta(seconds=5)
 #: How long an automatic message (delivery, review) waits before checking again while a person holds the chat.
 AGENT_HOLD_RETRY = dt.timedelta(minutes=30)
 
+
 class UnknownStore(LookupError):
     pass
 
@@ -100,7 +101,12 @@ class StoredMessage:
 
 def _stored(message: Message) -> StoredMessage:
     return StoredMessage(
-        message.seq, message.sender, message.text, list(message.buttons or []), message.attachment, message.created_at,
+        message.seq,
+        message.sender,
+        message.text,
+        list(message.buttons or []),
+        message.attachment,
+        message.created_at,
         message.author,
     )
 
@@ -159,8 +165,7 @@ class ConversationService:
         # the same moment: the unique index lets one insert win, and both use it.
         await session.execute(
             dialect_insert(session, Conversation)
-            .values(id=secrets.token_urlsafe(18), store_id=store_id, shopper_email=email, last_seq=0,
-                    created_at=utc_now())
+            .values(id=secrets.token_urlsafe(18), store_id=store_id, shopper_email=email, last_seq=0, created_at=utc_now())
             .on_conflict_do_nothing()
         )
         return (await session.scalars(mine)).one()

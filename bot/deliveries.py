@@ -64,9 +64,8 @@ def _values(delivered: ShopperShipment) -> dict[str, str]:
         "tracking_number": shipment.tracking_number,
         "tracking_url": shipment.tracking_url or "",
         "delivered_at": format_time(when, order.shopper_timezone) if when else "just now",
-        "latest_scan": (
-            ", ".join(part for part in (latest.message, latest.location) if part) if latest else ""
-        ) or "no details from the carrier yet",
+        "latest_scan": (", ".join(part for part in (latest.message, latest.location) if part) if latest else "")
+        or "no details from the carrier yet",
     }
 
 
@@ -168,8 +167,12 @@ class DeliveryNotices:
         products = await products_by_sku(session, shipment.store_id, (item.sku for item in shipment.order.items))
         if has_install_video(list(products.values())):
             await enqueue(
-                session, shipment.store_id, INSTALL_VIDEO, f"{INSTALL_VIDEO}:{shipment.id}",
-                {"shipment_id": shipment.id}, queue.clock() + dt.timedelta(minutes=delay),
+                session,
+                shipment.store_id,
+                INSTALL_VIDEO,
+                f"{INSTALL_VIDEO}:{shipment.id}",
+                {"shipment_id": shipment.id},
+                queue.clock() + dt.timedelta(minutes=delay),
             )
 
     async def _must_say(self, conversation_id: str, tracking_number: str, intent: str) -> bool:
@@ -193,9 +196,12 @@ class DeliveryNotices:
                 await queue.defer(job, queue.clock() + AGENT_HOLD_RETRY, session)
                 return 0
         replies = await trigger_once(
-            self._rasa, chat.conversation_id, intent,
+            self._rasa,
+            chat.conversation_id,
+            intent,
             {"order_id": shipment.order.order_number, "tracking_number": shipment.tracking_number},
-            job.key, retried=job.attempts > 1,
+            job.key,
+            retried=job.attempts > 1,
         )
         messages = [transcript_message(reply, sender="store") for reply in replies if isinstance(reply, dict)]
         if not messages and await self._must_say(chat.conversation_id, shipment.tracking_number, intent):

@@ -122,7 +122,11 @@ class Availability:
 
     def notice(self, now: dt.datetime, reference: str = "") -> str:
         """What the bot honestly tells the shopper will happen next, in the store's words."""
-        values = {"store_name": self.store_name, "reply_time": describe_duration(self.reply_time_minutes), "reference": reference}
+        values = {
+            "store_name": self.store_name,
+            "reply_time": describe_duration(self.reply_time_minutes),
+            "reference": reference,
+        }
         if self.agents_online:
             return render(self.templates["handoff_connecting"], values)
         if self.open_now:
@@ -173,7 +177,11 @@ class EscalationService:
         self._limits = limits or EscalationLimits()
 
     async def record(
-        self, conversation_id: str, reason: str, details: str = "", order_number: str | None = None,
+        self,
+        conversation_id: str,
+        reason: str,
+        details: str = "",
+        order_number: str | None = None,
         client_key: str | None = None,
     ) -> RecordedEscalation | None:
         """Record an escalation for this conversation's store; ``None`` if the
@@ -226,7 +234,12 @@ class EscalationService:
                     raise EscalationLimited(retry_after)
                 _add_details(open_case, details, order)
                 return RecordedEscalation(
-                    open_case.id, open_case.reason, open_case.priority, known_number, conversation.store_id, already_open=True
+                    open_case.id,
+                    open_case.reason,
+                    open_case.priority,
+                    known_number,
+                    conversation.store_id,
+                    already_open=True,
                 )
             escalation = Escalation(
                 store_id=conversation.store_id,
@@ -318,7 +331,12 @@ class EscalationService:
             spans = parse_business_hours(None)  # checked on save; never leave a shopper without an answer
         hours = opening(spans, store.timezone, now)
         return Availability(
-            store.name, int(online or 0), hours.open_now, hours.next_open_at, store.reply_time_minutes, store.timezone,
+            store.name,
+            int(online or 0),
+            hours.open_now,
+            hours.next_open_at,
+            store.reply_time_minutes,
+            store.timezone,
             templates,
         )
 
@@ -328,7 +346,9 @@ class EscalationService:
             return list(
                 (
                     await session.scalars(
-                        select(Escalation).where(Escalation.store_id == store_id).order_by(Escalation.created_at, Escalation.id)
+                        select(Escalation)
+                        .where(Escalation.store_id == store_id)
+                        .order_by(Escalation.created_at, Escalation.id)
                     )
                 ).all()
             )

@@ -150,8 +150,12 @@ def decision_steps(form: str, intent: str, responses: dict[str, Any]) -> list[di
     if chosen.kind == CONTINUE:
         return [{"action": CONTINUE_ACTION}, {"action": form}, {"active_loop": form}]
     if chosen.kind == SWITCH:
-        return [{"action": "action_deactivate_loop"}, {"active_loop": None},
-                {"action": chosen.to_form}, {"active_loop": chosen.to_form}]
+        return [
+            {"action": "action_deactivate_loop"},
+            {"active_loop": None},
+            {"action": chosen.to_form},
+            {"active_loop": chosen.to_form},
+        ]
     return [*({"action": a} for a in chosen.actions), {"action": "action_deactivate_loop"}, {"active_loop": None}]
 
 
@@ -164,11 +168,13 @@ def rules(domain: dict[str, Any]) -> list[dict[str, Any]]:
             if all(intent in answer_intents(slot) for slot in slots):
                 continue
             chosen = decision(form, intent, domain.get("responses", {}))
-            generated.append({
-                "rule": f"{form}: {intent} ({chosen.kind})",
-                "condition": [{"active_loop": form}],
-                "steps": [{"intent": intent}, *decision_steps(form, intent, domain.get("responses", {}))],
-            })
+            generated.append(
+                {
+                    "rule": f"{form}: {intent} ({chosen.kind})",
+                    "condition": [{"active_loop": form}],
+                    "steps": [{"intent": intent}, *decision_steps(form, intent, domain.get("responses", {}))],
+                }
+            )
     return generated
 
 

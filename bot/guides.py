@@ -17,9 +17,21 @@ from bot.orders import order_lookup_key, products_by_sku
 _NUMBER_WORDS = {
     word: n
     for n, words in enumerate(
-        [(), ("one", "first"), ("two", "second"), ("three", "third"), ("four", "fourth"), ("five", "fifth"),
-         ("six", "sixth"), ("seven", "seventh"), ("eight", "eighth"), ("nine", "ninth"), ("ten", "tenth"),
-         ("eleven", "eleventh"), ("twelve", "twelfth")]
+        [
+            (),
+            ("one", "first"),
+            ("two", "second"),
+            ("three", "third"),
+            ("four", "fourth"),
+            ("five", "fifth"),
+            ("six", "sixth"),
+            ("seven", "seventh"),
+            ("eight", "eighth"),
+            ("nine", "ninth"),
+            ("ten", "tenth"),
+            ("eleven", "eleventh"),
+            ("twelve", "twelfth"),
+        ]
     )
     for word in words
 }
@@ -91,9 +103,7 @@ def step_messages(product: Product, step: int) -> list[Outgoing]:
     if not 1 <= step <= len(steps):
         return [Outgoing(replies.GUIDE_NO_SUCH_STEP.format(product_name=product.name, count=len(steps), step=step))]
     messages = [
-        Outgoing(
-            replies.GUIDE_STEP.format(step=step, count=len(steps), product_name=product.name, text=steps[step - 1])
-        )
+        Outgoing(replies.GUIDE_STEP.format(step=step, count=len(steps), product_name=product.name, text=steps[step - 1]))
     ]
     video = _video(product)
     if video:
@@ -120,8 +130,7 @@ def choose_product_message(items: list[tuple[str, str]], *, question: str) -> Ou
     return Outgoing(
         question,
         buttons=[
-            {"title": name[:80], "payload": replies.button_payload(GUIDE_INTENT, {"product": sku})}
-            for sku, name in items
+            {"title": name[:80], "payload": replies.button_payload(GUIDE_INTENT, {"product": sku})} for sku, name in items
         ],
     )
 
@@ -169,4 +178,6 @@ class GuideService:
 
     async def products(self, store_id: str) -> list[Product]:
         async with self._sessions() as session:
-            return list((await session.scalars(select(Product).where(Product.store_id == store_id).order_by(Product.id))).all())
+            return list(
+                (await session.scalars(select(Product).where(Product.store_id == store_id).order_by(Product.id))).all()
+            )

@@ -146,8 +146,13 @@ class HandoffService:
     # --- reading ---
 
     async def queue(
-        self, agent: SignedInAgent, now: dt.datetime | None = None, *, limit: int = QUEUE_PAGE,
-        cursor: str | None = None, order: str = "newest",
+        self,
+        agent: SignedInAgent,
+        now: dt.datetime | None = None,
+        *,
+        limit: int = QUEUE_PAGE,
+        cursor: str | None = None,
+        order: str = "newest",
     ) -> dict[str, Any]:
         """One page of the open and claimed escalations of the agent's stores.
 
@@ -232,7 +237,11 @@ class HandoffService:
     @staticmethod
     def _with_wait(escalation: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
         created: dt.datetime = escalation["created_at"]
-        return {**escalation, "created_at": iso_utc(created), "waiting_seconds": max(0, int((now - created).total_seconds()))}
+        return {
+            **escalation,
+            "created_at": iso_utc(created),
+            "waiting_seconds": max(0, int((now - created).total_seconds())),
+        }
 
     @staticmethod
     def _escalation_select(*extra: Any) -> Select[Any]:
@@ -245,7 +254,9 @@ class HandoffService:
         )
 
     @staticmethod
-    def _escalation_json(e: Escalation, store_name: str, order_number: str | None, claimed_name: str | None) -> dict[str, Any]:
+    def _escalation_json(
+        e: Escalation, store_name: str, order_number: str | None, claimed_name: str | None
+    ) -> dict[str, Any]:
         return {
             "id": e.id,
             "reference": f"E-{e.id}",
@@ -281,7 +292,9 @@ class HandoffService:
             raise NotFound(conversation_id)
         return conversation
 
-    async def conversation(self, agent: SignedInAgent, conversation_id: str, now: dt.datetime | None = None) -> dict[str, Any]:
+    async def conversation(
+        self, agent: SignedInAgent, conversation_id: str, now: dt.datetime | None = None
+    ) -> dict[str, Any]:
         """Everything the conversation view shows: transcript, order, escalations, notes, canned replies."""
         now = now or utc_now()
         async with self._sessions() as session:
@@ -311,7 +324,9 @@ class HandoffService:
                 )
             ).all()
             canned = (
-                await session.scalars(select(CannedReply).where(CannedReply.store_id == store_id).order_by(CannedReply.title))
+                await session.scalars(
+                    select(CannedReply).where(CannedReply.store_id == store_id).order_by(CannedReply.title)
+                )
             ).all()
         return {
             "conversation": {
@@ -325,8 +340,13 @@ class HandoffService:
             },
             "messages": [
                 {
-                    "seq": m.seq, "sender": m.sender, "author": m.author, "text": m.text,
-                    "buttons": list(m.buttons or []), "attachment": m.attachment, "created_at": iso_utc(m.created_at),
+                    "seq": m.seq,
+                    "sender": m.sender,
+                    "author": m.author,
+                    "text": m.text,
+                    "buttons": list(m.buttons or []),
+                    "attachment": m.attachment,
+                    "created_at": iso_utc(m.created_at),
                 }
                 for m in messages
             ],
@@ -337,7 +357,9 @@ class HandoffService:
         }
 
     @staticmethod
-    async def _order_for(session: AsyncSession, conversation: Conversation, escalations: list[dict[str, Any]]) -> Order | None:
+    async def _order_for(
+        session: AsyncSession, conversation: Conversation, escalations: list[dict[str, Any]]
+    ) -> Order | None:
         """The order the escalation names, else the identified shopper's latest order with the store."""
         load = (selectinload(Order.items), selectinload(Order.shipments).selectinload(Shipment.events))
         numbers = [e["order_number"] for e in reversed(escalations) if e["order_number"]]
@@ -393,26 +415,35 @@ class HandoffService:
             conversation = await self._conversation(session, agent, conversation_id)
             won = await session.execute(
                 update(Conversation)
-                .where(Conversation.id == conversation_id, Conversation.store_id == conversation.store_id,
-                       Conversation.handled_by.is_(None))
+                .where(
+                    Conversation.id == conversation_id,
+                    Conversation.store_id == conversation.store_id,
+                    Conversation.handled_by.is_(None),
+                )
                 .values(handled_by=agent.id, handled_since=now)
                 .execution_options(synchronize_session=False)
             )
             if rows_changed(won) != 1:
                 holder = await session.scalar(
-                    select(Agent.name).join(Conversation, Conversation.handled_by == Agent.id).where(Conversation.id == conversation_id)
+                    select(Agent.name)
+                    .join(Conversation, Conversation.handled_by == Agent.id)
+                    .where(Conversation.id == conversation_id)
                 )
                 raise Conflict("conversation_claimed_by", holder=holder) if holder else Conflict("conversation_claimed")
             await session.execute(
                 update(Escalation)
-                .where(Escalation.conversation_id == conversation_id, Escalation.store_id == conversation.store_id,
-                       Escalation.status.in_(ACTIVE_STATUSES))
+                .where(
+                    Escalation.conversation_id == conversation_id,
+                    Escalation.store_id == conversation.store_id,
+                    Escalation.status.in_(ACTIVE_STATUSES),
+                )
                 .values(status=EscalationStatus.claimed.value, claimed_by=agent.id, claimed_at=now, updated_at=now)
                 .execution_options(synchronize_session=False)
             )
             store_name = await session.scalar(select(Store.name).where(Store.id == conversation.store_id))
             await self._conversations.append_in(
-                session, self._chat(conversation),
+                session,
+                self._chat(conversation),
                 [NewMessage("store", f"{agent.name} from {store_name} has joined the chat.")],
             )
             # Inside the transaction: if Rasa refuses, the claim is undone and the bot keeps answering.
@@ -425,8 +456,11 @@ class HandoffService:
             conversation = await self._conversation(session, agent, conversation_id)
             released = await session.execute(
                 update(Conversation)
-                .where(Conversation.id == conversation_id, Conversation.store_id == conversation.store_id,
-                       Conversation.handled_by == agent.id)
+                .where(
+                    Conversation.id == conversation_id,
+                    Conversation.store_id == conversation.store_id,
+                    Conversation.handled_by == agent.id,
+                )
                 .values(handled_by=None, handled_since=None)
                 .execution_options(synchronize_session=False)
             )
@@ -434,8 +468,11 @@ class HandoffService:
                 raise Conflict("conversation_not_yours")
             await session.execute(
                 update(Escalation)
-                .where(Escalation.conversation_id == conversation_id, Escalation.store_id == conversation.store_id,
-                       Escalation.status.in_(ACTIVE_STATUSES))
+                .where(
+                    Escalation.conversation_id == conversation_id,
+                    Escalation.store_id == conversation.store_id,
+                    Escalation.status.in_(ACTIVE_STATUSES),
+                )
                 .values(status=outcome.value, closed_at=now, updated_at=now)
                 .execution_options(synchronize_session=False)
             )
@@ -490,7 +527,10 @@ class HandoffService:
         async with self._sessions() as session, session.begin():
             conversation = await self._conversation(session, agent, conversation_id)
             note = ConversationNote(
-                store_id=conversation.store_id, conversation_id=conversation_id, agent_id=agent.id, author=agent.name,
+                store_id=conversation.store_id,
+                conversation_id=conversation_id,
+                agent_id=agent.id,
+                author=agent.name,
                 text=body,
             )
             session.add(note)
@@ -513,8 +553,9 @@ class HandoffService:
             ).all()
             talked = (
                 await session.execute(
-                    select(Conversation.store_id, Conversation.id, Conversation.last_message_at, Conversation.handled_since)
-                    .where(
+                    select(
+                        Conversation.store_id, Conversation.id, Conversation.last_message_at, Conversation.handled_since
+                    ).where(
                         Conversation.store_id.in_(store_ids),
                         or_(Conversation.last_message_at > since, Conversation.handled_since > since),
                     )

@@ -128,8 +128,7 @@ def _tag(obj: dict[str, Any], name: str, *, where: str) -> str:
     value = _field(obj, name, where=where)
     if value not in TrackingTag.__members__:
         raise ImportErrorInLine(
-            f"field {where}{name!r} is not a tracking status tag: {value!r} "
-            f"(one of {', '.join(TrackingTag.__members__)})"
+            f"field {where}{name!r} is not a tracking status tag: {value!r} (one of {', '.join(TrackingTag.__members__)})"
         )
     return value
 
@@ -183,8 +182,11 @@ def _store_flow(obj: dict[str, Any]) -> dict[str, Any]:
     if reply is not None and not 1 <= reply <= 60 * 24 * 7:
         raise ImportErrorInLine("field 'reply_time_minutes' must be from 1 to 10080 (a week)")
     return {
-        "review_url": review_url, "review_delay_days": delay, "install_video_delay_minutes": video,
-        "business_hours": hours, "reply_time_minutes": reply,
+        "review_url": review_url,
+        "review_delay_days": delay,
+        "install_video_delay_minutes": video,
+        "business_hours": hours,
+        "reply_time_minutes": reply,
     }
 
 
@@ -315,7 +317,12 @@ async def _import_order(session: AsyncSession, obj: dict[str, Any]) -> None:
         if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 1:
             raise ImportErrorInLine(f"field {where}'quantity' must be a positive integer")
         items.append(
-            OrderItem(store_id=store_id, sku=_field(raw, "sku", where=where), name=_field(raw, "name", where=where), quantity=quantity)
+            OrderItem(
+                store_id=store_id,
+                sku=_field(raw, "sku", where=where),
+                name=_field(raw, "name", where=where),
+                quantity=quantity,
+            )
         )
     shipments_raw = obj.get("shipments") or []
     if not isinstance(shipments_raw, list):
@@ -408,12 +415,16 @@ async def import_lines(
                 raise ImportErrorInLine("a line must be a JSON object")
             kind = obj.get("type")
             if kind not in _IMPORTERS:
-                raise ImportErrorInLine(f"unknown or missing 'type': {kind!r} (store, product, order, canned_reply or agent)")
+                raise ImportErrorInLine(
+                    f"unknown or missing 'type': {kind!r} (store, product, order, canned_reply or agent)"
+                )
             async with sessions() as session, session.begin():
                 await _IMPORTERS[kind](session, obj)
             report.imported[kind] = report.imported.get(kind, 0) + 1
         except ImportErrorInLine as exc:
             report.errors.append((number, str(exc)))
         except SQLAlchemyError as exc:
-            report.errors.append((number, f"database refused the line: {exc.__class__.__name__}: {exc.args[0] if exc.args else exc}"))
+            report.errors.append(
+                (number, f"database refused the line: {exc.__class__.__name__}: {exc.args[0] if exc.args else exc}")
+            )
     return report

@@ -56,8 +56,16 @@ async def enqueue(
 ) -> bool:
     """Queue work inside the caller's transaction; a second job with the same key
     is ignored. Returns whether this call queued it."""
-    values = dict(store_id=store_id, kind=kind, key=key, payload=payload, due_at=due_at or utc_now(),
-                  status=JobStatus.pending.value, attempts=0, created_at=utc_now())
+    values = dict(
+        store_id=store_id,
+        kind=kind,
+        key=key,
+        payload=payload,
+        due_at=due_at or utc_now(),
+        status=JobStatus.pending.value,
+        attempts=0,
+        created_at=utc_now(),
+    )
     result = await session.execute(
         dialect_insert(session, ScheduledJob).values(**values).on_conflict_do_nothing(index_elements=["key"])
     )
@@ -92,11 +100,19 @@ class JobQueue:
                     update(ScheduledJob)
                     .where(ScheduledJob.id.in_(claimable))
                     .values(
-                        status=JobStatus.running.value, claimed_by=self.worker_id, claimed_at=now,
+                        status=JobStatus.running.value,
+                        claimed_by=self.worker_id,
+                        claimed_at=now,
                         attempts=ScheduledJob.attempts + 1,
                     )
-                    .returning(ScheduledJob.id, ScheduledJob.store_id, ScheduledJob.kind, ScheduledJob.key,
-                               ScheduledJob.payload, ScheduledJob.attempts)
+                    .returning(
+                        ScheduledJob.id,
+                        ScheduledJob.store_id,
+                        ScheduledJob.kind,
+                        ScheduledJob.key,
+                        ScheduledJob.payload,
+                        ScheduledJob.attempts,
+                    )
                 )
             ).all()
         return sorted((Job(*row) for row in rows), key=lambda job: job.id)
@@ -128,8 +144,7 @@ class JobQueue:
         statement = (
             update(ScheduledJob)
             .where(ScheduledJob.id == job.id, ScheduledJob.claimed_by == self.worker_id)
-            .values(status=JobStatus.pending.value, due_at=until, claimed_by=None,
-                    attempts=ScheduledJob.attempts - 1)
+            .values(status=JobStatus.pending.value, due_at=until, claimed_by=None, attempts=ScheduledJob.attempts - 1)
         )
         if session is not None:
             await self._mine(session, statement, job)
@@ -149,8 +164,11 @@ class JobQueue:
         async with self._sessions() as session, session.begin():
             await session.execute(
                 update(ScheduledJob)
-                .where(ScheduledJob.id == job.id, ScheduledJob.claimed_by == self.worker_id,
-                       ScheduledJob.status == JobStatus.running.value)
+                .where(
+                    ScheduledJob.id == job.id,
+                    ScheduledJob.claimed_by == self.worker_id,
+                    ScheduledJob.status == JobStatus.running.value,
+                )
                 .values(
                     status=JobStatus.failed.value if failed else JobStatus.pending.value,
                     due_at=now + retry_delay(job.attempts),
@@ -186,10 +204,14 @@ class FailedJob:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "id": self.id, "kind": self.kind, "reason": self.reason, "attempts": self.attempts,
+            "id": self.id,
+            "kind": self.kind,
+            "reason": self.reason,
+            "attempts": self.attempts,
             "failed_at": iso_utc(self.failed_at),
             "created_at": iso_utc(self.created_at),
-            "order_number": self.order_number, "tracking_number": self.tracking_number,
+            "order_number": self.order_number,
+            "tracking_number": self.tracking_number,
         }
 
 
@@ -216,32 +238,50 @@ class FailedJobs:
             ).all()
             shipment_ids = {_payload_id(job, "shipment_id") for job in rows} - {None}
             order_ids = {_payload_id(job, "order_id") for job in rows} - {None}
-            shipments = {
-                row.id: (row.order_number, row.tracking_number)
-                for row in (
-                    await session.execute(
-                        select(Shipment.id, Order.order_number, Shipment.tracking_number)
-                        .join(Order, Order.id == Shipment.order_id)
-                        .where(Shipment.store_id == store_id, Shipment.id.in_(shipment_ids))
-                    )
-                ).all()
-            } if shipment_ids else {}
+            shipments = (
+                {
+                    row.id: (row.order_number, row.tracking_number)
+                    for row in (
+                        await session.execute(
+                            select(Shipment.id, Order.order_number, Shipment.tracking_number)
+                            .join(Order, Order.id == Shipment.order_id)
+                            .where(Shipment.store_id == store_id, Shipment.id.in_(shipment_ids))
+                        )
+                    ).all()
+                }
+                if shipment_ids
+                else {}
+            )
             # Looked up by _payload_id, which is None for a job without one: it finds nothing.
-            orders: dict[int | None, str] = dict(
-                (
-                    await session.execute(
-                        select(Order.id, Order.order_number).where(Order.store_id == store_id, Order.id.in_(order_ids))
+            orders: dict[int | None, str] = (
+                dict(
+                    (
+                        await session.execute(
+                            select(Order.id, Order.order_number).where(Order.store_id == store_id, Order.id.in_(order_ids))
+                        )
                     )
-                ).tuples().all()
-            ) if order_ids else {}
+                    .tuples()
+                    .all()
+                )
+                if order_ids
+                else {}
+            )
         failed = []
         for job in rows:
             order_number, tracking_number = shipments.get(_payload_id(job, "shipment_id"), (None, None))
             order_number = order_number or orders.get(_payload_id(job, "order_id"))
-            failed.append(FailedJob(
-                job.id, job.kind, job.failure_reason or FAILURE_ERROR, job.attempts, job.finished_at, job.created_at,
-                order_number, tracking_number,
-            ))
+            failed.append(
+                FailedJob(
+                    job.id,
+                    job.kind,
+                    job.failure_reason or FAILURE_ERROR,
+                    job.attempts,
+                    job.finished_at,
+                    job.created_at,
+                    order_number,
+                    tracking_number,
+                )
+            )
         return failed
 
     async def retry(self, store_id: str, job_id: int) -> None:
@@ -249,10 +289,12 @@ class FailedJobs:
         async with self._sessions() as session, session.begin():
             result = await session.execute(
                 update(ScheduledJob)
-                .where(ScheduledJob.id == job_id, ScheduledJob.store_id == store_id,
-                       ScheduledJob.status == JobStatus.failed.value)
-                .values(status=JobStatus.pending.value, due_at=utc_now(), attempts=0, claimed_by=None,
-                        finished_at=None)
+                .where(
+                    ScheduledJob.id == job_id,
+                    ScheduledJob.store_id == store_id,
+                    ScheduledJob.status == JobStatus.failed.value,
+                )
+                .values(status=JobStatus.pending.value, due_at=utc_now(), attempts=0, claimed_by=None, finished_at=None)
             )
             if rows_changed(result) != 1:
                 raise JobNotRetryable(job_id)

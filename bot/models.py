@@ -295,8 +295,12 @@ class Conversation(Base):
         # One conversation per identified shopper and store: the store's
         # messages and the shopper's widget must land in the same one.
         Index(
-            "uq_conversations_store_shopper", "store_id", "shopper_email", unique=True,
-            sqlite_where=text("shopper_email IS NOT NULL"), postgresql_where=text("shopper_email IS NOT NULL"),
+            "uq_conversations_store_shopper",
+            "store_id",
+            "shopper_email",
+            unique=True,
+            sqlite_where=text("shopper_email IS NOT NULL"),
+            postgresql_where=text("shopper_email IS NOT NULL"),
         ),
     )
 
@@ -475,8 +479,11 @@ class ReviewLogEntry(Base):
         Index("ix_review_log_store_at", "store_id", "at"),
         # One invitation per order, whatever runs twice.
         Index(
-            "uq_review_log_one_sent_per_order", "order_id", unique=True,
-            sqlite_where=text("action = 'sent'"), postgresql_where=text("action = 'sent'"),
+            "uq_review_log_one_sent_per_order",
+            "order_id",
+            unique=True,
+            sqlite_where=text("action = 'sent'"),
+            postgresql_where=text("action = 'sent'"),
         ),
     )
 

@@ -101,9 +101,7 @@ _NOT_ORDER_NUMBERS = (
 # a few of " #:.=-", maybe "is" ("my order number is 1047", "订单号是", "注文番号は").
 # Every repeat is bounded and the text searched is at most CONTEXT_CHARS long.
 _LETTER = r"[^\W\d_]"
-_UP_TO_THE_NUMBER = (
-    r"[\s#:.=\-]{0,4}(?:(?:is|was|ist|est|es|è)(?!" + _LETTER + r")[\s#:.=\-]{0,4}|[是は][\s#:]{0,3})?$"
-)
+_UP_TO_THE_NUMBER = r"[\s#:.=\-]{0,4}(?:(?:is|was|ist|est|es|è)(?!" + _LETTER + r")[\s#:.=\-]{0,4}|[是は][\s#:]{0,3})?$"
 _ORDER_WORDS_BEFORE = re.compile(
     r"(?:(?<!" + _LETTER + r")(?:order|ord|bestellung|bestellnummer|commande|pedido|ordine)"
     r"(?:[\s\-]?(?:id|number|no|nr|num|n°))?(?!" + _LETTER + r")"
@@ -186,9 +184,7 @@ def _shape_pattern(shape: str) -> re.Pattern[str]:
         elif run.isalpha():
             pieces.append(re.escape(run))
         # a separator: _BETWEEN_PARTS stands for whatever the shopper typed there
-    return re.compile(
-        r"(?<![A-Za-z0-9])" + _BETWEEN_PARTS.join(pieces) + r"(?![A-Za-z0-9])", re.IGNORECASE
-    )
+    return re.compile(r"(?<![A-Za-z0-9])" + _BETWEEN_PARTS.join(pieces) + r"(?![A-Za-z0-9])", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -296,8 +292,10 @@ def _fallback_candidates(text: str) -> list[tuple[tuple[int, ...], OrderNumberMa
         start, end = found.span()
         number = _as_typed(found.group(0))
         candidates.append(
-            (_ranked(text, start, end, number, _FALLBACK, bool(found.group(1))),
-             OrderNumberMatch(number, start, end, learned=False))
+            (
+                _ranked(text, start, end, number, _FALLBACK, bool(found.group(1))),
+                OrderNumberMatch(number, start, end, learned=False),
+            )
         )
         if len(candidates) >= MAX_FALLBACK_CANDIDATES:
             break

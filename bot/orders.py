@@ -76,11 +76,13 @@ _DECIMAL_PART = re.compile(r"[.,]\d")
 
 
 def _is_an_amount(text: str, start: int, end: int) -> bool:
-    """"$1299.00", "1299,50 €", "¥ 899": a price a shopper mentions, never a postcode."""
+    """ "$1299.00", "1299,50 €", "¥ 899": a price a shopper mentions, never a postcode."""
     before = text[:start].rstrip(" ")[-1:]
     after = text[end:].lstrip(" ")[:1]
-    return bool(before and before in _CURRENCY_SIGNS) or bool(after and after in _CURRENCY_SIGNS) or bool(
-        _DECIMAL_PART.match(text, end)
+    return (
+        bool(before and before in _CURRENCY_SIGNS)
+        or bool(after and after in _CURRENCY_SIGNS)
+        or bool(_DECIMAL_PART.match(text, end))
     )
 
 
@@ -241,8 +243,12 @@ class OrderService:
             store = await session.get(Store, conversation.store_id)
             templates = await store_templates(session, conversation.store_id)
         return ShopperShipment(
-            store.name if store else "", shipment.order, shipment, products,
-            store.install_video_delay_minutes if store else 0, templates,
+            store.name if store else "",
+            shipment.order,
+            shipment,
+            products,
+            store.install_video_delay_minutes if store else 0,
+            templates,
         )
 
     async def order_number_shapes(self, store_id: str) -> list[str]:
@@ -293,9 +299,7 @@ class OrderService:
     async def find_order(self, store_id: str, order_number: str) -> Order | None:
         """An order by number, for a conversation that has already verified it."""
         async with self._sessions() as session:
-            return await session.scalar(
-                self._orders_of(store_id).where(Order.lookup_key == order_lookup_key(order_number))
-            )
+            return await session.scalar(self._orders_of(store_id).where(Order.lookup_key == order_lookup_key(order_number)))
 
     async def find_shopper_order(self, store_id: str, order_number: str, shopper_email: str) -> Order | None:
         """An order of a shopper the store has already identified."""
@@ -318,7 +322,4 @@ class OrderService:
                     .limit(limit)
                 )
             ).all()
-        return [
-            OrderSummary(o.order_number, o.placed_at.isoformat(), o.status, [i.name for i in o.items])
-            for o in orders
-        ]
+        return [OrderSummary(o.order_number, o.placed_at.isoformat(), o.status, [i.name for i in o.items]) for o in orders]

@@ -53,8 +53,12 @@ class ProductGuide:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "sku": self.sku, "name": self.name, "manual_url": self.manual_url, "video_url": self.video_url,
-            "install_steps": list(self.install_steps), "version": self.version,
+            "sku": self.sku,
+            "name": self.name,
+            "manual_url": self.manual_url,
+            "video_url": self.video_url,
+            "install_steps": list(self.install_steps),
+            "version": self.version,
         }
 
 
@@ -68,7 +72,9 @@ class GuideVersion:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "version": self.version, "changed_by": self.changed_by, "summary": self.summary,
+            "version": self.version,
+            "changed_by": self.changed_by,
+            "summary": self.summary,
             "created_at": iso_utc(self.created_at),
             "guide": self.guide,
         }
@@ -118,7 +124,11 @@ def check_guide(changes: Any) -> dict[str, Any]:
 
 
 def _snapshot(product: Product) -> dict[str, Any]:
-    return {"manual_url": product.manual_url, "video_url": product.video_url, "install_steps": list(product.install_steps or [])}
+    return {
+        "manual_url": product.manual_url,
+        "video_url": product.video_url,
+        "install_steps": list(product.install_steps or []),
+    }
 
 
 async def _product(session: AsyncSession, store_id: str, sku: str) -> Product:
@@ -147,19 +157,31 @@ async def save_guide(
     number = await _latest_version(session, product.store_id, product.sku) + 1
     if number == 1:
         # What the import had set, so that "restore version 0" means it after the first change.
-        session.add(ProductGuideVersion(
-            store_id=product.store_id, sku=product.sku, version=0, guide=before, changed_by=None, summary="as imported"
-        ))
+        session.add(
+            ProductGuideVersion(
+                store_id=product.store_id, sku=product.sku, version=0, guide=before, changed_by=None, summary="as imported"
+            )
+        )
     changed = [field for field in FIELDS if before[field] != after[field]]
-    session.add(ProductGuideVersion(
-        store_id=product.store_id, sku=product.sku, version=number, guide=after, changed_by=changed_by[:200],
-        summary=(summary or ("changed " + ", ".join(changed) if changed else "no change"))[:500],
-    ))
+    session.add(
+        ProductGuideVersion(
+            store_id=product.store_id,
+            sku=product.sku,
+            version=number,
+            guide=after,
+            changed_by=changed_by[:200],
+            summary=(summary or ("changed " + ", ".join(changed) if changed else "no change"))[:500],
+        )
+    )
     try:
         await session.flush()
     except IntegrityError:
         raise GuideError("guide", "guide_saved_concurrently") from None
-    product.manual_url, product.video_url, product.install_steps = after["manual_url"], after["video_url"], after["install_steps"]
+    product.manual_url, product.video_url, product.install_steps = (
+        after["manual_url"],
+        after["video_url"],
+        after["install_steps"],
+    )
     return number
 
 
@@ -178,9 +200,13 @@ class ProductGuides:
                         .where(ProductGuideVersion.store_id == store_id)
                         .group_by(ProductGuideVersion.sku)
                     )
-                ).tuples().all()
+                )
+                .tuples()
+                .all()
             )
-            products = (await session.scalars(select(Product).where(Product.store_id == store_id).order_by(Product.sku))).all()
+            products = (
+                await session.scalars(select(Product).where(Product.store_id == store_id).order_by(Product.sku))
+            ).all()
         return [self._guide(p, versions.get(p.sku, 0)) for p in products]
 
     async def get(self, store_id: str, sku: str) -> ProductGuide:
@@ -216,7 +242,8 @@ class ProductGuides:
             product = await _product(session, store_id, sku)
             row = await session.scalar(
                 select(ProductGuideVersion).where(
-                    ProductGuideVersion.store_id == store_id, ProductGuideVersion.sku == sku,
+                    ProductGuideVersion.store_id == store_id,
+                    ProductGuideVersion.sku == sku,
                     ProductGuideVersion.version == version,
                 )
             )

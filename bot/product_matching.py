@@ -167,7 +167,7 @@ def name_words(name: str) -> tuple[tuple[str, ...], int]:
     """A name's meaningful words (singular) and the index of its head; cached, as catalogues repeat."""
     main = _CLAUSE_BREAK.split(f" {name} ", maxsplit=1)[0]
     head_part = _meaningful(main)
-    rest = _meaningful(name)[len(head_part):]
+    rest = _meaningful(name)[len(head_part) :]
     words = tuple(head_part + rest)
     # The head is what the thing is: the last plain word of the main part ("plug" in "drain plug M14×1.5").
     plain = [i for i, w in enumerate(head_part) if w.isalpha() and len(w) > 1]
@@ -349,7 +349,7 @@ class Catalogue:
         be a typo of. Typing ever more words never widens it."""
         lengths, words = self._spellings.get(typed[0], ([], []))
         shortest, longest = _typo_lengths(len(typed))
-        return words[bisect.bisect_left(lengths, shortest):bisect.bisect_right(lengths, longest)]
+        return words[bisect.bisect_left(lengths, shortest) : bisect.bisect_right(lengths, longest)]
 
     def _typos_of(self, typed: str) -> list[tuple[str, float]]:
         """The catalogue's words this typed word is a typo of (rapidfuzz narrows, ``_typo_of`` decides)."""
@@ -380,7 +380,7 @@ class Catalogue:
         return None
 
     def _qualifier_alone(self, entry: _Entry, found: _Evidence, message: Sequence[str | None]) -> bool:
-        """"The fleece" for "Basecamp fleece jacket": the word before the head, no other product has
+        """ "The fleece" for "Basecamp fleece jacket": the word before the head, no other product has
         it, and it isn't followed by a kind of its own ("hiking boots" is not the hiking pants)."""
         if entry.head <= 0 or (entry.head - 1) not in found.hits:
             return False
@@ -456,9 +456,7 @@ class ProductMatcher:
     for it instead of starting their own.
     """
 
-    def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], *, clock: Callable[[], float] = time.monotonic
-    ) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, clock: Callable[[], float] = time.monotonic) -> None:
         self._sessions = sessions
         self._clock = clock
         self._indexes: OrderedDict[str, _Indexed] = OrderedDict()

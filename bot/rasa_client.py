@@ -52,7 +52,9 @@ JOB_ENTITY = "job_key"
 RETRY_METADATA = "retry_of"
 
 
-def replies_after(events: list[dict[str, Any]], is_the_message: Callable[[dict[str, Any]], bool]) -> list[dict[str, Any]] | None:
+def replies_after(
+    events: list[dict[str, Any]], is_the_message: Callable[[dict[str, Any]], bool]
+) -> list[dict[str, Any]] | None:
     """The bot's messages after the last user event that ``is_the_message``, as the REST
     channel gives them; None if the tracker holds no such user event."""
     found = None
@@ -62,7 +64,7 @@ def replies_after(events: list[dict[str, Any]], is_the_message: Callable[[dict[s
     if found is None:
         return None
     replies = []
-    for event in events[found + 1:]:
+    for event in events[found + 1 :]:
         if event.get("event") == "user":
             break
         if event.get("event") == "bot":
@@ -93,17 +95,21 @@ def _as_collected(event: dict[str, Any]) -> list[dict[str, Any]]:
 
 def triggered_by(job_key: str) -> Callable[[dict[str, Any]], bool]:
     """Matches the external user event that a job's trigger_intent put in the tracker."""
+
     def matches(event: dict[str, Any]) -> bool:
         entities = (event.get("parse_data") or {}).get("entities") or []
         return any(isinstance(e, dict) and e.get("entity") == JOB_ENTITY and e.get("value") == job_key for e in entities)
+
     return matches
 
 
 def sent_again_by(job_key: str) -> Callable[[dict[str, Any]], bool]:
     """Matches the user event of a shopper message the worker sent again for a job."""
+
     def matches(event: dict[str, Any]) -> bool:
         metadata = event.get("metadata")
         return isinstance(metadata, dict) and metadata.get(RETRY_METADATA) == job_key
+
     return matches
 
 
@@ -122,9 +128,7 @@ class RasaClient:
         self._token = settings.rasa_token
         self._http = session
 
-    async def send_message(
-        self, conversation_id: str, text: str, metadata: dict[str, Any]
-    ) -> list[dict[str, Any]]:
+    async def send_message(self, conversation_id: str, text: str, metadata: dict[str, Any]) -> list[dict[str, Any]]:
         """Send a shopper message through the REST channel; returns the bot's replies.
 
         Metadata travels with every message: Rasa hands it to the actions as
@@ -137,9 +141,7 @@ class RasaClient:
             _check(response, "a REST channel message")
             return await response.json()
 
-    async def trigger_intent(
-        self, conversation_id: str, intent: str, entities: dict[str, Any]
-    ) -> list[dict[str, Any]]:
+    async def trigger_intent(self, conversation_id: str, intent: str, entities: dict[str, Any]) -> list[dict[str, Any]]:
         """Run an external intent (``EXTERNAL_…``); returns the bot's messages."""
         async with self._http.post(
             f"{self._base}/conversations/{conversation_id}/trigger_intent",

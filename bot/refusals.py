@@ -91,9 +91,7 @@ REFUSALS: dict[str, Wording] = {
     "message_empty": _w("the message is empty"),
     "message_intent_forbidden": _w("this intent cannot be sent from the chat"),
     "payload_not_intent": _w('a payload starts with "/", like "/inform{{...}}"'),
-    "button_not_offered": _w(
-        'a message can start with "/" only as one of the buttons the assistant offered in this chat'
-    ),
+    "button_not_offered": _w('a message can start with "/" only as one of the buttons the assistant offered in this chat'),
     # --- tracking webhooks ---
     "webhook_signature_wrong": _w("missing or wrong {header} signature", "header"),
     "update_body_without_msg": _w('the body must be an object with "msg"'),
@@ -188,9 +186,7 @@ REFUSALS: dict[str, Wording] = {
         "text",
         "position",
     ),
-    "template_unknown_placeholder": _w(
-        "unknown placeholder {{{name}}}; this message can use {allowed}", "name", "allowed"
-    ),
+    "template_unknown_placeholder": _w("unknown placeholder {{{name}}}; this message can use {allowed}", "name", "allowed"),
     # business hours
     "hours_not_object": _w('business hours must be an object like {{"mon": ["09:00-18:00"]}}'),
     "hours_weekday_unknown": _w("unknown weekday {day!r} (use {weekdays})", "day", "weekdays"),

@@ -14,10 +14,7 @@ def button_payload(intent: str, entities: dict[str, str]) -> str:
     return f"/{intent}" + json.dumps(entities, separators=(",", ":"))
 
 
-ASK_ORDER_NUMBER = (
-    "Sure, I can check that. What's your order number? "
-    "It looks like FZ-20931, #1047 or 113-4928371-0029384."
-)
+ASK_ORDER_NUMBER = "Sure, I can check that. What's your order number? It looks like FZ-20931, #1047 or 113-4928371-0029384."
 CHOOSE_ORDER = "Which order do you mean? Pick one, or type its number."
 ASK_ORDER_VERIFICATION = (
     "Thanks. To keep your details safe, what's the email address or the shipping postcode on that order?"
@@ -58,11 +55,8 @@ IDENTITY_CHECK_LOCKED_NOT_RECORDED = (
     "Please contact the store's customer service directly and mention this chat."
 )
 #: A message the bot didn't understand (the second in a row: NOT_UNDERSTOOD_ESCALATED).
-NOT_UNDERSTOOD = "Sorry, I didn't quite get that. I can tell you where your order is: try \"where is my order?\""
-NO_STORE = (
-    "This chat isn't connected to a store, so I can't look up orders. "
-    "Please open the chat from the store's website."
-)
+NOT_UNDERSTOOD = 'Sorry, I didn\'t quite get that. I can tell you where your order is: try "where is my order?"'
+NO_STORE = "This chat isn't connected to a store, so I can't look up orders. Please open the chat from the store's website."
 #: The gateway's own words when the assistant gave no answer (bot/unanswered.py): the message is kept and asked again.
 ASSISTANT_SILENT = (
     "Sorry, the assistant isn't answering right now. Your message is saved, and you'll get the answer "
@@ -98,7 +92,7 @@ GUIDE_MISSING = (
 )
 GUIDE_WHICH_ITEM = "Which item do you need the guide for?"
 GUIDE_WHICH_PRODUCT = "Which product do you need the guide for? Tell me its name or your order number."
-GUIDE_UNKNOWN_PRODUCT = "I couldn't find a product called \"{product}\" in this store."
+GUIDE_UNKNOWN_PRODUCT = 'I couldn\'t find a product called "{product}" in this store.'
 GUIDE_WHICH_MATCH = "Several products fit what you wrote. Which one do you mean?"
 
 #: Problems after delivery: what a person will need to know.
@@ -116,8 +110,7 @@ PROBLEM_DESCRIPTION_TOO_SHORT = "Could you tell me a little more? A sentence or 
 #: When a person is asked to help, each reply ends with {next_steps}: what the store's
 #: availability honestly means (connecting now, or when a person will answer).
 PROBLEM_RECORDED = (
-    "Thank you. I've passed this to the store's team with your order {order_number} (reference {reference}). "
-    "{next_steps}"
+    "Thank you. I've passed this to the store's team with your order {order_number} (reference {reference}). {next_steps}"
 )
 PERSON_REQUESTED = "I've asked a person from the store to help you (reference {reference}). {next_steps}"
 #: The second message in a row that the bot did not understand.

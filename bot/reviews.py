@@ -173,8 +173,12 @@ def decide_invitation(
 
 def _log(order: Order, action: ReviewLogAction, reason: str, at: dt.datetime | None = None) -> ReviewLogEntry:
     return ReviewLogEntry(
-        store_id=order.store_id, order_id=order.id, order_number=order.order_number,
-        action=action.value, reason=reason, at=at or utc_now(),
+        store_id=order.store_id,
+        order_id=order.id,
+        order_number=order.order_number,
+        action=action.value,
+        reason=reason,
+        at=at or utc_now(),
     )
 
 
@@ -185,8 +189,12 @@ def latest_delivery(order: Order) -> dt.datetime | None:
 
 
 async def schedule_review_invitation(
-    session: AsyncSession, order: Order, delivered_at: dt.datetime, delay_days: int | None,
-    *, at: dt.datetime | None = None,
+    session: AsyncSession,
+    order: Order,
+    delivered_at: dt.datetime,
+    delay_days: int | None,
+    *,
+    at: dt.datetime | None = None,
 ) -> bool:
     """Queue the order's one review invitation inside the caller's transaction.
 
@@ -228,23 +236,34 @@ class ReviewInvitations:
                 .options(selectinload(Order.shipments))
             )
             if order is not None:
-                opted_out = await session.scalar(
-                    select(ReviewOptOut.shopper_email).where(
-                        ReviewOptOut.store_id == order.store_id, ReviewOptOut.shopper_email == order.shopper_email
+                opted_out = (
+                    await session.scalar(
+                        select(ReviewOptOut.shopper_email).where(
+                            ReviewOptOut.store_id == order.store_id, ReviewOptOut.shopper_email == order.shopper_email
+                        )
                     )
-                ) is not None
+                    is not None
+                )
                 # A reminder follows its invitation; what it must not repeat is a review already left.
                 already_invited = False if reminder else await self._already_invited(session, order)
-                reviewed = reminder and await session.scalar(
-                    select(Review.id).where(Review.store_id == order.store_id, Review.order_id == order.id)
-                ) is not None
+                reviewed = (
+                    reminder
+                    and await session.scalar(
+                        select(Review.id).where(Review.store_id == order.store_id, Review.order_id == order.id)
+                    )
+                    is not None
+                )
         if order is None:  # deleted since, and its log with it: nothing to say
             await queue.finish(job)
             return 0
 
         decision = decide_invitation(
-            now, delivered_at=latest_delivery(order), order_status=order.status, opted_out=opted_out,
-            already_invited=already_invited, shopper_timezone=order.shopper_timezone,
+            now,
+            delivered_at=latest_delivery(order),
+            order_status=order.status,
+            opted_out=opted_out,
+            already_invited=already_invited,
+            shopper_timezone=order.shopper_timezone,
         )
         if decision.action == "send" and reviewed:
             decision = InvitationDecision("skip", SKIP_ALREADY_REVIEWED)
@@ -265,13 +284,18 @@ class ReviewInvitations:
                 await queue.defer(job, now + AGENT_HOLD_RETRY, session)
                 return 0
         replies = await trigger_once(
-            self._rasa, chat.conversation_id, REVIEW_DUE, {"order_id": order.order_number}, job.key,
+            self._rasa,
+            chat.conversation_id,
+            REVIEW_DUE,
+            {"order_id": order.order_number},
+            job.key,
             retried=job.attempts > 1,
         )
         messages = [transcript_message(reply, sender="store") for reply in replies if isinstance(reply, dict)]
-        if not messages and await ReviewService(self._sessions).order_for_review(
-            chat.conversation_id, order.order_number
-        ) is not None:
+        if (
+            not messages
+            and await ReviewService(self._sessions).order_for_review(chat.conversation_id, order.order_number) is not None
+        ):
             # The action had an invitation to send and Rasa answered with none: it failed. Retried;
             # nothing is logged as sent.
             raise NoReply(f"{REVIEW_DUE} produced no messages for order {order.id}")
@@ -308,13 +332,16 @@ class ReviewInvitations:
 
     @staticmethod
     async def _already_invited(session: AsyncSession, order: Order) -> bool:
-        return await session.scalar(
-            select(ReviewLogEntry.id).where(
-                ReviewLogEntry.store_id == order.store_id,
-                ReviewLogEntry.order_id == order.id,
-                ReviewLogEntry.action == ReviewLogAction.sent.value,
+        return (
+            await session.scalar(
+                select(ReviewLogEntry.id).where(
+                    ReviewLogEntry.store_id == order.store_id,
+                    ReviewLogEntry.order_id == order.id,
+                    ReviewLogEntry.action == ReviewLogAction.sent.value,
+                )
             )
-        ) is not None
+            is not None
+        )
 
     async def _skip(self, job: Job, queue: JobQueue, order: Order, reason: str, now: dt.datetime) -> None:
         async with self._sessions() as session, session.begin():
@@ -383,9 +410,13 @@ class ReviewService:
             if order is None:
                 return None
             return ReviewableOrder(
-                store_id=order.store_id, order_id=order.id, order_number=order.order_number,
-                skus=[item.sku for item in order.items], item_names=[item.name for item in order.items],
-                shopper_email=order.shopper_email, shopper_name=order.shopper_name,
+                store_id=order.store_id,
+                order_id=order.id,
+                order_number=order.order_number,
+                skus=[item.sku for item in order.items],
+                item_names=[item.name for item in order.items],
+                shopper_email=order.shopper_email,
+                shopper_name=order.shopper_name,
             )
 
     async def message(self, order: ReviewableOrder, template: str) -> str:
@@ -394,16 +425,17 @@ class ReviewService:
         async with self._sessions() as session:
             store_name = await session.scalar(select(Store.name).where(Store.id == order.store_id)) or ""
             templates = await store_templates(session, order.store_id)
-        return render(templates[template], {
-            "shopper_first_name": first_name(order.shopper_name),
-            "store_name": store_name,
-            "order_number": order.order_number,
-            "item_names": ", ".join(order.item_names),
-        })
+        return render(
+            templates[template],
+            {
+                "shopper_first_name": first_name(order.shopper_name),
+                "store_name": store_name,
+                "order_number": order.order_number,
+                "item_names": ", ".join(order.item_names),
+            },
+        )
 
-    async def record_review(
-        self, store_id: str, conversation_id: str | None, order_id: int, rating: int, text: str
-    ) -> None:
+    async def record_review(self, store_id: str, conversation_id: str | None, order_id: int, rating: int, text: str) -> None:
         """Keep the shopper's rating (1 to 5) and words; a second rating for the order replaces the first."""
         if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
             raise ValueError(f"a rating is a whole number from 1 to 5, not {rating!r}")
@@ -414,7 +446,11 @@ class ReviewService:
             if owner is None:
                 raise LookupError(f"no order {order_id} in store {store_id!r}")
             insert = dialect_insert(session, Review).values(
-                store_id=store_id, order_id=order_id, conversation_id=conversation_id, rating=rating, text=words,
+                store_id=store_id,
+                order_id=order_id,
+                conversation_id=conversation_id,
+                rating=rating,
+                text=words,
                 created_at=now,
             )
             await session.execute(
@@ -438,11 +474,14 @@ class ReviewService:
 
     async def is_opted_out(self, store_id: str, shopper_email: str) -> bool:
         async with self._sessions() as session:
-            return await session.scalar(
-                select(ReviewOptOut.shopper_email).where(
-                    ReviewOptOut.store_id == store_id, ReviewOptOut.shopper_email == shopper_email.strip().lower()
+            return (
+                await session.scalar(
+                    select(ReviewOptOut.shopper_email).where(
+                        ReviewOptOut.store_id == store_id, ReviewOptOut.shopper_email == shopper_email.strip().lower()
+                    )
                 )
-            ) is not None
+                is not None
+            )
 
     async def review_link(self, store_id: str, order_number: str, sku: str | None) -> str | None:
         """The store's review URL for the order (and product), or None if the store has none."""

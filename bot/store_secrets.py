@@ -29,7 +29,10 @@ class Rotated:
 
 
 async def rotate_secret(
-    sessions: async_sessionmaker[AsyncSession], store_id: str, kind: str, grace: dt.timedelta = DEFAULT_GRACE,
+    sessions: async_sessionmaker[AsyncSession],
+    store_id: str,
+    kind: str,
+    grace: dt.timedelta = DEFAULT_GRACE,
     now: dt.datetime | None = None,
 ) -> Rotated:
     if kind not in KINDS:

@@ -106,7 +106,9 @@ def check(settings: dict[str, Any]) -> dict[str, Any]:
     review = settings["review"]
     delay = review["delay_days"]
     if not isinstance(delay, int) or isinstance(delay, bool) or not MIN_REVIEW_DELAY_DAYS <= delay <= MAX_REVIEW_DELAY_DAYS:
-        raise SettingsError("review.delay_days", "review_delay_out_of_range", min=MIN_REVIEW_DELAY_DAYS, max=MAX_REVIEW_DELAY_DAYS)
+        raise SettingsError(
+            "review.delay_days", "review_delay_out_of_range", min=MIN_REVIEW_DELAY_DAYS, max=MAX_REVIEW_DELAY_DAYS
+        )
     if not isinstance(review["reminder"], bool):
         raise SettingsError("review.reminder", "review_reminder_not_boolean")
     url = review["url"]
@@ -120,7 +122,9 @@ def check(settings: dict[str, Any]) -> dict[str, Any]:
     escalation = settings["escalation"]
     reasons = escalation["reasons"]
     if not isinstance(reasons, list) or not all(r in PRIORITY_BY_REASON for r in reasons):
-        raise SettingsError("escalation.reasons", "escalation_reasons_invalid", reasons=", ".join(sorted(PRIORITY_BY_REASON)))
+        raise SettingsError(
+            "escalation.reasons", "escalation_reasons_invalid", reasons=", ".join(sorted(PRIORITY_BY_REASON))
+        )
     if "shopper_request" not in reasons:
         raise SettingsError("escalation.reasons", "escalation_reasons_without_request")
     try:
@@ -211,11 +215,16 @@ class StoreSettingsService:
         if number == 1:
             # Keep the store as imported, so that "roll back to version 0" still means it after the
             # first change has moved the store row's own settings.
-            session.add(StoreSettingsVersion(
-                store_id=current.store_id, version=0, settings=current.settings, changed_by=None, summary="as imported"
-            ))
+            session.add(
+                StoreSettingsVersion(
+                    store_id=current.store_id, version=0, settings=current.settings, changed_by=None, summary="as imported"
+                )
+            )
         row = StoreSettingsVersion(
-            store_id=current.store_id, version=number, settings=settings, changed_by=changed_by[:200],
+            store_id=current.store_id,
+            version=number,
+            settings=settings,
+            changed_by=changed_by[:200],
             summary=(summary or ("changed " + ", ".join(changed) if changed else "no change"))[:500],
         )
         session.add(row)
@@ -247,7 +256,9 @@ class StoreSettingsService:
                     .limit(1)
                 )
             templates = await store_templates(session, store_id)
-        return render(templates["greeting"], {"store_name": store_name or "the store", "shopper_first_name": first_name(name)})
+        return render(
+            templates["greeting"], {"store_name": store_name or "the store", "shopper_first_name": first_name(name)}
+        )
 
     async def history(self, store_id: str, limit: int = 100) -> list[SettingsVersion]:
         async with self._sessions() as session:

@@ -33,11 +33,12 @@ TEMPLATES: dict[str, tuple[frozenset[str], str]] = {
     "greeting": (
         frozenset({"store_name", "shopper_first_name"}),
         "Hi! I'm the store's after-sales assistant. I can tell you where your order is, send installation "
-        "guides, and pass problems with a delivery to the store's team. Just ask, like \"where is my order?\"",
+        'guides, and pass problems with a delivery to the store\'s team. Just ask, like "where is my order?"',
     ),
     "delivery_confirmation": (
-        frozenset({"shopper_first_name", "store_name", "order_number", "delivered_at", "item_names", "carrier",
-                   "tracking_url"}),
+        frozenset(
+            {"shopper_first_name", "store_name", "order_number", "delivered_at", "item_names", "carrier", "tracking_url"}
+        ),
         "Hi {shopper_first_name}, good news from {store_name}: your order {order_number} was delivered "
         "({delivered_at}). It contained {item_names}. We hope everything arrived in perfect condition!",
     ),
@@ -46,22 +47,25 @@ TEMPLATES: dict[str, tuple[frozenset[str], str]] = {
         "Hi {shopper_first_name}, ready to install? This video shows every step.",
     ),
     "exception_customs": (
-        frozenset({"shopper_first_name", "store_name", "order_number", "carrier", "tracking_number", "latest_scan",
-                   "tracking_url"}),
+        frozenset(
+            {"shopper_first_name", "store_name", "order_number", "carrier", "tracking_number", "latest_scan", "tracking_url"}
+        ),
         "Hi {shopper_first_name}, an update on your order {order_number}: the {carrier} parcel {tracking_number} is "
         "held up ({latest_scan}). Most holds are customs checks that clear in 2–5 business days. If import duty or "
         "paperwork is needed, {carrier} will contact you, and paying promptly is the fastest way to release it.",
     ),
     "exception_failed_attempt": (
-        frozenset({"shopper_first_name", "store_name", "order_number", "carrier", "tracking_number", "latest_scan",
-                   "tracking_url"}),
+        frozenset(
+            {"shopper_first_name", "store_name", "order_number", "carrier", "tracking_number", "latest_scan", "tracking_url"}
+        ),
         "Hi {shopper_first_name}, {carrier} tried to deliver your order {order_number} but couldn't "
         "({latest_scan}). They usually try again on the next business day, or leave a notice saying how to rebook "
         "the delivery or collect it.",
     ),
     "exception_pickup": (
-        frozenset({"shopper_first_name", "store_name", "order_number", "carrier", "tracking_number", "latest_scan",
-                   "tracking_url"}),
+        frozenset(
+            {"shopper_first_name", "store_name", "order_number", "carrier", "tracking_number", "latest_scan", "tracking_url"}
+        ),
         "Hi {shopper_first_name}, your order {order_number} is waiting for you at a pickup point ({latest_scan}). "
         "Bring an ID and the tracking number {tracking_number}; pickup points usually hold parcels for 7–14 days.",
     ),
@@ -119,20 +123,21 @@ async def store_templates(session: AsyncSession, store_id: str) -> dict[str, str
 def first_name(full_name: str | None) -> str:
     return full_name.split()[0] if full_name and full_name.strip() else "there"
 
+
 #: Every placeholder a seller may use, with what it becomes (shown in the console).
 PLACEHOLDERS: dict[str, str] = {
-    "shopper_first_name": "the shopper's first name (or \"there\" when unknown)",
+    "shopper_first_name": 'the shopper\'s first name (or "there" when unknown)',
     "store_name": "the store's name",
     "order_number": "the order number, like FZ-20931",
-    "item_names": "the items, like \"Aluminium oil pan and Oil pan gasket\"",
+    "item_names": 'the items, like "Aluminium oil pan and Oil pan gasket"',
     "tracking_url": "the carrier's tracking page for the parcel",
     "carrier": "the carrier, like USPS",
     "tracking_number": "the parcel's tracking number",
-    "delivered_at": "when the parcel was delivered, in the shopper's time, like \"Fri 27 Nov, 4:40 PM\"",
-    "latest_scan": "the carrier's latest scan, like \"Held by customs, JFK\"",
+    "delivered_at": 'when the parcel was delivered, in the shopper\'s time, like "Fri 27 Nov, 4:40 PM"',
+    "latest_scan": 'the carrier\'s latest scan, like "Held by customs, JFK"',
     "review_url": "the store's review link for the order",
-    "reply_time": "how soon a person usually answers, like \"2 hours\"",
-    "back_in": "when the team is back, like \"in about 9 hours (Monday 09:00, Asia/Shanghai time)\"",
+    "reply_time": 'how soon a person usually answers, like "2 hours"',
+    "back_in": 'when the team is back, like "in about 9 hours (Monday 09:00, Asia/Shanghai time)"',
     "reference": "the case reference, like E-12",
 }
 

@@ -121,9 +121,7 @@ def parse_aftership(payload: Any) -> TrackingUpdate:
     for index, raw in enumerate(_list(msg.get("checkpoints"), "msg.checkpoints")):
         if not isinstance(raw, dict):
             raise BadUpdate("update_item_not_object", what=f"msg.checkpoints[{index}]")
-        place = raw.get("location") or ", ".join(
-            str(raw[key]) for key in ("city", "state", "country_name") if raw.get(key)
-        )
+        place = raw.get("location") or ", ".join(str(raw[key]) for key in ("city", "state", "country_name") if raw.get(key))
         checkpoints.append(
             Checkpoint(
                 time=parse_time(raw.get("checkpoint_time"), f"msg.checkpoints[{index}].checkpoint_time"),
@@ -225,8 +223,11 @@ class TrackingUpdates:
         if seen is not None:
             return UpdateOutcome("duplicate")
         record = TrackingWebhookEvent(
-            store_id=store_id, source=source, event_id=update.event_id,
-            tracking_number=update.tracking_number, outcome="unknown_shipment",
+            store_id=store_id,
+            source=source,
+            event_id=update.event_id,
+            tracking_number=update.tracking_number,
+            outcome="unknown_shipment",
         )
         session.add(record)
         # Claim the event id now: a concurrent twin fails here, before any change.
@@ -247,14 +248,14 @@ class TrackingUpdates:
             if (checkpoint.time, checkpoint.tag, checkpoint.message) not in known:
                 shipment.events.append(
                     TrackingEvent(
-                        store_id=store_id, occurred_at=checkpoint.time, tag=checkpoint.tag,
-                        message=checkpoint.message, location=checkpoint.location,
+                        store_id=store_id,
+                        occurred_at=checkpoint.time,
+                        tag=checkpoint.tag,
+                        message=checkpoint.message,
+                        location=checkpoint.location,
                     )
                 )
-        as_of = max(
-            [c.time for c in update.checkpoints]
-            or [update.delivered_at or update.observed_at or utc_now()]
-        )
+        as_of = max([c.time for c in update.checkpoints] or [update.delivered_at or update.observed_at or utc_now()])
         if shipment.status_at is not None and as_of < shipment.status_at:
             record.outcome = "stale"
             return UpdateOutcome("stale", shipment.id, shipment.status)
@@ -280,10 +281,20 @@ class TrackingUpdates:
         if delivered_now:
             # The confirmation goes out from the worker, so this answer is quick;
             # the unique key means one confirmation per shipment, ever.
-            await enqueue(session, store_id, DELIVERY_CONFIRMATION, f"{DELIVERY_CONFIRMATION}:{shipment.id}",
-                          {"shipment_id": shipment.id})
+            await enqueue(
+                session,
+                store_id,
+                DELIVERY_CONFIRMATION,
+                f"{DELIVERY_CONFIRMATION}:{shipment.id}",
+                {"shipment_id": shipment.id},
+            )
         elif update.tag in HELD_UP and update.tag != previous:
             # Once per new hold-up: a repeated scan with the same status says nothing new.
-            await enqueue(session, store_id, EXCEPTION_NOTICE, f"{EXCEPTION_NOTICE}:{shipment.id}:{update.tag}:{as_of.isoformat()}",
-                          {"shipment_id": shipment.id})
+            await enqueue(
+                session,
+                store_id,
+                EXCEPTION_NOTICE,
+                f"{EXCEPTION_NOTICE}:{shipment.id}:{update.tag}:{as_of.isoformat()}",
+                {"shipment_id": shipment.id},
+            )
         return UpdateOutcome("applied", shipment.id, shipment.status, delivered_now)

@@ -47,7 +47,10 @@ class UnansweredTurns:
         async with self._sessions() as session, session.begin():
             told = await ConversationService.append_in(session, chat, [NewMessage("bot", replies.ASSISTANT_SILENT)])
             await enqueue(
-                session, chat.store_id, UNANSWERED_TURN, f"{UNANSWERED_TURN}:{chat.conversation_id}:{shopper_seq}",
+                session,
+                chat.store_id,
+                UNANSWERED_TURN,
+                f"{UNANSWERED_TURN}:{chat.conversation_id}:{shopper_seq}",
                 {"conversation_id": chat.conversation_id, "seq": shopper_seq, "text": for_rasa, "metadata": metadata},
                 utc_now() + FIRST_RETRY,
             )
@@ -62,10 +65,14 @@ class UnansweredTurns:
                 select(Conversation).where(Conversation.id == conversation_id, Conversation.store_id == job.store_id)
             )
             newer = await session.scalar(
-                select(Message.seq).where(
-                    Message.conversation_id == conversation_id, Message.store_id == job.store_id,
-                    Message.sender == MessageSender.shopper.value, Message.seq > seq,
-                ).limit(1)
+                select(Message.seq)
+                .where(
+                    Message.conversation_id == conversation_id,
+                    Message.store_id == job.store_id,
+                    Message.sender == MessageSender.shopper.value,
+                    Message.seq > seq,
+                )
+                .limit(1)
             )
         if conversation is None or conversation.handled_by is not None or newer is not None:
             await queue.finish(job)  # gone, with a person, or moved on: nothing to ask again

@@ -37,7 +37,11 @@ def failure_reason(exc: BaseException) -> str:
 
 class Worker:
     def __init__(
-        self, queue: JobQueue, deliveries: DeliveryNotices, concurrency: int = 8, reviews: ReviewInvitations | None = None,
+        self,
+        queue: JobQueue,
+        deliveries: DeliveryNotices,
+        concurrency: int = 8,
+        reviews: ReviewInvitations | None = None,
         unanswered: UnansweredTurns | None = None,
     ) -> None:
         self.queue, self.deliveries, self.concurrency = queue, deliveries, concurrency
@@ -61,8 +65,12 @@ class Worker:
         except Exception as exc:  # noqa: BLE001 - any failure is retried later, never lost
             log.warning("job %s (%s) failed on attempt %s: %s", job.id, job.kind, job.attempts, exc)
             if await self.queue.retry_later(job, f"{exc.__class__.__name__}: {exc}", failure_reason(exc)):
-                log.error("job %s (%s) failed for good after %s attempts; its store's seller sees it",
-                          job.id, job.kind, job.attempts)
+                log.error(
+                    "job %s (%s) failed for good after %s attempts; its store's seller sees it",
+                    job.id,
+                    job.kind,
+                    job.attempts,
+                )
 
     async def run_due(self) -> int:
         """Run the jobs due now; returns how many were claimed."""
@@ -96,8 +104,12 @@ def run_worker(settings: Settings) -> None:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as http:
             sessions = get_sessionmaker()
             rasa = RasaClient(settings, http)
-            worker = Worker(JobQueue(sessions, worker_id), DeliveryNotices(sessions, rasa),
-                            reviews=ReviewInvitations(sessions, rasa), unanswered=UnansweredTurns(sessions, rasa))
+            worker = Worker(
+                JobQueue(sessions, worker_id),
+                DeliveryNotices(sessions, rasa),
+                reviews=ReviewInvitations(sessions, rasa),
+                unanswered=UnansweredTurns(sessions, rasa),
+            )
             log.info("worker %s started", worker_id)
             try:
                 await worker.run_forever(stop)

@@ -35,8 +35,12 @@ def bot_cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
         cwd=PROJECT_ROOT,
-        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(PROJECT_ROOT), "VAR_DIR": str(settings.var_dir),
-             "DATABASE_URL": settings.database_url},
+        env={
+            "PATH": "/usr/bin:/bin",
+            "PYTHONPATH": str(PROJECT_ROOT),
+            "VAR_DIR": str(settings.var_dir),
+            "DATABASE_URL": settings.database_url,
+        },
         capture_output=True,
         text=True,
         timeout=120,
@@ -58,9 +62,7 @@ def engine_python(code: str, timeout: float = 300) -> subprocess.CompletedProces
 
 
 @contextmanager
-def running_engine(
-    var_dir: Path, with_gateway: bool = False, with_worker: bool = False
-) -> Iterator[tuple[Stack, Settings]]:
+def running_engine(var_dir: Path, with_gateway: bool = False, with_worker: bool = False) -> Iterator[tuple[Stack, Settings]]:
     """Rasa and the action server (and the gateway and worker processes if asked)
     over a fresh store database holding the demo stores; stopped on exit."""
     settings = engine_settings(var_dir)

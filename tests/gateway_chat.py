@@ -46,7 +46,8 @@ class GatewayChat:
     async def open(self, shopper_secret: str, email: str) -> None:
         """Start the shopper's conversation, signed with the store's shopper secret."""
         async with self.http.post(
-            f"{self.api}/stores/{self.store}/conversations", json={"shopper": signed_shopper(shopper_secret, email)},
+            f"{self.api}/stores/{self.store}/conversations",
+            json={"shopper": signed_shopper(shopper_secret, email)},
         ) as r:
             assert r.status == 201, await r.text()
             body = await r.json()

@@ -34,8 +34,21 @@ DELIVERED_AT = dt.datetime(2026, 11, 27, 21, 40, tzinfo=dt.UTC)
 
 
 def delivered(event_id: str, tracking: str = "9400111899223100000000", store: str = STORE) -> tuple[str, ...]:
-    return ("tracking-event", "--store", store, "--tracking-number", tracking, "--tag", "Delivered",
-            "--message", "Delivered, in/at mailbox", "--time", DELIVERED_AT.isoformat(), "--event-id", event_id)
+    return (
+        "tracking-event",
+        "--store",
+        store,
+        "--tracking-number",
+        tracking,
+        "--tag",
+        "Delivered",
+        "--message",
+        "Delivered, in/at mailbox",
+        "--time",
+        DELIVERED_AT.isoformat(),
+        "--event-id",
+        event_id,
+    )
 
 
 #: The conftest engine fixture starts these processes too.
@@ -60,8 +73,11 @@ async def run_worker_at(settings: Settings, moment: dt.datetime) -> int:
         sessions = create_sessionmaker(db)
         async with aiohttp.ClientSession() as http:
             rasa = RasaClient(settings, http)
-            worker = Worker(JobQueue(sessions, "clock-test", clock=lambda: moment), DeliveryNotices(sessions, rasa),
-                            reviews=ReviewInvitations(sessions, rasa))
+            worker = Worker(
+                JobQueue(sessions, "clock-test", clock=lambda: moment),
+                DeliveryNotices(sessions, rasa),
+                reviews=ReviewInvitations(sessions, rasa),
+            )
             return await worker.run_due()
     finally:
         await db.dispose()
@@ -101,7 +117,9 @@ async def alex(engine: tuple[Stack, Settings]) -> Any:
     await shopper.close()
 
 
-async def test_delivery_then_review_invitation_once_then_a_five_star_rating(engine: tuple[Stack, Settings], alex: Shopper) -> None:
+async def test_delivery_then_review_invitation_once_then_a_five_star_rating(
+    engine: tuple[Stack, Settings], alex: Shopper
+) -> None:
     settings = engine[1]
     assert bot_cli(settings, *delivered("usps-1")).returncode == 0
 
@@ -181,7 +199,10 @@ async def test_a_store_that_sends_the_video_later(engine: tuple[Stack, Settings]
     jessica = Shopper(settings, "jessica.carter@example.org", store="bloomkids-baby")
     try:
         # BloomKids sends the install video 2 hours after the confirmation.
-        assert bot_cli(settings, *delivered("usps-bk-1", tracking="9400111899223103815603", store="bloomkids-baby")).returncode == 0
+        assert (
+            bot_cli(settings, *delivered("usps-bk-1", tracking="9400111899223103815603", store="bloomkids-baby")).returncode
+            == 0
+        )
         messages = await wait_for(jessica.transcript, lambda ms: len(ms) >= 3)
         assert "was delivered" in messages[0].text
         # The stroller's manual now; no video yet.
@@ -191,7 +212,8 @@ async def test_a_store_that_sends_the_video_later(engine: tuple[Stack, Settings]
         messages = await jessica.transcript()
         videos = [m for m in messages if m.attachment and m.attachment["type"] == "video"]
         assert [v.attachment["title"] for v in videos] == [
-            "Installing the Compact travel stroller", "Installing the Stroller rain cover"
+            "Installing the Compact travel stroller",
+            "Installing the Stroller rain cover",
         ]
         assert any(m.text == "Hi Jessica, ready to install? This video shows every step." for m in messages)
     finally:

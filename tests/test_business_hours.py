@@ -132,9 +132,16 @@ def test_a_day_a_week_ahead_is_found() -> None:
 
 @pytest.mark.parametrize(
     ("minutes", "wait"),
-    [(0.2, "in about 1 minute"), (1, "in about 1 minute"), (40, "in about 40 minutes"), (89, "in about 89 minutes"),
-     (90, "in about 2 hours"), (14 * 60, "in about 14 hours"), (35 * 60, "in about 35 hours"),
-     (62.5 * 60, "in about 3 days")],
+    [
+        (0.2, "in about 1 minute"),
+        (1, "in about 1 minute"),
+        (40, "in about 40 minutes"),
+        (89, "in about 89 minutes"),
+        (90, "in about 2 hours"),
+        (14 * 60, "in about 14 hours"),
+        (35 * 60, "in about 35 hours"),
+        (62.5 * 60, "in about 3 days"),
+    ],
 )
 def test_waits_in_words(minutes: float, wait: str) -> None:
     now = dt.datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
@@ -142,7 +149,8 @@ def test_waits_in_words(minutes: float, wait: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("minutes", "words"), [(1, "1 minute"), (30, "30 minutes"), (60, "60 minutes"), (90, "1.5 hours"), (120, "2 hours"), (1440, "24 hours")]
+    ("minutes", "words"),
+    [(1, "1 minute"), (30, "30 minutes"), (60, "60 minutes"), (90, "1.5 hours"), (120, "2 hours"), (1440, "24 hours")],
 )
 def test_reply_times_in_words(minutes: int, words: str) -> None:
     assert describe_duration(minutes) == words

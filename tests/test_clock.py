@@ -40,7 +40,9 @@ def test_use_clock_none_is_the_wall_clock_again() -> None:
 
 async def test_a_delivery_is_scheduled_at_the_applications_now(demo_sessions: async_sessionmaker[AsyncSession]) -> None:
     # The bug this clock fixed: jobs were due at the wall clock while tests claimed at a fixed one.
-    update = TrackingUpdate("evt-clock", "9400111899223100000000", "Delivered", [Checkpoint(LATER, "Delivered", "Delivered", None)])
+    update = TrackingUpdate(
+        "evt-clock", "9400111899223100000000", "Delivered", [Checkpoint(LATER, "Delivered", "Delivered", None)]
+    )
     with frozen_at(LATER):
         assert (await TrackingUpdates(demo_sessions).apply("yangteng-auto", "json", update)).delivered_now
     async with demo_sessions() as session:

@@ -55,12 +55,19 @@ async def test_an_update_in_the_database_shows_in_the_next_answer(
     rasa: RasaClient, engine: tuple[Stack, Settings], tmp_path: Path
 ) -> None:
     order = json.loads(
-        next(line for line in (Path(__file__).parent.parent / "demo" / "demo_stores.jsonl").open()
-             if '"order_number": "FZ-20931"' in line)
+        next(
+            line
+            for line in (Path(__file__).parent.parent / "demo" / "demo_stores.jsonl").open()
+            if '"order_number": "FZ-20931"' in line
+        )
     )
     order["shipments"][0]["events"].append(
-        {"time": "2026-11-26T13:05:00Z", "location": "New York, NY 10027", "tag": "OutForDelivery",
-         "message": "Out for delivery with test carrier 7731"}
+        {
+            "time": "2026-11-26T13:05:00Z",
+            "location": "New York, NY 10027",
+            "tag": "OutForDelivery",
+            "message": "Out for delivery with test carrier 7731",
+        }
     )
     order["shipments"][0]["status"] = "OutForDelivery"
     update = tmp_path / "update.jsonl"
@@ -118,7 +125,9 @@ async def escalations_of(db: AsyncEngine, conversation_id: str) -> list[Escalati
         return list((await session.scalars(query)).all())
 
 
-async def test_the_failure_that_locks_hands_the_chat_to_a_person_once(rasa: RasaClient, engine: tuple[Stack, Settings]) -> None:
+async def test_the_failure_that_locks_hands_the_chat_to_a_person_once(
+    rasa: RasaClient, engine: tuple[Stack, Settings]
+) -> None:
     # FZ-20347 is Priya's (postcode V6B 1A1); no other test here uses it.
     conversation_id, db = await store_conversation(engine[1])
     try:
@@ -198,7 +207,9 @@ async def test_an_order_with_two_shipments_reports_each(rasa: RasaClient) -> Non
 
 async def test_a_customs_hold_is_explained(rasa: RasaClient) -> None:
     order = next(
-        o for o in _demo_orders() if o["store"] == "yangteng-auto" and any(s["status"] == "Exception" for s in o["shipments"])
+        o
+        for o in _demo_orders()
+        if o["store"] == "yangteng-auto" and any(s["status"] == "Exception" for s in o["shipments"])
     )
     chat = Conversation(rasa, CAR_PARTS)
     await chat.say_text(f"where is {order['order_number']}")
@@ -281,12 +292,29 @@ def any_shape_store(engine: tuple[Stack, Settings], tmp_path_factory: pytest.Tem
     lines = [{"type": "store", "id": SHAPES["store_id"], "name": "Any Shape Outfitters", "timezone": "UTC"}]
     lines += [
         {
-            "type": "order", "store": SHAPES["store_id"], "order_number": number, "placed_at": "2026-11-20T10:00:00Z",
-            "status": "shipped", "shopper": {"name": "Shopper", "email": email},
-            "shipping": {"postcode": postcode, "country": "DE"}, "items": [{"sku": "T-1", "name": "Tent"}],
-            "shipments": [{"carrier": "DHL", "tracking_number": tracking, "status": "InTransit", "events": [
-                {"time": "2026-11-21T08:00:00Z", "location": "Leipzig, DE", "tag": "InTransit", "message": "In transit"}
-            ]}],
+            "type": "order",
+            "store": SHAPES["store_id"],
+            "order_number": number,
+            "placed_at": "2026-11-20T10:00:00Z",
+            "status": "shipped",
+            "shopper": {"name": "Shopper", "email": email},
+            "shipping": {"postcode": postcode, "country": "DE"},
+            "items": [{"sku": "T-1", "name": "Tent"}],
+            "shipments": [
+                {
+                    "carrier": "DHL",
+                    "tracking_number": tracking,
+                    "status": "InTransit",
+                    "events": [
+                        {
+                            "time": "2026-11-21T08:00:00Z",
+                            "location": "Leipzig, DE",
+                            "tag": "InTransit",
+                            "message": "In transit",
+                        }
+                    ],
+                }
+            ],
         }
         for number, email, postcode, tracking in SHAPED_ORDERS
     ]

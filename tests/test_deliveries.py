@@ -56,7 +56,9 @@ async def jobs(sessions: async_sessionmaker[AsyncSession], kind: str) -> list[Sc
         return list((await session.scalars(select(ScheduledJob).where(ScheduledJob.kind == kind))).all())
 
 
-async def test_a_store_with_a_video_delay_queues_the_video_for_later(demo_sessions: async_sessionmaker[AsyncSession]) -> None:
+async def test_a_store_with_a_video_delay_queues_the_video_for_later(
+    demo_sessions: async_sessionmaker[AsyncSession],
+) -> None:
     # BloomKids sends videos 120 minutes after the confirmation (demo data); the stroller has one.
     await deliver_and_confirm(demo_sessions, "bloomkids-baby", "9400111899223103815603")
     (video,) = await jobs(demo_sessions, INSTALL_VIDEO)
@@ -97,8 +99,12 @@ async def test_while_a_person_holds_the_chat_the_confirmation_waits_and_is_not_l
     chat = await ConversationService(demo_sessions).for_shopper("yangteng-auto", "alex@example.com")
     async with demo_sessions() as session, session.begin():
         agent_id = await session.scalar(select(Agent.id).where(Agent.email == "lin@yangteng.example"))
-        await session.execute(update(Conversation).where(Conversation.id == chat.conversation_id).values(handled_by=agent_id))
-    update_ = TrackingUpdate("evt-held", "9400111899223100000000", "Delivered", [Checkpoint(NOW, "Delivered", "Delivered", None)])
+        await session.execute(
+            update(Conversation).where(Conversation.id == chat.conversation_id).values(handled_by=agent_id)
+        )
+    update_ = TrackingUpdate(
+        "evt-held", "9400111899223100000000", "Delivered", [Checkpoint(NOW, "Delivered", "Delivered", None)]
+    )
     assert (await TrackingUpdates(demo_sessions).apply("yangteng-auto", "json", update_)).delivered_now
     rasa = RecordingRasa()
     queue = JobQueue(demo_sessions, "w1", clock=lambda: NOW)
@@ -127,9 +133,16 @@ class TrackerRasa:
 
     async def trigger_intent(self, conversation_id: str, intent: str, entities: dict[str, Any]) -> list[dict[str, Any]]:
         self.triggers.append(intent)
-        self.tracker.append({"event": "user", "text": f"EXTERNAL: {intent}",
-                             "parse_data": {"intent": {"name": intent},
-                                            "entities": [{"entity": k, "value": v} for k, v in entities.items()]}})
+        self.tracker.append(
+            {
+                "event": "user",
+                "text": f"EXTERNAL: {intent}",
+                "parse_data": {
+                    "intent": {"name": intent},
+                    "entities": [{"entity": k, "value": v} for k, v in entities.items()],
+                },
+            }
+        )
         self.tracker.append({"event": "action", "name": "action_send_delivery_confirmation"})
         said = [] if self.silent else [f"{intent} for {entities['order_id']}", replies.DELIVERY_CLOSING]
         for text in said:

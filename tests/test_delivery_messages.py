@@ -21,9 +21,23 @@ pytestmark = pytest.mark.engine
 
 STORE = "yangteng-auto"
 TRACKING = "9400111899223100000000"
-DELIVERED = ("tracking-event", "--store", STORE, "--tracking-number", TRACKING, "--tag", "Delivered",
-             "--message", "Delivered, in/at mailbox", "--location", "New York, NY 10027",
-             "--time", "2026-11-27T21:40:00Z", "--event-id", "usps-delivered-1")
+DELIVERED = (
+    "tracking-event",
+    "--store",
+    STORE,
+    "--tracking-number",
+    TRACKING,
+    "--tag",
+    "Delivered",
+    "--message",
+    "Delivered, in/at mailbox",
+    "--location",
+    "New York, NY 10027",
+    "--time",
+    "2026-11-27T21:40:00Z",
+    "--event-id",
+    "usps-delivered-1",
+)
 
 
 #: The conftest engine fixture starts these processes too.
@@ -83,9 +97,24 @@ async def test_delivered_parcel_brings_the_confirmation_with_the_manual_once(eng
 
 async def test_a_customs_hold_brings_a_notice_with_what_to_do(engine: tuple[Stack, Settings]) -> None:
     settings = engine[1]
-    result = bot_cli(settings, "tracking-event", "--store", STORE, "--tracking-number", "784512369138",
-                     "--tag", "Exception", "--message", "Held by customs: import duty due", "--location", "Memphis, TN",
-                     "--time", "2026-11-27T09:00:00Z", "--event-id", "fedex-customs-1")
+    result = bot_cli(
+        settings,
+        "tracking-event",
+        "--store",
+        STORE,
+        "--tracking-number",
+        "784512369138",
+        "--tag",
+        "Exception",
+        "--message",
+        "Held by customs: import duty due",
+        "--location",
+        "Memphis, TN",
+        "--time",
+        "2026-11-27T09:00:00Z",
+        "--event-id",
+        "fedex-customs-1",
+    )
     assert result.returncode == 0 and "applied, now Exception" in result.stdout, result.stderr
     db = create_engine(settings.database_url)
     try:

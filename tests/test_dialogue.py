@@ -33,9 +33,13 @@ def test_training_data_is_valid_without_warnings() -> None:
     warnings = re.findall(r"UserWarning: (.*)", output)
     # External intents come from the store's processes, never from text, so
     # they have no NLU examples on purpose; any other warning fails.
-    unexpected = [w for w in warnings if not re.fullmatch(
-        r"The intent 'EXTERNAL_\w+' is listed in the domain file, but is not found in the NLU training data\.", w.strip()
-    )]
+    unexpected = [
+        w
+        for w in warnings
+        if not re.fullmatch(
+            r"The intent 'EXTERNAL_\w+' is listed in the domain file, but is not found in the NLU training data\.", w.strip()
+        )
+    ]
     assert unexpected == [], unexpected
 
 
@@ -50,10 +54,14 @@ def test_every_form_interruption_story_predicts_without_errors(tmp_path) -> None
 
 def _assert_stories_predict(stories, tmp_path) -> None:  # type: ignore[no-untyped-def]
     result = rasa(
-        "test", "core",
-        "--model", str(DEFAULT_MODEL),
-        "--stories", str(stories),
-        "--out", str(tmp_path / "results"),
+        "test",
+        "core",
+        "--model",
+        str(DEFAULT_MODEL),
+        "--stories",
+        str(stories),
+        "--out",
+        str(tmp_path / "results"),
         "--fail-on-prediction-errors",
     )
     output = result.stdout[-6000:] + result.stderr[-6000:]

@@ -26,7 +26,9 @@ def test_a_parcel_that_never_came_or_came_broken_goes_first() -> None:
 async def test_an_order_number_of_another_store_is_kept_out(demo_sessions: async_sessionmaker[AsyncSession]) -> None:
     # Alex has order 114-2083917-5531842 at Summit Trail Outdoor, not at Yangteng.
     chat = await ConversationService(demo_sessions).for_shopper("yangteng-auto", "alex@example.com")
-    recorded = await EscalationService(demo_sessions).record(chat.conversation_id, "wrong_item", "a jacket?", "114-2083917-5531842")
+    recorded = await EscalationService(demo_sessions).record(
+        chat.conversation_id, "wrong_item", "a jacket?", "114-2083917-5531842"
+    )
     assert recorded is not None and recorded.order_number is None
     async with demo_sessions() as session:
         escalation = (await session.scalars(select(Escalation))).one()

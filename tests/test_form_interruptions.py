@@ -83,16 +83,25 @@ def test_a_form_added_later_gets_rules_and_stories_with_the_defaults() -> None:
     domain = copy.deepcopy(DOMAIN)
     domain["forms"]["return_form"] = {"required_slots": ["return_reason", "order_number"]}
     rules = copy.deepcopy(RULES)
-    rules["rules"].append({"rule": "start a return", "steps": [
-        {"intent": "request_return"}, {"action": "return_form"}, {"active_loop": "return_form"}]})
+    rules["rules"].append(
+        {
+            "rule": "start a return",
+            "steps": [{"intent": "request_return"}, {"action": "return_form"}, {"active_loop": "return_form"}],
+        }
+    )
 
     new_rules = {r["rule"]: r for r in fi.rules(domain) if r["condition"] == [{"active_loop": "return_form"}]}
     assert new_rules["return_form: stop (leave)"]["steps"] == [
-        {"intent": "stop"}, {"action": "utter_deny"}, {"action": "action_deactivate_loop"}, {"active_loop": None},
+        {"intent": "stop"},
+        {"action": "utter_deny"},
+        {"action": "action_deactivate_loop"},
+        {"active_loop": None},
     ]
     assert new_rules["return_form: affirm (continue)"]["steps"][1] == {"action": fi.CONTINUE_ACTION}
     assert new_rules["return_form: track_order (switch)"]["steps"][-2:] == [
-        {"action": "order_status_form"}, {"active_loop": "order_status_form"}]
+        {"action": "order_status_form"},
+        {"active_loop": "order_status_form"},
+    ]
 
     stories = [s for s in fi.stories(domain, fi.form_triggers(rules)) if s["story"].startswith("return_form")]
     asked = {s["story"].split(": ")[0] for s in stories}

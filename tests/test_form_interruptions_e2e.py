@@ -45,8 +45,11 @@ async def test_an_install_question_is_answered_then_the_lookup_goes_on_to_the_en
 async def test_three_other_requests_in_a_row_are_each_answered_and_the_lookup_waits(rasa: RasaClient) -> None:
     chat = Conversation(rasa, CAR_PARTS)
     await chat.say_text("where is my order?")
-    for text, answer in (("are you a bot?", BOT_CHALLENGE), ("what's the weather in paris", OUT_OF_SCOPE),
-                         ("i want to return it", replies_of("utter_return"))):
+    for text, answer in (
+        ("are you a bot?", BOT_CHALLENGE),
+        ("what's the weather in paris", OUT_OF_SCOPE),
+        ("i want to return it", replies_of("utter_return")),
+    ):
         assert await chat.say_text(text) == f"{answer}\n{BACK_TO_THE_NUMBER}"
     assert await chat.say_text("FZ-20931") == replies.ASK_ORDER_VERIFICATION
 

@@ -155,9 +155,7 @@ async def test_demo_file_imports_with_expected_counts(sessions: Sessions) -> Non
     assert await count(sessions, Shipment) == expected_shipments
     assert await count(sessions, TrackingEvent) == expected_events
     for store_id in {o["id"] for o in objects if o["type"] == "store"}:
-        assert await count(sessions, Order, Order.store_id == store_id) == sum(
-            1 for o in orders if o["store"] == store_id
-        )
+        assert await count(sessions, Order, Order.store_id == store_id) == sum(1 for o in orders if o["store"] == store_id)
 
     # One order read back field by field.
     order = await load_order(sessions, "yangteng-auto", "FZ-20931")
@@ -400,7 +398,10 @@ async def test_order_line_with_one_fewer_shipment_removes_it(sessions: Sessions)
             shipment("TRK-1", events=[event("2026-11-21T02:30:00Z", "InTransit", "A1")]),
             shipment(
                 "TRK-2",
-                events=[event("2026-11-22T02:30:00Z", "InfoReceived", "B1"), event("2026-11-23T02:30:00Z", "InTransit", "B2")],
+                events=[
+                    event("2026-11-22T02:30:00Z", "InfoReceived", "B1"),
+                    event("2026-11-23T02:30:00Z", "InTransit", "B2"),
+                ],
             ),
         ]
     )
@@ -454,14 +455,22 @@ async def test_store_reimport_without_secret_keeps_the_secret(sessions: Sessions
 
 
 async def test_business_hours_reply_time_canned_replies_and_agents_import_and_reimport(sessions: Sessions) -> None:
-    store = {"type": "store", "id": "s1", "name": "S1", "timezone": "Asia/Shanghai",
-             "business_hours": {"mon": ["09:00-12:00", "13:00-18:00"], "sat": ["10:00-24:00"]}, "reply_time_minutes": 90}
+    store = {
+        "type": "store",
+        "id": "s1",
+        "name": "S1",
+        "timezone": "Asia/Shanghai",
+        "business_hours": {"mon": ["09:00-12:00", "13:00-18:00"], "sat": ["10:00-24:00"]},
+        "reply_time_minutes": 90,
+    }
     lines = [
         json.dumps(store),
         json.dumps({"type": "canned_reply", "store": "s1", "title": "Sorry", "text": "So sorry!"}),
         json.dumps({"type": "agent", "email": "Sam@S1.example", "name": "Sam", "stores": ["s1"]}),
         json.dumps({"type": "canned_reply", "store": "s1", "title": "Sorry", "text": "Very sorry!"}),
-        json.dumps({"type": "agent", "email": "sam@s1.example", "name": "Sam Lee", "stores": ["s1"], "role": "seller_admin"}),
+        json.dumps(
+            {"type": "agent", "email": "sam@s1.example", "name": "Sam Lee", "stores": ["s1"], "role": "seller_admin"}
+        ),
     ]
     report = await import_lines(sessions, lines)
     assert report.ok, report.errors
@@ -478,18 +487,26 @@ async def test_business_hours_reply_time_canned_replies_and_agents_import_and_re
 @pytest.mark.parametrize(
     "line, expected",
     [
-        ({"type": "store", "id": "s", "name": "S", "business_hours": {"monday": ["09:00-18:00"]}}, "unknown weekday 'monday'"),
+        (
+            {"type": "store", "id": "s", "name": "S", "business_hours": {"monday": ["09:00-18:00"]}},
+            "unknown weekday 'monday'",
+        ),
         ({"type": "store", "id": "s", "name": "S", "business_hours": {"mon": ["18:00-09:00"]}}, "ends before it starts"),
         ({"type": "store", "id": "s", "name": "S", "business_hours": {"mon": "9-5"}}, "must be a list"),
         ({"type": "store", "id": "s", "name": "S", "reply_time_minutes": 0}, "'reply_time_minutes' must be from 1"),
         ({"type": "canned_reply", "store": "nope", "title": "t", "text": "x"}, "unknown store 'nope'"),
         ({"type": "canned_reply", "store": "yangteng-auto", "title": "t", "text": "x" * 2001}, "at most 2000"),
         ({"type": "agent", "email": "a@b.c", "name": "A", "stores": []}, "'stores' must be a non-empty list"),
-        ({"type": "agent", "email": "a@b.c", "name": "A", "stores": ["yangteng-auto"], "role": "root"}, "'role' must be one of"),
+        (
+            {"type": "agent", "email": "a@b.c", "name": "A", "stores": ["yangteng-auto"], "role": "root"},
+            "'role' must be one of",
+        ),
         ({"type": "agent", "email": "nobody", "name": "A", "stores": ["yangteng-auto"]}, "not an email address"),
     ],
 )
-async def test_bad_hours_canned_replies_and_agents_are_named(demo_sessions: Sessions, line: dict[str, Any], expected: str) -> None:
+async def test_bad_hours_canned_replies_and_agents_are_named(
+    demo_sessions: Sessions, line: dict[str, Any], expected: str
+) -> None:
     report = await import_lines(demo_sessions, [json.dumps(line)])
     assert len(report.errors) == 1 and expected in report.errors[0][1], report.errors
 
@@ -534,8 +551,13 @@ async def shapes_of(sessions: Sessions, store_id: str) -> dict[str, int]:
 
 async def test_each_new_order_teaches_its_stores_number_shape(sessions: Sessions) -> None:
     report = await run(
-        sessions, store_line("acme"), store_line("other"), product_line("acme"),
-        order_line("acme", "H-77001"), order_line("acme", "H-77002"), order_line("acme", "SO-2026-00123"),
+        sessions,
+        store_line("acme"),
+        store_line("other"),
+        product_line("acme"),
+        order_line("acme", "H-77001"),
+        order_line("acme", "H-77002"),
+        order_line("acme", "SO-2026-00123"),
         order_line("other", "000004321"),
     )
     assert report.ok, report.errors
@@ -561,8 +583,15 @@ async def test_the_demo_stores_learn_their_shapes(demo_sessions: Sessions) -> No
 
 
 async def test_a_new_order_is_found_by_every_way_of_typing_its_number(sessions: Sessions) -> None:
-    assert (await run(sessions, store_line("acme"), product_line("acme"), order_line("acme", "SO-2026-00123"),
-                      order_line("acme", "000004321"))).ok
+    assert (
+        await run(
+            sessions,
+            store_line("acme"),
+            product_line("acme"),
+            order_line("acme", "SO-2026-00123"),
+            order_line("acme", "000004321"),
+        )
+    ).ok
     service = OrderService(sessions)
     for typed in ("so 2026 00123", "#SO-2026-00123", "so2026-00123", "SO-2026-00123"):
         order = await service.find_verified_order("acme", typed, "10027")
@@ -576,7 +605,10 @@ async def test_an_order_number_that_reads_as_another_of_the_store_is_refused(ses
     """Bob's "0001047" and Alice's "1047" are one number to a shopper: the second is refused,
     so no lookup can pick the other shopper's order. Another store may use the number."""
     report = await run(
-        sessions, store_line("acme"), store_line("beta", "Beta Baby"), product_line("acme"),
+        sessions,
+        store_line("acme"),
+        store_line("beta", "Beta Baby"),
+        product_line("acme"),
         order_line("acme", "0001047", email="bob@example.com"),
         order_line("acme", "1047", email="alice@example.com"),
         order_line("acme", "FZ-20266", email="carol@example.com"),
@@ -635,9 +667,7 @@ async def test_bad_update_leaves_the_previous_version_intact(sessions: Sessions)
     assert after is not None
     assert after.status == "shipped"
     assert [(i.sku, i.quantity) for i in after.items] == [("SKU-1", 1)]
-    assert [(s.id, s.tracking_number, s.status) for s in after.shipments] == [
-        (before.shipments[0].id, "TRK-1", "InTransit")
-    ]
+    assert [(s.id, s.tracking_number, s.status) for s in after.shipments] == [(before.shipments[0].id, "TRK-1", "InTransit")]
     assert [e.message for e in after.shipments[0].events] == ["Departed"]
     assert await count(sessions, Shipment) == 1
     assert await count(sessions, TrackingEvent) == 1

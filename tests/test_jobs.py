@@ -124,8 +124,9 @@ async def test_a_worker_whose_lease_ran_out_stores_nothing(demo_sessions: async_
     assert again.id == job.id
     with pytest.raises(ClaimLost):
         async with demo_sessions() as session, session.begin():
-            session.add(ScheduledJob(store_id=STORE, kind="test", key="result-of-slow", payload={},
-                                     due_at=dt.datetime.now(dt.UTC)))
+            session.add(
+                ScheduledJob(store_id=STORE, kind="test", key="result-of-slow", payload={}, due_at=dt.datetime.now(dt.UTC))
+            )
             await slow.finish(job, session)  # rolls the results back with it
     await slow.retry_later(job, "ClaimLost")  # and leaves the rescuer's claim alone
     async with demo_sessions() as session:

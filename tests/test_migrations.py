@@ -30,9 +30,11 @@ def _migrate(connection: Any, direction: str, revision: str) -> None:
 
 async def _add_order(connection: AsyncConnection, order_id: int, number: str, key: str, email: str) -> None:
     await connection.execute(
-        text("INSERT INTO orders (id, store_id, order_number, lookup_key, shopper_name, shopper_email, "
-             "shipping_postcode, shipping_country, placed_at, status, updated_at) VALUES (:id, 'acme', :number, "
-             ":key, 'S', :email, '10027', 'US', :at, 'shipped', :at)"),
+        text(
+            "INSERT INTO orders (id, store_id, order_number, lookup_key, shopper_name, shopper_email, "
+            "shipping_postcode, shipping_country, placed_at, status, updated_at) VALUES (:id, 'acme', :number, "
+            ":key, 'S', :email, '10027', 'US', :at, 'shipped', :at)"
+        ),
         {"id": order_id, "number": number, "key": key, "email": email, "at": PLACED},
     )
 
@@ -47,8 +49,10 @@ async def test_0020_stops_on_orders_a_shopper_cannot_tell_apart_then_allows_one_
         async with engine.begin() as connection:
             await connection.run_sync(_migrate, "upgrade", "0019")
             await connection.execute(
-                text("INSERT INTO stores (id, name, timezone, plain_shopper_signatures, created_at) "
-                     "VALUES ('acme', 'Acme', 'UTC', false, :at)"),
+                text(
+                    "INSERT INTO stores (id, name, timezone, plain_shopper_signatures, created_at) "
+                    "VALUES ('acme', 'Acme', 'UTC', false, :at)"
+                ),
                 {"at": PLACED},
             )
             # Keys as 0018 left them: Bob's and Alice's numbers share one; the full-width

@@ -49,7 +49,9 @@ def parse(model: str, texts: list[str]) -> list[dict]:
 
 def test_the_encoder_pipeline_understands_languages_it_was_never_trained_on() -> None:
     parsed = parse(str(DEFAULT_MODEL), [text for text, _ in OTHER_LANGUAGES])
-    found = [(text, expected, result["intent"]["name"]) for (text, expected), result in zip(OTHER_LANGUAGES, parsed, strict=True)]
+    found = [
+        (text, expected, result["intent"]["name"]) for (text, expected), result in zip(OTHER_LANGUAGES, parsed, strict=True)
+    ]
     wrong = [row for row in found if row[1] != row[2]]
     # One miss in ten is allowed: these languages are a bonus of the encoder, not trained for.
     assert len(wrong) <= 1, wrong
@@ -74,10 +76,25 @@ def test_the_sparse_alternative_still_trains_and_understands(tmp_path) -> None: 
     assert "    epochs: 100\n" in config
     (tmp_path / "config-sparse.yml").write_text(config.replace("    epochs: 100\n", f"    epochs: {SPARSE_CHECK_EPOCHS}\n"))
     trained = subprocess.run(
-        [str(RASA_BIN), "train", "nlu", "--config", str(tmp_path / "config-sparse.yml"), "--nlu", "data",
-         "--out", str(tmp_path), "--fixed-model-name", "sparse"],
-        cwd=PROJECT_ROOT, env={**os.environ, **ENGINE_ENV, "PYTHONPATH": str(PROJECT_ROOT)},
-        capture_output=True, text=True, timeout=1200, check=False,
+        [
+            str(RASA_BIN),
+            "train",
+            "nlu",
+            "--config",
+            str(tmp_path / "config-sparse.yml"),
+            "--nlu",
+            "data",
+            "--out",
+            str(tmp_path),
+            "--fixed-model-name",
+            "sparse",
+        ],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, **ENGINE_ENV, "PYTHONPATH": str(PROJECT_ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=1200,
+        check=False,
     )
     assert trained.returncode == 0, trained.stdout[-3000:] + trained.stderr[-3000:]
     checks = [

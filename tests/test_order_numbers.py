@@ -412,41 +412,62 @@ async def test_migration_learns_shapes_and_rekeys_existing_orders_and_their_lock
             await connection.run_sync(_migrate, "upgrade", "0017")
             for store in ("h-store", "m-store"):
                 await connection.execute(
-                    text("INSERT INTO stores (id, name, timezone, plain_shopper_signatures, created_at) "
-                         "VALUES (:id, 'A store', 'UTC', false, :at)"),
+                    text(
+                        "INSERT INTO stores (id, name, timezone, plain_shopper_signatures, created_at) "
+                        "VALUES (:id, 'A store', 'UTC', false, :at)"
+                    ),
                     {"id": store, "at": PLACED},
                 )
             for n, (store, number) in enumerate(
                 [("h-store", "H-77001"), ("h-store", "H-77002"), ("h-store", "SO-2026-00123"), ("m-store", "000004321")]
             ):
                 await connection.execute(
-                    text("INSERT INTO orders (id, store_id, order_number, lookup_key, shopper_name, shopper_email, "
-                         "shipping_postcode, shipping_country, placed_at, status, updated_at) VALUES (:id, :store, "
-                         ":number, :old_key, 'S', 's@example.com', '10027', 'US', :at, 'shipped', :at)"),
-                    {"id": n + 1, "store": store, "number": number, "old_key": number.replace("#", "").upper(),
-                     "at": PLACED},
+                    text(
+                        "INSERT INTO orders (id, store_id, order_number, lookup_key, shopper_name, shopper_email, "
+                        "shipping_postcode, shipping_country, placed_at, status, updated_at) VALUES (:id, :store, "
+                        ":number, :old_key, 'S', 's@example.com', '10027', 'US', :at, 'shipped', :at)"
+                    ),
+                    {
+                        "id": n + 1,
+                        "store": store,
+                        "number": number,
+                        "old_key": number.replace("#", "").upper(),
+                        "at": PLACED,
+                    },
                 )
             for n, (scope, key, attempts) in enumerate(
-                [("order", "SO-2026-00123", 3), ("order", "SO202600123", 1), ("order", "H-77001", 2),
-                 ("address", "198.51.100.1", 4)]
+                [
+                    ("order", "SO-2026-00123", 3),
+                    ("order", "SO202600123", 1),
+                    ("order", "H-77001", 2),
+                    ("address", "198.51.100.1", 4),
+                ]
             ):
                 await connection.execute(
-                    text("INSERT INTO identity_check_failures (id, store_id, scope, key, attempts, window_started_at, "
-                         "locks) VALUES (:id, 'h-store', :scope, :key, :attempts, :at, 0)"),
+                    text(
+                        "INSERT INTO identity_check_failures (id, store_id, scope, key, attempts, window_started_at, "
+                        "locks) VALUES (:id, 'h-store', :scope, :key, :attempts, :at, 0)"
+                    ),
                     {"id": n + 1, "scope": scope, "key": key, "attempts": attempts, "at": PLACED},
                 )
             await connection.run_sync(_migrate, "upgrade", "0018")
-            counters = set((await connection.execute(
-                text("SELECT scope, key, attempts FROM identity_check_failures")
-            )).tuples().all())
+            counters = set(
+                (await connection.execute(text("SELECT scope, key, attempts FROM identity_check_failures"))).tuples().all()
+            )
         # The counters follow the new key: one per order, the one furthest along kept.
         assert counters == {("order", "SO202600123", 3), ("order", "H77001", 2), ("address", "198.51.100.1", 4)}
         sessions = async_sessionmaker(engine, expire_on_commit=False)
         async with sessions() as session:
             keys = dict((await session.execute(select(Order.order_number, Order.lookup_key))).tuples().all())
-            shapes = set((await session.execute(
-                select(OrderNumberShape.store_id, OrderNumberShape.shape, OrderNumberShape.order_count)
-            )).tuples().all())
+            shapes = set(
+                (
+                    await session.execute(
+                        select(OrderNumberShape.store_id, OrderNumberShape.shape, OrderNumberShape.order_count)
+                    )
+                )
+                .tuples()
+                .all()
+            )
         assert keys == {n: lookup_key(n) for n in ("H-77001", "H-77002", "SO-2026-00123", "000004321")}
         assert shapes == {("h-store", "H-99999", 2), ("h-store", "SO-9999-99999", 1), ("m-store", "999999999", 1)}
         async with engine.begin() as connection:
@@ -473,4 +494,3 @@ def test_the_migration_keeps_the_rules_it_was_written_with(number: str) -> None:
     spec.loader.exec_module(migration)
     assert migration._lookup_key(number) == lookup_key(number)
     assert migration._shape(number) == shape_of(number)
-

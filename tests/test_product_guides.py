@@ -17,7 +17,9 @@ STORE, OTHER = "yangteng-auto", "bloomkids-baby"
 
 async def test_the_chat_sends_the_changed_guide(demo_sessions: Sessions) -> None:
     guides = ProductGuides(demo_sessions)
-    await guides.update(STORE, "DP-3102", {"video_url": "https://videos.example/dp-3102", "install_steps": ["Only step."]}, "Lin Wei")
+    await guides.update(
+        STORE, "DP-3102", {"video_url": "https://videos.example/dp-3102", "install_steps": ["Only step."]}, "Lin Wei"
+    )
     [plug] = [p for p in await GuideService(demo_sessions).products(STORE) if p.sku == "DP-3102"]
     texts = [m.text for m in guide_messages(plug)]
     assert any("1. Only step." in t for t in texts) and not any("2." in t for t in texts)
@@ -33,7 +35,10 @@ async def test_removing_a_link_and_restoring_it(demo_sessions: Sessions) -> None
     assert (restored.video_url, restored.version) == (imported.video_url, 2)
     history = await guides.history(STORE, "GK-2040")
     assert [(v.version, v.changed_by, v.summary) for v in history] == [
-        (2, "Wang Fang", "restored version 0"), (1, "Lin Wei", "changed video_url"), (0, None, "as imported")]
+        (2, "Wang Fang", "restored version 0"),
+        (1, "Lin Wei", "changed video_url"),
+        (0, None, "as imported"),
+    ]
     with pytest.raises(GuideVersionNotFound):
         await guides.rollback(STORE, "GK-2040", 7, "Wang Fang")
 

@@ -25,13 +25,15 @@ from bot.product_matching import (
     singular,
 )
 
-CAMPING = Catalogue([
-    CatalogueItem("TN-400", "4-person dome tent"),
-    CatalogueItem("TN-FP1", "Tent footprint"),
-    CatalogueItem("GR-220", "Kettle charcoal grill"),
-    CatalogueItem("HL-090", "LED headlight"),
-    CatalogueItem("ST-010", "Camping stove with piezo igniter"),
-])
+CAMPING = Catalogue(
+    [
+        CatalogueItem("TN-400", "4-person dome tent"),
+        CatalogueItem("TN-FP1", "Tent footprint"),
+        CatalogueItem("GR-220", "Kettle charcoal grill"),
+        CatalogueItem("HL-090", "LED headlight"),
+        CatalogueItem("ST-010", "Camping stove with piezo igniter"),
+    ]
+)
 
 
 def skus(catalogue: Catalogue, text: str) -> list[str]:
@@ -75,9 +77,12 @@ def test_the_sku_in_any_case_with_or_without_its_dash() -> None:
 
 
 def test_a_word_of_another_kind_before_the_head_is_not_this_product() -> None:
-    auto = Catalogue([
-        CatalogueItem("DP-1", "Magnetic oil drain plug M14x1.5"), CatalogueItem("OP-1", "Aluminium oil pan"),
-    ])
+    auto = Catalogue(
+        [
+            CatalogueItem("DP-1", "Magnetic oil drain plug M14x1.5"),
+            CatalogueItem("OP-1", "Aluminium oil pan"),
+        ]
+    )
     assert skus(auto, "wrong spark plug type in the box") == []
     assert skus(auto, "the drainplug leaks") == ["DP-1"]
     assert skus(auto, "the oil pna is dented") == ["OP-1"]
@@ -100,8 +105,13 @@ def test_restricted_to_an_order_keeps_the_stores_kinds() -> None:
 def test_hostile_text_is_bounded_and_never_fails() -> None:
     kinds = ["tent", "grill", "lamp"]
     big = Catalogue(CatalogueItem(f"SKU-{n:05d}", f"model {n} {kinds[n % 3]} kit") for n in range(5000))
-    texts = ["tnet " * 50_000, "/request_installation_guide{" * 10_000, "\ud800\x00" * 1000, "a" * 200_000,
-             " ".join(f"w{n}" for n in range(100_000))]
+    texts = [
+        "tnet " * 50_000,
+        "/request_installation_guide{" * 10_000,
+        "\ud800\x00" * 1000,
+        "a" * 200_000,
+        " ".join(f"w{n}" for n in range(100_000)),
+    ]
     for text in texts:
         started = time.perf_counter()
         match = big.resolve(text)
@@ -211,8 +221,9 @@ async def test_a_product_the_seller_adds_is_matched_on_the_next_message(
     text = "how do I mount the cargo carrier?"
     before = await matcher.resolve("summit-outdoor", text)
     assert before.candidates == () and before.unknown_name == "cargo carrier"
-    line = json.dumps({"type": "product", "store": "summit-outdoor", "sku": "ST-RB900",
-                       "name": "Alpine cargo carrier 420 L"})
+    line = json.dumps(
+        {"type": "product", "store": "summit-outdoor", "sku": "ST-RB900", "name": "Alpine cargo carrier 420 L"}
+    )
     report = await import_lines(demo_sessions, [line])
     assert report.ok, report.errors
     after = await matcher.resolve("summit-outdoor", text)
@@ -225,8 +236,7 @@ async def test_a_renamed_product_is_matched_by_its_new_name(demo_sessions: async
     matcher = ProductMatcher(demo_sessions)
     gaiters = await matcher.resolve("summit-outdoor", "the gaiters")
     assert gaiters.product == CatalogueItem("ST-GT450", "Trailguard gaiters")
-    line = json.dumps({"type": "product", "store": "summit-outdoor", "sku": "ST-GT450",
-                       "name": "Trailguard leg warmers"})
+    line = json.dumps({"type": "product", "store": "summit-outdoor", "sku": "ST-GT450", "name": "Trailguard leg warmers"})
     assert (await import_lines(demo_sessions, [line])).ok
     assert (await matcher.resolve("summit-outdoor", "the gaiters")).candidates == ()
     renamed = await matcher.resolve("summit-outdoor", "the leg warmers")
@@ -248,7 +258,8 @@ def rows_read(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 async def test_an_unchanged_catalogue_is_read_once_and_a_change_reads_it_again(
-    demo_sessions: async_sessionmaker[AsyncSession], rows_read: list[str],
+    demo_sessions: async_sessionmaker[AsyncSession],
+    rows_read: list[str],
 ) -> None:
     matcher = ProductMatcher(demo_sessions)
     for _ in range(3):
@@ -261,7 +272,8 @@ async def test_an_unchanged_catalogue_is_read_once_and_a_change_reads_it_again(
 
 
 async def test_a_rename_the_aggregate_misses_is_read_after_the_reload_interval(
-    demo_sessions: async_sessionmaker[AsyncSession], rows_read: list[str],
+    demo_sessions: async_sessionmaker[AsyncSession],
+    rows_read: list[str],
 ) -> None:
     now = [1000.0]
     matcher = ProductMatcher(demo_sessions, clock=lambda: now[0])
@@ -278,7 +290,9 @@ async def test_a_rename_the_aggregate_misses_is_read_after_the_reload_interval(
 
 
 async def test_kept_indexes_are_bounded_least_recently_asked_dropped_first(
-    demo_sessions: async_sessionmaker[AsyncSession], rows_read: list[str], monkeypatch: pytest.MonkeyPatch,
+    demo_sessions: async_sessionmaker[AsyncSession],
+    rows_read: list[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(product_matching, "MAX_INDEXED_STORES", 2)
     matcher = ProductMatcher(demo_sessions)
@@ -298,7 +312,8 @@ async def test_kept_indexes_are_bounded_least_recently_asked_dropped_first(
 
 
 async def test_indexing_and_matching_the_catalogue_run_off_the_event_loop(
-    demo_sessions: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch,
+    demo_sessions: async_sessionmaker[AsyncSession],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     threads: dict[str, int] = {}
     index_of, resolve = product_matching._index_of, Catalogue.resolve

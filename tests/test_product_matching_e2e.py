@@ -23,12 +23,16 @@ STORE = "summit-outdoor"
 #: A shopper with no orders at the store: only the catalogue can tell which product.
 SHOPPER = "sam.new@example.com"
 TENT = {
-    "type": "product", "sku": "ST-TN400", "name": "4-person dome tent",
-    "install_steps": ["Lay out the footprint", "Clip the inner tent to the two crossing poles",
-                      "Peg out the guy lines"],
+    "type": "product",
+    "sku": "ST-TN400",
+    "name": "4-person dome tent",
+    "install_steps": ["Lay out the footprint", "Clip the inner tent to the two crossing poles", "Peg out the guy lines"],
 }
 FOOTPRINT = {
-    "type": "product", "sku": "ST-FP410", "name": "Tent footprint", "install_steps": ["Unfold it shiny side down"],
+    "type": "product",
+    "sku": "ST-FP410",
+    "name": "Tent footprint",
+    "install_steps": ["Unfold it shiny side down"],
 }
 
 

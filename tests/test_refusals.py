@@ -214,7 +214,9 @@ def test_every_code_has_a_console_text_with_exactly_its_params(language: str) ->
             assert re.search(r"[\u4e00-\u9fff]", text), f"{code} is not in Chinese"
         named = PLACEHOLDER.findall(text)
         params = [name for name in named if name in REFUSALS[code].params]
-        assert sorted(set(params)) == sorted(REFUSALS[code].params), f"{code}: {text!r} and its params {REFUSALS[code].params}"
+        assert sorted(set(params)) == sorted(REFUSALS[code].params), (
+            f"{code}: {text!r} and its params {REFUSALS[code].params}"
+        )
         assert len(params) == len(set(params)), f"{code}: a param shown twice"
         assert set(named) == set(PLACEHOLDER.findall(english[code])), f"{code}: other {{names}} than the English's"
 

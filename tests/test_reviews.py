@@ -63,7 +63,10 @@ def utc(text: str) -> dt.datetime:
 
 def decide(now: dt.datetime, **changes: Any) -> InvitationDecision:
     facts: dict[str, Any] = dict(
-        delivered_at=DELIVERED_AT, order_status="delivered", opted_out=False, already_invited=False,
+        delivered_at=DELIVERED_AT,
+        order_status="delivered",
+        opted_out=False,
+        already_invited=False,
         shopper_timezone=NEW_YORK,
     )
     facts.update(changes)
@@ -185,23 +188,29 @@ class FakeRasa:
         self.calls.append((conversation_id, intent, entities))
         await asyncio.sleep(0.005)  # let racing workers interleave
         return [
-            {"recipient_id": conversation_id, "text": f"How is everything with order {entities['order_id']}?",
-             "buttons": [{"title": "⭐⭐⭐⭐⭐", "payload": '/rate{"rating": 5}'}]},
+            {
+                "recipient_id": conversation_id,
+                "text": f"How is everything with order {entities['order_id']}?",
+                "buttons": [{"title": "⭐⭐⭐⭐⭐", "payload": '/rate{"rating": 5}'}],
+            },
             {"recipient_id": conversation_id, "text": "Reply 'stop' and we won't ask again."},
         ]
 
 
 async def order_by_number(sessions: async_sessionmaker[AsyncSession], number: str, store: str = STORE) -> Order:
     async with sessions() as session:
-        order = await session.scalar(
-            select(Order).where(Order.store_id == store, Order.order_number == number)
-        )
+        order = await session.scalar(select(Order).where(Order.store_id == store, Order.order_number == number))
     assert order is not None
     return order
 
 
-async def schedule(sessions: async_sessionmaker[AsyncSession], number: str, store: str = STORE,
-                   delivered_at: dt.datetime = DELIVERED_AT, delay: int = 7) -> Order:
+async def schedule(
+    sessions: async_sessionmaker[AsyncSession],
+    number: str,
+    store: str = STORE,
+    delivered_at: dt.datetime = DELIVERED_AT,
+    delay: int = 7,
+) -> Order:
     order = await order_by_number(sessions, number, store)
     async with sessions() as session, session.begin():
         assert await schedule_review_invitation(session, order, delivered_at, delay, at=delivered_at)
@@ -221,9 +230,11 @@ async def log_rows(sessions: async_sessionmaker[AsyncSession], store: str = STOR
 async def review_jobs(sessions: async_sessionmaker[AsyncSession]) -> list[ScheduledJob]:
     async with sessions() as session:
         return list(
-            (await session.scalars(
-                select(ScheduledJob).where(ScheduledJob.kind == REVIEW_INVITATION).order_by(ScheduledJob.id)
-            )).all()
+            (
+                await session.scalars(
+                    select(ScheduledJob).where(ScheduledJob.kind == REVIEW_INVITATION).order_by(ScheduledJob.id)
+                )
+            ).all()
         )
 
 
@@ -238,7 +249,9 @@ async def transcript(sessions: async_sessionmaker[AsyncSession], email: str = "a
 
 def delivered(event_id: str, when: str = "2026-11-27T21:40:00Z") -> TrackingUpdate:
     return TrackingUpdate(
-        event_id=event_id, tracking_number=IN_TRANSIT, tag="Delivered",
+        event_id=event_id,
+        tracking_number=IN_TRANSIT,
+        tag="Delivered",
         checkpoints=[Checkpoint(utc(when), "Delivered", "Delivered, in/at mailbox", "New York, NY 10027")],
     )
 
@@ -304,7 +317,8 @@ async def test_the_invitation_is_sent_once_as_the_stores_message(demo_sessions: 
     assert messages[0].buttons == [{"title": "⭐⭐⭐⭐⭐", "payload": '/rate{"rating": 5}'}]
     assert [j.status for j in await review_jobs(demo_sessions)] == [JobStatus.done.value]
     assert await log_rows(demo_sessions) == [
-        (DELIVERED_ORDER, "scheduled", "delivered"), (DELIVERED_ORDER, "sent", "eligible"),
+        (DELIVERED_ORDER, "scheduled", "delivered"),
+        (DELIVERED_ORDER, "sent", "eligible"),
     ]
 
     # The same job run again (a redelivery), and a second job for the order: nothing more goes out.
@@ -316,7 +330,8 @@ async def test_the_invitation_is_sent_once_as_the_stores_message(demo_sessions: 
     assert len(rasa.calls) == 1
     assert len((await transcript(demo_sessions))[1]) == 2
     assert (await log_rows(demo_sessions))[2:] == [
-        (DELIVERED_ORDER, "skipped", "already_invited"), (DELIVERED_ORDER, "skipped", "already_invited"),
+        (DELIVERED_ORDER, "skipped", "already_invited"),
+        (DELIVERED_ORDER, "skipped", "already_invited"),
     ]
     assert {j.status for j in await review_jobs(demo_sessions)} == {JobStatus.done.value}
 
@@ -328,15 +343,24 @@ async def test_a_sender_that_loses_the_race_logs_a_skip(demo_sessions: async_ses
     class Overtaken(FakeRasa):
         async def trigger_intent(self, conversation_id: str, intent: str, entities: dict[str, Any]) -> list[dict[str, Any]]:
             async with demo_sessions() as session, session.begin():
-                session.add(ReviewLogEntry(store_id=STORE, order_id=order.id, order_number=order.order_number,
-                                           action="sent", reason="eligible", at=DUE))
+                session.add(
+                    ReviewLogEntry(
+                        store_id=STORE,
+                        order_id=order.id,
+                        order_number=order.order_number,
+                        action="sent",
+                        reason="eligible",
+                        at=DUE,
+                    )
+                )
             return await super().trigger_intent(conversation_id, intent, entities)
 
     queue = JobQueue(demo_sessions, "w1", Clock(DUE))
     assert await run_due(demo_sessions, queue, Overtaken()) == [0]
     assert (await transcript(demo_sessions))[1] == []  # this run's replies were not stored
     assert await log_rows(demo_sessions) == [
-        (DELIVERED_ORDER, "scheduled", "delivered"), (DELIVERED_ORDER, "sent", "eligible"),
+        (DELIVERED_ORDER, "scheduled", "delivered"),
+        (DELIVERED_ORDER, "sent", "eligible"),
         (DELIVERED_ORDER, "skipped", "already_invited"),
     ]
     assert [j.status for j in await review_jobs(demo_sessions)] == [JobStatus.done.value]
@@ -373,7 +397,9 @@ async def test_while_a_person_holds_the_chat_the_invitation_waits_for_the_hand_b
     chat = await ConversationService(demo_sessions).for_shopper(STORE, order.shopper_email)
     async with demo_sessions() as session, session.begin():
         agent_id = await session.scalar(select(Agent.id))
-        await session.execute(update(Conversation).where(Conversation.id == chat.conversation_id).values(handled_by=agent_id))
+        await session.execute(
+            update(Conversation).where(Conversation.id == chat.conversation_id).values(handled_by=agent_id)
+        )
     rasa, clock = FakeRasa(), Clock(DUE)
     queue = JobQueue(demo_sessions, "w1", clock)
     assert await run_due(demo_sessions, queue, rasa) == [0]
@@ -416,14 +442,24 @@ async def test_a_skip_is_logged_and_finishes_the_job(
     assert await queue.claim(now=now + dt.timedelta(days=60)) == []
 
 
-async def test_complaints_and_low_ratings_do_not_stop_the_invitation(demo_sessions: async_sessionmaker[AsyncSession]) -> None:
+async def test_complaints_and_low_ratings_do_not_stop_the_invitation(
+    demo_sessions: async_sessionmaker[AsyncSession],
+) -> None:
     """No review gating, end to end: an open complaint and a 1-star rating change nothing."""
     order = await schedule(demo_sessions, DELIVERED_ORDER)
     chat, _ = await transcript(demo_sessions)
     async with demo_sessions() as session, session.begin():
-        session.add(Escalation(store_id=STORE, conversation_id=chat.conversation_id, order_id=order.id,
-                               reason="damaged", priority="high", summary="Oil pan arrived cracked",
-                               details="It leaks. Terrible."))
+        session.add(
+            Escalation(
+                store_id=STORE,
+                conversation_id=chat.conversation_id,
+                order_id=order.id,
+                reason="damaged",
+                priority="high",
+                summary="Oil pan arrived cracked",
+                details="It leaks. Terrible.",
+            )
+        )
     await ReviewService(demo_sessions).record_review(STORE, chat.conversation_id, order.id, 1, "Arrived cracked")
     rasa = FakeRasa()
     assert await run_due(demo_sessions, JobQueue(demo_sessions, "w1", Clock(DUE)), rasa) == [2]
@@ -438,12 +474,26 @@ async def test_racing_workers_send_each_invitation_exactly_once(demo_sessions: a
     async with demo_sessions() as session, session.begin():
         orders = [
             Order(
-                store_id=STORE, order_number=f"FZ-9{n:04d}", lookup_key=f"FZ-9{n:04d}", shopper_name=f"Shopper {n}",
-                shopper_email=f"shopper{n}@example.com", shopper_timezone=None, shipping_postcode="10027",
-                shipping_country="US", placed_at=DELIVERED_AT - dt.timedelta(days=5), status="delivered",
+                store_id=STORE,
+                order_number=f"FZ-9{n:04d}",
+                lookup_key=f"FZ-9{n:04d}",
+                shopper_name=f"Shopper {n}",
+                shopper_email=f"shopper{n}@example.com",
+                shopper_timezone=None,
+                shipping_postcode="10027",
+                shipping_country="US",
+                placed_at=DELIVERED_AT - dt.timedelta(days=5),
+                status="delivered",
                 items=[OrderItem(store_id=STORE, sku="OP-1001", name="Aluminium oil pan")],
-                shipments=[Shipment(store_id=STORE, carrier="USPS", tracking_number=f"TN{n}", status="Delivered",
-                                    delivered_at=DELIVERED_AT)],
+                shipments=[
+                    Shipment(
+                        store_id=STORE,
+                        carrier="USPS",
+                        tracking_number=f"TN{n}",
+                        status="Delivered",
+                        delivered_at=DELIVERED_AT,
+                    )
+                ],
             )
             for n in range(count)
         ]
@@ -466,10 +516,13 @@ async def test_racing_workers_send_each_invitation_exactly_once(demo_sessions: a
     triggered = [entities["order_id"] for _, _, entities in rasa.calls]
     assert sorted(triggered) == sorted(o.order_number for o in orders)
     async with demo_sessions() as session:
-        sent = (await session.execute(
-            select(ReviewLogEntry.order_id, func.count()).where(ReviewLogEntry.action == "sent")
-            .group_by(ReviewLogEntry.order_id)
-        )).all()
+        sent = (
+            await session.execute(
+                select(ReviewLogEntry.order_id, func.count())
+                .where(ReviewLogEntry.action == "sent")
+                .group_by(ReviewLogEntry.order_id)
+            )
+        ).all()
         messages = await session.scalar(select(func.count()).select_from(Message))
     assert sorted(order_id for order_id, _ in sent) == sorted(o.id for o in orders)
     assert all(n == 1 for _, n in sent)
@@ -480,7 +533,9 @@ async def test_racing_workers_send_each_invitation_exactly_once(demo_sessions: a
 # --- The chat's side -------------------------------------------------------------------------------------
 
 
-async def test_a_rating_is_1_to_5_and_a_second_one_replaces_the_first(demo_sessions: async_sessionmaker[AsyncSession]) -> None:
+async def test_a_rating_is_1_to_5_and_a_second_one_replaces_the_first(
+    demo_sessions: async_sessionmaker[AsyncSession],
+) -> None:
     service = ReviewService(demo_sessions)
     order = await order_by_number(demo_sessions, DELIVERED_ORDER)
     for bad in (0, 6, -1, True):
@@ -510,14 +565,21 @@ async def test_the_review_link_fills_in_quoted_values(demo_sessions: async_sessi
     await set_store(demo_sessions, review_url=None)
     await set_store(demo_sessions, OTHER_STORE, review_url=None)
     assert await service.review_link(STORE, "FZ-20412", "OP-1001") is None  # no review URL set
-    await set_store(demo_sessions, review_url="https://shop.example/review?order={order_number}&sku={sku}&ref={0}{__class__}")
+    await set_store(
+        demo_sessions, review_url="https://shop.example/review?order={order_number}&sku={sku}&ref={0}{__class__}"
+    )
     link = await service.review_link(STORE, "#1024 &x=1", "AB C/1?")
     assert link == "https://shop.example/review?order=%231024%20%26x%3D1&sku=AB%20C%2F1%3F&ref={0}{__class__}"
-    assert await service.review_link(STORE, "FZ-20412", None) == "https://shop.example/review?order=FZ-20412&sku=&ref={0}{__class__}"
+    assert (
+        await service.review_link(STORE, "FZ-20412", None)
+        == "https://shop.example/review?order=FZ-20412&sku=&ref={0}{__class__}"
+    )
     assert await service.review_link(OTHER_STORE, "FZ-20412", None) is None
 
 
-async def test_the_order_to_review_belongs_to_the_conversations_shopper(demo_sessions: async_sessionmaker[AsyncSession]) -> None:
+async def test_the_order_to_review_belongs_to_the_conversations_shopper(
+    demo_sessions: async_sessionmaker[AsyncSession],
+) -> None:
     service = ReviewService(demo_sessions)
     conversations = ConversationService(demo_sessions)
     alex = await conversations.for_shopper(STORE, "alex@example.com")
@@ -548,7 +610,8 @@ async def test_the_log_export_holds_only_the_stores_rows(demo_sessions: async_se
     rows = list(csv.reader(io.StringIO(await service.export_log(STORE))))
     assert rows[0] == ["at", "order_number", "action", "reason"]
     assert [row[1:] for row in rows[1:]] == [
-        [DELIVERED_ORDER, "scheduled", "delivered"], [DELIVERED_ORDER, "sent", "eligible"],
+        [DELIVERED_ORDER, "scheduled", "delivered"],
+        [DELIVERED_ORDER, "sent", "eligible"],
     ]
     assert rows[2][0] == "2026-10-26T18:40:00Z"
     times = [utc(row[0]) for row in rows[1:]]
@@ -568,8 +631,23 @@ def test_the_review_log_command(tmp_path) -> None:  # type: ignore[no-untyped-de
     settings = engine_settings(tmp_path)
     for args in (("migrate",), ("import", str(DEMO_DATA))):
         assert bot_cli(settings, *args).returncode == 0
-    assert bot_cli(settings, "tracking-event", "--store", STORE, "--tracking-number", IN_TRANSIT, "--tag", "Delivered",
-                   "--time", "2026-11-27T21:40:00Z", "--event-id", "e1").returncode == 0
+    assert (
+        bot_cli(
+            settings,
+            "tracking-event",
+            "--store",
+            STORE,
+            "--tracking-number",
+            IN_TRANSIT,
+            "--tag",
+            "Delivered",
+            "--time",
+            "2026-11-27T21:40:00Z",
+            "--event-id",
+            "e1",
+        ).returncode
+        == 0
+    )
     result = bot_cli(settings, "review-log", "--store", STORE)
     assert result.returncode == 0, result.stderr
     rows = list(csv.reader(io.StringIO(result.stdout)))
@@ -624,7 +702,10 @@ async def test_the_reminder_follows_once_with_the_same_words(demo_sessions: asyn
     clock.now = DUE + REMINDER_AFTER * 3
     assert await run_due(demo_sessions, queue, rasa) == []  # one reminder, never two
     assert [(a, r) for _, a, r in await log_rows(demo_sessions)] == [
-        ("scheduled", "delivered"), ("sent", "eligible"), ("scheduled", "reminder"), ("reminded", "reminder"),
+        ("scheduled", "delivered"),
+        ("sent", "eligible"),
+        ("scheduled", "reminder"),
+        ("reminded", "reminder"),
     ]
 
 
@@ -673,10 +754,14 @@ async def test_an_invitation_rasa_answered_with_nothing_is_retried_and_not_logge
 
     # Back: the next attempt sends it, once.
     rasa = Back()
-    worker = Worker(JobQueue(demo_sessions, "w1", Clock(row.due_at)), DeliveryNotices(demo_sessions, rasa),  # type: ignore[arg-type]
-                    reviews=ReviewInvitations(demo_sessions, rasa))  # type: ignore[arg-type]
+    worker = Worker(
+        JobQueue(demo_sessions, "w1", Clock(row.due_at)),
+        DeliveryNotices(demo_sessions, rasa),  # type: ignore[arg-type]
+        reviews=ReviewInvitations(demo_sessions, rasa),
+    )  # type: ignore[arg-type]
     assert await worker.run_due() == 1
     assert len(rasa.calls) == 1 and [j.status for j in await review_jobs(demo_sessions)] == [JobStatus.done.value]
     assert await log_rows(demo_sessions) == [
-        (DELIVERED_ORDER, "scheduled", "delivered"), (DELIVERED_ORDER, "sent", "eligible"),
+        (DELIVERED_ORDER, "scheduled", "delivered"),
+        (DELIVERED_ORDER, "sent", "eligible"),
     ]

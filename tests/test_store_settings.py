@@ -48,7 +48,11 @@ async def test_a_change_is_a_new_version_with_who_and_what_and_reaches_the_store
     "patch, field, words",
     [
         ({"templates": {"greeting": "Hi {order.__class__}"}}, "templates.greeting", "is not a placeholder"),
-        ({"templates": {"review_thanks": "Thanks {tracking_url}"}}, "templates.review_thanks", "unknown placeholder {tracking_url}"),
+        (
+            {"templates": {"review_thanks": "Thanks {tracking_url}"}},
+            "templates.review_thanks",
+            "unknown placeholder {tracking_url}",
+        ),
         ({"templates": {"greeting": "Hi {store_name"}}, "templates.greeting", "unmatched"),
         ({"templates": {"farewell": "Bye"}}, "templates.farewell", "is not a setting"),
         ({"review": {"delay_days": 3}}, "review.delay_days", "from 5 to 30"),
@@ -64,7 +68,10 @@ async def test_a_change_is_a_new_version_with_who_and_what_and_reaches_the_store
     ],
 )
 async def test_a_bad_change_says_where_and_why_and_saves_nothing(
-    demo_sessions: Sessions, patch: dict, field: str, words: str  # type: ignore[type-arg]
+    demo_sessions: Sessions,
+    patch: dict,
+    field: str,
+    words: str,  # type: ignore[type-arg]
 ) -> None:
     service = StoreSettingsService(demo_sessions)
     if "templates" not in patch:
@@ -82,7 +89,9 @@ async def test_a_bad_change_says_where_and_why_and_saves_nothing(
 async def test_rollback_saves_the_old_version_again_and_keeps_the_history(demo_sessions: Sessions) -> None:
     service = StoreSettingsService(demo_sessions)
     await service.update(STORE, {"templates": {"review_thanks": "Thanks a lot!"}}, "Lin Wei")
-    await service.update(STORE, {"templates": {"review_thanks": "谢谢您的评价！"}, "escalation": {"reply_time_minutes": 30}}, "Mei")
+    await service.update(
+        STORE, {"templates": {"review_thanks": "谢谢您的评价！"}, "escalation": {"reply_time_minutes": 30}}, "Mei"
+    )
     back = await service.rollback(STORE, 1, "Lin Wei")
     assert back.version == 3 and back.summary == "rolled back to version 1"
     current = await service.current(STORE)
@@ -90,7 +99,12 @@ async def test_rollback_saves_the_old_version_again_and_keeps_the_history(demo_s
     assert current.settings["escalation"]["reply_time_minutes"] == 120
     async with demo_sessions() as session:
         assert (await session.get(Store, STORE)).reply_time_minutes == 120  # type: ignore[union-attr]
-    assert [(v.version, v.changed_by) for v in await service.history(STORE)] == [(3, "Lin Wei"), (2, "Mei"), (1, "Lin Wei"), (0, None)]
+    assert [(v.version, v.changed_by) for v in await service.history(STORE)] == [
+        (3, "Lin Wei"),
+        (2, "Mei"),
+        (1, "Lin Wei"),
+        (0, None),
+    ]
     to_defaults = await service.rollback(STORE, 0, "Lin Wei")
     assert (await service.current(STORE)).template("review_thanks") == TEMPLATES["review_thanks"][1]
     assert to_defaults.version == 4
@@ -103,7 +117,10 @@ async def test_rollback_saves_the_old_version_again_and_keeps_the_history(demo_s
 async def test_two_saves_at_once_never_share_a_version_number(demo_sessions: Sessions) -> None:
     service = StoreSettingsService(demo_sessions)
     results = await asyncio.gather(
-        *(service.update(STORE, {"templates": {"greeting": f"Hello {n} from {{store_name}}"}}, f"agent {n}") for n in range(4)),
+        *(
+            service.update(STORE, {"templates": {"greeting": f"Hello {n} from {{store_name}}"}}, f"agent {n}")
+            for n in range(4)
+        ),
         return_exceptions=True,
     )
     saved = [r for r in results if not isinstance(r, BaseException)]
@@ -118,10 +135,16 @@ async def test_handoff_notices_use_the_stores_words(demo_sessions: Sessions) -> 
 
     from bot.escalations import EscalationService
 
-    await StoreSettingsService(demo_sessions).update(STORE, {"templates": {
-        "handoff_waiting": "{store_name} 的客服会在 {reply_time} 内回复（编号 {reference}）。",
-        "out_of_hours": "Back {back_in}; expect an answer within {reply_time}. Ref {reference}.",
-    }}, "Lin Wei")
+    await StoreSettingsService(demo_sessions).update(
+        STORE,
+        {
+            "templates": {
+                "handoff_waiting": "{store_name} 的客服会在 {reply_time} 内回复（编号 {reference}）。",
+                "out_of_hours": "Back {back_in}; expect an answer within {reply_time}. Ref {reference}.",
+            }
+        },
+        "Lin Wei",
+    )
     escalations = EscalationService(demo_sessions)
     tuesday_noon = dt.datetime(2026, 12, 1, 2, 0, tzinfo=dt.UTC)  # 10:00 in Shanghai: both stores open
     open_now = await escalations.availability(STORE, tuesday_noon)
@@ -153,12 +176,17 @@ def test_the_command_line_saves_refuses_lists_and_rolls_back(tmp_path) -> None: 
     assert saved.returncode == 0 and "version 1 (changed templates.review_thanks)" in saved.stdout
     patch.write_text(json.dumps({"templates": {"review_thanks": "Thanks {password}"}}), encoding="utf-8")
     refused = bot_cli(settings, "settings", "set", "--store", STORE, "--file", str(patch))
-    assert refused.returncode == 2 and "nothing saved: templates.review_thanks: unknown placeholder {password}" in refused.stderr
+    assert (
+        refused.returncode == 2
+        and "nothing saved: templates.review_thanks: unknown placeholder {password}" in refused.stderr
+    )
     history = bot_cli(settings, "settings", "history", "--store", STORE)
     assert history.stdout.count("\n") == 2 and "Lin Wei\tchanged templates.review_thanks" in history.stdout
     assert "as imported" in history.stdout
     back = bot_cli(settings, "settings", "rollback", "--store", STORE, "--version", "0")
     assert back.returncode == 0 and "version 2 (rolled back to version 0)" in back.stdout
     shown = json.loads(bot_cli(settings, "settings", "show", "--store", STORE).stdout)
-    assert shown["version"] == 2 and shown["settings"]["templates"]["review_thanks"] == "Thank you for your review, it's saved."
+    assert (
+        shown["version"] == 2 and shown["settings"]["templates"]["review_thanks"] == "Thank you for your review, it's saved."
+    )
     assert bot_cli(settings, "settings", "show", "--store", "nope").returncode == 2

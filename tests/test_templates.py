@@ -13,10 +13,15 @@ def test_a_good_template_renders_with_its_values() -> None:
     text = "Hi {shopper_first_name}, order {order_number} ({item_names}) was delivered. {{Thanks}} from {store_name}!"
     assert validate(text, DELIVERY) == text
     assert placeholders_in(text) == ["shopper_first_name", "order_number", "item_names", "store_name"]
-    assert render(text, {"shopper_first_name": "Alex", "order_number": "FZ-20931", "item_names": "Aluminium oil pan",
-                         "store_name": "Yangteng"}) == (
-        "Hi Alex, order FZ-20931 (Aluminium oil pan) was delivered. {Thanks} from Yangteng!"
-    )
+    assert render(
+        text,
+        {
+            "shopper_first_name": "Alex",
+            "order_number": "FZ-20931",
+            "item_names": "Aluminium oil pan",
+            "store_name": "Yangteng",
+        },
+    ) == ("Hi Alex, order FZ-20931 (Aluminium oil pan) was delivered. {Thanks} from Yangteng!")
 
 
 def test_chinese_text_and_spaces_inside_braces_are_fine() -> None:

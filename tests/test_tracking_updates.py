@@ -22,16 +22,16 @@ def at(text: str) -> dt.datetime:
 
 def delivered(event_id: str = "evt-delivered", when: str = "2026-11-27T21:40:00Z") -> TrackingUpdate:
     return TrackingUpdate(
-        event_id=event_id, tracking_number=TRACKING, tag="Delivered",
+        event_id=event_id,
+        tracking_number=TRACKING,
+        tag="Delivered",
         checkpoints=[Checkpoint(at(when), "Delivered", "Delivered, in/at mailbox", "New York, NY 10027")],
     )
 
 
 async def shipment(sessions: async_sessionmaker[AsyncSession], store: str = STORE) -> Shipment:
     async with sessions() as session:
-        return await session.scalar(
-            select(Shipment).where(Shipment.store_id == store, Shipment.tracking_number == TRACKING)
-        )
+        return await session.scalar(select(Shipment).where(Shipment.store_id == store, Shipment.tracking_number == TRACKING))
 
 
 async def test_a_delivered_update_is_stored_at_once(demo_sessions: async_sessionmaker[AsyncSession]) -> None:
@@ -79,7 +79,9 @@ async def test_an_older_event_never_moves_the_shipment_back(demo_sessions: async
     updates = TrackingUpdates(demo_sessions)
     await updates.apply(STORE, "aftership", delivered())
     late = TrackingUpdate(
-        event_id="evt-late", tracking_number=TRACKING, tag="OutForDelivery",
+        event_id="evt-late",
+        tracking_number=TRACKING,
+        tag="OutForDelivery",
         checkpoints=[Checkpoint(at("2026-11-27T08:05:00Z"), "OutForDelivery", "Out for delivery", "New York, NY")],
     )
     outcome = await updates.apply(STORE, "aftership", late)
@@ -87,15 +89,21 @@ async def test_an_older_event_never_moves_the_shipment_back(demo_sessions: async
     stored = await shipment(demo_sessions)
     assert stored.status == "Delivered"
     async with demo_sessions() as session:
-        messages = (await session.scalars(
-            select(TrackingEvent.message).where(TrackingEvent.shipment_id == stored.id).order_by(TrackingEvent.occurred_at)
-        )).all()
+        messages = (
+            await session.scalars(
+                select(TrackingEvent.message)
+                .where(TrackingEvent.shipment_id == stored.id)
+                .order_by(TrackingEvent.occurred_at)
+            )
+        ).all()
     assert messages[-2:] == ["Out for delivery", "Delivered, in/at mailbox"]  # the scan is kept, in time order
 
 
 async def test_an_older_event_than_the_imported_scans_is_stale(demo_sessions: async_sessionmaker[AsyncSession]) -> None:
     old = TrackingUpdate(
-        event_id="evt-old", tracking_number=TRACKING, tag="InfoReceived",
+        event_id="evt-old",
+        tracking_number=TRACKING,
+        tag="InfoReceived",
         checkpoints=[Checkpoint(at("2026-11-20T12:00:00Z"), "InfoReceived", "Label created")],
     )
     assert (await TrackingUpdates(demo_sessions).apply(STORE, "json", old)).result == "stale"
@@ -109,15 +117,30 @@ async def test_updates_are_scoped_by_store(demo_sessions: async_sessionmaker[Asy
 
 
 def test_aftership_payload_is_parsed() -> None:
-    update = parse_aftership({
-        "event": "tracking_update", "event_id": "b7c5", "ts": "2026-11-27T21:41:00+00:00",
-        "msg": {
-            "tracking_number": TRACKING, "slug": "usps", "tag": "Delivered", "expected_delivery": "2026-11-27",
-            "shipment_delivery_date": "2026-11-27T16:40:00-05:00",
-            "checkpoints": [{"checkpoint_time": "2026-11-27T16:40:00-05:00", "city": "New York", "state": "NY",
-                             "country_name": "USA", "message": "Delivered", "tag": "Delivered"}],
-        },
-    })
+    update = parse_aftership(
+        {
+            "event": "tracking_update",
+            "event_id": "b7c5",
+            "ts": "2026-11-27T21:41:00+00:00",
+            "msg": {
+                "tracking_number": TRACKING,
+                "slug": "usps",
+                "tag": "Delivered",
+                "expected_delivery": "2026-11-27",
+                "shipment_delivery_date": "2026-11-27T16:40:00-05:00",
+                "checkpoints": [
+                    {
+                        "checkpoint_time": "2026-11-27T16:40:00-05:00",
+                        "city": "New York",
+                        "state": "NY",
+                        "country_name": "USA",
+                        "message": "Delivered",
+                        "tag": "Delivered",
+                    }
+                ],
+            },
+        }
+    )
     assert update.event_id == "b7c5" and update.tag == "Delivered"
     assert update.checkpoints[0].time == at("2026-11-27T21:40:00Z")
     assert update.checkpoints[0].location == "New York, NY, USA"
@@ -130,8 +153,17 @@ def test_aftership_payload_is_parsed() -> None:
         ({"event_id": "x"}, '"msg"'),
         ({"event_id": "x", "msg": {"tracking_number": "1", "tag": "Teleported"}}, "tracking status tag"),
         ({"msg": {"tracking_number": "1", "tag": "Delivered"}}, "event_id"),
-        ({"event_id": "x", "msg": {"tracking_number": "1", "tag": "Delivered",
-                                   "checkpoints": [{"checkpoint_time": "yesterday", "tag": "Delivered"}]}}, "checkpoint_time"),
+        (
+            {
+                "event_id": "x",
+                "msg": {
+                    "tracking_number": "1",
+                    "tag": "Delivered",
+                    "checkpoints": [{"checkpoint_time": "yesterday", "tag": "Delivered"}],
+                },
+            },
+            "checkpoint_time",
+        ),
     ],
 )
 def test_bad_aftership_payloads_say_why(payload: dict, reason: str) -> None:
@@ -140,10 +172,22 @@ def test_bad_aftership_payloads_say_why(payload: dict, reason: str) -> None:
 
 
 def test_simple_payload_is_parsed() -> None:
-    update = parse_simple({
-        "event_id": "s-1", "tracking_number": TRACKING, "status": "OutForDelivery", "estimated_delivery": "2026-11-27",
-        "events": [{"time": "2026-11-27T13:05:00Z", "location": "New York, NY", "tag": "OutForDelivery", "message": "Out for delivery"}],
-    })
+    update = parse_simple(
+        {
+            "event_id": "s-1",
+            "tracking_number": TRACKING,
+            "status": "OutForDelivery",
+            "estimated_delivery": "2026-11-27",
+            "events": [
+                {
+                    "time": "2026-11-27T13:05:00Z",
+                    "location": "New York, NY",
+                    "tag": "OutForDelivery",
+                    "message": "Out for delivery",
+                }
+            ],
+        }
+    )
     assert update.estimated_delivery == dt.date(2026, 11, 27)
     assert update.checkpoints[0].message == "Out for delivery"
     with pytest.raises(BadUpdate, match="status"):
@@ -159,9 +203,23 @@ def test_the_tracking_event_command(tmp_path) -> None:  # type: ignore[no-untype
     settings = engine_settings(tmp_path)
     for args in (("migrate",), ("import", str(DEMO_DATA))):
         assert bot_cli(settings, *args).returncode == 0
-    command = ("tracking-event", "--store", STORE, "--tracking-number", TRACKING, "--tag", "Delivered",
-               "--message", "Left at front door", "--location", "New York, NY", "--time", "2026-11-27T21:40:00Z",
-               "--event-id", "manual-1")
+    command = (
+        "tracking-event",
+        "--store",
+        STORE,
+        "--tracking-number",
+        TRACKING,
+        "--tag",
+        "Delivered",
+        "--message",
+        "Left at front door",
+        "--location",
+        "New York, NY",
+        "--time",
+        "2026-11-27T21:40:00Z",
+        "--event-id",
+        "manual-1",
+    )
     first = bot_cli(settings, *command)
     assert first.returncode == 0, first.stderr
     assert first.stdout.strip() == f"{TRACKING}: applied, now Delivered"

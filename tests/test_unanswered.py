@@ -84,7 +84,9 @@ async def test_the_message_is_asked_again_until_answered_and_the_answer_joins_th
     row = await run_due(demo_sessions, rasa)
     assert row.status == JobStatus.done.value
     assert await transcript(demo_sessions, chat) == [
-        ("shopper", "where is my order?"), ("bot", replies.ASSISTANT_SILENT), ("bot", "the answer to 'where is my order?'"),
+        ("shopper", "where is my order?"),
+        ("bot", replies.ASSISTANT_SILENT),
+        ("bot", "the answer to 'where is my order?'"),
     ]
     # The same words and the same metadata (the lockouts count the shopper's address), marked as a retry.
     assert [text for text, _ in rasa.sent] == ["where is my order?"] * 2
@@ -122,7 +124,9 @@ async def test_a_conversation_a_person_holds_is_not_asked_again(demo_sessions: a
     await AgentAccounts(demo_sessions).add("lin@yangteng.example", "Lin", "a-long-password", [STORE])
     async with demo_sessions() as session, session.begin():
         agent_id = await session.scalar(select(Agent.id).where(Agent.email == "lin@yangteng.example"))
-        await session.execute(update(Conversation).where(Conversation.id == chat.conversation_id).values(handled_by=agent_id))
+        await session.execute(
+            update(Conversation).where(Conversation.id == chat.conversation_id).values(handled_by=agent_id)
+        )
     rasa = ShopperRasa()
     assert (await run_due(demo_sessions, rasa)).status == JobStatus.done.value
     assert rasa.sent == []  # the person reads the message themselves

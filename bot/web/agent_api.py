@@ -119,10 +119,19 @@ def _errors(exc: Exception) -> web.Response | None:
 
 
 AUTH = ConsoleAuth(
-    "agent", {"agent.css": "text/css"},
+    "agent",
+    {"agent.css": "text/css"},
     # The shared modules the console imports, by name: it needs no other (format.js is the seller's).
-    static_globs=("agent/*.js", "shared/dom.js", "shared/i18n.js", "shared/safe-text.js", "shared/console-api.js",
-                  "shared/refusals.js", "i18n/agent.*.json", "i18n/refusals.*.json"),
+    static_globs=(
+        "agent/*.js",
+        "shared/dom.js",
+        "shared/i18n.js",
+        "shared/safe-text.js",
+        "shared/console-api.js",
+        "shared/refusals.js",
+        "i18n/agent.*.json",
+        "i18n/refusals.*.json",
+    ),
     errors=_errors,
 )
 _agent = AUTH.agent
@@ -159,9 +168,7 @@ async def close_as_spam(request: web.Request) -> web.Response:
         feed.publish(Change("queue", store_id, conversation_id, now))
         feed.publish(Change("conversation", store_id, conversation_id, now))
     done = {escalation_id for escalation_id, _, _ in closed}
-    return web.json_response(
-        {"closed": sorted(done), "not_closed": sorted(set(ids) - done)}
-    )
+    return web.json_response({"closed": sorted(done), "not_closed": sorted(set(ids) - done)})
 
 
 async def conversation(request: web.Request) -> web.Response:

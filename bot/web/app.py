@@ -151,8 +151,10 @@ async def create_conversation(request: web.Request) -> web.Response:
     shopper = body.get("shopper")
     email = signature = ts = None
     if shopper is not None:
-        if not isinstance(shopper, dict) or not isinstance(shopper.get("email"), str) or not isinstance(
-            shopper.get("signature"), str
+        if (
+            not isinstance(shopper, dict)
+            or not isinstance(shopper.get("email"), str)
+            or not isinstance(shopper.get("signature"), str)
         ):
             return json_error(400, "shopper_identity_malformed")
         email, signature, ts = shopper["email"], shopper["signature"], shopper.get("ts")
@@ -368,7 +370,8 @@ async def demo_page(request: web.Request) -> web.Response:
         manual_url=html.escape(product.manual_url or "#" if product else "#"),
         widget_src="/widget.js",
         identity_attrs=identity_attrs,
-        identity_banner=html.escape(banner) + (f' <a href="{html.escape(switch)}">{html.escape(switch_text)}</a>' if switch else ""),
+        identity_banner=html.escape(banner)
+        + (f' <a href="{html.escape(switch)}">{html.escape(switch_text)}</a>' if switch else ""),
         switch_link=html.escape(switch),
     )
     return web.Response(text=page, content_type="text/html", headers={"Content-Security-Policy": DEMO_CSP})
@@ -440,7 +443,11 @@ class AccessLog(AbstractAccessLogger):
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
         self.logger.info(
             '%s "%s %s" %s %.1f ms',
-            client_key(request), request.method, loggable_path(request.path), response.status, time * 1000,
+            client_key(request),
+            request.method,
+            loggable_path(request.path),
+            response.status,
+            time * 1000,
         )
 
 

@@ -80,6 +80,7 @@ def widget_page_csp(frame_ancestors: str, form_action: str) -> str:
         f"form-action {form_action}"
     )
 
+
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 #: Turns a service's exception into an answer for this console, or None to let it through.
 ErrorMap = Callable[[Exception], web.Response | None]
@@ -135,7 +136,9 @@ class ConsoleAuth:
     def token(self, request: web.Request) -> str:
         return request.cookies.get(self.session_cookie, "")
 
-    def _set_cookie(self, request: web.Request, response: web.StreamResponse, name: str, value: str, max_age: int | None) -> None:
+    def _set_cookie(
+        self, request: web.Request, response: web.StreamResponse, name: str, value: str, max_age: int | None
+    ) -> None:
         response.set_cookie(
             name, value, path=self.path, httponly=True, samesite="Strict", secure=is_secure(request), max_age=max_age
         )
@@ -175,7 +178,8 @@ class ConsoleAuth:
         token = secrets.token_urlsafe(32)
         page = Template((STATIC / f"{self.name}.html").read_text(encoding="utf-8")).safe_substitute(login_csrf=token)
         response = web.Response(
-            text=page, content_type="text/html",
+            text=page,
+            content_type="text/html",
             headers={"Content-Security-Policy": CONSOLE_CSP, "Cache-Control": "no-store", "X-Frame-Options": "DENY"},
         )
         self._set_cookie(request, response, self.login_cookie, token, max_age=None)

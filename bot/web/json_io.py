@@ -50,9 +50,7 @@ def refusal_response(
 
 def nothing_saved(refused: FieldRefusal) -> web.Response:
     """A settings or guide change refused: a 400 naming the field, the English saying nothing was saved."""
-    return json_error(
-        400, refused.code, refused.params, field=refused.field, context=f"nothing saved: {refused.field}: "
-    )
+    return json_error(400, refused.code, refused.params, field=refused.field, context=f"nothing saved: {refused.field}: ")
 
 
 class RefusedRequest(web.HTTPError):

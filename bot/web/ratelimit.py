@@ -16,7 +16,10 @@ class RateLimiter:
     """
 
     def __init__(
-        self, per_minute: int, burst: int | None = None, max_keys: int = 100_000,
+        self,
+        per_minute: int,
+        burst: int | None = None,
+        max_keys: int = 100_000,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.rate = per_minute / 60.0

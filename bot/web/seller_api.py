@@ -129,7 +129,9 @@ async def push_lines(request: web.Request) -> web.Response:
         except (json.JSONDecodeError, BadInput):
             obj = None  # reported by the importer, with its line number and field
         if isinstance(obj, dict) and obj.get("type") not in PUSHABLE:
-            refused.append({"line": number, "error": f"type {obj.get('type')!r} cannot be pushed ({', '.join(sorted(PUSHABLE))})"})
+            refused.append(
+                {"line": number, "error": f"type {obj.get('type')!r} cannot be pushed ({', '.join(sorted(PUSHABLE))})"}
+            )
             checked.append("")
         elif isinstance(obj, dict) and obj.get("store", store_id) != store_id:
             refused.append({"line": number, "error": "this token's store only"})
@@ -159,6 +161,8 @@ def _who(actor: Actor) -> str:
     """The actor as the log names it: a console account's label holds its email, which stays
     out of the log (the store's history in the database keeps who it was)."""
     return "a seller admin (console)" if actor.email is not None else actor.label
+
+
 #: One store's part of a request: the seller API and the seller console decide the store (and the
 #: actor) their own way, then share these handlers.
 StoreHandler = Callable[[web.Request, str, Actor], Awaitable[web.StreamResponse]]
@@ -287,10 +291,12 @@ async def get_team(request: web.Request, store_id: str, actor: Actor) -> web.Res
     """The store's members, and its invitations still waiting for an answer."""
     accounts = request.app[ACCOUNTS]
     invitations = await accounts.store_invitations(store_id)
-    return web.json_response({
-        "team": await accounts.team(store_id),
-        "invitations": [_team_invitation(i.as_json()) for i in invitations],
-    })
+    return web.json_response(
+        {
+            "team": await accounts.team(store_id),
+            "invitations": [_team_invitation(i.as_json()) for i in invitations],
+        }
+    )
 
 
 def _team_invitation(body: dict[str, Any]) -> dict[str, Any]:

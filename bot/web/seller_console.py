@@ -63,9 +63,11 @@ def _admin_view(agent: SignedInAgent) -> dict[str, Any]:
 
 
 AUTH = ConsoleAuth(
-    "seller", {"seller.css": "text/css"},
+    "seller",
+    {"seller.css": "text/css"},
     static_globs=("seller/*.js", "shared/*.js", "i18n/seller.*.json", "i18n/refusals.*.json"),
-    view=_admin_view, after_login=_not_online,
+    view=_admin_view,
+    after_login=_not_online,
 )
 
 
@@ -105,7 +107,11 @@ async def get_settings(request: web.Request) -> web.Response:
     body["default_business_hours"] = DEFAULT_HOURS
     async with request.app[SESSIONS]() as session:
         store = await session.get(Store, store_id)
-    body["store"] = {"id": store_id, "name": store.name if store else store_id, "timezone": store.timezone if store else None}
+    body["store"] = {
+        "id": store_id,
+        "name": store.name if store else store_id,
+        "timezone": store.timezone if store else None,
+    }
     return web.json_response(body)
 
 
@@ -153,7 +159,9 @@ async def sample_values(request: web.Request, store_id: str) -> dict[str, str]:
         store = await session.get(Store, store_id)
         order = await session.scalar(
             select(Order)
-            .where(Order.store_id == store_id, Order.id.in_(select(OrderItem.order_id).where(OrderItem.store_id == store_id)))
+            .where(
+                Order.store_id == store_id, Order.id.in_(select(OrderItem.order_id).where(OrderItem.store_id == store_id))
+            )
             .options(selectinload(Order.items), selectinload(Order.shipments).selectinload(Shipment.events))
             .order_by(Order.placed_at.desc(), Order.id.desc())
             .limit(1)
@@ -240,10 +248,12 @@ async def start_test_chat(request: web.Request) -> web.Response:
     """A new test conversation: a fresh sample shopper, so the seller starts from the greeting."""
     store_id = _store_id(request)
     run = secrets.token_hex(4)
-    return web.json_response({
-        "url": f"/seller/api/stores/{store_id}/test-chat?run={run}",
-        "shopper_email": sample_shopper_email(AUTH.agent(request).id, run),
-    })
+    return web.json_response(
+        {
+            "url": f"/seller/api/stores/{store_id}/test-chat?run={run}",
+            "shopper_email": sample_shopper_email(AUTH.agent(request).id, run),
+        }
+    )
 
 
 async def test_chat_page(request: web.Request) -> web.Response:
@@ -262,10 +272,13 @@ async def test_chat_page(request: web.Request) -> web.Response:
     if keys:  # a store without a shopper secret has anonymous shoppers only
         identity = signed_shopper_attributes(keys[0], email)
     page = Template((STATIC / "test-chat.html").read_text(encoding="utf-8")).safe_substitute(
-        store_id=html.escape(store_id), store_name=html.escape(store.name), identity_attrs=identity,
+        store_id=html.escape(store_id),
+        store_name=html.escape(store.name),
+        identity_attrs=identity,
     )
     return web.Response(
-        text=page, content_type="text/html",
+        text=page,
+        content_type="text/html",
         headers={"Content-Security-Policy": TEST_CHAT_CSP, "X-Frame-Options": "SAMEORIGIN"},
     )
 

@@ -132,7 +132,9 @@ class ChatTurns:
         # a lock lives only while some turn of its conversation is waiting or running.
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
 
-    async def take(self, chat: ChatSession, shopper_input: ShopperInput, client_key: str | None = None) -> list[StoredMessage]:
+    async def take(
+        self, chat: ChatSession, shopper_input: ShopperInput, client_key: str | None = None
+    ) -> list[StoredMessage]:
         """``client_key``: the shopper's address as limits count it (the actions' lockouts use it).
 
         A "/intent{...}" message is taken only if it is a button payload the bot offered in
@@ -189,8 +191,7 @@ class ChatTurns:
         if not answers:
             # Rasa down, or an action failed (Rasa answers 200 with nothing): never silence.
             # The shopper is told so, and the worker asks again (bot/unanswered.py).
-            log.warning("the assistant gave no answer in %s; the message is queued to be asked again",
-                        chat.conversation_id)
+            log.warning("the assistant gave no answer in %s; the message is queued to be asked again", chat.conversation_id)
             answers = await self.unanswered.hold(chat, stored[0].seq, shopper_input.for_rasa, metadata)
         self.hub.new_messages(chat.conversation_id)
         return stored + answers

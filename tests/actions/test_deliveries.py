@@ -35,17 +35,24 @@ async def deliver(sessions: async_sessionmaker[AsyncSession]) -> None:
 
 def tracker(conversation_id: str, tracking_number: str = TRACKING) -> Tracker:
     entities = [{"entity": "order_id", "value": "FZ-20931"}, {"entity": "tracking_number", "value": tracking_number}]
-    return Tracker.from_dict({
-        "sender_id": conversation_id,
-        "slots": {},
-        "latest_message": {"intent": {"name": "EXTERNAL_package_delivered"}, "entities": entities, "text": None},
-        "events": [], "paused": False, "followup_action": None, "active_loop": {},
-        "latest_action_name": "action_listen",
-    })
+    return Tracker.from_dict(
+        {
+            "sender_id": conversation_id,
+            "slots": {},
+            "latest_message": {"intent": {"name": "EXTERNAL_package_delivered"}, "entities": entities, "text": None},
+            "events": [],
+            "paused": False,
+            "followup_action": None,
+            "active_loop": {},
+            "latest_action_name": "action_listen",
+        }
+    )
 
 
 async def run(
-    conversation_id: str, tracking_number: str = TRACKING, action: type[ShipmentNotice] = delivery_actions.ActionSendDeliveryConfirmation
+    conversation_id: str,
+    tracking_number: str = TRACKING,
+    action: type[ShipmentNotice] = delivery_actions.ActionSendDeliveryConfirmation,
 ) -> list[dict[str, Any]]:
     dispatcher = CollectingDispatcher()
     events = await action().run(dispatcher, tracker(conversation_id, tracking_number), {})
@@ -64,7 +71,8 @@ async def test_confirmation_names_the_items_and_attaches_the_manual(demo_session
     assert "Fri 27 Nov, 16:40 (America/New_York)" in first
     attachments = [m["custom"]["attachment"] for m in messages if m.get("custom")]
     assert attachments[0] == {
-        "type": "pdf", "url": "https://yangteng-auto.example/manuals/op-1001.pdf",
+        "type": "pdf",
+        "url": "https://yangteng-auto.example/manuals/op-1001.pdf",
         "title": "Aluminium oil pan — installation manual (PDF)",
     }
     assert attachments[1]["type"] == "video" and attachments[1]["url"].endswith("op-1001-install.mp4")
@@ -88,8 +96,12 @@ async def test_nothing_for_another_shoppers_conversation(demo_sessions: async_se
 
 async def hold_in_customs(sessions: async_sessionmaker[AsyncSession]) -> None:
     when = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.UTC)
-    update = TrackingUpdate("evt-customs", TRACKING, "Exception",
-                            [Checkpoint(when, "Exception", "Held by customs: import duty due", "Newark, NJ")])
+    update = TrackingUpdate(
+        "evt-customs",
+        TRACKING,
+        "Exception",
+        [Checkpoint(when, "Exception", "Held by customs: import duty due", "Newark, NJ")],
+    )
     assert (await TrackingUpdates(sessions).apply(STORE, "aftership", update)).result == "applied"
 
 
@@ -109,7 +121,11 @@ async def test_a_store_that_sends_the_video_later_leaves_it_out_then_sends_it(
     follow_up = await run(chat.conversation_id, action=delivery_actions.ActionSendInstallVideo)
     assert follow_up[0]["text"] == "Hi Alex, ready to install? This video shows every step."
     assert [m["custom"]["attachment"] for m in follow_up if m.get("custom")] == [
-        {"type": "video", "url": "https://yangteng-auto.example/videos/op-1001-install.mp4", "title": "Installing the Aluminium oil pan"}
+        {
+            "type": "video",
+            "url": "https://yangteng-auto.example/videos/op-1001-install.mp4",
+            "title": "Installing the Aluminium oil pan",
+        }
     ]
 
 
@@ -125,13 +141,17 @@ async def test_a_customs_hold_says_what_to_do_and_offers_help(demo_sessions: asy
     await hold_in_customs(demo_sessions)
     chat = await ConversationService(demo_sessions).for_shopper(STORE, "alex@example.com")
     notice, offer = await run_exception(chat.conversation_id)
-    assert notice["text"].startswith("Hi Alex, an update on your order FZ-20931: the USPS parcel 9400111899223100000000 is held up")
+    assert notice["text"].startswith(
+        "Hi Alex, an update on your order FZ-20931: the USPS parcel 9400111899223100000000 is held up"
+    )
     assert "(Held by customs: import duty due, Newark, NJ)" in notice["text"]
     assert "paying promptly" in notice["text"]
     assert [b["payload"] for b in offer["buttons"]] == ["/track_order", "/request_human"]
 
 
-async def test_no_exception_notice_for_a_parcel_in_transit_or_for_others(demo_sessions: async_sessionmaker[AsyncSession]) -> None:
+async def test_no_exception_notice_for_a_parcel_in_transit_or_for_others(
+    demo_sessions: async_sessionmaker[AsyncSession],
+) -> None:
     chat = await ConversationService(demo_sessions).for_shopper(STORE, "alex@example.com")
     assert await run_exception(chat.conversation_id) == []  # still InTransit
     await hold_in_customs(demo_sessions)
@@ -139,27 +159,43 @@ async def test_no_exception_notice_for_a_parcel_in_transit_or_for_others(demo_se
     assert await run_exception(other.conversation_id) == []
 
 
-async def test_the_sellers_changed_words_are_used_on_the_very_next_message(demo_sessions: async_sessionmaker[AsyncSession]) -> None:
+async def test_the_sellers_changed_words_are_used_on_the_very_next_message(
+    demo_sessions: async_sessionmaker[AsyncSession],
+) -> None:
     from bot.store_settings import StoreSettingsService
 
     await deliver(demo_sessions)
     chat = await ConversationService(demo_sessions).for_shopper(STORE, "alex@example.com")
     before = await run(chat.conversation_id)
     assert before[0]["text"].startswith("Hi Alex, good news from Yangteng Auto Parts")
-    await StoreSettingsService(demo_sessions).update(STORE, {"templates": {
-        "delivery_confirmation": "{shopper_first_name}，您的订单 {order_number} 已于 {delivered_at} 送达：{item_names}。",
-    }}, "Lin Wei")
+    await StoreSettingsService(demo_sessions).update(
+        STORE,
+        {
+            "templates": {
+                "delivery_confirmation": "{shopper_first_name}，您的订单 {order_number} 已于 {delivered_at} 送达：{item_names}。",
+            }
+        },
+        "Lin Wei",
+    )
     after = await run(chat.conversation_id)  # no restart, no retraining: the next message
-    assert after[0]["text"] == "Alex，您的订单 FZ-20931 已于 Fri 27 Nov, 16:40 (America/New_York) 送达：1 × Aluminium oil pan。"
+    assert (
+        after[0]["text"] == "Alex，您的订单 FZ-20931 已于 Fri 27 Nov, 16:40 (America/New_York) 送达：1 × Aluminium oil pan。"
+    )
     assert after[1:] == before[1:]  # the manual, the video and the closing stay as they were
 
 
 async def test_the_customs_notice_uses_the_sellers_words(demo_sessions: async_sessionmaker[AsyncSession]) -> None:
     from bot.store_settings import StoreSettingsService
 
-    await StoreSettingsService(demo_sessions).update(STORE, {"templates": {
-        "exception_customs": "{order_number}: {carrier} says {latest_scan}. {{Track}}: {tracking_url}",
-    }}, "Lin Wei")
+    await StoreSettingsService(demo_sessions).update(
+        STORE,
+        {
+            "templates": {
+                "exception_customs": "{order_number}: {carrier} says {latest_scan}. {{Track}}: {tracking_url}",
+            }
+        },
+        "Lin Wei",
+    )
     await hold_in_customs(demo_sessions)
     chat = await ConversationService(demo_sessions).for_shopper(STORE, "alex@example.com")
     notice, offer = await run_exception(chat.conversation_id)

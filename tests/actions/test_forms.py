@@ -24,24 +24,38 @@ LATER_FORM_DOMAIN: dict[str, Any] = {"forms": {"colour_form": {"required_slots":
 
 
 def tracker(
-    *, text: str = "", candidates: dict[str, Any] | None = None, slots: dict[str, Any] | None = None,
-    active: str | None = "review_form", turn: list[dict[str, Any]] | None = None,
+    *,
+    text: str = "",
+    candidates: dict[str, Any] | None = None,
+    slots: dict[str, Any] | None = None,
+    active: str | None = "review_form",
+    turn: list[dict[str, Any]] | None = None,
 ) -> Tracker:
     candidates = candidates or {}
-    return Tracker.from_dict({
-        "sender_id": "shopper",
-        "slots": {"requested_slot": "review_rating", "review_order_number": "FZ-20412", "review_rating": None,
-                  forms.UNUSABLE_ANSWERS: None, **(slots or {}), **candidates},
-        "latest_message": {"text": text, "intent": {"name": "inform"}, "entities": []},
-        "events": [
-            {"event": "active_loop", "name": "review_form"},
-            {"event": "user", "text": text, "parse_data": {"intent": {"name": "inform"}}},
-            *(turn or []),
-            *({"event": "slot", "name": k, "value": v} for k, v in candidates.items()),
-        ],
-        "paused": False, "followup_action": None, "active_loop": {"name": active} if active else {},
-        "latest_action_name": "action_listen",
-    })
+    return Tracker.from_dict(
+        {
+            "sender_id": "shopper",
+            "slots": {
+                "requested_slot": "review_rating",
+                "review_order_number": "FZ-20412",
+                "review_rating": None,
+                forms.UNUSABLE_ANSWERS: None,
+                **(slots or {}),
+                **candidates,
+            },
+            "latest_message": {"text": text, "intent": {"name": "inform"}, "entities": []},
+            "events": [
+                {"event": "active_loop", "name": "review_form"},
+                {"event": "user", "text": text, "parse_data": {"intent": {"name": "inform"}}},
+                *(turn or []),
+                *({"event": "slot", "name": k, "value": v} for k, v in candidates.items()),
+            ],
+            "paused": False,
+            "followup_action": None,
+            "active_loop": {"name": active} if active else {},
+            "latest_action_name": "action_listen",
+        }
+    )
 
 
 async def validate(t: Tracker) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -63,7 +77,9 @@ async def test_the_second_in_a_row_offers_choices_instead() -> None:
     [choices] = messages
     assert choices["text"] == replies.FORM_CHOICES
     assert [(b["title"], b["payload"]) for b in choices["buttons"]] == [
-        ("Try again", "/affirm"), ("Talk to a person", "/request_human"), ("Something else", "/stop")
+        ("Try again", "/affirm"),
+        ("Talk to a person", "/request_human"),
+        ("Something else", "/stop"),
     ]
     assert SlotSet(forms.UNUSABLE_ANSWERS, 2.0) in events
 
@@ -100,18 +116,27 @@ def test_the_question_is_asked_in_full_at_first() -> None:
 
 
 def test_after_another_request_the_question_comes_back_with_a_bridge() -> None:
-    turn = [{"event": "action", "name": "utter_bot_challenge"}, {"event": "bot", "text": "I'm a bot"},
-            {"event": "action", "name": "order_status_form"}]
+    turn = [
+        {"event": "action", "name": "utter_bot_challenge"},
+        {"event": "bot", "text": "I'm a bot"},
+        {"event": "action", "name": "order_status_form"},
+    ]
     assert [m["text"] for m in ask(tracker(turn=turn, active="order_status_form"))] == [
-        "Back to your order: what's the order number?"]
+        "Back to your order: what's the order number?"
+    ]
     # A form added later without words of its own still gets a bridge.
     assert [m["text"] for m in ask(tracker(turn=turn, active="colour_form"))] == [
-        "Back to where we were: what's the order number?"]
+        "Back to where we were: what's the order number?"
+    ]
 
 
 def test_a_form_that_replaced_another_starts_without_a_bridge() -> None:
-    turn = [{"event": "action", "name": "action_deactivate_loop"}, {"event": "active_loop", "name": None},
-            {"event": "active_loop", "name": "colour_form"}, {"event": "action", "name": "colour_form"}]
+    turn = [
+        {"event": "action", "name": "action_deactivate_loop"},
+        {"event": "active_loop", "name": None},
+        {"event": "active_loop", "name": "colour_form"},
+        {"event": "action", "name": "colour_form"},
+    ]
     assert [m["text"] for m in ask(tracker(turn=turn, active="colour_form"))] == [replies.ASK_ORDER_NUMBER]
 
 
@@ -133,11 +158,15 @@ def test_the_choices_stand_in_for_the_question() -> None:
 def test_another_request_in_between_ends_the_run_of_unusable_answers() -> None:
     # "great" was unusable (count 1); then "are you a bot?" was answered and the question comes
     # back: the count is forgotten, so the next unusable answer says why instead of offering choices.
-    turn = [{"event": "action", "name": "utter_bot_challenge"}, {"event": "bot", "text": "I'm a bot"},
-            {"event": "action", "name": "review_form"}]
+    turn = [
+        {"event": "action", "name": "utter_bot_challenge"},
+        {"event": "bot", "text": "I'm a bot"},
+        {"event": "action", "name": "review_form"},
+    ]
     back = tracker(turn=turn, active="review_form", slots={forms.UNUSABLE_ANSWERS: 1.0})
     assert [m["text"] for m in ask(back, [SlotSet(forms.UNUSABLE_ANSWERS, None)])] == [
-        "Back to your review: what's the order number?"]
+        "Back to your review: what's the order number?"
+    ]
     # Without a count there is nothing to forget: no event.
     assert len(ask(tracker(turn=turn, active="review_form"))) == 1
     # Asked in full (no other request in between), the count stands.
@@ -154,10 +183,17 @@ async def test_continue_resets_the_count_and_says_nothing() -> None:
 def start_tracker(turn: list[dict[str, Any]], slots: dict[str, Any], candidates: dict[str, Any], form: str) -> Tracker:
     """The tracker Rasa gives the validation as ``form`` starts: this turn's events, the marker, the candidates."""
     # Rasa marks the form active before its first validation.
-    t = tracker(active=form, slots={**slots, "requested_slot": None},
-                turn=[*turn, {"event": "active_loop", "name": form},
-                      {"event": "slot", "name": "requested_slot", "value": None},
-                      {"event": "action", "name": form}], candidates=candidates)
+    t = tracker(
+        active=form,
+        slots={**slots, "requested_slot": None},
+        turn=[
+            *turn,
+            {"event": "active_loop", "name": form},
+            {"event": "slot", "name": "requested_slot", "value": None},
+            {"event": "action", "name": form},
+        ],
+        candidates=candidates,
+    )
     t.events.insert(0, {"event": "active_loop", "name": None})
     t.events.pop(1)  # no earlier review_form in these conversations
     return t
@@ -178,9 +214,11 @@ def test_what_this_message_gave_is_kept() -> None:
 
 
 def test_a_switch_carries_what_both_forms_ask_for_and_nothing_else() -> None:
-    switch = [{"event": "active_loop", "name": "order_status_form"},
-              {"event": "action", "name": "action_deactivate_loop"},
-              {"event": "active_loop", "name": None}]
+    switch = [
+        {"event": "active_loop", "name": "order_status_form"},
+        {"event": "action", "name": "action_deactivate_loop"},
+        {"event": "active_loop", "name": None},
+    ]
     t = start_tracker(switch, {"order_number": "FZ-20931"}, {"order_number": "FZ-20931"}, "problem_report_form")
     assert forms.left_over_answers(t, "problem_report_form", DOMAIN) == []
     # From the review to the lookup: the review asked for no order number.

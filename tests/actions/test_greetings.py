@@ -20,11 +20,18 @@ def service(demo_sessions: async_sessionmaker[AsyncSession], monkeypatch: pytest
 
 
 def tracker(metadata: dict[str, str]) -> Tracker:
-    return Tracker.from_dict({
-        "sender_id": "greeting-test", "slots": {},
-        "latest_message": {"intent": {"name": "greet"}, "entities": [], "text": "hi", "metadata": metadata},
-        "events": [], "paused": False, "followup_action": None, "active_loop": {}, "latest_action_name": "action_listen",
-    })
+    return Tracker.from_dict(
+        {
+            "sender_id": "greeting-test",
+            "slots": {},
+            "latest_message": {"intent": {"name": "greet"}, "entities": [], "text": "hi", "metadata": metadata},
+            "events": [],
+            "paused": False,
+            "followup_action": None,
+            "active_loop": {},
+            "latest_action_name": "action_listen",
+        }
+    )
 
 
 async def greet(metadata: dict[str, str]) -> str:
@@ -43,7 +50,9 @@ async def test_the_sellers_greeting_applies_to_the_next_hello(demo_sessions: asy
     await StoreSettingsService(demo_sessions).update(
         STORE, {"templates": {"greeting": "您好 {shopper_first_name}！欢迎来到 {store_name}。"}}, "Lin Wei"
     )
-    assert await greet({"store_id": STORE, "shopper_email": "alex@example.com"}) == "您好 Alex！欢迎来到 Yangteng Auto Parts。"
+    assert (
+        await greet({"store_id": STORE, "shopper_email": "alex@example.com"}) == "您好 Alex！欢迎来到 Yangteng Auto Parts。"
+    )
     assert await greet({"store_id": STORE}) == "您好 there！欢迎来到 Yangteng Auto Parts。"  # anonymous: no name
     # Another store is not affected.
     assert await greet({"store_id": "bloomkids-baby"}) == DEFAULT_TEMPLATES["greeting"]

@@ -33,14 +33,23 @@ def tracker(
 ) -> Tracker:
     metadata = {"store_id": STORE} if metadata is None else metadata
     entities = [{"entity": "product", "value": product}] if product else []
-    return Tracker.from_dict({
-        "sender_id": "guide-test",
-        "slots": slots or {},
-        "latest_message": {"text": text, "intent": {"name": "request_installation_guide"}, "entities": entities,
-                           "metadata": metadata},
-        "events": [], "paused": False, "followup_action": None, "active_loop": {},
-        "latest_action_name": "action_listen",
-    })
+    return Tracker.from_dict(
+        {
+            "sender_id": "guide-test",
+            "slots": slots or {},
+            "latest_message": {
+                "text": text,
+                "intent": {"name": "request_installation_guide"},
+                "entities": entities,
+                "metadata": metadata,
+            },
+            "events": [],
+            "paused": False,
+            "followup_action": None,
+            "active_loop": {},
+            "latest_action_name": "action_listen",
+        }
+    )
 
 
 async def run(t: Tracker) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -57,8 +66,11 @@ async def test_the_verified_orders_only_item_gets_manual_video_and_numbered_step
     messages, events = await run(tracker("how do i install it", slots={"verified_order_number": "FZ-20931"}, metadata=ALEX))
     assert messages[0]["text"] == "Here's how to install the Aluminium oil pan."
     pdf, video = attachments(messages)
-    assert pdf == {"type": "pdf", "url": "https://yangteng-auto.example/manuals/op-1001.pdf",
-                   "title": "Aluminium oil pan — installation manual (PDF)"}
+    assert pdf == {
+        "type": "pdf",
+        "url": "https://yangteng-auto.example/manuals/op-1001.pdf",
+        "title": "Aluminium oil pan — installation manual (PDF)",
+    }
     assert video["type"] == "video" and video["url"].endswith("op-1001-install.mp4")
     steps = next(m["text"] for m in messages if m.get("text", "").startswith(replies.GUIDE_STEPS_TITLE))
     lines = steps.splitlines()[1:]
@@ -72,7 +84,8 @@ async def test_several_items_ask_which_one() -> None:
     messages, events = await run(tracker("how do i install this", metadata=ALEX))
     assert [m["text"] for m in messages] == [replies.GUIDE_WHICH_ITEM]
     assert [b["payload"] for b in messages[0]["buttons"]] == [
-        '/request_installation_guide{"product":"GK-2040"}', '/request_installation_guide{"product":"DP-3102"}',
+        '/request_installation_guide{"product":"GK-2040"}',
+        '/request_installation_guide{"product":"DP-3102"}',
     ]
     assert events == [SlotSet("guide_product", None)]
 
@@ -85,7 +98,9 @@ async def test_a_named_product_gets_its_guide_even_without_a_video() -> None:
 
 
 async def test_the_button_payload_sku_picks_the_item() -> None:
-    messages, events = await run(tracker('/request_installation_guide{"product":"GK-2040"}', product="GK-2040", metadata=ALEX))
+    messages, events = await run(
+        tracker('/request_installation_guide{"product":"GK-2040"}', product="GK-2040", metadata=ALEX)
+    )
     assert messages[0]["text"] == "Here's how to install the Oil pan gasket."
     assert events == [SlotSet("guide_product", "GK-2040")]
 
@@ -143,7 +158,7 @@ def payload_skus(message: dict[str, Any]) -> list[str]:
     """The SKUs of a message's buttons, each payload's JSON parsed as Rasa parses it."""
     prefix = "/request_installation_guide"
     assert all(b["payload"].startswith(prefix) for b in message["buttons"])
-    return [json.loads(b["payload"][len(prefix):])["product"] for b in message["buttons"]]
+    return [json.loads(b["payload"][len(prefix) :])["product"] for b in message["buttons"]]
 
 
 async def test_a_misspelt_name_gets_its_guide() -> None:
@@ -161,8 +176,9 @@ async def test_a_generic_name_that_fits_two_products_asks_which_with_buttons() -
 
 
 async def test_the_pressed_button_then_gets_that_guide() -> None:
-    pressed = tracker('/request_installation_guide{"product":"BK-RC310"}', product="BK-RC310",
-                      metadata={"store_id": "bloomkids-baby"})
+    pressed = tracker(
+        '/request_installation_guide{"product":"BK-RC310"}', product="BK-RC310", metadata={"store_id": "bloomkids-baby"}
+    )
     messages, events = await run(pressed)
     assert messages[0]["text"] == "Here's how to install the Stroller rain cover."
     assert events == [SlotSet("guide_product", "BK-RC310")]

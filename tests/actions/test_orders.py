@@ -209,14 +209,24 @@ async def test_an_order_number_with_quotes_and_braces_is_one_entity_in_its_butto
     demo_sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     store, number, email = "odd-numbers-store", 'Q"}-1047,"evil":"1@2', "quinn@example.com"
-    report = await import_lines(demo_sessions, [
-        json.dumps({"type": "store", "id": store, "name": "Odd numbers", "timezone": "UTC"}),
-        json.dumps({
-            "type": "order", "store": store, "order_number": number, "placed_at": "2026-11-20T10:00:00Z",
-            "status": "shipped", "shopper": {"name": "Quinn", "email": email},
-            "shipping": {"postcode": "10115", "country": "DE"}, "items": [{"sku": "S-1", "name": "Tent"}],
-        }),
-    ])
+    report = await import_lines(
+        demo_sessions,
+        [
+            json.dumps({"type": "store", "id": store, "name": "Odd numbers", "timezone": "UTC"}),
+            json.dumps(
+                {
+                    "type": "order",
+                    "store": store,
+                    "order_number": number,
+                    "placed_at": "2026-11-20T10:00:00Z",
+                    "status": "shipped",
+                    "shopper": {"name": "Quinn", "email": email},
+                    "shipping": {"postcode": "10115", "country": "DE"},
+                    "items": [{"sku": "S-1", "name": "Tent"}],
+                }
+            ),
+        ],
+    )
     assert report.ok, report.errors
     dispatcher = CollectingDispatcher()
     tracker = plain_tracker({}, metadata={"store_id": store, "shopper_email": email})
@@ -258,9 +268,7 @@ async def test_report_without_a_verified_order_says_nothing() -> None:
 async def test_after_the_lock_even_the_right_details_are_not_checked() -> None:
     for attempt in range(5):
         await validate(form_tracker({"order_number": "FZ-20931", "order_verification": f"9021{attempt}"}))
-    slots, messages = await validate(
-        form_tracker({"order_number": "FZ-20931", "order_verification": "alex@example.com"})
-    )
+    slots, messages = await validate(form_tracker({"order_number": "FZ-20931", "order_verification": "alex@example.com"}))
     assert messages == [replies.IDENTITY_CHECK_PAUSED]
     assert "verified_order_number" not in slots
     assert slots["requested_slot"] is None
@@ -286,11 +294,18 @@ async def shapes_store(demo_sessions: async_sessionmaker[AsyncSession]) -> str:
     """A store whose orders teach it seven shapes (imported like any store's)."""
     lines = [json.dumps({"type": "store", "id": SHAPES_STORE, "name": "Shapes", "timezone": "UTC"})]
     lines += [
-        json.dumps({
-            "type": "order", "store": SHAPES_STORE, "order_number": number, "placed_at": "2026-11-20T10:00:00Z",
-            "status": "shipped", "shopper": {"name": "Shopper", "email": email},
-            "shipping": {"postcode": postcode, "country": "DE"}, "items": [{"sku": "S-1", "name": "Tent"}],
-        })
+        json.dumps(
+            {
+                "type": "order",
+                "store": SHAPES_STORE,
+                "order_number": number,
+                "placed_at": "2026-11-20T10:00:00Z",
+                "status": "shipped",
+                "shopper": {"name": "Shopper", "email": email},
+                "shipping": {"postcode": postcode, "country": "DE"},
+                "items": [{"sku": "S-1", "name": "Tent"}],
+            }
+        )
         for number, email, postcode in SHAPED_ORDERS
     ]
     report = await import_lines(demo_sessions, lines)
@@ -299,14 +314,23 @@ async def shapes_store(demo_sessions: async_sessionmaker[AsyncSession]) -> str:
 
 
 def turn_tracker(
-    text: str, candidates: dict[str, Any], asked: str | None = None, earlier: dict[str, Any] | None = None,
-    store: str = SHAPES_STORE, unusable: float | None = None,
+    text: str,
+    candidates: dict[str, Any],
+    asked: str | None = None,
+    earlier: dict[str, Any] | None = None,
+    store: str = SHAPES_STORE,
+    unusable: float | None = None,
 ) -> Tracker:
     """A tracker as Rasa sends it for one real message: the slots set in earlier turns,
     the message (its whole text), then this turn's candidates. ``unusable``: the count of
     unusable answers in a row so far."""
-    return form_tracker(candidates, slots={"requested_slot": asked, UNUSABLE_ANSWERS: unusable},
-                        metadata={"store_id": store}, text=text, earlier=earlier)
+    return form_tracker(
+        candidates,
+        slots={"requested_slot": asked, UNUSABLE_ANSWERS: unusable},
+        metadata={"store_id": store},
+        text=text,
+        earlier=earlier,
+    )
 
 
 @pytest.mark.parametrize(
@@ -359,7 +383,9 @@ async def test_a_postcode_answering_the_proof_question_is_not_a_new_order_number
     # "94110" could be an order number by shape; asked for the proof, it is the proof.
     slots, messages = await validate(
         turn_tracker(
-            "94110", {"order_number": "94110", "order_verification": "94110"}, asked="order_verification",
+            "94110",
+            {"order_number": "94110", "order_verification": "94110"},
+            asked="order_verification",
             earlier={"order_number": "so 2026 00123"},
         )
     )
@@ -370,8 +396,10 @@ async def test_a_postcode_answering_the_proof_question_is_not_a_new_order_number
 async def test_a_corrected_number_while_asked_for_the_proof_replaces_the_old_one(shapes_store: str) -> None:
     slots, messages = await validate(
         turn_tracker(
-            "sorry, it's H-77002", {"order_number": "H-77002", "order_verification": "sorry, it's H-77002"},
-            asked="order_verification", earlier={"order_number": "H-77001"},
+            "sorry, it's H-77002",
+            {"order_number": "H-77002", "order_verification": "sorry, it's H-77002"},
+            asked="order_verification",
+            earlier={"order_number": "H-77001"},
         )
     )
     assert slots["order_number"] == "H-77002" and slots["order_verification"] is None
@@ -384,16 +412,20 @@ async def test_a_corrected_number_after_an_unusable_answer_gets_the_proof_questi
 ) -> None:
     # "dunno" when asked for the proof: the first unusable answer, and the shopper is told why.
     slots, messages = await validate(
-        turn_tracker("dunno", {"order_verification": "dunno"}, asked="order_verification",
-                     earlier={"order_number": "H-77001"})
+        turn_tracker(
+            "dunno", {"order_verification": "dunno"}, asked="order_verification", earlier={"order_number": "H-77001"}
+        )
     )
     assert messages == [replies.NOT_AN_EMAIL_OR_POSTCODE] and slots[UNUSABLE_ANSWERS] == 1.0
     # Then the number, corrected, and no proof: usable (the number is taken), so no second
     # unusable answer in a row and no choices; the proof is asked for next, and the run ends.
     slots, messages = await validate(
         turn_tracker(
-            "sorry, it's H-77002", {"order_number": "H-77002", "order_verification": "sorry, it's H-77002"},
-            asked="order_verification", earlier={"order_number": "H-77001"}, unusable=1.0,
+            "sorry, it's H-77002",
+            {"order_number": "H-77002", "order_verification": "sorry, it's H-77002"},
+            asked="order_verification",
+            earlier={"order_number": "H-77001"},
+            unusable=1.0,
         )
     )
     assert messages == []
@@ -404,16 +436,25 @@ async def test_a_corrected_number_after_an_unusable_answer_gets_the_proof_questi
 async def test_a_second_unusable_proof_in_a_row_still_gets_the_choices(shapes_store: str) -> None:
     # A message that gives nothing the form can use, after one before it: the choices.
     slots, messages = await validate(
-        turn_tracker("no idea", {"order_verification": "no idea"}, asked="order_verification",
-                     earlier={"order_number": "H-77001"}, unusable=1.0)
+        turn_tracker(
+            "no idea",
+            {"order_verification": "no idea"},
+            asked="order_verification",
+            earlier={"order_number": "H-77001"},
+            unusable=1.0,
+        )
     )
     assert messages == [replies.FORM_CHOICES] and slots[UNUSABLE_ANSWERS] == 2.0
 
 
 async def test_unknown_number_and_wrong_proof_get_the_same_reply_in_any_shape(shapes_store: str) -> None:
     replies_seen = []
-    for number, proof in (("so 2026 00999", "sofia@example.com"), ("so 2026 00123", "mallory@example.com"),
-                          ("h 70000", "hana@example.com"), ("h 77001", "99999")):
+    for number, proof in (
+        ("so 2026 00999", "sofia@example.com"),
+        ("so 2026 00123", "mallory@example.com"),
+        ("h 70000", "hana@example.com"),
+        ("h 77001", "99999"),
+    ):
         slots, messages = await validate(
             turn_tracker(proof, {"order_verification": proof}, asked="order_verification", earlier={"order_number": number})
         )
@@ -427,8 +468,13 @@ async def test_one_stores_shapes_and_orders_are_not_another_stores(shapes_store:
     slots, _ = await validate(turn_tracker("h 77001", {"order_number": "77001"}, asked="order_number", store=STORE))
     assert slots["order_number"] == "77001"
     slots, messages = await validate(
-        turn_tracker("hana@example.com", {"order_verification": "hana@example.com"}, asked="order_verification",
-                     earlier={"order_number": "H-77001"}, store=STORE)
+        turn_tracker(
+            "hana@example.com",
+            {"order_verification": "hana@example.com"},
+            asked="order_verification",
+            earlier={"order_number": "H-77001"},
+            store=STORE,
+        )
     )
     assert "verified_order_number" not in slots and messages == [replies.IDENTITY_CHECK_FAILED]
 
@@ -455,14 +501,18 @@ async def test_hostile_messages_get_a_plain_answer(shapes_store: str, text: str)
 def asked_tracker(text: str, intent: str, asking: str) -> Tracker:
     """The form asked for ``asking``; the shopper's message is ``text``, which the NLU read as ``intent``."""
     metadata = {"store_id": STORE}
-    return Tracker.from_dict({
-        "sender_id": "test-conversation",
-        "slots": {"requested_slot": asking},
-        "latest_message": {"text": text, "intent": {"name": intent}, "entities": [], "metadata": metadata},
-        "events": [{"event": "user", "text": text, "parse_data": {"intent": {"name": intent}}, "metadata": metadata}],
-        "paused": False, "followup_action": None, "active_loop": {"name": "order_status_form"},
-        "latest_action_name": "action_listen",
-    })
+    return Tracker.from_dict(
+        {
+            "sender_id": "test-conversation",
+            "slots": {"requested_slot": asking},
+            "latest_message": {"text": text, "intent": {"name": intent}, "entities": [], "metadata": metadata},
+            "events": [{"event": "user", "text": text, "parse_data": {"intent": {"name": intent}}, "metadata": metadata}],
+            "paused": False,
+            "followup_action": None,
+            "active_loop": {"name": "order_status_form"},
+            "latest_action_name": "action_listen",
+        }
+    )
 
 
 @pytest.mark.parametrize("intent", ["out_of_scope", "greet", "request_return"])

@@ -43,23 +43,32 @@ def services(demo_sessions: async_sessionmaker[AsyncSession], monkeypatch: pytes
 
 
 def tracker(
-    sender: str = "problem-test", *, text: str = "", intent: str = "inform", slots: dict[str, Any] | None = None,
-    metadata: dict[str, Any] | None = None, candidates: dict[str, Any] | None = None,
+    sender: str = "problem-test",
+    *,
+    text: str = "",
+    intent: str = "inform",
+    slots: dict[str, Any] | None = None,
+    metadata: dict[str, Any] | None = None,
+    candidates: dict[str, Any] | None = None,
 ) -> Tracker:
     metadata = {"store_id": STORE} if metadata is None else metadata
     candidates = candidates or {}
-    return Tracker.from_dict({
-        "sender_id": sender,
-        "slots": {"requested_slot": None, **(slots or {}), **candidates},
-        "latest_message": {"text": text, "intent": {"name": intent}, "entities": [], "metadata": metadata},
-        "events": [
-            {"event": "user", "text": text, "parse_data": {"intent": {"name": intent}}, "metadata": metadata},
-            {"event": "action", "name": "problem_report_form"},
-            *({"event": "slot", "name": k, "value": v} for k, v in candidates.items()),
-        ],
-        "paused": False, "followup_action": None, "active_loop": {"name": "problem_report_form"},
-        "latest_action_name": "problem_report_form",
-    })
+    return Tracker.from_dict(
+        {
+            "sender_id": sender,
+            "slots": {"requested_slot": None, **(slots or {}), **candidates},
+            "latest_message": {"text": text, "intent": {"name": intent}, "entities": [], "metadata": metadata},
+            "events": [
+                {"event": "user", "text": text, "parse_data": {"intent": {"name": intent}}, "metadata": metadata},
+                {"event": "action", "name": "problem_report_form"},
+                *({"event": "slot", "name": k, "value": v} for k, v in candidates.items()),
+            ],
+            "paused": False,
+            "followup_action": None,
+            "active_loop": {"name": "problem_report_form"},
+            "latest_action_name": "problem_report_form",
+        }
+    )
 
 
 async def validate(t: Tracker) -> tuple[dict[str, Any], list[str]]:
@@ -76,7 +85,9 @@ async def test_a_known_order_needs_only_the_description() -> None:
 async def test_an_identified_shopper_picks_the_order_without_a_proof() -> None:
     slots, _ = await validate(tracker(slots={"problem_type": "damaged"}, metadata=ALEX))
     assert slots["requested_slot"] == "order_number"
-    slots, _ = await validate(tracker(slots={"problem_type": "damaged"}, metadata=ALEX, candidates={"order_number": "FZ-20931"}))
+    slots, _ = await validate(
+        tracker(slots={"problem_type": "damaged"}, metadata=ALEX, candidates={"order_number": "FZ-20931"})
+    )
     assert slots["verified_order_number"] == "FZ-20931" and slots["requested_slot"] == "problem_description"
 
 
@@ -86,20 +97,28 @@ async def test_an_anonymous_shopper_proves_the_order_first() -> None:
         form.domain_slots(DOMAIN), CollectingDispatcher(), tracker(slots={"problem_type": "not_received"}), DOMAIN
     )
     assert required == ["order_number", "order_verification", "problem_description"]
-    slots, said = await validate(tracker(
-        slots={"problem_type": "not_received", "order_number": "FZ-20931"}, candidates={"order_verification": "bob@example.com"}
-    ))
+    slots, said = await validate(
+        tracker(
+            slots={"problem_type": "not_received", "order_number": "FZ-20931"},
+            candidates={"order_verification": "bob@example.com"},
+        )
+    )
     assert "verified_order_number" not in slots and said == [replies.IDENTITY_CHECK_FAILED]
-    slots, _ = await validate(tracker(
-        slots={"problem_type": "not_received", "order_number": "FZ-20931"}, candidates={"order_verification": "10027"}
-    ))
+    slots, _ = await validate(
+        tracker(
+            slots={"problem_type": "not_received", "order_number": "FZ-20931"}, candidates={"order_verification": "10027"}
+        )
+    )
     assert slots["verified_order_number"] == "FZ-20931" and slots["requested_slot"] == "problem_description"
 
 
 async def test_a_too_short_description_is_asked_again() -> None:
-    slots, said = await validate(tracker(
-        slots={"problem_type": "damaged", "verified_order_number": "FZ-20931"}, candidates={"problem_description": " ok "}
-    ))
+    slots, said = await validate(
+        tracker(
+            slots={"problem_type": "damaged", "verified_order_number": "FZ-20931"},
+            candidates={"problem_description": " ok "},
+        )
+    )
     assert slots["problem_description"] is None and slots["requested_slot"] == "problem_description"
     assert said == [replies.PROBLEM_DESCRIPTION_TOO_SHORT]
 
@@ -115,10 +134,15 @@ async def test_the_report_records_an_escalation_with_the_order(demo_sessions: as
     chat = await ConversationService(demo_sessions).for_shopper(STORE, "alex@example.com")
     words = "The pan has a deep dent on one corner <b>photo</b>: https://photos.example/dent.jpg"
     dispatcher = CollectingDispatcher()
-    events = await problem_actions.ActionRecordProblemReport().run(dispatcher, tracker(
-        chat.conversation_id, metadata=ALEX,
-        slots={"problem_type": "damaged", "verified_order_number": "FZ-20931", "problem_description": words},
-    ), DOMAIN)
+    events = await problem_actions.ActionRecordProblemReport().run(
+        dispatcher,
+        tracker(
+            chat.conversation_id,
+            metadata=ALEX,
+            slots={"problem_type": "damaged", "verified_order_number": "FZ-20931", "problem_description": words},
+        ),
+        DOMAIN,
+    )
     async with demo_sessions() as session:
         escalation = (await session.scalars(select(Escalation))).one()
         order = await session.get(Order, escalation.order_id)
@@ -130,12 +154,17 @@ async def test_the_report_records_an_escalation_with_the_order(demo_sessions: as
     assert escalation.summary.startswith("Arrived damaged · order FZ-20931: The pan has a deep dent")
     availability = await EscalationService(demo_sessions).availability(STORE, WORKING_HOURS)
     assert availability is not None and not availability.agents_online
-    assert [m["text"] for m in dispatcher.messages] == [(
-        "Thank you. I've passed this to the store's team with your order FZ-20931 "
-        f"(reference E-{escalation.id}). {availability.notice(WORKING_HOURS)}"
-    )]
+    assert [m["text"] for m in dispatcher.messages] == [
+        (
+            "Thank you. I've passed this to the store's team with your order FZ-20931 "
+            f"(reference E-{escalation.id}). {availability.notice(WORKING_HOURS)}"
+        )
+    ]
     assert {e["name"]: e["value"] for e in events} == {
-        "order_number": None, "order_verification": None, "problem_description": None, "problem_type": None
+        "order_number": None,
+        "order_verification": None,
+        "problem_description": None,
+        "problem_type": None,
     }
 
 
@@ -154,7 +183,10 @@ async def details_of_damage_report(sessions: async_sessionmaker[AsyncSession], t
     """Alex reports FZ-20412 damaged, the first message being ``text``: the one escalation's details."""
     chat = await ConversationService(sessions).for_shopper(STORE, "alex@example.com")
     reported = tracker(
-        chat.conversation_id, text=text, intent="report_damaged", metadata=ALEX,
+        chat.conversation_id,
+        text=text,
+        intent="report_damaged",
+        metadata=ALEX,
         slots={"problem_type": "damaged", "verified_order_number": "FZ-20412", "problem_description": description},
     )
     await problem_actions.ActionRecordProblemReport().run(CollectingDispatcher(), reported, DOMAIN)

@@ -68,10 +68,14 @@ def test_a_folder_without_a_report_is_refused(tmp_path: Path) -> None:
 
 def test_entity_f1_is_shown_per_extractor(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     folder = _folder(tmp_path)
-    (folder / "RegexEntityExtractor_report.json").write_text(json.dumps({
-        "order_id": _row(1.0, 1.0, 1.0, 12),
-        "product": _row(0.0, 0.0, 0.0, 0),
-        "macro avg": _row(1.0, 1.0, 1.0, 12),
-    }))
+    (folder / "RegexEntityExtractor_report.json").write_text(
+        json.dumps(
+            {
+                "order_id": _row(1.0, 1.0, 1.0, 12),
+                "product": _row(0.0, 0.0, 0.0, 0),
+                "macro avg": _row(1.0, 1.0, 1.0, 12),
+            }
+        )
+    )
     main([f"holdout={folder}"])
     assert "RegexEntityExtractor entity F1: order_id 1.00\n" in capsys.readouterr().out

@@ -36,7 +36,8 @@ async def login_csrf(client: TestClient, console: str = "agent") -> str:
 
 async def sign_in(client: TestClient, email: str, password: str, console: str = "agent") -> tuple[int, dict[str, Any]]:
     response = await client.post(
-        f"/{console}/api/login", json={"email": email, "password": password},
+        f"/{console}/api/login",
+        json={"email": email, "password": password},
         headers={"X-CSRF-Token": await login_csrf(client, console)},
     )
     return response.status, await response.json()
@@ -130,7 +131,8 @@ async def test_a_store_cannot_take_over_an_account_another_store_adds(gateway: G
     status, _ = await follow_link(newhire, fresh_invite["invitation_url"], "nobody-yet-password")
     assert status == 200  # the other, untouched invitation still works
     dead = await newhire.post(
-        "/agent/api/join", json={"token": a_invite["invitation_url"].split("#invitation=")[1], "password": "b-knows-this-password"},
+        "/agent/api/join",
+        json={"token": a_invite["invitation_url"].split("#invitation=")[1], "password": "b-knows-this-password"},
         headers={"X-CSRF-Token": await login_csrf(newhire)},
     )
     assert dead.status == 404
@@ -139,7 +141,9 @@ async def test_a_store_cannot_take_over_an_account_another_store_adds(gateway: G
 async def test_an_account_without_a_store_cannot_sign_in(gateway: GatewayFactory, demo_sessions) -> None:  # type: ignore[no-untyped-def]
     client = await gateway()
     b_admin = await seller_api(demo_sessions, B)
-    invited = await (await client.post("/api/v1/seller/team", headers=b_admin, json={"email": NEWHIRE, "name": "New Hire"})).json()
+    invited = await (
+        await client.post("/api/v1/seller/team", headers=b_admin, json={"email": NEWHIRE, "name": "New Hire"})
+    ).json()
     status, _ = await follow_link(client, invited["invitation_url"], "b-knows-this-password")
     assert status == 200
     assert (await client.get("/agent/api/me")).status == 200
@@ -170,20 +174,30 @@ async def test_an_existing_account_joins_another_store_only_by_its_holder(gatewa
     assert await accounts.add("contractor@example.com", "Casey Contractor", "caseys-password", [A])
     b_admin = await seller_api(demo_sessions, B)
 
-    first = await (await client.post("/api/v1/seller/team", headers=b_admin, json={"email": "contractor@example.com", "name": "Renamed By B"})).json()
+    first = await (
+        await client.post(
+            "/api/v1/seller/team", headers=b_admin, json={"email": "contractor@example.com", "name": "Renamed By B"}
+        )
+    ).json()
     status, me = await sign_in(client, "contractor@example.com", "caseys-password")
     assert status == 200
     waiting = await (await client.get("/agent/api/invitations")).json()
     assert [(i["store"]["id"], i["role"]) for i in waiting["invitations"]] == [(B, "agent")]
     token = first["invitation_url"].split("#invitation=")[1]
-    accepted = await client.post("/agent/api/invitations/accept", json={"token": token}, headers={"X-CSRF-Token": me["csrf_token"]})
+    accepted = await client.post(
+        "/agent/api/invitations/accept", json={"token": token}, headers={"X-CSRF-Token": me["csrf_token"]}
+    )
     assert accepted.status == 200
     body = await accepted.json()
     assert {s["id"] for s in body["agent"]["stores"]} == {A, B} and body["agent"]["name"] == "Casey Contractor"
-    assert (await client.post("/agent/api/invitations/accept", json={"token": token}, headers={"X-CSRF-Token": me["csrf_token"]})).status == 404
+    assert (
+        await client.post("/agent/api/invitations/accept", json={"token": token}, headers={"X-CSRF-Token": me["csrf_token"]})
+    ).status == 404
 
     # B re-adding a member changes the role here only, as the store's own business.
-    again = await client.post("/api/v1/seller/team", headers=b_admin, json={"email": "contractor@example.com", "name": "X", "role": "seller_admin"})
+    again = await client.post(
+        "/api/v1/seller/team", headers=b_admin, json={"email": "contractor@example.com", "name": "X", "role": "seller_admin"}
+    )
     assert again.status == 200 and (await again.json())["status"] == "member"
 
     # B removes them: A's membership, the name and the password stay.
@@ -192,9 +206,13 @@ async def test_an_existing_account_joins_another_store_only_by_its_holder(gatewa
     assert status == 200 and [s["id"] for s in me["agent"]["stores"]] == [A] and me["agent"]["name"] == "Casey Contractor"
 
     # A declined invitation is gone for good.
-    second = await (await client.post("/api/v1/seller/team", headers=b_admin, json={"email": "contractor@example.com", "name": "C"})).json()
+    second = await (
+        await client.post("/api/v1/seller/team", headers=b_admin, json={"email": "contractor@example.com", "name": "C"})
+    ).json()
     [waiting] = (await (await client.get("/agent/api/invitations")).json())["invitations"]
-    declined = await client.post(f"/agent/api/invitations/{waiting['id']}/decline", headers={"X-CSRF-Token": me["csrf_token"]})
+    declined = await client.post(
+        f"/agent/api/invitations/{waiting['id']}/decline", headers={"X-CSRF-Token": me["csrf_token"]}
+    )
     assert declined.status == 204
     assert (await (await client.get("/agent/api/invitations")).json())["invitations"] == []
     team = await (await client.get("/api/v1/seller/team", headers=b_admin)).json()
@@ -203,7 +221,9 @@ async def test_an_existing_account_joins_another_store_only_by_its_holder(gatewa
     assert status == 404
 
     # The link also works signed out, with the account's own password (not a new one).
-    third = await (await client.post("/api/v1/seller/team", headers=b_admin, json={"email": "contractor@example.com", "name": "C"})).json()
+    third = await (
+        await client.post("/api/v1/seller/team", headers=b_admin, json={"email": "contractor@example.com", "name": "C"})
+    ).json()
     fresh = await gateway()
     status, _ = await follow_link(fresh, third["invitation_url"], "not-caseys-password")
     assert status == 401
@@ -213,11 +233,15 @@ async def test_an_existing_account_joins_another_store_only_by_its_holder(gatewa
 
 async def follow_link_status(client: TestClient, url: str) -> tuple[int, dict[str, Any]]:
     token = url.split("#invitation=", 1)[1]
-    response = await client.post("/agent/api/invitation", json={"token": token}, headers={"X-CSRF-Token": await login_csrf(client)})
+    response = await client.post(
+        "/agent/api/invitation", json={"token": token}, headers={"X-CSRF-Token": await login_csrf(client)}
+    )
     return response.status, await response.json()
 
 
-async def test_a_new_person_chooses_their_own_password_and_the_account_is_the_inviting_stores(gateway: GatewayFactory, demo_sessions) -> None:  # type: ignore[no-untyped-def]
+async def test_a_new_person_chooses_their_own_password_and_the_account_is_the_inviting_stores(
+    gateway: GatewayFactory, demo_sessions
+) -> None:  # type: ignore[no-untyped-def]
     client = await gateway()
     a_admin = await seller_api(demo_sessions, A)
     invited = await (

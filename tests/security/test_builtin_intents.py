@@ -31,15 +31,42 @@ PERSON_BUTTON = {"title": "Talk to a person", "payload": "/request_human"}
 
 #: Rasa's own intents and external intents, however they are spaced or cased.
 BUILT_IN = [
-    "/restart", "/Restart", "/RESTART", "  /restart", "\n/restart", "\u3000/restart", "/ restart", "/\tRestart",
-    "/restart ", "/re start", "/back", "/ back", "/session_start", "/Session_Start{}", "/out_of_scope", "/nlu_fallback",
-    "/EXTERNAL_package_delivered" + DELIVERED, "/external_package_delivered", "/ EXTERNAL_package_delivered" + DELIVERED,
-    "/\tEXTERNAL_package_delivered" + DELIVERED, "/ \t external_review_due", "/EXTERNAL_x", "/ EXTERNAL_x@0.99",
+    "/restart",
+    "/Restart",
+    "/RESTART",
+    "  /restart",
+    "\n/restart",
+    "\u3000/restart",
+    "/ restart",
+    "/\tRestart",
+    "/restart ",
+    "/re start",
+    "/back",
+    "/ back",
+    "/session_start",
+    "/Session_Start{}",
+    "/out_of_scope",
+    "/nlu_fallback",
+    "/EXTERNAL_package_delivered" + DELIVERED,
+    "/external_package_delivered",
+    "/ EXTERNAL_package_delivered" + DELIVERED,
+    "/\tEXTERNAL_package_delivered" + DELIVERED,
+    "/ \t external_review_due",
+    "/EXTERNAL_x",
+    "/ EXTERNAL_x@0.99",
 ]
 #: Intents a shopper was never offered a button for, and typed text that Rasa would read as an intent.
 NOT_OFFERED = [
-    "/greet", "/track_order", "/request_human", '/inform{"order_id":"FZ-20931"}', '/leave_review{"rating":"5"}',
-    "/help", "/", "/ ", " / what", '/inform{"order_id":"FZ-20932"}',
+    "/greet",
+    "/track_order",
+    "/request_human",
+    '/inform{"order_id":"FZ-20931"}',
+    '/leave_review{"rating":"5"}',
+    "/help",
+    "/",
+    "/ ",
+    " / what",
+    '/inform{"order_id":"FZ-20932"}',
 ]
 
 
@@ -73,8 +100,9 @@ async def offer(sessions: async_sessionmaker[AsyncSession], conversation: str, *
 @pytest.mark.parametrize("message", BUILT_IN)
 def test_rasa_reads_these_as_built_in_intents_and_the_parser_refuses_them(message: str) -> None:
     name = intent_named(message)
-    assert name is not None and (name in {"restart", "back", "session_start", "out_of_scope", "nlu_fallback"}
-                                 or name.startswith("external_"))
+    assert name is not None and (
+        name in {"restart", "back", "session_start", "out_of_scope", "nlu_fallback"} or name.startswith("external_")
+    )
     for field in ("text", "payload"):
         with pytest.raises(ValueError, match="cannot be sent from the chat"):
             parse_shopper_input({field: message})
@@ -120,12 +148,17 @@ async def test_only_a_button_offered_in_this_conversation_is_taken(
     # Once the bot offered them here, exactly those payloads go through (and are stored).
     await offer(demo_sessions, conversation, ORDER_BUTTON, PERSON_BUTTON)
     for button in (ORDER_BUTTON, PERSON_BUTTON):
-        body = {"payload": button["payload"], "title": button["title"]} if field == "payload" else {"text": button["payload"]}
+        body = (
+            {"payload": button["payload"], "title": button["title"]} if field == "payload" else {"text": button["payload"]}
+        )
         response = await client.post(f"/api/v1/conversations/{conversation}/messages", json=body, headers=auth)
         assert response.status != 400, await response.text()
     shown = [m["text"] for m in await transcript(client, conversation, auth) if m["sender"] == "shopper"]
-    assert shown == ([ORDER_BUTTON["title"], PERSON_BUTTON["title"]] if field == "payload"
-                     else [ORDER_BUTTON["payload"], PERSON_BUTTON["payload"]])
+    assert shown == (
+        [ORDER_BUTTON["title"], PERSON_BUTTON["title"]]
+        if field == "payload"
+        else [ORDER_BUTTON["payload"], PERSON_BUTTON["payload"]]
+    )
     # Another order's number in the same button's shape is still refused.
     response = await client.post(
         f"/api/v1/conversations/{conversation}/messages", json={field: '/inform{"order_id":"FZ-20412"}'}, headers=auth
@@ -141,8 +174,13 @@ async def test_websocket_frames_are_checked_the_same_way(
     await offer(demo_sessions, conversation, PERSON_BUTTON)
     before = await transcript(client, conversation, auth)
     async with client.ws_connect(f"/api/v1/conversations/{conversation}/ws?token={token}") as ws:
-        for frame in [{"text": "/ EXTERNAL_package_delivered" + DELIVERED}, {"payload": "/\tRestart"},
-                      {"text": "/session_start"}, {"payload": "/greet"}, {"text": '/inform{"order_id":"FZ-20931"}'}]:
+        for frame in [
+            {"text": "/ EXTERNAL_package_delivered" + DELIVERED},
+            {"payload": "/\tRestart"},
+            {"text": "/session_start"},
+            {"payload": "/greet"},
+            {"text": '/inform{"order_id":"FZ-20931"}'},
+        ]:
             await ws.send_json(frame)
             answer = await ws.receive_json(timeout=30)
             while answer.get("type") == "typing":

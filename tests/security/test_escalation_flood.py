@@ -109,7 +109,15 @@ async def test_a_new_case_reaches_the_first_page_after_1100_spam_cases(
     assert len(seen) == len(set(seen)) == SPAM + 2
     assert seen[2:] == sorted(seen[2:], reverse=True)  # newest first among the normal ones
 
-    for bad in ("cursor=nonsense", "cursor=1.2.9999999999", "cursor=1.2.3.4", "limit=0", "limit=201", "limit=x", "order=random"):
+    for bad in (
+        "cursor=nonsense",
+        "cursor=1.2.9999999999",
+        "cursor=1.2.3.4",
+        "limit=0",
+        "limit=201",
+        "limit=x",
+        "order=random",
+    ):
         response = await client.get(f"/agent/api/queue?{bad}")
         assert response.status == 400, bad
         assert "error" in await response.json()
@@ -204,16 +212,21 @@ async def test_the_limits_open_again_when_their_window_ends_and_ended_windows_ar
 
 def tracker(conversation_id: str, text: str, intent: str, client: str) -> Tracker:
     metadata = {"store_id": YANGTENG, "client_key": client}
-    return Tracker.from_dict({
-        "sender_id": conversation_id,
-        "slots": {"requested_slot": None},
-        "latest_message": {"text": text, "intent": {"name": intent}, "entities": [], "metadata": metadata},
-        "events": [
-            {"event": "action", "name": "action_listen"},
-            {"event": "user", "text": text, "parse_data": {"intent": {"name": intent}}, "metadata": metadata},
-        ],
-        "paused": False, "followup_action": None, "active_loop": {}, "latest_action_name": "action_listen",
-    })
+    return Tracker.from_dict(
+        {
+            "sender_id": conversation_id,
+            "slots": {"requested_slot": None},
+            "latest_message": {"text": text, "intent": {"name": intent}, "entities": [], "metadata": metadata},
+            "events": [
+                {"event": "action", "name": "action_listen"},
+                {"event": "user", "text": text, "parse_data": {"intent": {"name": intent}}, "metadata": metadata},
+            ],
+            "paused": False,
+            "followup_action": None,
+            "active_loop": {},
+            "latest_action_name": "action_listen",
+        }
+    )
 
 
 async def test_over_the_limit_the_shopper_hears_the_truth_and_no_case_is_made(
@@ -279,19 +292,24 @@ async def test_an_agent_closes_spam_in_bulk_in_their_own_stores_only(
     response = await client.post("/agent/api/escalations/spam", json={"escalation_ids": asked}, headers=headers)
     assert response.status == 200
     assert await response.json() == {
-        "closed": [mine[0].id, mine[1].id], "not_closed": sorted([claimed.id, theirs.id, 987654])
+        "closed": [mine[0].id, mine[1].id],
+        "not_closed": sorted([claimed.id, theirs.id, 987654]),
     }
     statuses = {e.id: e.status for e in await cases(demo_sessions)}
-    assert statuses == {
-        mine[0].id: "spam", mine[1].id: "spam", mine[2].id: "open", claimed.id: "claimed", theirs.id: "open"
-    }
+    assert statuses == {mine[0].id: "spam", mine[1].id: "spam", mine[2].id: "open", claimed.id: "claimed", theirs.id: "open"}
     queue = await (await client.get("/agent/api/queue")).json()
     assert sorted(e["id"] for e in queue["escalations"]) == sorted([mine[2].id, claimed.id])
     # Closed once: closing again changes nothing.
     again = await client.post("/agent/api/escalations/spam", json={"escalation_ids": [mine[0].id]}, headers=headers)
     assert await again.json() == {"closed": [], "not_closed": [mine[0].id]}
-    for bad in ({}, {"escalation_ids": []}, {"escalation_ids": ["1"]}, {"escalation_ids": [True]},
-                {"escalation_ids": [2**40]}, {"escalation_ids": list(range(1, 202))}):
+    for bad in (
+        {},
+        {"escalation_ids": []},
+        {"escalation_ids": ["1"]},
+        {"escalation_ids": [True]},
+        {"escalation_ids": [2**40]},
+        {"escalation_ids": list(range(1, 202))},
+    ):
         refused = await client.post("/agent/api/escalations/spam", json=bad, headers=headers)
         assert refused.status == 400, bad
     async with demo_sessions() as session:

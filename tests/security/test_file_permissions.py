@@ -32,11 +32,7 @@ def modes(var_dir: Path) -> dict[str, int]:
 
 def assert_private(var_dir: Path) -> None:
     found = modes(var_dir)
-    wrong = {
-        name: oct(mode)
-        for name, mode in found.items()
-        if mode != (0o700 if (var_dir / name).is_dir() else 0o600)
-    }
+    wrong = {name: oct(mode) for name, mode in found.items() if mode != (0o700 if (var_dir / name).is_dir() else 0o600)}
     assert not wrong, f"not owner-only under {var_dir}: {wrong}"
 
 
@@ -61,7 +57,9 @@ def test_every_file_under_var_is_owner_only_after_setup_and_a_chat(tmp_path: Pat
             base = settings.gateway_url
             started = post(f"{base}/api/v1/stores/yangteng-auto/conversations", {})
             reply = post(
-                f"{base}/api/v1/conversations/{started['conversation_id']}/messages", {"text": "hello"}, str(started["token"])
+                f"{base}/api/v1/conversations/{started['conversation_id']}/messages",
+                {"text": "hello"},
+                str(started["token"]),
             )
             assert reply["messages"], reply
             # While everything runs: the store database, Rasa's tracker store (and its WAL), the logs.

@@ -91,9 +91,11 @@ async def test_a_locked_check_answers_alike_for_a_known_and_an_unknown_order(dem
             locking = [await service.check(STORE, number, wrong_postcode(n), None) for n in range(5)]
             assert locking[-1] == IdentityCheck(newly_locked=("order",))
             assert all(r == IdentityCheck() for r in locking[:-1])
-        assert await service.check(STORE, ORDER, "x@example.com", None) == await service.check(
-            STORE, "FZ-29999", "x@example.com", None
-        ) == IdentityCheck(locked=True)
+        assert (
+            await service.check(STORE, ORDER, "x@example.com", None)
+            == await service.check(STORE, "FZ-29999", "x@example.com", None)
+            == IdentityCheck(locked=True)
+        )
 
 
 async def test_an_address_trying_many_orders_is_locked_after_ten_failures(demo_sessions: Sessions) -> None:
@@ -206,7 +208,9 @@ async def test_brute_forcing_a_postcode_through_the_public_api_is_stopped_across
                 return created["conversation_id"], {"Authorization": f"Bearer {created['token']}"}
 
             async def say(chat: tuple[str, dict[str, str]], text: str) -> str:
-                response = await http.post(f"{base}/api/v1/conversations/{chat[0]}/messages", json={"text": text}, headers=chat[1])
+                response = await http.post(
+                    f"{base}/api/v1/conversations/{chat[0]}/messages", json={"text": text}, headers=chat[1]
+                )
                 body = await _json(response)
                 said = "\n".join(m["text"] for m in body["messages"] if m["sender"] == "bot")
                 replies_seen.append(said)

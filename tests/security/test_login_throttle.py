@@ -103,7 +103,8 @@ async def test_logins_have_their_own_per_address_limit(gateway: GatewayFactory, 
         # A sign-in uses up the page's login token: the console reloads for a new one.
         token = (await client.get(f"/{console}")).cookies[f"{console}_login_csrf"].value
         response = await client.post(
-            f"/{console}/api/login", json={"email": EMAIL, "password": password},
+            f"/{console}/api/login",
+            json={"email": EMAIL, "password": password},
             headers={"X-CSRF-Token": token, "X-Forwarded-For": forwarded_for},
         )
         return response.status, response.headers.get("Retry-After", "")
@@ -116,7 +117,8 @@ async def test_logins_have_their_own_per_address_limit(gateway: GatewayFactory, 
     assert (await login("198.51.100.7", console="seller"))[0] == 429
     csrf = (await client.get("/agent")).cookies["agent_login_csrf"].value
     join = await client.post(
-        "/agent/api/join", json={"token": "x" * 43, "password": "whatever-password"},
+        "/agent/api/join",
+        json={"token": "x" * 43, "password": "whatever-password"},
         headers={"X-CSRF-Token": csrf, "X-Forwarded-For": "198.51.100.7"},
     )
     assert join.status == 429
@@ -138,7 +140,9 @@ async def test_password_hashing_is_bounded_per_process(verify: CountingVerify) -
     assert sum(r is True for r in results) == 4  # two computing, two waiting
 
 
-async def test_a_busy_gateway_answers_503_at_once_and_counts_no_failure(gateway: GatewayFactory, demo_sessions, verify: CountingVerify) -> None:  # type: ignore[no-untyped-def]
+async def test_a_busy_gateway_answers_503_at_once_and_counts_no_failure(
+    gateway: GatewayFactory, demo_sessions, verify: CountingVerify
+) -> None:  # type: ignore[no-untyped-def]
     verify.delay = 0.5
     for n in range(6):
         assert await AgentAccounts(demo_sessions).add(f"agent{n}@yangteng.example", "Agent", PASSWORD, ["yangteng-auto"])
@@ -147,7 +151,8 @@ async def test_a_busy_gateway_answers_503_at_once_and_counts_no_failure(gateway:
 
     async def login(n: int) -> int:
         response = await client.post(
-            "/agent/api/login", json={"email": f"agent{n}@yangteng.example", "password": "wrong password"},
+            "/agent/api/login",
+            json={"email": f"agent{n}@yangteng.example", "password": "wrong password"},
             headers={"X-CSRF-Token": csrf},
         )
         if response.status == 503:

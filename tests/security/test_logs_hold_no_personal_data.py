@@ -66,7 +66,9 @@ def test_no_log_holds_shopper_text_or_emails(tmp_path: Path) -> None:
     var_dir = tmp_path / "var"
     with running_engine(var_dir, with_gateway=True, with_worker=True) as (_, settings):
         base = settings.gateway_url
-        status, started = call(f"{base}/api/v1/stores/{STORE}/conversations", {"shopper": signed_shopper(shopper_secret(settings), ALEX)})
+        status, started = call(
+            f"{base}/api/v1/stores/{STORE}/conversations", {"shopper": signed_shopper(shopper_secret(settings), ALEX)}
+        )
         assert status == 201, started
         messages = f"{base}/api/v1/conversations/{started['conversation_id']}/messages"
         token = started["token"]
@@ -122,11 +124,22 @@ def test_no_log_holds_shopper_text_or_emails(tmp_path: Path) -> None:
     leaked = [
         secret
         for secret in (
-            ALEX, PLAIN_EMAIL, PAYLOAD_EMAIL, DIRECT_EMAIL, STAFF_EMAIL, "leak@", "leak%40", WORDS, "quokka",
-            offered, offered.split("{", 1)[-1], "where is my order",
+            ALEX,
+            PLAIN_EMAIL,
+            PAYLOAD_EMAIL,
+            DIRECT_EMAIL,
+            STAFF_EMAIL,
+            "leak@",
+            "leak%40",
+            WORDS,
+            "quokka",
+            offered,
+            offered.split("{", 1)[-1],
+            "where is my order",
         )
         if secret.lower() in logs.lower()
     ]
-    assert not leaked, f"the logs hold {leaked}:\n" + "\n".join(
-        line for line in logs.splitlines() if any(s.lower() in line.lower() for s in leaked)
-    )[:4000]
+    assert not leaked, (
+        f"the logs hold {leaked}:\n"
+        + "\n".join(line for line in logs.splitlines() if any(s.lower() in line.lower() for s in leaked))[:4000]
+    )

@@ -52,7 +52,9 @@ async def test_after_must_be_a_whole_number_a_database_holds(gateway: GatewayFac
     cid, token = await conversation(client)
     auth = {"Authorization": f"Bearer {token}"}
     for after in (str(2**31), HUGE, "9" * 5000, "-1", "1e3", " 5", "٣"):
-        answer = await refused(await client.get(f"/api/v1/conversations/{cid}/messages", params={"after": after}, headers=auth))
+        answer = await refused(
+            await client.get(f"/api/v1/conversations/{cid}/messages", params={"after": after}, headers=auth)
+        )
         assert answer["field"] == "after", after
         # The websocket checks it before the upgrade: a plain 400 too.
         answer = await refused(await client.get(f"/api/v1/conversations/{cid}/ws", params={"token": token, "after": after}))
@@ -108,9 +110,11 @@ async def test_deeply_nested_json_is_refused_everywhere(gateway: GatewayFactory,
     answer = await refused(await client.patch("/api/v1/seller/settings", data=deep, headers=sellers))
     assert "nested" in answer["error"]
     raw = NESTED.encode()
-    answer = await refused(await client.post(
-        f"/webhooks/tracking/{STORE}", data=raw, headers={"X-Signature": simple_signature(SECRET, raw), **JSON}
-    ))
+    answer = await refused(
+        await client.post(
+            f"/webhooks/tracking/{STORE}", data=raw, headers={"X-Signature": simple_signature(SECRET, raw), **JSON}
+        )
+    )
     async with client.ws_connect(f"/api/v1/conversations/{cid}/ws?token={token}") as ws:
         await ws.send_str("[" * 5000 + "]" * 5000)
         frame = json.loads((await ws.receive(timeout=10)).data)
@@ -121,8 +125,14 @@ async def test_deeply_nested_json_is_refused_everywhere(gateway: GatewayFactory,
 
 
 async def test_the_importer_reports_nesting_and_huge_numbers(demo_sessions: Sessions) -> None:
-    report = await import_lines(demo_sessions, [NESTED, '{"type": "store", "id": "x", "name": "X", "review_delay_days": ' + HUGE + "}",
-                                                '{"type": "store", "id": "y", "name": "Y", "n": ' + "9" * 5000 + "}"])
+    report = await import_lines(
+        demo_sessions,
+        [
+            NESTED,
+            '{"type": "store", "id": "x", "name": "X", "review_delay_days": ' + HUGE + "}",
+            '{"type": "store", "id": "y", "name": "Y", "n": ' + "9" * 5000 + "}",
+        ],
+    )
     assert [number for number, _ in report.errors] == [1, 2, 3]
     assert "nested" in report.errors[0][1]
     assert '"review_delay_days"' in report.errors[1][1] and "64 bits" in report.errors[1][1]
@@ -142,12 +152,36 @@ AFTERSHIP_MALFORMED = [
     ("a tag is a number", _aftership({"tracking_number": "1Z", "tag": 3})),
     ("a tag is a list", _aftership({"tracking_number": "1Z", "tag": ["Delivered"]})),
     ("a tag is an object", _aftership({"tracking_number": "1Z", "tag": {"x": 1}})),
-    ("a checkpoint tag is a list", _aftership(
-        {"tracking_number": "1Z", "tag": "InTransit", "checkpoints": [{"checkpoint_time": "2026-11-20T10:00:00Z", "tag": []}]})),
-    ("a time is an int", _aftership(
-        {"tracking_number": "1Z", "tag": "InTransit", "checkpoints": [{"checkpoint_time": 1700000000, "tag": "InTransit"}]})),
-    ("a time out of range", _aftership(
-        {"tracking_number": "1Z", "tag": "InTransit", "checkpoints": [{"checkpoint_time": "0001-01-01T00:00:00+05:00", "tag": "InTransit"}]})),
+    (
+        "a checkpoint tag is a list",
+        _aftership(
+            {
+                "tracking_number": "1Z",
+                "tag": "InTransit",
+                "checkpoints": [{"checkpoint_time": "2026-11-20T10:00:00Z", "tag": []}],
+            }
+        ),
+    ),
+    (
+        "a time is an int",
+        _aftership(
+            {
+                "tracking_number": "1Z",
+                "tag": "InTransit",
+                "checkpoints": [{"checkpoint_time": 1700000000, "tag": "InTransit"}],
+            }
+        ),
+    ),
+    (
+        "a time out of range",
+        _aftership(
+            {
+                "tracking_number": "1Z",
+                "tag": "InTransit",
+                "checkpoints": [{"checkpoint_time": "0001-01-01T00:00:00+05:00", "tag": "InTransit"}],
+            }
+        ),
+    ),
     ("a delivery date is a list", _aftership({"tracking_number": "1Z", "tag": "Delivered", "shipment_delivery_date": [1]})),
     ("a tracking number is a number", _aftership({"tracking_number": 12, "tag": "InTransit"})),
     ("a huge number", _aftership({"tracking_number": "1Z", "tag": "InTransit", "x": 10**30})),
@@ -159,12 +193,18 @@ SIMPLE_MALFORMED = [
     ("events is a number", {"event_id": "e", "tracking_number": "1Z", "status": "InTransit", "events": 3}),
     ("an event is a list", {"event_id": "e", "tracking_number": "1Z", "status": "InTransit", "events": [[]]}),
     ("a status is a list", {"event_id": "e", "tracking_number": "1Z", "status": ["Delivered"]}),
-    ("an event time is an int", {"event_id": "e", "tracking_number": "1Z", "status": "InTransit",
-                                 "events": [{"time": 5, "tag": "InTransit"}]}),
-    ("a delivered_at out of range", {"event_id": "e", "tracking_number": "1Z", "status": "Delivered",
-                                     "delivered_at": "9999-12-31T23:59:59-05:00"}),
-    ("an estimated delivery is an object", {"event_id": "e", "tracking_number": "1Z", "status": "InTransit",
-                                            "estimated_delivery": {"d": 1}}),
+    (
+        "an event time is an int",
+        {"event_id": "e", "tracking_number": "1Z", "status": "InTransit", "events": [{"time": 5, "tag": "InTransit"}]},
+    ),
+    (
+        "a delivered_at out of range",
+        {"event_id": "e", "tracking_number": "1Z", "status": "Delivered", "delivered_at": "9999-12-31T23:59:59-05:00"},
+    ),
+    (
+        "an estimated delivery is an object",
+        {"event_id": "e", "tracking_number": "1Z", "status": "InTransit", "estimated_delivery": {"d": 1}},
+    ),
 ]
 
 
@@ -179,7 +219,8 @@ async def test_a_signed_but_malformed_aftership_update_is_400(signed_client: Tes
     for what, payload in AFTERSHIP_MALFORMED:
         raw = json.dumps(payload).encode()
         response = await signed_client.post(
-            f"/webhooks/tracking/aftership/{STORE}", data=raw,
+            f"/webhooks/tracking/aftership/{STORE}",
+            data=raw,
             headers={"aftership-hmac-sha256": aftership_signature(SECRET, raw), **JSON},
         )
         assert response.status == 400, (what, await response.text())
@@ -220,35 +261,76 @@ async def test_header_and_cookie_bytes_that_are_not_utf8(gateway: GatewayFactory
     client = await gateway()
     cid, _ = await conversation(client)
     bad = b"\xe9\xff"
-    assert await _raw_request(
-        client, b"GET /api/v1/conversations/" + cid.encode() + b"/messages HTTP/1.1\r\nAuthorization: Bearer " + bad + b"\r\n"
-    ) == 401
-    assert await _raw_request(
-        client, b"GET /api/v1/conversations/" + cid.encode() + b"/ws?token=x HTTP/1.1\r\nAuthorization: Bearer " + bad + b"\r\n"
-    ) == 401
-    assert await _raw_request(client, b"GET /api/v1/seller/settings HTTP/1.1\r\nAuthorization: Bearer sk_store_" + bad + b"\r\n") == 401
-    assert await _raw_request(client, b"POST /webhooks/tracking/" + STORE.encode() + b" HTTP/1.1\r\nX-Signature: sha256=" + bad + b"\r\n") == 401
-    assert await _raw_request(
-        client, b"POST /webhooks/tracking/aftership/" + STORE.encode() + b" HTTP/1.1\r\naftership-hmac-sha256: " + bad + b"\r\n"
-    ) == 401
-    for console in (b"agent", b"seller"):
-        assert await _raw_request(client, b"GET /" + console + b"/api/me HTTP/1.1\r\nCookie: " + console + b"_session=" + bad + b"\r\n") == 401
-        assert await _raw_request(
+    assert (
+        await _raw_request(
             client,
-            b"POST /" + console + b"/api/login HTTP/1.1\r\n"
-            + b"Cookie: " + console + b"_login_csrf=" + bad + b"\r\nX-CSRF-Token: " + bad + b"x\r\n",
-        ) == 403
+            b"GET /api/v1/conversations/" + cid.encode() + b"/messages HTTP/1.1\r\nAuthorization: Bearer " + bad + b"\r\n",
+        )
+        == 401
+    )
+    assert (
+        await _raw_request(
+            client,
+            b"GET /api/v1/conversations/" + cid.encode() + b"/ws?token=x HTTP/1.1\r\nAuthorization: Bearer " + bad + b"\r\n",
+        )
+        == 401
+    )
+    assert (
+        await _raw_request(
+            client, b"GET /api/v1/seller/settings HTTP/1.1\r\nAuthorization: Bearer sk_store_" + bad + b"\r\n"
+        )
+        == 401
+    )
+    assert (
+        await _raw_request(
+            client, b"POST /webhooks/tracking/" + STORE.encode() + b" HTTP/1.1\r\nX-Signature: sha256=" + bad + b"\r\n"
+        )
+        == 401
+    )
+    assert (
+        await _raw_request(
+            client,
+            b"POST /webhooks/tracking/aftership/" + STORE.encode() + b" HTTP/1.1\r\naftership-hmac-sha256: " + bad + b"\r\n",
+        )
+        == 401
+    )
+    for console in (b"agent", b"seller"):
+        assert (
+            await _raw_request(
+                client, b"GET /" + console + b"/api/me HTTP/1.1\r\nCookie: " + console + b"_session=" + bad + b"\r\n"
+            )
+            == 401
+        )
+        assert (
+            await _raw_request(
+                client,
+                b"POST /"
+                + console
+                + b"/api/login HTTP/1.1\r\n"
+                + b"Cookie: "
+                + console
+                + b"_login_csrf="
+                + bad
+                + b"\r\nX-CSRF-Token: "
+                + bad
+                + b"x\r\n",
+            )
+            == 403
+        )
 
 
 async def test_an_invitation_id_no_column_holds_is_404(gateway: GatewayFactory, demo_sessions: Sessions) -> None:
     """The console's decline link takes up to 12 digits; past 2**31 - 1 it is no invitation (PostgreSQL
     refused the comparison: 500)."""
-    assert await AgentAccounts(demo_sessions).add("malformed@yangteng-auto.example", "Mal Formed", "a-long-password", [STORE])
+    assert await AgentAccounts(demo_sessions).add(
+        "malformed@yangteng-auto.example", "Mal Formed", "a-long-password", [STORE]
+    )
     client = await gateway()
     page = await client.get("/agent")
     csrf = page.cookies["agent_login_csrf"].value
     login = await client.post(
-        "/agent/api/login", json={"email": "malformed@yangteng-auto.example", "password": "a-long-password"},
+        "/agent/api/login",
+        json={"email": "malformed@yangteng-auto.example", "password": "a-long-password"},
         headers={"X-CSRF-Token": csrf},
     )
     assert login.status == 200, await login.text()

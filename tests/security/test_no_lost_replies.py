@@ -52,6 +52,7 @@ async def _db(settings: Settings, work: Any) -> Any:
 async def _shipments_to_deliver(settings: Settings) -> list[tuple[str, str, str]]:
     """(store, tracking number, shopper email) of every shipment on its way, all stores; and each
     store's webhook secret set, as a store's carrier integration has it."""
+
     async def work(sessions):  # type: ignore[no-untyped-def]
         async with sessions() as session, session.begin():
             await session.execute(update(Store).values(webhook_secret=SECRET))
@@ -64,23 +65,33 @@ async def _shipments_to_deliver(settings: Settings) -> list[tuple[str, str, str]
                 )
             ).all()
         return [tuple(row) for row in rows]
+
     return await _db(settings, work)
 
 
 def _delivered_body(tracking_number: str) -> bytes:
     when = utc_now().isoformat().replace("+00:00", "Z")
-    return json.dumps({
-        "event": "tracking_update", "event_id": f"delivered-{tracking_number}",
-        "msg": {"tracking_number": tracking_number, "slug": "usps", "tag": TrackingTag.Delivered.value,
-                "checkpoints": [{"checkpoint_time": when, "tag": "Delivered", "message": "Delivered",
-                                 "location": "Front door"}]},
-    }).encode()
+    return json.dumps(
+        {
+            "event": "tracking_update",
+            "event_id": f"delivered-{tracking_number}",
+            "msg": {
+                "tracking_number": tracking_number,
+                "slug": "usps",
+                "tag": TrackingTag.Delivered.value,
+                "checkpoints": [
+                    {"checkpoint_time": when, "tag": "Delivered", "message": "Delivered", "location": "Front door"}
+                ],
+            },
+        }
+    ).encode()
 
 
 async def _deliver(http: aiohttp.ClientSession, settings: Settings, store: str, tracking_number: str) -> None:
     body = _delivered_body(tracking_number)
     async with http.post(
-        f"{settings.gateway_url}/webhooks/tracking/aftership/{store}", data=body,
+        f"{settings.gateway_url}/webhooks/tracking/aftership/{store}",
+        data=body,
         headers={"Content-Type": "application/json", "aftership-hmac-sha256": aftership_signature(SECRET, body)},
     ) as response:
         assert response.status == 200, await response.text()
@@ -88,6 +99,7 @@ async def _deliver(http: aiohttp.ClientSession, settings: Settings, store: str, 
 
 async def _closings(settings: Settings, shoppers: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
     """How many delivery confirmations each shopper's transcript holds (each one ends with the same closing line)."""
+
     async def work(sessions):  # type: ignore[no-untyped-def]
         service = ConversationService(sessions)
         counts = {}
@@ -96,41 +108,55 @@ async def _closings(settings: Settings, shoppers: set[tuple[str, str]]) -> dict[
             messages = await service.messages_after(chat, 0, limit=1000)
             counts[(store, email)] = sum(1 for m in messages if m.sender == "store" and m.text == replies.DELIVERY_CLOSING)
         return counts
+
     return await _db(settings, work)
 
 
 async def _jobs(settings: Settings, kind: str) -> list[tuple[str, int]]:
     async def work(sessions):  # type: ignore[no-untyped-def]
         async with sessions() as session:
-            return list((await session.execute(
-                select(ScheduledJob.status, ScheduledJob.attempts).where(ScheduledJob.kind == kind)
-            )).all())
+            return list(
+                (
+                    await session.execute(
+                        select(ScheduledJob.status, ScheduledJob.attempts).where(ScheduledJob.kind == kind)
+                    )
+                ).all()
+            )
+
     return await _db(settings, work)
 
 
 async def _confirmation_of(settings: Settings, store: str, email: str) -> tuple[list[tuple[str, Any]], str, str]:
     """The store's messages in the shopper's transcript, the key of their delivery job, the conversation."""
+
     async def work(sessions):  # type: ignore[no-untyped-def]
         chat = await ConversationService(sessions).for_shopper(store, email)
         messages = await ConversationService(sessions).messages_after(chat, 0, limit=1000)
         async with sessions() as session:
-            shipment_ids = (await session.scalars(
-                select(Shipment.id).join(Order, Order.id == Shipment.order_id)
-                .where(Order.store_id == store, Order.shopper_email == email)
-            )).all()
-            [key] = (await session.scalars(
-                select(ScheduledJob.key).where(
-                    ScheduledJob.key.in_([f"{DELIVERY_CONFIRMATION}:{sid}" for sid in shipment_ids])
+            shipment_ids = (
+                await session.scalars(
+                    select(Shipment.id)
+                    .join(Order, Order.id == Shipment.order_id)
+                    .where(Order.store_id == store, Order.shopper_email == email)
                 )
-            )).all()
+            ).all()
+            [key] = (
+                await session.scalars(
+                    select(ScheduledJob.key).where(
+                        ScheduledJob.key.in_([f"{DELIVERY_CONFIRMATION}:{sid}" for sid in shipment_ids])
+                    )
+                )
+            ).all()
         return [(m.text, m.attachment) for m in messages if m.sender == "store"], key, chat.conversation_id
+
     return await _db(settings, work)
 
 
 async def _say(http: aiohttp.ClientSession, settings: Settings, chat: dict[str, str], text: str) -> list[dict[str, Any]]:
     async with http.post(
         f"{settings.gateway_url}/api/v1/conversations/{chat['conversation_id']}/messages",
-        json={"text": text}, headers={"Authorization": f"Bearer {chat['token']}"},
+        json={"text": text},
+        headers={"Authorization": f"Bearer {chat['token']}"},
     ) as response:
         assert response.status == 200, await response.text()
         return (await response.json())["messages"]

@@ -72,9 +72,9 @@ CONVERSATION_ID = "fuzzed-conversation-000001"
 CONVERSATION_TOKEN = "fuzzed-conversation-token-0000000000000000000000"
 DEMO = demo_objects()
 SKUS = sorted({o["sku"] for o in DEMO if o["type"] == "product" and o["store"] == STORE})
-TRACKING_NUMBERS = sorted({
-    s["tracking_number"] for o in DEMO if o["type"] == "order" and o["store"] == STORE for s in o.get("shipments", [])
-})
+TRACKING_NUMBERS = sorted(
+    {s["tracking_number"] for o in DEMO if o["type"] == "order" and o["store"] == STORE for s in o.get("shipments", [])}
+)
 CONSOLE_EMAIL, CONSOLE_PASSWORD = "fuzz-admin@yangteng-auto.example", "fuzz-admin-password"
 MEMBERS = sorted({o["email"] for o in DEMO if o["type"] == "agent" and STORE in o["stores"]})
 CONFIG = schemathesis.Config.from_str(
@@ -148,21 +148,28 @@ class LiveGateway:
             await session.execute(update(Store).values(webhook_secret=WEBHOOK_SECRET, shopper_secret="fuzz-shopper-secret"))
             session.add(Conversation(id=CONVERSATION_ID, store_id=STORE))
             await session.flush()
-            session.add(ConversationToken(
-                token_hash=token_hash(CONVERSATION_TOKEN), store_id=STORE, conversation_id=CONVERSATION_ID
-            ))
+            session.add(
+                ConversationToken(token_hash=token_hash(CONVERSATION_TOKEN), store_id=STORE, conversation_id=CONVERSATION_ID)
+            )
         self.seller_token = await ApiTokens(self.sessions).create(STORE, "fuzzing")
         # Both consoles: a seller admin of the store is also its agent.
         assert await AgentAccounts(self.sessions).add(CONSOLE_EMAIL, "Fuzz Admin", CONSOLE_PASSWORD, [STORE], "seller_admin")
-        settings = load_settings({
-            "VAR_DIR": str(self.var_dir), "DATABASE_URL": self.database_url,
-            # Nobody listens there: the chat answers as it does when the assistant is down.
-            "RASA_PORT": str(free_port()), "ACTION_SERVER_PORT": str(free_port()),
-            # Limits are not what is fuzzed: they would turn most requests into 429s.
-            "RATE_LIMIT_IP_PER_MINUTE": "1000000", "RATE_LIMIT_CONVERSATION_PER_MINUTE": "1000000",
-            "ESCALATIONS_PER_CONVERSATION_PER_DAY": "1000000", "ESCALATIONS_PER_ADDRESS_PER_HOUR": "1000000",
-            "WEBSOCKETS_PER_CONVERSATION": "1000", "WEBSOCKETS_PER_ADDRESS": "1000",
-        })
+        settings = load_settings(
+            {
+                "VAR_DIR": str(self.var_dir),
+                "DATABASE_URL": self.database_url,
+                # Nobody listens there: the chat answers as it does when the assistant is down.
+                "RASA_PORT": str(free_port()),
+                "ACTION_SERVER_PORT": str(free_port()),
+                # Limits are not what is fuzzed: they would turn most requests into 429s.
+                "RATE_LIMIT_IP_PER_MINUTE": "1000000",
+                "RATE_LIMIT_CONVERSATION_PER_MINUTE": "1000000",
+                "ESCALATIONS_PER_CONVERSATION_PER_DAY": "1000000",
+                "ESCALATIONS_PER_ADDRESS_PER_HOUR": "1000000",
+                "WEBSOCKETS_PER_CONVERSATION": "1000",
+                "WEBSOCKETS_PER_ADDRESS": "1000",
+            }
+        )
         self.runner = web.AppRunner(create_app(settings, self.sessions))
         await self.runner.setup()
         port = free_port()
@@ -171,7 +178,8 @@ class LiveGateway:
         self.console_routes = sorted(
             (route.method, route.resource.canonical)
             for route in self.runner.app.router.routes()
-            if route.resource is not None and route.method in ("GET", "POST", "PUT", "PATCH", "DELETE")
+            if route.resource is not None
+            and route.method in ("GET", "POST", "PUT", "PATCH", "DELETE")
             and route.resource.canonical.startswith(("/agent/api/", "/seller/api/"))
             # Signing out would end the fuzzer's session; the event stream never ends.
             and not route.resource.canonical.endswith(("/logout", "/events"))
@@ -195,7 +203,11 @@ class LiveGateway:
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def live_gateway(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveGateway]:
     var_dir = tmp_path_factory.mktemp(f"fuzz-{request.param}")
-    url = f"sqlite+aiosqlite:///{var_dir / 'store.db'}" if request.param == "sqlite" else request.getfixturevalue("postgres_database")
+    url = (
+        f"sqlite+aiosqlite:///{var_dir / 'store.db'}"
+        if request.param == "sqlite"
+        else request.getfixturevalue("postgres_database")
+    )
     gateway = LiveGateway(url, var_dir)
     gateway.start()
     yield gateway
@@ -229,7 +241,9 @@ def _fuzzed_document() -> dict[str, Any]:
             node = node[key]
         return node
 
-    properties("/webhooks/tracking/aftership/{store_id}")["msg"]["properties"]["tracking_number"] = _real_or_any(TRACKING_NUMBERS)
+    properties("/webhooks/tracking/aftership/{store_id}")["msg"]["properties"]["tracking_number"] = _real_or_any(
+        TRACKING_NUMBERS
+    )
     properties("/webhooks/tracking/{store_id}")["tracking_number"] = _real_or_any(TRACKING_NUMBERS)
     return document
 
@@ -269,16 +283,38 @@ def test_no_generated_request_makes_a_server_error(case: schemathesis.Case, live
 
 # --- the consoles' JSON APIs (not in the public document): generated bodies, queries and path values ---
 
-_SCALARS = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=30)
+_SCALARS = (
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=30)
+)
 #: Names the console handlers read, so that generated bodies reach past "missing field".
-_KEYS = st.sampled_from([
-    "text", "template", "version", "escalation_ids", "templates", "review", "escalation", "greeting", "delay_days",
-    "email", "name", "role", "grace_hours", "install_steps", "manual_url", "video_url", "token", "password",
-]) | st.text(max_size=10)
+_KEYS = st.sampled_from(
+    [
+        "text",
+        "template",
+        "version",
+        "escalation_ids",
+        "templates",
+        "review",
+        "escalation",
+        "greeting",
+        "delay_days",
+        "email",
+        "name",
+        "role",
+        "grace_hours",
+        "install_steps",
+        "manual_url",
+        "video_url",
+        "token",
+        "password",
+    ]
+) | st.text(max_size=10)
 _JSON = st.recursive(
     _SCALARS, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_KEYS, inner, max_size=4), max_leaves=12
 )
-_QUERY = st.dictionaries(st.sampled_from(["limit", "cursor", "order", "run", "status", "after"]), st.text(max_size=20), max_size=3)
+_QUERY = st.dictionaries(
+    st.sampled_from(["limit", "cursor", "order", "run", "status", "after"]), st.text(max_size=20), max_size=3
+)
 
 
 def _path_value(name: str, draw: Any) -> str:
@@ -306,8 +342,10 @@ def _console_session(live: LiveGateway, console: str) -> tuple[requests.Session,
     page = http.get(f"{live.base_url}/{console}", timeout=30)
     assert page.status_code == 200
     login = http.post(
-        f"{live.base_url}/{console}/api/login", json={"email": CONSOLE_EMAIL, "password": CONSOLE_PASSWORD},
-        headers={"X-CSRF-Token": http.cookies[f"{console}_login_csrf"]}, timeout=60,
+        f"{live.base_url}/{console}/api/login",
+        json={"email": CONSOLE_EMAIL, "password": CONSOLE_PASSWORD},
+        headers={"X-CSRF-Token": http.cookies[f"{console}_login_csrf"]},
+        timeout=60,
     )
     assert login.status_code == 200, login.text
     return http, login.json()["csrf_token"]
@@ -319,14 +357,23 @@ def test_no_generated_console_request_makes_a_server_error(live_gateway: LiveGat
     pause or resume (it is not running here); any other 5xx fails."""
     sessions = {console: _console_session(live_gateway, console) for console in ("agent", "seller")}
 
-    @settings(max_examples=300, derandomize=True, database=None, deadline=None,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @settings(
+        max_examples=300,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
     @given(_console_requests(live_gateway.console_routes))
     def check(generated: tuple[str, str, dict[str, str], Any]) -> None:
         method, path, query, body = generated
         http, csrf = sessions[path.split("/")[1]]
         response = http.request(
-            method, live_gateway.base_url + path, params=query, timeout=60, allow_redirects=False,
+            method,
+            live_gateway.base_url + path,
+            params=query,
+            timeout=60,
+            allow_redirects=False,
             headers={"X-CSRF-Token": csrf, **({"Content-Type": "application/json"} if body is not None else {})},
             data=None if body is None else json.dumps(body).encode(),
         )

@@ -53,7 +53,9 @@ async def every_kind_of_answer(client: TestClient) -> list[tuple[ClientResponse,
     ]
     # The per-address limit (RATE_LIMIT_IP_PER_MINUTE=20 below) answers 429 before any handler runs.
     for _ in range(40):
-        limited = await client.get(f"/api/v1/conversations/{conversation}/messages", headers={"Authorization": f"Bearer {token}"})
+        limited = await client.get(
+            f"/api/v1/conversations/{conversation}/messages", headers={"Authorization": f"Bearer {token}"}
+        )
         if limited.status == 429:
             break
     answers.append((limited, 429))

@@ -126,7 +126,8 @@ async def test_a_template_with_a_surrogate_cannot_be_saved(gateway: GatewayFacto
     client = await gateway()
     auth = await seller(demo_sessions)
     response = await client.patch(
-        "/api/v1/seller/settings", **body({"templates": {"greeting": f"Hi {LONE}, welcome to {{store_name}}"}}),
+        "/api/v1/seller/settings",
+        **body({"templates": {"greeting": f"Hi {LONE}, welcome to {{store_name}}"}}),
     )
     assert response.status == 401  # the token is needed first
     response = await client.patch(
@@ -145,10 +146,15 @@ async def test_a_stored_surrogate_template_cannot_break_the_chat(demo_sessions: 
     """A version saved before the check existed (or written by hand): the greeting renders with U+FFFD,
     and a bot reply holding a surrogate is stored cleaned, on SQLite and PostgreSQL alike."""
     async with demo_sessions() as session, session.begin():
-        session.add(StoreSettingsVersion(
-            store_id=STORE, version=1, settings={"templates": {"greeting": f"Hi {LONE}, welcome to {{store_name}}"}},
-            changed_by="before the fix", summary="changed templates.greeting",
-        ))
+        session.add(
+            StoreSettingsVersion(
+                store_id=STORE,
+                version=1,
+                settings={"templates": {"greeting": f"Hi {LONE}, welcome to {{store_name}}"}},
+                changed_by="before the fix",
+                summary="changed templates.greeting",
+            )
+        )
     async with demo_sessions() as session:
         assert (await store_templates(session, STORE))["greeting"] == "Hi \ufffd, welcome to {store_name}"
     greeting = await StoreSettingsService(demo_sessions).greeting(STORE, None)
@@ -157,10 +163,17 @@ async def test_a_stored_surrogate_template_cannot_break_the_chat(demo_sessions: 
     conversations = ConversationService(demo_sessions)
     chat, _ = await conversations.start(STORE)
     assert isinstance(chat, ChatSession)
-    [stored] = await conversations.append(chat, [NewMessage(
-        "bot", f"Hi {LONE}", [{"title": f"Yes {LONE}", "payload": "/affirm"}],
-        {"type": "link", "url": "https://example.com/", "title": f"Guide {LONE}"},
-    )])
+    [stored] = await conversations.append(
+        chat,
+        [
+            NewMessage(
+                "bot",
+                f"Hi {LONE}",
+                [{"title": f"Yes {LONE}", "payload": "/affirm"}],
+                {"type": "link", "url": "https://example.com/", "title": f"Guide {LONE}"},
+            )
+        ],
+    )
     [again] = await conversations.messages_after(chat, 0)
     for message in (stored, again):
         assert message.text == "Hi \ufffd"
@@ -176,10 +189,15 @@ async def test_hello_still_answers_when_a_stored_greeting_holds_a_surrogate(tmp_
         db = create_engine(settings.database_url)
         try:
             async with create_sessionmaker(db)() as session, session.begin():
-                session.add(StoreSettingsVersion(
-                    store_id=STORE, version=1, changed_by="before the fix", summary="changed templates.greeting",
-                    settings={"templates": {"greeting": f"Hi {LONE}, this is {{store_name}}"}},
-                ))
+                session.add(
+                    StoreSettingsVersion(
+                        store_id=STORE,
+                        version=1,
+                        changed_by="before the fix",
+                        summary="changed templates.greeting",
+                        settings={"templates": {"greeting": f"Hi {LONE}, this is {{store_name}}"}},
+                    )
+                )
         finally:
             await db.dispose()
         async with aiohttp.ClientSession() as http:
@@ -188,7 +206,8 @@ async def test_hello_still_answers_when_a_stored_greeting_holds_a_surrogate(tmp_
             started = await created.json()
             response = await http.post(
                 f"{settings.gateway_url}/api/v1/conversations/{started['conversation_id']}/messages",
-                json={"text": "hello"}, headers={"Authorization": f"Bearer {started['token']}"},
+                json={"text": "hello"},
+                headers={"Authorization": f"Bearer {started['token']}"},
             )
             assert response.status == 200, await response.text()
             said = [m["text"] for m in (await response.json())["messages"] if m["sender"] == "bot"]
@@ -213,27 +232,44 @@ async def test_guides(gateway: GatewayFactory, demo_sessions: Sessions) -> None:
     client = await gateway()
     auth = {**await seller(demo_sessions), "Content-Type": "application/json"}
     async with demo_sessions() as session:
-        steps_before = await session.scalar(select(Product.install_steps).where(Product.store_id == STORE, Product.sku == SKU))
+        steps_before = await session.scalar(
+            select(Product.install_steps).where(Product.store_id == STORE, Product.sku == SKU)
+        )
     response = await client.put(
-        f"/api/v1/seller/products/{SKU}/guide", data=json.dumps({"install_steps": ["Drain the oil", f"Fit {LONE}"]}), headers=auth
+        f"/api/v1/seller/products/{SKU}/guide",
+        data=json.dumps({"install_steps": ["Drain the oil", f"Fit {LONE}"]}),
+        headers=auth,
     )
     assert response.status == 400
     refused(await response.json(), "install_steps[1]")
     async with demo_sessions() as session:
-        assert await session.scalar(select(Product.install_steps).where(Product.store_id == STORE, Product.sku == SKU)) == steps_before
+        assert (
+            await session.scalar(select(Product.install_steps).where(Product.store_id == STORE, Product.sku == SKU))
+            == steps_before
+        )
 
 
 def _order_line(number: str, name: str) -> str:
-    return json.dumps({
-        "type": "order", "store": STORE, "order_number": number, "status": "processing",
-        "placed_at": "2026-11-01T10:00:00Z", "shopper": {"name": name, "email": "sam@example.com"},
-        "shipping": {"postcode": "10001", "country": "US"}, "items": [{"sku": SKU, "name": "Oil pan"}],
-    })
+    return json.dumps(
+        {
+            "type": "order",
+            "store": STORE,
+            "order_number": number,
+            "status": "processing",
+            "placed_at": "2026-11-01T10:00:00Z",
+            "shopper": {"name": name, "email": "sam@example.com"},
+            "shipping": {"postcode": "10001", "country": "US"},
+            "items": [{"sku": SKU, "name": "Oil pan"}],
+        }
+    )
 
 
 async def test_the_importer_reports_the_line_and_the_field(demo_sessions: Sessions) -> None:
-    lines = [_order_line("TXT-1", "Sam Lee"), _order_line("TXT-2", f"Sam {LONE}"),
-             json.dumps({"type": "canned_reply", "store": STORE, "title": "Hi", "text": f"Hello {LONE}"})]
+    lines = [
+        _order_line("TXT-1", "Sam Lee"),
+        _order_line("TXT-2", f"Sam {LONE}"),
+        json.dumps({"type": "canned_reply", "store": STORE, "title": "Hi", "text": f"Hello {LONE}"}),
+    ]
     report = await import_lines(demo_sessions, lines)
     assert report.imported["order"] == 1
     assert [number for number, _ in report.errors] == [2, 3]
@@ -251,18 +287,26 @@ def test_the_import_command_reports_the_line_and_the_field(tmp_path: Path) -> No
     settings = engine_settings(tmp_path)
     assert bot_cli(settings, "migrate").returncode == 0
     data = tmp_path / "stores.jsonl"
-    data.write_text("\n".join([
-        json.dumps({"type": "store", "id": "text-check", "name": "Text Check"}),
-        json.dumps({"type": "store", "id": "text-check-2", "name": f"Bad {LONE}"}),
-    ]) + "\n", encoding="utf-8")
+    data.write_text(
+        "\n".join(
+            [
+                json.dumps({"type": "store", "id": "text-check", "name": "Text Check"}),
+                json.dumps({"type": "store", "id": "text-check-2", "name": f"Bad {LONE}"}),
+            ]
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     result = bot_cli(settings, "import", str(data))
     output = result.stdout + result.stderr
     assert "Traceback" not in output, output
-    assert "stores.jsonl:2: \"name\"" in output and "surrogate" in output, output
+    assert 'stores.jsonl:2: "name"' in output and "surrogate" in output, output
     assert "1 bad line" in output, output
 
 
-async def test_the_seller_order_push_reports_the_line_and_the_field(gateway: GatewayFactory, demo_sessions: Sessions) -> None:
+async def test_the_seller_order_push_reports_the_line_and_the_field(
+    gateway: GatewayFactory, demo_sessions: Sessions
+) -> None:
     client = await gateway()
     auth = await seller(demo_sessions)
     pushed = "\n".join([_order_line("TXT-10", "Kim Park"), _order_line("TXT-11", f"Kim {LONE}")])
@@ -284,7 +328,9 @@ async def test_tracking_events(gateway: GatewayFactory, demo_sessions: Sessions,
         await session.execute(update(Store).where(Store.id == STORE).values(webhook_secret=WEBHOOK_SECRET))
     client = await gateway()
     update_body: dict[str, object] = {
-        "event_id": "evt-text-1", "tracking_number": "9400111899223100000000", "status": "InTransit",
+        "event_id": "evt-text-1",
+        "tracking_number": "9400111899223100000000",
+        "status": "InTransit",
         "events": [{"time": "2026-11-20T10:00:00Z", "tag": "InTransit", "message": "Departed"}],
     }
     if field == "events[0].message":
@@ -293,7 +339,8 @@ async def test_tracking_events(gateway: GatewayFactory, demo_sessions: Sessions,
         update_body[field] = f"x{LONE}"
     raw = json.dumps(update_body).encode()
     response = await client.post(
-        f"/webhooks/tracking/{STORE}", data=raw,
+        f"/webhooks/tracking/{STORE}",
+        data=raw,
         headers={"X-Signature": simple_signature(WEBHOOK_SECRET, raw), "Content-Type": "application/json"},
     )
     assert response.status == 400

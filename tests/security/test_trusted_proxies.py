@@ -85,7 +85,8 @@ async def test_the_login_throttle_counts_the_forwarded_client(gateway: GatewayFa
 
     async def bad_login(email: str, forwarded_for: str) -> int:
         response = await client.post(
-            "/agent/api/login", json={"email": email, "password": "wrong password"},
+            "/agent/api/login",
+            json={"email": email, "password": "wrong password"},
             headers={"X-CSRF-Token": csrf, "X-Forwarded-For": forwarded_for},
         )
         return response.status

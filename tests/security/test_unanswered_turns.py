@@ -41,12 +41,14 @@ async def test_a_message_rasa_cannot_answer_gets_the_honest_answer_and_is_queued
     chat = await _chat(client)
     headers = {"Authorization": f"Bearer {chat['token']}"}
     before = utc_now()
-    response = await client.post(f"/api/v1/conversations/{chat['conversation_id']}/messages",
-                                 json={"text": "where is my order?"}, headers=headers)
+    response = await client.post(
+        f"/api/v1/conversations/{chat['conversation_id']}/messages", json={"text": "where is my order?"}, headers=headers
+    )
     assert response.status == 200  # was 502, with nothing in the transcript for the shopper to read
     messages = (await response.json())["messages"]
     assert [(m["sender"], m["text"]) for m in messages] == [
-        ("shopper", "where is my order?"), ("bot", replies.ASSISTANT_SILENT)
+        ("shopper", "where is my order?"),
+        ("bot", replies.ASSISTANT_SILENT),
     ]
     stored = await client.get(f"/api/v1/conversations/{chat['conversation_id']}/messages", headers=headers)
     assert [m["text"] for m in (await stored.json())["messages"]] == ["where is my order?", replies.ASSISTANT_SILENT]
@@ -67,7 +69,9 @@ async def test_over_the_websocket_too(gateway: GatewayFactory, demo_sessions: as
         seen: list[tuple[str, str]] = []
         while len(seen) < 2:
             frame = await ws.receive_json(timeout=10)
-            assert frame["type"] != "error", frame  # was {"type": "error", "error": "the assistant is not answering right now"}
+            assert frame["type"] != "error", (
+                frame
+            )  # was {"type": "error", "error": "the assistant is not answering right now"}
             if frame["type"] == "message":
                 seen.append((frame["message"]["sender"], frame["message"]["text"]))
         assert seen == [("shopper", "hello"), ("bot", replies.ASSISTANT_SILENT)]

@@ -121,8 +121,18 @@ async def test_a_socket_without_after_never_loads_the_transcript_and_get_pages(
     async with demo_sessions() as session, session.begin():
         await session.execute(
             insert(Message),
-            [{"store_id": STORE, "conversation_id": conversation, "seq": n, "sender": "bot", "text": f"message {n}",
-              "buttons": [], "created_at": utc_now()} for n in range(1, count + 1)],
+            [
+                {
+                    "store_id": STORE,
+                    "conversation_id": conversation,
+                    "seq": n,
+                    "sender": "bot",
+                    "text": f"message {n}",
+                    "buttons": [],
+                    "created_at": utc_now(),
+                }
+                for n in range(1, count + 1)
+            ],
         )
         await session.execute(update(Conversation).where(Conversation.id == conversation).values(last_seq=count))
 
@@ -193,7 +203,9 @@ async def test_idle_sockets_make_no_queries_and_other_processes_messages_are_pus
     try:
         worker = ConversationService(create_sessionmaker(worker_engine))
         with statements(demo_sessions) as run:
-            await worker.append(ChatSession(conversation, STORE, None), [NewMessage("agent", "Hello, Kim here", author="Kim")])
+            await worker.append(
+                ChatSession(conversation, STORE, None), [NewMessage("agent", "Hello, Kim here", author="Kim")]
+            )
             pushed = await next_message(ws)
             await asyncio.sleep(0.5)
     finally:

@@ -30,7 +30,7 @@ from tests.conftest import signed_shopper
 pytestmark = pytest.mark.engine
 
 YANGTENG, BLOOMKIDS = "yangteng-auto", "bloomkids-baby"
-XSS = '<img src=x onerror="document.title=\'pwned\'"><script>alert(1)</script>'
+XSS = "<img src=x onerror=\"document.title='pwned'\"><script>alert(1)</script>"
 
 
 @pytest.fixture
@@ -144,7 +144,8 @@ async def test_the_session_cookie_is_secure_behind_https(server: TestServer, dem
     async with Console(server) as console:
         csrf = await console.login_csrf()
         response = await console.client.post(
-            "/agent/api/login", json={"email": email, "password": password},
+            "/agent/api/login",
+            json={"email": email, "password": password},
             headers={"X-CSRF-Token": csrf, "X-Forwarded-Proto": "https"},
         )
         assert response.status == 200
@@ -157,7 +158,11 @@ async def test_bad_logins_are_refused_alike_and_then_throttled(server: TestServe
         wrong = await console.login(email, password + "x")
         unknown = await console.login("nobody@example.com", password)
         assert wrong.status == unknown.status == 401
-        assert await wrong.json() == await unknown.json() == {"error": "wrong email or password", "code": "login_wrong", "params": {}}
+        assert (
+            await wrong.json()
+            == await unknown.json()
+            == {"error": "wrong email or password", "code": "login_wrong", "params": {}}
+        )
         assert "agent_session" not in wrong.headers.get("Set-Cookie", "")
         assert (await console.login(email, "", csrf=await console.login_csrf())).status == 400
         for _ in range(MAX_FAILURES_PER_EMAIL - 1):
@@ -168,7 +173,10 @@ async def test_bad_logins_are_refused_alike_and_then_throttled(server: TestServe
         assert 1 <= int(throttled.headers["Retry-After"]) <= 15 * 60
         assert (await console.get("/agent/api/me")).status == 401
     async with demo_sessions() as session:
-        assert await session.scalar(select(func.count()).select_from(LoginFailure).where(LoginFailure.email == email)) == MAX_FAILURES_PER_EMAIL
+        assert (
+            await session.scalar(select(func.count()).select_from(LoginFailure).where(LoginFailure.email == email))
+            == MAX_FAILURES_PER_EMAIL
+        )
 
 
 async def test_login_needs_the_pages_csrf_token(server: TestServer, demo_sessions) -> None:  # type: ignore[no-untyped-def]
@@ -238,7 +246,13 @@ async def test_an_agent_never_sees_or_touches_another_stores_conversations(serve
         queue = (await (await yangteng.get("/agent/api/queue")).json())["escalations"]
         assert [e["conversation_id"] for e in queue] == [mine]
         assert (await yangteng.get(f"/agent/api/conversations/{theirs}")).status == 404
-        for action, body in (("claim", {}), ("messages", {"text": "hi"}), ("notes", {"text": "x"}), ("handback", {}), ("resolve", {})):
+        for action, body in (
+            ("claim", {}),
+            ("messages", {"text": "hi"}),
+            ("notes", {"text": "x"}),
+            ("handback", {}),
+            ("resolve", {}),
+        ):
             response = await yangteng.post(f"/agent/api/conversations/{theirs}/{action}", body)
             assert response.status == 404, action
         # The other store's agent works on it normally.
@@ -293,17 +307,18 @@ async def test_reply_goes_to_the_shopper_as_the_agents_and_notes_never_do(server
         assert [n["text"] for n in view["notes"]] == ["Offer a replacement, not a refund"]
     async with demo_sessions() as session:
         store_id = await session.scalar(select(Escalation.store_id).where(Escalation.conversation_id == conversation))
-    shopper_view = await ConversationService(demo_sessions).messages_after(
-        _chat(conversation, store_id), 0
-    )
+    shopper_view = await ConversationService(demo_sessions).messages_after(_chat(conversation, store_id), 0)
     assert [(m.sender, m.author, m.text) for m in shopper_view if m.sender == "agent"] == [
         ("agent", "Lin Wei", "So sorry! Could you send a photo?")
     ]
     assert all("replacement, not a refund" not in m.text for m in shopper_view)
     # Rasa's tracker has the agent's words as a bot event too.
-    async with aiohttp.ClientSession() as http, http.get(
-        f"{engine[1].rasa_url}/conversations/{conversation}/tracker", params={"token": engine[1].rasa_token}
-    ) as response:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(
+            f"{engine[1].rasa_url}/conversations/{conversation}/tracker", params={"token": engine[1].rasa_token}
+        ) as response,
+    ):
         tracker = await response.json()
     assert any(e.get("event") == "bot" and e.get("text") == "So sorry! Could you send a photo?" for e in tracker["events"])
 
@@ -414,20 +429,29 @@ async def test_while_an_agent_holds_the_chat_the_shoppers_words_are_kept_and_the
         chat = await started.json()
         auth = {"Authorization": f"Bearer {chat['token']}"}
         conversation = chat["conversation_id"]
-        answered = await shopper.post(f"/api/v1/conversations/{conversation}/messages", json={"text": "I want a person"}, headers=auth)
+        answered = await shopper.post(
+            f"/api/v1/conversations/{conversation}/messages", json={"text": "I want a person"}, headers=auth
+        )
         assert answered.status == 200
         assert any(m["sender"] == "bot" for m in (await answered.json())["messages"])
         console = await signed_in(server, demo_sessions)
         async with console:
             assert (await console.post(f"/agent/api/conversations/{conversation}/claim")).status == 200
-            quiet = await shopper.post(f"/api/v1/conversations/{conversation}/messages", json={"text": "where is my order?"}, headers=auth)
+            quiet = await shopper.post(
+                f"/api/v1/conversations/{conversation}/messages", json={"text": "where is my order?"}, headers=auth
+            )
             assert quiet.status == 200
-            assert [(m["sender"], m["text"]) for m in (await quiet.json())["messages"]] == [("shopper", "where is my order?")]
+            assert [(m["sender"], m["text"]) for m in (await quiet.json())["messages"]] == [
+                ("shopper", "where is my order?")
+            ]
             view = await (await console.get(f"/agent/api/conversations/{conversation}")).json()
             assert view["messages"][-1]["text"] == "where is my order?"
-    async with aiohttp.ClientSession() as http, http.get(
-        f"{engine[1].rasa_url}/conversations/{conversation}/tracker", params={"token": engine[1].rasa_token}
-    ) as response:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(
+            f"{engine[1].rasa_url}/conversations/{conversation}/tracker", params={"token": engine[1].rasa_token}
+        ) as response,
+    ):
         events = (await response.json())["events"]
     assert [e["text"] for e in events if e["event"] == "user"][-1] == "where is my order?"
     assert events[-1]["event"] == "user"  # and the bot said nothing after it

@@ -111,7 +111,8 @@ def test_every_text_of_the_page_follows_the_language() -> None:
     parser = _Texts()
     parser.feed(page())
     untranslated = [
-        text for tag, attrs, text in parser.found
+        text
+        for tag, attrs, text in parser.found
         if "data-i18n" not in attrs
         and attrs.get("aria-hidden") != "true"  # arrows and the close cross
         and not ("data-lang" in attrs and attrs.get("lang") == attrs.get("data-lang"))  # a language names itself
@@ -146,4 +147,3 @@ def test_every_rule_of_the_console_stylesheets_is_closed() -> None:
             depth += line.count("{") - line.count("}")
             assert 0 <= depth <= 2, (name, line)  # rules, and rules inside @media
         assert depth == 0, name
-

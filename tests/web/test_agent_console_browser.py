@@ -61,7 +61,9 @@ def _shopper_text(page: Page) -> str:
     return str(bubble.evaluate("node => node.textContent"))
 
 
-def test_the_console_in_chinese_shows_the_shoppers_words_as_written(gateway: ThreadedGateway[Case], browser: Browser) -> None:
+def test_the_console_in_chinese_shows_the_shoppers_words_as_written(
+    gateway: ThreadedGateway[Case], browser: Browser
+) -> None:
     case = gateway.seeded
     page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
     try:
@@ -99,7 +101,9 @@ def test_the_console_in_chinese_shows_the_shoppers_words_as_written(gateway: Thr
 
         # The conversation, in Chinese; the shopper's message exactly as written.
         item.click()
-        expect(page.get_by_test_id("agent-conversation-title")).to_have_text("Alex Miller")  # from their order: data, as given
+        expect(page.get_by_test_id("agent-conversation-title")).to_have_text(
+            "Alex Miller"
+        )  # from their order: data, as given
         expect(page.get_by_test_id("agent-conversation-status")).to_have_text("等待人工客服")
         expect(page.get_by_test_id("agent-claim")).to_have_text("接手")
         expect(page.get_by_test_id("agent-handback")).to_have_text("交还给智能助手")
@@ -144,7 +148,9 @@ async def _taken_by(sessions: Sessions, conversation_id: str, email: str) -> Non
         await session.execute(update(Conversation).where(Conversation.id == conversation_id).values(handled_by=holder))
 
 
-def test_a_refusal_is_shown_in_chinese_from_its_code_with_its_params(gateway: ThreadedGateway[Case], browser: Browser) -> None:
+def test_a_refusal_is_shown_in_chinese_from_its_code_with_its_params(
+    gateway: ThreadedGateway[Case], browser: Browser
+) -> None:
     """The server refuses in English with a code and params; the console in 简体中文 says it in Chinese,
     the params filled in (the other agent's name, as given)."""
     case = gateway.run(damaged_pan(gateway.sessions))  # the shopper's conversation, waiting for a person; a new agent

@@ -115,7 +115,10 @@ async def test_every_api_route_is_documented_and_every_documented_route_exists(c
         and route.method != "HEAD"
     }
     documented = {
-        (method, path) for path, item in SPEC["paths"].items() for method in item if method in ("get", "post", "patch", "put", "delete")
+        (method, path)
+        for path, item in SPEC["paths"].items()
+        for method in item
+        if method in ("get", "post", "patch", "put", "delete")
     }
     assert served == documented
 
@@ -154,7 +157,12 @@ async def test_a_signature_of_another_store_is_refused(client: TestClient, sessi
 async def test_bad_token_is_401_everywhere(client: TestClient) -> None:
     conversation, auth = await start(client)
     other, other_auth = await start(client)
-    wrong = [{}, {"Authorization": "Bearer nope"}, {"Authorization": auth["Authorization"].replace("Bearer", "Basic")}, other_auth]
+    wrong = [
+        {},
+        {"Authorization": "Bearer nope"},
+        {"Authorization": auth["Authorization"].replace("Bearer", "Basic")},
+        other_auth,
+    ]
     for headers in wrong:
         response = await client.get(f"/api/v1/conversations/{conversation}/messages", headers=headers)
         assert response.status == 401, headers
@@ -316,7 +324,9 @@ async def test_cors_preflight_for_embedding_on_store_sites(client: TestClient) -
     assert response.status == 204
     assert response.headers["Access-Control-Allow-Origin"] == "*"
     assert "Authorization" in response.headers["Access-Control-Allow-Headers"]
-    limited = await client.post("/api/v1/stores/no-such-store/conversations", json={}, headers={"Origin": "https://shop.example"})
+    limited = await client.post(
+        "/api/v1/stores/no-such-store/conversations", json={}, headers={"Origin": "https://shop.example"}
+    )
     assert "Retry-After" in limited.headers["Access-Control-Expose-Headers"]
 
 

@@ -295,9 +295,7 @@ async def test_every_refusal_of_the_seller_api_carries_a_registered_code(
             json={"grace_hours": 1000},
             headers=auth,
         )
-        await caller.refused(
-            "member_fields_invalid", 400, "POST", "/api/v1/seller/team", json={"email": "x"}, headers=auth
-        )
+        await caller.refused("member_fields_invalid", 400, "POST", "/api/v1/seller/team", json={"email": "x"}, headers=auth)
         await caller.refused(
             "email_invalid", 400, "POST", "/api/v1/seller/team", json={"email": "x", "name": "X"}, headers=auth
         )
@@ -318,13 +316,9 @@ async def test_every_refusal_of_the_seller_api_carries_a_registered_code(
         await caller.close()
 
 
-async def test_every_refusal_of_the_consoles_carries_a_registered_code(
-    server: TestServer, demo_sessions: Sessions
-) -> None:
+async def test_every_refusal_of_the_consoles_carries_a_registered_code(server: TestServer, demo_sessions: Sessions) -> None:
     accounts = AgentAccounts(demo_sessions)
-    await accounts.add(
-        "refusals.seller@example.com", "Wang Fang", "a long enough password", [STORE], role="seller_admin"
-    )
+    await accounts.add("refusals.seller@example.com", "Wang Fang", "a long enough password", [STORE], role="seller_admin")
     await accounts.add("refusals.agent@example.com", "Li Na", "a long enough password", [STORE], role="agent")
     caller = Caller(server)
     try:
@@ -404,9 +398,7 @@ async def test_every_refusal_of_the_consoles_carries_a_registered_code(
         await caller.refused(
             "invitation_not_yours", 404, "POST", "/seller/api/invitations/accept", json={"token": "x"}, headers=signed
         )
-        await caller.refused(
-            "invitation_not_waiting", 404, "POST", "/seller/api/invitations/999/decline", headers=signed
-        )
+        await caller.refused("invitation_not_waiting", 404, "POST", "/seller/api/invitations/999/decline", headers=signed)
         await caller.close()
 
         caller = Caller(server)
@@ -463,11 +455,7 @@ def test_no_handler_raises_an_http_error_with_its_own_english() -> None:
     code of its own (RefusedRequest is the way); without one they are aiohttp's own, by status."""
     for path in sorted(WEB.glob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if (
-                isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Attribute)
-                and node.func.attr.startswith("HTTP")
-            ):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr.startswith("HTTP"):
                 assert not node.keywords and not node.args, (
                     f"{path.name}:{node.lineno}: web.{node.func.attr} with its own text"
                 )

@@ -21,7 +21,7 @@ ORIGIN = "https://console.test"
 def _block(script: str) -> str:
     """The shared block, from the start of its first line to the end of its last, dedented, without `export`."""
     start = script.rindex("\n", 0, script.index(BEGIN)) + 1
-    block = textwrap.dedent(script[start:script.index(END) + len(END)])
+    block = textwrap.dedent(script[start : script.index(END) + len(END)])
     return re.sub(r"^export ", "", block, flags=re.M)
 
 
@@ -92,10 +92,21 @@ def safe_url(page: Page, value: str, base: str | None = None) -> str | None:
 
 
 DANGEROUS = [
-    "javascript:alert(1)", "JaVaScRiPt:alert(1)", "  javascript:alert(1)", "java\tscript:alert(1)", "java\nscript:alert(1)",
-    "\x00javascript:alert(1)", "&#106;avascript:alert(1)", "&#x6A;avascript:alert(1)", "javascript&colon;alert(1)",
-    "data:text/html,<script>alert(1)</script>", "DATA:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==",
-    "vbscript:msgbox(1)", "VBScript:msgbox(1)", "file:///etc/passwd", "ftp://files.example/manual.pdf",
+    "javascript:alert(1)",
+    "JaVaScRiPt:alert(1)",
+    "  javascript:alert(1)",
+    "java\tscript:alert(1)",
+    "java\nscript:alert(1)",
+    "\x00javascript:alert(1)",
+    "&#106;avascript:alert(1)",
+    "&#x6A;avascript:alert(1)",
+    "javascript&colon;alert(1)",
+    "data:text/html,<script>alert(1)</script>",
+    "DATA:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==",
+    "vbscript:msgbox(1)",
+    "VBScript:msgbox(1)",
+    "file:///etc/passwd",
+    "ftp://files.example/manual.pdf",
 ]
 
 
@@ -109,7 +120,8 @@ def test_only_http_and_https_ever_become_links(page: Page, value: str) -> None:
 def test_a_script_url_around_a_web_address_only_links_the_web_address(page: Page) -> None:
     nodes = linkified(page, "javascript:alert('https://shop.example/x')//https://evil.example/")
     assert [(n["text"], n["href"]) for n in nodes if "tag" in n] == [
-        ("https://shop.example/x", "https://shop.example/x"), ("https://evil.example/", "https://evil.example/"),
+        ("https://shop.example/x", "https://shop.example/x"),
+        ("https://evil.example/", "https://evil.example/"),
     ]
     assert all(not n.get("href", "https:").lower().startswith("javascript") for n in nodes)
 
@@ -121,7 +133,13 @@ def test_safe_urls_are_normalised_and_relative_ones_need_a_base(page: Page) -> N
     assert safe_url(page, "/files/manual.pdf", "https://gateway.example/") == "https://gateway.example/files/manual.pdf"
     assert safe_url(page, "") is None and safe_url(page, "   ") is None
     # A base never makes a script URL relative.
-    for value in ("javascript:alert(1)", " JavaScript:alert(1)", "java\tscript:alert(1)", "data:text/html,x", "blob:https://a.example/x"):
+    for value in (
+        "javascript:alert(1)",
+        " JavaScript:alert(1)",
+        "java\tscript:alert(1)",
+        "data:text/html,x",
+        "blob:https://a.example/x",
+    ):
         assert safe_url(page, value, "https://gateway.example/") is None, value
 
 
@@ -135,34 +153,48 @@ def test_links_open_in_a_new_tab_with_no_handle_on_the_page(page: Page) -> None:
     [before, link, after] = linkified(page, "Track it at https://track.example/p/FZ-20931 please")
     assert before == {"text": "Track it at "} and after == {"text": " please"}
     assert link == {
-        "tag": "a", "text": "https://track.example/p/FZ-20931", "href": "https://track.example/p/FZ-20931",
-        "target": "_blank", "rel": "noopener noreferrer", "children": 0, "attributes": ["href", "rel", "target"],
+        "tag": "a",
+        "text": "https://track.example/p/FZ-20931",
+        "href": "https://track.example/p/FZ-20931",
+        "target": "_blank",
+        "rel": "noopener noreferrer",
+        "children": 0,
+        "attributes": ["href", "rel", "target"],
     }
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("See https://track.example/p/123.", ["https://track.example/p/123"]),
-    ("(see https://track.example/a)", ["https://track.example/a"]),
-    ("https://a.example/x, https://b.example/y; done!", ["https://a.example/x", "https://b.example/y"]),
-    ("Really? https://a.example/x?!", ["https://a.example/x"]),
-    ("[manual](https://a.example/m.pdf)", ["https://a.example/m.pdf"]),
-    ("<https://a.example/x>", ["https://a.example/x"]),
-    ("'https://a.example/x'", ["https://a.example/x"]),
-    ("请打开“https://a.example/安装”。谢谢", ["https://a.example/安装"]),
-    ("视频：https://a.example/v，说明书：https://a.example/m（PDF）", ["https://a.example/v", "https://a.example/m"]),
-    ("https://a.example/x}", ["https://a.example/x"]),
-    ("https://a.example/型号（A）", ["https://a.example/型号"]),
-    ("说明书在 https://a.example/m.pdf。", ["https://a.example/m.pdf"]),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("See https://track.example/p/123.", ["https://track.example/p/123"]),
+        ("(see https://track.example/a)", ["https://track.example/a"]),
+        ("https://a.example/x, https://b.example/y; done!", ["https://a.example/x", "https://b.example/y"]),
+        ("Really? https://a.example/x?!", ["https://a.example/x"]),
+        ("[manual](https://a.example/m.pdf)", ["https://a.example/m.pdf"]),
+        ("<https://a.example/x>", ["https://a.example/x"]),
+        ("'https://a.example/x'", ["https://a.example/x"]),
+        ("请打开“https://a.example/安装”。谢谢", ["https://a.example/安装"]),
+        ("视频：https://a.example/v，说明书：https://a.example/m（PDF）", ["https://a.example/v", "https://a.example/m"]),
+        ("https://a.example/x}", ["https://a.example/x"]),
+        ("https://a.example/型号（A）", ["https://a.example/型号"]),
+        ("说明书在 https://a.example/m.pdf。", ["https://a.example/m.pdf"]),
+    ],
+)
 def test_trailing_punctuation_and_closing_brackets_stay_outside_links(page: Page, text: str, expected: list[str]) -> None:
     assert links(linkified(page, text)) == expected
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("https://en.wikipedia.org/wiki/Hose_(tubing)", ["https://en.wikipedia.org/wiki/Hose_(tubing)"]),
-    ("(https://en.wikipedia.org/wiki/Hose_(tubing)).", ["https://en.wikipedia.org/wiki/Hose_(tubing)"]),
-    ("See https://a.example/list[1] and https://a.example/list[2]].", ["https://a.example/list[1]", "https://a.example/list[2]"]),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("https://en.wikipedia.org/wiki/Hose_(tubing)", ["https://en.wikipedia.org/wiki/Hose_(tubing)"]),
+        ("(https://en.wikipedia.org/wiki/Hose_(tubing)).", ["https://en.wikipedia.org/wiki/Hose_(tubing)"]),
+        (
+            "See https://a.example/list[1] and https://a.example/list[2]].",
+            ["https://a.example/list[1]", "https://a.example/list[2]"],
+        ),
+    ],
+)
 def test_balanced_brackets_in_a_url_stay_in_the_link(page: Page, text: str, expected: list[str]) -> None:
     nodes = linkified(page, text)
     assert links(nodes) == expected

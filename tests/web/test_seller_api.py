@@ -57,13 +57,29 @@ async def test_every_endpoint_wants_a_live_token_of_its_own_store(client: TestCl
     [info] = [t for t in await tokens.list(STORE) if t.label == "old laptop"]
     assert await tokens.revoke(STORE, info.fingerprint) == 1
     assert await tokens.revoke(OTHER, (await tokens.list(STORE))[0].fingerprint) == 0  # not the other store's to revoke
-    for headers in ({}, {"Authorization": "Bearer sk_store_nope"}, {"Authorization": f"Bearer {revoked}"},
-                    {"Authorization": f"Basic {live}"}, {"Authorization": f"Bearer {live}x"}):
-        store_routes = [(method, "/api/v1/seller" + path.format(sku="OP-1001", kind="webhook", email="lin.wei@yangteng-auto.example", job_id="1"))
-                        for method, path, _ in STORE_ROUTES]
-        for method, path in [("GET", "/api/v1/seller/settings"), ("PATCH", "/api/v1/seller/settings"),
-                             ("GET", "/api/v1/seller/settings/history"), ("POST", "/api/v1/seller/settings/rollback"),
-                             ("POST", "/api/v1/seller/imports"), *store_routes]:
+    for headers in (
+        {},
+        {"Authorization": "Bearer sk_store_nope"},
+        {"Authorization": f"Bearer {revoked}"},
+        {"Authorization": f"Basic {live}"},
+        {"Authorization": f"Bearer {live}x"},
+    ):
+        store_routes = [
+            (
+                method,
+                "/api/v1/seller"
+                + path.format(sku="OP-1001", kind="webhook", email="lin.wei@yangteng-auto.example", job_id="1"),
+            )
+            for method, path, _ in STORE_ROUTES
+        ]
+        for method, path in [
+            ("GET", "/api/v1/seller/settings"),
+            ("PATCH", "/api/v1/seller/settings"),
+            ("GET", "/api/v1/seller/settings/history"),
+            ("POST", "/api/v1/seller/settings/rollback"),
+            ("POST", "/api/v1/seller/imports"),
+            *store_routes,
+        ]:
             response = await client.request(method, path, headers=headers, json={})
             assert response.status == 401, (method, path, headers)
             assert "token" in (await response.json())["error"]
@@ -77,18 +93,28 @@ async def test_settings_round_trip_with_versions_and_rollback(client: TestClient
     assert first["version"] == 0 and "{order_number}" in first["settings"]["templates"]["delivery_confirmation"]
     assert "order_number" in first["placeholders"]["delivery_confirmation"]
 
-    changed = await client.patch("/api/v1/seller/settings", headers=auth, json={
-        "templates": {"review_thanks": "谢谢 {shopper_first_name}！"}, "review": {"delay_days": 12},
-    })
+    changed = await client.patch(
+        "/api/v1/seller/settings",
+        headers=auth,
+        json={
+            "templates": {"review_thanks": "谢谢 {shopper_first_name}！"},
+            "review": {"delay_days": 12},
+        },
+    )
     assert changed.status == 200
     body = await changed.json()
     conforms(body, "SettingsVersion")
     assert (body["version"], body["changed_by"]) == (1, "seller API")
     assert body["settings"]["templates"]["review_thanks"] == "谢谢 {shopper_first_name}！"
 
-    bad = await client.patch("/api/v1/seller/settings", headers=auth, json={
-        "templates": {"greeting": "Hi {shopper.__dict__}"}, "review": {"delay_days": 20},
-    })
+    bad = await client.patch(
+        "/api/v1/seller/settings",
+        headers=auth,
+        json={
+            "templates": {"greeting": "Hi {shopper.__dict__}"},
+            "review": {"delay_days": 20},
+        },
+    )
     assert bad.status == 400
     error = await bad.json()
     assert error["field"] == "templates.greeting" and error["error"].startswith("nothing saved")
@@ -97,7 +123,8 @@ async def test_settings_round_trip_with_versions_and_rollback(client: TestClient
 
     history = await (await client.get("/api/v1/seller/settings/history", headers=auth)).json()
     assert [(v["version"], v["summary"]) for v in history["versions"]] == [
-        (1, "changed templates.review_thanks, review.delay_days"), (0, "as imported")
+        (1, "changed templates.review_thanks, review.delay_days"),
+        (0, "as imported"),
     ]
     back = await client.post("/api/v1/seller/settings/rollback", headers=auth, json={"version": 0})
     assert back.status == 200 and (await back.json())["settings"]["review"]["delay_days"] == 7
@@ -111,34 +138,47 @@ async def test_one_stores_token_never_changes_another_store(client: TestClient, 
     other = await StoreSettingsService(demo_sessions).current(OTHER)
     assert other.version == 0 and other.template("greeting") != "Yangteng says hi"
     async with demo_sessions() as session:
-        assert await session.scalar(
-            select(func.count()).select_from(StoreSettingsVersion).where(StoreSettingsVersion.store_id == OTHER)
-        ) == 0
+        assert (
+            await session.scalar(
+                select(func.count()).select_from(StoreSettingsVersion).where(StoreSettingsVersion.store_id == OTHER)
+            )
+            == 0
+        )
     # Lines naming another store are refused, and nothing reaches it.
-    push = await client.post("/api/v1/seller/imports", headers=auth, data=json.dumps(
-        {"type": "canned_reply", "store": OTHER, "title": "Hijack", "text": "x"}) + "\n")
+    push = await client.post(
+        "/api/v1/seller/imports",
+        headers=auth,
+        data=json.dumps({"type": "canned_reply", "store": OTHER, "title": "Hijack", "text": "x"}) + "\n",
+    )
     assert push.status == 422
     assert (await push.json())["errors"] == [{"line": 1, "error": "this token's store only"}]
     async with demo_sessions() as session:
         assert await session.scalar(select(func.count()).select_from(CannedReply).where(CannedReply.title == "Hijack")) == 0
 
 
-async def test_pushing_orders_imports_the_good_lines_and_names_the_bad_ones(client: TestClient, demo_sessions: Sessions) -> None:
+async def test_pushing_orders_imports_the_good_lines_and_names_the_bad_ones(
+    client: TestClient, demo_sessions: Sessions
+) -> None:
     auth = await token(demo_sessions)
     order = {
-        "type": "order", "order_number": "FZ-30001", "placed_at": "2026-11-26T10:00:00Z", "status": "processing",
+        "type": "order",
+        "order_number": "FZ-30001",
+        "placed_at": "2026-11-26T10:00:00Z",
+        "status": "processing",
         "shopper": {"name": "Sam Rivera", "email": "sam@example.com"},
         "shipping": {"postcode": "94110", "country": "US"},
         "items": [{"sku": "OP-1001", "name": "Aluminium oil pan", "quantity": 1}],
     }
-    body = "\n".join([
-        json.dumps(order),
-        "{not json",
-        json.dumps({"type": "store", "id": STORE, "name": "Renamed", "webhook_secret": "mine now"}),
-        json.dumps({"type": "agent", "email": "x@y.z", "name": "X", "stores": [STORE]}),
-        json.dumps({**order, "order_number": "FZ-30002", "status": "teleported"}),
-        json.dumps({"type": "canned_reply", "title": "Holiday hours", "text": "We're back on Monday."}),
-    ])
+    body = "\n".join(
+        [
+            json.dumps(order),
+            "{not json",
+            json.dumps({"type": "store", "id": STORE, "name": "Renamed", "webhook_secret": "mine now"}),
+            json.dumps({"type": "agent", "email": "x@y.z", "name": "X", "stores": [STORE]}),
+            json.dumps({**order, "order_number": "FZ-30002", "status": "teleported"}),
+            json.dumps({"type": "canned_reply", "title": "Holiday hours", "text": "We're back on Monday."}),
+        ]
+    )
     response = await client.post("/api/v1/seller/imports", headers=auth, data=body)
     assert response.status == 422
     report = await response.json()
@@ -157,17 +197,24 @@ def pdf(body: bytes = b"1 0 obj << /Type /Catalog >> endobj") -> bytes:
     return b"%PDF-1.7\n" + body + b"\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 
-async def test_a_pdf_manual_upload_becomes_the_products_link_and_is_served(client: TestClient, demo_sessions: Sessions) -> None:
+async def test_a_pdf_manual_upload_becomes_the_products_link_and_is_served(
+    client: TestClient, demo_sessions: Sessions
+) -> None:
     from bot.models import Product
 
     auth = await token(demo_sessions)
-    upload = await client.post("/api/v1/seller/products/OP-1001/manual", headers={**auth, "Content-Type": "application/pdf"}, data=pdf())
+    upload = await client.post(
+        "/api/v1/seller/products/OP-1001/manual", headers={**auth, "Content-Type": "application/pdf"}, data=pdf()
+    )
     assert upload.status == 201, await upload.text()
     url = (await upload.json())["manual_url"]
     path = "/" + url.split("/", 3)[3]
     assert path.startswith("/files/manuals/") and path.endswith(".pdf")
     async with demo_sessions() as session:
-        assert await session.scalar(select(Product.manual_url).where(Product.store_id == STORE, Product.sku == "OP-1001")) == url
+        assert (
+            await session.scalar(select(Product.manual_url).where(Product.store_id == STORE, Product.sku == "OP-1001"))
+            == url
+        )
     served = await client.get(path)
     assert served.status == 200 and await served.read() == pdf()
     assert served.headers["Content-Type"] == "application/pdf"
@@ -193,7 +240,9 @@ async def test_a_manual_that_is_not_a_small_pdf_is_refused_and_nothing_changes(
     from bot.models import ManualFile, Product
 
     auth = await token(demo_sessions)
-    response = await client.post("/api/v1/seller/products/OP-1001/manual", headers={**auth, "Content-Type": content_type}, data=body)
+    response = await client.post(
+        "/api/v1/seller/products/OP-1001/manual", headers={**auth, "Content-Type": content_type}, data=body
+    )
     assert response.status == status and words in (await response.json())["error"]
     async with demo_sessions() as session:
         assert await session.scalar(select(func.count()).select_from(ManualFile)) == 0
@@ -203,7 +252,9 @@ async def test_a_manual_that_is_not_a_small_pdf_is_refused_and_nothing_changes(
 async def test_a_manual_for_another_stores_product_is_refused(client: TestClient, demo_sessions: Sessions) -> None:
     auth = await token(demo_sessions, STORE)
     bloomkids_sku = "BK-CR100"  # a real BloomKids product
-    response = await client.post(f"/api/v1/seller/products/{bloomkids_sku}/manual", headers={**auth, "Content-Type": "application/pdf"}, data=pdf())
+    response = await client.post(
+        f"/api/v1/seller/products/{bloomkids_sku}/manual", headers={**auth, "Content-Type": "application/pdf"}, data=pdf()
+    )
     assert response.status == 404
 
 
@@ -224,8 +275,9 @@ async def test_rotating_the_webhook_secret_keeps_the_old_one_for_the_grace_perio
     auth = await token(demo_sessions)
 
     def signed(secret: str, event: str) -> tuple[bytes, dict[str, str]]:
-        body = json.dumps({"event_id": event, "msg": {"tracking_number": "9400111899223100000000", "tag": "InTransit",
-                                                      "checkpoints": []}}).encode()
+        body = json.dumps(
+            {"event_id": event, "msg": {"tracking_number": "9400111899223100000000", "tag": "InTransit", "checkpoints": []}}
+        ).encode()
         digest = base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
         return body, {"aftership-hmac-sha256": digest, "Content-Type": "application/json"}
 
@@ -241,15 +293,22 @@ async def test_rotating_the_webhook_secret_keeps_the_old_one_for_the_grace_perio
     assert (await client.post(f"/webhooks/tracking/aftership/{STORE}", data=data, headers=headers)).status == 401
     # After the grace period the old secret is refused.
     async with demo_sessions() as session, session.begin():
-        await session.execute(update(Store).where(Store.id == STORE).values(
-            webhook_secret_previous_until=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)))
+        await session.execute(
+            update(Store)
+            .where(Store.id == STORE)
+            .values(webhook_secret_previous_until=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1))
+        )
     data, headers = signed("old-secret", "e-late")
     assert (await client.post(f"/webhooks/tracking/aftership/{STORE}", data=data, headers=headers)).status == 401
     assert (await client.post("/api/v1/seller/secrets/password/rotate", headers=auth, json={})).status == 404
-    assert (await client.post("/api/v1/seller/secrets/webhook/rotate", headers=auth, json={"grace_hours": 999})).status == 400
+    assert (
+        await client.post("/api/v1/seller/secrets/webhook/rotate", headers=auth, json={"grace_hours": 999})
+    ).status == 400
 
 
-async def test_rotating_the_shopper_secret_keeps_signed_in_shoppers_signed_in(client: TestClient, demo_sessions: Sessions) -> None:
+async def test_rotating_the_shopper_secret_keeps_signed_in_shoppers_signed_in(
+    client: TestClient, demo_sessions: Sessions
+) -> None:
     from bot.conversations import ConversationService
     from tests.conftest import signed_shopper
 
@@ -260,12 +319,14 @@ async def test_rotating_the_shopper_secret_keeps_signed_in_shoppers_signed_in(cl
     auth = await token(demo_sessions)
     new = (await (await client.post("/api/v1/seller/secrets/shopper/rotate", headers=auth)).json())["secret"]
     for secret in (old, new):
-        response = await client.post(f"/api/v1/stores/{STORE}/conversations", json={
-            "shopper": signed_shopper(secret, "alex@example.com")})
+        response = await client.post(
+            f"/api/v1/stores/{STORE}/conversations", json={"shopper": signed_shopper(secret, "alex@example.com")}
+        )
         assert response.status == 201
     other = await conversations.shopper_secret(OTHER)
-    response = await client.post(f"/api/v1/stores/{STORE}/conversations", json={
-        "shopper": signed_shopper(other or "x", "alex@example.com")})
+    response = await client.post(
+        f"/api/v1/stores/{STORE}/conversations", json={"shopper": signed_shopper(other or "x", "alex@example.com")}
+    )
     assert response.status == 401  # another store's key never signs for this one
 
 
@@ -279,7 +340,10 @@ async def test_the_team_is_managed_per_store(client: TestClient, demo_sessions: 
 
     auth = await token(demo_sessions)
     team = await (await client.get("/api/v1/seller/team", headers=auth)).json()
-    assert {m["email"] for m in team["team"]} == {"lin.wei@yangteng-auto.example", "wang.fang@yangteng-auto.example"}  # this store's people only
+    assert {m["email"] for m in team["team"]} == {
+        "lin.wei@yangteng-auto.example",
+        "wang.fang@yangteng-auto.example",
+    }  # this store's people only
 
     added = await client.post("/api/v1/seller/team", headers=auth, json={"email": "Sam@Yangteng.example", "name": "Sam Lee"})
     assert added.status == 201 and added.headers["Cache-Control"] == "no-store"
@@ -298,13 +362,17 @@ async def test_the_team_is_managed_per_store(client: TestClient, demo_sessions: 
     joined = await accounts.join(invited["invitation_url"].split("#invitation=")[1], "sams-own-password", "", "127.0.0.1")
     assert joined is not None and [s.id for s in joined[0].stores] == [STORE] and joined[0].name == "Sam Lee"
     assert await accounts.password_works("sam@yangteng.example", "sams-own-password")
-    again = await client.post("/api/v1/seller/team", headers=auth, json={"email": "sam@yangteng.example", "name": "Sam", "role": "seller_admin"})
+    again = await client.post(
+        "/api/v1/seller/team", headers=auth, json={"email": "sam@yangteng.example", "name": "Sam", "role": "seller_admin"}
+    )
     assert again.status == 200  # already on this team: the role changes, nothing else
     conforms(await again.json(), "TeamMember")
     members = (await (await client.get("/api/v1/seller/team", headers=auth)).json())["team"]
     assert {m["email"]: m["role"] for m in members}["sam@yangteng.example"] == "seller_admin"
     assert await accounts.password_works("sam@yangteng.example", "sams-own-password")
-    assert (await client.post("/api/v1/seller/team", headers=auth, json={"email": "x@y.z", "name": "X", "role": "root"})).status == 400
+    assert (
+        await client.post("/api/v1/seller/team", headers=auth, json={"email": "x@y.z", "name": "X", "role": "root"})
+    ).status == 400
 
     # Sam holds a conversation; removing Sam sends it back to the queue.
     chat = await ConversationService(demo_sessions).for_shopper(STORE, "alex@example.com")
@@ -337,30 +405,44 @@ async def test_a_guide_change_is_saved_versioned_and_restorable(client: TestClie
     assert not [p for p in listed["products"] if p["sku"].startswith("BK-")]  # this store's products only
     imported = {k: oil_pan[k] for k in ("manual_url", "video_url", "install_steps")}
 
-    changed = await client.put("/api/v1/seller/products/OP-1001/guide", headers=auth, json={
-        "video_url": " https://videos.example/op-1001-v2 ", "install_steps": ["Drain the oil.", "  Fit   the pan. "]})
+    changed = await client.put(
+        "/api/v1/seller/products/OP-1001/guide",
+        headers=auth,
+        json={"video_url": " https://videos.example/op-1001-v2 ", "install_steps": ["Drain the oil.", "  Fit   the pan. "]},
+    )
     assert changed.status == 200, await changed.text()
     guide = await changed.json()
     assert guide["version"] == 1 and guide["video_url"] == "https://videos.example/op-1001-v2"
     assert guide["install_steps"] == ["Drain the oil.", "Fit the pan."] and guide["manual_url"] == imported["manual_url"]
     # What the chat reads, at once: no restart.
     [product] = [p for p in await GuideService(demo_sessions).products(STORE) if p.sku == "OP-1001"]
-    assert (product.video_url, product.install_steps) == ("https://videos.example/op-1001-v2", ["Drain the oil.", "Fit the pan."])
+    assert (product.video_url, product.install_steps) == (
+        "https://videos.example/op-1001-v2",
+        ["Drain the oil.", "Fit the pan."],
+    )
 
     history = await (await client.get("/api/v1/seller/products/OP-1001/guide/history", headers=auth)).json()
     assert [(v["version"], v["changed_by"], v["summary"]) for v in history["versions"]] == [
-        (1, "seller API", "changed video_url, install_steps"), (0, None, "as imported")]
+        (1, "seller API", "changed video_url, install_steps"),
+        (0, None, "as imported"),
+    ]
     assert history["versions"][1]["guide"] == imported
 
     restored = await client.post("/api/v1/seller/products/OP-1001/guide/rollback", headers=auth, json={"version": 0})
     assert restored.status == 200
     body = await restored.json()
     assert body["version"] == 2 and {k: body[k] for k in imported} == imported
-    assert (await client.post("/api/v1/seller/products/OP-1001/guide/rollback", headers=auth, json={"version": 9})).status == 404
-    assert (await client.post("/api/v1/seller/products/OP-1001/guide/rollback", headers=auth, json={"version": "1"})).status == 400
+    assert (
+        await client.post("/api/v1/seller/products/OP-1001/guide/rollback", headers=auth, json={"version": 9})
+    ).status == 404
+    assert (
+        await client.post("/api/v1/seller/products/OP-1001/guide/rollback", headers=auth, json={"version": "1"})
+    ).status == 400
 
     # The uploaded manual is a version too.
-    upload = await client.post("/api/v1/seller/products/OP-1001/manual", headers={**auth, "Content-Type": "application/pdf"}, data=pdf())
+    upload = await client.post(
+        "/api/v1/seller/products/OP-1001/manual", headers={**auth, "Content-Type": "application/pdf"}, data=pdf()
+    )
     assert upload.status == 201
     latest = (await (await client.get("/api/v1/seller/products/OP-1001/guide/history", headers=auth)).json())["versions"][0]
     assert latest["version"] == 3 and latest["summary"].startswith("uploaded the manual op-1001-")
@@ -410,7 +492,10 @@ async def test_another_stores_products_are_not_found(client: TestClient, demo_se
         response = await client.request(method, path, headers=auth, json=body)
         assert response.status == 404, (method, path)
     async with demo_sessions() as session:
-        assert await session.scalar(select(Product.video_url).where(Product.store_id == OTHER, Product.sku == "BK-CR100")) != "https://evil.example/v"
+        assert (
+            await session.scalar(select(Product.video_url).where(Product.store_id == OTHER, Product.sku == "BK-CR100"))
+            != "https://evil.example/v"
+        )
 
 
 async def test_the_secret_status_never_shows_a_secret(client: TestClient, demo_sessions: Sessions) -> None:
@@ -420,7 +505,9 @@ async def test_the_secret_status_never_shows_a_secret(client: TestClient, demo_s
     auth = await token(demo_sessions)
     before = await (await client.get("/api/v1/seller/secrets", headers=auth)).json()
     assert before["shopper"] == {"set": True, "previous_valid_until": None}
-    rotated = await (await client.post("/api/v1/seller/secrets/shopper/rotate", headers=auth, json={"grace_hours": 1})).json()
+    rotated = await (
+        await client.post("/api/v1/seller/secrets/shopper/rotate", headers=auth, json={"grace_hours": 1})
+    ).json()
     after = await client.get("/api/v1/seller/secrets", headers=auth)
     text = await after.text()
     assert rotated["secret"] not in text

@@ -69,20 +69,25 @@ class Browser:
         return response
 
     async def send(self, method: str, path: str, body: Any = None, **headers: str) -> aiohttp.ClientResponse:
-        return await self.client.request(method, path, json=body if body is not None else {},
-                                         headers={"X-CSRF-Token": self.csrf, **headers})
+        return await self.client.request(
+            method, path, json=body if body is not None else {}, headers={"X-CSRF-Token": self.csrf, **headers}
+        )
 
     async def get(self, path: str) -> aiohttp.ClientResponse:
         return await self.client.get(path)
 
 
-async def account(sessions: Sessions, stores: list[str], role: str = "seller_admin", name: str = "Wang Fang") -> tuple[str, str]:
+async def account(
+    sessions: Sessions, stores: list[str], role: str = "seller_admin", name: str = "Wang Fang"
+) -> tuple[str, str]:
     email, password = f"{name.split()[0].lower()}.{secrets.token_hex(3)}@example.com", secrets.token_urlsafe(12)
     await AgentAccounts(sessions).add(email, name, password, stores, role=role)
     return email, password
 
 
-async def signed_in(server: TestServer, sessions: Sessions, stores: list[str] | None = None, role: str = "seller_admin") -> Browser:
+async def signed_in(
+    server: TestServer, sessions: Sessions, stores: list[str] | None = None, role: str = "seller_admin"
+) -> Browser:
     browser = Browser(server)
     response = await browser.login(*await account(sessions, stores or [STORE], role))
     assert response.status == 200, await response.text()
@@ -91,9 +96,12 @@ async def signed_in(server: TestServer, sessions: Sessions, stores: list[str] | 
 
 async def versions(sessions: Sessions, store: str = STORE) -> int:
     async with sessions() as session:
-        return int(await session.scalar(
-            select(func.count()).select_from(StoreSettingsVersion).where(StoreSettingsVersion.store_id == store)
-        ) or 0)
+        return int(
+            await session.scalar(
+                select(func.count()).select_from(StoreSettingsVersion).where(StoreSettingsVersion.store_id == store)
+            )
+            or 0
+        )
 
 
 # --- signing in ---
@@ -110,17 +118,32 @@ async def test_the_page_is_locked_down_and_login_needs_its_csrf_token(server: Te
         assert login_cookie["httponly"] and login_cookie["path"] == "/seller" and login_cookie["samesite"] == "Strict"
         # The page's script is an ES module, with its modules and texts, each with its own content type.
         assert '<script type="module" src="/seller/static/seller/main.js">' in await page.text()
-        for name, content_type in (("seller.css", "text/css"), ("console.css", "text/css"),
-                                   ("seller/main.js", "application/javascript"),
-                                   ("shared/safe-text.js", "application/javascript"), ("shared/i18n.js", "application/javascript"),
-                                   ("i18n/seller.en.json", "application/json"), ("i18n/seller.zh-CN.json", "application/json")):
+        for name, content_type in (
+            ("seller.css", "text/css"),
+            ("console.css", "text/css"),
+            ("seller/main.js", "application/javascript"),
+            ("shared/safe-text.js", "application/javascript"),
+            ("shared/i18n.js", "application/javascript"),
+            ("i18n/seller.en.json", "application/json"),
+            ("i18n/seller.zh-CN.json", "application/json"),
+        ):
             response = await browser.get(f"/seller/static/{name}")
             assert response.status == 200, name
             assert response.content_type == content_type and response.headers["Cache-Control"] == "no-cache", name
         # Nothing else: not the other console's files, nor the page's template, nor a path out of the folder.
-        for name in ("agent.js", "seller.js", "seller.html", "i18n/agent.en.json", "seller/", "shared/nothing.js",
-                     "..%2Fconsole_auth.py", "seller%2F..%2F..%2Fconsole_auth.py", "shared/..%2F..%2Fapp.py",
-                     "seller/..%2Fseller.html", "%2Fetc%2Fpasswd"):
+        for name in (
+            "agent.js",
+            "seller.js",
+            "seller.html",
+            "i18n/agent.en.json",
+            "seller/",
+            "shared/nothing.js",
+            "..%2Fconsole_auth.py",
+            "seller%2F..%2F..%2Fconsole_auth.py",
+            "shared/..%2F..%2Fapp.py",
+            "seller/..%2Fseller.html",
+            "%2Fetc%2Fpasswd",
+        ):
             assert (await browser.get(f"/seller/static/{name}")).status == 404, name
 
         assert (await browser.login(email, password, csrf="")).status == 403
@@ -148,7 +171,8 @@ async def test_the_cookie_is_secure_behind_https(server: TestServer, demo_sessio
         assert page.cookies["seller_login_csrf"]["secure"]
         token = re.search(r'name="login-csrf" content="([^"]+)"', await page.text())[1]  # type: ignore[index]
         response = await browser.client.post(
-            "/seller/api/login", json={"email": email, "password": password},
+            "/seller/api/login",
+            json={"email": email, "password": password},
             # The jar keeps a Secure cookie off plain http: send it as a browser behind TLS would.
             headers={"X-CSRF-Token": token, "X-Forwarded-Proto": "https", "Cookie": f"seller_login_csrf={token}"},
         )
@@ -188,7 +212,9 @@ async def test_only_the_stores_the_account_administers_are_visible(server: TestS
         assert (await browser.get(f"{API}/{OTHER}/settings")).status == 404
 
 
-async def test_every_demo_store_has_a_seller_admin_who_sees_that_store_only(server: TestServer, demo_sessions: Sessions) -> None:
+async def test_every_demo_store_has_a_seller_admin_who_sees_that_store_only(
+    server: TestServer, demo_sessions: Sessions
+) -> None:
     """`make run` shows the console for each demo seller: one admin per demo store, no more."""
     lines = demo_objects()
     stores = {line["id"] for line in lines if line["type"] == "store"}
@@ -211,9 +237,11 @@ async def test_another_stores_settings_do_not_exist(server: TestServer, demo_ses
             response = await browser.get(path)
             assert response.status == 404, path
             assert "stores you administer" in (await response.json())["error"]
-        for method, path, body in (("PUT", f"{API}/{OTHER}/settings", {"review": {"delay_days": 9}}),
-                                   ("POST", f"{API}/{OTHER}/settings/rollback", {"version": 0}),
-                                   ("POST", f"{API}/{OTHER}/preview", {"template": "greeting", "text": "hi"})):
+        for method, path, body in (
+            ("PUT", f"{API}/{OTHER}/settings", {"review": {"delay_days": 9}}),
+            ("POST", f"{API}/{OTHER}/settings/rollback", {"version": 0}),
+            ("POST", f"{API}/{OTHER}/preview", {"template": "greeting", "text": "hi"}),
+        ):
             assert (await browser.send(method, path, body)).status == 404, path
     assert await versions(demo_sessions, OTHER) == 0
 
@@ -229,10 +257,14 @@ async def test_saving_makes_a_new_version_with_who_changed_it(server: TestServer
         assert "order number" in first["placeholder_descriptions"]["order_number"]
         assert "shopper_request" in first["reasons"]
 
-        response = await browser.send("PUT", f"{API}/{STORE}/settings", {
-            "templates": {"review_thanks": "谢谢 {shopper_first_name}，您的评价已保存！"},
-            "review": {"delay_days": 12, "reminder": True},
-        })
+        response = await browser.send(
+            "PUT",
+            f"{API}/{STORE}/settings",
+            {
+                "templates": {"review_thanks": "谢谢 {shopper_first_name}，您的评价已保存！"},
+                "review": {"delay_days": 12, "reminder": True},
+            },
+        )
         assert response.status == 200, await response.text()
         saved = await response.json()
         assert saved["version"] == 1
@@ -244,16 +276,21 @@ async def test_saving_makes_a_new_version_with_who_changed_it(server: TestServer
     assert current.settings["review"] == {**first["settings"]["review"], "delay_days": 12, "reminder": True}
 
 
-@pytest.mark.parametrize("patch, field", [
-    ({"templates": {"review_thanks": "Thanks {order_number.__class__}"}}, "templates.review_thanks"),
-    ({"templates": {"greeting": "Hi {shopper_first_name!r:>{width}}"}}, "templates.greeting"),
-    ({"templates": {"greeting": "Hi {order_number}"}}, "templates.greeting"),
-    ({"templates": {"greeting": "Hi {"}}, "templates.greeting"),
-    ({"review": {"delay_days": 40}}, "review.delay_days"),
-    ({"escalation": {"business_hours": {"mon": ["18:00-09:00"]}}}, "escalation.business_hours"),
-    ({"escalation": {"reasons": ["damaged"]}}, "escalation.reasons"),
-])
-async def test_a_bad_change_saves_nothing(server: TestServer, demo_sessions: Sessions, patch: dict[str, Any], field: str) -> None:
+@pytest.mark.parametrize(
+    "patch, field",
+    [
+        ({"templates": {"review_thanks": "Thanks {order_number.__class__}"}}, "templates.review_thanks"),
+        ({"templates": {"greeting": "Hi {shopper_first_name!r:>{width}}"}}, "templates.greeting"),
+        ({"templates": {"greeting": "Hi {order_number}"}}, "templates.greeting"),
+        ({"templates": {"greeting": "Hi {"}}, "templates.greeting"),
+        ({"review": {"delay_days": 40}}, "review.delay_days"),
+        ({"escalation": {"business_hours": {"mon": ["18:00-09:00"]}}}, "escalation.business_hours"),
+        ({"escalation": {"reasons": ["damaged"]}}, "escalation.reasons"),
+    ],
+)
+async def test_a_bad_change_saves_nothing(
+    server: TestServer, demo_sessions: Sessions, patch: dict[str, Any], field: str
+) -> None:
     async with await signed_in(server, demo_sessions) as browser:
         # A good template next to a bad one: all or nothing.
         body = {**patch, "templates": {"install_video": "Ready, {shopper_first_name}?", **patch.get("templates", {})}}
@@ -268,11 +305,15 @@ async def test_a_bad_change_saves_nothing(server: TestServer, demo_sessions: Ses
 async def test_history_and_rollback(server: TestServer, demo_sessions: Sessions) -> None:
     async with await signed_in(server, demo_sessions) as browser:
         for text in ("Thanks one!", "Thanks two!"):
-            assert (await browser.send("PUT", f"{API}/{STORE}/settings", {"templates": {"review_thanks": text}})).status == 200
+            assert (
+                await browser.send("PUT", f"{API}/{STORE}/settings", {"templates": {"review_thanks": text}})
+            ).status == 200
         history = await (await browser.get(f"{API}/{STORE}/settings/history")).json()
         assert history["current"] == 2
         assert [v["version"] for v in history["versions"]] == [2, 1, 0]
-        assert history["versions"][-1]["summary"] == "as imported" and history["versions"][0]["changed_by"].startswith("Wang Fang")
+        assert history["versions"][-1]["summary"] == "as imported" and history["versions"][0]["changed_by"].startswith(
+            "Wang Fang"
+        )
         assert all(v["created_at"].endswith("Z") for v in history["versions"])
 
         response = await browser.send("POST", f"{API}/{STORE}/settings/rollback", {"version": 1})
@@ -292,10 +333,14 @@ async def test_history_and_rollback(server: TestServer, demo_sessions: Sessions)
 
 async def test_the_preview_renders_a_sample_order_of_the_store(server: TestServer, demo_sessions: Sessions) -> None:
     async with await signed_in(server, demo_sessions) as browser:
-        response = await browser.send("POST", f"{API}/{STORE}/preview", {
-            "template": "delivery_confirmation",
-            "text": "Hi {shopper_first_name}! {order_number} ({item_names}) from {store_name}, via {carrier}. {{ok}}",
-        })
+        response = await browser.send(
+            "POST",
+            f"{API}/{STORE}/preview",
+            {
+                "template": "delivery_confirmation",
+                "text": "Hi {shopper_first_name}! {order_number} ({item_names}) from {store_name}, via {carrier}. {{ok}}",
+            },
+        )
         assert response.status == 200, await response.text()
         rendered = (await response.json())["rendered"]
         assert "Yangteng Auto Parts" in rendered and "{ok}" in rendered
@@ -308,13 +353,19 @@ async def test_the_preview_renders_a_sample_order_of_the_store(server: TestServe
             body = await (await browser.send("POST", f"{API}/{STORE}/preview", {"template": key, "text": every})).json()
             assert "[]" not in body["rendered"], (key, body)  # every placeholder has a sample value
 
-        for text, message in (("Hi {order_number.__class__}", "not a placeholder"),
-                              ("Hi {tracking_url}", "unknown placeholder"), ("Hi }", "unmatched"), ("  ", "empty")):
+        for text, message in (
+            ("Hi {order_number.__class__}", "not a placeholder"),
+            ("Hi {tracking_url}", "unknown placeholder"),
+            ("Hi }", "unmatched"),
+            ("  ", "empty"),
+        ):
             response = await browser.send("POST", f"{API}/{STORE}/preview", {"template": "review_thanks", "text": text})
             assert response.status == 400
             error = await response.json()
             assert message in error["error"] and error["field"] == "templates.review_thanks"
-        body = await (await browser.send("POST", f"{API}/{STORE}/preview", {"template": "out_of_hours", "text": "back {back_in}"})).json()
+        body = await (
+            await browser.send("POST", f"{API}/{STORE}/preview", {"template": "out_of_hours", "text": "back {back_in}"})
+        ).json()
         assert re.fullmatch(r"back in about \d+ \w+ \(\w+day 09:00, Asia/Shanghai time\)", body["rendered"]), body
 
         response = await browser.send("POST", f"{API}/{STORE}/preview", {"template": "nope", "text": "hi"})
@@ -327,10 +378,12 @@ async def test_the_preview_renders_a_sample_order_of_the_store(server: TestServe
 
 async def test_every_change_needs_the_csrf_token_and_our_origin(server: TestServer, demo_sessions: Sessions) -> None:
     async with await signed_in(server, demo_sessions) as browser:
-        changes = (("PUT", f"{API}/{STORE}/settings", {"review": {"delay_days": 9}}),
-                   ("POST", f"{API}/{STORE}/settings/rollback", {"version": 0}),
-                   ("POST", f"{API}/{STORE}/preview", {"template": "greeting", "text": "hi"}),
-                   ("POST", "/seller/api/logout", {}))
+        changes = (
+            ("PUT", f"{API}/{STORE}/settings", {"review": {"delay_days": 9}}),
+            ("POST", f"{API}/{STORE}/settings/rollback", {"version": 0}),
+            ("POST", f"{API}/{STORE}/preview", {"template": "greeting", "text": "hi"}),
+            ("POST", "/seller/api/logout", {}),
+        )
         for method, path, body in changes:
             for headers in ({"X-CSRF-Token": ""}, {"X-CSRF-Token": "forged"}):
                 response = await browser.client.request(method, path, json=body, headers=headers)
@@ -372,8 +425,12 @@ def test_every_console_text_is_in_english_and_chinese() -> None:
     # Keys built from data: each has a text for every value the console knows, or falls back to the value itself
     # ('templates.' is the prefix of a template's field in a refusal, named by names.js).
     prefixes = set(re.findall(r"'(\w+(?:\.\w+)*\.)'", script))
-    assert prefixes == {"secrets.", "team.role.", "field.", "guides.field.", "jobs.kind.", "jobs.reason.", "templates."}, prefixes
-    assert {f"secrets.{kind}.{part}" for kind in ("shopper", "webhook") for part in ("title", "what", "where")} <= set(english)
+    assert prefixes == {"secrets.", "team.role.", "field.", "guides.field.", "jobs.kind.", "jobs.reason.", "templates."}, (
+        prefixes
+    )
+    assert {f"secrets.{kind}.{part}" for kind in ("shopper", "webhook") for part in ("title", "what", "where")} <= set(
+        english
+    )
     assert {"team.role.agent", "team.role.seller_admin"} <= set(english)
     for name in (*TEMPLATES, *PRIORITY_BY_REASON, *PLACEHOLDERS):
         assert re.search(rf"^\s+{name}: ", script, re.M), f"{name} has no name in both languages"
@@ -390,17 +447,22 @@ async def test_a_guide_change_in_the_console_records_who_made_it(server: TestSer
     async with await signed_in(server, demo_sessions) as browser:
         products = await (await browser.get(f"{API}/{STORE}/products")).json()
         assert "OP-1001" in {p["sku"] for p in products["products"]}
-        saved = await browser.send("PUT", f"{API}/{STORE}/products/OP-1001/guide", {"video_url": "https://videos.example/v2"})
+        saved = await browser.send(
+            "PUT", f"{API}/{STORE}/products/OP-1001/guide", {"video_url": "https://videos.example/v2"}
+        )
         assert saved.status == 200 and (await saved.json())["video_url"] == "https://videos.example/v2"
         history = await (await browser.get(f"{API}/{STORE}/products/OP-1001/guide/history")).json()
         assert history["versions"][0]["changed_by"].startswith("Wang Fang <wang.")
         bad = await browser.send("PUT", f"{API}/{STORE}/products/OP-1001/guide", {"video_url": "ftp://x"})
         assert bad.status == 400 and (await bad.json())["field"] == "video_url"
         # Without the CSRF token nothing changes.
-        forged = await browser.client.put(f"{API}/{STORE}/products/OP-1001/guide", json={"video_url": "https://evil.example/"})
+        forged = await browser.client.put(
+            f"{API}/{STORE}/products/OP-1001/guide", json={"video_url": "https://evil.example/"}
+        )
         assert forged.status == 403
         upload = await browser.client.post(
-            f"{API}/{STORE}/products/OP-1001/manual", data=b"GIF89a not a pdf",
+            f"{API}/{STORE}/products/OP-1001/manual",
+            data=b"GIF89a not a pdf",
             headers={"X-CSRF-Token": browser.csrf, "Content-Type": "application/pdf"},
         )
         assert upload.status == 415 and "not a PDF" in (await upload.json())["error"]
@@ -418,7 +480,9 @@ async def test_a_store_the_account_does_not_administer_has_no_guides_secrets_or_
         assert (await browser.login(email, password)).status == 200
         for store in (OTHER, "no-such-store"):
             for method, path, _ in STORE_ROUTES:
-                url = f"{API}/{store}" + path.format(sku="BK-CR100", kind="webhook", email="mei.chen@bloomkids-baby.example", job_id="1")
+                url = f"{API}/{store}" + path.format(
+                    sku="BK-CR100", kind="webhook", email="mei.chen@bloomkids-baby.example", job_id="1"
+                )
                 response = await browser.send(method, url, {"version": 0, "email": "x@example.com", "name": "X"})
                 assert response.status == 404, (method, url)
             for method in ("GET", "POST"):
@@ -448,7 +512,9 @@ async def test_a_seller_admin_cannot_remove_themselves(server: TestServer, demo_
 # --- test conversation ---
 
 
-async def test_the_test_conversation_is_a_signed_sample_shopper_of_the_store(server: TestServer, demo_sessions: Sessions) -> None:
+async def test_the_test_conversation_is_a_signed_sample_shopper_of_the_store(
+    server: TestServer, demo_sessions: Sessions
+) -> None:
     from bot.conversations import ConversationService
     from bot.identity import signature_is_valid
 
@@ -465,7 +531,10 @@ async def test_the_test_conversation_is_a_signed_sample_shopper_of_the_store(ser
         page = await browser.get(body["url"])
         assert page.status == 200
         html_text = await page.text()
-        assert page.headers["X-Frame-Options"] == "SAMEORIGIN" and "frame-ancestors 'self'" in page.headers["Content-Security-Policy"]
+        assert (
+            page.headers["X-Frame-Options"] == "SAMEORIGIN"
+            and "frame-ancestors 'self'" in page.headers["Content-Security-Policy"]
+        )
         email = re.search(r'data-shopper-email="([^"]+)"', html_text)[1]  # type: ignore[index]
         signature = re.search(r'data-shopper-signature="([^"]+)"', html_text)[1]  # type: ignore[index]
         ts = int(re.search(r'data-shopper-ts="([0-9]+)"', html_text)[1])  # type: ignore[index]

@@ -35,7 +35,8 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
 def _page(browser: Browser, permissions: list[str] | None = None, phone: bool = False) -> Page:
     screen: dict[str, Any] = (
         {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
-        if phone else {"viewport": {"width": 1440, "height": 1000}}
+        if phone
+        else {"viewport": {"width": 1440, "height": 1000}}
     )
     page = browser.new_context(permissions=permissions or [], **screen).new_page()
     page.problems = watch_problems(page)  # type: ignore[attr-defined]
@@ -109,7 +110,9 @@ def test_a_seller_edits_a_template_in_both_languages(gateway: Settings, browser:
         error = thanks.get_by_test_id("seller-template-error")
         expect(error).to_have_text(f"此模板无法保存：未知占位符 {{password}}；此消息可以使用 {allowed}")
         page.get_by_test_id("seller-lang-en").click()
-        expect(error).to_have_text(f"This template cannot be saved: unknown placeholder {{password}}; this message can use {allowed}")
+        expect(error).to_have_text(
+            f"This template cannot be saved: unknown placeholder {{password}}; this message can use {allowed}"
+        )
         page.get_by_test_id("seller-lang-zh").click()
         expect(error).to_have_text(f"此模板无法保存：未知占位符 {{password}}；此消息可以使用 {allowed}")
         expect(page.get_by_test_id("seller-save")).to_be_disabled()
@@ -117,7 +120,9 @@ def test_a_seller_edits_a_template_in_both_languages(gateway: Settings, browser:
         # The fixed text, with a placeholder inserted from its chip: the preview follows as the seller types.
         box.fill("谢谢 {shopper_first_name}！订单 {order_number} 的评价已保存。")
         expect(thanks.get_by_test_id("seller-template-error")).to_be_hidden()
-        expect(thanks.get_by_test_id("seller-template-preview")).to_have_text(re.compile(r"^谢谢 \w+！订单 FZ-\d+ 的评价已保存。$"))
+        expect(thanks.get_by_test_id("seller-template-preview")).to_have_text(
+            re.compile(r"^谢谢 \w+！订单 FZ-\d+ 的评价已保存。$")
+        )
         box.press("End")
         chip = thanks.locator('[data-testid="seller-chip"][data-placeholder="store_name"]')
         expect(chip).to_have_attribute("title", "店铺名称")
@@ -237,7 +242,8 @@ def _problems(page: Page, *expected_statuses: int) -> list[str]:
     and about the console's session check before signing in (401 from /seller/api/me)."""
     allowed = tuple(f"the server responded with a status of {s} " for s in expected_statuses)
     return [
-        p for p in page.problems  # type: ignore[attr-defined]
+        p
+        for p in page.problems  # type: ignore[attr-defined]
         if not any(a in p for a in allowed) and not ("status of 401 " in p and p.endswith("/seller/api/me]"))
     ]
 
@@ -302,7 +308,9 @@ def test_a_seller_edits_a_product_guide_and_restores_it(gateway: Settings, brows
         expect(steps).to_have_count(9)
         history = page.get_by_test_id("seller-guide-history-item")
         expect(history).to_have_count(2)
-        expect(history.first.get_by_test_id("seller-guide-history-summary")).to_have_text("Changed: video link, install steps")
+        expect(history.first.get_by_test_id("seller-guide-history-summary")).to_have_text(
+            "Changed: video link, install steps"
+        )
         expect(history.first).to_contain_text("by Wang Fang <wang.fang@yangteng-auto.example>")
         expect(history.nth(1).get_by_test_id("seller-guide-history-summary")).to_have_text("As imported")
         expect(product).to_contain_text("9 steps")
@@ -323,7 +331,9 @@ def test_a_seller_edits_a_product_guide_and_restores_it(gateway: Settings, brows
         page.screenshot(path=str(SCREENSHOTS / "seller-guides-en.png"), full_page=True)
 
         # Restore the guide as imported: saved again as a new version.
-        page.locator('[data-testid="seller-guide-history-item"][data-version="0"]').get_by_test_id("seller-guide-restore").click()
+        page.locator('[data-testid="seller-guide-history-item"][data-version="0"]').get_by_test_id(
+            "seller-guide-restore"
+        ).click()
         expect(page.get_by_test_id("seller-guide-status")).to_have_text("Version 0 restored (saved as version 2).")
         expect(page.get_by_test_id("seller-guide-status")).to_be_focused()
         expect(page.get_by_test_id("seller-guide-video")).to_have_value(OLD_VIDEO)
@@ -373,7 +383,9 @@ def test_a_seller_uploads_a_manual_as_a_pdf(gateway: Settings, browser: Browser)
         expect(page.get_by_test_id("seller-guide-version")).to_have_text("Version 1")
         expect(page.get_by_test_id("seller-guide-status")).to_have_text("Saved as version 1.")
         latest = page.get_by_test_id("seller-guide-history-item").first
-        expect(latest.get_by_test_id("seller-guide-history-summary")).to_have_text(re.compile(r"^Uploaded the manual gk-2040-[0-9a-f]+\.pdf$"))
+        expect(latest.get_by_test_id("seller-guide-history-summary")).to_have_text(
+            re.compile(r"^Uploaded the manual gk-2040-[0-9a-f]+\.pdf$")
+        )
         # What shoppers open is the file itself.
         answer = page.request.get(manual.get_attribute("href") or "")
         assert answer.status == 200 and answer.headers["content-type"] == "application/pdf"
@@ -381,11 +393,15 @@ def test_a_seller_uploads_a_manual_as_a_pdf(gateway: Settings, browser: Browser)
 
         # In Chinese: a file that is not a PDF is refused in the browser, a fake one by the server; both say why.
         page.get_by_test_id("seller-lang-zh").click()
-        expect(page.get_by_test_id("seller-guide-upload").locator("xpath=following-sibling::label[1]")).to_have_text("上传 PDF…")
+        expect(page.get_by_test_id("seller-guide-upload").locator("xpath=following-sibling::label[1]")).to_have_text(
+            "上传 PDF…"
+        )
         upload.set_input_files(files=[{"name": "notes.txt", "mimeType": "text/plain", "buffer": b"not a manual"}])
         error = page.get_by_test_id("seller-guide-upload-error")
         expect(error).to_have_text("“notes.txt” 不是 PDF 文件，请选择 PDF 格式的说明书。")
-        upload.set_input_files(files=[{"name": "fake.pdf", "mimeType": "application/pdf", "buffer": b"<html>not a pdf</html>"}])
+        upload.set_input_files(
+            files=[{"name": "fake.pdf", "mimeType": "application/pdf", "buffer": b"<html>not a pdf</html>"}]
+        )
         expect(error).to_have_text("说明书未上传：这个文件不是 PDF（说明书必须是 PDF 文件）")
         expect(manual).to_have_attribute("href", uploaded)  # unchanged
         expect(page.get_by_test_id("seller-guide-history-item")).to_have_count(2)
@@ -442,7 +458,9 @@ def test_a_seller_rotates_a_secret_and_manages_the_team(gateway: Settings, brows
         expect(page.get_by_test_id("seller-secret-webhook-grace")).to_have_value("24")
         page.get_by_test_id("seller-secret-webhook-grace").fill("200")
         page.get_by_test_id("seller-secret-webhook-rotate").click()
-        expect(page.get_by_test_id("seller-secret-webhook-error")).to_have_text("Enter a whole number of hours from 0 to 168.")
+        expect(page.get_by_test_id("seller-secret-webhook-error")).to_have_text(
+            "Enter a whole number of hours from 0 to 168."
+        )
         expect(page.get_by_test_id("seller-secret-webhook-confirm")).to_be_hidden()
 
         # Rotate it with a 12-hour grace period: shown once, copied.
@@ -459,7 +477,9 @@ def test_a_seller_rotates_a_secret_and_manages_the_team(gateway: Settings, brows
         assert secret != first
         expect(page.get_by_test_id("seller-secret-webhook-new")).to_contain_text("it will not be shown again")
         expect(page.get_by_test_id("seller-secret-webhook-until")).to_contain_text("The old secret keeps working until")
-        expect(page.get_by_test_id("seller-secret-webhook-previous")).to_contain_text("The previous secret still works until")
+        expect(page.get_by_test_id("seller-secret-webhook-previous")).to_contain_text(
+            "The previous secret still works until"
+        )
         webhook.get_by_test_id("seller-secret-webhook-copy").click()
         expect(webhook).to_contain_text("Copied.")
         assert page.evaluate("navigator.clipboard.readText()") == secret
@@ -479,7 +499,9 @@ def test_a_seller_rotates_a_secret_and_manages_the_team(gateway: Settings, brows
         page.get_by_test_id("seller-team-role").select_option("agent")
         page.get_by_test_id("seller-team-add").click()
         # Adding is an invitation: a one-time link to pass on, never a password.
-        expect(page.get_by_test_id("seller-team-created-text")).to_have_text("Invitation for chen.jing@yangteng-auto.example is ready.")
+        expect(page.get_by_test_id("seller-team-created-text")).to_have_text(
+            "Invitation for chen.jing@yangteng-auto.example is ready."
+        )
         link = page.get_by_test_id("seller-team-link")
         expect(link).to_have_value(re.compile(r"^http://\S+/agent#invitation=[\w-]{40,}$"))
         expect(link).to_be_focused()
@@ -501,7 +523,9 @@ def test_a_seller_rotates_a_secret_and_manages_the_team(gateway: Settings, brows
         page.get_by_test_id("seller-team-name").fill("Mei Chen")
         page.get_by_test_id("seller-team-email").fill("mei.chen@bloomkids-baby.example")
         page.get_by_test_id("seller-team-add").click()
-        expect(page.get_by_test_id("seller-team-created-text")).to_have_text("Invitation for mei.chen@bloomkids-baby.example is ready.")
+        expect(page.get_by_test_id("seller-team-created-text")).to_have_text(
+            "Invitation for mei.chen@bloomkids-baby.example is ready."
+        )
         expect(link).to_have_value(re.compile(r"^http://\S+/agent#invitation=[\w-]{40,}$"))
         expect(invitations).to_have_count(2)
         expect(members).to_have_count(before)
@@ -551,7 +575,9 @@ def _invite(page: Page, name: str, email: str, role: str) -> str:
     return url
 
 
-def test_invitation_links_a_new_person_joins_and_an_existing_account_accepts_signed_in(gateway: Settings, browser: Browser) -> None:
+def test_invitation_links_a_new_person_joins_and_an_existing_account_accepts_signed_in(
+    gateway: Settings, browser: Browser
+) -> None:
     admin = _page(browser)
     newcomer = _page(browser)
     other_admin = _page(browser)
@@ -585,10 +611,14 @@ def test_invitation_links_a_new_person_joins_and_an_existing_account_accepts_sig
         url = _invite(admin, "Huang Jie", "huang.jie@summit-outdoor.example", "seller_admin")
         other_admin.goto(f"{gateway.gateway_url}/seller")
         other_admin.get_by_test_id("seller-login-email").fill("huang.jie@summit-outdoor.example")
-        other_admin.get_by_test_id("seller-login-password").fill(read_demo_agents(gateway.var_dir)["huang.jie@summit-outdoor.example"])
+        other_admin.get_by_test_id("seller-login-password").fill(
+            read_demo_agents(gateway.var_dir)["huang.jie@summit-outdoor.example"]
+        )
         other_admin.get_by_test_id("seller-login-submit").click()
         invites = other_admin.get_by_test_id("seller-my-invites")
-        expect(invites).to_contain_text("Yangteng Auto Parts invites you as Seller admin (from Wang Fang <wang.fang@yangteng-auto.example>).")
+        expect(invites).to_contain_text(
+            "Yangteng Auto Parts invites you as Seller admin (from Wang Fang <wang.fang@yangteng-auto.example>)."
+        )
         expect(invites).to_contain_text("To accept, open the invitation link the store sent you.")
         expect(other_admin.get_by_test_id("seller-invite-accept")).to_have_count(0)
         other_admin.goto(url)
@@ -597,7 +627,9 @@ def test_invitation_links_a_new_person_joins_and_an_existing_account_accepts_sig
         expect(other_admin.get_by_test_id("seller-invite-accept")).to_have_text("接受")
         other_admin.get_by_test_id("seller-lang-en").click()
         other_admin.get_by_test_id("seller-invite-accept").click()
-        expect(other_admin.get_by_test_id("seller-my-invites-status")).to_have_text("You joined Yangteng Auto Parts as Seller admin.")
+        expect(other_admin.get_by_test_id("seller-my-invites-status")).to_have_text(
+            "You joined Yangteng Auto Parts as Seller admin."
+        )
         expect(other_admin.get_by_test_id("seller-store-picker").locator("option")).to_have_count(2)
         other_admin.screenshot(path=str(SCREENSHOTS / "seller-invitation-accepted-en.png"), full_page=True)
 
@@ -654,7 +686,10 @@ def test_the_test_conversation_greets_with_the_saved_greeting(gateway: Settings,
         expect(chat.get_by_test_id("asw-launcher")).to_be_hidden()
         expect(chat.get_by_test_id("asw-close")).to_be_hidden()
         panel = chat.get_by_test_id("asw-panel").bounding_box()
-        assert panel and abs(panel["width"] - size["width"]) <= 2 and abs(panel["height"] - size["height"]) <= 2, (panel, size)
+        assert panel and abs(panel["width"] - size["width"]) <= 2 and abs(panel["height"] - size["height"]) <= 2, (
+            panel,
+            size,
+        )
 
         chat.get_by_test_id("asw-input").fill("hi")
         chat.get_by_test_id("asw-input").press("Enter")

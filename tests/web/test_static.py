@@ -20,7 +20,8 @@ EXPORT = re.compile(r"^export (?:async )?(?:function|const|let|class) ([\w$]+)",
 def test_no_front_end_file_is_over_600_lines() -> None:
     lengths = {
         path.relative_to(STATIC).as_posix(): len(path.read_text(encoding="utf-8").splitlines())
-        for path in STATIC.rglob("*") if path.is_file() and path.suffix in (".js", ".css", ".html", ".json")
+        for path in STATIC.rglob("*")
+        if path.is_file() and path.suffix in (".js", ".css", ".html", ".json")
     }
     assert lengths["seller.css"] > 0 and "seller/main.js" in lengths
     assert "agent/main.js" in lengths and "agent.js" not in lengths
@@ -38,7 +39,9 @@ def test_every_console_module_import_resolves_to_a_served_file_and_its_exports(c
     [entry] = re.findall(rf'<script type="module" src="/{console}/static/([^"]+)"></script>', page)
     assert entry in served and f"i18n/{console}.en.json" in served and f"i18n/{console}.zh-CN.json" in served
     modules = [name for name in served if name.endswith(".js")]
-    assert {f"{console}/main.js", "shared/dom.js", "shared/safe-text.js", "shared/console-api.js", "shared/i18n.js"} <= set(modules)
+    assert {f"{console}/main.js", "shared/dom.js", "shared/safe-text.js", "shared/console-api.js", "shared/i18n.js"} <= set(
+        modules
+    )
     reached, todo = set(), [entry]
     while todo:
         name = todo.pop()

@@ -25,6 +25,7 @@ STORE = "yangteng-auto"
 def conforms(body: object, schema: dict) -> None:
     jsonschema.validate(body, schema)
 
+
 SECRET = "whsec-test-3f9a"
 TRACKING = "9400111899223100000000"
 
@@ -40,11 +41,18 @@ async def client(demo_sessions: async_sessionmaker[AsyncSession], tmp_path: Path
 
 
 def aftership_body(event_id: str, tag: str, when: str, message: str) -> bytes:
-    return json.dumps({
-        "event": "tracking_update", "event_id": event_id,
-        "msg": {"tracking_number": TRACKING, "slug": "usps", "tag": tag,
-                "checkpoints": [{"checkpoint_time": when, "tag": tag, "message": message, "location": "New York, NY"}]},
-    }).encode()
+    return json.dumps(
+        {
+            "event": "tracking_update",
+            "event_id": event_id,
+            "msg": {
+                "tracking_number": TRACKING,
+                "slug": "usps",
+                "tag": tag,
+                "checkpoints": [{"checkpoint_time": when, "tag": tag, "message": message, "location": "New York, NY"}],
+            },
+        }
+    ).encode()
 
 
 async def post_aftership(client: TestClient, body: bytes, signature: str | None = None, store: str = STORE):  # type: ignore[no-untyped-def]
@@ -55,14 +63,18 @@ async def post_aftership(client: TestClient, body: bytes, signature: str | None 
 
 async def status(sessions: async_sessionmaker[AsyncSession]) -> str:
     async with sessions() as session:
-        return await session.scalar(select(Shipment.status).where(Shipment.tracking_number == TRACKING, Shipment.store_id == STORE))
+        return await session.scalar(
+            select(Shipment.status).where(Shipment.tracking_number == TRACKING, Shipment.store_id == STORE)
+        )
 
 
 async def test_signed_update_is_applied(client: TestClient, demo_sessions: async_sessionmaker[AsyncSession]) -> None:
     response = await post_aftership(client, aftership_body("e1", "Delivered", "2026-11-27T21:40:00Z", "Delivered"))
     assert response.status == 200
     assert await response.json() == {"result": "applied"}
-    conforms(await response.json(), SPEC["components"]["responses"]["TrackingResult"]["content"]["application/json"]["schema"])
+    conforms(
+        await response.json(), SPEC["components"]["responses"]["TrackingResult"]["content"]["application/json"]["schema"]
+    )
     assert await status(demo_sessions) == "Delivered"
 
 
@@ -113,14 +125,29 @@ async def test_malformed_update_gets_a_clear_400(client: TestClient) -> None:
 
 
 async def test_simple_json_webhook(client: TestClient, demo_sessions: async_sessionmaker[AsyncSession]) -> None:
-    body = json.dumps({
-        "event_id": "s1", "tracking_number": TRACKING, "status": "OutForDelivery",
-        "events": [{"time": "2026-11-27T13:05:00Z", "location": "New York, NY", "tag": "OutForDelivery", "message": "Out for delivery"}],
-    }).encode()
+    body = json.dumps(
+        {
+            "event_id": "s1",
+            "tracking_number": TRACKING,
+            "status": "OutForDelivery",
+            "events": [
+                {
+                    "time": "2026-11-27T13:05:00Z",
+                    "location": "New York, NY",
+                    "tag": "OutForDelivery",
+                    "message": "Out for delivery",
+                }
+            ],
+        }
+    ).encode()
     wrong = await client.post(f"/webhooks/tracking/{STORE}", data=body, headers={"X-Signature": "sha256=00"})
     assert wrong.status == 401
-    response = await client.post(f"/webhooks/tracking/{STORE}", data=body, headers={"X-Signature": simple_signature(SECRET, body)})
+    response = await client.post(
+        f"/webhooks/tracking/{STORE}", data=body, headers={"X-Signature": simple_signature(SECRET, body)}
+    )
     assert response.status == 200 and (await response.json())["result"] == "applied"
     assert await status(demo_sessions) == "OutForDelivery"
-    again = await client.post(f"/webhooks/tracking/{STORE}", data=body, headers={"X-Signature": simple_signature(SECRET, body)})
+    again = await client.post(
+        f"/webhooks/tracking/{STORE}", data=body, headers={"X-Signature": simple_signature(SECRET, body)}
+    )
     assert (await again.json())["result"] == "duplicate"

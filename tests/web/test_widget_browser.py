@@ -105,9 +105,22 @@ def test_phone_width_fills_the_screen_and_escape_closes(gateway: Settings, brows
 def test_the_delivery_confirmation_waits_unread_for_the_signed_in_shopper(gateway: Settings, browser: Browser) -> None:
     """The story's scene: Alex comes home, opens the store's site, and the
     store's delivery confirmation with the manual is waiting for him."""
-    result = bot_cli(gateway, "tracking-event", "--store", "yangteng-auto", "--tracking-number", TRACKING,
-                     "--tag", "Delivered", "--message", "Delivered, front garden", "--location", "New York, NY 10027",
-                     "--event-id", "browser-delivered")
+    result = bot_cli(
+        gateway,
+        "tracking-event",
+        "--store",
+        "yangteng-auto",
+        "--tracking-number",
+        TRACKING,
+        "--tag",
+        "Delivered",
+        "--message",
+        "Delivered, front garden",
+        "--location",
+        "New York, NY 10027",
+        "--event-id",
+        "browser-delivered",
+    )
     assert result.returncode == 0, result.stderr
     deadline = time.monotonic() + 60
     while _store_messages(gateway) < 3:  # the worker writes them within a second or two

@@ -12,6 +12,7 @@ here as they were when this revision was written, so that a later change to
 bot/order_numbers.py can never change what this migration did. Plain SQLAlchemy Core in
 batches: the same on SQLite and PostgreSQL.
 """
+
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -21,16 +22,18 @@ from alembic import op
 
 import bot.models
 
-revision = '0018'
-down_revision = '0017'
+revision = "0018"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
 BATCH = 1000
 _orders = sa.table(
-    'orders',
-    sa.column('id', sa.Integer), sa.column('store_id', sa.String), sa.column('order_number', sa.String),
-    sa.column('lookup_key', sa.String),
+    "orders",
+    sa.column("id", sa.Integer),
+    sa.column("store_id", sa.String),
+    sa.column("order_number", sa.String),
+    sa.column("lookup_key", sa.String),
 )
 
 
@@ -74,13 +77,15 @@ def _rekey(key_of: Callable[[str], str]) -> Counter[tuple[str, str]]:
     while True:
         rows = bind.execute(
             sa.select(_orders.c.id, _orders.c.store_id, _orders.c.order_number)
-            .where(_orders.c.id > last_id).order_by(_orders.c.id).limit(BATCH)
+            .where(_orders.c.id > last_id)
+            .order_by(_orders.c.id)
+            .limit(BATCH)
         ).all()
         if not rows:
             return shapes
         bind.execute(
-            _orders.update().where(_orders.c.id == sa.bindparam('row_id')).values(lookup_key=sa.bindparam('key')),
-            [{'row_id': row.id, 'key': key_of(row.order_number)} for row in rows],
+            _orders.update().where(_orders.c.id == sa.bindparam("row_id")).values(lookup_key=sa.bindparam("key")),
+            [{"row_id": row.id, "key": key_of(row.order_number)} for row in rows],
         )
         for row in rows:
             shape = _shape(row.order_number)
@@ -90,10 +95,14 @@ def _rekey(key_of: Callable[[str], str]) -> Counter[tuple[str, str]]:
 
 
 _failures = sa.table(
-    'identity_check_failures',
-    sa.column('id', sa.Integer), sa.column('store_id', sa.String), sa.column('scope', sa.String),
-    sa.column('key', sa.String), sa.column('attempts', sa.Integer), sa.column('locks', sa.Integer),
-    sa.column('locked_until', bot.models.UTCDateTime(timezone=True)),
+    "identity_check_failures",
+    sa.column("id", sa.Integer),
+    sa.column("store_id", sa.String),
+    sa.column("scope", sa.String),
+    sa.column("key", sa.String),
+    sa.column("attempts", sa.Integer),
+    sa.column("locks", sa.Integer),
+    sa.column("locked_until", bot.models.UTCDateTime(timezone=True)),
 )
 
 
@@ -104,8 +113,14 @@ def _rekey_failures(key_of: Callable[[str], str]) -> None:
     latest, then most locks, then most attempts."""
     bind = op.get_bind()
     rows = bind.execute(
-        sa.select(_failures.c.id, _failures.c.store_id, _failures.c.key, _failures.c.attempts, _failures.c.locks,
-                  _failures.c.locked_until).where(_failures.c.scope == 'order')
+        sa.select(
+            _failures.c.id,
+            _failures.c.store_id,
+            _failures.c.key,
+            _failures.c.attempts,
+            _failures.c.locks,
+            _failures.c.locked_until,
+        ).where(_failures.c.scope == "order")
     ).all()
     groups: dict = {}
     for row in rows:
@@ -121,28 +136,32 @@ def _rekey_failures(key_of: Callable[[str], str]) -> None:
 
 
 def upgrade() -> None:
-    shapes_table = op.create_table('order_number_shapes',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('store_id', sa.String(length=64), nullable=False),
-    sa.Column('shape', sa.String(length=64), nullable=False),
-    sa.Column('order_count', sa.Integer(), nullable=False),
-    sa.Column('last_seen_at', bot.models.UTCDateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['store_id'], ['stores.id'], ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('store_id', 'shape')
+    shapes_table = op.create_table(
+        "order_number_shapes",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("store_id", sa.String(length=64), nullable=False),
+        sa.Column("shape", sa.String(length=64), nullable=False),
+        sa.Column("order_count", sa.Integer(), nullable=False),
+        sa.Column("last_seen_at", bot.models.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["store_id"], ["stores.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("store_id", "shape"),
     )
     shapes = _rekey(_lookup_key)
     _rekey_failures(_lookup_key)
     if shapes:
         now = bot.models.utc_now()
-        op.bulk_insert(shapes_table, [
-            {'store_id': store_id, 'shape': shape, 'order_count': count, 'last_seen_at': now}
-            for (store_id, shape), count in sorted(shapes.items())
-        ])
+        op.bulk_insert(
+            shapes_table,
+            [
+                {"store_id": store_id, "shape": shape, "order_count": count, "last_seen_at": now}
+                for (store_id, shape), count in sorted(shapes.items())
+            ],
+        )
 
 
 def downgrade() -> None:
-    op.drop_table('order_number_shapes')
+    op.drop_table("order_number_shapes")
     _rekey(_old_lookup_key)
     # The old key can't be told from the new one ("FZ20266" was "FZ-20266"): the counters
     # keep the new keys, which the old code never looks up, and start afresh.

@@ -8,9 +8,8 @@ Revises: 0018
 Create Date: 2026-11-30 09:00:00.000000
 """
 
-
-revision = '0019'
-down_revision = '0018'
+revision = "0019"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 

@@ -18,21 +18,24 @@ An existing store holding two orders with one key cannot be upgraded silently: t
 stops and names them, and the seller gives one of the two another number (``python -m bot
 import`` with the new number, after removing the old one).
 """
+
 import re
 import unicodedata
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0020'
-down_revision = '0019'
+revision = "0020"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 
 _orders = sa.table(
-    'orders',
-    sa.column('id', sa.Integer), sa.column('store_id', sa.String), sa.column('order_number', sa.String),
-    sa.column('lookup_key', sa.String),
+    "orders",
+    sa.column("id", sa.Integer),
+    sa.column("store_id", sa.String),
+    sa.column("order_number", sa.String),
+    sa.column("lookup_key", sa.String),
 )
 #: How many of the clashing pairs the stopped upgrade names.
 NAMED_CLASHES = 20
@@ -47,12 +50,13 @@ def _lookup_key(order_number: str) -> str:
 
 def _rekey_non_ascii_numbers() -> None:
     bind = op.get_bind()
-    rows = [row for row in bind.execute(sa.select(_orders.c.id, _orders.c.order_number)).all()
-            if not row.order_number.isascii()]
+    rows = [
+        row for row in bind.execute(sa.select(_orders.c.id, _orders.c.order_number)).all() if not row.order_number.isascii()
+    ]
     if rows:
         bind.execute(
-            _orders.update().where(_orders.c.id == sa.bindparam('row_id')).values(lookup_key=sa.bindparam('key')),
-            [{'row_id': row.id, 'key': _lookup_key(row.order_number)} for row in rows],
+            _orders.update().where(_orders.c.id == sa.bindparam("row_id")).values(lookup_key=sa.bindparam("key")),
+            [{"row_id": row.id, "key": _lookup_key(row.order_number)} for row in rows],
         )
 
 
@@ -86,10 +90,10 @@ def _refuse_clashes() -> None:
 def upgrade() -> None:
     _rekey_non_ascii_numbers()
     _refuse_clashes()
-    op.drop_index('ix_orders_store_lookup_key', table_name='orders')
-    op.create_index('ix_orders_store_lookup_key', 'orders', ['store_id', 'lookup_key'], unique=True)
+    op.drop_index("ix_orders_store_lookup_key", table_name="orders")
+    op.create_index("ix_orders_store_lookup_key", "orders", ["store_id", "lookup_key"], unique=True)
 
 
 def downgrade() -> None:
-    op.drop_index('ix_orders_store_lookup_key', table_name='orders')
-    op.create_index('ix_orders_store_lookup_key', 'orders', ['store_id', 'lookup_key'], unique=False)
+    op.drop_index("ix_orders_store_lookup_key", table_name="orders")
+    op.create_index("ix_orders_store_lookup_key", "orders", ["store_id", "lookup_key"], unique=False)
