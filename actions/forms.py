@@ -108,7 +108,7 @@ class FormValidationWithChoices(FormValidationAction):
         answered = asked is not None and asked in tracker.slots_to_validate()
         said_before = len(dispatcher.messages)
         events = await super().get_validation_events(dispatcher, tracker, domain)
-        if not answered:
+        if not answered or asked is None:
             return events
         if tracker.get_slot(asked) is not None:  # the validated value (the SDK keeps the tracker up to date)
             return events + unusable_count_reset(tracker)  # the run of unusable answers ends

@@ -208,9 +208,10 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     conversations = request.app[CONVERSATIONS]
     hub = request.app[HUB]
     # Checked before the upgrade, so that a wrong one is a plain 400.
-    after = whole_number(request.query["after"]) if "after" in request.query else -1
-    if after is None:
+    asked_after = whole_number(request.query["after"]) if "after" in request.query else -1
+    if asked_after is None:
         return json_error(400, "messages_after_invalid", field="after")
+    after = asked_after  # an int from here on, in the pushing task too
     ws = web.WebSocketResponse(heartbeat=30, max_msg_size=16 * 1024)
     await ws.prepare(request)
     address = client_key(request)

@@ -35,8 +35,11 @@ class BadMessage(Refusal, ValueError):
 
     @classmethod
     def of_input(cls, refused: BadInput) -> BadMessage:
-        """Text in the message that is not usable (:mod:`bot.text_input`), where it is."""
-        message = cls(refused.code, **refused.params)  # its params may have a "field" of their own
+        """Text in the message that is not usable (:mod:`bot.text_input`), where it is. Its params
+        (they may hold a "field" of their own) are taken as they are, never as ``status``."""
+        message = cls.__new__(cls)
+        Refusal.__init__(message, refused.code, **refused.params)
+        message.status = 400
         message.field = refused.field
         return message
 
