@@ -1,6 +1,7 @@
 """Order numbers of any shape (bot/order_numbers.py): learned shapes, the general
-fallback, one normalisation for stored and typed numbers, bounded work on hostile text;
-and migration 0018, which learns the shapes of the orders on file and re-keys them.
+fallback, one normalisation for stored and typed numbers, bounded work on hostile text.
+Migration 0018, which learns the shapes of the orders on file and re-keys them, is tested in
+tests/test_migrations.py.
 
 Shapes beyond the issue's list come from the platforms' own documentation: Shopify's
 order names ("#1001", a store's own prefix and suffix), WooCommerce's plain ids and the
@@ -14,19 +15,12 @@ Commerce "WEB00001", Reverb's channel prefix "R-1000049494", Amazon 3-7-7, eBay
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from typing import Any
 
 import pytest
-from alembic import command
-from sqlalchemy import select, text
-from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot import order_numbers
-from bot.db import create_engine
-from bot.migrate import alembic_config
-from bot.models import Order, OrderNumberShape
 from bot.order_numbers import (
     MAX_FALLBACK_CANDIDATES,
     MAX_MATCHES_PER_SHAPE,
@@ -387,110 +381,3 @@ def test_only_the_most_common_shapes_are_tried() -> None:
     assert past_the_limit is not None and not past_the_limit.learned  # found, but by the fallback
     within = find_order_number_match("QAA-1234", shapes)
     assert within is not None and within.learned
-
-
-# --- migration 0018: existing orders learn their shapes and are re-keyed ---
-
-
-PLACED = dt.datetime(2026, 11, 1, 10, tzinfo=dt.UTC)
-
-
-def _migrate(connection: Any, direction: str, revision: str) -> None:
-    config = alembic_config()
-    config.attributes["connection"] = connection
-    getattr(command, direction)(config, revision)
-
-
-async def test_migration_learns_shapes_and_rekeys_existing_orders_and_their_lockout_counters(database_url: str) -> None:
-    engine = create_engine(database_url)
-    try:
-        if engine.dialect.name == "postgresql":
-            async with engine.begin() as connection:
-                await connection.exec_driver_sql("DROP SCHEMA public CASCADE")
-                await connection.exec_driver_sql("CREATE SCHEMA public")
-        async with engine.begin() as connection:
-            await connection.run_sync(_migrate, "upgrade", "0017")
-            for store in ("h-store", "m-store"):
-                await connection.execute(
-                    text(
-                        "INSERT INTO stores (id, name, timezone, plain_shopper_signatures, created_at) "
-                        "VALUES (:id, 'A store', 'UTC', false, :at)"
-                    ),
-                    {"id": store, "at": PLACED},
-                )
-            for n, (store, number) in enumerate(
-                [("h-store", "H-77001"), ("h-store", "H-77002"), ("h-store", "SO-2026-00123"), ("m-store", "000004321")]
-            ):
-                await connection.execute(
-                    text(
-                        "INSERT INTO orders (id, store_id, order_number, lookup_key, shopper_name, shopper_email, "
-                        "shipping_postcode, shipping_country, placed_at, status, updated_at) VALUES (:id, :store, "
-                        ":number, :old_key, 'S', 's@example.com', '10027', 'US', :at, 'shipped', :at)"
-                    ),
-                    {
-                        "id": n + 1,
-                        "store": store,
-                        "number": number,
-                        "old_key": number.replace("#", "").upper(),
-                        "at": PLACED,
-                    },
-                )
-            for n, (scope, key, attempts) in enumerate(
-                [
-                    ("order", "SO-2026-00123", 3),
-                    ("order", "SO202600123", 1),
-                    ("order", "H-77001", 2),
-                    ("address", "198.51.100.1", 4),
-                ]
-            ):
-                await connection.execute(
-                    text(
-                        "INSERT INTO identity_check_failures (id, store_id, scope, key, attempts, window_started_at, "
-                        "locks) VALUES (:id, 'h-store', :scope, :key, :attempts, :at, 0)"
-                    ),
-                    {"id": n + 1, "scope": scope, "key": key, "attempts": attempts, "at": PLACED},
-                )
-            await connection.run_sync(_migrate, "upgrade", "0018")
-            counters = set(
-                (await connection.execute(text("SELECT scope, key, attempts FROM identity_check_failures"))).tuples().all()
-            )
-        # The counters follow the new key: one per order, the one furthest along kept.
-        assert counters == {("order", "SO202600123", 3), ("order", "H77001", 2), ("address", "198.51.100.1", 4)}
-        sessions = async_sessionmaker(engine, expire_on_commit=False)
-        async with sessions() as session:
-            keys = dict((await session.execute(select(Order.order_number, Order.lookup_key))).tuples().all())
-            shapes = set(
-                (
-                    await session.execute(
-                        select(OrderNumberShape.store_id, OrderNumberShape.shape, OrderNumberShape.order_count)
-                    )
-                )
-                .tuples()
-                .all()
-            )
-        assert keys == {n: lookup_key(n) for n in ("H-77001", "H-77002", "SO-2026-00123", "000004321")}
-        assert shapes == {("h-store", "H-99999", 2), ("h-store", "SO-9999-99999", 1), ("m-store", "999999999", 1)}
-        async with engine.begin() as connection:
-            await connection.run_sync(_migrate, "downgrade", "0017")
-            old = dict((await connection.execute(text("SELECT order_number, lookup_key FROM orders"))).tuples().all())
-        assert old["SO-2026-00123"] == "SO-2026-00123" and old["000004321"] == "000004321"
-    finally:
-        await engine.dispose()
-
-
-@pytest.mark.parametrize("number", ["H-77001", "so 2026 00123", "#000004321", "2411230ABCDEF1", "ORD-1001-X", "订单1"])
-def test_the_migration_keeps_the_rules_it_was_written_with(number: str) -> None:
-    """The migration has its own copy of the rules (so a later change can't rewrite history);
-    today they agree with the module's."""
-    import importlib.util
-
-    from bot.config import PROJECT_ROOT
-
-    spec = importlib.util.spec_from_file_location(
-        "migration_0018", PROJECT_ROOT / "bot" / "migrations" / "versions" / "0018_order_number_shapes.py"
-    )
-    assert spec is not None and spec.loader is not None
-    migration = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(migration)
-    assert migration._lookup_key(number) == lookup_key(number)
-    assert migration._shape(number) == shape_of(number)
