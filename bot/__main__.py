@@ -400,7 +400,7 @@ def main(argv: list[str] | None = None) -> int:
     p_revoke.add_argument("--fingerprint", required=True)
     p_tokens.set_defaults(func=_cmd_api_tokens)
     for name, func, text in (
-        ("run", _cmd_run, "start the action server, the Rasa server and the gateway"),
+        ("run", _cmd_run, "start the action server, the Rasa server, the gateway and the worker"),
         ("chat", _cmd_chat, "chat in this terminal with a running assistant"),
     ):
         p = sub.add_parser(name, help=text)
