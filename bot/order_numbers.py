@@ -117,8 +117,8 @@ _POSTCODE_WORDS_BEFORE = re.compile(
 )
 # A number of digits only that is an amount of money: a currency sign before or after it,
 # or a decimal part after it ("$1299.00", "€ 1299", "1299,50", "1299 €", "1299円").
-_CURRENCY_BEFORE = re.compile(r"[$€£¥]\s?$")
-_AMOUNT_AFTER = re.compile(r"[.,][0-9]{1,2}(?![0-9])|\s?[$€£¥円元](?![0-9])")
+_CURRENCY_BEFORE = re.compile(r"[$€£¥₹]\s?$")
+_AMOUNT_AFTER = re.compile(r"[.,][0-9]{1,2}(?![0-9])|\s?[$€£¥₹円元](?![0-9])")
 # A digits-only match joined to more digits ("2026-11-30", "415-555-0132", "12-34567-89012").
 _DIGITS_JOINED_BEFORE = re.compile(r"[0-9][\-/._]$")
 _DIGITS_JOINED_AFTER = re.compile(r"[\-/._][0-9]")
@@ -220,7 +220,7 @@ _LEARNED_DIGITS = 1  # a learned shape of digits only: "9999" (Shopify's "#1047"
 _FALLBACK = 0
 
 
-def _is_amount(text: str, start: int, end: int) -> bool:
+def is_amount(text: str, start: int, end: int) -> bool:
     """Are the digits at ``text[start:end]`` an amount of money ("$1299.00", "1299,50 €")?"""
     return bool(_CURRENCY_BEFORE.search(text, max(0, start - 2), start) or _AMOUNT_AFTER.match(text, end))
 
@@ -251,7 +251,7 @@ def _learned_candidates(text: str, shapes: list[str]) -> list[tuple[tuple[int, .
         for found in _shape_pattern(shape).finditer(text):
             start, end = found.span()
             if digits_only and (
-                _is_amount(text, start, end)
+                is_amount(text, start, end)
                 or _DIGITS_JOINED_BEFORE.search(text, max(0, start - 2), start)
                 or _DIGITS_JOINED_AFTER.match(text, end)
             ):
@@ -287,7 +287,7 @@ def _fallback_candidates(text: str) -> list[tuple[tuple[int, ...], OrderNumberMa
     candidates = []
     for found in _TOKEN.finditer(text):
         token = found.group(2)
-        if not _fallback_allows(token) or (token.isdigit() and _is_amount(text, found.start(2), found.end(2))):
+        if not _fallback_allows(token) or (token.isdigit() and is_amount(text, found.start(2), found.end(2))):
             continue
         start, end = found.span()
         number = _as_typed(found.group(0))

@@ -66,24 +66,9 @@ def find_proof(text: str) -> str | None:
         return email
     for pattern in _POSTCODE_PATTERNS:
         for match in pattern.finditer(text):
-            if not _is_an_amount(text, match.start(), match.end()):
+            if not order_numbers.is_amount(text, match.start(), match.end()):
                 return match.group(0)
     return None
-
-
-_CURRENCY_SIGNS = "$€£¥₹"
-_DECIMAL_PART = re.compile(r"[.,]\d")
-
-
-def _is_an_amount(text: str, start: int, end: int) -> bool:
-    """ "$1299.00", "1299,50 €", "¥ 899": a price a shopper mentions, never a postcode."""
-    before = text[:start].rstrip(" ")[-1:]
-    after = text[end:].lstrip(" ")[:1]
-    return (
-        bool(before and before in _CURRENCY_SIGNS)
-        or bool(after and after in _CURRENCY_SIGNS)
-        or bool(_DECIMAL_PART.match(text, end))
-    )
 
 
 @dataclass(frozen=True)
