@@ -9,16 +9,16 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.config import get_settings
-from bot.db import get_sessionmaker
-from bot.deliveries import Outgoing
-from bot.escalations import EscalationLimits, EscalationService
-from bot.guides import GuideService
-from bot.identity_checks import IdentityChecks, LockoutPolicy
-from bot.orders import OrderService
-from bot.product_matching import ProductMatcher
-from bot.reviews import ReviewService
-from bot.store_settings import StoreSettingsService
+from bot.core.config import get_settings
+from bot.core.db import get_sessionmaker
+from bot.guides.in_chat import GuideService
+from bot.guides.product_matching import ProductMatcher
+from bot.orders.identity_checks import IdentityChecks, LockoutPolicy
+from bot.orders.lookup import OrderService
+from bot.reviews.invitations import ReviewService
+from bot.seller.store_settings import StoreSettingsService
+from bot.shipping.deliveries import Outgoing
+from bot.support.escalations import EscalationLimits, EscalationService
 
 
 @dataclass(frozen=True)

@@ -11,14 +11,14 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.context import order_service, say
-from bot.deliveries import INSTALL_VIDEO_DUE, NOTICES, PACKAGE_DELIVERED, SHIPMENT_EXCEPTION, Outgoing
-from bot.orders import ShopperShipment
+from bot.orders.lookup import ShopperShipment
+from bot.shipping.deliveries import INSTALL_VIDEO_DUE, NOTICES, PACKAGE_DELIVERED, SHIPMENT_EXCEPTION, Outgoing
 
 
 class ShipmentNotice(Action, abc.ABC):
     """A proactive message about one shipment, run by the worker through an external intent.
 
-    What each one says is ``bot.deliveries.NOTICES``: the worker asks the same question to
+    What each one says is ``bot.shipping.deliveries.NOTICES``: the worker asks the same question to
     tell an action that failed from one that had nothing to say.
 
     Abstract, so that rasa-sdk registers only its concrete subclasses.

@@ -20,10 +20,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.context import chat_context, escalation_service
-from bot import replies
-from bot.business_hours import describe_duration
-from bot.clock import utc_now
-from bot.escalations import EscalationLimited, EscalationOff, RecordedEscalation
+from bot.chat import replies
+from bot.core.clock import utc_now
+from bot.support.business_hours import describe_duration
+from bot.support.escalations import EscalationLimited, EscalationOff, RecordedEscalation
 
 NOT_UNDERSTOOD_ACTION = "action_handle_not_understood"
 NLU_FALLBACK = "nlu_fallback"

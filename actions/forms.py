@@ -1,7 +1,7 @@
 """What every form shares when the shopper changes the subject or cannot answer.
 
 The decisions (answer the other request and come back, switch, leave) are a table in
-bot/form_interruptions.py, turned into rules; this module holds the actions' side:
+bot/chat/form_interruptions.py, turned into rules; this module holds the actions' side:
 the question asked again with a bridge after another request was answered (which also
 ends a run of unusable answers), the count of unusable answers that turns into choices at
 the second one in a row, a form's answers
@@ -20,8 +20,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import REQUESTED_SLOT
 from rasa_sdk.types import DomainDict
 
-from bot import replies
-from bot.form_interruptions import CONTINUE_ACTION
+from bot.chat import replies
+from bot.chat.form_interruptions import CONTINUE_ACTION
 
 UNUSABLE_ANSWERS = "unusable_answers"
 #: The answer that turns into choices: the second in a row the form could not use.

@@ -8,8 +8,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.context import chat_context, guide_service, order_service, product_matcher, say
-from bot import replies
-from bot.guides import (
+from bot.chat import replies
+from bot.core.models import Product
+from bot.guides.in_chat import (
     GuideItem,
     choose_product_message,
     find_step_number,
@@ -18,8 +19,7 @@ from bot.guides import (
     no_guide_messages,
     step_messages,
 )
-from bot.models import Product
-from bot.product_matching import CatalogueItem, ProductMatch
+from bot.guides.product_matching import CatalogueItem, ProductMatch
 
 #: At most this many products offered as buttons when the bot knows no order.
 PRODUCT_CHOICES = 6

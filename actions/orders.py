@@ -12,10 +12,10 @@ from rasa_sdk.types import DomainDict
 from actions.context import chat_context, identity_checks, order_service
 from actions.escalations import escalate, next_steps
 from actions.forms import FormValidationWithChoices, ask
-from bot import replies
-from bot.form_interruptions import answer_intents
-from bot.orders import OrderAnswer, find_order_number, find_proof, read_order_answer
-from bot.tracking import describe_order
+from bot.chat import replies
+from bot.chat.form_interruptions import answer_intents
+from bot.orders.lookup import OrderAnswer, find_order_number, find_proof, read_order_answer
+from bot.shipping.tracking import describe_order
 
 FORM_SLOTS_RESET = {"order_number": None, "order_verification": None, "requested_slot": None}
 #: What a lock is on, as the escalation's details say it.
@@ -68,7 +68,7 @@ TYPED_ALONE_MAX_WORDS = 3
 async def _typed_alone(tracker: Tracker, slot: str) -> dict[str, Any]:
     """An order number, email or postcode typed alone ("PO#88812", "h 77001") answers the
     question whatever intent the NLU gave it; the domain's mappings take it from answer
-    intents only (bot/form_interruptions.py), so that other requests can interrupt."""
+    intents only (bot/chat/form_interruptions.py), so that other requests can interrupt."""
     intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
     text = str((tracker.latest_message or {}).get("text") or "")
     store_id = chat_context(tracker).store_id
@@ -165,7 +165,7 @@ class ValidateOrderStatusForm(FormValidationWithChoices):
         store_id: str, number: str, proof: str, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> dict[str, Any]:
         # Failures are counted in the store database, per order and per client address
-        # (bot/identity_checks.py), never in this conversation's slots: /restart or a new
+        # (bot/orders/identity_checks.py), never in this conversation's slots: /restart or a new
         # conversation forgets nothing.
         check = await identity_checks().check(store_id, number, proof, chat_context(tracker).client_key)
         if check.order is not None:

@@ -14,8 +14,8 @@ from actions.context import chat_context, guide_service, product_matcher
 from actions.escalations import escalate
 from actions.forms import ask
 from actions.orders import ValidateOrderStatusForm
-from bot import replies
-from bot.product_matching import CatalogueItem
+from bot.chat import replies
+from bot.guides.product_matching import CatalogueItem
 
 ORDER_SLOTS = ("order_number", "order_verification")
 MIN_DESCRIPTION_CHARS = 3

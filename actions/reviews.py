@@ -16,7 +16,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.context import chat_context, review_service
 from actions.forms import FormValidationWithChoices, ask
-from bot import replies
+from bot.chat import replies
 
 REVIEW_SLOTS = ("review_rating", "review_comment")
 _RATING_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}

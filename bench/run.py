@@ -4,7 +4,7 @@
 
 1. the peer: the starter bot that ``rasa init`` creates (kept in ``var/bench/peer``,
    created and trained only once), served by the same Rasa 3.6 engine; its greet turn;
-2. this project (``bot.stack.Stack``, fresh ``var/bench/project`` with the demo stores
+2. this project (``bot.runtime.stack.Stack``, fresh ``var/bench/project`` with the demo stores
    imported into its own SQLite store database): ``/model/parse``, a greet turn and the
    two-message order-status conversation, whose answer must carry the tracking number
    from the database.
@@ -42,8 +42,8 @@ from typing import Any, TextIO
 
 import aiohttp
 
-from bot.config import PROJECT_ROOT, Settings, load_settings
-from bot.stack import DEFAULT_MODEL, ENGINE_ENV, RASA_BIN, Service, ServiceFailed, Stack
+from bot.core.config import PROJECT_ROOT, Settings, load_settings
+from bot.runtime.stack import DEFAULT_MODEL, ENGINE_ENV, RASA_BIN, Service, ServiceFailed, Stack
 
 BENCH_VAR = PROJECT_ROOT / "var" / "bench"
 PEER_DIR = BENCH_VAR / "peer"
@@ -128,7 +128,7 @@ def free_ports(count: int) -> list[int]:
 
 @dataclass
 class DirService(Service):
-    """A :class:`bot.stack.Service` that runs in its own directory (the peer project).
+    """A :class:`bot.runtime.stack.Service` that runs in its own directory (the peer project).
 
     Its environment is ours without PYTHONPATH (the peer must not see this
     project's packages) plus ``env``.
@@ -292,9 +292,9 @@ def wait_for_model(model: Path, timeout: float, progress: Progress) -> None:
 
 async def load_demo_stores(database_url: str) -> dict[str, int]:
     """Migrate a fresh store database and import the demo stores into it."""
-    from bot.db import create_engine, create_sessionmaker
-    from bot.importer import import_lines
-    from bot.migrate import upgrade
+    from bot.core.db import create_engine, create_sessionmaker
+    from bot.core.migrate import upgrade
+    from bot.orders.importer import import_lines
 
     engine = create_engine(database_url)
     try:
@@ -317,7 +317,7 @@ def project_settings(rasa_port: int, action_port: int) -> Settings:
         "VAR_DIR": str(PROJECT_VAR),
         "DATABASE_URL": f"sqlite:///{PROJECT_VAR / 'store.db'}",
         # Every benchmark conversation proves the same demo order from the same address, 20 at a
-        # time. To the lockout (bot/identity_checks.py counts a check before comparing, so that
+        # time. To the lockout (bot/orders/identity_checks.py counts a check before comparing, so that
         # parallel guesses cannot outrun it) that is 20 guesses in flight, and it locks the order.
         # The benchmark measures throughput, not the lockout, so it lifts both limits.
         "IDENTITY_FAILURES_PER_ORDER": "1000000",
@@ -920,7 +920,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--peer-tuned",
         action="store_true",
-        help="give the peer the project's engine environment (bot.stack.ENGINE_ENV: 1 TensorFlow thread…)",
+        help="give the peer the project's engine environment (bot.runtime.stack.ENGINE_ENV: 1 TensorFlow thread…)",
     )
     parser.add_argument(
         "--wait-quiet",

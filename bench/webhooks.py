@@ -26,12 +26,12 @@ from pathlib import Path
 import aiohttp
 from sqlalchemy import text
 
-from bot.config import PROJECT_ROOT, load_settings
-from bot.db import create_engine, create_sessionmaker
-from bot.importer import import_lines
-from bot.migrate import upgrade
-from bot.stack import Stack, free_port
-from bot.tracking_updates import simple_signature
+from bot.core.config import PROJECT_ROOT, load_settings
+from bot.core.db import create_engine, create_sessionmaker
+from bot.core.migrate import upgrade
+from bot.orders.importer import import_lines
+from bot.runtime.stack import Stack, free_port
+from bot.shipping.tracking_updates import simple_signature
 
 VAR = PROJECT_ROOT / "var" / "bench" / "webhooks"
 RESULTS_DIR = PROJECT_ROOT / "var" / "bench"

@@ -20,12 +20,12 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.config import PROJECT_ROOT, Settings, normalize_database_url
-from bot.db import create_engine, create_sessionmaker
-from bot.importer import import_lines
-from bot.migrate import upgrade
-from bot.rasa_client import RasaClient
-from bot.stack import Stack
+from bot.chat.rasa_client import RasaClient
+from bot.core.config import PROJECT_ROOT, Settings, normalize_database_url
+from bot.core.db import create_engine, create_sessionmaker
+from bot.core.migrate import upgrade
+from bot.orders.importer import import_lines
+from bot.runtime.stack import Stack
 from tests.engine import running_engine
 
 DEMO_DATA = PROJECT_ROOT / "demo" / "demo_stores.jsonl"
@@ -45,8 +45,8 @@ async def _admin(sql: str) -> None:
 
 def signed_shopper(secret: str, email: str, ts: int | None = None) -> dict[str, Any]:
     """The chat API's ``shopper`` object as a store's server makes it: signed now (or at ``ts``)."""
-    from bot.clock import utc_now
-    from bot.identity import sign_shopper
+    from bot.chat.shopper_signatures import sign_shopper
+    from bot.core.clock import utc_now
 
     ts = int(utc_now().timestamp()) if ts is None else ts
     return {"email": email, "ts": ts, "signature": sign_shopper(secret, email, ts)}

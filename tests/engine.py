@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from bot.config import PROJECT_ROOT, Settings, load_settings
-from bot.stack import DEFAULT_MODEL, ENGINE_ENV, Stack, free_port
+from bot.core.config import PROJECT_ROOT, Settings, load_settings
+from bot.runtime.stack import DEFAULT_MODEL, ENGINE_ENV, Stack, free_port
 
 __all__ = ["DEMO_DATA", "bot_cli", "engine_python", "engine_settings", "free_port", "running_engine"]
 

@@ -13,10 +13,10 @@ from typing import Any
 
 import aiohttp
 
-from bot.api_tokens import ApiTokens
-from bot.config import Settings
-from bot.conversations import ConversationService
-from bot.db import create_engine, create_sessionmaker
+from bot.chat.conversations import ConversationService
+from bot.core.config import Settings
+from bot.core.db import create_engine, create_sessionmaker
+from bot.seller.api_tokens import ApiTokens
 from tests.conftest import signed_shopper
 
 __all__ = ["GatewayChat", "gateway_chat"]

@@ -8,8 +8,8 @@ import subprocess
 
 import pytest
 
-from bot.config import PROJECT_ROOT
-from bot.stack import DEFAULT_MODEL, ENGINE_ENV, RASA_BIN
+from bot.core.config import PROJECT_ROOT
+from bot.runtime.stack import DEFAULT_MODEL, ENGINE_ENV, RASA_BIN
 
 pytestmark = pytest.mark.engine
 
@@ -48,7 +48,7 @@ def test_test_stories_predict_without_errors(tmp_path) -> None:  # type: ignore[
 
 
 def test_every_form_interruption_story_predicts_without_errors(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    # Every form x every requested slot x every other intent (bot/form_interruptions.py).
+    # Every form x every requested slot x every other intent (bot/chat/form_interruptions.py).
     _assert_stories_predict(PROJECT_ROOT / "tests" / "form_interruption_stories.yml", tmp_path)
 
 

@@ -10,8 +10,8 @@ import subprocess
 
 import pytest
 
-from bot.config import PROJECT_ROOT
-from bot.stack import DEFAULT_MODEL, ENGINE_ENV, RASA_BIN
+from bot.core.config import PROJECT_ROOT
+from bot.runtime.stack import DEFAULT_MODEL, ENGINE_ENV, RASA_BIN
 from tests.engine import engine_python
 
 pytestmark = pytest.mark.engine

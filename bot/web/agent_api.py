@@ -15,9 +15,10 @@ import logging
 
 from aiohttp import web
 
-from bot.agents import AgentAccounts
-from bot.clock import utc_now
-from bot.handoff import (
+from bot.core.clock import utc_now
+from bot.core.models import EscalationStatus
+from bot.support.agents import AgentAccounts
+from bot.support.handoff import (
     QUEUE_PAGE,
     SPAM_BATCH_MAX,
     BadQueueRequest,
@@ -28,7 +29,6 @@ from bot.handoff import (
     HandoffService,
     NotFound,
 )
-from bot.models import EscalationStatus
 from bot.web.console_auth import ACCOUNTS, ConsoleAuth
 from bot.web.json_io import json_error, read_json_object, refusal_response
 from bot.web.live import LiveHub

@@ -18,15 +18,14 @@ from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.agents import AgentAccounts, PasswordHashing
-from bot.config import Settings
-from bot.conversations import BadSignature, ChatSession, ConversationService, UnknownStore
-from bot.handoff import HandoffService
-from bot.identity import LATEST_TIMESTAMP
-from bot.orders import OrderService
-from bot.rasa_client import RasaClient
-from bot.text_input import BadInput, loads
-from bot.tracking_updates import (
+from bot.chat.conversations import BadSignature, ChatSession, ConversationService, UnknownStore
+from bot.chat.rasa_client import RasaClient
+from bot.chat.shopper_signatures import LATEST_TIMESTAMP
+from bot.chat.unanswered import UnansweredTurns
+from bot.core.config import Settings
+from bot.core.text_input import BadInput, loads
+from bot.orders.lookup import OrderService
+from bot.shipping.tracking_updates import (
     BadUpdate,
     TrackingUpdates,
     aftership_signature,
@@ -35,7 +34,8 @@ from bot.tracking_updates import (
     signature_matches,
     simple_signature,
 )
-from bot.unanswered import UnansweredTurns
+from bot.support.agents import AgentAccounts, PasswordHashing
+from bot.support.handoff import HandoffService
 from bot.web.agent_api import FEED, HANDOFF, AgentFeed, add_agent_console
 from bot.web.client_address import client_key, client_key_middleware, parse_trusted_proxies
 from bot.web.console_auth import LOGIN_LIMIT, signed_shopper_attributes, widget_page_csp
@@ -179,7 +179,7 @@ async def post_message(request: web.Request) -> web.Response:
     if retry_after:
         return too_many(retry_after)
     # Never an error once the message is stored: an assistant that is down or silent gets an
-    # honest answer in the transcript, and the message is asked again (bot/unanswered.py).
+    # honest answer in the transcript, and the message is asked again (bot/chat/unanswered.py).
     try:
         messages = await request.app[TURNS].take(chat, shopper_input, client_key(request))
     except BadMessage as exc:  # a "/..." message that is no button offered in this chat: nothing stored
@@ -453,7 +453,7 @@ class AccessLog(AbstractAccessLogger):
 
 
 def run_gateway(settings: Settings) -> None:
-    from bot.db import get_sessionmaker
+    from bot.core.db import get_sessionmaker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     web.run_app(

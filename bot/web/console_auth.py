@@ -30,7 +30,10 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.agents import (
+from bot.chat.shopper_signatures import sign_shopper
+from bot.core.clock import utc_now
+from bot.core.text_input import received_bytes
+from bot.support.agents import (
     MIN_PASSWORD_CHARS,
     AccountError,
     AgentAccounts,
@@ -39,9 +42,6 @@ from bot.agents import (
     PasswordCheckBusy,
     SignedInAgent,
 )
-from bot.clock import utc_now
-from bot.identity import sign_shopper
-from bot.text_input import received_bytes
 from bot.web.client_address import client_key
 from bot.web.json_io import error_response, json_error, read_json_object, refusal_response, whole_number
 from bot.web.ratelimit import RateLimiter

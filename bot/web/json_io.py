@@ -7,8 +7,8 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.refusals import REFUSALS, FieldRefusal, ParamValue, Refusal, english
-from bot.text_input import BadInput, loads
+from bot.core.refusals import REFUSALS, FieldRefusal, ParamValue, Refusal, english
+from bot.core.text_input import BadInput, loads
 
 #: The largest value of an INTEGER column (sequence numbers, ids, versions): a larger one is no
 #: row's, and PostgreSQL refuses to even compare with it.
@@ -25,7 +25,7 @@ def json_error(
     context: str = "",
 ) -> web.Response:
     """``{"error": English, "code": code, "params": {...}, "field"?: ...}`` with the status: every
-    refusal of the API looks the same, and clients translate it by ``code`` (:mod:`bot.refusals`).
+    refusal of the API looks the same, and clients translate it by ``code`` (:mod:`bot.core.refusals`).
     ``context`` goes before the English (``nothing saved: templates.greeting: ``)."""
     return web.json_response(refusal_body(code, params, field=field, context=context), status=status, headers=headers)
 
@@ -68,7 +68,7 @@ class RefusedRequest(web.HTTPError):
 
 
 class RefusedInput(RefusedRequest):
-    """A 400 for a body that is JSON but not usable text; ``field`` names where (see :mod:`bot.text_input`)."""
+    """A 400 for a body that is JSON but not usable text; ``field`` names where (see :mod:`bot.core.text_input`)."""
 
     def __init__(self, refused: BadInput) -> None:
         super().__init__(400, refused.code, refused.params, field=refused.field)
@@ -96,7 +96,7 @@ def error_response(exc: web.HTTPException) -> web.Response:
 
 
 async def read_json(request: web.Request) -> Any:
-    """The body as JSON, every string in it checked (:func:`bot.text_input.loads`): a 400 that says
+    """The body as JSON, every string in it checked (:func:`bot.core.text_input.loads`): a 400 that says
     what is wrong, and where, if it isn't usable."""
     try:
         return loads(await request.text())

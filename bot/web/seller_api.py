@@ -17,18 +17,18 @@ import aiohttp
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.agents import AccountError, AgentAccounts
-from bot.api_tokens import ApiTokens
-from bot.config import Settings
-from bot.importer import import_lines
-from bot.jobs import FailedJobs, JobNotRetryable
-from bot.manuals import MAX_MANUAL_BYTES, BadManual, Manuals
-from bot.models import AgentRole, iso_utc
-from bot.product_guides import GuideError, GuideVersionNotFound, ProductGuides, ProductNotFound
-from bot.rasa_client import RasaClient
-from bot.store_secrets import KINDS, rotate_secret, secret_status
-from bot.store_settings import TEMPLATES, SettingsError, SettingsVersion, StoreSettingsService, VersionNotFound
-from bot.text_input import BadInput, loads
+from bot.chat.rasa_client import RasaClient
+from bot.core.config import Settings
+from bot.core.jobs import FailedJobs, JobNotRetryable
+from bot.core.models import AgentRole, iso_utc
+from bot.core.text_input import BadInput, loads
+from bot.guides.manuals import MAX_MANUAL_BYTES, BadManual, Manuals
+from bot.guides.product_guides import GuideError, GuideVersionNotFound, ProductGuides, ProductNotFound
+from bot.orders.importer import import_lines
+from bot.seller.api_tokens import ApiTokens
+from bot.seller.store_secrets import KINDS, rotate_secret, secret_status
+from bot.seller.store_settings import TEMPLATES, SettingsError, SettingsVersion, StoreSettingsService, VersionNotFound
+from bot.support.agents import AccountError, AgentAccounts
 from bot.web.console_auth import ACCOUNTS as CONSOLE_ACCOUNTS
 from bot.web.json_io import (
     RefusedRequest,

@@ -9,7 +9,7 @@ Same accounts and the same protections as the agent console
 - only the stores where the account is a ``seller_admin`` exist here: any
   other store, the account's agent-only stores included, answers 404.
 
-Every change goes through :class:`~bot.store_settings.StoreSettingsService`,
+Every change goes through :class:`~bot.seller.store_settings.StoreSettingsService`,
 the same checks and versions as the seller API and the CLI.
 """
 
@@ -28,8 +28,14 @@ from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from bot.agents import AgentAccounts, SignedInAgent
-from bot.business_hours import (
+from bot.core.clock import utc_now
+from bot.core.models import AgentRole, Order, OrderItem, Shipment, Store
+from bot.reviews.invitations import fill_review_url
+from bot.seller.store_settings import SettingsError, VersionNotFound
+from bot.seller.templates import PLACEHOLDERS, TEMPLATES, TemplateError, first_name, render, validate
+from bot.shipping.tracking import format_time
+from bot.support.agents import AgentAccounts, SignedInAgent
+from bot.support.business_hours import (
     DEFAULT_HOURS,
     WEEKDAYS,
     BadBusinessHours,
@@ -38,13 +44,7 @@ from bot.business_hours import (
     opening,
     parse_business_hours,
 )
-from bot.clock import utc_now
-from bot.escalations import PRIORITY_BY_REASON
-from bot.models import AgentRole, Order, OrderItem, Shipment, Store
-from bot.reviews import fill_review_url
-from bot.store_settings import SettingsError, VersionNotFound
-from bot.templates import PLACEHOLDERS, TEMPLATES, TemplateError, first_name, render, validate
-from bot.tracking import format_time
+from bot.support.escalations import PRIORITY_BY_REASON
 from bot.web.console_auth import ACCOUNTS, STATIC, ConsoleAuth, signed_shopper_attributes, widget_page_csp
 from bot.web.json_io import RefusedRequest, json_error, nothing_saved, read_json_object, refusal_response, version_number
 from bot.web.seller_api import SESSIONS, STORE_ROUTES, STORE_SETTINGS, Actor, StoreHandler, _version_json

@@ -11,11 +11,11 @@ from typing import Any
 
 import aiohttp
 
-from bot.conversations import MAX_MESSAGE_CHARS, ChatSession, ConversationService, NewMessage, StoredMessage
-from bot.rasa_client import RasaClient, transcript_message
-from bot.refusals import ParamValue, Refusal
-from bot.text_input import BadInput, loads
-from bot.unanswered import UnansweredTurns
+from bot.chat.conversations import MAX_MESSAGE_CHARS, ChatSession, ConversationService, NewMessage, StoredMessage
+from bot.chat.rasa_client import RasaClient, transcript_message
+from bot.chat.unanswered import UnansweredTurns
+from bot.core.refusals import ParamValue, Refusal
+from bot.core.text_input import BadInput, loads
 from bot.web.live import LiveHub
 
 log = logging.getLogger(__name__)
@@ -35,7 +35,7 @@ class BadMessage(Refusal, ValueError):
 
     @classmethod
     def of_input(cls, refused: BadInput) -> BadMessage:
-        """Text in the message that is not usable (:mod:`bot.text_input`), where it is. Its params
+        """Text in the message that is not usable (:mod:`bot.core.text_input`), where it is. Its params
         (they may hold a "field" of their own) are taken as they are, never as ``status``."""
         message = cls.__new__(cls)
         Refusal.__init__(message, refused.code, **refused.params)
@@ -193,7 +193,7 @@ class ChatTurns:
         answers = await self.conversations.append(chat, [transcript_message(r) for r in replies if isinstance(r, dict)])
         if not answers:
             # Rasa down, or an action failed (Rasa answers 200 with nothing): never silence.
-            # The shopper is told so, and the worker asks again (bot/unanswered.py).
+            # The shopper is told so, and the worker asks again (bot/chat/unanswered.py).
             log.warning("the assistant gave no answer in %s; the message is queued to be asked again", chat.conversation_id)
             answers = await self.unanswered.hold(chat, stored[0].seq, shopper_input.for_rasa, metadata)
         self.hub.new_messages(chat.conversation_id)

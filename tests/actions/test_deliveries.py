@@ -13,10 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from actions import deliveries as delivery_actions
 from actions.deliveries import ShipmentNotice
-from bot.conversations import ConversationService
-from bot.models import Store
-from bot.orders import OrderService
-from bot.tracking_updates import Checkpoint, TrackingUpdate, TrackingUpdates
+from bot.chat.conversations import ConversationService
+from bot.core.models import Store
+from bot.orders.lookup import OrderService
+from bot.shipping.tracking_updates import Checkpoint, TrackingUpdate, TrackingUpdates
 
 STORE = "yangteng-auto"
 TRACKING = "9400111899223100000000"
@@ -162,7 +162,7 @@ async def test_no_exception_notice_for_a_parcel_in_transit_or_for_others(
 async def test_the_sellers_changed_words_are_used_on_the_very_next_message(
     demo_sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    from bot.store_settings import StoreSettingsService
+    from bot.seller.store_settings import StoreSettingsService
 
     await deliver(demo_sessions)
     chat = await ConversationService(demo_sessions).for_shopper(STORE, "alex@example.com")
@@ -185,7 +185,7 @@ async def test_the_sellers_changed_words_are_used_on_the_very_next_message(
 
 
 async def test_the_customs_notice_uses_the_sellers_words(demo_sessions: async_sessionmaker[AsyncSession]) -> None:
-    from bot.store_settings import StoreSettingsService
+    from bot.seller.store_settings import StoreSettingsService
 
     await StoreSettingsService(demo_sessions).update(
         STORE,

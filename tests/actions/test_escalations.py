@@ -16,13 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from actions import escalations as escalation_actions
 from actions import orders as order_actions
-from bot import replies
-from bot.config import PROJECT_ROOT
-from bot.conversations import ConversationService
-from bot.escalations import EscalationService
-from bot.identity_checks import IdentityChecks
-from bot.models import Agent, AgentMembership, AgentSession, Escalation, Store
-from bot.orders import OrderService
+from bot.chat import replies
+from bot.chat.conversations import ConversationService
+from bot.core.config import PROJECT_ROOT
+from bot.core.models import Agent, AgentMembership, AgentSession, Escalation, Store
+from bot.orders.identity_checks import IdentityChecks
+from bot.orders.lookup import OrderService
+from bot.support.escalations import EscalationService
 
 DOMAIN: dict[str, Any] = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())
 STORE = "yangteng-auto"
@@ -558,7 +558,7 @@ async def test_a_reason_the_store_turned_off_records_nothing_and_says_so(
 ) -> None:
     from sqlalchemy import func
 
-    from bot.store_settings import StoreSettingsService
+    from bot.seller.store_settings import StoreSettingsService
 
     await StoreSettingsService(demo_sessions).update(
         "yangteng-auto", {"escalation": {"reasons": ["shopper_request", "not_received"]}}, "Wang Fang"

@@ -15,8 +15,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import forms
 from actions.reviews import ValidateReviewForm
-from bot import replies
-from bot.config import PROJECT_ROOT
+from bot.chat import replies
+from bot.core.config import PROJECT_ROOT
 
 DOMAIN: dict[str, Any] = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())
 #: A form added later, as the domain would list it.

@@ -8,8 +8,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from actions import greetings
-from bot.store_settings import StoreSettingsService
-from bot.templates import DEFAULT_TEMPLATES
+from bot.seller.store_settings import StoreSettingsService
+from bot.seller.templates import DEFAULT_TEMPLATES
 
 STORE = "yangteng-auto"
 

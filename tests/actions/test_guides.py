@@ -12,10 +12,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from actions import guides as guide_actions
-from bot import replies
-from bot.guides import GuideService, choose_product_message
-from bot.orders import OrderService
-from bot.product_matching import ProductMatcher
+from bot.chat import replies
+from bot.guides.in_chat import GuideService, choose_product_message
+from bot.guides.product_matching import ProductMatcher
+from bot.orders.lookup import OrderService
 
 STORE = "yangteng-auto"
 ALEX = {"store_id": STORE, "shopper_email": "alex@example.com"}

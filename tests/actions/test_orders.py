@@ -16,12 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from actions import escalations as escalation_actions
 from actions import orders as order_actions
 from actions.forms import UNUSABLE_ANSWERS
-from bot import replies
-from bot.config import PROJECT_ROOT
-from bot.escalations import EscalationService
-from bot.identity_checks import IdentityChecks
-from bot.importer import import_lines
-from bot.orders import OrderService
+from bot.chat import replies
+from bot.core.config import PROJECT_ROOT
+from bot.orders.identity_checks import IdentityChecks
+from bot.orders.importer import import_lines
+from bot.orders.lookup import OrderService
+from bot.support.escalations import EscalationService
 
 DOMAIN: dict[str, Any] = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())
 STORE = "yangteng-auto"

@@ -15,15 +15,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from actions import escalations as escalation_actions
 from actions import orders as order_actions
 from actions import problems as problem_actions
-from bot import replies
-from bot.config import PROJECT_ROOT
-from bot.conversations import ConversationService
-from bot.escalations import EscalationService
-from bot.guides import GuideService
-from bot.identity_checks import IdentityChecks
-from bot.models import Escalation, Order
-from bot.orders import OrderService
-from bot.product_matching import ProductMatcher
+from bot.chat import replies
+from bot.chat.conversations import ConversationService
+from bot.core.config import PROJECT_ROOT
+from bot.core.models import Escalation, Order
+from bot.guides.in_chat import GuideService
+from bot.guides.product_matching import ProductMatcher
+from bot.orders.identity_checks import IdentityChecks
+from bot.orders.lookup import OrderService
+from bot.support.escalations import EscalationService
 
 DOMAIN: dict[str, Any] = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())
 STORE = "yangteng-auto"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import yaml
 from rasa_sdk.executor import ActionExecutor
 
-from bot.config import PROJECT_ROOT
+from bot.core.config import PROJECT_ROOT
 
 
 def test_every_domain_action_is_served_and_nothing_else() -> None:

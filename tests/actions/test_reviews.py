@@ -13,11 +13,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from actions import reviews as review_actions
-from bot import replies
-from bot.config import PROJECT_ROOT
-from bot.conversations import ConversationService
-from bot.models import Review, ReviewOptOut
-from bot.reviews import ReviewService
+from bot.chat import replies
+from bot.chat.conversations import ConversationService
+from bot.core.config import PROJECT_ROOT
+from bot.core.models import Review, ReviewOptOut
+from bot.reviews.invitations import ReviewService
 
 DOMAIN: dict[str, Any] = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())
 STORE = "yangteng-auto"
@@ -249,7 +249,7 @@ async def test_an_anonymous_decline_cannot_opt_anyone_out(demo_sessions: async_s
 async def test_the_sellers_changed_words_are_used_on_the_very_next_message(
     demo_sessions: async_sessionmaker[AsyncSession], alex_chat: str
 ) -> None:
-    from bot.store_settings import StoreSettingsService
+    from bot.seller.store_settings import StoreSettingsService
 
     await StoreSettingsService(demo_sessions).update(
         STORE,

@@ -13,7 +13,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.config import load_settings
+from bot.core.config import load_settings
 from bot.web.app import create_app
 
 GatewayFactory = Callable[..., Awaitable[TestClient]]

@@ -14,10 +14,10 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
-from bot.agents import AgentAccounts
-from bot.api_tokens import ApiTokens
-from bot.conversations import ConversationService, NewMessage
-from bot.escalations import EscalationService
+from bot.chat.conversations import ConversationService, NewMessage
+from bot.seller.api_tokens import ApiTokens
+from bot.support.agents import AgentAccounts
+from bot.support.escalations import EscalationService
 from tests.security.conftest import GatewayFactory
 
 A, B = "yangteng-auto", "bloomkids-baby"

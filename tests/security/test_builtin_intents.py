@@ -18,9 +18,9 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.conversations import ChatSession, ConversationService, NewMessage
-from bot.models import Agent, Conversation
-from bot.stack import free_port
+from bot.chat.conversations import ChatSession, ConversationService, NewMessage
+from bot.core.models import Agent, Conversation
+from bot.runtime.stack import free_port
 from bot.web.turns import intent_named, parse_shopper_input
 from tests.security.conftest import GatewayFactory
 

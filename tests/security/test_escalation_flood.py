@@ -23,12 +23,12 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from actions import escalations as escalation_actions
-from bot import replies
-from bot.agents import AgentAccounts
-from bot.clock import frozen_at, utc_now
-from bot.db import create_engine, create_sessionmaker
-from bot.escalations import EscalationLimited, EscalationLimits, EscalationService
-from bot.models import Conversation, Escalation, EscalationAllowance, EscalationStatus
+from bot.chat import replies
+from bot.core.clock import frozen_at, utc_now
+from bot.core.db import create_engine, create_sessionmaker
+from bot.core.models import Conversation, Escalation, EscalationAllowance, EscalationStatus
+from bot.support.agents import AgentAccounts
+from bot.support.escalations import EscalationLimited, EscalationLimits, EscalationService
 from tests.security.conftest import GatewayFactory
 
 YANGTENG, BLOOMKIDS = "yangteng-auto", "bloomkids-baby"

@@ -31,8 +31,8 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.identity_checks import IdentityChecks, LockoutPolicy
-from bot.orders import OrderService
+from bot.orders.identity_checks import IdentityChecks, LockoutPolicy
+from bot.orders.lookup import OrderService
 
 Sessions = async_sessionmaker[AsyncSession]
 STORE = "yangteng-auto"

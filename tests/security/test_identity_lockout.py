@@ -21,12 +21,12 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import replies
-from bot.clock import frozen_at
-from bot.db import create_engine, create_sessionmaker
-from bot.identity_checks import IdentityCheck, IdentityChecks, LockoutPolicy
-from bot.models import Escalation, IdentityCheckFailure
-from bot.orders import OrderService
+from bot.chat import replies
+from bot.core.clock import frozen_at
+from bot.core.db import create_engine, create_sessionmaker
+from bot.core.models import Escalation, IdentityCheckFailure
+from bot.orders.identity_checks import IdentityCheck, IdentityChecks, LockoutPolicy
+from bot.orders.lookup import OrderService
 from tests.engine import running_engine
 
 Sessions = async_sessionmaker[AsyncSession]

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.models import Product, Shipment, Store
-from bot.product_guides import GuideError, check_guide
-from tests.test_importer import order_line, product_line, run, shipment, store_line
+from bot.core.models import Product, Shipment, Store
+from bot.guides.product_guides import GuideError, check_guide
+from tests.orders.test_importer import order_line, product_line, run, shipment, store_line
 
 Sessions = async_sessionmaker[AsyncSession]
 

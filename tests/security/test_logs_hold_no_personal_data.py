@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from bot.config import Settings
-from bot.conversations import ConversationService
-from bot.db import create_engine, create_sessionmaker
+from bot.chat.conversations import ConversationService
+from bot.core.config import Settings
+from bot.core.db import create_engine, create_sessionmaker
 from tests.conftest import signed_shopper
 from tests.engine import bot_cli, running_engine
 

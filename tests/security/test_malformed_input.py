@@ -14,11 +14,11 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.agents import AgentAccounts
-from bot.api_tokens import ApiTokens
-from bot.importer import import_lines
-from bot.models import Message, Store, StoreSettingsVersion, TrackingWebhookEvent
-from bot.tracking_updates import aftership_signature, simple_signature
+from bot.core.models import Message, Store, StoreSettingsVersion, TrackingWebhookEvent
+from bot.orders.importer import import_lines
+from bot.seller.api_tokens import ApiTokens
+from bot.shipping.tracking_updates import aftership_signature, simple_signature
+from bot.support.agents import AgentAccounts
 from tests.security.conftest import GatewayFactory
 
 Sessions = async_sessionmaker[AsyncSession]

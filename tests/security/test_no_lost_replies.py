@@ -21,16 +21,16 @@ import aiohttp
 import pytest
 from sqlalchemy import select, update
 
-from bot import replies
-from bot.clock import utc_now
-from bot.config import Settings
-from bot.conversations import ConversationService
-from bot.db import create_engine, create_sessionmaker
-from bot.models import JobStatus, Order, ScheduledJob, Shipment, Store, TrackingTag
-from bot.rasa_client import RasaClient, replies_after, transcript_message, triggered_by
-from bot.store_settings import StoreSettingsService
-from bot.tracking_updates import DELIVERY_CONFIRMATION, aftership_signature
-from bot.unanswered import UNANSWERED_TURN
+from bot.chat import replies
+from bot.chat.conversations import ConversationService
+from bot.chat.rasa_client import RasaClient, replies_after, transcript_message, triggered_by
+from bot.chat.unanswered import UNANSWERED_TURN
+from bot.core.clock import utc_now
+from bot.core.config import Settings
+from bot.core.db import create_engine, create_sessionmaker
+from bot.core.models import JobStatus, Order, ScheduledJob, Shipment, Store, TrackingTag
+from bot.seller.store_settings import StoreSettingsService
+from bot.shipping.tracking_updates import DELIVERY_CONFIRMATION, aftership_signature
 from tests.engine import running_engine
 
 pytestmark = pytest.mark.engine

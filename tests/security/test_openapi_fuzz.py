@@ -8,7 +8,7 @@ How it runs:
   (which is stricter: 32-bit INTEGER binds, NUL bytes, JSON values).
 - Authentication is real so that requests reach past it: the conversation endpoints get a live
   conversation's token (and, usually, its id in the path), the seller API a live seller API token
-  (``bot/api_tokens.py``), and the tracking webhooks are signed with the store's current webhook
+  (``bot/seller/api_tokens.py``), and the tracking webhooks are signed with the store's current webhook
   secret over the exact bytes sent (a generated signature would only ever be a 401). Path
   parameters mix the demo store's real ids (stores, SKUs, tracking numbers, team members) with
   generated ones.
@@ -48,16 +48,16 @@ from schemathesis.specs.openapi.checks import content_type_conformance, response
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.agents import AgentAccounts
-from bot.api_tokens import ApiTokens
-from bot.config import load_settings
-from bot.db import create_engine, create_sessionmaker
-from bot.identity import token_hash
-from bot.importer import import_lines
-from bot.migrate import upgrade
-from bot.models import Conversation, ConversationToken, Store
-from bot.stack import free_port
-from bot.tracking_updates import aftership_signature, simple_signature
+from bot.chat.shopper_signatures import token_hash
+from bot.core.config import load_settings
+from bot.core.db import create_engine, create_sessionmaker
+from bot.core.migrate import upgrade
+from bot.core.models import Conversation, ConversationToken, Store
+from bot.orders.importer import import_lines
+from bot.runtime.stack import free_port
+from bot.seller.api_tokens import ApiTokens
+from bot.shipping.tracking_updates import aftership_signature, simple_signature
+from bot.support.agents import AgentAccounts
 from bot.web.app import OPENAPI, create_app
 from tests.conftest import DEMO_DATA, demo_objects
 

@@ -9,11 +9,11 @@ import datetime as dt
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.clock import frozen_at, utc_now
-from bot.conversations import ConversationService
-from bot.identity import sign_shopper
-from bot.importer import import_lines
-from bot.models import Store
+from bot.chat.conversations import ConversationService
+from bot.chat.shopper_signatures import sign_shopper
+from bot.core.clock import frozen_at, utc_now
+from bot.core.models import Store
+from bot.orders.importer import import_lines
 from tests.conftest import signed_shopper
 from tests.security.conftest import GatewayFactory
 

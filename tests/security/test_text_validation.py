@@ -17,14 +17,14 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.api_tokens import ApiTokens
-from bot.conversations import ChatSession, ConversationService, NewMessage
-from bot.db import create_engine, create_sessionmaker
-from bot.importer import import_lines
-from bot.models import Agent, CannedReply, Message, Order, Product, Store, StoreSettingsVersion, TrackingWebhookEvent
-from bot.store_settings import StoreSettingsService
-from bot.templates import store_templates
-from bot.tracking_updates import simple_signature
+from bot.chat.conversations import ChatSession, ConversationService, NewMessage
+from bot.core.db import create_engine, create_sessionmaker
+from bot.core.models import Agent, CannedReply, Message, Order, Product, Store, StoreSettingsVersion, TrackingWebhookEvent
+from bot.orders.importer import import_lines
+from bot.seller.api_tokens import ApiTokens
+from bot.seller.store_settings import StoreSettingsService
+from bot.seller.templates import store_templates
+from bot.shipping.tracking_updates import simple_signature
 from tests.engine import bot_cli, engine_settings, running_engine
 from tests.security.conftest import GatewayFactory
 

@@ -13,10 +13,10 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import replies
-from bot.clock import utc_now
-from bot.models import JobStatus, ScheduledJob
-from bot.unanswered import UNANSWERED_TURN
+from bot.chat import replies
+from bot.chat.unanswered import UNANSWERED_TURN
+from bot.core.clock import utc_now
+from bot.core.models import JobStatus, ScheduledJob
 from tests.engine import free_port
 from tests.security.conftest import GatewayFactory
 

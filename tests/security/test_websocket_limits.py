@@ -20,10 +20,10 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import event, insert, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.clock import utc_now
-from bot.conversations import ChatSession, ConversationService, NewMessage
-from bot.db import create_engine, create_sessionmaker
-from bot.models import Conversation, Message
+from bot.chat.conversations import ChatSession, ConversationService, NewMessage
+from bot.core.clock import utc_now
+from bot.core.db import create_engine, create_sessionmaker
+from bot.core.models import Conversation, Message
 from bot.web.live import TOO_MANY_SOCKETS
 from tests.security.conftest import GatewayFactory
 

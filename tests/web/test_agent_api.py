@@ -17,13 +17,13 @@ import pytest
 from aiohttp.test_utils import TestServer
 from sqlalchemy import func, select
 
-from bot.agents import MAX_FAILURES_PER_EMAIL, AgentAccounts
-from bot.config import Settings
-from bot.conversations import ConversationService, NewMessage
-from bot.escalations import EscalationService
-from bot.models import Escalation, LoginFailure, Message
-from bot.rasa_client import RasaClient
-from bot.stack import Stack
+from bot.chat.conversations import ConversationService, NewMessage
+from bot.chat.rasa_client import RasaClient
+from bot.core.config import Settings
+from bot.core.models import Escalation, LoginFailure, Message
+from bot.runtime.stack import Stack
+from bot.support.agents import MAX_FAILURES_PER_EMAIL, AgentAccounts
+from bot.support.escalations import EscalationService
 from bot.web.app import create_app
 from tests.conftest import signed_shopper
 
@@ -324,7 +324,7 @@ async def test_reply_goes_to_the_shopper_as_the_agents_and_notes_never_do(server
 
 
 def _chat(conversation: str, store_id: str):  # type: ignore[no-untyped-def]
-    from bot.conversations import ChatSession
+    from bot.chat.conversations import ChatSession
 
     return ChatSession(conversation, store_id, None)
 

@@ -7,8 +7,8 @@ import json
 import re
 from html.parser import HTMLParser
 
-from bot.escalations import PRIORITY_BY_REASON, PRIORITY_RANK, REASON_TITLES
-from bot.models import AgentRole, EscalationStatus, OrderStatus, TrackingTag
+from bot.core.models import AgentRole, EscalationStatus, OrderStatus, TrackingTag
+from bot.support.escalations import PRIORITY_BY_REASON, PRIORITY_RANK, REASON_TITLES
 from bot.web.console_auth import STATIC
 
 MODULES = STATIC / "agent"

@@ -14,9 +14,9 @@ import pytest
 from playwright.sync_api import Browser, Page, Route, expect
 from sqlalchemy import select, update
 
-from bot.conversations import ConversationService, NewMessage
-from bot.escalations import EscalationService
-from bot.models import Agent, Conversation
+from bot.chat.conversations import ConversationService, NewMessage
+from bot.core.models import Agent, Conversation
+from bot.support.escalations import EscalationService
 from tests.conftest import signed_shopper
 from tests.web.browser import SCREENSHOTS, watch_problems
 from tests.web.threaded_gateway import Sessions, ThreadedGateway, add_agent

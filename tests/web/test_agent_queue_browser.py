@@ -15,9 +15,9 @@ import pytest
 from playwright.sync_api import Browser, expect
 from sqlalchemy import insert
 
-from bot.clock import utc_now
-from bot.escalations import EscalationService
-from bot.models import Conversation
+from bot.core.clock import utc_now
+from bot.core.models import Conversation
+from bot.support.escalations import EscalationService
 from tests.web.browser import SCREENSHOTS, watch_problems
 from tests.web.threaded_gateway import Sessions, ThreadedGateway, add_agent
 

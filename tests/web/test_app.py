@@ -15,12 +15,12 @@ import yaml
 from aiohttp.test_utils import TestClient, TestServer
 from openapi_spec_validator import validate as validate_spec
 
-from bot.clock import utc_now
-from bot.config import Settings
-from bot.conversations import ConversationService, NewMessage
-from bot.db import create_engine, create_sessionmaker
-from bot.identity import sign_shopper
-from bot.stack import Stack
+from bot.chat.conversations import ConversationService, NewMessage
+from bot.chat.shopper_signatures import sign_shopper
+from bot.core.clock import utc_now
+from bot.core.config import Settings
+from bot.core.db import create_engine, create_sessionmaker
+from bot.runtime.stack import Stack
 from bot.web.app import OPENAPI, create_app
 from tests.conftest import signed_shopper
 

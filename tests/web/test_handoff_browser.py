@@ -11,8 +11,8 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from bot.config import Settings
-from bot.demo import read_demo_agents
+from bot.core.config import Settings
+from bot.runtime.demo import read_demo_agents
 from tests.engine import running_engine
 from tests.web.browser import SCREENSHOTS, bot_messages, send, shoot
 

@@ -1,5 +1,5 @@
 """The gateway's refusals (bot/web/json_io.py): every one is ``{"error", "code", "params"}`` with a
-code of the registry (bot/refusals.py) and the English that code renders, whether a handler,
+code of the registry (bot/core/refusals.py) and the English that code renders, whether a handler,
 a service, a middleware, a rate limit or aiohttp itself refuses; and no handler refuses with
 free-form English. Over the demo stores on SQLite and PostgreSQL, without an assistant."""
 
@@ -21,12 +21,12 @@ from aiohttp.test_utils import TestServer
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.agents import AgentAccounts
-from bot.api_tokens import ApiTokens
-from bot.config import load_settings
-from bot.models import Store
-from bot.refusals import REFUSALS, english
-from bot.tracking_updates import simple_signature
+from bot.core.config import load_settings
+from bot.core.models import Store
+from bot.core.refusals import REFUSALS, english
+from bot.seller.api_tokens import ApiTokens
+from bot.shipping.tracking_updates import simple_signature
+from bot.support.agents import AgentAccounts
 from bot.web.app import OPENAPI, create_app
 from bot.web.json_io import HTTP_REFUSALS, error_response
 

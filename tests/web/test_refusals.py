@@ -1,6 +1,6 @@
 """shared/refusals.js, how both consoles say the server's refusals, run in a real browser (Debian's
 Chromium) over the served i18n files: a known code is put in words from its code and params alone (the
-English `error` is never read, so rewording it in bot/refusals.py changes nothing the console shows),
+English `error` is never read, so rewording it in bot/core/refusals.py changes nothing the console shows),
 an unknown code shows the server's English as it is."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, Route
 
-from bot.refusals import REFUSALS
+from bot.core.refusals import REFUSALS
 from bot.web.console_auth import STATIC
 
 #: The page and modules are served by the browser itself (Playwright's routing): no gateway needed.

@@ -16,9 +16,9 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.api_tokens import ApiTokens
-from bot.models import CannedReply, Order, StoreSettingsVersion
-from bot.store_settings import StoreSettingsService
+from bot.core.models import CannedReply, Order, StoreSettingsVersion
+from bot.seller.api_tokens import ApiTokens
+from bot.seller.store_settings import StoreSettingsService
 from bot.web.app import OPENAPI, create_app
 from bot.web.seller_api import STORE_ROUTES
 from tests.engine import engine_settings
@@ -200,7 +200,7 @@ def pdf(body: bytes = b"1 0 obj << /Type /Catalog >> endobj") -> bytes:
 async def test_a_pdf_manual_upload_becomes_the_products_link_and_is_served(
     client: TestClient, demo_sessions: Sessions
 ) -> None:
-    from bot.models import Product
+    from bot.core.models import Product
 
     auth = await token(demo_sessions)
     upload = await client.post(
@@ -237,7 +237,7 @@ async def test_a_pdf_manual_upload_becomes_the_products_link_and_is_served(
 async def test_a_manual_that_is_not_a_small_pdf_is_refused_and_nothing_changes(
     client: TestClient, demo_sessions: Sessions, content_type: str, body: bytes, status: int, words: str
 ) -> None:
-    from bot.models import ManualFile, Product
+    from bot.core.models import ManualFile, Product
 
     auth = await token(demo_sessions)
     response = await client.post(
@@ -268,7 +268,7 @@ async def test_rotating_the_webhook_secret_keeps_the_old_one_for_the_grace_perio
 
     from sqlalchemy import update
 
-    from bot.models import Store
+    from bot.core.models import Store
 
     async with demo_sessions() as session, session.begin():
         await session.execute(update(Store).where(Store.id == STORE).values(webhook_secret="old-secret"))
@@ -309,7 +309,7 @@ async def test_rotating_the_webhook_secret_keeps_the_old_one_for_the_grace_perio
 async def test_rotating_the_shopper_secret_keeps_signed_in_shoppers_signed_in(
     client: TestClient, demo_sessions: Sessions
 ) -> None:
-    from bot.conversations import ConversationService
+    from bot.chat.conversations import ConversationService
     from tests.conftest import signed_shopper
 
     conversations = ConversationService(demo_sessions)
@@ -333,10 +333,10 @@ async def test_rotating_the_shopper_secret_keeps_signed_in_shoppers_signed_in(
 async def test_the_team_is_managed_per_store(client: TestClient, demo_sessions: Sessions) -> None:
     from sqlalchemy import update
 
-    from bot.agents import AgentAccounts
-    from bot.conversations import ConversationService
-    from bot.escalations import EscalationService
-    from bot.models import Agent, Conversation, Escalation
+    from bot.chat.conversations import ConversationService
+    from bot.core.models import Agent, Conversation, Escalation
+    from bot.support.agents import AgentAccounts
+    from bot.support.escalations import EscalationService
 
     auth = await token(demo_sessions)
     team = await (await client.get("/api/v1/seller/team", headers=auth)).json()
@@ -394,7 +394,7 @@ async def test_the_team_is_managed_per_store(client: TestClient, demo_sessions: 
 
 
 async def test_a_guide_change_is_saved_versioned_and_restorable(client: TestClient, demo_sessions: Sessions) -> None:
-    from bot.guides import GuideService
+    from bot.guides.in_chat import GuideService
 
     auth = await token(demo_sessions)
     listed = await (await client.get("/api/v1/seller/products", headers=auth)).json()
@@ -466,7 +466,7 @@ async def test_a_guide_change_is_saved_versioned_and_restorable(client: TestClie
 async def test_a_bad_guide_change_saves_nothing(
     client: TestClient, demo_sessions: Sessions, change: dict[str, Any], field: str, words: str
 ) -> None:
-    from bot.models import ProductGuideVersion
+    from bot.core.models import ProductGuideVersion
 
     auth = await token(demo_sessions)
     before = await (await client.get("/api/v1/seller/products/OP-1001/guide", headers=auth)).json()
@@ -480,7 +480,7 @@ async def test_a_bad_guide_change_saves_nothing(
 
 
 async def test_another_stores_products_are_not_found(client: TestClient, demo_sessions: Sessions) -> None:
-    from bot.models import Product
+    from bot.core.models import Product
 
     auth = await token(demo_sessions, STORE)
     for method, path, body in (
@@ -499,7 +499,7 @@ async def test_another_stores_products_are_not_found(client: TestClient, demo_se
 
 
 async def test_the_secret_status_never_shows_a_secret(client: TestClient, demo_sessions: Sessions) -> None:
-    from bot.conversations import ConversationService
+    from bot.chat.conversations import ConversationService
 
     await ConversationService(demo_sessions).ensure_shopper_secrets()
     auth = await token(demo_sessions)

@@ -17,11 +17,11 @@ from aiohttp.test_utils import TestServer
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.agents import AgentAccounts
-from bot.clock import utc_now
-from bot.escalations import EscalationService
-from bot.models import StoreSettingsVersion
-from bot.store_settings import StoreSettingsService
+from bot.core.clock import utc_now
+from bot.core.models import StoreSettingsVersion
+from bot.seller.store_settings import StoreSettingsService
+from bot.support.agents import AgentAccounts
+from bot.support.escalations import EscalationService
 from bot.web.app import create_app
 from tests.conftest import demo_objects
 from tests.engine import engine_settings
@@ -347,7 +347,7 @@ async def test_the_preview_renders_a_sample_order_of_the_store(server: TestServe
         assert re.search(r"Hi \w+! FZ-\d+ \(\d+ × .+\) from Yangteng Auto Parts, via \w+", rendered), rendered
 
         for key in ("greeting", "review_invitation", "out_of_hours", "handoff_waiting"):
-            from bot.templates import TEMPLATES
+            from bot.seller.templates import TEMPLATES
 
             every = " ".join(f"[{{{name}}}]" for name in sorted(TEMPLATES[key][0]))
             body = await (await browser.send("POST", f"{API}/{STORE}/preview", {"template": key, "text": every})).json()
@@ -399,8 +399,8 @@ async def test_every_change_needs_the_csrf_token_and_our_origin(server: TestServ
 
 
 def test_every_console_text_is_in_english_and_chinese() -> None:
-    from bot.escalations import PRIORITY_BY_REASON
-    from bot.templates import PLACEHOLDERS, TEMPLATES
+    from bot.seller.templates import PLACEHOLDERS, TEMPLATES
+    from bot.support.escalations import PRIORITY_BY_REASON
     from bot.web.console_auth import STATIC
 
     english = json.loads((STATIC / "i18n" / "seller.en.json").read_text(encoding="utf-8"))
@@ -515,8 +515,8 @@ async def test_a_seller_admin_cannot_remove_themselves(server: TestServer, demo_
 async def test_the_test_conversation_is_a_signed_sample_shopper_of_the_store(
     server: TestServer, demo_sessions: Sessions
 ) -> None:
-    from bot.conversations import ConversationService
-    from bot.identity import signature_is_valid
+    from bot.chat.conversations import ConversationService
+    from bot.chat.shopper_signatures import signature_is_valid
 
     await ConversationService(demo_sessions).ensure_shopper_secrets()
     secret = await ConversationService(demo_sessions).shopper_secret(STORE)

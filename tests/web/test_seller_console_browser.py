@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from bot.config import Settings
-from bot.demo import read_demo_agents
-from bot.templates import TEMPLATES
+from bot.core.config import Settings
+from bot.runtime.demo import read_demo_agents
+from bot.seller.templates import TEMPLATES
 from tests.engine import running_engine
 from tests.web.browser import SCREENSHOTS, watch_problems
 

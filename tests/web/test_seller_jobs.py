@@ -9,8 +9,8 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.jobs import FAILURE_NO_REPLY, MAX_ATTEMPTS, JobQueue, enqueue
-from bot.models import JobStatus, ScheduledJob, Shipment
+from bot.core.jobs import FAILURE_NO_REPLY, MAX_ATTEMPTS, JobQueue, enqueue
+from bot.core.models import JobStatus, ScheduledJob, Shipment
 from tests.web.test_seller_api import client, conforms, token  # noqa: F401 - client is a fixture
 
 Sessions = async_sessionmaker[AsyncSession]

@@ -13,9 +13,9 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.config import load_settings
-from bot.models import Shipment, Store
-from bot.tracking_updates import aftership_signature, simple_signature
+from bot.core.config import load_settings
+from bot.core.models import Shipment, Store
+from bot.shipping.tracking_updates import aftership_signature, simple_signature
 from bot.web.app import OPENAPI, create_app
 
 SPEC = yaml.safe_load(OPENAPI.read_text())

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from bot.config import Settings
+from bot.core.config import Settings
 from tests.engine import bot_cli, running_engine
 from tests.web.browser import SCREENSHOTS, bot_messages, send, shoot, wait_until_panel_fills, watch_problems
 

@@ -14,11 +14,11 @@ from typing import Any, Generic, TypeVar
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.agents import AgentAccounts
-from bot.config import load_settings
-from bot.db import create_engine, create_sessionmaker
-from bot.importer import import_lines
-from bot.migrate import upgrade
+from bot.core.config import load_settings
+from bot.core.db import create_engine, create_sessionmaker
+from bot.core.migrate import upgrade
+from bot.orders.importer import import_lines
+from bot.support.agents import AgentAccounts
 from bot.web.app import create_app
 from tests.conftest import DEMO_DATA
 

@@ -8,7 +8,7 @@
  *   fieldRefusalText(data)         the same for a refused field, which the console shows beside the field:
  *                                  without the "nothing saved: <field>: " the server's English starts with
  *
- * The texts come from the code, never from the English: rewording a refusal in bot/refusals.py changes
+ * The texts come from the code, never from the English: rewording a refusal in bot/core/refusals.py changes
  * nothing here (a test keeps refusals.en.json equal to the registry's English and every language's
  * placeholders equal to the code's params). A param fills its {name} once: what a param holds (a
  * seller's "{password}") is shown as given, never filled in again. The text is for textContent only.

@@ -1,0 +1,263 @@
+"""Settings, read once from the environment.
+
+Every process (gateway, action server, command line, stack runner) calls
+:func:`get_settings` and passes the values down; nothing else reads
+``os.environ`` for configuration. Defaults give a working embedded setup:
+SQLite files under ``var/`` and every service on loopback.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import urlsplit
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Settings:
+    #: Where runtime files live (SQLite databases, generated secrets, logs).
+    var_dir: Path
+    #: The store database, as an SQLAlchemy async URL.
+    database_url: str
+    #: Rasa's tracker store: empty means a SQLite file in ``var_dir``.
+    tracker_store_url: str
+    #: Rasa's lock store: empty means in-memory (one Rasa process);
+    #: ``redis://host:port/db`` to scale out.
+    lock_store_url: str
+    rasa_host: str
+    rasa_port: int
+    action_server_host: str
+    action_server_port: int
+    #: Token for Rasa's HTTP API (``--auth-token``).
+    rasa_token: str = field(repr=False)
+    #: The public web gateway (the only entry point meant for the internet).
+    gateway_host: str = "127.0.0.1"
+    gateway_port: int = 8080
+    #: Shopper messages per minute in one conversation, and API requests per
+    #: minute from one IP address; over that, 429 with Retry-After.
+    conversation_messages_per_minute: int = 30
+    ip_requests_per_minute: int = 300
+    #: The shopper identity check's lockout (bot/orders/identity_checks.py): after this many failed
+    #: checks of one order, or from one client address, within the window, that order (or
+    #: address) is locked: for ``identity_lock_minutes`` the first time, twice as long each
+    #: time after, at most ``identity_longest_lock_minutes``.
+    identity_failures_per_order: int = 5
+    identity_failures_per_address: int = 10
+    identity_window_minutes: int = 60
+    identity_lock_minutes: int = 60
+    identity_longest_lock_minutes: int = 1440
+    #: Console sign-ins (and invitation links) per minute from one client address, in one
+    #: gateway process; over that, 429. Failed logins are also counted in the database.
+    login_attempts_per_minute: int = 20
+    #: Password hashes computed at once in one process (each takes about 64 MiB and 100 ms of a
+    #: core), and how many more may wait for one; beyond that a sign-in answers 503 at once.
+    password_hash_workers: int = 2
+    password_hash_waiting: int = 8
+    #: New escalations (cases in the agents' queue) one conversation may open per day, and one
+    #: client address (IPv4, or IPv6 /64) per hour; over that, no new case (bot/support/escalations.py).
+    escalations_per_conversation_per_day: int = 3
+    escalations_per_address_per_hour: int = 10
+    #: Open websockets per conversation and per client address, in one gateway process.
+    websockets_per_conversation: int = 3
+    websockets_per_address: int = 20
+    #: Where shoppers reach the gateway from outside (links to uploaded manuals);
+    #: empty means the gateway's own address.
+    public_url: str = ""
+    #: Proxies (addresses or networks) whose ``X-Forwarded-For`` is believed, e.g. the TLS
+    #: proxy in front of the gateway; empty means the peer address is the client.
+    trusted_proxies: str = ""
+    #: How old a shopper signature's signed time (``ts``) may be when a conversation starts. The
+    #: store signs when it makes the page, so this is how long a page may be cached or left open
+    #: before the chat starts; after that the widget asks the shopper to reload the page.
+    shopper_signature_max_age_seconds: int = 3600
+    #: Demo mode (``make run`` sets DEMO=1): the demo store's product page at ``/``, signed in as
+    #: the demo shopper. Off unless asked for: production serves no page that vouches for anyone.
+    demo: bool = False
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://{self.rasa_host}:{self.rasa_port}"
+
+    @property
+    def gateway_url(self) -> str:
+        host = "127.0.0.1" if self.gateway_host in ("0.0.0.0", "::") else self.gateway_host
+        return f"http://{host}:{self.gateway_port}"
+
+    @property
+    def public_base_url(self) -> str:
+        return (self.public_url or self.gateway_url).rstrip("/")
+
+    @property
+    def action_server_url(self) -> str:
+        return f"http://{self.action_server_host}:{self.action_server_port}/webhook"
+
+    @property
+    def tracker_sqlite_path(self) -> Path:
+        return self.var_dir / "rasa_tracker.db"
+
+
+def normalize_database_url(url: str) -> str:
+    """Turn a plain ``postgresql://`` or ``sqlite:///`` URL into its async form."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        raise ValueError(f"DATABASE_URL is not a URL: {url!r}")
+    base = scheme.split("+", 1)[0]
+    if base in ("postgres", "postgresql"):
+        return f"postgresql+asyncpg://{rest}"
+    if base == "sqlite":
+        return f"sqlite+aiosqlite://{rest}"
+    raise ValueError(f"DATABASE_URL must be sqlite or postgresql, not {scheme!r}")
+
+
+#: The umask of every process of ours and its children (set by ``python -m bot`` and by the stack
+#: runner): what they create under ``var/`` (SQLite databases, Rasa's tracker store, logs, uploaded
+#: manuals) holds secrets and personal data, so only the owner may read it.
+PRIVATE_UMASK = 0o077
+
+
+def make_var_dir_private(var_dir: Path) -> None:
+    """Create ``var/`` owner-only (0700), and take group and other access off everything already
+    in it: files written before the umask was set (by an older version, or by hand) become 0600."""
+    var_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for root, _dirs, files in os.walk(var_dir):
+        os.chmod(root, 0o700)
+        for name in files:
+            path = os.path.join(root, name)
+            if not os.path.islink(path):
+                os.chmod(path, os.stat(path).st_mode & 0o700)
+
+
+def _read_or_create_secret(path: Path) -> str:
+    """A secret generated once at setup and kept in ``var/``, never in code."""
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        value = secrets.token_urlsafe(32)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(value)
+        return value
+
+
+def _flag(value: str, name: str) -> bool:
+    text = value.strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("", "0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{name} must be 1 or 0, not {value!r}")
+
+
+def load_settings(env: dict[str, str] | os._Environ = os.environ) -> Settings:
+    var_dir = Path(env.get("VAR_DIR", PROJECT_ROOT / "var")).resolve()
+    database_url = env.get("DATABASE_URL") or f"sqlite:///{var_dir / 'store.db'}"
+    return Settings(
+        var_dir=var_dir,
+        database_url=normalize_database_url(database_url),
+        tracker_store_url=env.get("RASA_TRACKER_STORE_URL", ""),
+        lock_store_url=env.get("RASA_LOCK_STORE_URL", ""),
+        rasa_host="127.0.0.1",
+        rasa_port=int(env.get("RASA_PORT", "5005")),
+        action_server_host="127.0.0.1",
+        action_server_port=int(env.get("ACTION_SERVER_PORT", "5055")),
+        rasa_token=env.get("RASA_TOKEN") or _read_or_create_secret(var_dir / "rasa_token"),
+        gateway_host=env.get("GATEWAY_HOST", "127.0.0.1"),
+        gateway_port=int(env.get("GATEWAY_PORT", "8080")),
+        conversation_messages_per_minute=int(env.get("RATE_LIMIT_CONVERSATION_PER_MINUTE", "30")),
+        ip_requests_per_minute=int(env.get("RATE_LIMIT_IP_PER_MINUTE", "300")),
+        login_attempts_per_minute=int(env.get("RATE_LIMIT_LOGIN_PER_MINUTE", "20")),
+        password_hash_workers=int(env.get("PASSWORD_HASH_WORKERS", "2")),
+        password_hash_waiting=int(env.get("PASSWORD_HASH_WAITING", "8")),
+        escalations_per_conversation_per_day=int(env.get("ESCALATIONS_PER_CONVERSATION_PER_DAY", "3")),
+        escalations_per_address_per_hour=int(env.get("ESCALATIONS_PER_ADDRESS_PER_HOUR", "10")),
+        websockets_per_conversation=int(env.get("WEBSOCKETS_PER_CONVERSATION", "3")),
+        websockets_per_address=int(env.get("WEBSOCKETS_PER_ADDRESS", "20")),
+        identity_failures_per_order=int(env.get("IDENTITY_FAILURES_PER_ORDER", "5")),
+        identity_failures_per_address=int(env.get("IDENTITY_FAILURES_PER_ADDRESS", "10")),
+        identity_window_minutes=int(env.get("IDENTITY_WINDOW_MINUTES", "60")),
+        identity_lock_minutes=int(env.get("IDENTITY_LOCK_MINUTES", "60")),
+        identity_longest_lock_minutes=int(env.get("IDENTITY_LONGEST_LOCK_MINUTES", "1440")),
+        public_url=env.get("PUBLIC_URL", ""),
+        trusted_proxies=env.get("TRUSTED_PROXIES", ""),
+        shopper_signature_max_age_seconds=int(env.get("SHOPPER_SIGNATURE_MAX_AGE_SECONDS", "3600")),
+        demo=_flag(env.get("DEMO", "0"), "DEMO"),
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The settings as environment variables: what a child process needs to
+    read the same settings back with :func:`load_settings`."""
+    return {
+        "VAR_DIR": str(settings.var_dir),
+        "DATABASE_URL": settings.database_url,
+        "RASA_TRACKER_STORE_URL": settings.tracker_store_url,
+        "RASA_LOCK_STORE_URL": settings.lock_store_url,
+        "RASA_PORT": str(settings.rasa_port),
+        "ACTION_SERVER_PORT": str(settings.action_server_port),
+        "RASA_TOKEN": settings.rasa_token,
+        "GATEWAY_HOST": settings.gateway_host,
+        "GATEWAY_PORT": str(settings.gateway_port),
+        "RATE_LIMIT_CONVERSATION_PER_MINUTE": str(settings.conversation_messages_per_minute),
+        "RATE_LIMIT_IP_PER_MINUTE": str(settings.ip_requests_per_minute),
+        "RATE_LIMIT_LOGIN_PER_MINUTE": str(settings.login_attempts_per_minute),
+        "PASSWORD_HASH_WORKERS": str(settings.password_hash_workers),
+        "PASSWORD_HASH_WAITING": str(settings.password_hash_waiting),
+        "ESCALATIONS_PER_CONVERSATION_PER_DAY": str(settings.escalations_per_conversation_per_day),
+        "ESCALATIONS_PER_ADDRESS_PER_HOUR": str(settings.escalations_per_address_per_hour),
+        "WEBSOCKETS_PER_CONVERSATION": str(settings.websockets_per_conversation),
+        "WEBSOCKETS_PER_ADDRESS": str(settings.websockets_per_address),
+        "IDENTITY_FAILURES_PER_ORDER": str(settings.identity_failures_per_order),
+        "IDENTITY_FAILURES_PER_ADDRESS": str(settings.identity_failures_per_address),
+        "IDENTITY_WINDOW_MINUTES": str(settings.identity_window_minutes),
+        "IDENTITY_LOCK_MINUTES": str(settings.identity_lock_minutes),
+        "IDENTITY_LONGEST_LOCK_MINUTES": str(settings.identity_longest_lock_minutes),
+        "PUBLIC_URL": settings.public_url,
+        "TRUSTED_PROXIES": settings.trusted_proxies,
+        "SHOPPER_SIGNATURE_MAX_AGE_SECONDS": str(settings.shopper_signature_max_age_seconds),
+        "DEMO": "1" if settings.demo else "0",
+    }
+
+
+def rasa_process_env(settings: Settings) -> dict[str, str]:
+    """Environment for the Rasa server, filling the ``${…}`` in endpoints.yml."""
+    env = {
+        "ACTION_SERVER_URL": settings.action_server_url,
+        "RASA_TRACKER_DIALECT": "sqlite",
+        "RASA_TRACKER_URL": "",
+        "RASA_TRACKER_DB": str(settings.tracker_sqlite_path),
+        "RASA_LOCK_STORE_TYPE": "in_memory",
+        "RASA_LOCK_STORE_HOST": "",
+        "RASA_LOCK_STORE_PORT": "6379",
+        "RASA_LOCK_STORE_DB": "1",
+    }
+    if settings.tracker_store_url:
+        tracker = settings.tracker_store_url
+        scheme = tracker.split("://", 1)[0].split("+", 1)[0]
+        if scheme in ("postgres", "postgresql"):
+            # Rasa runs its own SQLAlchemy 1.4 with psycopg2.
+            env["RASA_TRACKER_DIALECT"] = "postgresql"
+            env["RASA_TRACKER_URL"] = "postgresql://" + tracker.split("://", 1)[1]
+        elif scheme == "sqlite":
+            env["RASA_TRACKER_DB"] = tracker.split(":///", 1)[1]
+        else:
+            raise ValueError(f"RASA_TRACKER_STORE_URL must be sqlite or postgresql, not {scheme!r}")
+    if settings.lock_store_url:
+        parts = urlsplit(settings.lock_store_url)
+        if parts.scheme != "redis":
+            raise ValueError("RASA_LOCK_STORE_URL must be a redis:// URL")
+        env["RASA_LOCK_STORE_TYPE"] = "redis"
+        env["RASA_LOCK_STORE_HOST"] = parts.hostname or "127.0.0.1"
+        env["RASA_LOCK_STORE_PORT"] = str(parts.port or 6379)
+        env["RASA_LOCK_STORE_DB"] = parts.path.lstrip("/") or "1"
+    return env

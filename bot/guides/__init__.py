@@ -1,0 +1,1 @@
+"""Installation guides: which product a shopper means, and its manual, video and steps."""

@@ -1,0 +1,1 @@
+"""Orders: lookup behind the shopper identity check, each store's order-number shapes, and the import format."""

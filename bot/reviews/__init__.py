@@ -1,0 +1,1 @@
+"""Review invitations, ratings and opt-outs."""

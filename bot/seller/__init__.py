@@ -1,0 +1,1 @@
+"""What a seller configures: reply-flow settings, templates, API tokens and store secrets."""

@@ -1,0 +1,1 @@
+"""People: console accounts, escalations to the store's staff, handoff, and business hours."""

@@ -1,0 +1,198 @@
+"""Migrations that move data (bot/core/migrations/versions), on SQLite and PostgreSQL, and the
+copies of today's rules they keep (so that a later change can't rewrite history).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+from typing import Any
+
+import pytest
+from alembic import command
+from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
+
+from bot.core.config import PROJECT_ROOT
+from bot.core.db import create_engine
+from bot.core.migrate import alembic_config
+from bot.core.models import Order, OrderNumberShape
+from bot.orders.order_numbers import lookup_key, shape_of
+
+PLACED = dt.datetime(2026, 11, 1, 10, tzinfo=dt.UTC)
+
+
+def _migrate(connection: Any, direction: str, revision: str) -> None:
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    getattr(command, direction)(config, revision)
+
+
+async def _fresh_schema(engine: AsyncEngine) -> None:
+    """PostgreSQL's test database is shared by every test: start from an empty schema."""
+    if engine.dialect.name == "postgresql":
+        async with engine.begin() as connection:
+            await connection.exec_driver_sql("DROP SCHEMA public CASCADE")
+            await connection.exec_driver_sql("CREATE SCHEMA public")
+
+
+def _load_migration(file_name: str) -> Any:
+    spec = importlib.util.spec_from_file_location(
+        file_name, PROJECT_ROOT / "bot" / "core" / "migrations" / "versions" / file_name
+    )
+    assert spec is not None and spec.loader is not None
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    return migration
+
+
+async def _add_order(connection: AsyncConnection, order_id: int, number: str, key: str, email: str) -> None:
+    await connection.execute(
+        text(
+            "INSERT INTO orders (id, store_id, order_number, lookup_key, shopper_name, shopper_email, "
+            "shipping_postcode, shipping_country, placed_at, status, updated_at) VALUES (:id, 'acme', :number, "
+            ":key, 'S', :email, '10027', 'US', :at, 'shipped', :at)"
+        ),
+        {"id": order_id, "number": number, "key": key, "email": email, "at": PLACED},
+    )
+
+
+async def test_0020_stops_on_orders_a_shopper_cannot_tell_apart_then_allows_one_per_key(database_url: str) -> None:
+    engine = create_engine(database_url)
+    try:
+        await _fresh_schema(engine)
+        async with engine.begin() as connection:
+            await connection.run_sync(_migrate, "upgrade", "0019")
+            await connection.execute(
+                text(
+                    "INSERT INTO stores (id, name, timezone, plain_shopper_signatures, created_at) "
+                    "VALUES ('acme', 'Acme', 'UTC', false, :at)"
+                ),
+                {"at": PLACED},
+            )
+            # Keys as 0018 left them: Bob's and Alice's numbers share one; the full-width
+            # number still has its full-width key.
+            await _add_order(connection, 1, "0001047", "1047", "bob@example.com")
+            await _add_order(connection, 2, "1047", "1047", "alice@example.com")
+            await _add_order(connection, 3, "ＦＺ-20931", "ＦＺ20931", "carol@example.com")
+
+        with pytest.raises(RuntimeError) as stopped:
+            async with engine.begin() as connection:
+                await connection.run_sync(_migrate, "upgrade", "0020")
+        assert "store 'acme': '0001047', '1047'" in str(stopped.value)
+        assert "Give one order of each group another number" in str(stopped.value)
+
+        async with engine.begin() as connection:
+            # Nothing changed: the upgrade stopped as a whole.
+            version = (await connection.execute(text("SELECT version_num FROM alembic_version"))).scalar_one()
+            assert version == "0019"
+            await connection.execute(text("UPDATE orders SET order_number = 'B-1047', lookup_key = 'B1047' WHERE id = 1"))
+            await connection.run_sync(_migrate, "upgrade", "0020")
+            keys = dict((await connection.execute(text("SELECT order_number, lookup_key FROM orders"))).tuples().all())
+        assert keys == {"B-1047": "B1047", "1047": "1047", "ＦＺ-20931": "FZ20931"}
+        assert keys["ＦＺ-20931"] == lookup_key("FZ-20931")
+
+        with pytest.raises(IntegrityError):
+            async with engine.begin() as connection:
+                await _add_order(connection, 4, "#1047", "1047", "mallory@example.com")
+
+        async with engine.begin() as connection:
+            await connection.run_sync(_migrate, "downgrade", "0019")
+            await _add_order(connection, 4, "#1047", "1047", "mallory@example.com")  # no longer refused
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.parametrize("number", ["H-77001", "so 2026 00123", "#000004321", "ＦＺ-２０９３１", "１０４７", "订单1"])
+def test_0020_keeps_the_key_rule_it_was_written_with(number: str) -> None:
+    """0020 has its own copy of the key rule (so a later change can't rewrite history); today
+    it agrees with bot/orders/order_numbers.py."""
+    migration = _load_migration("0020_one_order_per_lookup_key.py")
+    assert migration._lookup_key(number) == lookup_key(number)
+
+
+# --- migration 0018: existing orders learn their shapes and are re-keyed ---
+
+
+async def test_migration_learns_shapes_and_rekeys_existing_orders_and_their_lockout_counters(database_url: str) -> None:
+    engine = create_engine(database_url)
+    try:
+        await _fresh_schema(engine)
+        async with engine.begin() as connection:
+            await connection.run_sync(_migrate, "upgrade", "0017")
+            for store in ("h-store", "m-store"):
+                await connection.execute(
+                    text(
+                        "INSERT INTO stores (id, name, timezone, plain_shopper_signatures, created_at) "
+                        "VALUES (:id, 'A store', 'UTC', false, :at)"
+                    ),
+                    {"id": store, "at": PLACED},
+                )
+            for n, (store, number) in enumerate(
+                [("h-store", "H-77001"), ("h-store", "H-77002"), ("h-store", "SO-2026-00123"), ("m-store", "000004321")]
+            ):
+                await connection.execute(
+                    text(
+                        "INSERT INTO orders (id, store_id, order_number, lookup_key, shopper_name, shopper_email, "
+                        "shipping_postcode, shipping_country, placed_at, status, updated_at) VALUES (:id, :store, "
+                        ":number, :old_key, 'S', 's@example.com', '10027', 'US', :at, 'shipped', :at)"
+                    ),
+                    {
+                        "id": n + 1,
+                        "store": store,
+                        "number": number,
+                        "old_key": number.replace("#", "").upper(),
+                        "at": PLACED,
+                    },
+                )
+            for n, (scope, key, attempts) in enumerate(
+                [
+                    ("order", "SO-2026-00123", 3),
+                    ("order", "SO202600123", 1),
+                    ("order", "H-77001", 2),
+                    ("address", "198.51.100.1", 4),
+                ]
+            ):
+                await connection.execute(
+                    text(
+                        "INSERT INTO identity_check_failures (id, store_id, scope, key, attempts, window_started_at, "
+                        "locks) VALUES (:id, 'h-store', :scope, :key, :attempts, :at, 0)"
+                    ),
+                    {"id": n + 1, "scope": scope, "key": key, "attempts": attempts, "at": PLACED},
+                )
+            await connection.run_sync(_migrate, "upgrade", "0018")
+            counters = set(
+                (await connection.execute(text("SELECT scope, key, attempts FROM identity_check_failures"))).tuples().all()
+            )
+        # The counters follow the new key: one per order, the one furthest along kept.
+        assert counters == {("order", "SO202600123", 3), ("order", "H77001", 2), ("address", "198.51.100.1", 4)}
+        sessions = async_sessionmaker(engine, expire_on_commit=False)
+        async with sessions() as session:
+            keys = dict((await session.execute(select(Order.order_number, Order.lookup_key))).tuples().all())
+            shapes = set(
+                (
+                    await session.execute(
+                        select(OrderNumberShape.store_id, OrderNumberShape.shape, OrderNumberShape.order_count)
+                    )
+                )
+                .tuples()
+                .all()
+            )
+        assert keys == {n: lookup_key(n) for n in ("H-77001", "H-77002", "SO-2026-00123", "000004321")}
+        assert shapes == {("h-store", "H-99999", 2), ("h-store", "SO-9999-99999", 1), ("m-store", "999999999", 1)}
+        async with engine.begin() as connection:
+            await connection.run_sync(_migrate, "downgrade", "0017")
+            old = dict((await connection.execute(text("SELECT order_number, lookup_key FROM orders"))).tuples().all())
+        assert old["SO-2026-00123"] == "SO-2026-00123" and old["000004321"] == "000004321"
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.parametrize("number", ["H-77001", "so 2026 00123", "#000004321", "2411230ABCDEF1", "ORD-1001-X", "订单1"])
+def test_the_migration_keeps_the_rules_it_was_written_with(number: str) -> None:
+    """The migration has its own copy of the rules (so a later change can't rewrite history);
+    today they agree with the module's."""
+    migration = _load_migration("0018_order_number_shapes.py")
+    assert migration._lookup_key(number) == lookup_key(number)
+    assert migration._shape(number) == shape_of(number)
