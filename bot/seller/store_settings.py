@@ -156,6 +156,11 @@ class StoreSettingsService:
         async with self._sessions() as session:
             return await self._current(session, store_id)
 
+    async def store(self, store_id: str) -> Store | None:
+        """The store itself: its name and time zone for the console, its shopper secrets for a test conversation."""
+        async with self._sessions() as session:
+            return await session.get(Store, store_id)
+
     @staticmethod
     async def _current(session: AsyncSession, store_id: str) -> SettingsVersion:
         store = await session.get(Store, store_id)

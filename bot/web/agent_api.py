@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import json
 import logging
 
@@ -17,7 +16,6 @@ from aiohttp import web
 
 from bot.core.clock import utc_now
 from bot.core.models import EscalationStatus
-from bot.support.agents import AgentAccounts
 from bot.support.handoff import (
     QUEUE_PAGE,
     SPAM_BATCH_MAX,
@@ -26,82 +24,17 @@ from bot.support.handoff import (
     Change,
     Conflict,
     EngineUnavailable,
-    HandoffService,
     NotFound,
 )
-from bot.web.console_auth import ACCOUNTS, ConsoleAuth
+from bot.web.console_auth import ConsoleAuth
 from bot.web.json_io import json_error, read_json_object, refusal_response
-from bot.web.live import LiveHub
+from bot.web.services import services
 
 log = logging.getLogger(__name__)
 
-#: How often the feed looks in the database for changes made by other
-#: processes (the action server's escalations, the worker's messages).
-FEED_INTERVAL = 1.0
-#: …looking back this far, since a row's time is set before its transaction commits.
-FEED_OVERLAP = dt.timedelta(seconds=5)
 KEEPALIVE_SECONDS = 15.0
 #: The console's live feed marks the agent online this often.
 PRESENCE_SECONDS = 20.0
-
-
-HANDOFF = web.AppKey("handoff", HandoffService)
-SHOPPER_HUB = web.AppKey("agent_shopper_hub", LiveHub)
-
-
-class AgentFeed:
-    """One poller per gateway process, fanning changes out to the consoles of the stores concerned."""
-
-    def __init__(self, handoff: HandoffService, interval: float = FEED_INTERVAL) -> None:
-        self._handoff = handoff
-        self._interval = interval
-        self._subscribers: dict[asyncio.Queue[Change], frozenset[str]] = {}
-        self._sent: dict[tuple[str, str], dt.datetime] = {}
-        self._task: asyncio.Task[None] | None = None
-
-    def subscribe(self, store_ids: frozenset[str]) -> asyncio.Queue[Change]:
-        queue: asyncio.Queue[Change] = asyncio.Queue(200)
-        self._subscribers[queue] = store_ids
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._poll())
-        return queue
-
-    def unsubscribe(self, queue: asyncio.Queue[Change]) -> None:
-        self._subscribers.pop(queue, None)
-
-    def publish(self, change: Change) -> None:
-        key = (change.kind, change.conversation_id)
-        if self._sent.get(key, dt.datetime.min.replace(tzinfo=dt.UTC)) >= change.at:
-            return
-        self._sent[key] = change.at
-        for queue, stores in self._subscribers.items():
-            if change.store_id in stores and not queue.full():
-                queue.put_nowait(change)
-
-    async def _poll(self) -> None:
-        since = utc_now() - FEED_OVERLAP
-        while self._subscribers:
-            await asyncio.sleep(self._interval)
-            started = utc_now()
-            stores = frozenset().union(*self._subscribers.values())
-            try:
-                changes = await self._handoff.changes_since(stores, since)
-            except Exception:  # noqa: BLE001 - a database hiccup must not end the feed
-                log.exception("agent feed poll failed")
-                continue
-            for change in changes:
-                self.publish(change)
-            since = started - FEED_OVERLAP
-            self._sent = {k: at for k, at in self._sent.items() if at > since}
-
-    async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-
-FEED = web.AppKey("agent_feed", AgentFeed)
 
 
 def _errors(exc: Exception) -> web.Response | None:
@@ -144,7 +77,7 @@ async def queue(request: web.Request) -> web.Response:
     limit_text = query.get("limit", str(QUEUE_PAGE))
     if not limit_text.isascii() or not limit_text.isdigit() or len(limit_text) > 4:
         return json_error(400, "queue_limit_invalid")
-    page = await request.app[HANDOFF].queue(
+    page = await services(request).engine.handoff.queue(
         _agent(request), limit=int(limit_text), cursor=query.get("cursor") or None, order=query.get("order", "newest")
     )
     return web.json_response(page)
@@ -161,9 +94,9 @@ async def close_as_spam(request: web.Request) -> web.Response:
         or not all(type(i) is int and 0 < i < 2**31 for i in ids)
     ):
         return json_error(400, "spam_ids_invalid", {"max": SPAM_BATCH_MAX})
-    closed = await request.app[HANDOFF].close_as_spam(_agent(request), ids)
+    closed = await services(request).engine.handoff.close_as_spam(_agent(request), ids)
     now = utc_now()
-    feed: AgentFeed = request.app[FEED]
+    feed = services(request).engine.feed
     for _, store_id, conversation_id in closed:
         feed.publish(Change("queue", store_id, conversation_id, now))
         feed.publish(Change("conversation", store_id, conversation_id, now))
@@ -172,23 +105,23 @@ async def close_as_spam(request: web.Request) -> web.Response:
 
 
 async def conversation(request: web.Request) -> web.Response:
-    view = await request.app[HANDOFF].conversation(_agent(request), request.match_info["conversation_id"])
+    view = await services(request).engine.handoff.conversation(_agent(request), request.match_info["conversation_id"])
     return web.json_response(view)
 
 
 def _changed(request: web.Request, conversation_id: str, store_id: str, queue_too: bool = True) -> None:
     """Tell this process's consoles and the shopper's widget at once; other processes learn from the feed's poll."""
     now = utc_now()
-    feed: AgentFeed = request.app[FEED]
+    feed = services(request).engine.feed
     if queue_too:
         feed.publish(Change("queue", store_id, conversation_id, now))
     feed.publish(Change("conversation", store_id, conversation_id, now))
-    request.app[SHOPPER_HUB].new_messages(conversation_id)
+    services(request).hub.new_messages(conversation_id)
 
 
 async def claim(request: web.Request) -> web.Response:
     agent, cid = _agent(request), request.match_info["conversation_id"]
-    handoff = request.app[HANDOFF]
+    handoff = services(request).engine.handoff
     await handoff.claim(agent, cid)
     view = await handoff.conversation(agent, cid)
     _changed(request, cid, view["conversation"]["store_id"])
@@ -197,7 +130,7 @@ async def claim(request: web.Request) -> web.Response:
 
 async def _release(request: web.Request, outcome: EscalationStatus) -> web.Response:
     agent, cid = _agent(request), request.match_info["conversation_id"]
-    handoff = request.app[HANDOFF]
+    handoff = services(request).engine.handoff
     await handoff.release(agent, cid, outcome)
     view = await handoff.conversation(agent, cid)
     _changed(request, cid, view["conversation"]["store_id"])
@@ -215,7 +148,7 @@ async def resolve(request: web.Request) -> web.Response:
 async def reply(request: web.Request) -> web.Response:
     agent, cid = _agent(request), request.match_info["conversation_id"]
     body = await read_json_object(request)
-    store_id, message = await request.app[HANDOFF].reply(agent, cid, body.get("text"))
+    store_id, message = await services(request).engine.handoff.reply(agent, cid, body.get("text"))
     _changed(request, cid, store_id, queue_too=False)
     return web.json_response({"message": message.as_json()}, status=201)
 
@@ -223,7 +156,7 @@ async def reply(request: web.Request) -> web.Response:
 async def note(request: web.Request) -> web.Response:
     agent, cid = _agent(request), request.match_info["conversation_id"]
     body = await read_json_object(request)
-    store_id, saved = await request.app[HANDOFF].note(agent, cid, body.get("text"))
+    store_id, saved = await services(request).engine.handoff.note(agent, cid, body.get("text"))
     _changed(request, cid, store_id, queue_too=False)
     return web.json_response({"note": saved}, status=201)
 
@@ -232,8 +165,8 @@ async def events(request: web.Request) -> web.StreamResponse:
     """Server-sent events: ``queue`` (refresh the queue) and ``conversation`` (refresh that one)."""
     agent = _agent(request)
     token = AUTH.token(request)
-    accounts = request.app[ACCOUNTS]
-    feed: AgentFeed = request.app[FEED]
+    accounts = services(request).accounts
+    feed = services(request).engine.feed
     response = web.StreamResponse(
         headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store", "X-Accel-Buffering": "no"}
     )
@@ -266,16 +199,16 @@ async def events(request: web.Request) -> web.StreamResponse:
     return response
 
 
-def add_agent_console(app: web.Application, accounts: AgentAccounts, shopper_hub: LiveHub) -> None:
-    """Mount the console; ``app[HANDOFF]`` is set once the HTTP client to Rasa exists."""
-    AUTH.mount(app, accounts)
-    app[SHOPPER_HUB] = shopper_hub
-    app.router.add_get("/agent/api/queue", queue)
-    app.router.add_post("/agent/api/escalations/spam", close_as_spam)
-    app.router.add_get("/agent/api/events", events)
-    app.router.add_get("/agent/api/conversations/{conversation_id}", conversation)
-    app.router.add_post("/agent/api/conversations/{conversation_id}/claim", claim)
-    app.router.add_post("/agent/api/conversations/{conversation_id}/messages", reply)
-    app.router.add_post("/agent/api/conversations/{conversation_id}/notes", note)
-    app.router.add_post("/agent/api/conversations/{conversation_id}/handback", hand_back)
-    app.router.add_post("/agent/api/conversations/{conversation_id}/resolve", resolve)
+def add_agent_console(app: web.Application) -> None:
+    """Mount the console at /agent."""
+    console = AUTH.application()
+    console.router.add_get("/api/queue", queue)
+    console.router.add_post("/api/escalations/spam", close_as_spam)
+    console.router.add_get("/api/events", events)
+    console.router.add_get("/api/conversations/{conversation_id}", conversation)
+    console.router.add_post("/api/conversations/{conversation_id}/claim", claim)
+    console.router.add_post("/api/conversations/{conversation_id}/messages", reply)
+    console.router.add_post("/api/conversations/{conversation_id}/notes", note)
+    console.router.add_post("/api/conversations/{conversation_id}/handback", hand_back)
+    console.router.add_post("/api/conversations/{conversation_id}/resolve", resolve)
+    AUTH.mount(app, console)

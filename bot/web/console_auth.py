@@ -44,7 +44,7 @@ from bot.support.agents import (
 )
 from bot.web.client_address import client_key
 from bot.web.json_io import error_response, json_error, read_json_object, refusal_response, whole_number
-from bot.web.ratelimit import RateLimiter
+from bot.web.services import services
 
 STATIC = Path(__file__).parent / "static"
 CSRF_HEADER = "X-CSRF-Token"
@@ -55,9 +55,6 @@ CONSOLE_CSP = (
 )
 #: The content type of each kind of file a console serves under /<console>/static/.
 CONTENT_TYPES = {".js": "application/javascript", ".json": "application/json", ".css": "text/css"}
-ACCOUNTS = web.AppKey("console_accounts", AgentAccounts)
-#: Sign-ins and invitation links per client address (both consoles share it).
-LOGIN_LIMIT = web.AppKey("console_login_limit", RateLimiter)
 
 
 def signed_shopper_attributes(secret: str, email: str) -> str:
@@ -151,7 +148,7 @@ class ConsoleAuth:
             if request.method not in ("GET", "HEAD") and not same_origin(request):
                 return json_error(403, "cross_origin")
             if request.path not in self.public_paths:
-                agent = await request.app[ACCOUNTS].session_for(self.token(request))
+                agent = await services(request).accounts.session_for(self.token(request))
                 if agent is None:
                     return json_error(401, "session_expired")
                 if request.method not in ("GET", "HEAD") and not agent.csrf_matches(request.headers.get(CSRF_HEADER)):
@@ -200,8 +197,7 @@ class ConsoleAuth:
         given = request.headers.get(CSRF_HEADER, "")
         if not expected or not hmac.compare_digest(received_bytes(expected), received_bytes(given)):
             return json_error(403, "csrf_token_wrong")
-        limiter = request.app.get(LOGIN_LIMIT)
-        retry_after = limiter.check(client_key(request)) if limiter is not None else 0
+        retry_after = services(request).login_limit.check(client_key(request))
         if retry_after:
             return json_error(
                 429, "sign_ins_rate_limited", {"retry_after": retry_after}, headers={"Retry-After": str(retry_after)}
@@ -228,7 +224,7 @@ class ConsoleAuth:
             return json_error(400, "login_fields_missing")
         if len(email) > 320 or len(password) > 1000:
             return json_error(401, "login_wrong")
-        accounts = request.app[ACCOUNTS]
+        accounts = services(request).accounts
         result = await accounts.login(email, password, client_key(request))  # throttled or busy: the middleware answers
         if result is None:
             return json_error(401, "login_wrong")
@@ -245,7 +241,7 @@ class ConsoleAuth:
         if not isinstance(token, str) or not token or len(token) > 200:
             return json_error(400, "invitation_token_missing", field="token")
         try:
-            invitation = await request.app[ACCOUNTS].invitation(token)
+            invitation = await services(request).accounts.invitation(token)
         except InvitationNotFound:
             return json_error(404, "invitation_not_found")
         return web.json_response({"invitation": invitation.as_json(), "min_password_chars": MIN_PASSWORD_CHARS})
@@ -261,7 +257,7 @@ class ConsoleAuth:
             return json_error(400, "join_token_missing", field="token")
         if not isinstance(password, str) or not isinstance(name, str) or len(password) > 1000:
             return json_error(400, "join_fields_invalid", field="password")
-        accounts = request.app[ACCOUNTS]
+        accounts = services(request).accounts
         try:
             result = await accounts.join(token, password, name, client_key(request))
         except InvitationNotFound:
@@ -273,7 +269,7 @@ class ConsoleAuth:
         return await self._signed_in_response(request, accounts, *result)
 
     async def my_invitations(self, request: web.Request) -> web.Response:
-        invitations = await request.app[ACCOUNTS].my_invitations(self.agent(request))
+        invitations = await services(request).accounts.my_invitations(self.agent(request))
         return web.json_response({"invitations": [i.as_json() for i in invitations]})
 
     async def accept_invitation(self, request: web.Request) -> web.Response:
@@ -281,7 +277,7 @@ class ConsoleAuth:
         token = (await read_json_object(request)).get("token")
         if not isinstance(token, str) or not token or len(token) > 200:
             return json_error(400, "invitation_token_missing", field="token")
-        accounts = request.app[ACCOUNTS]
+        accounts = services(request).accounts
         try:
             invitation = await accounts.accept(self.agent(request), token)
         except InvitationNotFound:
@@ -295,13 +291,13 @@ class ConsoleAuth:
         try:
             if invitation_id is None:
                 raise InvitationNotFound(request.match_info["invitation_id"])
-            await request.app[ACCOUNTS].decline(self.agent(request), invitation_id)
+            await services(request).accounts.decline(self.agent(request), invitation_id)
         except InvitationNotFound:
             return json_error(404, "invitation_not_waiting")
         return web.Response(status=204)
 
     async def logout(self, request: web.Request) -> web.Response:
-        await request.app[ACCOUNTS].logout(self.token(request))
+        await services(request).accounts.logout(self.token(request))
         response = web.Response(status=204)
         response.del_cookie(self.session_cookie, path=self.path)
         return response
@@ -309,17 +305,23 @@ class ConsoleAuth:
     async def me(self, request: web.Request) -> web.Response:
         return web.json_response(self.view(self.agent(request)))
 
-    def mount(self, app: web.Application, accounts: AgentAccounts) -> None:
-        app[ACCOUNTS] = accounts
-        app.middlewares.append(self.middleware)
+    def application(self) -> web.Application:
+        """The console as an aiohttp sub-application for /{name}: its page, static files, sign-in and
+        invitations, behind its own middleware. The console adds its API (paths relative to /{name})."""
+        console = web.Application(middlewares=[self.middleware])
+        console.router.add_get("/", self.page)
+        console.router.add_get("/static/{name:.+}", self.static)
+        console.router.add_post("/api/login", self.login)
+        console.router.add_post("/api/logout", self.logout)
+        console.router.add_get("/api/me", self.me)
+        console.router.add_post("/api/invitation", self.invitation)
+        console.router.add_post("/api/join", self.join)
+        console.router.add_get("/api/invitations", self.my_invitations)
+        console.router.add_post("/api/invitations/accept", self.accept_invitation)
+        console.router.add_post("/api/invitations/{invitation_id:[0-9]{1,12}}/decline", self.decline_invitation)
+        return console
+
+    def mount(self, app: web.Application, console: web.Application) -> None:
+        # /{name} itself, without the slash, is the parent's: a sub-application's paths all start with /{name}/.
         app.router.add_get(self.path, self.page)
-        app.router.add_get(self.path + "/", self.page)
-        app.router.add_get(self.path + "/static/{name:.+}", self.static)
-        app.router.add_post(self.api + "login", self.login)
-        app.router.add_post(self.api + "logout", self.logout)
-        app.router.add_get(self.api + "me", self.me)
-        app.router.add_post(self.api + "invitation", self.invitation)
-        app.router.add_post(self.api + "join", self.join)
-        app.router.add_get(self.api + "invitations", self.my_invitations)
-        app.router.add_post(self.api + "invitations/accept", self.accept_invitation)
-        app.router.add_post(self.api + "invitations/{invitation_id:[0-9]{1,12}}/decline", self.decline_invitation)
+        app.add_subapp(self.path, console)

@@ -9,27 +9,22 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-import aiohttp
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.chat.rasa_client import RasaClient
-from bot.core.config import Settings
-from bot.core.jobs import FailedJobs, JobNotRetryable
+from bot.core.jobs import JobNotRetryable
 from bot.core.models import AgentRole, iso_utc
 from bot.core.text_input import BadInput, loads
-from bot.guides.manuals import MAX_MANUAL_BYTES, BadManual, Manuals
-from bot.guides.product_guides import GuideError, GuideVersionNotFound, ProductGuides, ProductNotFound
+from bot.guides.manuals import MAX_MANUAL_BYTES, BadManual
+from bot.guides.product_guides import GuideError, GuideVersionNotFound, ProductNotFound
 from bot.orders.importer import import_lines
-from bot.seller.api_tokens import ApiTokens
 from bot.seller.store_secrets import KINDS, rotate_secret, secret_status
-from bot.seller.store_settings import TEMPLATES, SettingsError, SettingsVersion, StoreSettingsService, VersionNotFound
-from bot.support.agents import AccountError, AgentAccounts
-from bot.web.console_auth import ACCOUNTS as CONSOLE_ACCOUNTS
+from bot.seller.store_settings import TEMPLATES, SettingsError, SettingsVersion, VersionNotFound
+from bot.support.agents import AccountError
+from bot.support.team_removal import remove_from_team
 from bot.web.json_io import (
     RefusedRequest,
     json_error,
@@ -39,18 +34,9 @@ from bot.web.json_io import (
     version_number,
     whole_number,
 )
+from bot.web.services import services
 
-API_TOKENS = web.AppKey("api_tokens", ApiTokens)
-STORE_SETTINGS = web.AppKey("store_settings", StoreSettingsService)
-SESSIONS = web.AppKey("seller_sessions", async_sessionmaker[AsyncSession])
-MANUALS = web.AppKey("manuals", Manuals)
-GUIDES = web.AppKey("product_guides", ProductGuides)
-ACCOUNTS = web.AppKey("seller_accounts", AgentAccounts)
-SELLER_SETTINGS = web.AppKey("seller_settings", Settings)
-SELLER_HTTP = web.AppKey("seller_http", aiohttp.ClientSession)
-FAILED_JOBS = web.AppKey("failed_jobs", FailedJobs)
 log = logging.getLogger(__name__)
-PUBLIC_BASE = web.AppKey("public_base_url", str)
 #: Line types a seller may push: never a store line (its secrets) nor an account.
 PUSHABLE = frozenset({"product", "order", "canned_reply"})
 MAX_PUSH_LINES = 5000
@@ -58,7 +44,7 @@ MAX_PUSH_LINES = 5000
 
 async def _store(request: web.Request) -> str:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    store_id = await request.app[API_TOKENS].store_for(token.strip() if scheme.lower() == "bearer" else None)
+    store_id = await services(request).api_tokens.store_for(token.strip() if scheme.lower() == "bearer" else None)
     if store_id is None:
         raise RefusedRequest(401, "seller_token_wrong")
     return store_id
@@ -79,13 +65,13 @@ def _version_json(version: SettingsVersion, with_settings: bool = True) -> dict[
 
 async def get_settings(request: web.Request) -> web.Response:
     store_id = await _store(request)
-    return web.json_response(_version_json(await request.app[STORE_SETTINGS].current(store_id)))
+    return web.json_response(_version_json(await services(request).store_settings.current(store_id)))
 
 
 async def patch_settings(request: web.Request) -> web.Response:
     store_id = await _store(request)
     try:
-        saved = await request.app[STORE_SETTINGS].update(store_id, await read_json(request), "seller API")
+        saved = await services(request).store_settings.update(store_id, await read_json(request), "seller API")
     except SettingsError as exc:
         return nothing_saved(exc)
     return web.json_response(_version_json(saved))
@@ -93,7 +79,7 @@ async def patch_settings(request: web.Request) -> web.Response:
 
 async def settings_history(request: web.Request) -> web.Response:
     store_id = await _store(request)
-    versions = await request.app[STORE_SETTINGS].history(store_id)
+    versions = await services(request).store_settings.history(store_id)
     return web.json_response({"versions": [_version_json(v, with_settings=False) for v in versions]})
 
 
@@ -103,7 +89,7 @@ async def rollback_settings(request: web.Request) -> web.Response:
     if version is None:
         return json_error(400, "settings_version_missing")
     try:
-        saved = await request.app[STORE_SETTINGS].rollback(store_id, version, "seller API")
+        saved = await services(request).store_settings.rollback(store_id, version, "seller API")
     except VersionNotFound:
         return json_error(404, "version_not_found", {"version": version})
     except SettingsError as exc:
@@ -141,7 +127,7 @@ async def push_lines(request: web.Request) -> web.Response:
                 obj["store"] = store_id
                 line = json.dumps(obj)
             checked.append(line)  # a malformed line is reported by the importer itself
-    report = await import_lines(request.app[SESSIONS], checked)
+    report = await import_lines(services(request).sessions, checked)
     errors = sorted(refused + [{"line": n, "error": e} for n, e in report.errors], key=lambda e: e["line"])
     return web.json_response({"imported": report.imported, "errors": errors}, status=200 if not errors else 422)
 
@@ -181,12 +167,12 @@ async def upload_manual(request: web.Request, store_id: str, actor: Actor) -> we
         if len(data) > MAX_MANUAL_BYTES:
             return json_error(413, "manual_too_large", {"limit_mb": MAX_MANUAL_BYTES // (1024 * 1024)})
     try:
-        stored = await request.app[MANUALS].upload(
-            store_id, request.match_info["sku"], bytes(data), request.app[PUBLIC_BASE], actor.label
+        stored = await services(request).manuals.upload(
+            store_id, request.match_info["sku"], bytes(data), services(request).settings.public_base_url, actor.label
         )
     except BadManual as exc:
         return refusal_response(exc.status, exc)
-    url = request.app[PUBLIC_BASE] + stored.path()
+    url = services(request).settings.public_base_url + stored.path()
     return web.json_response({"manual_url": url, "size": stored.size}, status=201)
 
 
@@ -196,7 +182,7 @@ async def manual_file(request: web.Request) -> web.StreamResponse:
     if file_id is None:  # not a number, or one no file can have
         raise web.HTTPNotFound()
     name = request.match_info["name"]
-    data = await request.app[MANUALS].read(file_id, name)
+    data = await services(request).manuals.read(file_id, name)
     if data is None:
         raise web.HTTPNotFound()
     return web.Response(
@@ -224,13 +210,13 @@ def _guide_error(exc: Exception) -> web.Response:
 
 
 async def list_products(request: web.Request, store_id: str, actor: Actor) -> web.Response:
-    guides = await request.app[GUIDES].list(store_id)
+    guides = await services(request).guides.list(store_id)
     return web.json_response({"products": [g.as_json() for g in guides]})
 
 
 async def get_guide(request: web.Request, store_id: str, actor: Actor) -> web.Response:
     try:
-        guide = await request.app[GUIDES].get(store_id, request.match_info["sku"])
+        guide = await services(request).guides.get(store_id, request.match_info["sku"])
     except ProductNotFound as exc:
         return _guide_error(exc)
     return web.json_response(guide.as_json())
@@ -238,7 +224,9 @@ async def get_guide(request: web.Request, store_id: str, actor: Actor) -> web.Re
 
 async def put_guide(request: web.Request, store_id: str, actor: Actor) -> web.Response:
     try:
-        guide = await request.app[GUIDES].update(store_id, request.match_info["sku"], await read_json(request), actor.label)
+        guide = await services(request).guides.update(
+            store_id, request.match_info["sku"], await read_json(request), actor.label
+        )
     except (GuideError, ProductNotFound) as exc:
         return _guide_error(exc)
     return web.json_response(guide.as_json())
@@ -246,7 +234,7 @@ async def put_guide(request: web.Request, store_id: str, actor: Actor) -> web.Re
 
 async def guide_history(request: web.Request, store_id: str, actor: Actor) -> web.Response:
     try:
-        versions = await request.app[GUIDES].history(store_id, request.match_info["sku"])
+        versions = await services(request).guides.history(store_id, request.match_info["sku"])
     except ProductNotFound as exc:
         return _guide_error(exc)
     return web.json_response({"versions": [v.as_json() for v in versions]})
@@ -257,7 +245,7 @@ async def rollback_guide(request: web.Request, store_id: str, actor: Actor) -> w
     if version is None:
         return json_error(400, "guide_version_missing")
     try:
-        guide = await request.app[GUIDES].rollback(store_id, request.match_info["sku"], version, actor.label)
+        guide = await services(request).guides.rollback(store_id, request.match_info["sku"], version, actor.label)
     except (GuideError, ProductNotFound, GuideVersionNotFound) as exc:
         return _guide_error(exc)
     return web.json_response(guide.as_json())
@@ -267,7 +255,7 @@ async def rollback_guide(request: web.Request, store_id: str, actor: Actor) -> w
 
 
 async def secrets_status(request: web.Request, store_id: str, actor: Actor) -> web.Response:
-    return web.json_response(await secret_status(request.app[SESSIONS], store_id))
+    return web.json_response(await secret_status(services(request).sessions, store_id))
 
 
 async def rotate(request: web.Request, store_id: str, actor: Actor) -> web.Response:
@@ -279,7 +267,7 @@ async def rotate(request: web.Request, store_id: str, actor: Actor) -> web.Respo
         return json_error(404, "secret_kind_unknown")
     if not isinstance(hours, (int, float)) or isinstance(hours, bool) or not 0 <= hours <= 24 * 7:
         return json_error(400, "grace_hours_invalid", field="grace_hours")
-    rotated = await rotate_secret(request.app[SESSIONS], store_id, kind, dt.timedelta(hours=hours))
+    rotated = await rotate_secret(services(request).sessions, store_id, kind, dt.timedelta(hours=hours))
     log.info("%s rotated the %s secret of %s", _who(actor), kind, store_id)
     return web.json_response(
         {"secret": rotated.secret, "previous_valid_until": iso_utc(rotated.previous_valid_until)},
@@ -289,7 +277,7 @@ async def rotate(request: web.Request, store_id: str, actor: Actor) -> web.Respo
 
 async def get_team(request: web.Request, store_id: str, actor: Actor) -> web.Response:
     """The store's members, and its invitations still waiting for an answer."""
-    accounts = request.app[ACCOUNTS]
+    accounts = services(request).accounts
     invitations = await accounts.store_invitations(store_id)
     return web.json_response(
         {
@@ -308,7 +296,7 @@ def invitation_url(request: web.Request, role: str, token: str) -> str:
     """The link the admin passes on: seller admins land on the seller console, agents on theirs.
     The token is in the fragment, which browsers never send (no server or proxy logs it)."""
     console = "seller" if role == AgentRole.seller_admin.value else "agent"
-    return f"{request.app[PUBLIC_BASE]}/{console}#invitation={token}"
+    return f"{services(request).settings.public_base_url}/{console}#invitation={token}"
 
 
 async def add_member(request: web.Request, store_id: str, actor: Actor) -> web.Response:
@@ -324,7 +312,7 @@ async def add_member(request: web.Request, store_id: str, actor: Actor) -> web.R
     if not isinstance(email, str) or not isinstance(name, str) or not isinstance(role, str) or not name.strip():
         return json_error(400, "member_fields_invalid")
     try:
-        issued = await request.app[ACCOUNTS].invite(store_id, email, name, role, actor.label)
+        issued = await services(request).accounts.invite(store_id, email, name, role, actor.label)
     except AccountError as exc:
         return refusal_response(400, exc)
     email = email.strip().lower()
@@ -351,17 +339,10 @@ async def remove_member(request: web.Request, store_id: str, actor: Actor) -> we
     email = request.match_info["email"].strip().lower()
     if actor.email is not None and email == actor.email.lower():
         return json_error(400, "member_remove_self")
-    released = await request.app[ACCOUNTS].remove_from_store(store_id, email)
-    if released is None:
+    removed = await remove_from_team(services(request).accounts, services(request).engine.rasa, store_id, email)
+    if not removed:
         return json_error(404, "member_not_found")
     log.info("%s removed a member from %s", _who(actor), store_id)
-    # What the removed person was holding goes back to the bot (and to the queue).
-    http = request.app[SELLER_HTTP]
-    for conversation_id in released:
-        try:
-            await RasaClient(request.app[SELLER_SETTINGS], http).resume(conversation_id)
-        except (TimeoutError, aiohttp.ClientError):
-            log.warning("could not resume %s in Rasa", conversation_id, exc_info=True)
     return web.Response(status=204)
 
 
@@ -373,7 +354,7 @@ async def list_jobs(request: web.Request, store_id: str, actor: Actor) -> web.Re
     message the assistant never answered), the latest first."""
     if request.query.get("status", "failed") != "failed":
         return json_error(400, "jobs_status_invalid", field="status")
-    jobs = await request.app[FAILED_JOBS].list(store_id)
+    jobs = await services(request).failed_jobs.list(store_id)
     return web.json_response({"jobs": [job.as_json() for job in jobs]})
 
 
@@ -383,7 +364,7 @@ async def retry_job(request: web.Request, store_id: str, actor: Actor) -> web.Re
     try:
         if job_id is None:
             raise JobNotRetryable(request.match_info["job_id"])
-        await request.app[FAILED_JOBS].retry(store_id, job_id)
+        await services(request).failed_jobs.retry(store_id, job_id)
     except JobNotRetryable:
         return json_error(404, "job_not_found")
     log.info("%s queued failed job %s of %s again", _who(actor), job_id, store_id)
@@ -417,24 +398,7 @@ def _with_token(handler: StoreHandler) -> Callable[[web.Request], Awaitable[web.
     return api_handler
 
 
-def add_seller_api(app: web.Application, sessions: Any, settings: Settings) -> None:
-    app[API_TOKENS] = ApiTokens(sessions)
-    app[STORE_SETTINGS] = StoreSettingsService(sessions)
-    app[SESSIONS] = sessions
-    app[MANUALS] = Manuals(sessions)
-    app[GUIDES] = ProductGuides(sessions)
-    app[PUBLIC_BASE] = settings.public_base_url
-    # The consoles' account service (one bound on password hashing per process), else our own.
-    app[ACCOUNTS] = app[CONSOLE_ACCOUNTS] if CONSOLE_ACCOUNTS in app else AgentAccounts(sessions)
-    app[SELLER_SETTINGS] = settings
-    app[FAILED_JOBS] = FailedJobs(sessions)
-
-    async def http_client(app: web.Application) -> AsyncIterator[None]:
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
-            app[SELLER_HTTP] = http
-            yield
-
-    app.cleanup_ctx.append(http_client)
+def add_seller_api(app: web.Application) -> None:
     app.router.add_get("/files/manuals/{file_id}/{name}", manual_file)
     app.router.add_get("/api/v1/seller/settings", get_settings)
     app.router.add_patch("/api/v1/seller/settings", patch_settings)

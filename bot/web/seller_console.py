@@ -15,7 +15,6 @@ the same checks and versions as the seller API and the CLI.
 
 from __future__ import annotations
 
-import datetime as dt
 import html
 import re
 import secrets
@@ -25,29 +24,21 @@ from string import Template
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from bot.core.clock import utc_now
-from bot.core.models import AgentRole, Order, OrderItem, Shipment, Store
-from bot.reviews.invitations import fill_review_url
+from bot.core.models import AgentRole
 from bot.seller.store_settings import SettingsError, VersionNotFound
-from bot.seller.templates import PLACEHOLDERS, TEMPLATES, TemplateError, first_name, render, validate
-from bot.shipping.tracking import format_time
+from bot.seller.templates import PLACEHOLDERS, TEMPLATES, TemplateError
 from bot.support.agents import AgentAccounts, SignedInAgent
 from bot.support.business_hours import (
     DEFAULT_HOURS,
     WEEKDAYS,
-    BadBusinessHours,
-    describe_duration,
-    describe_return,
-    opening,
-    parse_business_hours,
 )
 from bot.support.escalations import PRIORITY_BY_REASON
-from bot.web.console_auth import ACCOUNTS, STATIC, ConsoleAuth, signed_shopper_attributes, widget_page_csp
+from bot.web.console_auth import STATIC, ConsoleAuth, signed_shopper_attributes, widget_page_csp
 from bot.web.json_io import RefusedRequest, json_error, nothing_saved, read_json_object, refusal_response, version_number
-from bot.web.seller_api import SESSIONS, STORE_ROUTES, STORE_SETTINGS, Actor, StoreHandler, _version_json
+from bot.web.seller_api import STORE_ROUTES, Actor, StoreHandler, _version_json
+from bot.web.services import services
 
 ADMIN = AgentRole.seller_admin.value
 
@@ -100,13 +91,12 @@ def _for_admin(handler: StoreHandler) -> Callable[[web.Request], Awaitable[web.S
 
 async def get_settings(request: web.Request) -> web.Response:
     store_id = _store_id(request)
-    body = _version_json(await request.app[STORE_SETTINGS].current(store_id))
+    body = _version_json(await services(request).store_settings.current(store_id))
     body["placeholder_descriptions"] = PLACEHOLDERS
     body["reasons"] = sorted(PRIORITY_BY_REASON)
     body["weekdays"] = list(WEEKDAYS)
     body["default_business_hours"] = DEFAULT_HOURS
-    async with request.app[SESSIONS]() as session:
-        store = await session.get(Store, store_id)
+    store = await services(request).store_settings.store(store_id)
     body["store"] = {
         "id": store_id,
         "name": store.name if store else store_id,
@@ -119,7 +109,7 @@ async def put_settings(request: web.Request) -> web.Response:
     store_id = _store_id(request)
     patch = await read_json_object(request)
     try:
-        saved = await request.app[STORE_SETTINGS].update(store_id, patch, _changed_by(request))
+        saved = await services(request).store_settings.update(store_id, patch, _changed_by(request))
     except SettingsError as exc:
         return nothing_saved(exc)
     return web.json_response(_version_json(saved))
@@ -127,9 +117,9 @@ async def put_settings(request: web.Request) -> web.Response:
 
 async def settings_history(request: web.Request) -> web.Response:
     store_id = _store_id(request)
-    versions = await request.app[STORE_SETTINGS].history(store_id)
+    versions = await services(request).store_settings.history(store_id)
     if not versions:
-        versions = [await request.app[STORE_SETTINGS].current(store_id)]  # version 0: as imported
+        versions = [await services(request).store_settings.current(store_id)]  # version 0: as imported
     current = versions[0].version
     return web.json_response({"current": current, "versions": [_version_json(v, with_settings=False) for v in versions]})
 
@@ -140,7 +130,7 @@ async def rollback_settings(request: web.Request) -> web.Response:
     if version is None:
         return json_error(400, "console_version_missing", field="version")
     try:
-        saved = await request.app[STORE_SETTINGS].rollback(store_id, version, _changed_by(request))
+        saved = await services(request).store_settings.rollback(store_id, version, _changed_by(request))
     except VersionNotFound:
         return json_error(404, "version_not_found", {"version": version})
     except SettingsError as exc:
@@ -151,83 +141,17 @@ async def rollback_settings(request: web.Request) -> web.Response:
 # --- preview ---
 
 
-async def sample_values(request: web.Request, store_id: str) -> dict[str, str]:
-    """What every placeholder becomes for the store's latest order with items (or made-up values without one)."""
-    current = await request.app[STORE_SETTINGS].current(store_id)
-    now = utc_now()
-    async with request.app[SESSIONS]() as session:
-        store = await session.get(Store, store_id)
-        order = await session.scalar(
-            select(Order)
-            .where(
-                Order.store_id == store_id, Order.id.in_(select(OrderItem.order_id).where(OrderItem.store_id == store_id))
-            )
-            .options(selectinload(Order.items), selectinload(Order.shipments).selectinload(Shipment.events))
-            .order_by(Order.placed_at.desc(), Order.id.desc())
-            .limit(1)
-        )
-    store_name = store.name if store else store_id
-    values = {
-        "shopper_first_name": "Alex",
-        "store_name": store_name,
-        "order_number": "1001",
-        "item_names": "1 × Sample item",
-        "carrier": "USPS",
-        "tracking_number": "9400111899223100000000",
-        "tracking_url": "https://tools.usps.com/go/TrackConfirmAction?tLabels=9400111899223100000000",
-        "delivered_at": format_time(now, store.timezone if store else None),
-        "latest_scan": "Held by customs, JFK",
-        "reference": "E-12",
-    }
-    sku = None
-    if order is not None:
-        values["shopper_first_name"] = first_name(order.shopper_name)
-        values["order_number"] = order.order_number
-        values["item_names"] = ", ".join(f"{item.quantity} × {item.name}" for item in order.items)
-        sku = order.items[0].sku if order.items else None
-        if order.shipments:
-            shipment = order.shipments[-1]
-            latest = shipment.events[-1] if shipment.events else None
-            values["carrier"] = shipment.carrier
-            values["tracking_number"] = shipment.tracking_number
-            values["tracking_url"] = shipment.tracking_url or ""
-            delivered = shipment.delivered_at or now
-            if delivered.tzinfo is None:
-                delivered = delivered.replace(tzinfo=dt.UTC)
-            values["delivered_at"] = format_time(delivered, order.shopper_timezone)
-            if latest is not None:
-                values["latest_scan"] = ", ".join(p for p in (latest.message, latest.location) if p) or values["latest_scan"]
-    review_url = current.settings["review"]["url"] or ""
-    values["review_url"] = fill_review_url(review_url, values["order_number"], sku)
-    escalation = current.settings["escalation"]
-    values["reply_time"] = describe_duration(int(escalation["reply_time_minutes"]))
-    # Open now (or never): a made-up but plausible wait, in the store's own time.
-    back_in = f"in about 9 hours (Monday 09:00, {store.timezone if store else 'UTC'} time)"
-    if store is not None:
-        try:
-            hours = opening(parse_business_hours(escalation["business_hours"]), store.timezone, now)
-        except (BadBusinessHours, ValueError, KeyError):
-            hours = None
-        if hours is not None and hours.next_open_at is not None:
-            back_in = describe_return(now, hours.next_open_at, store.timezone)
-    values["back_in"] = back_in
-    return values
-
-
 async def preview(request: web.Request) -> web.Response:
     store_id = _store_id(request)
     body = await read_json_object(request)
     key, text = body.get("template"), body.get("text")
     if not isinstance(key, str) or key not in TEMPLATES:
         return json_error(400, "template_key_unknown", {"templates": ", ".join(TEMPLATES)}, field="template")
-    allowed, _ = TEMPLATES[key]
     try:
-        validate(text, allowed)
+        rendered, sample = await services(request).previews.preview(store_id, key, text)
     except TemplateError as exc:
         return refusal_response(400, exc, field=f"templates.{key}")
-    assert isinstance(text, str)
-    values = await sample_values(request, store_id)
-    return web.json_response({"rendered": render(text, values), "sample": {n: values[n] for n in sorted(allowed)}})
+    return web.json_response({"rendered": rendered, "sample": sample})
 
 
 # --- test conversation ---
@@ -262,8 +186,7 @@ async def test_chat_page(request: web.Request) -> web.Response:
     run = request.query.get("run", "")
     if not _RUN.fullmatch(run):
         return json_error(400, "test_chat_not_started")
-    async with request.app[SESSIONS]() as session:
-        store = await session.get(Store, store_id)
+    store = await services(request).store_settings.store(store_id)
     if store is None:
         raise web.HTTPNotFound()
     email = sample_shopper_email(AUTH.agent(request).id, run)
@@ -284,14 +207,15 @@ async def test_chat_page(request: web.Request) -> web.Response:
 
 
 def add_seller_console(app: web.Application) -> None:
-    """Mount the console; needs ``app[ACCOUNTS]`` (the agent console) and the seller API's services."""
-    AUTH.mount(app, app[ACCOUNTS])
-    app.router.add_get("/seller/api/stores/{store_id}/settings", get_settings)
-    app.router.add_put("/seller/api/stores/{store_id}/settings", put_settings)
-    app.router.add_get("/seller/api/stores/{store_id}/settings/history", settings_history)
-    app.router.add_post("/seller/api/stores/{store_id}/settings/rollback", rollback_settings)
-    app.router.add_post("/seller/api/stores/{store_id}/preview", preview)
+    """Mount the console at /seller."""
+    console = AUTH.application()
+    console.router.add_get("/api/stores/{store_id}/settings", get_settings)
+    console.router.add_put("/api/stores/{store_id}/settings", put_settings)
+    console.router.add_get("/api/stores/{store_id}/settings/history", settings_history)
+    console.router.add_post("/api/stores/{store_id}/settings/rollback", rollback_settings)
+    console.router.add_post("/api/stores/{store_id}/preview", preview)
     for method, path, handler in STORE_ROUTES:
-        app.router.add_route(method, "/seller/api/stores/{store_id}" + path, _for_admin(handler))
-    app.router.add_post("/seller/api/stores/{store_id}/test-chat", start_test_chat)
-    app.router.add_get("/seller/api/stores/{store_id}/test-chat", test_chat_page)
+        console.router.add_route(method, "/api/stores/{store_id}" + path, _for_admin(handler))
+    console.router.add_post("/api/stores/{store_id}/test-chat", start_test_chat)
+    console.router.add_get("/api/stores/{store_id}/test-chat", test_chat_page)
+    AUTH.mount(app, console)

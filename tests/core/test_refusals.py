@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from bot.core.refusals import REFUSALS, FieldRefusal, Refusal, english
-from bot.web.app import OPENAPI
+from bot.web.public_files import OPENAPI
 
 BOT = Path(__file__).resolve().parents[2] / "bot"
 CODE = re.compile(r"[a-z][a-z0-9]*(_[a-z0-9]+)*")

@@ -21,7 +21,8 @@ from bot.core.clock import utc_now
 from bot.core.config import Settings
 from bot.core.db import create_engine, create_sessionmaker
 from bot.runtime.stack import Stack
-from bot.web.app import OPENAPI, create_app
+from bot.web.app import create_app
+from bot.web.public_files import OPENAPI
 from tests.conftest import signed_shopper
 
 pytestmark = pytest.mark.engine

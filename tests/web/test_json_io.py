@@ -27,8 +27,9 @@ from bot.core.refusals import REFUSALS, english
 from bot.seller.api_tokens import ApiTokens
 from bot.shipping.tracking_updates import simple_signature
 from bot.support.agents import AgentAccounts
-from bot.web.app import OPENAPI, create_app
+from bot.web.app import create_app
 from bot.web.json_io import HTTP_REFUSALS, error_response
+from bot.web.public_files import OPENAPI
 
 Sessions = async_sessionmaker[AsyncSession]
 STORE, OTHER = "yangteng-auto", "bloomkids-baby"

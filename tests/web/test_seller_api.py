@@ -19,7 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.core.models import CannedReply, Order, StoreSettingsVersion
 from bot.seller.api_tokens import ApiTokens
 from bot.seller.store_settings import StoreSettingsService
-from bot.web.app import OPENAPI, create_app
+from bot.web.app import create_app
+from bot.web.public_files import OPENAPI
 from bot.web.seller_api import STORE_ROUTES
 from tests.engine import engine_settings
 

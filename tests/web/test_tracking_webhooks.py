@@ -16,7 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.core.config import load_settings
 from bot.core.models import Shipment, Store
 from bot.shipping.tracking_updates import aftership_signature, simple_signature
-from bot.web.app import OPENAPI, create_app
+from bot.web.app import create_app
+from bot.web.public_files import OPENAPI
 
 SPEC = yaml.safe_load(OPENAPI.read_text())
 STORE = "yangteng-auto"

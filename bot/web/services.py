@@ -1,0 +1,149 @@
+"""Every service the gateway's handlers use: built once per process, kept under one key.
+
+``create_app`` (:mod:`bot.web.app`) is the one place that builds them. Handlers read them with
+:func:`services`, from the chat API, the webhooks and the consoles alike, so each service exists
+once per process: one account service (one bound on password hashing for both consoles and the
+seller API), one live hub, one HTTP client to Rasa.
+
+The services that talk to Rasa need an HTTP client, which exists only once the gateway runs:
+:meth:`Services.running` opens it when the gateway starts and closes it when it stops. A test
+that needs no answer from Rasa hands ``create_app`` a :class:`~bot.chat.rasa_client.RasaClient`
+of its own instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+import aiohttp
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.chat.conversations import ConversationService
+from bot.chat.rasa_client import RasaClient
+from bot.chat.unanswered import UnansweredTurns
+from bot.core.config import Settings
+from bot.core.jobs import FailedJobs
+from bot.guides.manuals import Manuals
+from bot.guides.product_guides import ProductGuides
+from bot.orders.lookup import OrderService
+from bot.seller.api_tokens import ApiTokens
+from bot.seller.previews import TemplatePreviews
+from bot.seller.store_settings import StoreSettingsService
+from bot.shipping.tracking_updates import TrackingUpdates
+from bot.support.agents import AgentAccounts, PasswordHashing
+from bot.support.handoff import HandoffService
+from bot.web.agent_feed import AgentFeed
+from bot.web.live import LiveHub
+from bot.web.ratelimit import RateLimiter
+from bot.web.turns import ChatTurns
+
+#: Rasa answers a turn within seconds; a minute covers a cold model and a slow action.
+RASA_TIMEOUT = aiohttp.ClientTimeout(total=60)
+
+
+@dataclass
+class Engine:
+    """What talks to Rasa: made when the gateway starts, over its one HTTP client."""
+
+    rasa: RasaClient
+    turns: ChatTurns
+    handoff: HandoffService
+    feed: AgentFeed
+
+
+@dataclass
+class Services:
+    settings: Settings
+    sessions: async_sessionmaker[AsyncSession]
+    conversations: ConversationService
+    orders: OrderService
+    tracking: TrackingUpdates
+    hub: LiveHub
+    accounts: AgentAccounts
+    api_tokens: ApiTokens
+    store_settings: StoreSettingsService
+    previews: TemplatePreviews
+    manuals: Manuals
+    guides: ProductGuides
+    failed_jobs: FailedJobs
+    #: Requests to /api/ per client address.
+    ip_limit: RateLimiter
+    #: Shopper messages per conversation, over HTTP and the websocket alike.
+    conversation_limit: RateLimiter
+    #: Sign-ins and invitation links per client address (both consoles share it).
+    login_limit: RateLimiter
+    #: A Rasa client given by the caller (tests), used instead of one over the gateway's client.
+    given_rasa: RasaClient | None = None
+    _engine: Engine | None = field(default=None, repr=False)
+
+    @classmethod
+    def build(
+        cls, settings: Settings, sessions: async_sessionmaker[AsyncSession], rasa: RasaClient | None = None
+    ) -> Services:
+        conversations = ConversationService(sessions, settings.shopper_signature_max_age_seconds)
+        store_settings = StoreSettingsService(sessions)
+        return cls(
+            settings=settings,
+            sessions=sessions,
+            conversations=conversations,
+            orders=OrderService(sessions),
+            tracking=TrackingUpdates(sessions),
+            hub=LiveHub(
+                per_conversation=settings.websockets_per_conversation,
+                per_address=settings.websockets_per_address,
+                watch=conversations.watch_new_messages,
+            ),
+            accounts=AgentAccounts(
+                sessions, PasswordHashing(settings.password_hash_workers, settings.password_hash_waiting)
+            ),
+            api_tokens=ApiTokens(sessions),
+            store_settings=store_settings,
+            previews=TemplatePreviews(sessions, store_settings),
+            manuals=Manuals(sessions),
+            guides=ProductGuides(sessions),
+            failed_jobs=FailedJobs(sessions),
+            ip_limit=RateLimiter(settings.ip_requests_per_minute),
+            conversation_limit=RateLimiter(
+                settings.conversation_messages_per_minute, burst=max(1, settings.conversation_messages_per_minute // 3)
+            ),
+            login_limit=RateLimiter(settings.login_attempts_per_minute),
+            given_rasa=rasa,
+        )
+
+    @property
+    def engine(self) -> Engine:
+        """The services that talk to Rasa; there while the gateway runs."""
+        if self._engine is None:
+            raise RuntimeError("the gateway is not running: its services that talk to Rasa are not made yet")
+        return self._engine
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """While the gateway runs: its HTTP client to Rasa and what uses it; on the way out, the
+        agent feed's poller and the open websockets end."""
+        async with aiohttp.ClientSession(timeout=RASA_TIMEOUT) as http:
+            rasa = self.given_rasa or RasaClient(self.settings, http)
+            handoff = HandoffService(self.sessions, self.conversations, rasa)
+            self._engine = Engine(
+                rasa=rasa,
+                turns=ChatTurns(self.conversations, rasa, self.hub, UnansweredTurns(self.sessions)),
+                handoff=handoff,
+                feed=AgentFeed(handoff),
+            )
+            try:
+                yield
+            finally:
+                await self._engine.feed.close()
+                await self.hub.close()
+                self._engine = None
+
+
+SERVICES = web.AppKey("services", Services)
+
+
+def services(request: web.Request) -> Services:
+    """The gateway's services, from any handler, in the main application or a console's."""
+    return request.config_dict[SERVICES]

@@ -1,0 +1,77 @@
+"""Tracking webhooks: carriers and tracking providers tell a store where its parcels are.
+
+Each is signed with the store's webhook secret (every live key is tried, in constant time), and
+stored before it is answered, so that a retried delivery is a duplicate and never a second message.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+
+from bot.core.text_input import BadInput, loads
+from bot.shipping.tracking_updates import (
+    BadUpdate,
+    aftership_signature,
+    parse_aftership,
+    parse_simple,
+    signature_matches,
+    simple_signature,
+)
+from bot.web.json_io import json_error, refusal_response
+from bot.web.services import services
+
+
+class _WebhookRefused(Exception):
+    """A webhook refused before anything is stored, with the answer to give."""
+
+    def __init__(self, response: web.Response) -> None:
+        super().__init__(response.status)
+        self.response = response
+
+
+async def _tracking_webhook(
+    request: web.Request, source: str, header: str, sign: Callable[[str, bytes], str], parse: Callable[[Any], Any]
+) -> web.Response:
+    """Verify, then store the update at once; answer as soon as it is stored."""
+    # Read before the transaction: a slow sender must not hold a database connection.
+    body = await request.read()
+    given = request.headers.get(header)
+
+    def verify(secrets: list[str]) -> Any:
+        # Every live key is checked (no early exit), each in constant time.
+        matches = [signature_matches(sign(secret, body), given) for secret in secrets]
+        if not any(matches):
+            raise _WebhookRefused(json_error(401, "webhook_signature_wrong", {"header": header}))
+        try:
+            return parse(loads(body))
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise _WebhookRefused(json_error(400, "body_not_json")) from None
+        except BadInput as exc:
+            raise _WebhookRefused(refusal_response(400, exc, field=exc.field)) from None
+        except BadUpdate as exc:
+            raise _WebhookRefused(refusal_response(400, exc)) from None
+
+    try:
+        outcome = await services(request).tracking.apply_signed(request.match_info["store_id"], source, verify)
+    except _WebhookRefused as refused:
+        return refused.response
+    if outcome is None:
+        return json_error(404, "store_unknown")
+    return web.json_response({"result": outcome.result})
+
+
+async def aftership_webhook(request: web.Request) -> web.Response:
+    return await _tracking_webhook(request, "aftership", "aftership-hmac-sha256", aftership_signature, parse_aftership)
+
+
+async def simple_tracking_webhook(request: web.Request) -> web.Response:
+    return await _tracking_webhook(request, "json", "X-Signature", simple_signature, parse_simple)
+
+
+def add_webhooks(app: web.Application) -> None:
+    app.router.add_post("/webhooks/tracking/aftership/{store_id}", aftership_webhook)
+    app.router.add_post("/webhooks/tracking/{store_id}", simple_tracking_webhook)
