@@ -20,6 +20,7 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from alembic import op
 
+import bot.core.clock
 import bot.core.models
 
 revision = "0018"
@@ -125,7 +126,7 @@ def _rekey_failures(key_of: Callable[[str], str]) -> None:
     groups: dict = {}
     for row in rows:
         groups.setdefault((row.store_id, key_of(row.key)[:100]), []).append(row)
-    floor = bot.core.models.utc_now().replace(year=1970)
+    floor = bot.core.clock.utc_now().replace(year=1970)
     for (_, key), members in groups.items():
         members.sort(key=lambda r: (r.locked_until or floor, r.locks, r.attempts, -r.id), reverse=True)
         kept, dropped = members[0], members[1:]
@@ -150,7 +151,7 @@ def upgrade() -> None:
     shapes = _rekey(_lookup_key)
     _rekey_failures(_lookup_key)
     if shapes:
-        now = bot.core.models.utc_now()
+        now = bot.core.clock.utc_now()
         op.bulk_insert(
             shapes_table,
             [
