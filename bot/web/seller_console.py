@@ -30,7 +30,7 @@ from sqlalchemy.orm import selectinload
 
 from bot.core.clock import utc_now
 from bot.core.models import AgentRole, Order, OrderItem, Shipment, Store
-from bot.reviews.invitations import fill_review_url
+from bot.reviews.shopper_reviews import fill_review_url
 from bot.seller.store_settings import SettingsError, VersionNotFound
 from bot.seller.templates import PLACEHOLDERS, TEMPLATES, TemplateError, first_name, render, validate
 from bot.shipping.tracking import format_time
