@@ -15,7 +15,7 @@ from bot.guides.in_chat import GuideService
 from bot.guides.product_matching import ProductMatcher
 from bot.orders.identity_checks import IdentityChecks, LockoutPolicy
 from bot.orders.lookup import OrderService
-from bot.reviews.invitations import ReviewService
+from bot.reviews.shopper_reviews import ReviewService
 from bot.seller.store_settings import StoreSettingsService
 from bot.shipping.deliveries import Outgoing
 from bot.support.escalations import EscalationLimits, EscalationService

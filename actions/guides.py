@@ -10,6 +10,7 @@ from rasa_sdk.types import DomainDict
 from actions.context import chat_context, guide_service, order_service, product_matcher, say
 from bot.chat import replies
 from bot.core.models import Product
+from bot.guides.catalogue_index import CatalogueItem, ProductMatch
 from bot.guides.in_chat import (
     GuideItem,
     choose_product_message,
@@ -19,7 +20,6 @@ from bot.guides.in_chat import (
     no_guide_messages,
     step_messages,
 )
-from bot.guides.product_matching import CatalogueItem, ProductMatch
 
 #: At most this many products offered as buttons when the bot knows no order.
 PRODUCT_CHOICES = 6

@@ -15,7 +15,7 @@ from actions.escalations import escalate
 from actions.forms import ask
 from actions.orders import ValidateOrderStatusForm
 from bot.chat import replies
-from bot.guides.product_matching import CatalogueItem
+from bot.guides.catalogue_index import CatalogueItem
 
 ORDER_SLOTS = ("order_number", "order_verification")
 MIN_DESCRIPTION_CHARS = 3

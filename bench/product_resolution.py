@@ -34,7 +34,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.guides.product_matching import Catalogue, CatalogueItem
+from bot.guides.catalogue_index import Catalogue, CatalogueItem
 
 ROOT = Path(__file__).resolve().parent.parent
 HOLDOUT = ROOT / "tests" / "nlu_holdout.yml"

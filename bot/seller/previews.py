@@ -15,7 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from bot.core.clock import utc_now
 from bot.core.models import Order, OrderItem, Shipment, Store
-from bot.reviews.invitations import fill_review_url
+from bot.reviews.shopper_reviews import fill_review_url
 from bot.seller.store_settings import StoreSettingsService
 from bot.seller.templates import TEMPLATES, first_name, render, validate
 from bot.shipping.tracking import format_time

@@ -24,7 +24,8 @@ from bot.core.jobs import enqueue
 from bot.core.models import Order, Shipment, Store, TrackingEvent, TrackingTag, TrackingWebhookEvent
 from bot.core.refusals import Refusal
 from bot.core.text_input import received_bytes
-from bot.reviews.invitations import latest_delivery, schedule_review_invitation
+from bot.reviews.invitation_rules import latest_delivery
+from bot.reviews.invitations import schedule_review_invitation
 
 DELIVERY_CONFIRMATION = "delivery_confirmation"
 EXCEPTION_NOTICE = "exception_notice"

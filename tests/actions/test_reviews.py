@@ -17,7 +17,7 @@ from bot.chat import replies
 from bot.chat.conversations import ConversationService
 from bot.core.config import PROJECT_ROOT
 from bot.core.models import Review, ReviewOptOut
-from bot.reviews.invitations import ReviewService
+from bot.reviews.shopper_reviews import ReviewService
 
 DOMAIN: dict[str, Any] = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())
 STORE = "yangteng-auto"

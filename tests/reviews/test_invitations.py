@@ -33,17 +33,15 @@ from bot.core.models import (
     Shipment,
     Store,
 )
+from bot.reviews.invitation_rules import InvitationDecision, decide_invitation, review_due_at
 from bot.reviews.invitations import (
     REVIEW_DUE,
     REVIEW_INVITATION,
     REVIEW_REMINDER,
-    InvitationDecision,
     ReviewInvitations,
-    ReviewService,
-    decide_invitation,
-    review_due_at,
     schedule_review_invitation,
 )
+from bot.reviews.shopper_reviews import ReviewService
 from bot.shipping.tracking_updates import Checkpoint, TrackingUpdate, TrackingUpdates
 
 STORE = "yangteng-auto"

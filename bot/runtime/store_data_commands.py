@@ -1,0 +1,130 @@
+"""Commands that fill and read a store's database: ``migrate`` (create or upgrade the schema),
+``import`` (stores, products and orders from JSON Lines), ``tracking-event`` (record a carrier scan)
+and ``review-log`` (the review-invitation log as CSV).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from bot.core.clock import utc_now
+
+
+def cmd_migrate(_: argparse.Namespace) -> int:
+    from bot.core.db import get_engine
+    from bot.core.migrate import upgrade
+
+    async def main() -> None:
+        engine = get_engine()
+        await upgrade(engine)
+        await engine.dispose()
+
+    asyncio.run(main())
+    print("store database is at the latest schema")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from bot.core.db import get_engine, get_sessionmaker
+    from bot.orders.importer import ImportReport, import_lines
+
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"error: no such file: {path}", file=sys.stderr)
+        return 2
+    total = sum(1 for _ in path.open("rb"))
+    show = sys.stderr.isatty() or args.progress
+
+    def progress(number: int) -> None:
+        if show and (number % 10 == 0 or number == total):
+            print(f"\rimporting {path.name}: line {number}/{total}", end="", file=sys.stderr, flush=True)
+
+    async def main() -> ImportReport:
+        sessions = get_sessionmaker()
+        try:
+            with path.open(encoding="utf-8", errors="replace") as lines:
+                return await import_lines(sessions, lines, progress)
+        finally:
+            await get_engine().dispose()
+
+    report = asyncio.run(main())
+    if show:
+        print(file=sys.stderr)
+    for number, reason in report.errors:
+        print(f"{path}:{number}: {reason}", file=sys.stderr)
+
+    def counted(kind: str, n: int) -> str:
+        noun = kind.replace("_", " ")
+        return f"{n} {noun if n == 1 else noun[:-1] + 'ies' if noun.endswith('y') else noun + 's'}"
+
+    counts = ", ".join(counted(kind, n) for kind, n in report.imported.items())
+    print(f"imported {counts}; {len(report.errors)} bad line{'s' if len(report.errors) != 1 else ''}")
+    return 0 if report.ok else 1
+
+
+def cmd_tracking_event(args: argparse.Namespace) -> int:
+    """Record one carrier scan for a seller without a tracking provider."""
+    import uuid
+
+    from bot.core.db import get_engine, get_sessionmaker
+    from bot.shipping.tracking_updates import (
+        BadUpdate,
+        Checkpoint,
+        TrackingUpdate,
+        TrackingUpdates,
+        UpdateOutcome,
+        parse_tag,
+        parse_time,
+    )
+
+    try:
+        when = parse_time(args.time, "--time") if args.time else utc_now()
+        tag = parse_tag(args.tag, "--tag")
+    except BadUpdate as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    update = TrackingUpdate(
+        event_id=args.event_id or f"cli-{uuid.uuid4()}",
+        tracking_number=args.tracking_number,
+        tag=tag,
+        checkpoints=[Checkpoint(when, tag, args.message or "", args.location)],
+    )
+
+    async def main() -> UpdateOutcome:
+        try:
+            return await TrackingUpdates(get_sessionmaker()).apply(args.store, "cli", update)
+        finally:
+            await get_engine().dispose()
+
+    outcome = asyncio.run(main())
+    print(f"{args.tracking_number}: {outcome.result}" + (f", now {outcome.status}" if outcome.status else ""))
+    return 1 if outcome.result == "unknown_shipment" else 0
+
+
+def cmd_review_log(args: argparse.Namespace) -> int:
+    """Export the store's review-invitation log (every send, skip and deferral) as CSV."""
+    from bot.chat.conversations import UnknownStore
+    from bot.core.db import get_engine, get_sessionmaker
+    from bot.reviews.shopper_reviews import ReviewService
+
+    async def main() -> str:
+        try:
+            return await ReviewService(get_sessionmaker()).export_log(args.store)
+        finally:
+            await get_engine().dispose()
+
+    try:
+        text = asyncio.run(main())
+    except UnknownStore:
+        print(f"error: no such store: {args.store}", file=sys.stderr)
+        return 2
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8", newline="")
+        entries = text.count("\n") - 1
+        print(f"wrote {entries} log entr{'y' if entries == 1 else 'ies'} to {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
