@@ -17,18 +17,10 @@ from aiohttp import web
 
 from bot.core.clock import utc_now
 from bot.core.models import EscalationStatus
-from bot.support.agents import AgentAccounts
-from bot.support.handoff import (
-    QUEUE_PAGE,
-    SPAM_BATCH_MAX,
-    BadQueueRequest,
-    BadText,
-    Change,
-    Conflict,
-    EngineUnavailable,
-    HandoffService,
-    NotFound,
-)
+from bot.support.accounts import AgentAccounts
+from bot.support.console_queue import QUEUE_PAGE, SPAM_BATCH_MAX, BadQueueRequest, Change
+from bot.support.conversation_view import NotFound
+from bot.support.handoff import BadText, Conflict, EngineUnavailable, HandoffService
 from bot.web.console_auth import ACCOUNTS, ConsoleAuth
 from bot.web.json_io import json_error, read_json_object, refusal_response
 from bot.web.live import LiveHub

@@ -34,7 +34,8 @@ from bot.shipping.tracking_updates import (
     signature_matches,
     simple_signature,
 )
-from bot.support.agents import AgentAccounts, PasswordHashing
+from bot.support.accounts import AgentAccounts
+from bot.support.credentials import PasswordHashing
 from bot.support.handoff import HandoffService
 from bot.web.agent_api import FEED, HANDOFF, AgentFeed, add_agent_console
 from bot.web.client_address import client_key, client_key_middleware, parse_trusted_proxies

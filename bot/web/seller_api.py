@@ -28,7 +28,8 @@ from bot.orders.importer import import_lines
 from bot.seller.api_tokens import ApiTokens
 from bot.seller.store_secrets import KINDS, rotate_secret, secret_status
 from bot.seller.store_settings import TEMPLATES, SettingsError, SettingsVersion, StoreSettingsService, VersionNotFound
-from bot.support.agents import AccountError, AgentAccounts
+from bot.support.accounts import AgentAccounts
+from bot.support.credentials import AccountError
 from bot.web.console_auth import ACCOUNTS as CONSOLE_ACCOUNTS
 from bot.web.json_io import (
     RefusedRequest,

@@ -34,7 +34,7 @@ from bot.reviews.invitations import fill_review_url
 from bot.seller.store_settings import SettingsError, VersionNotFound
 from bot.seller.templates import PLACEHOLDERS, TEMPLATES, TemplateError, first_name, render, validate
 from bot.shipping.tracking import format_time
-from bot.support.agents import AgentAccounts, SignedInAgent
+from bot.support.accounts import AgentAccounts
 from bot.support.business_hours import (
     DEFAULT_HOURS,
     WEEKDAYS,
@@ -44,6 +44,7 @@ from bot.support.business_hours import (
     opening,
     parse_business_hours,
 )
+from bot.support.console_sessions import SignedInAgent
 from bot.support.escalations import PRIORITY_BY_REASON
 from bot.web.console_auth import ACCOUNTS, STATIC, ConsoleAuth, signed_shopper_attributes, widget_page_csp
 from bot.web.json_io import RefusedRequest, json_error, nothing_saved, read_json_object, refusal_response, version_number
