@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.models import Agent
-from bot.support.agents import hash_password, verify_password
+from bot.support.credentials import hash_password, verify_password
 
 DEMO_AGENTS_FILE = "demo_agents.json"
 

@@ -42,7 +42,8 @@ def cmd_agents(args: argparse.Namespace) -> int:
 
     from bot.core.config import get_settings
     from bot.core.db import get_engine, get_sessionmaker
-    from bot.support.agents import AccountError, AgentAccounts
+    from bot.support.accounts import AgentAccounts
+    from bot.support.credentials import AccountError
 
     from_stdin = getattr(args, "password_stdin", False)
     password = ""

@@ -12,7 +12,7 @@ import logging
 import aiohttp
 
 from bot.chat.rasa_client import RasaClient
-from bot.support.agents import AgentAccounts
+from bot.support.accounts import AgentAccounts
 
 log = logging.getLogger(__name__)
 

@@ -16,16 +16,9 @@ from aiohttp import web
 
 from bot.core.clock import utc_now
 from bot.core.models import EscalationStatus
-from bot.support.handoff import (
-    QUEUE_PAGE,
-    SPAM_BATCH_MAX,
-    BadQueueRequest,
-    BadText,
-    Change,
-    Conflict,
-    EngineUnavailable,
-    NotFound,
-)
+from bot.support.console_queue import QUEUE_PAGE, SPAM_BATCH_MAX, BadQueueRequest, Change
+from bot.support.conversation_view import NotFound
+from bot.support.handoff import BadText, Conflict, EngineUnavailable
 from bot.web.console_auth import ConsoleAuth
 from bot.web.json_io import json_error, read_json_object, refusal_response
 from bot.web.services import services

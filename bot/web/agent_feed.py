@@ -13,7 +13,8 @@ import datetime as dt
 import logging
 
 from bot.core.clock import utc_now
-from bot.support.handoff import Change, HandoffService
+from bot.support.console_queue import Change
+from bot.support.handoff import HandoffService
 
 log = logging.getLogger(__name__)
 

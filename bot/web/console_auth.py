@@ -33,15 +33,10 @@ from aiohttp import web
 from bot.chat.shopper_signatures import sign_shopper
 from bot.core.clock import utc_now
 from bot.core.text_input import received_bytes
-from bot.support.agents import (
-    MIN_PASSWORD_CHARS,
-    AccountError,
-    AgentAccounts,
-    InvitationNotFound,
-    LoginThrottled,
-    PasswordCheckBusy,
-    SignedInAgent,
-)
+from bot.support.accounts import AgentAccounts
+from bot.support.console_sessions import LoginThrottled, SignedInAgent
+from bot.support.credentials import MIN_PASSWORD_CHARS, AccountError, PasswordCheckBusy
+from bot.support.staff_invitations import InvitationNotFound
 from bot.web.client_address import client_key
 from bot.web.json_io import error_response, json_error, read_json_object, refusal_response, whole_number
 from bot.web.services import services

@@ -23,7 +23,7 @@ from bot.guides.product_guides import GuideError, GuideVersionNotFound, ProductN
 from bot.orders.importer import import_lines
 from bot.seller.store_secrets import KINDS, rotate_secret, secret_status
 from bot.seller.store_settings import TEMPLATES, SettingsError, SettingsVersion, VersionNotFound
-from bot.support.agents import AccountError
+from bot.support.credentials import AccountError
 from bot.support.team_removal import remove_from_team
 from bot.web.json_io import (
     RefusedRequest,

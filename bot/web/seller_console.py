@@ -29,11 +29,12 @@ from bot.core.clock import utc_now
 from bot.core.models import AgentRole
 from bot.seller.store_settings import SettingsError, VersionNotFound
 from bot.seller.templates import PLACEHOLDERS, TEMPLATES, TemplateError
-from bot.support.agents import AgentAccounts, SignedInAgent
+from bot.support.accounts import AgentAccounts
 from bot.support.business_hours import (
     DEFAULT_HOURS,
     WEEKDAYS,
 )
+from bot.support.console_sessions import SignedInAgent
 from bot.support.escalations import PRIORITY_BY_REASON
 from bot.web.console_auth import STATIC, ConsoleAuth, signed_shopper_attributes, widget_page_csp
 from bot.web.json_io import RefusedRequest, json_error, nothing_saved, read_json_object, refusal_response, version_number

@@ -33,7 +33,8 @@ from bot.seller.api_tokens import ApiTokens
 from bot.seller.previews import TemplatePreviews
 from bot.seller.store_settings import StoreSettingsService
 from bot.shipping.tracking_updates import TrackingUpdates
-from bot.support.agents import AgentAccounts, PasswordHashing
+from bot.support.accounts import AgentAccounts
+from bot.support.credentials import PasswordHashing
 from bot.support.handoff import HandoffService
 from bot.web.agent_feed import AgentFeed
 from bot.web.live import LiveHub

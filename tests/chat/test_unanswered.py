@@ -18,7 +18,7 @@ from bot.core.jobs import FAILURE_NO_REPLY, JobQueue
 from bot.core.models import Agent, Conversation, JobStatus, ScheduledJob
 from bot.runtime.worker import Worker
 from bot.shipping.deliveries import DeliveryNotices
-from bot.support.agents import AgentAccounts
+from bot.support.accounts import AgentAccounts
 
 STORE = "yangteng-auto"
 

@@ -388,7 +388,7 @@ async def test_while_a_person_holds_the_chat_the_invitation_waits_for_the_hand_b
 
     from bot.chat.conversations import AGENT_HOLD_RETRY
     from bot.core.models import Agent, Conversation
-    from bot.support.agents import AgentAccounts
+    from bot.support.accounts import AgentAccounts
 
     order = await schedule(demo_sessions, DELIVERED_ORDER)
     await AgentAccounts(demo_sessions).add("lin@yangteng.example", "Lin", "a-long-password", [STORE])

@@ -16,7 +16,7 @@ from aiohttp.test_utils import TestClient
 
 from bot.chat.conversations import ConversationService, NewMessage
 from bot.seller.api_tokens import ApiTokens
-from bot.support.agents import AgentAccounts
+from bot.support.accounts import AgentAccounts
 from bot.support.escalations import EscalationService
 from tests.security.conftest import GatewayFactory
 

@@ -27,7 +27,7 @@ from bot.chat import replies
 from bot.core.clock import frozen_at, utc_now
 from bot.core.db import create_engine, create_sessionmaker
 from bot.core.models import Conversation, Escalation, EscalationAllowance, EscalationStatus
-from bot.support.agents import AgentAccounts
+from bot.support.accounts import AgentAccounts
 from bot.support.escalations import EscalationLimited, EscalationLimits, EscalationService
 from tests.security.conftest import GatewayFactory
 

@@ -1,7 +1,7 @@
 """Item 4: the login throttle is atomic, logins have their own per-address limit, and password
 hashing is bounded per process.
 
-The password checks are counted by instrumenting ``bot.support.agents._verify`` (the argon2 call): of
+The password checks are counted by instrumenting ``bot.support.credentials._verify`` (the argon2 call): of
 20 parallel wrong logins for one email, from two "gateway processes" (two engines, two
 connection pools on the same database), at most 5 may reach it. SQLite and PostgreSQL.
 """
@@ -17,26 +17,22 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-import bot.support.agents
+import bot.support.credentials
 from bot.core.db import create_engine, create_sessionmaker
 from bot.core.models import LoginFailure
-from bot.support.agents import (
-    MAX_FAILURES_PER_EMAIL,
-    AgentAccounts,
-    LoginThrottled,
-    PasswordCheckBusy,
-    PasswordHashing,
-)
+from bot.support.accounts import AgentAccounts
+from bot.support.console_sessions import MAX_FAILURES_PER_EMAIL, LoginThrottled
+from bot.support.credentials import PasswordCheckBusy, PasswordHashing
 from tests.security.conftest import GatewayFactory
 
 EMAIL, PASSWORD = "lin@yangteng.example", "lins-real-password"
 
 
 class CountingVerify:
-    """Stands in for ``bot.support.agents._verify`` around the real one: counts calls and the most at once."""
+    """Stands in for ``bot.support.credentials._verify`` around the real one: counts calls and the most at once."""
 
     def __init__(self, delay: float = 0.0) -> None:
-        self.real = bot.support.agents._verify
+        self.real = bot.support.credentials._verify
         self.delay = delay
         self.calls = 0
         self.running = 0
@@ -60,7 +56,7 @@ class CountingVerify:
 @pytest.fixture
 def verify(monkeypatch: pytest.MonkeyPatch) -> Iterator[CountingVerify]:
     counting = CountingVerify()
-    monkeypatch.setattr(bot.support.agents, "_verify", counting)
+    monkeypatch.setattr(bot.support.credentials, "_verify", counting)
     yield counting
 
 
@@ -129,7 +125,7 @@ async def test_logins_have_their_own_per_address_limit(gateway: GatewayFactory, 
 async def test_password_hashing_is_bounded_per_process(verify: CountingVerify) -> None:
     verify.delay = 0.2
     hashing = PasswordHashing(workers=2, waiting=2)
-    digest = bot.support.agents._hasher.hash("some-password")
+    digest = bot.support.credentials._hasher.hash("some-password")
     tasks = [asyncio.create_task(hashing.verify(digest, "some-password")) for _ in range(10)]
     await asyncio.sleep(0.05)
     # The excess is refused at once, while the admitted ones are still computing or waiting.

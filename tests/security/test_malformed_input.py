@@ -18,7 +18,7 @@ from bot.core.models import Message, Store, StoreSettingsVersion, TrackingWebhoo
 from bot.orders.importer import import_lines
 from bot.seller.api_tokens import ApiTokens
 from bot.shipping.tracking_updates import aftership_signature, simple_signature
-from bot.support.agents import AgentAccounts
+from bot.support.accounts import AgentAccounts
 from tests.security.conftest import GatewayFactory
 
 Sessions = async_sessionmaker[AsyncSession]

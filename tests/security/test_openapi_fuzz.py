@@ -57,7 +57,7 @@ from bot.orders.importer import import_lines
 from bot.runtime.stack import free_port
 from bot.seller.api_tokens import ApiTokens
 from bot.shipping.tracking_updates import aftership_signature, simple_signature
-from bot.support.agents import AgentAccounts
+from bot.support.accounts import AgentAccounts
 from bot.web.app import create_app
 from bot.web.public_files import OPENAPI
 from tests.conftest import DEMO_DATA, demo_objects

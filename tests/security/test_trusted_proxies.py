@@ -77,7 +77,7 @@ async def test_without_trusted_proxies_a_forged_header_changes_nothing(gateway: 
 
 
 async def test_the_login_throttle_counts_the_forwarded_client(gateway: GatewayFactory) -> None:
-    from bot.support.agents import MAX_FAILURES_PER_IP
+    from bot.support.console_sessions import MAX_FAILURES_PER_IP
 
     client = await gateway(TRUSTED_PROXIES="127.0.0.1")
     page = await client.get("/agent")

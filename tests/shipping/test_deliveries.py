@@ -93,7 +93,7 @@ async def test_while_a_person_holds_the_chat_the_confirmation_waits_and_is_not_l
 
     from bot.chat.conversations import AGENT_HOLD_RETRY, ConversationService
     from bot.core.models import Agent, Conversation
-    from bot.support.agents import AgentAccounts
+    from bot.support.accounts import AgentAccounts
 
     await AgentAccounts(demo_sessions).add("lin@yangteng.example", "Lin", "a-long-password", ["yangteng-auto"])
     chat = await ConversationService(demo_sessions).for_shopper("yangteng-auto", "alex@example.com")

@@ -22,7 +22,8 @@ from bot.chat.rasa_client import RasaClient
 from bot.core.config import Settings
 from bot.core.models import Escalation, LoginFailure, Message
 from bot.runtime.stack import Stack
-from bot.support.agents import MAX_FAILURES_PER_EMAIL, AgentAccounts
+from bot.support.accounts import AgentAccounts
+from bot.support.console_sessions import MAX_FAILURES_PER_EMAIL
 from bot.support.escalations import EscalationService
 from bot.web.app import create_app
 from tests.conftest import signed_shopper

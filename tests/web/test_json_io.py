@@ -26,7 +26,7 @@ from bot.core.models import Store
 from bot.core.refusals import REFUSALS, english
 from bot.seller.api_tokens import ApiTokens
 from bot.shipping.tracking_updates import simple_signature
-from bot.support.agents import AgentAccounts
+from bot.support.accounts import AgentAccounts
 from bot.web.app import create_app
 from bot.web.json_io import HTTP_REFUSALS, error_response
 from bot.web.public_files import OPENAPI

@@ -336,7 +336,7 @@ async def test_the_team_is_managed_per_store(client: TestClient, demo_sessions: 
 
     from bot.chat.conversations import ConversationService
     from bot.core.models import Agent, Conversation, Escalation
-    from bot.support.agents import AgentAccounts
+    from bot.support.accounts import AgentAccounts
     from bot.support.escalations import EscalationService
 
     auth = await token(demo_sessions)

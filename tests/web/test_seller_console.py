@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.core.clock import utc_now
 from bot.core.models import StoreSettingsVersion
 from bot.seller.store_settings import StoreSettingsService
-from bot.support.agents import AgentAccounts
+from bot.support.accounts import AgentAccounts
 from bot.support.escalations import EscalationService
 from bot.web.app import create_app
 from tests.conftest import demo_objects

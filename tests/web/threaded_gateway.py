@@ -18,7 +18,7 @@ from bot.core.config import load_settings
 from bot.core.db import create_engine, create_sessionmaker
 from bot.core.migrate import upgrade
 from bot.orders.importer import import_lines
-from bot.support.agents import AgentAccounts
+from bot.support.accounts import AgentAccounts
 from bot.web.app import create_app
 from tests.conftest import DEMO_DATA
 

@@ -1,0 +1,176 @@
+"""The agent console's view of one conversation: everything an agent needs to help the shopper.
+
+The transcript, the order (items, shipments and their tracking), the case's escalations, the
+team's internal notes and the store's canned replies, in one answer.
+
+Every query takes the agent's stores and filters on them: an agent never
+sees another store's conversations (another store's looks like no conversation at all).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import and_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from bot.core.clock import utc_now
+from bot.core.models import (
+    Agent,
+    CannedReply,
+    Conversation,
+    ConversationNote,
+    Escalation,
+    Message,
+    Order,
+    Shipment,
+    Store,
+    iso_utc,
+)
+from bot.support.console_queue import ConsoleQueue
+from bot.support.console_sessions import SignedInAgent
+
+TRANSCRIPT_LIMIT = 500
+QUEUE_LIMIT = 500
+
+
+class NotFound(LookupError):
+    """No such conversation in the agent's stores (another store's looks the same)."""
+
+
+class ConversationView(ConsoleQueue):
+    """Reading one conversation, part of :class:`bot.support.handoff.HandoffService`."""
+
+    @classmethod
+    async def _escalations(cls, session: AsyncSession, where: Any) -> list[dict[str, Any]]:
+        """One conversation's escalations, oldest first."""
+        rows = (
+            await session.execute(
+                cls._escalation_select().where(where).order_by(Escalation.created_at, Escalation.id).limit(QUEUE_LIMIT * 2)
+            )
+        ).all()
+        return [cls._escalation_json(*row) for row in rows]
+
+    async def _conversation(self, session: AsyncSession, agent: SignedInAgent, conversation_id: str) -> Conversation:
+        conversation = await session.scalar(
+            select(Conversation).where(Conversation.id == conversation_id, Conversation.store_id.in_(agent.store_ids))
+        )
+        if conversation is None:
+            raise NotFound(conversation_id)
+        return conversation
+
+    async def conversation(
+        self, agent: SignedInAgent, conversation_id: str, now: dt.datetime | None = None
+    ) -> dict[str, Any]:
+        """Everything the conversation view shows: transcript, order, escalations, notes, canned replies."""
+        now = now or utc_now()
+        async with self._sessions() as session:
+            conversation = await self._conversation(session, agent, conversation_id)
+            store_id = conversation.store_id
+            store_name = await session.scalar(select(Store.name).where(Store.id == store_id))
+            handler = await session.get(Agent, conversation.handled_by) if conversation.handled_by else None
+            messages = list(
+                (
+                    await session.scalars(
+                        select(Message)
+                        .where(Message.conversation_id == conversation_id, Message.store_id == store_id)
+                        .order_by(Message.seq.desc())
+                        .limit(TRANSCRIPT_LIMIT)
+                    )
+                ).all()
+            )[::-1]
+            escalations = await self._escalations(
+                session, and_(Escalation.conversation_id == conversation_id, Escalation.store_id == store_id)
+            )
+            order = await self._order_for(session, conversation, escalations)
+            notes = (
+                await session.scalars(
+                    select(ConversationNote)
+                    .where(ConversationNote.conversation_id == conversation_id, ConversationNote.store_id == store_id)
+                    .order_by(ConversationNote.created_at, ConversationNote.id)
+                )
+            ).all()
+            canned = (
+                await session.scalars(
+                    select(CannedReply).where(CannedReply.store_id == store_id).order_by(CannedReply.title)
+                )
+            ).all()
+        return {
+            "conversation": {
+                "id": conversation.id,
+                "store_id": store_id,
+                "store_name": store_name,
+                "shopper_email": conversation.shopper_email,
+                "shopper_name": order.shopper_name if order else None,
+                "handled_by": {"id": handler.id, "name": handler.name} if handler else None,
+                "mine": conversation.handled_by == agent.id,
+            },
+            "messages": [
+                {
+                    "seq": m.seq,
+                    "sender": m.sender,
+                    "author": m.author,
+                    "text": m.text,
+                    "buttons": list(m.buttons or []),
+                    "attachment": m.attachment,
+                    "created_at": iso_utc(m.created_at),
+                }
+                for m in messages
+            ],
+            "escalations": [self._with_wait(e, now) for e in escalations],
+            "order": self._order_json(order) if order else None,
+            "notes": [self._note_json(n) for n in notes],
+            "canned_replies": [{"id": c.id, "title": c.title, "text": c.text} for c in canned],
+        }
+
+    @staticmethod
+    async def _order_for(
+        session: AsyncSession, conversation: Conversation, escalations: list[dict[str, Any]]
+    ) -> Order | None:
+        """The order the escalation names, else the identified shopper's latest order with the store."""
+        load = (selectinload(Order.items), selectinload(Order.shipments).selectinload(Shipment.events))
+        numbers = [e["order_number"] for e in reversed(escalations) if e["order_number"]]
+        if numbers:
+            return await session.scalar(
+                select(Order).where(Order.store_id == conversation.store_id, Order.order_number == numbers[0]).options(*load)
+            )
+        if conversation.shopper_email:
+            return await session.scalar(
+                select(Order)
+                .where(Order.store_id == conversation.store_id, Order.shopper_email == conversation.shopper_email)
+                .order_by(Order.placed_at.desc())
+                .limit(1)
+                .options(*load)
+            )
+        return None
+
+    @staticmethod
+    def _order_json(order: Order) -> dict[str, Any]:
+        return {
+            "order_number": order.order_number,
+            "status": order.status,
+            "placed_at": iso_utc(order.placed_at),
+            "shopper_name": order.shopper_name,
+            "items": [{"sku": i.sku, "name": i.name, "quantity": i.quantity} for i in order.items],
+            "shipments": [
+                {
+                    "carrier": s.carrier,
+                    "tracking_number": s.tracking_number,
+                    "tracking_url": s.tracking_url,
+                    "status": s.status,
+                    "estimated_delivery": iso_utc(s.estimated_delivery),
+                    "delivered_at": iso_utc(s.delivered_at),
+                    "events": [
+                        {"occurred_at": iso_utc(e.occurred_at), "location": e.location, "tag": e.tag, "message": e.message}
+                        for e in sorted(s.events, key=lambda e: e.occurred_at, reverse=True)
+                    ],
+                }
+                for s in order.shipments
+            ],
+        }
+
+    @staticmethod
+    def _note_json(note: ConversationNote) -> dict[str, Any]:
+        return {"id": note.id, "author": note.author, "text": note.text, "created_at": iso_utc(note.created_at)}
