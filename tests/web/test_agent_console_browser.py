@@ -53,6 +53,12 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ThreadedGatewa
         yield gateway
 
 
+def _words_in_queue(page: Page, reference: str) -> str:
+    """The shopper's words in the case's queue row, exactly as the page holds them."""
+    item = page.get_by_test_id("agent-queue-item").filter(has_text=reference)
+    return str(item.get_by_test_id("agent-queue-summary").evaluate("node => node.textContent"))
+
+
 def _shopper_text(page: Page) -> str:
     """The shopper's message exactly as the page holds it (textContent: no whitespace folding)."""
     bubble = page.locator('[data-testid="agent-message"][data-sender="shopper"]').get_by_test_id("agent-message-text")
@@ -97,7 +103,10 @@ def test_the_console_in_chinese_shows_the_shoppers_words_as_written(
         expect(item.get_by_test_id("agent-queue-reason")).to_have_text("到货时已损坏")
         expect(item.get_by_test_id("agent-queue-claimed")).to_have_text("等待人工客服")
         expect(item.get_by_test_id("agent-queue-waiting")).to_contain_text("分钟")
-        expect(item.get_by_test_id("agent-queue-summary")).to_contain_text(WORDS)  # the shopper's words, as written
+        # The shopper's words, as written: not after the reason's English title (the server's summary
+        # starts with it), which the row shows in Chinese by its code just above.
+        assert _words_in_queue(page, case.reference) == WORDS
+        expect(item.get_by_test_id("agent-queue-summary")).to_have_attribute("translate", "no")
 
         # The conversation, in Chinese; the shopper's message exactly as written.
         item.click()
@@ -116,6 +125,9 @@ def test_the_console_in_chinese_shows_the_shoppers_words_as_written(
         escalation = page.get_by_test_id("agent-escalation")
         expect(escalation).to_contain_text("等待中")
         expect(escalation).to_contain_text("到货时已损坏")
+        words = escalation.get_by_test_id("agent-escalation-words")
+        assert words.evaluate("node => node.textContent") == WORDS
+        expect(escalation).not_to_contain_text("Arrived damaged")
         expect(page.get_by_test_id("agent-order-number")).to_have_text(re.compile(r"^FZ-\d+$"))
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / "agent-console-zh.png"))
@@ -133,6 +145,8 @@ def test_the_console_in_chinese_shows_the_shoppers_words_as_written(
         expect(page.get_by_test_id("agent-conversation-status")).to_have_text("Waiting for a person")
         expect(page.get_by_test_id("agent-claim")).to_have_text("Claim")
         expect(item.get_by_test_id("agent-queue-reason")).to_have_text("Arrived damaged")
+        assert _words_in_queue(page, case.reference) == WORDS  # the reason is said once, above, not in the words
+        assert words.evaluate("node => node.textContent") == WORDS
         expect(bot.get_by_test_id("agent-message-author")).to_have_text("Assistant")
         assert _shopper_text(page) == WORDS
         assert problems == [], problems

@@ -3,7 +3,8 @@
  * the drafts and the open conversation for the same agent, and asks for a sign-in.
  */
 import { t } from '../shared/i18n.js';
-import { errorMessage, parseRetryAfter, post, refreshLoginToken, signedOutPost } from './api.js';
+import { retryAfter } from '../shared/console-api.js';
+import { errorMessage, post, refreshLoginToken, signedOutPost } from './api.js';
 import { closeConversation, conversationFromHash, openConversation, saveDrafts } from './conversation.js';
 import { loadMyInvitations, renderMyInvitations } from './invitations.js';
 import { connectEvents, stopLive } from './live.js';
@@ -115,7 +116,7 @@ function submitLogin(e) {
       startConsole();
       return;
     }
-    if (r.status === 429) lockLogin(parseRetryAfter(r) || 30);
+    if (r.status === 429) lockLogin(retryAfter(r) || 30);
     showError(r.ok ? t('login.unexpected') : errorMessage(r, 'login'));
     ui.loginPassword.value = '';
     updateLoginButton();

@@ -9,7 +9,7 @@
  */
 
 import { $, clear, el } from '../shared/dom.js';
-import { t } from '../shared/i18n.js';
+import { count, t } from '../shared/i18n.js';
 import { guideEdited, guides, renderGuideErrors } from './guides.js';
 
 const MAX_STEPS = 50;
@@ -95,7 +95,7 @@ function removeStep(i) {
 
 export function addStep(at, text, caret) {
   if (guides.steps.length >= MAX_STEPS) {
-    guides.errors.install_steps = ['guides.maxSteps', { n: MAX_STEPS }];
+    guides.errors.install_steps = ['guides.maxSteps', { n: count(MAX_STEPS) }];
     renderGuideErrors();
     return;
   }
@@ -137,7 +137,7 @@ function stepPaste(event, i, area) {
   Array.prototype.splice.apply(guides.steps, [i + 1, 0].concat(extra));
   renderSteps({ kind: 'text', index: last, caret: caret });
   if (lines.length - 1 > extra.length) {
-    guides.errors.install_steps = ['guides.maxSteps', { n: MAX_STEPS }];
+    guides.errors.install_steps = ['guides.maxSteps', { n: count(MAX_STEPS) }];
     renderGuideErrors();
   }
   guideEdited();

@@ -15,7 +15,7 @@
 
 import { $, clear, el } from '../shared/dom.js';
 import { retryAfter } from '../shared/console-api.js';
-import { fillNodes, t } from '../shared/i18n.js';
+import { count, fillNodes, t } from '../shared/i18n.js';
 import { refusalText } from '../shared/refusals.js';
 import { api, handled, showAlert, state } from './console.js';
 import { roleName } from './names.js';
@@ -91,7 +91,7 @@ export function joinTeam(event) {
       $('login-form').hidden = false;
       showAlert(t('join.dead'));
     } else if (result.status === 429) {
-      showAlert(t('login.throttled', { s: retryAfter(result) }));
+      showAlert(t('login.throttled', { s: count(retryAfter(result) || 60) }));
     } else if (result.status === 403) {
       api.refreshLoginToken().then(function () { showAlert(t('error.csrf')); });
     } else {
