@@ -229,3 +229,55 @@ def test_a_change_refused_for_a_stale_csrf_token_fetches_the_token_again_and_goe
         expect(page.get_by_test_id("agent-error")).to_be_empty()
     finally:
         page.context.close()
+
+
+def test_a_feed_opened_again_while_the_session_was_checked_stays_open(
+    gateway: ThreadedGateway[Case], browser: Browser
+) -> None:
+    """The live feed fails; while the console asks /me why, the browser comes back online and the feed
+    opens again. The late /me answer must not schedule yet another reconnect, which would close the
+    feed that works (and miss the events in between)."""
+    case = gateway.run(damaged_pan(gateway.sessions))
+    page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
+    try:
+        feeds: list[str] = []
+        held_checks: list[Route] = []
+        hold_checks = {"on": False}
+
+        def first_feed_fails(route: Route) -> None:
+            feeds.append(route.request.url)
+            if len(feeds) == 1:
+                route.fulfill(status=500, body="")
+            else:
+                route.continue_()
+
+        def hold_the_session_check(route: Route) -> None:
+            if hold_checks["on"]:
+                held_checks.append(route)
+            else:
+                route.continue_()
+
+        page.route("**/agent/api/events", first_feed_fails)
+        page.route("**/agent/api/me", hold_the_session_check)
+        page.goto(f"{gateway.url}/agent")
+        email, password = case.agent
+        page.get_by_test_id("agent-login-email").fill(email)
+        page.get_by_test_id("agent-login-password").fill(password)
+        hold_checks["on"] = True
+        page.get_by_test_id("agent-login-submit").click()
+        connection = page.get_by_test_id("agent-connection")
+        expect(connection).to_have_attribute("data-state", "offline")
+        for _ in range(100):
+            if held_checks:
+                break
+            page.wait_for_timeout(50)
+        assert len(held_checks) == 1 and len(feeds) == 1
+
+        page.evaluate("window.dispatchEvent(new Event('online'))")
+        expect(connection).to_have_attribute("data-state", "live", timeout=15_000)
+        held_checks[0].continue_()
+        page.wait_for_timeout(2_500)  # longer than the first reconnect's backoff
+        assert len(feeds) == 2, feeds
+        expect(connection).to_have_attribute("data-state", "live")
+    finally:
+        page.context.close()
