@@ -65,9 +65,16 @@ export function refreshQueue() {
   queueLoading = true;
   // As many as are shown (the agent may have asked for more), from the top of the queue.
   const limit = Math.min(QUEUE_PAGE_MAX, Math.max(QUEUE_PAGE, queueItems.length));
-  request('GET', '/queue?order=' + encodeURIComponent(queueOrder) + '&limit=' + limit).then((r) => {
+  const order = queueOrder;
+  request('GET', '/queue?order=' + encodeURIComponent(order) + '&limit=' + limit).then((r) => {
     queueLoading = false;
     if (session.view !== 'console') return;
+    if (order !== queueOrder) {
+      // The agent chose the other order meanwhile: this page is not the queue they asked for.
+      queueAgain = false;
+      refreshQueue();
+      return;
+    }
     if (r.ok) {
       queueItems = queueList(r.data.escalations);
       takeQueuePage(r.data);
@@ -102,11 +109,12 @@ function moreQueue() {
   if (!queueNext || queueMoreLoading || session.view !== 'console') return;
   queueMoreLoading = true;
   ui.queueMore.disabled = true;
-  const path = '/queue?order=' + encodeURIComponent(queueOrder) + '&limit=' + QUEUE_PAGE + '&cursor=' + encodeURIComponent(queueNext);
+  const order = queueOrder;
+  const path = '/queue?order=' + encodeURIComponent(order) + '&limit=' + QUEUE_PAGE + '&cursor=' + encodeURIComponent(queueNext);
   request('GET', path).then((r) => {
     queueMoreLoading = false;
     ui.queueMore.disabled = false;
-    if (session.view !== 'console') return;
+    if (session.view !== 'console' || order !== queueOrder) return; // a page of the order the agent left
     if (!r.ok) {
       failed(r);
       return;
