@@ -135,3 +135,18 @@ def test_a_guide_saved_while_the_seller_opens_another_product_leaves_the_editor_
         expect(page.get_by_test_id("seller-guide-status")).not_to_have_text("Saving…")
     finally:
         page.context.close()
+
+
+def test_an_invitation_link_opened_without_a_network_says_so(
+    gateway: ThreadedGateway[tuple[str, str]], browser: Browser
+) -> None:
+    page = browser.new_context(viewport={"width": 1440, "height": 1000}).new_page()
+    try:
+        page.route("**/seller/api/invitation", lambda route: route.abort("internetdisconnected"))
+        page.goto(f"{gateway.url}/seller#invitation={'a' * 32}")
+        expect(page.get_by_test_id("seller-error")).to_have_text(
+            "The server cannot be reached. Check your connection and try again."
+        )  # not "Something went wrong on the server (0)"
+        expect(page.get_by_test_id("seller-login-email")).to_be_visible()
+    finally:
+        page.context.close()

@@ -47,11 +47,20 @@ export function openedInvitationLink() {
   else showJoin();
 }
 
+/** Why a request made signed out (the link's invitation) failed: no network, a wait, the server's refusal… */
+function signedOutFailure(result) {
+  if (result.status === 0) return t('error.network');
+  if (result.status === 429) return t('login.throttled', { s: count(retryAfter(result) || 60) });
+  if (result.status === 403) return t('error.csrf'); // a stale sign-in token: the page must be reloaded
+  if (typeof result.data.code === 'string' && result.data.code) return refusalText(result.data);
+  return t('error.server', { status: result.status });
+}
+
 /** Signed out with a link: what it invites to, and the password form. */
 export function showJoin() {
   api.loginForm('/invitation', { token: invite.token }).then(function (result) {
     if (result.status === 404) { invite.token = null; showLogin(); showAlert(t('join.dead')); return; }
-    if (!result.ok || !result.data.invitation) { showLogin(); showAlert(t('error.server', { status: result.status })); return; }
+    if (!result.ok || !result.data.invitation) { showLogin(); showAlert(signedOutFailure(result)); return; }
     var inv = result.data.invitation;
     showLogin();
     fillNodes($('join-text'), 'join.text', { store: inv.store.name, email: inv.email, role: roleName(inv.role) }, ['role']);
