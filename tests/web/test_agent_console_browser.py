@@ -281,3 +281,40 @@ def test_a_feed_opened_again_while_the_session_was_checked_stays_open(
         expect(connection).to_have_attribute("data-state", "live")
     finally:
         page.context.close()
+
+
+def test_a_reply_is_counted_in_characters_as_the_server_counts_it(gateway: ThreadedGateway[Case], browser: Browser) -> None:
+    """An emoji is one character to the server (Python's len), two to String.length and maxlength: a
+    reply of 1,500 emoji is within the 2,000 the server takes, and the console lets it go."""
+    case = gateway.run(damaged_pan(gateway.sessions))
+    email, password = case.agent
+    gateway.run(_taken_by(gateway.sessions, case.conversation_id, email))  # this agent handles it (no Rasa here to claim)
+    page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
+    try:
+        page.goto(f"{gateway.url}/agent#conversation={case.conversation_id}")
+        page.get_by_test_id("agent-login-email").fill(email)
+        page.get_by_test_id("agent-login-password").fill(password)
+        page.get_by_test_id("agent-login-submit").click()
+        box = page.get_by_test_id("agent-reply-text")
+        expect(box).to_be_enabled()
+        reply = "🙂" * 1500
+        box.fill(reply)
+        counter = page.get_by_test_id("agent-reply-counter")
+        expect(counter).to_have_text("1,500 / 2,000")
+        expect(counter).not_to_have_class(re.compile(r"\bis-full\b"))
+        assert box.input_value() == reply  # nothing cut off at 2,000 UTF-16 units
+        page.get_by_test_id("agent-reply-send").click()
+        sent = page.locator('[data-testid="agent-message"][data-sender="agent"]').get_by_test_id("agent-message-text")
+        expect(sent).to_have_count(1)
+        assert sent.evaluate("node => node.textContent") == reply
+        expect(page.get_by_test_id("agent-error")).to_be_empty()
+
+        # 2,001 characters are one too many, and the console says so before sending.
+        box.fill("a" * 2001)
+        expect(counter).to_have_text("2,001 / 2,000")
+        expect(counter).to_have_class(re.compile(r"\bis-full\b"))
+        page.get_by_test_id("agent-reply-send").click()
+        expect(page.get_by_test_id("agent-error")).to_have_text("A reply can be at most 2,000 characters.")
+        expect(sent).to_have_count(1)
+    finally:
+        page.context.close()

@@ -13,8 +13,17 @@ import { addMessages } from './transcript.js';
 export const MAX_REPLY = 2000;
 const REPLY_WARN_FROM = 1800;
 
+/**
+ * A text's length as the server counts it (bot/handoff.py: Python's len), in characters: an emoji or a
+ * rare CJK character is one, where String.length (and a textarea's maxlength) counts two. Hence no
+ * maxlength on the reply and note boxes: the counter and this check say when a text is too long.
+ */
+export function characterCount(text) {
+  return Array.from(text).length;
+}
+
 export function updateCounter() {
-  const n = ui.replyText.value.length;
+  const n = characterCount(ui.replyText.value);
   ui.replyCounter.textContent = count(n) + ' / ' + count(MAX_REPLY);
   ui.replyCounter.classList.toggle('is-near', n >= REPLY_WARN_FROM && n < MAX_REPLY);
   ui.replyCounter.classList.toggle('is-full', n >= MAX_REPLY);
@@ -28,7 +37,7 @@ function sendReply() {
     focusQuietly(ui.replyText);
     return;
   }
-  if (text.length > MAX_REPLY) {
+  if (characterCount(text) > MAX_REPLY) {
     showError(t('reply.tooLong', { n: count(MAX_REPLY) }));
     return;
   }

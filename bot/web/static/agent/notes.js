@@ -2,6 +2,7 @@
 import { clear, el } from '../shared/dom.js';
 import { count, t } from '../shared/i18n.js';
 import { post } from './api.js';
+import { characterCount } from './composer.js';
 import { convPath, fetchConversation, shown, updateControls } from './conversation.js';
 import { clearError, focusQuietly, showError, ui } from './page.js';
 import { failed } from './session.js';
@@ -38,7 +39,7 @@ function saveNote(e) {
     focusQuietly(ui.noteText);
     return;
   }
-  if (text.length > MAX_NOTE) {
+  if (characterCount(text) > MAX_NOTE) {
     showError(t('notes.tooLong', { n: count(MAX_NOTE) }));
     return;
   }
