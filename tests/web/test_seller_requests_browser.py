@@ -150,3 +150,36 @@ def test_an_invitation_link_opened_without_a_network_says_so(
         expect(page.get_by_test_id("seller-login-email")).to_be_visible()
     finally:
         page.context.close()
+
+
+def test_a_template_is_limited_in_characters_as_the_server_counts_them(
+    gateway: ThreadedGateway[tuple[str, str]], browser: Browser
+) -> None:
+    """1,500 emoji are 1,500 characters to the server (of the 2,000 a template may have), 3,000 UTF-16
+    units to a maxlength: nothing is cut off, and only the server's refusal says when it is too long."""
+    page = _signed_in(browser, gateway)
+    try:
+        card = page.locator('[data-testid="seller-template"][data-key="greeting"]')
+        area = card.get_by_test_id("seller-template-text")
+        text = "🙂" * 1500
+        area.fill(text)
+        assert area.input_value() == text
+        expect(card.get_by_test_id("seller-template-preview")).to_have_text(text)
+        expect(card.get_by_test_id("seller-template-error")).to_be_hidden()
+        expect(page.get_by_test_id("seller-save")).to_be_enabled()
+
+        area.fill("a" * 2001)
+        expect(card.get_by_test_id("seller-template-error")).to_have_text(
+            "This template cannot be saved: a template can have at most 2,000 characters"
+        )
+        expect(page.get_by_test_id("seller-save")).to_be_disabled()
+
+        # A guide's step likewise (the server takes 1,000 characters).
+        page.get_by_test_id("seller-discard").click()
+        page.get_by_test_id("seller-tab-guides").click()
+        page.locator('[data-testid="seller-product"][data-sku="GK-2040"]').click()
+        step = page.get_by_test_id("seller-guide-step-text").first
+        step.fill("🔧" * 600)
+        assert step.input_value() == "🔧" * 600
+    finally:
+        page.context.close()

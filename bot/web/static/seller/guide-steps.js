@@ -24,8 +24,9 @@ export function renderSteps(focus) {
     var number = i + 1;
     var item = el('li', 'step', { 'data-testid': 'seller-guide-step' });
     item.appendChild(el('span', 'step-number', { 'aria-hidden': 'true' }, String(number)));
+    // No maxlength: it counts UTF-16 units (an emoji twice), the server characters; saving says which step is too long.
     var area = el('textarea', 'textarea step-text', {
-      rows: 2, maxlength: 1000, spellcheck: 'true', 'aria-label': t('guides.step', { n: number }),
+      rows: 2, spellcheck: 'true', 'aria-label': t('guides.step', { n: number }),
       'aria-describedby': 'guide-steps-error', 'data-testid': 'seller-guide-step-text', 'data-index': i
     });
     area.value = text;
