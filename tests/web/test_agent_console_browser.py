@@ -318,3 +318,20 @@ def test_a_reply_is_counted_in_characters_as_the_server_counts_it(gateway: Threa
         expect(sent).to_have_count(1)
     finally:
         page.context.close()
+
+
+def test_a_sign_in_with_a_stale_login_token_fetches_a_fresh_one_and_goes_through(
+    gateway: ThreadedGateway[Case], browser: Browser
+) -> None:
+    page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
+    try:
+        page.goto(f"{gateway.url}/agent")
+        page.evaluate("document.querySelector('meta[name=\"login-csrf\"]').setAttribute('content', 'stale')")
+        email, password = gateway.seeded.agent
+        page.get_by_test_id("agent-login-email").fill(email)
+        page.get_by_test_id("agent-login-password").fill(password)
+        page.get_by_test_id("agent-login-submit").click()
+        expect(page.get_by_test_id("agent-name")).to_have_text("Lin Wei")
+        expect(page.get_by_test_id("agent-error")).to_be_empty()
+    finally:
+        page.context.close()

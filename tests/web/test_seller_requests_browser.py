@@ -183,3 +183,22 @@ def test_a_template_is_limited_in_characters_as_the_server_counts_them(
         assert step.input_value() == "🔧" * 600
     finally:
         page.context.close()
+
+
+def test_a_sign_in_with_a_stale_login_token_fetches_a_fresh_one_and_goes_through(
+    gateway: ThreadedGateway[tuple[str, str]], browser: Browser
+) -> None:
+    """The sign-in page outlived its login token (a sign-in since, in another tab, deleted its cookie):
+    the shared client fetches a fresh one and signs in, as the agent console always did."""
+    page = browser.new_context(viewport={"width": 1440, "height": 1000}).new_page()
+    try:
+        page.goto(f"{gateway.url}/seller")
+        page.evaluate("document.querySelector('meta[name=\"login-csrf\"]').setAttribute('content', 'stale')")
+        email, password = gateway.seeded
+        page.get_by_test_id("seller-login-email").fill(email)
+        page.get_by_test_id("seller-login-password").fill(password)
+        page.get_by_test_id("seller-login-submit").click()
+        expect(page.get_by_test_id("seller-name")).to_have_text(SELLER_NAME)
+        expect(page.get_by_test_id("seller-error")).to_be_empty()
+    finally:
+        page.context.close()

@@ -87,14 +87,6 @@ function lockLogin(secondsToWait) {
   updateLoginButton();
 }
 
-/** A 403 here is a stale sign-in token (see refreshLoginToken): get a fresh one and try once more. */
-function login(email, password, retried) {
-  return signedOutPost('/login', { email, password }).then((r) => {
-    if (r.status !== 403 || retried) return r;
-    return refreshLoginToken().then(() => login(email, password, true));
-  });
-}
-
 function submitLogin(e) {
   e.preventDefault();
   if (loggingIn || Date.now() < lockedUntil) return;
@@ -107,7 +99,8 @@ function submitLogin(e) {
   }
   loggingIn = true;
   updateLoginButton();
-  login(email, password, false).then((r) => {
+  // A stale sign-in token (403) is renewed and the sign-in sent again by the shared client.
+  signedOutPost('/login', { email, password }).then((r) => {
     loggingIn = false;
     if (r.ok && acceptMe(r.data)) {
       ui.loginPassword.value = '';

@@ -6,7 +6,8 @@
  *   api.renewed = fn                      told of the /me answer when a stale token was replaced (optional)
  *   api.request(method, path, body)       JSON in, an Answer out; every change carries X-CSRF-Token
  *   api.upload(path, blob, contentType)   a file as the raw body (a manual as application/pdf)
- *   api.loginForm(path, body)             a POST before signing in (sign-in, invitation links), with the page's login token
+ *   api.loginForm(path, body)             a POST before signing in (sign-in, invitation links), with the page's login
+ *                                         token; refused (403) for a stale one, sent once more with a fresh one
  *   api.refreshLoginToken()               a fresh login token (and its cookie) from a re-fetched page
  *   commonFailure(answer)                 null, or what every screen says alike: {key, values, lapsed}
  *   retryAfter(answer)                    the seconds a throttled (429) request must wait (Retry-After in
@@ -76,9 +77,12 @@ export class ConsoleApi {
   }
 
   loginForm(path, body) {
-    return send(this.base + path, {
+    // The token is read for each attempt: the second carries the one the re-fetched page brought.
+    const attempt = () => send(this.base + path, {
       method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': loginToken() }, body: JSON.stringify(body)
     });
+    // A 403 before signing in is a stale login token (the page outlived it, or a login since deleted its cookie).
+    return attempt().then((answer) => (answer.status === 403 ? this.refreshLoginToken().then(attempt) : answer));
   }
 
   /** After a lapsed session or a refused login token: the re-fetched page carries a fresh one on its
