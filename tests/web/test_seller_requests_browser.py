@@ -202,3 +202,18 @@ def test_a_sign_in_with_a_stale_login_token_fetches_a_fresh_one_and_goes_through
         expect(page.get_by_test_id("seller-error")).to_be_empty()
     finally:
         page.context.close()
+
+
+def test_a_console_opened_without_a_network_says_so_on_the_sign_in(
+    gateway: ThreadedGateway[tuple[str, str]], browser: Browser
+) -> None:
+    page = browser.new_context(viewport={"width": 1440, "height": 1000}).new_page()
+    try:
+        page.route("**/seller/api/me", lambda route: route.abort("internetdisconnected"))
+        page.goto(f"{gateway.url}/seller")
+        expect(page.get_by_test_id("seller-login-email")).to_be_visible()
+        expect(page.get_by_test_id("seller-error")).to_have_text(
+            "The server cannot be reached. Check your connection and try again."
+        )
+    finally:
+        page.context.close()
