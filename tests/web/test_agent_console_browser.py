@@ -53,6 +53,12 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ThreadedGatewa
         yield gateway
 
 
+def _words_in_queue(page: Page, reference: str) -> str:
+    """The shopper's words in the case's queue row, exactly as the page holds them."""
+    item = page.get_by_test_id("agent-queue-item").filter(has_text=reference)
+    return str(item.get_by_test_id("agent-queue-summary").evaluate("node => node.textContent"))
+
+
 def _shopper_text(page: Page) -> str:
     """The shopper's message exactly as the page holds it (textContent: no whitespace folding)."""
     bubble = page.locator('[data-testid="agent-message"][data-sender="shopper"]').get_by_test_id("agent-message-text")
@@ -97,7 +103,10 @@ def test_the_console_in_chinese_shows_the_shoppers_words_as_written(
         expect(item.get_by_test_id("agent-queue-reason")).to_have_text("到货时已损坏")
         expect(item.get_by_test_id("agent-queue-claimed")).to_have_text("等待人工客服")
         expect(item.get_by_test_id("agent-queue-waiting")).to_contain_text("分钟")
-        expect(item.get_by_test_id("agent-queue-summary")).to_contain_text(WORDS)  # the shopper's words, as written
+        # The shopper's words, as written: not after the reason's English title (the server's summary
+        # starts with it), which the row shows in Chinese by its code just above.
+        assert _words_in_queue(page, case.reference) == WORDS
+        expect(item.get_by_test_id("agent-queue-summary")).to_have_attribute("translate", "no")
 
         # The conversation, in Chinese; the shopper's message exactly as written.
         item.click()
@@ -116,6 +125,9 @@ def test_the_console_in_chinese_shows_the_shoppers_words_as_written(
         escalation = page.get_by_test_id("agent-escalation")
         expect(escalation).to_contain_text("等待中")
         expect(escalation).to_contain_text("到货时已损坏")
+        words = escalation.get_by_test_id("agent-escalation-words")
+        assert words.evaluate("node => node.textContent") == WORDS
+        expect(escalation).not_to_contain_text("Arrived damaged")
         expect(page.get_by_test_id("agent-order-number")).to_have_text(re.compile(r"^FZ-\d+$"))
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / "agent-console-zh.png"))
@@ -133,6 +145,8 @@ def test_the_console_in_chinese_shows_the_shoppers_words_as_written(
         expect(page.get_by_test_id("agent-conversation-status")).to_have_text("Waiting for a person")
         expect(page.get_by_test_id("agent-claim")).to_have_text("Claim")
         expect(item.get_by_test_id("agent-queue-reason")).to_have_text("Arrived damaged")
+        assert _words_in_queue(page, case.reference) == WORDS  # the reason is said once, above, not in the words
+        assert words.evaluate("node => node.textContent") == WORDS
         expect(bot.get_by_test_id("agent-message-author")).to_have_text("Assistant")
         assert _shopper_text(page) == WORDS
         assert problems == [], problems
@@ -212,6 +226,112 @@ def test_a_change_refused_for_a_stale_csrf_token_fetches_the_token_again_and_goe
         page.get_by_test_id("agent-note-save").click()
         expect(page.get_by_test_id("agent-note")).to_contain_text(["Asked for a photo of the crack."])
         assert len(sent_tokens) == 2  # refused once (403 csrf_token_wrong), sent again with the current token
+        expect(page.get_by_test_id("agent-error")).to_be_empty()
+    finally:
+        page.context.close()
+
+
+def test_a_feed_opened_again_while_the_session_was_checked_stays_open(
+    gateway: ThreadedGateway[Case], browser: Browser
+) -> None:
+    """The live feed fails; while the console asks /me why, the browser comes back online and the feed
+    opens again. The late /me answer must not schedule yet another reconnect, which would close the
+    feed that works (and miss the events in between)."""
+    case = gateway.run(damaged_pan(gateway.sessions))
+    page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
+    try:
+        feeds: list[str] = []
+        held_checks: list[Route] = []
+        hold_checks = {"on": False}
+
+        def first_feed_fails(route: Route) -> None:
+            feeds.append(route.request.url)
+            if len(feeds) == 1:
+                route.fulfill(status=500, body="")
+            else:
+                route.continue_()
+
+        def hold_the_session_check(route: Route) -> None:
+            if hold_checks["on"]:
+                held_checks.append(route)
+            else:
+                route.continue_()
+
+        page.route("**/agent/api/events", first_feed_fails)
+        page.route("**/agent/api/me", hold_the_session_check)
+        page.goto(f"{gateway.url}/agent")
+        email, password = case.agent
+        page.get_by_test_id("agent-login-email").fill(email)
+        page.get_by_test_id("agent-login-password").fill(password)
+        hold_checks["on"] = True
+        page.get_by_test_id("agent-login-submit").click()
+        connection = page.get_by_test_id("agent-connection")
+        expect(connection).to_have_attribute("data-state", "offline")
+        for _ in range(100):
+            if held_checks:
+                break
+            page.wait_for_timeout(50)
+        assert len(held_checks) == 1 and len(feeds) == 1
+
+        page.evaluate("window.dispatchEvent(new Event('online'))")
+        expect(connection).to_have_attribute("data-state", "live", timeout=15_000)
+        held_checks[0].continue_()
+        page.wait_for_timeout(2_500)  # longer than the first reconnect's backoff
+        assert len(feeds) == 2, feeds
+        expect(connection).to_have_attribute("data-state", "live")
+    finally:
+        page.context.close()
+
+
+def test_a_reply_is_counted_in_characters_as_the_server_counts_it(gateway: ThreadedGateway[Case], browser: Browser) -> None:
+    """An emoji is one character to the server (Python's len), two to String.length and maxlength: a
+    reply of 1,500 emoji is within the 2,000 the server takes, and the console lets it go."""
+    case = gateway.run(damaged_pan(gateway.sessions))
+    email, password = case.agent
+    gateway.run(_taken_by(gateway.sessions, case.conversation_id, email))  # this agent handles it (no Rasa here to claim)
+    page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
+    try:
+        page.goto(f"{gateway.url}/agent#conversation={case.conversation_id}")
+        page.get_by_test_id("agent-login-email").fill(email)
+        page.get_by_test_id("agent-login-password").fill(password)
+        page.get_by_test_id("agent-login-submit").click()
+        box = page.get_by_test_id("agent-reply-text")
+        expect(box).to_be_enabled()
+        reply = "🙂" * 1500
+        box.fill(reply)
+        counter = page.get_by_test_id("agent-reply-counter")
+        expect(counter).to_have_text("1,500 / 2,000")
+        expect(counter).not_to_have_class(re.compile(r"\bis-full\b"))
+        assert box.input_value() == reply  # nothing cut off at 2,000 UTF-16 units
+        page.get_by_test_id("agent-reply-send").click()
+        sent = page.locator('[data-testid="agent-message"][data-sender="agent"]').get_by_test_id("agent-message-text")
+        expect(sent).to_have_count(1)
+        assert sent.evaluate("node => node.textContent") == reply
+        expect(page.get_by_test_id("agent-error")).to_be_empty()
+
+        # 2,001 characters are one too many, and the console says so before sending.
+        box.fill("a" * 2001)
+        expect(counter).to_have_text("2,001 / 2,000")
+        expect(counter).to_have_class(re.compile(r"\bis-full\b"))
+        page.get_by_test_id("agent-reply-send").click()
+        expect(page.get_by_test_id("agent-error")).to_have_text("A reply can be at most 2,000 characters.")
+        expect(sent).to_have_count(1)
+    finally:
+        page.context.close()
+
+
+def test_a_sign_in_with_a_stale_login_token_fetches_a_fresh_one_and_goes_through(
+    gateway: ThreadedGateway[Case], browser: Browser
+) -> None:
+    page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
+    try:
+        page.goto(f"{gateway.url}/agent")
+        page.evaluate("document.querySelector('meta[name=\"login-csrf\"]').setAttribute('content', 'stale')")
+        email, password = gateway.seeded.agent
+        page.get_by_test_id("agent-login-email").fill(email)
+        page.get_by_test_id("agent-login-password").fill(password)
+        page.get_by_test_id("agent-login-submit").click()
+        expect(page.get_by_test_id("agent-name")).to_have_text("Lin Wei")
         expect(page.get_by_test_id("agent-error")).to_be_empty()
     finally:
         page.context.close()

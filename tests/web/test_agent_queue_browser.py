@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Route, expect
 from sqlalchemy import insert
 
 from bot.core.clock import utc_now
@@ -99,3 +99,38 @@ def test_the_queue_pages_and_an_agent_closes_spam_in_bulk(gateway: ThreadedGatew
     expect(items.first).to_contain_text(gateway.seeded.urgent_reference)
     expect(items.nth(1)).to_contain_text("buy cheap watches 0")
     assert problems == [], problems
+
+
+def test_a_page_of_the_order_the_agent_left_is_never_shown(gateway: ThreadedGateway[Flood], browser: Browser) -> None:
+    """The agent picks the other order while the first page is on its way: that page is dropped, and
+    the queue shows only the order asked for."""
+    page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
+    held: list[Route] = []
+    page.route("**/agent/api/queue?*", lambda route: held.append(route))
+    email, password = gateway.seeded.agent
+    page.goto(f"{gateway.url}/agent")
+    page.get_by_test_id("agent-login-email").fill(email)
+    page.get_by_test_id("agent-login-password").fill(password)
+    page.get_by_test_id("agent-login-submit").click()
+    expect(page.get_by_test_id("agent-name")).to_be_visible()
+
+    def wait_for_requests(n: int) -> None:
+        for _ in range(200):
+            if len(held) >= n:
+                return
+            page.wait_for_timeout(50)
+        raise AssertionError(f"{len(held)} queue requests, not {n}")
+
+    wait_for_requests(1)
+    assert "order=newest" in held[0].request.url
+    page.get_by_test_id("agent-queue-order").select_option("oldest")
+    held[0].continue_()
+    wait_for_requests(2)  # the newest page landed, and the console asked for the oldest instead
+    assert "order=oldest" in held[1].request.url
+    items = page.get_by_test_id("agent-queue-item")
+    expect(items).to_have_count(0)  # not the newest page, not even for a moment
+    expect(page.get_by_test_id("agent-queue")).to_have_attribute("aria-busy", "true")
+    held[1].continue_()
+    expect(items).to_have_count(50)
+    expect(items.nth(1)).to_contain_text("buy cheap watches 0")
+    page.context.close()

@@ -135,3 +135,15 @@ def test_an_unknown_code_shows_the_servers_english_as_it_is(page: Page) -> None:
     # Beside its field, without what says where: the console shows it there.
     field = {**newer, "error": "nothing saved: install_steps: a refusal of a newer server", "field": "install_steps"}
     assert said(page, "zh-CN", field, True)["text"] == "a refusal of a newer server"
+
+
+def test_a_number_that_counts_has_the_languages_thousands_separator_and_a_version_number_not(page: Page) -> None:
+    too_long = {"error": "x", "code": "text_too_long", "params": {"limit": 2000}}
+    assert said(page, "en", too_long)["text"] == "the text can have at most 2,000 characters"
+    assert said(page, "zh-CN", too_long)["text"] == console_text("zh-CN", "text_too_long").replace("{limit}", "2,000")
+    # A version is a name, not a count: "no version 1234", as the history lists it.
+    no_version = {"error": "x", "code": "version_not_found", "params": {"version": 1234}}
+    assert said(page, "en", no_version)["text"] == "no version 1234"
+    # A number the server sent as text is shown as given.
+    as_text = {"error": "x", "code": "text_too_long", "params": {"limit": "2000"}}
+    assert said(page, "en", as_text)["text"] == "the text can have at most 2000 characters"

@@ -3,6 +3,7 @@ resolve to files its console serves, exporting the names imported."""
 
 from __future__ import annotations
 
+import json
 import posixpath
 import re
 
@@ -60,3 +61,19 @@ def test_every_console_module_import_resolves_to_a_served_file_and_its_exports(c
             todo.append(resolved)
     # Every module the console serves is one it runs (none left behind by a split).
     assert reached == set(modules)
+
+
+def test_every_seller_console_text_is_shown_somewhere() -> None:
+    """A text no one shows goes stale unnoticed (the agent console's own test says the same of its texts)."""
+    english = json.loads((STATIC / "i18n" / "seller.en.json").read_text(encoding="utf-8"))
+    page = (STATIC / "seller.html").read_text(encoding="utf-8")
+    script = "\n".join(path.read_text(encoding="utf-8") for path in sorted((STATIC / "seller").glob("*.js")))
+    shared = (STATIC / "shared" / "console-api.js").read_text(encoding="utf-8")
+    named = set(re.findall(r'data-i18n(?:-aria-label|-title)?="([\w.]+)"', page))
+    named |= set(re.findall(r"'(\w+(?:\.\w+)+)'", script)) | set(re.findall(r"key: '([\w.]+)'", shared))
+    # Keys the modules complete with a code the server sends (a field, a role, a job's kind or reason)…
+    built_from = ("field.", "guides.field.", "team.role.", "jobs.kind.", "jobs.reason.")
+    # …and with the kind of a secret card, built once per kind.
+    secret_cards = {f"secrets.{kind}.{part}" for kind in ("shopper", "webhook") for part in ("title", "what", "where")}
+    unshown = {key for key in english if key not in named | secret_cards and not key.startswith(built_from)}
+    assert unshown == set()

@@ -2,12 +2,14 @@
  * The agent console's calls to /agent/api (through the shared ConsoleApi), and
  * what to tell the agent when one fails, in the console's language.
  */
-import { ConsoleApi } from '../shared/console-api.js';
-import { language, t } from '../shared/i18n.js';
+import { ConsoleApi, retryAfter } from '../shared/console-api.js';
+import { count, language, t } from '../shared/i18n.js';
 import { refusalText } from '../shared/refusals.js';
 import { acceptMe, session } from './state.js';
 
 const api = new ConsoleApi('/agent');
+// A stale CSRF token (the server rotated it) is replaced from /me by the shared client: the agent's state takes it too.
+api.renewed = acceptMe;
 
 export const EVENTS_URL = api.base + '/events';
 
@@ -17,18 +19,9 @@ export function request(method, path, body) {
   return api.request(method, path, body);
 }
 
-/**
- * A state-changing call. A 403 that names the CSRF token means ours went
- * stale (the server rotated it): fetch the current one once and try again.
- */
+/** A state-changing call (a stale CSRF token is renewed and the call sent again by the shared client). */
 export function post(path, body) {
-  return request('POST', path, body).then((r) => {
-    if (r.status !== 403 || r.data.code !== 'csrf_token_wrong') return r;
-    return request('GET', '/me').then((m) => {
-      if (!m.ok || !acceptMe(m.data)) return m.status === 401 ? m : r;
-      return request('POST', path, body);
-    });
-  });
+  return request('POST', path, body);
 }
 
 /** A call made signed out (sign-in, an invitation link): it carries the page's login token. */
@@ -45,18 +38,6 @@ export function refreshLoginToken() {
   return api.refreshLoginToken();
 }
 
-/** Seconds to wait after a 429, from Retry-After (seconds or an HTTP date); 0 when it says nothing usable. */
-export function parseRetryAfter(r) {
-  const h = r.headers && r.headers.get('Retry-After');
-  if (h) {
-    const n = parseInt(h, 10);
-    if (isFinite(n) && String(n) === h.trim()) return Math.max(1, n);
-    const when = Date.parse(h);
-    if (!isNaN(when)) return Math.max(1, Math.ceil((when - Date.now()) / 1000));
-  }
-  return 0;
-}
-
 /**
  * What to tell the agent: a refusal in the console's language, by its code (a code this console
  * has no text for: the server's English as it is). Without a code (no network, a proxy's error
@@ -66,11 +47,11 @@ export function errorMessage(r, context) {
   const coded = typeof r.data.code === 'string' && r.data.code !== '';
   const text = coded || language() === 'en' ? refusalText(r.data).trim().slice(0, 300) : '';
   if (r.status === 429) {
-    const wait = parseRetryAfter(r);
+    const wait = retryAfter(r);
     const said = text || t('error.tooMany');
     // Only add the wait when the text does not already say it.
     if (!wait || /\d/.test(said)) return said;
-    const retry = wait === 1 ? t('error.retryIn.one') : t('error.retryIn.many', { s: wait });
+    const retry = wait === 1 ? t('error.retryIn.one') : t('error.retryIn.many', { s: count(wait) });
     return said + (language() === 'en' ? ' ' : '') + retry;
   }
   if (text) return text;

@@ -3,12 +3,11 @@
  * the reply box at the cursor. The agent reviews the text and sends it themselves.
  */
 import { el } from '../shared/dom.js';
-import { t } from '../shared/i18n.js';
-import { MAX_REPLY, updateCounter } from './composer.js';
+import { count, t } from '../shared/i18n.js';
+import { MAX_REPLY, characterCount, updateCounter } from './composer.js';
 import { shown, updateControls } from './conversation.js';
 import { focusQuietly, showError, ui } from './page.js';
 import { current, drafts, str } from './state.js';
-import { thousands } from './wording.js';
 
 export function renderCanned(list) {
   shown.canned = list;
@@ -33,8 +32,8 @@ function insertIntoReply(text) {
   const before = value.slice(0, start);
   const insert = before && !/\s$/.test(before) ? ' ' + text : text;
   const next = before + insert + value.slice(end);
-  if (next.length > MAX_REPLY) {
-    showError(t('reply.cannedTooLong', { n: thousands(MAX_REPLY) }));
+  if (characterCount(next) > MAX_REPLY) {
+    showError(t('reply.cannedTooLong', { n: count(MAX_REPLY) }));
     return;
   }
   box.value = next;

@@ -2,21 +2,29 @@
  * The reply box: a character counter, Enter to send (not while an IME is
  * composing), and a draft per conversation that survives everything but a send.
  */
-import { t } from '../shared/i18n.js';
+import { count, t } from '../shared/i18n.js';
 import { post } from './api.js';
 import { convPath, fetchConversation, updateControls } from './conversation.js';
 import { clearError, focusQuietly, showError, ui } from './page.js';
 import { failed } from './session.js';
 import { busy, current, drafts } from './state.js';
 import { addMessages } from './transcript.js';
-import { thousands } from './wording.js';
 
 export const MAX_REPLY = 2000;
 const REPLY_WARN_FROM = 1800;
 
+/**
+ * A text's length as the server counts it (bot/handoff.py: Python's len), in characters: an emoji or a
+ * rare CJK character is one, where String.length (and a textarea's maxlength) counts two. Hence no
+ * maxlength on the reply and note boxes: the counter and this check say when a text is too long.
+ */
+export function characterCount(text) {
+  return Array.from(text).length;
+}
+
 export function updateCounter() {
-  const n = ui.replyText.value.length;
-  ui.replyCounter.textContent = thousands(n) + ' / ' + thousands(MAX_REPLY);
+  const n = characterCount(ui.replyText.value);
+  ui.replyCounter.textContent = count(n) + ' / ' + count(MAX_REPLY);
   ui.replyCounter.classList.toggle('is-near', n >= REPLY_WARN_FROM && n < MAX_REPLY);
   ui.replyCounter.classList.toggle('is-full', n >= MAX_REPLY);
 }
@@ -29,8 +37,8 @@ function sendReply() {
     focusQuietly(ui.replyText);
     return;
   }
-  if (text.length > MAX_REPLY) {
-    showError(t('reply.tooLong', { n: thousands(MAX_REPLY) }));
+  if (characterCount(text) > MAX_REPLY) {
+    showError(t('reply.tooLong', { n: count(MAX_REPLY) }));
     return;
   }
   busy.sending = true;

@@ -78,7 +78,8 @@ export function connectEvents() {
 }
 
 function scheduleReconnect() {
-  if (reconnectTimer || session.view !== 'console') return;
+  // A feed opened meanwhile (the browser came back online while /me was asked) is not torn down again.
+  if (events || reconnectTimer || session.view !== 'console') return;
   const delay = reconnectDelay;
   reconnectDelay = Math.min(reconnectDelay * 2, RECONNECT_MAX_MS);
   reconnectTimer = setTimeout(() => {

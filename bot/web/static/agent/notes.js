@@ -1,12 +1,13 @@
 /** Internal notes on the open conversation: the agents' own, never shown to the shopper. */
 import { clear, el } from '../shared/dom.js';
-import { t } from '../shared/i18n.js';
+import { count, t } from '../shared/i18n.js';
 import { post } from './api.js';
+import { characterCount } from './composer.js';
 import { convPath, fetchConversation, shown, updateControls } from './conversation.js';
 import { clearError, focusQuietly, showError, ui } from './page.js';
 import { failed } from './session.js';
 import { busy, current, drafts, str } from './state.js';
-import { thousands, timeEl } from './wording.js';
+import { timeEl } from './wording.js';
 
 const MAX_NOTE = 4000;
 
@@ -38,8 +39,8 @@ function saveNote(e) {
     focusQuietly(ui.noteText);
     return;
   }
-  if (text.length > MAX_NOTE) {
-    showError(t('notes.tooLong', { n: thousands(MAX_NOTE) }));
+  if (characterCount(text) > MAX_NOTE) {
+    showError(t('notes.tooLong', { n: count(MAX_NOTE) }));
     return;
   }
   busy.savingNote = true;

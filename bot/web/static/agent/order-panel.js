@@ -4,11 +4,11 @@
  * Names, addresses and carrier messages are data, shown as given.
  */
 import { clear, el } from '../shared/dom.js';
-import { t } from '../shared/i18n.js';
+import { count, t } from '../shared/i18n.js';
 import { externalLink, safeUrl } from '../shared/safe-text.js';
 import { ui } from './page.js';
 import { shown } from './conversation.js';
-import { priorityOf, reasonText } from './queue.js';
+import { priorityOf, reasonText, shopperWords } from './queue.js';
 import { num, str } from './state.js';
 import { codeText, formatDate, formatTime, humanize, parseDate, timeEl } from './wording.js';
 
@@ -58,7 +58,7 @@ export function renderOrder(order) {
     items.forEach((it) => {
       if (!it || typeof it !== 'object') return;
       const li = el('li', 'item', { 'data-testid': 'agent-order-item' });
-      li.appendChild(el('span', 'item-qty', null, num(it.quantity) + ' ×'));
+      li.appendChild(el('span', 'item-qty', null, count(num(it.quantity)) + ' ×'));
       li.appendChild(el('span', 'item-name', null, str(it.name) || str(it.sku)));
       if (it.sku) li.appendChild(el('span', 'item-sku', null, str(it.sku)));
       ul.appendChild(li);
@@ -141,7 +141,9 @@ export function renderEscalations(list) {
     top.appendChild(el('span', 'esc-reason', null, reasonText(e)));
     top.appendChild(el('span', 'esc-status', null, codeText('escalationStatus.', status, humanize(status))));
     li.appendChild(top);
-    if (e.summary) li.appendChild(el('p', 'esc-summary', null, str(e.summary)));
+    // The shopper's words in full, as written (their line breaks too): not the server's English summary.
+    const words = shopperWords(e);
+    if (words) li.appendChild(el('p', 'esc-summary', { 'data-testid': 'agent-escalation-words', translate: 'no' }, words));
     const meta = [str(e.reference)];
     if (e.order_number) meta.push(t('case.order', { number: str(e.order_number) }));
     if (e.claimed_by && e.claimed_by.name) meta.push(t('case.claimedBy', { name: str(e.claimed_by.name) }));

@@ -2,13 +2,10 @@
  * The fixed parts of agent.html: the element table, the one alert region,
  * and which screen (sign-in or console) and which pane (on a phone) shows.
  */
+import { $ } from '../shared/dom.js';
 import { session } from './state.js';
 
 const NARROW = '(max-width: 759px)'; // keep in step with the phone breakpoint in agent.css
-
-function $(id) {
-  return document.getElementById(id);
-}
 
 export const ui = {
   boot: $('boot'),

@@ -4,7 +4,7 @@
  * and closed as spam in bulk.
  */
 import { clear, el } from '../shared/dom.js';
-import { t } from '../shared/i18n.js';
+import { count, language, t } from '../shared/i18n.js';
 import { errorMessage, post, request } from './api.js';
 import { fetchConversation, openConversation } from './conversation.js';
 import { focusQuietly, showError, ui } from './page.js';
@@ -16,6 +16,7 @@ const QUEUE_REFRESH_MS = 30000; // fallback when server-sent events are missed, 
 const QUEUE_PAGE = 50; // cases per page; a refresh reloads as many as are shown, up to QUEUE_PAGE_MAX
 const QUEUE_PAGE_MAX = 200;
 const SPAM_BATCH_MAX = 200;
+const WORDS_SHOWN = 200; // characters of the shopper's words in a row (the side panel shows them all)
 export const PRIORITIES = ['urgent', 'high', 'normal'];
 
 let queueItems = [];
@@ -41,6 +42,20 @@ export function reasonText(item, fallback) {
   return codeText('reason.', item.reason, str(item.reason_title) || humanize(item.reason) || fallback || '');
 }
 
+/**
+ * What the shopper wrote when the case was opened (its details), as written. Not the server's summary:
+ * that starts with the reason's English title, which the console shows by its code in its own language.
+ */
+export function shopperWords(item) {
+  return str(item.details);
+}
+
+/** The start of the shopper's words for a queue row, cut between characters (never inside an emoji). */
+function wordsStart(item) {
+  const chars = Array.from(shopperWords(item));
+  return chars.length > WORDS_SHOWN ? chars.slice(0, WORDS_SHOWN).join('') + '…' : chars.join('');
+}
+
 export function refreshQueue() {
   if (session.view !== 'console') return;
   if (queueLoading) {
@@ -50,9 +65,16 @@ export function refreshQueue() {
   queueLoading = true;
   // As many as are shown (the agent may have asked for more), from the top of the queue.
   const limit = Math.min(QUEUE_PAGE_MAX, Math.max(QUEUE_PAGE, queueItems.length));
-  request('GET', '/queue?order=' + encodeURIComponent(queueOrder) + '&limit=' + limit).then((r) => {
+  const order = queueOrder;
+  request('GET', '/queue?order=' + encodeURIComponent(order) + '&limit=' + limit).then((r) => {
     queueLoading = false;
     if (session.view !== 'console') return;
+    if (order !== queueOrder) {
+      // The agent chose the other order meanwhile: this page is not the queue they asked for.
+      queueAgain = false;
+      refreshQueue();
+      return;
+    }
     if (r.ok) {
       queueItems = queueList(r.data.escalations);
       takeQueuePage(r.data);
@@ -87,11 +109,12 @@ function moreQueue() {
   if (!queueNext || queueMoreLoading || session.view !== 'console') return;
   queueMoreLoading = true;
   ui.queueMore.disabled = true;
-  const path = '/queue?order=' + encodeURIComponent(queueOrder) + '&limit=' + QUEUE_PAGE + '&cursor=' + encodeURIComponent(queueNext);
+  const order = queueOrder;
+  const path = '/queue?order=' + encodeURIComponent(order) + '&limit=' + QUEUE_PAGE + '&cursor=' + encodeURIComponent(queueNext);
   request('GET', path).then((r) => {
     queueMoreLoading = false;
     ui.queueMore.disabled = false;
-    if (session.view !== 'console') return;
+    if (session.view !== 'console' || order !== queueOrder) return; // a page of the order the agent left
     if (!r.ok) {
       failed(r);
       return;
@@ -131,17 +154,17 @@ function pickedIds() {
 }
 
 function updateBulk() {
-  const n = pickedIds().length;
-  ui.queueBulk.hidden = n === 0;
-  ui.queueBulkCount.textContent = n === 1 ? t('queue.selected.one') : t('queue.selected.many', { n });
-  ui.queueSpam.disabled = closingSpam || n === 0 || n > SPAM_BATCH_MAX;
-  ui.queueSpam.title = n > SPAM_BATCH_MAX ? t('queue.spamLimit', { n: SPAM_BATCH_MAX }) : '';
+  const picks = pickedIds().length;
+  ui.queueBulk.hidden = picks === 0;
+  ui.queueBulkCount.textContent = picks === 1 ? t('queue.selected.one') : t('queue.selected.many', { n: count(picks) });
+  ui.queueSpam.disabled = closingSpam || picks === 0 || picks > SPAM_BATCH_MAX;
+  ui.queueSpam.title = picks > SPAM_BATCH_MAX ? t('queue.spamLimit', { n: count(SPAM_BATCH_MAX) }) : '';
 }
 
 function closeAsSpam() {
   const ids = pickedIds();
   if (!ids.length || closingSpam) return;
-  const question = ids.length === 1 ? t('queue.spamConfirm.one') : t('queue.spamConfirm.many', { n: ids.length });
+  const question = ids.length === 1 ? t('queue.spamConfirm.one') : t('queue.spamConfirm.many', { n: count(ids.length) });
   if (!window.confirm(question)) return;
   closingSpam = true;
   updateBulk();
@@ -154,7 +177,7 @@ function closeAsSpam() {
     }
     picked = {};
     const missed = Array.isArray(r.data.not_closed) ? r.data.not_closed.length : 0;
-    if (missed) showError(missed === 1 ? t('queue.notClosed.one') : t('queue.notClosed.many', { n: missed }));
+    if (missed) showError(missed === 1 ? t('queue.notClosed.one') : t('queue.notClosed.many', { n: count(missed) }));
     refreshQueue();
     if (current.id) fetchConversation(current.id);
   });
@@ -201,8 +224,9 @@ function renderQueueItem(item) {
   if (item.order_number) meta.push(t('case.order', { number: str(item.order_number) }));
   if (item.reference) meta.push(str(item.reference));
   button.appendChild(el('span', 'qitem-meta', null, meta.filter(Boolean).join(' · ')));
-  // The summary holds the shopper's own words: shown as written, never translated.
-  if (item.summary) button.appendChild(el('span', 'qitem-summary', { 'data-testid': 'agent-queue-summary' }, str(item.summary)));
+  // The shopper's own words: shown as written, never translated (nor by the browser's page translation).
+  const words = wordsStart(item);
+  if (words) button.appendChild(el('span', 'qitem-summary', { 'data-testid': 'agent-queue-summary', translate: 'no' }, words));
   const mineClaim = item.claimed_by && me && item.claimed_by.id === me.id;
   button.appendChild(
     el('span', 'qitem-claim' + (item.claimed_by ? ' is-claimed' : '') + (mineClaim ? ' is-mine' : ''), { 'data-testid': 'agent-queue-claimed' }, claimLine(item))
@@ -246,10 +270,10 @@ export function renderQueue() {
   picked = stillPicked;
   const total = Math.max(queueTotal, queueItems.length);
   ui.queueEmpty.hidden = queueItems.length > 0;
-  ui.queueCount.textContent = total ? String(total) : '';
-  ui.queueCount.setAttribute('title', t('queue.countTitle', { waiting: queueWaiting, claimed: total - queueWaiting }));
+  ui.queueCount.textContent = total ? count(total) : '';
+  ui.queueCount.setAttribute('title', t('queue.countTitle', { waiting: count(queueWaiting), claimed: count(total - queueWaiting) }));
   ui.queueMoreRow.hidden = !queueNext;
-  ui.queueMore.textContent = t('queue.moreCount', { n: total - queueItems.length });
+  ui.queueMore.textContent = t('queue.moreCount', { n: count(total - queueItems.length) });
   updateBulk();
   ui.queue.setAttribute('aria-busy', 'false');
   markSelected();

@@ -3,7 +3,8 @@
  * the drafts and the open conversation for the same agent, and asks for a sign-in.
  */
 import { t } from '../shared/i18n.js';
-import { errorMessage, parseRetryAfter, post, refreshLoginToken, signedOutPost } from './api.js';
+import { retryAfter } from '../shared/console-api.js';
+import { errorMessage, post, refreshLoginToken, signedOutPost } from './api.js';
 import { closeConversation, conversationFromHash, openConversation, saveDrafts } from './conversation.js';
 import { loadMyInvitations, renderMyInvitations } from './invitations.js';
 import { connectEvents, stopLive } from './live.js';
@@ -86,14 +87,6 @@ function lockLogin(secondsToWait) {
   updateLoginButton();
 }
 
-/** A 403 here is a stale sign-in token (see refreshLoginToken): get a fresh one and try once more. */
-function login(email, password, retried) {
-  return signedOutPost('/login', { email, password }).then((r) => {
-    if (r.status !== 403 || retried) return r;
-    return refreshLoginToken().then(() => login(email, password, true));
-  });
-}
-
 function submitLogin(e) {
   e.preventDefault();
   if (loggingIn || Date.now() < lockedUntil) return;
@@ -106,7 +99,8 @@ function submitLogin(e) {
   }
   loggingIn = true;
   updateLoginButton();
-  login(email, password, false).then((r) => {
+  // A stale sign-in token (403) is renewed and the sign-in sent again by the shared client.
+  signedOutPost('/login', { email, password }).then((r) => {
     loggingIn = false;
     if (r.ok && acceptMe(r.data)) {
       ui.loginPassword.value = '';
@@ -115,7 +109,7 @@ function submitLogin(e) {
       startConsole();
       return;
     }
-    if (r.status === 429) lockLogin(parseRetryAfter(r) || 30);
+    if (r.status === 429) lockLogin(retryAfter(r) || 30);
     showError(r.ok ? t('login.unexpected') : errorMessage(r, 'login'));
     ui.loginPassword.value = '';
     updateLoginButton();

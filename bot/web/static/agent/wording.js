@@ -1,10 +1,10 @@
 /**
- * Times, counts and codes as the agent reads them: short times in lists and in
+ * Times, waits and codes as the agent reads them: short times in lists and in
  * full on hover, how long a shopper has waited, and the console's own name for
  * a code the server sends (a reason, a status), in the console's language.
  */
 import { el } from '../shared/dom.js';
-import { hasText, language, t } from '../shared/i18n.js';
+import { count, hasText, language, t } from '../shared/i18n.js';
 
 /** The text of `prefix + code` when the console has one; else `fallback` (the server's words, or the code made readable). */
 export function codeText(prefix, code, fallback) {
@@ -58,11 +58,13 @@ export function timeEl(iso, cls, text) {
 export function formatWaiting(seconds) {
   const m = Math.floor(Math.max(0, seconds) / 60);
   if (m < 1) return t('waiting.underMinute');
-  if (m < 60) return t('waiting.minutes', { m });
+  if (m < 60) return t('waiting.minutes', { m: count(m) });
   const h = Math.floor(m / 60);
-  if (h < 24) return m % 60 ? t('waiting.hoursMinutes', { h, m: m % 60 }) : t('waiting.hours', { h });
+  if (h < 24) {
+    return m % 60 ? t('waiting.hoursMinutes', { h: count(h), m: count(m % 60) }) : t('waiting.hours', { h: count(h) });
+  }
   const d = Math.floor(h / 24);
-  return h % 24 ? t('waiting.daysHours', { d, h: h % 24 }) : t('waiting.days', { d });
+  return h % 24 ? t('waiting.daysHours', { d: count(d), h: count(h % 24) }) : t('waiting.days', { d: count(d) });
 }
 
 /** "in_transit" / "OutForDelivery" → "In transit" / "Out for delivery": a code with no text of its own. */
@@ -73,13 +75,4 @@ export function humanize(value) {
     .trim()
     .toLowerCase();
   return s ? s.charAt(0).toUpperCase() + s.slice(1) : '';
-}
-
-/** 2000 → "2,000". */
-export function thousands(n) {
-  try {
-    return n.toLocaleString('en');
-  } catch (e) {
-    return String(n);
-  }
 }

@@ -9,7 +9,7 @@
  */
 
 import { $, clear, el } from '../shared/dom.js';
-import { t } from '../shared/i18n.js';
+import { count, t } from '../shared/i18n.js';
 import { guideEdited, guides, renderGuideErrors } from './guides.js';
 
 const MAX_STEPS = 50;
@@ -24,8 +24,9 @@ export function renderSteps(focus) {
     var number = i + 1;
     var item = el('li', 'step', { 'data-testid': 'seller-guide-step' });
     item.appendChild(el('span', 'step-number', { 'aria-hidden': 'true' }, String(number)));
+    // No maxlength: it counts UTF-16 units (an emoji twice), the server characters; saving says which step is too long.
     var area = el('textarea', 'textarea step-text', {
-      rows: 2, maxlength: 1000, spellcheck: 'true', 'aria-label': t('guides.step', { n: number }),
+      rows: 2, spellcheck: 'true', 'aria-label': t('guides.step', { n: number }),
       'aria-describedby': 'guide-steps-error', 'data-testid': 'seller-guide-step-text', 'data-index': i
     });
     area.value = text;
@@ -95,7 +96,7 @@ function removeStep(i) {
 
 export function addStep(at, text, caret) {
   if (guides.steps.length >= MAX_STEPS) {
-    guides.errors.install_steps = ['guides.maxSteps', { n: MAX_STEPS }];
+    guides.errors.install_steps = ['guides.maxSteps', { n: count(MAX_STEPS) }];
     renderGuideErrors();
     return;
   }
@@ -137,7 +138,7 @@ function stepPaste(event, i, area) {
   Array.prototype.splice.apply(guides.steps, [i + 1, 0].concat(extra));
   renderSteps({ kind: 'text', index: last, caret: caret });
   if (lines.length - 1 > extra.length) {
-    guides.errors.install_steps = ['guides.maxSteps', { n: MAX_STEPS }];
+    guides.errors.install_steps = ['guides.maxSteps', { n: count(MAX_STEPS) }];
     renderGuideErrors();
   }
   guideEdited();

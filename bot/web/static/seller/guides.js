@@ -12,7 +12,7 @@
  */
 
 import { $, clear, el } from '../shared/dom.js';
-import { t } from '../shared/i18n.js';
+import { count, language, t } from '../shared/i18n.js';
 import { fieldRefusalText, refusalText } from '../shared/refusals.js';
 import { safeUrl } from '../shared/safe-text.js';
 import { api, handled, showAlert, state, storePath, tabsLoaded } from './console.js';
@@ -82,7 +82,7 @@ export function loadProducts() {
 
 function stepCount(n) {
   if (!n) return t('guides.stepCount.none');
-  return n === 1 ? t('guides.stepCount.one') : t('guides.stepCount.many', { n: n });
+  return n === 1 ? t('guides.stepCount.one') : t('guides.stepCount.many', { n: count(n) });
 }
 
 function renderProducts() {
@@ -228,8 +228,9 @@ function saveGuide() {
   renderGuideErrors();
   updateGuideState();
   api.request('PUT', storePath('/products/' + encodeURIComponent(sku) + '/guide'), guideForm()).then(function (result) {
-    if (storeId !== state.storeId || sku !== guides.sku) return;
+    if (storeId !== state.storeId) return; // another store: its guides were reset
     guides.busy = false;
+    if (sku !== guides.sku) { updateGuideState(); return; } // the seller opened another product meanwhile
     if (result.status === 400) {
       var field = result.data.field || 'guide';
       if (GUIDE_FIELDS.indexOf(field) < 0) field = 'guide';

@@ -15,7 +15,7 @@
 
 import { $, clear, el } from '../shared/dom.js';
 import { retryAfter } from '../shared/console-api.js';
-import { fillNodes, t } from '../shared/i18n.js';
+import { count, fillNodes, t } from '../shared/i18n.js';
 import { refusalText } from '../shared/refusals.js';
 import { api, handled, showAlert, state } from './console.js';
 import { roleName } from './names.js';
@@ -47,11 +47,20 @@ export function openedInvitationLink() {
   else showJoin();
 }
 
+/** Why a request made signed out (the link's invitation) failed: no network, a wait, the server's refusal… */
+function signedOutFailure(result) {
+  if (result.status === 0) return t('error.network');
+  if (result.status === 429) return t('login.throttled', { s: count(retryAfter(result) || 60) });
+  if (result.status === 403) return t('error.csrf'); // a stale sign-in token: the page must be reloaded
+  if (typeof result.data.code === 'string' && result.data.code) return refusalText(result.data);
+  return t('error.server', { status: result.status });
+}
+
 /** Signed out with a link: what it invites to, and the password form. */
 export function showJoin() {
   api.loginForm('/invitation', { token: invite.token }).then(function (result) {
     if (result.status === 404) { invite.token = null; showLogin(); showAlert(t('join.dead')); return; }
-    if (!result.ok || !result.data.invitation) { showLogin(); showAlert(t('error.server', { status: result.status })); return; }
+    if (!result.ok || !result.data.invitation) { showLogin(); showAlert(signedOutFailure(result)); return; }
     var inv = result.data.invitation;
     showLogin();
     fillNodes($('join-text'), 'join.text', { store: inv.store.name, email: inv.email, role: roleName(inv.role) }, ['role']);
@@ -91,7 +100,7 @@ export function joinTeam(event) {
       $('login-form').hidden = false;
       showAlert(t('join.dead'));
     } else if (result.status === 429) {
-      showAlert(t('login.throttled', { s: retryAfter(result) }));
+      showAlert(t('login.throttled', { s: count(retryAfter(result) || 60) }));
     } else if (result.status === 403) {
       api.refreshLoginToken().then(function () { showAlert(t('error.csrf')); });
     } else {

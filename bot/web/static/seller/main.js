@@ -81,7 +81,11 @@ async function start() {
   api.request('GET', '/me').then(function (result) {
     if (result.ok) signedIn(result.data);
     else if (hasInvitationToken()) showJoin();
-    else showLogin();
+    else {
+      showLogin();
+      // 401 is the normal "not signed in"; no network or a server error the seller should know about.
+      if (result.status !== 401) showAlert(result.status ? t('error.server', { status: result.status }) : t('error.network'));
+    }
   });
 }
 

@@ -9,7 +9,7 @@
  */
 
 import { $, el } from '../shared/dom.js';
-import { setStatusKey, t } from '../shared/i18n.js';
+import { count, setStatusKey, t } from '../shared/i18n.js';
 import { refusalText } from '../shared/refusals.js';
 import { api, copyField, handled, loadForTeamTab, state, storePath } from './console.js';
 import { when } from './versions.js';
@@ -141,7 +141,7 @@ function renderConfirm(kind) {
   var c = secretCards[kind];
   var hours = graceHours(kind);
   c.confirmText.textContent = !isSet(kind) ? t('secrets.confirmFirst')
-    : (hours ? t('secrets.confirmText', { h: hours }) : t('secrets.confirmTextNow'));
+    : (hours ? t('secrets.confirmText', { h: count(hours) }) : t('secrets.confirmTextNow'));
   c.yes.disabled = c.busy || hours === null;
 }
 

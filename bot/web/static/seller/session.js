@@ -10,7 +10,7 @@
 
 import { $, clear, el } from '../shared/dom.js';
 import { retryAfter } from '../shared/console-api.js';
-import { t } from '../shared/i18n.js';
+import { count, t } from '../shared/i18n.js';
 import { api, showAlert, state } from './console.js';
 import { forgetMyInvitations, loadMyInvitations, renderMyInvitations } from './invitations.js';
 import { loadHistory, loadSettings } from './settings.js';
@@ -92,7 +92,7 @@ export function login(event) {
     } else if (result.status === 0) {
       showAlert(t('error.network'));
     } else if (result.status === 429) {
-      showAlert(t('login.throttled', { s: retryAfter(result) }));
+      showAlert(t('login.throttled', { s: count(retryAfter(result) || 60) }));
     } else if (result.status === 403) {
       api.refreshLoginToken().then(function () { showAlert(t('error.csrf')); });
     } else if (result.status === 401) {
@@ -104,7 +104,16 @@ export function login(event) {
 }
 
 export function logout() {
-  api.request('POST', '/logout').then(function () {
+  var button = $('logout');
+  button.disabled = true;
+  api.request('POST', '/logout').then(function (result) {
+    button.disabled = false;
+    // Only a session the server ended (or had already forgotten) is left: otherwise its cookie still
+    // signs this browser in, and the page must not pretend it does not.
+    if (!result.ok && result.status !== 401) {
+      showAlert(result.status ? t('error.server', { status: result.status }) : t('error.network'));
+      return;
+    }
     try { sessionStorage.removeItem('seller-store'); } catch (e) { /* fine */ }
     signedOut('');
   });

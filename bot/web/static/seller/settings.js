@@ -9,7 +9,7 @@
  */
 
 import { $, clear, el } from '../shared/dom.js';
-import { hasText, language, t } from '../shared/i18n.js';
+import { count, hasText, language, t } from '../shared/i18n.js';
 import { fieldRefusalText, refusalText } from '../shared/refusals.js';
 import { api, handled, showAlert, state, storePath } from './console.js';
 import { TEMPLATE_NAMES, reasonName, templateName, weekdayName } from './names.js';
@@ -201,7 +201,7 @@ export function updateSaveState() {
   $('discard').disabled = state.busy || n === 0;
   if (state.busy) $('save-status').textContent = t('save.saving');
   else if (hasErrors) $('save-status').textContent = t('save.fixFirst');
-  else if (n) $('save-status').textContent = t('save.pending', { n: n });
+  else if (n) $('save-status').textContent = t('save.pending', { n: count(n) });
   else if (state.notice) $('save-status').textContent = t(state.notice[0], state.notice[1]);
   else $('save-status').textContent = t('save.none', { v: state.data.version });
   $('test-unsaved').hidden = n === 0;

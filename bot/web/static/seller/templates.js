@@ -95,8 +95,9 @@ function buildCard(key) {
   head.appendChild(title);
   head.appendChild(changed);
   var hint = el('p', 'hint tpl-hint', { id: 'tpl-hint-' + key });
+  // No maxlength: it counts UTF-16 units (an emoji twice), the server characters; its refusal shows under the card.
   var area = el('textarea', 'textarea', {
-    id: 'tpl-' + key, rows: 3, maxlength: 2000, spellcheck: 'true',
+    id: 'tpl-' + key, rows: 3, spellcheck: 'true',
     'aria-labelledby': 'tpl-title-' + key, 'aria-describedby': 'tpl-hint-' + key + ' tpl-error-' + key,
     'data-testid': 'seller-template-text'
   });

@@ -10,6 +10,8 @@
  *   applyTexts(root)                     data-i18n (text), data-i18n-aria-label and data-i18n-title, html lang, title
  *   fillNodes(parent, key, values, plain) a text with data in it: the data marked translate="no", except `plain` names
  *   setStatusKey(node, key)              a status line that follows the language ('' empties it)
+ *   count(n, fractionDigits)             a count or an amount in the current language: "12,345" (the one
+ *                                        number formatter of both consoles; shared/format.js builds on it)
  *
  * All languages load at the start, so switching is immediate. The texts are the console's own words:
  * data (a shopper's message, a seller's template) is never looked up here.
@@ -95,6 +97,22 @@ export function fillNodes(parent, key, values, plain) {
   }
   if (last < text.length) parent.appendChild(document.createTextNode(text.slice(last)));
   return parent;
+}
+
+/** One Intl.NumberFormat per language and precision: a queue formats hundreds of counts. */
+const numberFormats = {};
+
+/** A count or an amount with the current language's thousands separator ("12,345", "2.4" with one
+ *  fraction digit); what is not a number, as given. Call it when the text is made, as t() is. */
+export function count(n, fractionDigits) {
+  const value = typeof n === 'number' ? n : typeof n === 'string' && n.trim() ? Number(n) : NaN;
+  if (!isFinite(value)) return n == null ? '' : String(n);
+  const digits = fractionDigits || 0;
+  const key = current + '/' + digits;
+  if (!numberFormats[key]) {
+    numberFormats[key] = new Intl.NumberFormat(current, { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  }
+  return numberFormats[key].format(value);
 }
 
 /** A status line that follows the language (applyTexts re-translates [data-i18n]); '' empties it. */

@@ -3,7 +3,8 @@
  *
  *   await loadRefusals(languages)  every language's texts, from static/i18n/refusals.<language>.json
  *   refusalText(data)              a refusal ({error, code, params, field?}, an answer's data) in the current
- *                                  language: the code's text with its params filled in; a code this console
+ *                                  language: the code's text with its params filled in (a number that counts
+ *                                  with the language's thousands separator); a code this console
  *                                  has no text for (a newer server), or none: the server's English as is
  *   fieldRefusalText(data)         the same for a refused field, which the console shows beside the field:
  *                                  without the "nothing saved: <field>: " the server's English starts with
@@ -14,9 +15,11 @@
  * seller's "{password}") is shown as given, never filled in again. The text is for textContent only.
  */
 
-import { fill, language } from './i18n.js';
+import { count, fill, language } from './i18n.js';
 
 const tables = {};
+/** Number params that name something rather than count it: shown as given ("no version 1234"). */
+const NAMES_NOT_COUNTS = ['version'];
 
 export async function loadRefusals(languages) {
   await Promise.all(languages.map(async (name) => {
@@ -33,9 +36,15 @@ function codeText(code) {
   return typeof code === 'string' && Object.prototype.hasOwnProperty.call(table, code) ? table[code] : undefined;
 }
 
+/** The text with its params: a number that counts (a limit, a position, seconds) with the language's separators. */
 function filled(text, data) {
   const params = data.params && typeof data.params === 'object' ? data.params : {};
-  return fill(text, params);
+  const shown = {};
+  for (const name of Object.keys(params)) {
+    const value = params[name];
+    shown[name] = typeof value === 'number' && NAMES_NOT_COUNTS.indexOf(name) < 0 ? count(value) : value;
+  }
+  return fill(text, shown);
 }
 
 /** The server's English: read only for a code this console has no text for. */
