@@ -108,7 +108,7 @@ lint: app
 	@$(APP_VENV)/bin/ruff check $(PY_SOURCES)
 
 format-check: app
-	@echo "==> ruff format --check ($(words $(FORMATTED)) files)"
+	@echo "==> ruff format --check $(FORMATTED)"
 	@$(APP_VENV)/bin/ruff format --check $(FORMATTED)
 
 # mypy reads its files and settings from pyproject.toml: bot/ and actions/.

@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, Route, expect
 
-from bot.agents import AgentAccounts
-from bot.conversations import ConversationService, NewMessage
-from bot.escalations import EscalationService
+from bot.chat.conversations import ConversationService, NewMessage
+from bot.support.accounts import AgentAccounts
+from bot.support.escalations import EscalationService
 from tests.conftest import signed_shopper
 from tests.web.browser import watch_problems
 from tests.web.threaded_gateway import Sessions, ThreadedGateway, add_agent

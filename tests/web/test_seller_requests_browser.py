@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, Route, expect
 
-from bot.agents import AgentAccounts
+from bot.support.accounts import AgentAccounts
 from tests.web.browser import watch_problems
 from tests.web.threaded_gateway import Sessions, ThreadedGateway
 

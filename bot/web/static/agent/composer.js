@@ -14,7 +14,7 @@ export const MAX_REPLY = 2000;
 const REPLY_WARN_FROM = 1800;
 
 /**
- * A text's length as the server counts it (bot/handoff.py: Python's len), in characters: an emoji or a
+ * A text's length as the server counts it (bot/support/handoff.py: Python's len), in characters: an emoji or a
  * rare CJK character is one, where String.length (and a textarea's maxlength) counts two. Hence no
  * maxlength on the reply and note boxes: the counter and this check say when a text is too long.
  */
