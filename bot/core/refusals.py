@@ -145,7 +145,6 @@ REFUSALS: dict[str, Wording] = {
     "seller_token_wrong": _w("missing, wrong or revoked seller API token"),
     "console_store_not_found": _w("no such store among the stores you administer"),
     "settings_version_missing": _w('send {{"version": N}}, a version number from the history (0: as imported)'),
-    "console_version_missing": _w('send {{"version": N}} from the history'),
     "version_not_found": _w("no version {version}", "version"),
     "push_too_many_lines": _w("at most {limit} lines per request", "limit"),
     "template_key_unknown": _w("template must be one of {templates}", "templates"),

@@ -10,7 +10,6 @@ import datetime as dt
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
@@ -22,7 +21,6 @@ from bot.guides.manuals import MAX_MANUAL_BYTES, BadManual
 from bot.guides.product_guides import GuideError, GuideVersionNotFound, ProductNotFound
 from bot.orders.importer import import_lines
 from bot.seller.store_secrets import KINDS, rotate_secret, secret_status
-from bot.seller.store_settings import TEMPLATES, SettingsError, SettingsVersion, VersionNotFound
 from bot.support.credentials import AccountError
 from bot.support.team_removal import remove_from_team
 from bot.web.json_io import (
@@ -34,7 +32,9 @@ from bot.web.json_io import (
     version_number,
     whole_number,
 )
+from bot.web.seller_settings import change_settings, current_settings, rollback_settings, settings_history
 from bot.web.services import services
+from bot.web.store_actor import API_ACTOR, Actor, StoreHandler, log_name
 
 log = logging.getLogger(__name__)
 #: Line types a seller may push: never a store line (its secrets) nor an account.
@@ -48,53 +48,6 @@ async def _store(request: web.Request) -> str:
     if store_id is None:
         raise RefusedRequest(401, "seller_token_wrong")
     return store_id
-
-
-def _version_json(version: SettingsVersion, with_settings: bool = True) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "version": version.version,
-        "changed_by": version.changed_by,
-        "summary": version.summary,
-        "created_at": iso_utc(version.created_at),
-    }
-    if with_settings:
-        body["settings"] = version.settings
-        body["placeholders"] = {key: sorted(allowed) for key, (allowed, _) in TEMPLATES.items()}
-    return body
-
-
-async def get_settings(request: web.Request) -> web.Response:
-    store_id = await _store(request)
-    return web.json_response(_version_json(await services(request).store_settings.current(store_id)))
-
-
-async def patch_settings(request: web.Request) -> web.Response:
-    store_id = await _store(request)
-    try:
-        saved = await services(request).store_settings.update(store_id, await read_json(request), "seller API")
-    except SettingsError as exc:
-        return nothing_saved(exc)
-    return web.json_response(_version_json(saved))
-
-
-async def settings_history(request: web.Request) -> web.Response:
-    store_id = await _store(request)
-    versions = await services(request).store_settings.history(store_id)
-    return web.json_response({"versions": [_version_json(v, with_settings=False) for v in versions]})
-
-
-async def rollback_settings(request: web.Request) -> web.Response:
-    store_id = await _store(request)
-    version = version_number(await read_json(request))
-    if version is None:
-        return json_error(400, "settings_version_missing")
-    try:
-        saved = await services(request).store_settings.rollback(store_id, version, "seller API")
-    except VersionNotFound:
-        return json_error(404, "version_not_found", {"version": version})
-    except SettingsError as exc:
-        return nothing_saved(exc)
-    return web.json_response(_version_json(saved))
 
 
 async def push_lines(request: web.Request) -> web.Response:
@@ -130,28 +83,6 @@ async def push_lines(request: web.Request) -> web.Response:
     report = await import_lines(services(request).sessions, checked)
     errors = sorted(refused + [{"line": n, "error": e} for n, e in report.errors], key=lambda e: e["line"])
     return web.json_response({"imported": report.imported, "errors": errors}, status=200 if not errors else 422)
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who makes a change, as the versions record it; ``email`` is a console account's (None for the API)."""
-
-    label: str
-    email: str | None = None
-
-
-API_ACTOR = Actor("seller API")
-
-
-def _who(actor: Actor) -> str:
-    """The actor as the log names it: a console account's label holds its email, which stays
-    out of the log (the store's history in the database keeps who it was)."""
-    return "a seller admin (console)" if actor.email is not None else actor.label
-
-
-#: One store's part of a request: the seller API and the seller console decide the store (and the
-#: actor) their own way, then share these handlers.
-StoreHandler = Callable[[web.Request, str, Actor], Awaitable[web.StreamResponse]]
 
 
 async def upload_manual(request: web.Request, store_id: str, actor: Actor) -> web.Response:
@@ -268,7 +199,7 @@ async def rotate(request: web.Request, store_id: str, actor: Actor) -> web.Respo
     if not isinstance(hours, (int, float)) or isinstance(hours, bool) or not 0 <= hours <= 24 * 7:
         return json_error(400, "grace_hours_invalid", field="grace_hours")
     rotated = await rotate_secret(services(request).sessions, store_id, kind, dt.timedelta(hours=hours))
-    log.info("%s rotated the %s secret of %s", _who(actor), kind, store_id)
+    log.info("%s rotated the %s secret of %s", log_name(actor), kind, store_id)
     return web.json_response(
         {"secret": rotated.secret, "previous_valid_until": iso_utc(rotated.previous_valid_until)},
         headers={"Cache-Control": "no-store"},
@@ -317,9 +248,9 @@ async def add_member(request: web.Request, store_id: str, actor: Actor) -> web.R
         return refusal_response(400, exc)
     email = email.strip().lower()
     if issued is None:
-        log.info("%s changed a member's role at %s to %s", _who(actor), store_id, role)
+        log.info("%s changed a member's role at %s to %s", log_name(actor), store_id, role)
         return web.json_response({"email": email, "name": name.strip(), "role": role, "status": "member"})
-    log.info("%s invited someone to %s as %s", _who(actor), store_id, role)
+    log.info("%s invited someone to %s as %s", log_name(actor), store_id, role)
     invitation = issued.invitation
     return web.json_response(
         {
@@ -342,7 +273,7 @@ async def remove_member(request: web.Request, store_id: str, actor: Actor) -> we
     removed = await remove_from_team(services(request).accounts, services(request).engine.rasa, store_id, email)
     if not removed:
         return json_error(404, "member_not_found")
-    log.info("%s removed a member from %s", _who(actor), store_id)
+    log.info("%s removed a member from %s", log_name(actor), store_id)
     return web.Response(status=204)
 
 
@@ -367,7 +298,7 @@ async def retry_job(request: web.Request, store_id: str, actor: Actor) -> web.Re
         await services(request).failed_jobs.retry(store_id, job_id)
     except JobNotRetryable:
         return json_error(404, "job_not_found")
-    log.info("%s queued failed job %s of %s again", _who(actor), job_id, store_id)
+    log.info("%s queued failed job %s of %s again", log_name(actor), job_id, store_id)
     return web.json_response({"id": job_id, "status": "pending"}, status=202)
 
 
@@ -390,6 +321,15 @@ STORE_ROUTES: list[tuple[str, str, StoreHandler]] = [
 ]
 
 
+#: The store's settings as the API changes them: a partial change is a PATCH.
+SETTINGS_ROUTES: list[tuple[str, str, StoreHandler]] = [
+    ("GET", "/settings", current_settings),
+    ("PATCH", "/settings", change_settings),
+    ("GET", "/settings/history", settings_history),
+    ("POST", "/settings/rollback", rollback_settings),
+]
+
+
 def _with_token(handler: StoreHandler) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     async def api_handler(request: web.Request) -> web.StreamResponse:
         return await handler(request, await _store(request), API_ACTOR)
@@ -400,10 +340,8 @@ def _with_token(handler: StoreHandler) -> Callable[[web.Request], Awaitable[web.
 
 def add_seller_api(app: web.Application) -> None:
     app.router.add_get("/files/manuals/{file_id}/{name}", manual_file)
-    app.router.add_get("/api/v1/seller/settings", get_settings)
-    app.router.add_patch("/api/v1/seller/settings", patch_settings)
-    app.router.add_get("/api/v1/seller/settings/history", settings_history)
-    app.router.add_post("/api/v1/seller/settings/rollback", rollback_settings)
+    for method, path, handler in SETTINGS_ROUTES:
+        app.router.add_route(method, "/api/v1/seller" + path, _with_token(handler))
     app.router.add_post("/api/v1/seller/imports", push_lines)
     for method, path, handler in STORE_ROUTES:
         app.router.add_route(method, "/api/v1/seller" + path, _with_token(handler))

@@ -27,7 +27,6 @@ from aiohttp import web
 
 from bot.core.clock import utc_now
 from bot.core.models import AgentRole
-from bot.seller.store_settings import SettingsError, VersionNotFound
 from bot.seller.templates import PLACEHOLDERS, TEMPLATES, TemplateError
 from bot.support.accounts import AgentAccounts
 from bot.support.business_hours import (
@@ -37,9 +36,11 @@ from bot.support.business_hours import (
 from bot.support.console_sessions import SignedInAgent
 from bot.support.escalations import PRIORITY_BY_REASON
 from bot.web.console_auth import STATIC, ConsoleAuth, signed_shopper_attributes, widget_page_csp
-from bot.web.json_io import RefusedRequest, json_error, nothing_saved, read_json_object, refusal_response, version_number
-from bot.web.seller_api import STORE_ROUTES, Actor, StoreHandler, _version_json
+from bot.web.json_io import RefusedRequest, json_error, read_json_object, refusal_response
+from bot.web.seller_api import STORE_ROUTES
+from bot.web.seller_settings import change_settings, rollback_settings, settings_history, version_json
 from bot.web.services import services
+from bot.web.store_actor import Actor, StoreHandler
 
 ADMIN = AgentRole.seller_admin.value
 
@@ -90,9 +91,10 @@ def _for_admin(handler: StoreHandler) -> Callable[[web.Request], Awaitable[web.S
 # --- settings ---
 
 
-async def get_settings(request: web.Request) -> web.Response:
-    store_id = _store_id(request)
-    body = _version_json(await services(request).store_settings.current(store_id))
+async def console_settings(request: web.Request, store_id: str, actor: Actor) -> web.Response:
+    """The settings, and what the console's editor needs beside them: what each placeholder means,
+    the escalation reasons, the weekdays and default hours, and the store's name and time zone."""
+    body = version_json(await services(request).store_settings.current(store_id))
     body["placeholder_descriptions"] = PLACEHOLDERS
     body["reasons"] = sorted(PRIORITY_BY_REASON)
     body["weekdays"] = list(WEEKDAYS)
@@ -106,37 +108,13 @@ async def get_settings(request: web.Request) -> web.Response:
     return web.json_response(body)
 
 
-async def put_settings(request: web.Request) -> web.Response:
-    store_id = _store_id(request)
-    patch = await read_json_object(request)
-    try:
-        saved = await services(request).store_settings.update(store_id, patch, _changed_by(request))
-    except SettingsError as exc:
-        return nothing_saved(exc)
-    return web.json_response(_version_json(saved))
-
-
-async def settings_history(request: web.Request) -> web.Response:
-    store_id = _store_id(request)
-    versions = await services(request).store_settings.history(store_id)
-    if not versions:
-        versions = [await services(request).store_settings.current(store_id)]  # version 0: as imported
-    current = versions[0].version
-    return web.json_response({"current": current, "versions": [_version_json(v, with_settings=False) for v in versions]})
-
-
-async def rollback_settings(request: web.Request) -> web.Response:
-    store_id = _store_id(request)
-    version = version_number(await read_json_object(request))
-    if version is None:
-        return json_error(400, "console_version_missing", field="version")
-    try:
-        saved = await services(request).store_settings.rollback(store_id, version, _changed_by(request))
-    except VersionNotFound:
-        return json_error(404, "version_not_found", {"version": version})
-    except SettingsError as exc:
-        return nothing_saved(exc)
-    return web.json_response(_version_json(saved))
+#: The store's settings as the console edits them: the editor sends what changed, with a PUT.
+SETTINGS_ROUTES: list[tuple[str, str, StoreHandler]] = [
+    ("GET", "/settings", console_settings),
+    ("PUT", "/settings", change_settings),
+    ("GET", "/settings/history", settings_history),
+    ("POST", "/settings/rollback", rollback_settings),
+]
 
 
 # --- preview ---
@@ -210,12 +188,8 @@ async def test_chat_page(request: web.Request) -> web.Response:
 def add_seller_console(app: web.Application) -> None:
     """Mount the console at /seller."""
     console = AUTH.application()
-    console.router.add_get("/api/stores/{store_id}/settings", get_settings)
-    console.router.add_put("/api/stores/{store_id}/settings", put_settings)
-    console.router.add_get("/api/stores/{store_id}/settings/history", settings_history)
-    console.router.add_post("/api/stores/{store_id}/settings/rollback", rollback_settings)
     console.router.add_post("/api/stores/{store_id}/preview", preview)
-    for method, path, handler in STORE_ROUTES:
+    for method, path, handler in SETTINGS_ROUTES + STORE_ROUTES:
         console.router.add_route(method, "/api/stores/{store_id}" + path, _for_admin(handler))
     console.router.add_post("/api/stores/{store_id}/test-chat", start_test_chat)
     console.router.add_get("/api/stores/{store_id}/test-chat", test_chat_page)

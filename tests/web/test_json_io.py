@@ -364,7 +364,7 @@ async def test_every_refusal_of_the_consoles_carries_a_registered_code(server: T
         )
         assert body["params"] == {"limit": 2000} and body["field"] == "templates.greeting"
         await caller.refused(
-            "console_version_missing",
+            "settings_version_missing",
             400,
             "POST",
             f"/seller/api/stores/{STORE}/settings/rollback",

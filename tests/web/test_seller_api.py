@@ -515,3 +515,14 @@ async def test_the_secret_status_never_shows_a_secret(client: TestClient, demo_s
     body = json.loads(text)
     assert body["shopper"]["previous_valid_until"] == rotated["previous_valid_until"]
     assert set(body) == {"shopper", "webhook"}
+
+
+async def test_the_history_of_a_store_never_changed_is_its_version_0(client: TestClient, demo_sessions: Sessions) -> None:
+    """The seller API and the seller console share one history handler: a store never changed
+    has one version, 0 (as imported), and it is the current one."""
+    auth = await token(demo_sessions, OTHER)
+    history = await (await client.get("/api/v1/seller/settings/history", headers=auth)).json()
+    assert history["current"] == 0
+    assert [(v["version"], v["summary"]) for v in history["versions"]] == [(0, "as imported")]
+    refused = await client.post("/api/v1/seller/settings/rollback", headers=auth, json={})
+    assert refused.status == 400 and (await refused.json())["field"] == "version"
