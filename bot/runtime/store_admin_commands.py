@@ -43,7 +43,9 @@ def cmd_agents(args: argparse.Namespace) -> int:
     from bot.core.config import get_settings
     from bot.core.db import get_engine, get_sessionmaker
     from bot.support.accounts import AgentAccounts
+    from bot.support.console_sessions import ConsoleSessions
     from bot.support.credentials import AccountError
+    from bot.support.staff_invitations import StaffInvitations
 
     from_stdin = getattr(args, "password_stdin", False)
     password = ""
@@ -51,14 +53,16 @@ def cmd_agents(args: argparse.Namespace) -> int:
         password = sys.stdin.readline().rstrip("\n") if from_stdin else random_secrets.token_urlsafe(12)
 
     async def main() -> int:
-        accounts = AgentAccounts(get_sessionmaker())
+        sessions = get_sessionmaker()
+        accounts = AgentAccounts(sessions)
         try:
             if args.action == "list":
                 for email, name, store, role in await accounts.list(args.store):
                     print(f"{email}\t{name}\t{store}\t{role}")
                 return 0
             if args.action == "invite":
-                issued = await accounts.invite(args.store, args.email, args.name, args.role, "operator (command line)")
+                invitations = StaffInvitations(sessions, ConsoleSessions(sessions))
+                issued = await invitations.invite(args.store, args.email, args.name, args.role, "operator (command line)")
                 if issued is None:
                     print(f"{args.email}: already on {args.store}'s team; now {args.role}")
                     return 0

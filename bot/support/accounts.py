@@ -2,8 +2,9 @@
 
 Accounts and stores: the operator (``python -m bot agents add``, the import)
 makes accounts for any stores. A store's admin only ever *invites* an email
-(:meth:`AgentAccounts.invite`, in :mod:`bot.support.staff_invitations`), and may take
-a person off the store's team. No store ever sees, sets or changes an account's
+(:meth:`bot.support.staff_invitations.StaffInvitations.invite`), and may take
+a person off the store's team (:meth:`AgentAccounts.remove_from_store`). Signing in is
+:class:`bot.support.console_sessions.ConsoleSessions`'s. No store ever sees, sets or changes an account's
 password or name, and an account without a store cannot sign in.
 """
 
@@ -35,13 +36,16 @@ from bot.support.credentials import (
     _check_role,
     normalise_email,
 )
-from bot.support.staff_invitations import StaffInvitations
+from bot.support.staff_invitations import withdraw_invitation
 
 
-class AgentAccounts(StaffInvitations):
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], hashing: PasswordHashing | None = None) -> None:
+class AgentAccounts:
+    """The accounts and the stores' teams: make an account, set its password, list a store's
+    team, take someone off it. ``hashing`` is the process's one bound on argon2 work."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], hashing: PasswordHashing = DEFAULT_HASHING) -> None:
         self._sessions = sessions
-        self._hashing = hashing or DEFAULT_HASHING
+        self._hashing = hashing
 
     # --- accounts the operator makes ---
 
@@ -50,7 +54,7 @@ class AgentAccounts(StaffInvitations):
     ) -> bool:
         """The operator's way (command line): create an account working for these stores, or add
         them to an existing one (its password is then left alone). True when the account is new.
-        Stores' admins never come here: they :meth:`invite`."""
+        Stores' admins never come here: they invite (:mod:`bot.support.staff_invitations`)."""
         email = _check_email(email)
         _check_role(role)
         if not store_ids:
@@ -90,7 +94,7 @@ class AgentAccounts(StaffInvitations):
         now = now or utc_now()
         email = normalise_email(email)
         async with self._sessions() as session, session.begin():
-            withdrawn = await self._withdraw(session, store_id, email, now)
+            withdrawn = await withdraw_invitation(session, store_id, email, now)
             agent = await session.scalar(select(Agent).where(Agent.email == email))
             removed = None
             if agent is not None:

@@ -81,10 +81,51 @@ class Change:
     at: dt.datetime
 
 
-class ConsoleQueue:
-    """The queue and the live feed, part of :class:`bot.support.handoff.HandoffService`."""
+def with_wait(escalation: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
+    """An escalation as the console shows it: its time as text, and how long it has been waiting."""
+    created: dt.datetime = escalation["created_at"]
+    return {
+        **escalation,
+        "created_at": iso_utc(created),
+        "waiting_seconds": max(0, int((now - created).total_seconds())),
+    }
 
-    _sessions: async_sessionmaker[AsyncSession]
+
+def escalation_select(*extra: Any) -> Select[Any]:
+    """An escalation with its store's name, its order's number and its claimer's name."""
+    return (
+        select(Escalation, Store.name, Order.order_number, Agent.name, *extra)
+        .join(Store, Store.id == Escalation.store_id)
+        .outerjoin(Order, and_(Order.id == Escalation.order_id, Order.store_id == Escalation.store_id))
+        .outerjoin(Agent, Agent.id == Escalation.claimed_by)
+    )
+
+
+def escalation_json(e: Escalation, store_name: str, order_number: str | None, claimed_name: str | None) -> dict[str, Any]:
+    """A row of :func:`escalation_select` as the queue and the conversation view show it."""
+    return {
+        "id": e.id,
+        "reference": f"E-{e.id}",
+        "store_id": e.store_id,
+        "store_name": store_name,
+        "conversation_id": e.conversation_id,
+        "reason": e.reason,
+        "reason_title": REASON_TITLES.get(e.reason, e.reason.replace("_", " ").capitalize()),
+        "priority": e.priority,
+        "summary": e.summary,
+        "details": e.details,
+        "order_number": order_number,
+        "status": e.status,
+        "created_at": e.created_at,
+        "claimed_by": {"id": e.claimed_by, "name": claimed_name} if e.claimed_by else None,
+    }
+
+
+class ConsoleQueue:
+    """The queue of the agent's stores, closing cases as spam, and what changed for the live feed."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
 
     # --- reading ---
 
@@ -129,7 +170,7 @@ class ConsoleQueue:
         async with self._sessions() as session:
             rows = (
                 await session.execute(
-                    self._escalation_select(_PRIORITY_RANK).where(where).order_by(_PRIORITY_RANK, *by_time).limit(limit + 1)
+                    escalation_select(_PRIORITY_RANK).where(where).order_by(_PRIORITY_RANK, *by_time).limit(limit + 1)
                 )
             ).all()
             counts = (
@@ -143,7 +184,7 @@ class ConsoleQueue:
             last = page[-1]
             next_cursor = str(QueueCursor(last[-1], last[0].created_at, last[0].id))
         return {
-            "escalations": [self._with_wait(self._escalation_json(*row[:4]), now) for row in page],
+            "escalations": [with_wait(escalation_json(*row[:4]), now) for row in page],
             "next_cursor": next_cursor,
             "total": int(counts[0]),
             "waiting": int(counts[1]),
@@ -176,46 +217,6 @@ class ConsoleQueue:
                 )
             ).all()
         return sorted((row[0], row[1], row[2]) for row in closed)
-
-    @staticmethod
-    def _with_wait(escalation: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
-        created: dt.datetime = escalation["created_at"]
-        return {
-            **escalation,
-            "created_at": iso_utc(created),
-            "waiting_seconds": max(0, int((now - created).total_seconds())),
-        }
-
-    @staticmethod
-    def _escalation_select(*extra: Any) -> Select[Any]:
-        """An escalation with its store's name, its order's number and its claimer's name."""
-        return (
-            select(Escalation, Store.name, Order.order_number, Agent.name, *extra)
-            .join(Store, Store.id == Escalation.store_id)
-            .outerjoin(Order, and_(Order.id == Escalation.order_id, Order.store_id == Escalation.store_id))
-            .outerjoin(Agent, Agent.id == Escalation.claimed_by)
-        )
-
-    @staticmethod
-    def _escalation_json(
-        e: Escalation, store_name: str, order_number: str | None, claimed_name: str | None
-    ) -> dict[str, Any]:
-        return {
-            "id": e.id,
-            "reference": f"E-{e.id}",
-            "store_id": e.store_id,
-            "store_name": store_name,
-            "conversation_id": e.conversation_id,
-            "reason": e.reason,
-            "reason_title": REASON_TITLES.get(e.reason, e.reason.replace("_", " ").capitalize()),
-            "priority": e.priority,
-            "summary": e.summary,
-            "details": e.details,
-            "order_number": order_number,
-            "status": e.status,
-            "created_at": e.created_at,
-            "claimed_by": {"id": e.claimed_by, "name": claimed_name} if e.claimed_by else None,
-        }
 
     # --- the live feed ---
 

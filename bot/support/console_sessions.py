@@ -27,7 +27,7 @@ from bot.chat.shopper_signatures import token_hash
 from bot.core.clock import utc_now
 from bot.core.models import Agent, AgentMembership, AgentSession, LoginFailure, Store
 from bot.core.refusals import Refusal
-from bot.support.credentials import PasswordCheckBusy, PasswordHashing, normalise_email
+from bot.support.credentials import DEFAULT_HASHING, PasswordCheckBusy, PasswordHashing, normalise_email
 
 SESSION_LIFETIME = dt.timedelta(hours=12)
 #: Failed logins counted over this window…
@@ -80,7 +80,7 @@ class SignedInAgent:
 
 
 @dataclass(frozen=True)
-class _Attempt:
+class LoginAttempt:
     """A reserved login attempt: its failure row, and the account it is for (if any)."""
 
     id: int
@@ -103,10 +103,15 @@ async def _serialise(session: AsyncSession, keys: Iterable[str]) -> None:
 
 
 class ConsoleSessions:
-    """Signing in and out, part of :class:`bot.support.accounts.AgentAccounts`."""
+    """Signing in and out, the sessions behind console cookies, and who is online.
 
-    _sessions: async_sessionmaker[AsyncSession]
-    _hashing: PasswordHashing
+    An invitation link signs its person in too (:class:`bot.support.staff_invitations.StaffInvitations`):
+    it goes through the same throttled password check (:meth:`checked_attempt`) and opens its
+    session with :meth:`open_session`, in the transaction that accepts the invitation."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], hashing: PasswordHashing = DEFAULT_HASHING) -> None:
+        self._sessions = sessions
+        self._hashing = hashing
 
     # --- signing in ---
 
@@ -122,17 +127,27 @@ class ConsoleSessions:
         """
         now = now or utc_now()
         email = normalise_email(email)[:320]
-        attempt = await self._reserve_attempt(email, ip, now)
-        if not await self._check_password(attempt, password) or not attempt.has_store:
+        attempt = await self.checked_attempt(email, password, ip, now)
+        if attempt is None or not attempt.has_store:
             return None
         async with self._sessions() as session, session.begin():
-            await session.execute(delete(LoginFailure).where(LoginFailure.email == email))
+            await self.forget_failures(session, email)
             await session.execute(delete(AgentSession).where(AgentSession.expires_at <= now))
             assert attempt.agent_id is not None
-            token = self._open_session(session, attempt.agent_id, now)
-        return await self._signed_in(token, now)
+            token = self.open_session(session, attempt.agent_id, now)
+        return await self.signed_in(token, now)
 
-    async def _reserve_attempt(self, email: str, ip: str, now: dt.datetime) -> _Attempt:
+    async def checked_attempt(self, email: str, password: str, ip: str, now: dt.datetime) -> LoginAttempt | None:
+        """A throttled password check for ``email`` (already normalised): the attempt, when the
+        password is the account's; ``None`` for a wrong one or an unknown email.
+
+        Raises :class:`LoginThrottled` and :class:`PasswordCheckBusy` as :meth:`login` does."""
+        attempt = await self._reserve_attempt(email, ip, now)
+        if not await self._check_password(attempt, password):
+            return None
+        return attempt
+
+    async def _reserve_attempt(self, email: str, ip: str, now: dt.datetime) -> LoginAttempt:
         """Count this attempt as a failure before the password is checked, in the transaction
         that checks the limits: of N parallel attempts at most the limit get to a password
         check. Throttled attempts are not counted (rolled back)."""
@@ -166,9 +181,9 @@ class ConsoleSessions:
                     )
                     or 0
                 )
-        return _Attempt(attempt.id, agent.id if agent else None, agent.password_hash if agent else "", stores > 0)
+        return LoginAttempt(attempt.id, agent.id if agent else None, agent.password_hash if agent else "", stores > 0)
 
-    async def _check_password(self, attempt: _Attempt, password: str) -> bool:
+    async def _check_password(self, attempt: LoginAttempt, password: str) -> bool:
         """Check the password of a reserved attempt. A right one leaves the failure row to the
         caller's cleanup; if no check could be made (busy), the reservation is given back."""
         try:
@@ -180,7 +195,13 @@ class ConsoleSessions:
         return ok and attempt.agent_id is not None
 
     @staticmethod
-    def _open_session(session: AsyncSession, agent_id: int, now: dt.datetime) -> str:
+    async def forget_failures(session: AsyncSession, email: str) -> None:
+        """A right password clears the email's failed attempts (in the caller's transaction)."""
+        await session.execute(delete(LoginFailure).where(LoginFailure.email == email))
+
+    @staticmethod
+    def open_session(session: AsyncSession, agent_id: int, now: dt.datetime) -> str:
+        """A new session for the account, in the caller's transaction; returns its cookie token."""
         token = secrets.token_urlsafe(32)
         session.add(
             AgentSession(
@@ -194,7 +215,8 @@ class ConsoleSessions:
         )
         return token
 
-    async def _signed_in(self, token: str, now: dt.datetime) -> tuple[SignedInAgent, str]:
+    async def signed_in(self, token: str, now: dt.datetime) -> tuple[SignedInAgent, str]:
+        """The agent behind a session just opened (and committed), with its token."""
         signed_in = await self.session_for(token, now=now)
         assert signed_in is not None
         return signed_in, token

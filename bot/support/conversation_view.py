@@ -13,7 +13,7 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import and_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
 from bot.core.clock import utc_now
@@ -29,7 +29,7 @@ from bot.core.models import (
     Store,
     iso_utc,
 )
-from bot.support.console_queue import ConsoleQueue
+from bot.support.console_queue import escalation_json, escalation_select, with_wait
 from bot.support.console_sessions import SignedInAgent
 
 TRANSCRIPT_LIMIT = 500
@@ -40,20 +40,32 @@ class NotFound(LookupError):
     """No such conversation in the agent's stores (another store's looks the same)."""
 
 
-class ConversationView(ConsoleQueue):
-    """Reading one conversation, part of :class:`bot.support.handoff.HandoffService`."""
+def note_json(note: ConversationNote) -> dict[str, Any]:
+    """An internal note as the conversation view shows it."""
+    return {"id": note.id, "author": note.author, "text": note.text, "created_at": iso_utc(note.created_at)}
 
-    @classmethod
-    async def _escalations(cls, session: AsyncSession, where: Any) -> list[dict[str, Any]]:
+
+class ConversationView:
+    """One conversation as an agent sees it, and the store-scoped lookup of a conversation that
+    every change to one starts with (:meth:`locate`)."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    @staticmethod
+    async def _escalations(session: AsyncSession, where: Any) -> list[dict[str, Any]]:
         """One conversation's escalations, oldest first."""
         rows = (
             await session.execute(
-                cls._escalation_select().where(where).order_by(Escalation.created_at, Escalation.id).limit(QUEUE_LIMIT * 2)
+                escalation_select().where(where).order_by(Escalation.created_at, Escalation.id).limit(QUEUE_LIMIT * 2)
             )
         ).all()
-        return [cls._escalation_json(*row) for row in rows]
+        return [escalation_json(*row) for row in rows]
 
-    async def _conversation(self, session: AsyncSession, agent: SignedInAgent, conversation_id: str) -> Conversation:
+    @staticmethod
+    async def locate(session: AsyncSession, agent: SignedInAgent, conversation_id: str) -> Conversation:
+        """The conversation, in the caller's transaction, if it is one of the agent's stores';
+        :class:`NotFound` otherwise (another store's looks like none at all)."""
         conversation = await session.scalar(
             select(Conversation).where(Conversation.id == conversation_id, Conversation.store_id.in_(agent.store_ids))
         )
@@ -67,7 +79,7 @@ class ConversationView(ConsoleQueue):
         """Everything the conversation view shows: transcript, order, escalations, notes, canned replies."""
         now = now or utc_now()
         async with self._sessions() as session:
-            conversation = await self._conversation(session, agent, conversation_id)
+            conversation = await self.locate(session, agent, conversation_id)
             store_id = conversation.store_id
             store_name = await session.scalar(select(Store.name).where(Store.id == store_id))
             handler = await session.get(Agent, conversation.handled_by) if conversation.handled_by else None
@@ -119,9 +131,9 @@ class ConversationView(ConsoleQueue):
                 }
                 for m in messages
             ],
-            "escalations": [self._with_wait(e, now) for e in escalations],
+            "escalations": [with_wait(e, now) for e in escalations],
             "order": self._order_json(order) if order else None,
-            "notes": [self._note_json(n) for n in notes],
+            "notes": [note_json(n) for n in notes],
             "canned_replies": [{"id": c.id, "title": c.title, "text": c.text} for c in canned],
         }
 
@@ -170,7 +182,3 @@ class ConversationView(ConsoleQueue):
                 for s in order.shipments
             ],
         }
-
-    @staticmethod
-    def _note_json(note: ConversationNote) -> dict[str, Any]:
-        return {"id": note.id, "author": note.author, "text": note.text, "created_at": iso_utc(note.created_at)}

@@ -28,7 +28,7 @@ from bot.core.db import rows_changed
 from bot.core.models import Agent, Conversation, ConversationNote, Escalation, EscalationStatus, Store
 from bot.core.refusals import Refusal
 from bot.support.console_sessions import SignedInAgent
-from bot.support.conversation_view import ConversationView
+from bot.support.conversation_view import ConversationView, note_json
 from bot.support.escalations import ACTIVE_STATUSES
 
 log = logging.getLogger(__name__)
@@ -61,13 +61,23 @@ def clean_text(text: Any, limit: int) -> str:
     return cleaned
 
 
-class HandoffService(ConversationView):
+class HandoffService:
+    """Claim, hand back or resolve, reply and note: an agent's changes to one conversation.
+
+    Each looks the conversation up through ``view`` (the agent's stores only), writes the
+    transcript through ``conversations``, and pauses or resumes the bot in ``rasa``."""
+
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], conversations: ConversationService, rasa: RasaClient
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        conversations: ConversationService,
+        rasa: RasaClient,
+        view: ConversationView,
     ) -> None:
         self._sessions = sessions
         self._conversations = conversations
         self._rasa = rasa
+        self._view = view
 
     # --- taking over and giving back ---
 
@@ -75,7 +85,7 @@ class HandoffService(ConversationView):
         """Take the conversation over: only one agent ever wins, and the bot goes quiet."""
         now = utc_now()
         async with self._sessions() as session, session.begin():
-            conversation = await self._conversation(session, agent, conversation_id)
+            conversation = await self._view.locate(session, agent, conversation_id)
             won = await session.execute(
                 update(Conversation)
                 .where(
@@ -116,7 +126,7 @@ class HandoffService(ConversationView):
         """Hand the conversation back to the bot (``handed_back``) or close its case (``resolved``)."""
         now = utc_now()
         async with self._sessions() as session, session.begin():
-            conversation = await self._conversation(session, agent, conversation_id)
+            conversation = await self._view.locate(session, agent, conversation_id)
             released = await session.execute(
                 update(Conversation)
                 .where(
@@ -165,7 +175,7 @@ class HandoffService(ConversationView):
         Returns the conversation's store and the stored message."""
         body = clean_text(text, MAX_REPLY_CHARS)
         async with self._sessions() as session, session.begin():
-            conversation = await self._conversation(session, agent, conversation_id)
+            conversation = await self._view.locate(session, agent, conversation_id)
             # Locks the row on PostgreSQL, so a concurrent hand-back cannot slip in between.
             holder = await session.scalar(
                 select(Conversation.handled_by).where(Conversation.id == conversation_id).with_for_update()
@@ -188,7 +198,7 @@ class HandoffService(ConversationView):
         """An internal note (never in the shopper's transcript); returns the store and the note."""
         body = clean_text(text, MAX_NOTE_CHARS)
         async with self._sessions() as session, session.begin():
-            conversation = await self._conversation(session, agent, conversation_id)
+            conversation = await self._view.locate(session, agent, conversation_id)
             note = ConversationNote(
                 store_id=conversation.store_id,
                 conversation_id=conversation_id,
@@ -198,4 +208,4 @@ class HandoffService(ConversationView):
             )
             session.add(note)
             await session.flush()
-            return conversation.store_id, self._note_json(note)
+            return conversation.store_id, note_json(note)

@@ -15,16 +15,23 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.chat.shopper_signatures import token_hash
 from bot.core.clock import utc_now
 from bot.core.db import rows_changed
-from bot.core.models import Agent, AgentMembership, InvitationStatus, LoginFailure, StaffInvitation, Store, iso_utc
+from bot.core.models import Agent, AgentMembership, InvitationStatus, StaffInvitation, Store, iso_utc
 from bot.support.console_sessions import ConsoleSessions, SignedInAgent
-from bot.support.credentials import AccountError, _check_email, _check_password, _check_role
+from bot.support.credentials import (
+    DEFAULT_HASHING,
+    AccountError,
+    PasswordHashing,
+    _check_email,
+    _check_password,
+    _check_role,
+)
 
 #: How long an invitation link works.
 INVITATION_LIFETIME = dt.timedelta(days=7)
@@ -74,8 +81,37 @@ def _invitation(row: StaffInvitation, store_name: str) -> Invitation:
     )
 
 
-class StaffInvitations(ConsoleSessions):
-    """Invitations to a store's team, part of :class:`bot.support.accounts.AgentAccounts`."""
+async def withdraw_invitation(session: AsyncSession, store_id: str, email: str, now: dt.datetime) -> int:
+    """Withdraw the store's pending invitation to the email, in the caller's transaction (a newer
+    invitation replaces it, or the person is taken off the team); how many were withdrawn."""
+    result = await session.execute(
+        update(StaffInvitation)
+        .where(
+            StaffInvitation.store_id == store_id,
+            StaffInvitation.email == email,
+            StaffInvitation.status == InvitationStatus.pending.value,
+        )
+        .values(status=InvitationStatus.withdrawn.value, answered_at=now)
+    )
+    return rows_changed(result) or 0
+
+
+class StaffInvitations:
+    """Invitations to a store's team: invite, list, accept, decline, and join by the link.
+
+    Joining signs the person in: the session is opened by ``console`` (the console's sign-in
+    service), in the transaction that accepts the invitation; a new person's chosen password is
+    hashed with ``hashing``, the process's one bound on argon2 work."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        console: ConsoleSessions,
+        hashing: PasswordHashing = DEFAULT_HASHING,
+    ) -> None:
+        self._sessions = sessions
+        self._console = console
+        self._hashing = hashing
 
     # --- invitations: how a store's admin adds someone ---
 
@@ -106,7 +142,7 @@ class StaffInvitations(ConsoleSessions):
             if membership is not None:
                 membership.role = role
                 return None
-            await self._withdraw(session, store_id, email, now)
+            await withdraw_invitation(session, store_id, email, now)
             token = secrets.token_urlsafe(32)
             row = StaffInvitation(
                 store_id=store_id,
@@ -122,19 +158,6 @@ class StaffInvitations(ConsoleSessions):
             session.add(row)
             await session.flush()
             return IssuedInvitation(_invitation(row, store.name), token)
-
-    @staticmethod
-    async def _withdraw(session: AsyncSession, store_id: str, email: str, now: dt.datetime) -> int:
-        result = await session.execute(
-            update(StaffInvitation)
-            .where(
-                StaffInvitation.store_id == store_id,
-                StaffInvitation.email == email,
-                StaffInvitation.status == InvitationStatus.pending.value,
-            )
-            .values(status=InvitationStatus.withdrawn.value, answered_at=now)
-        )
-        return rows_changed(result) or 0
 
     async def store_invitations(self, store_id: str, now: dt.datetime | None = None) -> list[Invitation]:
         """The store's invitations still waiting for an answer, newest first."""
@@ -264,14 +287,14 @@ class StaffInvitations(ConsoleSessions):
                     session.add(agent)
                     await session.flush()
                     await self._accept(session, row, agent, now)
-                    token_value = self._open_session(session, agent.id, now)
+                    token_value = self._console.open_session(session, agent.id, now)
             except IntegrityError:
                 # The same email got an account a moment ago (another link, the operator): the
                 # link now works like an existing account's.
                 return await self.join(token, password, name, ip, now)
-            return await self._signed_in(token_value, now)
-        attempt = await self._reserve_attempt(row.email, ip, now)
-        if not await self._check_password(attempt, password):
+            return await self._console.signed_in(token_value, now)
+        attempt = await self._console.checked_attempt(row.email, password, ip, now)
+        if attempt is None:
             return None
         async with self._sessions() as session, session.begin():
             row = await self._pending(session, token, now)
@@ -279,6 +302,6 @@ class StaffInvitations(ConsoleSessions):
             if account is None or account.email != row.email:
                 raise InvitationNotFound()
             await self._accept(session, row, account, now)
-            await session.execute(delete(LoginFailure).where(LoginFailure.email == row.email))
-            token_value = self._open_session(session, account.id, now)
-        return await self._signed_in(token_value, now)
+            await self._console.forget_failures(session, row.email)
+            token_value = self._console.open_session(session, account.id, now)
+        return await self._console.signed_in(token_value, now)

@@ -70,7 +70,7 @@ async def queue(request: web.Request) -> web.Response:
     limit_text = query.get("limit", str(QUEUE_PAGE))
     if not limit_text.isascii() or not limit_text.isdigit() or len(limit_text) > 4:
         return json_error(400, "queue_limit_invalid")
-    page = await services(request).engine.handoff.queue(
+    page = await services(request).console_queue.queue(
         _agent(request), limit=int(limit_text), cursor=query.get("cursor") or None, order=query.get("order", "newest")
     )
     return web.json_response(page)
@@ -87,7 +87,7 @@ async def close_as_spam(request: web.Request) -> web.Response:
         or not all(type(i) is int and 0 < i < 2**31 for i in ids)
     ):
         return json_error(400, "spam_ids_invalid", {"max": SPAM_BATCH_MAX})
-    closed = await services(request).engine.handoff.close_as_spam(_agent(request), ids)
+    closed = await services(request).console_queue.close_as_spam(_agent(request), ids)
     now = utc_now()
     feed = services(request).engine.feed
     for _, store_id, conversation_id in closed:
@@ -98,7 +98,7 @@ async def close_as_spam(request: web.Request) -> web.Response:
 
 
 async def conversation(request: web.Request) -> web.Response:
-    view = await services(request).engine.handoff.conversation(_agent(request), request.match_info["conversation_id"])
+    view = await services(request).conversation_view.conversation(_agent(request), request.match_info["conversation_id"])
     return web.json_response(view)
 
 
@@ -114,18 +114,16 @@ def _changed(request: web.Request, conversation_id: str, store_id: str, queue_to
 
 async def claim(request: web.Request) -> web.Response:
     agent, cid = _agent(request), request.match_info["conversation_id"]
-    handoff = services(request).engine.handoff
-    await handoff.claim(agent, cid)
-    view = await handoff.conversation(agent, cid)
+    await services(request).engine.handoff.claim(agent, cid)
+    view = await services(request).conversation_view.conversation(agent, cid)
     _changed(request, cid, view["conversation"]["store_id"])
     return web.json_response(view)
 
 
 async def _release(request: web.Request, outcome: EscalationStatus) -> web.Response:
     agent, cid = _agent(request), request.match_info["conversation_id"]
-    handoff = services(request).engine.handoff
-    await handoff.release(agent, cid, outcome)
-    view = await handoff.conversation(agent, cid)
+    await services(request).engine.handoff.release(agent, cid, outcome)
+    view = await services(request).conversation_view.conversation(agent, cid)
     _changed(request, cid, view["conversation"]["store_id"])
     return web.json_response(view)
 
@@ -158,14 +156,14 @@ async def events(request: web.Request) -> web.StreamResponse:
     """Server-sent events: ``queue`` (refresh the queue) and ``conversation`` (refresh that one)."""
     agent = _agent(request)
     token = AUTH.token(request)
-    accounts = services(request).accounts
+    console_sessions = services(request).console_sessions
     feed = services(request).engine.feed
     response = web.StreamResponse(
         headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store", "X-Accel-Buffering": "no"}
     )
     await response.prepare(request)
     changes = feed.subscribe(agent.store_ids)
-    await accounts.seen(token)
+    await console_sessions.seen(token)
     loop = asyncio.get_running_loop()
     last_presence = loop.time()
     try:
@@ -179,16 +177,16 @@ async def events(request: web.Request) -> web.StreamResponse:
                 data = json.dumps({"conversation_id": change.conversation_id} if change.kind == "conversation" else {})
                 await response.write(f"event: {change.kind}\ndata: {data}\n\n".encode())
             if loop.time() - last_presence >= PRESENCE_SECONDS:
-                if await accounts.session_for(token) is None:
+                if await console_sessions.session_for(token) is None:
                     break  # signed out elsewhere, or expired
-                await accounts.seen(token)
+                await console_sessions.seen(token)
                 last_presence = loop.time()
     except (ConnectionResetError, asyncio.CancelledError):
         pass
     finally:
         feed.unsubscribe(changes)
         with contextlib.suppress(Exception):
-            await asyncio.shield(accounts.offline(token))
+            await asyncio.shield(console_sessions.offline(token))
     return response
 
 

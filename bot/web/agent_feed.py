@@ -13,8 +13,7 @@ import datetime as dt
 import logging
 
 from bot.core.clock import utc_now
-from bot.support.console_queue import Change
-from bot.support.handoff import HandoffService
+from bot.support.console_queue import Change, ConsoleQueue
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +27,8 @@ FEED_OVERLAP = dt.timedelta(seconds=5)
 class AgentFeed:
     """One poller per gateway process, fanning changes out to the consoles of the stores concerned."""
 
-    def __init__(self, handoff: HandoffService, interval: float = FEED_INTERVAL) -> None:
-        self._handoff = handoff
+    def __init__(self, queue: ConsoleQueue, interval: float = FEED_INTERVAL) -> None:
+        self._queue = queue
         self._interval = interval
         self._subscribers: dict[asyncio.Queue[Change], frozenset[str]] = {}
         self._sent: dict[tuple[str, str], dt.datetime] = {}
@@ -61,7 +60,7 @@ class AgentFeed:
             started = utc_now()
             stores = frozenset().union(*self._subscribers.values())
             try:
-                changes = await self._handoff.changes_since(stores, since)
+                changes = await self._queue.changes_since(stores, since)
             except Exception:  # noqa: BLE001 - a database hiccup must not end the feed
                 log.exception("agent feed poll failed")
                 continue

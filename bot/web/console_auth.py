@@ -33,8 +33,7 @@ from aiohttp import web
 from bot.chat.shopper_signatures import sign_shopper
 from bot.core.clock import utc_now
 from bot.core.text_input import received_bytes
-from bot.support.accounts import AgentAccounts
-from bot.support.console_sessions import LoginThrottled, SignedInAgent
+from bot.support.console_sessions import ConsoleSessions, LoginThrottled, SignedInAgent
 from bot.support.credentials import MIN_PASSWORD_CHARS, AccountError, PasswordCheckBusy
 from bot.support.staff_invitations import InvitationNotFound
 from bot.web.client_address import client_key
@@ -100,7 +99,7 @@ class ConsoleAuth:
         static_globs: tuple[str, ...] = (),
         view: Callable[[SignedInAgent], dict[str, Any]] = SignedInAgent.as_json,
         errors: ErrorMap | None = None,
-        after_login: Callable[[AgentAccounts, str], Awaitable[None]] | None = None,
+        after_login: Callable[[ConsoleSessions, str], Awaitable[None]] | None = None,
     ) -> None:
         self.name = name
         self.path = f"/{name}"
@@ -143,7 +142,7 @@ class ConsoleAuth:
             if request.method not in ("GET", "HEAD") and not same_origin(request):
                 return json_error(403, "cross_origin")
             if request.path not in self.public_paths:
-                agent = await services(request).accounts.session_for(self.token(request))
+                agent = await services(request).console_sessions.session_for(self.token(request))
                 if agent is None:
                     return json_error(401, "session_expired")
                 if request.method not in ("GET", "HEAD") and not agent.csrf_matches(request.headers.get(CSRF_HEADER)):
@@ -199,11 +198,9 @@ class ConsoleAuth:
             )
         return None
 
-    async def _signed_in_response(
-        self, request: web.Request, accounts: AgentAccounts, agent: SignedInAgent, token: str
-    ) -> web.Response:
+    async def _signed_in_response(self, request: web.Request, agent: SignedInAgent, token: str) -> web.Response:
         if self.after_login is not None:
-            await self.after_login(accounts, token)
+            await self.after_login(services(request).console_sessions, token)
         response = web.json_response(self.view(agent))
         self._set_cookie(request, response, self.session_cookie, token, max_age=SESSION_SECONDS)
         response.del_cookie(self.login_cookie, path=self.path)
@@ -219,11 +216,11 @@ class ConsoleAuth:
             return json_error(400, "login_fields_missing")
         if len(email) > 320 or len(password) > 1000:
             return json_error(401, "login_wrong")
-        accounts = services(request).accounts
-        result = await accounts.login(email, password, client_key(request))  # throttled or busy: the middleware answers
+        # Throttled or busy: the middleware answers.
+        result = await services(request).console_sessions.login(email, password, client_key(request))
         if result is None:
             return json_error(401, "login_wrong")
-        return await self._signed_in_response(request, accounts, *result)
+        return await self._signed_in_response(request, *result)
 
     # --- invitations ---
 
@@ -236,7 +233,7 @@ class ConsoleAuth:
         if not isinstance(token, str) or not token or len(token) > 200:
             return json_error(400, "invitation_token_missing", field="token")
         try:
-            invitation = await services(request).accounts.invitation(token)
+            invitation = await services(request).invitations.invitation(token)
         except InvitationNotFound:
             return json_error(404, "invitation_not_found")
         return web.json_response({"invitation": invitation.as_json(), "min_password_chars": MIN_PASSWORD_CHARS})
@@ -252,19 +249,18 @@ class ConsoleAuth:
             return json_error(400, "join_token_missing", field="token")
         if not isinstance(password, str) or not isinstance(name, str) or len(password) > 1000:
             return json_error(400, "join_fields_invalid", field="password")
-        accounts = services(request).accounts
         try:
-            result = await accounts.join(token, password, name, client_key(request))
+            result = await services(request).invitations.join(token, password, name, client_key(request))
         except InvitationNotFound:
             return json_error(404, "invitation_not_found")
         except AccountError as exc:
             return refusal_response(400, exc, field="password")
         if result is None:
             return json_error(401, "join_password_wrong")
-        return await self._signed_in_response(request, accounts, *result)
+        return await self._signed_in_response(request, *result)
 
     async def my_invitations(self, request: web.Request) -> web.Response:
-        invitations = await services(request).accounts.my_invitations(self.agent(request))
+        invitations = await services(request).invitations.my_invitations(self.agent(request))
         return web.json_response({"invitations": [i.as_json() for i in invitations]})
 
     async def accept_invitation(self, request: web.Request) -> web.Response:
@@ -272,12 +268,11 @@ class ConsoleAuth:
         token = (await read_json_object(request)).get("token")
         if not isinstance(token, str) or not token or len(token) > 200:
             return json_error(400, "invitation_token_missing", field="token")
-        accounts = services(request).accounts
         try:
-            invitation = await accounts.accept(self.agent(request), token)
+            invitation = await services(request).invitations.accept(self.agent(request), token)
         except InvitationNotFound:
             return json_error(404, "invitation_not_yours")
-        agent = await accounts.session_for(self.token(request))
+        agent = await services(request).console_sessions.session_for(self.token(request))
         assert agent is not None
         return web.json_response({"accepted": invitation.as_json(), **self.view(agent)})
 
@@ -286,13 +281,13 @@ class ConsoleAuth:
         try:
             if invitation_id is None:
                 raise InvitationNotFound(request.match_info["invitation_id"])
-            await services(request).accounts.decline(self.agent(request), invitation_id)
+            await services(request).invitations.decline(self.agent(request), invitation_id)
         except InvitationNotFound:
             return json_error(404, "invitation_not_waiting")
         return web.Response(status=204)
 
     async def logout(self, request: web.Request) -> web.Response:
-        await services(request).accounts.logout(self.token(request))
+        await services(request).console_sessions.logout(self.token(request))
         response = web.Response(status=204)
         response.del_cookie(self.session_cookie, path=self.path)
         return response

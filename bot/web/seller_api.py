@@ -208,11 +208,10 @@ async def rotate(request: web.Request, store_id: str, actor: Actor) -> web.Respo
 
 async def get_team(request: web.Request, store_id: str, actor: Actor) -> web.Response:
     """The store's members, and its invitations still waiting for an answer."""
-    accounts = services(request).accounts
-    invitations = await accounts.store_invitations(store_id)
+    invitations = await services(request).invitations.store_invitations(store_id)
     return web.json_response(
         {
-            "team": await accounts.team(store_id),
+            "team": await services(request).accounts.team(store_id),
             "invitations": [_team_invitation(i.as_json()) for i in invitations],
         }
     )
@@ -243,7 +242,7 @@ async def add_member(request: web.Request, store_id: str, actor: Actor) -> web.R
     if not isinstance(email, str) or not isinstance(name, str) or not isinstance(role, str) or not name.strip():
         return json_error(400, "member_fields_invalid")
     try:
-        issued = await services(request).accounts.invite(store_id, email, name, role, actor.label)
+        issued = await services(request).invitations.invite(store_id, email, name, role, actor.label)
     except AccountError as exc:
         return refusal_response(400, exc)
     email = email.strip().lower()

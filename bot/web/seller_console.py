@@ -28,12 +28,11 @@ from aiohttp import web
 from bot.core.clock import utc_now
 from bot.core.models import AgentRole
 from bot.seller.templates import PLACEHOLDERS, TEMPLATES, TemplateError
-from bot.support.accounts import AgentAccounts
 from bot.support.business_hours import (
     DEFAULT_HOURS,
     WEEKDAYS,
 )
-from bot.support.console_sessions import SignedInAgent
+from bot.support.console_sessions import ConsoleSessions, SignedInAgent
 from bot.support.escalations import PRIORITY_BY_REASON
 from bot.web.console_auth import STATIC, ConsoleAuth, signed_shopper_attributes, widget_page_csp
 from bot.web.json_io import RefusedRequest, json_error, read_json_object, refusal_response
@@ -45,9 +44,9 @@ from bot.web.store_actor import Actor, StoreHandler
 ADMIN = AgentRole.seller_admin.value
 
 
-async def _not_online(accounts: AgentAccounts, token: str) -> None:
+async def _not_online(console_sessions: ConsoleSessions, token: str) -> None:
     """A seller editing templates is not answering shoppers: this session never counts as an agent online."""
-    await accounts.offline(token)
+    await console_sessions.offline(token)
 
 
 def _admin_view(agent: SignedInAgent) -> dict[str, Any]:

@@ -2,8 +2,9 @@
 
 ``create_app`` (:mod:`bot.web.app`) is the one place that builds them. Handlers read them with
 :func:`services`, from the chat API, the webhooks and the consoles alike, so each service exists
-once per process: one account service (one bound on password hashing for both consoles and the
-seller API), one live hub, one HTTP client to Rasa.
+once per process: one live hub, one HTTP client to Rasa, and one bound on password hashing
+(:class:`~bot.support.credentials.PasswordHashing`) shared by the console sign-ins, the invitation
+links and the accounts, for both consoles and the seller API.
 
 The services that talk to Rasa need an HTTP client, which exists only once the gateway runs:
 :meth:`Services.running` opens it when the gateway starts and closes it when it stops. A test
@@ -34,8 +35,12 @@ from bot.seller.previews import TemplatePreviews
 from bot.seller.store_settings import StoreSettingsService
 from bot.shipping.tracking_updates import TrackingUpdates
 from bot.support.accounts import AgentAccounts
+from bot.support.console_queue import ConsoleQueue
+from bot.support.console_sessions import ConsoleSessions
+from bot.support.conversation_view import ConversationView
 from bot.support.credentials import PasswordHashing
 from bot.support.handoff import HandoffService
+from bot.support.staff_invitations import StaffInvitations
 from bot.web.agent_feed import AgentFeed
 from bot.web.live import LiveHub
 from bot.web.ratelimit import RateLimiter
@@ -63,7 +68,16 @@ class Services:
     orders: OrderService
     tracking: TrackingUpdates
     hub: LiveHub
+    #: Sign-in, sessions and presence of both consoles.
+    console_sessions: ConsoleSessions
+    #: Invitations to a store's team, and joining by their links.
+    invitations: StaffInvitations
+    #: Accounts and the stores' teams.
     accounts: AgentAccounts
+    #: The agent console's queue, and what changed for its live feed.
+    console_queue: ConsoleQueue
+    #: One conversation as an agent sees it.
+    conversation_view: ConversationView
     api_tokens: ApiTokens
     store_settings: StoreSettingsService
     previews: TemplatePreviews
@@ -86,6 +100,8 @@ class Services:
     ) -> Services:
         conversations = ConversationService(sessions, settings.shopper_signature_max_age_seconds)
         store_settings = StoreSettingsService(sessions)
+        hashing = PasswordHashing(settings.password_hash_workers, settings.password_hash_waiting)
+        console_sessions = ConsoleSessions(sessions, hashing)
         return cls(
             settings=settings,
             sessions=sessions,
@@ -97,9 +113,11 @@ class Services:
                 per_address=settings.websockets_per_address,
                 watch=conversations.watch_new_messages,
             ),
-            accounts=AgentAccounts(
-                sessions, PasswordHashing(settings.password_hash_workers, settings.password_hash_waiting)
-            ),
+            console_sessions=console_sessions,
+            invitations=StaffInvitations(sessions, console_sessions, hashing),
+            accounts=AgentAccounts(sessions, hashing),
+            console_queue=ConsoleQueue(sessions),
+            conversation_view=ConversationView(sessions),
             api_tokens=ApiTokens(sessions),
             store_settings=store_settings,
             previews=TemplatePreviews(sessions, store_settings),
@@ -127,12 +145,11 @@ class Services:
         agent feed's poller and the open websockets end."""
         async with aiohttp.ClientSession(timeout=RASA_TIMEOUT) as http:
             rasa = self.given_rasa or RasaClient(self.settings, http)
-            handoff = HandoffService(self.sessions, self.conversations, rasa)
             self._engine = Engine(
                 rasa=rasa,
                 turns=ChatTurns(self.conversations, rasa, self.hub, UnansweredTurns(self.sessions)),
-                handoff=handoff,
-                feed=AgentFeed(handoff),
+                handoff=HandoffService(self.sessions, self.conversations, rasa, self.conversation_view),
+                feed=AgentFeed(self.console_queue),
             )
             try:
                 yield

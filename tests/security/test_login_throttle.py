@@ -21,7 +21,7 @@ import bot.support.credentials
 from bot.core.db import create_engine, create_sessionmaker
 from bot.core.models import LoginFailure
 from bot.support.accounts import AgentAccounts
-from bot.support.console_sessions import MAX_FAILURES_PER_EMAIL, LoginThrottled
+from bot.support.console_sessions import MAX_FAILURES_PER_EMAIL, ConsoleSessions, LoginThrottled
 from bot.support.credentials import PasswordCheckBusy, PasswordHashing
 from tests.security.conftest import GatewayFactory
 
@@ -68,7 +68,7 @@ async def test_parallel_wrong_logins_make_at_most_five_password_checks(
     other_engine = create_engine(database_url)
     try:
         roomy = PasswordHashing(workers=2, waiting=64)  # the bound is not what this test is about
-        processes = [AgentAccounts(demo_sessions, roomy), AgentAccounts(create_sessionmaker(other_engine), roomy)]
+        processes = [ConsoleSessions(demo_sessions, roomy), ConsoleSessions(create_sessionmaker(other_engine), roomy)]
 
         async def attempt(n: int) -> str:
             try:

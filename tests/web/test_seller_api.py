@@ -337,7 +337,9 @@ async def test_the_team_is_managed_per_store(client: TestClient, demo_sessions: 
     from bot.chat.conversations import ConversationService
     from bot.core.models import Agent, Conversation, Escalation
     from bot.support.accounts import AgentAccounts
+    from bot.support.console_sessions import ConsoleSessions
     from bot.support.escalations import EscalationService
+    from bot.support.staff_invitations import StaffInvitations
 
     auth = await token(demo_sessions)
     team = await (await client.get("/api/v1/seller/team", headers=auth)).json()
@@ -360,7 +362,8 @@ async def test_the_team_is_managed_per_store(client: TestClient, demo_sessions: 
     assert (pending["email"], pending["invited_by"]) == ("sam@yangteng.example", "seller API")
     # Sam follows the link and chooses a password: now a member.
     accounts = AgentAccounts(demo_sessions)
-    joined = await accounts.join(invited["invitation_url"].split("#invitation=")[1], "sams-own-password", "", "127.0.0.1")
+    invitations = StaffInvitations(demo_sessions, ConsoleSessions(demo_sessions))
+    joined = await invitations.join(invited["invitation_url"].split("#invitation=")[1], "sams-own-password", "", "127.0.0.1")
     assert joined is not None and [s.id for s in joined[0].stores] == [STORE] and joined[0].name == "Sam Lee"
     assert await accounts.password_works("sam@yangteng.example", "sams-own-password")
     again = await client.post(
