@@ -31,9 +31,9 @@ from bot.support.credentials import (
     DEFAULT_HASHING,
     AccountError,
     PasswordHashing,
-    _check_email,
-    _check_password,
-    _check_role,
+    check_email,
+    check_new_password,
+    check_role,
     normalise_email,
 )
 from bot.support.staff_invitations import withdraw_invitation
@@ -55,8 +55,8 @@ class AgentAccounts:
         """The operator's way (command line): create an account working for these stores, or add
         them to an existing one (its password is then left alone). True when the account is new.
         Stores' admins never come here: they invite (:mod:`bot.support.staff_invitations`)."""
-        email = _check_email(email)
-        _check_role(role)
+        email = check_email(email)
+        check_role(role)
         if not store_ids:
             raise AccountError("stores_missing")
         async with self._sessions() as session, session.begin():
@@ -67,7 +67,7 @@ class AgentAccounts:
             agent = await session.scalar(select(Agent).where(Agent.email == email))
             created = agent is None
             if agent is None:
-                _check_password(password)
+                check_new_password(password)
                 agent = Agent(email=email, name=name.strip() or email, password_hash=await self._hashing.hash(password))
                 session.add(agent)
                 await session.flush()
@@ -129,7 +129,7 @@ class AgentAccounts:
 
     async def set_password(self, email: str, password: str) -> bool:
         """The operator's way (command line) to set a password; no store can."""
-        _check_password(password)
+        check_new_password(password)
         digest = await self._hashing.hash(password)
         async with self._sessions() as session, session.begin():
             agent = await session.scalar(select(Agent).where(Agent.email == normalise_email(email)))

@@ -143,7 +143,7 @@ class ConsoleSessions:
 
         Raises :class:`LoginThrottled` and :class:`PasswordCheckBusy` as :meth:`login` does."""
         attempt = await self._reserve_attempt(email, ip, now)
-        if not await self._check_password(attempt, password):
+        if not await self.check_password(attempt, password):
             return None
         return attempt
 
@@ -183,7 +183,7 @@ class ConsoleSessions:
                 )
         return LoginAttempt(attempt.id, agent.id if agent else None, agent.password_hash if agent else "", stores > 0)
 
-    async def _check_password(self, attempt: LoginAttempt, password: str) -> bool:
+    async def check_password(self, attempt: LoginAttempt, password: str) -> bool:
         """Check the password of a reserved attempt. A right one leaves the failure row to the
         caller's cleanup; if no check could be made (busy), the reservation is given back."""
         try:

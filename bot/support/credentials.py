@@ -106,18 +106,21 @@ class AccountError(Refusal, ValueError):
     """A bad ``agents add`` or invitation: the message says what to fix."""
 
 
-def _check_email(email: str) -> str:
+def check_email(email: str) -> str:
+    """The address as every account and invitation stores it (normalised), or AccountError."""
     email = normalise_email(email)
     if "@" not in email or len(email) > 320 or any(c.isspace() for c in email):
         raise AccountError("email_invalid", email=email)
     return email
 
 
-def _check_role(role: str) -> None:
+def check_role(role: str) -> None:
+    """One of the console roles (AgentRole), or AccountError naming them."""
     if role not in AgentRole.__members__:
         raise AccountError("role_invalid", roles=", ".join(AgentRole.__members__))
 
 
-def _check_password(password: str) -> None:
+def check_new_password(password: str) -> None:
+    """A password a person chooses: at least MIN_PASSWORD_CHARS characters, or AccountError."""
     if len(password) < MIN_PASSWORD_CHARS:
         raise AccountError("password_too_short", min_chars=MIN_PASSWORD_CHARS)

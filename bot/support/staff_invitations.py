@@ -28,9 +28,9 @@ from bot.support.credentials import (
     DEFAULT_HASHING,
     AccountError,
     PasswordHashing,
-    _check_email,
-    _check_password,
-    _check_role,
+    check_email,
+    check_new_password,
+    check_role,
 )
 
 #: How long an invitation link works.
@@ -125,8 +125,8 @@ class StaffInvitations:
         invitation either way, and the link decides (:meth:`join`). A newer invitation for the
         same email replaces a pending one."""
         now = now or utc_now()
-        email = _check_email(email)
-        _check_role(role)
+        email = check_email(email)
+        check_role(role)
         name = name.strip()[:200]
         if not name:
             raise AccountError("member_name_missing")
@@ -268,7 +268,7 @@ class StaffInvitations:
         (a throttled login, as at the sign-in form); the account keeps its name and password.
         """
         now = now or utc_now()
-        _check_password(password)
+        check_new_password(password)
         async with self._sessions() as session:
             row = await self._pending(session, token, now)
             exists = await session.scalar(select(Agent.id).where(Agent.email == row.email))

@@ -8,9 +8,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Route, sync_playwright
 
 from bot.core.config import PROJECT_ROOT
+from bot.web.console_auth import STATIC
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -74,3 +75,33 @@ def send(page: Page, text: str) -> None:
 
 def bot_messages(page: Page):  # type: ignore[no-untyped-def]
     return page.locator('[data-testid="asw-message"][data-sender="bot"]')
+
+
+#: A page and the console's static files served by the browser itself (Playwright's routing): no gateway.
+STATIC_ORIGIN = "https://console.test"
+_CONTENT_TYPES = {".js": "application/javascript", ".json": "application/json"}
+
+
+@contextmanager
+def static_module_page(browser: Browser, title: str) -> Iterator[Page]:
+    """A blank page at STATIC_ORIGIN that can import any module (and fetch any text) under
+    bot/web/static, as the consoles do; anything else is a 404."""
+
+    def serve(route: Route) -> None:
+        path = route.request.url.removeprefix(STATIC_ORIGIN)
+        file = (STATIC / path.lstrip("/")).resolve()
+        if path == "/":
+            route.fulfill(status=200, content_type="text/html", body=f"<!doctype html><title>{title}</title>")
+        elif file.is_relative_to(STATIC) and file.is_file() and file.suffix in _CONTENT_TYPES:
+            route.fulfill(status=200, content_type=_CONTENT_TYPES[file.suffix], body=file.read_text(encoding="utf-8"))
+        else:
+            route.fulfill(status=404, body="")
+
+    context: BrowserContext = browser.new_context()
+    try:
+        page = context.new_page()
+        page.route(f"{STATIC_ORIGIN}/**", serve)
+        page.goto(f"{STATIC_ORIGIN}/")
+        yield page
+    finally:
+        context.close()

@@ -6,49 +6,31 @@ an unknown code shows the server's English as it is."""
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, Route
+from playwright.sync_api import Browser, Page
 
 from bot.core.refusals import REFUSALS
 from bot.web.console_auth import STATIC
+from tests.web.browser import static_module_page
 
-#: The page and modules are served by the browser itself (Playwright's routing): no gateway needed.
-ORIGIN = "https://console.test"
 LANGUAGES = ("en", "zh-CN")
-SERVED = re.compile(r"/(shared/[\w-]+\.js|i18n/[\w.-]+\.json)")
 
 
 @pytest.fixture(scope="module")
 def page(browser: Browser) -> Iterator[Page]:
-    def serve(route: Route) -> None:
-        path = route.request.url.removeprefix(ORIGIN)
-        match = SERVED.fullmatch(path)
-        if path == "/":
-            route.fulfill(status=200, content_type="text/html", body="<!doctype html><title>refusals</title>")
-        elif match and (STATIC / match[1]).is_file():
-            kind = "application/javascript" if path.endswith(".js") else "application/json"
-            route.fulfill(status=200, content_type=kind, body=(STATIC / match[1]).read_text(encoding="utf-8"))
-        else:
-            route.fulfill(status=404, body="")
-
-    context = browser.new_context()
-    page = context.new_page()
-    page.route(f"{ORIGIN}/**", serve)
-    page.goto(f"{ORIGIN}/")
-    page.evaluate(
-        """async (languages) => {
-            const i18n = await import('/shared/i18n.js');
-            const refusals = await import('/shared/refusals.js');
-            await Promise.all([i18n.loadTexts('agent', languages), refusals.loadRefusals(languages)]);
-        }""",
-        list(LANGUAGES),
-    )
-    yield page
-    context.close()
+    with static_module_page(browser, "refusals") as page:
+        page.evaluate(
+            """async (languages) => {
+                const i18n = await import('/shared/i18n.js');
+                const refusals = await import('/shared/refusals.js');
+                await Promise.all([i18n.loadTexts('agent', languages), refusals.loadRefusals(languages)]);
+            }""",
+            list(LANGUAGES),
+        )
+        yield page
 
 
 def said(page: Page, language: str, refusal: dict[str, Any], shown_beside_its_field: bool = False) -> dict[str, Any]:

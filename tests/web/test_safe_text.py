@@ -9,13 +9,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, Route
+from playwright.sync_api import Browser, Page
 
 from bot.web.console_auth import STATIC
+from tests.web.browser import static_module_page
 
 BEGIN, END = "// ---- begin shared safe-text ----", "// ---- end shared safe-text ----"
-#: The page and module are served by the browser itself (Playwright's routing): no gateway needed.
-ORIGIN = "https://console.test"
 
 
 def _block(script: str) -> str:
@@ -39,23 +38,8 @@ def test_the_widget_holds_the_shared_safe_text_word_for_word() -> None:
 
 @pytest.fixture(scope="module")
 def page(browser: Browser) -> Iterator[Page]:
-    module = (STATIC / "shared" / "safe-text.js").read_text(encoding="utf-8")
-
-    def serve(route: Route) -> None:
-        path = route.request.url.removeprefix(ORIGIN)
-        if path == "/":
-            route.fulfill(status=200, content_type="text/html", body="<!doctype html><title>safe-text</title>")
-        elif path == "/shared/safe-text.js":
-            route.fulfill(status=200, content_type="application/javascript", body=module)
-        else:
-            route.fulfill(status=404, body="")
-
-    context = browser.new_context()
-    page = context.new_page()
-    page.route(f"{ORIGIN}/**", serve)
-    page.goto(f"{ORIGIN}/")
-    yield page
-    context.close()
+    with static_module_page(browser, "safe-text") as page:
+        yield page
 
 
 def linkified(page: Page, text: str) -> list[dict[str, Any]]:
