@@ -127,8 +127,15 @@ async def test_settings_round_trip_with_versions_and_rollback(client: TestClient
         (1, "changed templates.review_thanks, review.delay_days"),
         (0, "as imported"),
     ]
+    # Beside the English, the code and params a client words in its own language.
+    assert [(v["summary_code"], v["summary_params"]) for v in history["versions"]] == [
+        ("changed", {"fields": ["templates.review_thanks", "review.delay_days"]}),
+        ("as_imported", {}),
+    ]
     back = await client.post("/api/v1/seller/settings/rollback", headers=auth, json={"version": 0})
     assert back.status == 200 and (await back.json())["settings"]["review"]["delay_days"] == 7
+    rolled_back = await back.json()
+    assert (rolled_back["summary_code"], rolled_back["summary_params"]) == ("rolled_back", {"version": 0})
     assert (await client.post("/api/v1/seller/settings/rollback", headers=auth, json={"version": 7})).status == 404
     assert (await client.post("/api/v1/seller/settings/rollback", headers=auth, json={"version": "1"})).status == 400
 
@@ -427,6 +434,10 @@ async def test_a_guide_change_is_saved_versioned_and_restorable(client: TestClie
         (1, "seller API", "changed video_url, install_steps"),
         (0, None, "as imported"),
     ]
+    assert [(v["summary_code"], v["summary_params"]) for v in history["versions"]] == [
+        ("changed", {"fields": ["video_url", "install_steps"]}),
+        ("as_imported", {}),
+    ]
     assert history["versions"][1]["guide"] == imported
 
     restored = await client.post("/api/v1/seller/products/OP-1001/guide/rollback", headers=auth, json={"version": 0})
@@ -447,6 +458,12 @@ async def test_a_guide_change_is_saved_versioned_and_restorable(client: TestClie
     assert upload.status == 201
     latest = (await (await client.get("/api/v1/seller/products/OP-1001/guide/history", headers=auth)).json())["versions"][0]
     assert latest["version"] == 3 and latest["summary"].startswith("uploaded the manual op-1001-")
+    assert latest["summary_code"] == "manual_uploaded"
+    assert latest["summary_params"] == {"name": latest["summary"].removeprefix("uploaded the manual ")}
+    restored_entry = (await (await client.get("/api/v1/seller/products/OP-1001/guide/history", headers=auth)).json())[
+        "versions"
+    ][1]
+    assert (restored_entry["summary_code"], restored_entry["summary_params"]) == ("restored", {"version": 0})
     assert latest["guide"]["manual_url"] == (await upload.json())["manual_url"]
 
 
