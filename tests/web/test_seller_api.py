@@ -472,11 +472,11 @@ async def test_a_guide_change_is_saved_versioned_and_restorable(client: TestClie
     [
         ({"video_url": "javascript:alert(1)"}, "video_url", "http(s) link"),
         ({"manual_url": "https://x.example/a b.pdf"}, "manual_url", "spaces"),
-        ({"manual_url": "https://x.example/" + "a" * 1000}, "manual_url", "at most 1000"),
+        ({"manual_url": "https://x.example/" + "a" * 1000}, "manual_url", "at most 1,000"),
         ({"install_steps": "Drain the oil."}, "install_steps", "list of texts"),
         ({"install_steps": ["Drain the oil.", "   "]}, "install_steps", "step 2 is empty"),
         ({"install_steps": ["step"] * 51}, "install_steps", "at most 50"),
-        ({"install_steps": ["x" * 1001]}, "install_steps", "longer than 1000"),
+        ({"install_steps": ["x" * 1001]}, "install_steps", "longer than 1,000"),
         ({"video_url": "https://videos.example/ok", "price": 1}, "price", "not part of a guide"),
         ({}, "guide", "send an object"),
     ],
