@@ -17,6 +17,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.models import CannedReply, Order, StoreSettingsVersion
+from bot.guides.manuals import MAX_MANUAL_BYTES
+from bot.guides.product_guides import MAX_STEP_CHARS, MAX_STEPS
 from bot.seller.api_tokens import ApiTokens
 from bot.seller.store_settings import StoreSettingsService
 from bot.web.app import create_app
@@ -408,6 +410,12 @@ async def test_a_guide_change_is_saved_versioned_and_restorable(client: TestClie
     listed = await (await client.get("/api/v1/seller/products", headers=auth)).json()
     for product in listed["products"]:
         conforms(product, "ProductGuide")
+    # The limits a change is checked against, sent so that a client (the console) need not repeat them.
+    assert listed["limits"] == {
+        "max_steps": MAX_STEPS,
+        "max_step_chars": MAX_STEP_CHARS,
+        "max_manual_bytes": MAX_MANUAL_BYTES,
+    }
     [oil_pan] = [p for p in listed["products"] if p["sku"] == "OP-1001"]
     assert oil_pan["version"] == 0 and oil_pan["install_steps"]
     assert not [p for p in listed["products"] if p["sku"].startswith("BK-")]  # this store's products only

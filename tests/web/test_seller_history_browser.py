@@ -1,7 +1,8 @@
-"""The seller console's version histories in a real browser (Debian's Chromium): what each version
-changed is worded from the summary code and params the server saved with it, in English and in
-Simplified Chinese, never from the English sentence (which Python may reword). The gateway runs on a
-thread of this process (tests/web/threaded_gateway.py), without Rasa."""
+"""What the seller console says from what the server sends, never from English sentences or numbers
+of its own, in a real browser (Debian's Chromium): each version in the histories is worded from the
+summary code and params saved with it, in English and in Simplified Chinese (the English sentence
+Python may reword is not read), and the guide editor's limits are the ones sent with the products.
+The gateway runs on a thread of this process (tests/web/threaded_gateway.py), without Rasa."""
 
 from __future__ import annotations
 
@@ -86,6 +87,34 @@ def test_the_histories_are_worded_from_their_codes_in_chinese_and_english(
         page.get_by_test_id("seller-lang-en").click()
         expect(guide_summaries).to_have_text(["Restored version 0", "Changed: video link", "As imported"])
         expect(page.get_by_text(REWORDED)).to_have_count(0)
+        assert problems == [], problems
+    finally:
+        page.context.close()
+
+
+def test_the_guide_editor_limits_are_the_ones_the_server_sends(
+    gateway: ThreadedGateway[tuple[str, str]], browser: Browser
+) -> None:
+    page = _signed_in(browser, gateway)
+    try:
+        problems = watch_problems(page)
+
+        def smaller_limits(route: Route) -> None:
+            response = route.fetch()
+            body = response.json()
+            body["limits"].update(max_steps=8, max_manual_bytes=3 * 1024 * 1024)
+            route.fulfill(response=response, body=json.dumps(body))
+
+        page.route("**/seller/api/stores/*/products", smaller_limits)
+        page.get_by_test_id("seller-tab-guides").click()
+        page.locator('[data-testid="seller-product"][data-sku="OP-1001"]').click()
+        expect(page.get_by_test_id("seller-guide-step-text")).to_have_count(8)
+        expect(page.locator("#guide-add-step")).to_be_disabled()  # 8 steps: the limit the server said
+        hint = page.locator("#guide-upload-hint")
+        expect(hint).to_have_text("A PDF file of at most 3 MB. Once uploaded, it is the manual straight away.")
+        page.get_by_test_id("seller-lang-zh").click()
+        expect(hint).to_have_text("PDF 文件，最大 3 MB。上传后立即作为说明书使用。")
+        page.get_by_test_id("seller-lang-en").click()
         assert problems == [], problems
     finally:
         page.context.close()

@@ -10,6 +10,10 @@ import re
 import pytest
 
 from bot.core.version_summaries import ENGLISH
+from bot.guides.manuals import MAX_MANUAL_BYTES
+from bot.guides.product_guides import MAX_STEPS
+from bot.support.credentials import MIN_PASSWORD_CHARS
+from bot.support.handoff import MAX_NOTE_CHARS, MAX_REPLY_CHARS
 from bot.web.console_auth import STATIC
 
 MAX_LINES = 600
@@ -117,3 +121,37 @@ def test_no_seller_console_module_takes_an_english_sentence_of_the_server_apart(
         for sentence in ENGLISH.values():
             start = sentence.split("{")[0].strip()
             assert f"/^{start}" not in script and f"'{start}'" not in script, (path.name, start)
+
+
+def _console_scripts(console: str) -> str:
+    return "\n".join(path.read_text(encoding="utf-8") for path in sorted((STATIC / console).glob("*.js")))
+
+
+def _console_texts(console: str) -> str:
+    return "\n".join(path.read_text(encoding="utf-8") for path in sorted((STATIC / "i18n").glob(f"{console}.*.json")))
+
+
+@pytest.mark.parametrize(
+    ("console", "written"),
+    [
+        # The reply and note limits (bot/support/handoff.py) come with the account (/me, /login).
+        ("agent", rf"(?<![\w.]){MAX_REPLY_CHARS}(?![\w.])"),
+        ("agent", rf"(?<![\w.]){MAX_NOTE_CHARS}(?![\w.])"),
+        # The password minimum (bot/support/credentials.py) comes with the invitation.
+        ("agent", rf"length\s*[<>]=?\s*{MIN_PASSWORD_CHARS}\b"),
+        ("seller", rf"length\s*[<>]=?\s*{MIN_PASSWORD_CHARS}\b"),
+        # A guide's limits (bot/guides) come with the products.
+        ("seller", rf"(?<![\w.]){MAX_STEPS}(?![\w.])"),
+        ("seller", rf"(?<![\w.]){MAX_MANUAL_BYTES // (1024 * 1024)} \* 1024 \* 1024"),
+    ],
+)
+def test_no_console_module_repeats_a_limit_the_server_sends(console: str, written: str) -> None:
+    """A limit written in Python and again in JS drifts apart unnoticed: the console reads it from the server."""
+    assert not re.search(written, _console_scripts(console)), written
+
+
+@pytest.mark.parametrize("console", ["agent", "seller"])
+def test_no_console_text_writes_a_limit_the_server_sends(console: str) -> None:
+    texts = _console_texts(console)
+    for number in (MIN_PASSWORD_CHARS, MAX_REPLY_CHARS, MAX_NOTE_CHARS, MAX_STEPS, MAX_MANUAL_BYTES // (1024 * 1024)):
+        assert not re.search(rf"(?<![\w.{{]){number}(?![\w.}}])", texts), (console, number)
