@@ -121,6 +121,8 @@ async def test_settings_round_trip_with_versions_and_rollback(client: TestClient
     assert bad.status == 400
     error = await bad.json()
     assert error["field"] == "templates.greeting" and error["error"].startswith("nothing saved")
+    # The words before the refusal's own English, said apart: a console shows the rest beside the field.
+    assert error["context"] == "nothing saved: templates.greeting: " and error["error"].startswith(error["context"])
     assert (await StoreSettingsService(demo_sessions).current(STORE)).settings["review"]["delay_days"] == 12
     assert (await client.patch("/api/v1/seller/settings", headers=auth, data="{nope")).status == 400
 
