@@ -12,7 +12,11 @@ answers ``{"error": English, "code": code, "params": {...}}`` with it
 (a test keeps that list equal to :data:`REFUSALS`).
 
 Templates use :meth:`str.format` fields; a literal brace is doubled. Each code declares its
-params, and rendering with any other set is a programming error (:class:`TypeError`).
+params, and rendering with any other set is a programming error (:class:`TypeError`). A number
+that counts (a limit, a position, seconds: :data:`COUNTS`) is always written ``{limit:,}``, with
+the thousands separator the consoles show it with; nothing else has a format spec or a
+conversion. Quotes around a value are written in the template (``'{sku}'``), never ``{sku!r}``,
+whose quotes depend on the value: the consoles' texts quote it the same way.
 
 A new code or a reworded template also goes into the consoles' texts,
 ``bot/web/static/i18n/refusals.<language>.json`` (``{name}`` for a param, the brace itself for a
@@ -41,6 +45,11 @@ class Wording:
         return {name for _, name, _, _ in string.Formatter().parse(self.english) if name is not None}
 
 
+#: The params that count something: written ``{name:,}`` ("at most 5,000 lines"), as the consoles
+#: show a number with their language's separators (a ``version`` names one: shown as it is).
+COUNTS = frozenset({"limit", "limit_mb", "max", "min", "min_chars", "position", "retry_after", "step"})
+
+
 def _w(english: str, *params: str) -> Wording:
     return Wording(english, params)
 
@@ -52,7 +61,7 @@ REFUSALS: dict[str, Wording] = {
     "body_not_json": _w("the body is not valid JSON"),
     "body_not_object": _w("the body must be a JSON object"),
     "text_lone_surrogate": _w(
-        '"{field}" holds a lone UTF-16 surrogate (\\u{codepoint} at character {position}), which is not text; '
+        '"{field}" holds a lone UTF-16 surrogate (\\u{codepoint} at character {position:,}), which is not text; '
         "send valid Unicode",
         "field",
         "codepoint",
@@ -60,10 +69,10 @@ REFUSALS: dict[str, Wording] = {
     ),
     "number_too_large": _w('"{field}" is a number too large (at most 64 bits)', "field"),
     "number_not_finite": _w('"{field}" is not a finite number', "field"),
-    "json_too_deep": _w("the JSON is nested more than {limit} levels deep", "limit"),
-    "json_too_deep_at": _w('the JSON is nested more than {limit} levels deep at "{field}"', "limit", "field"),
+    "json_too_deep": _w("the JSON is nested more than {limit:,} levels deep", "limit"),
+    "json_too_deep_at": _w('the JSON is nested more than {limit:,} levels deep at "{field}"', "limit", "field"),
     "json_not_usable": _w("not usable JSON: {detail}", "detail"),
-    "rate_limited": _w("too many requests; try again in {retry_after} s", "retry_after"),
+    "rate_limited": _w("too many requests; try again in {retry_after:,} s", "retry_after"),
     "http_bad_request": _w("Bad Request"),
     "http_not_found": _w("Not Found"),
     "http_method_not_allowed": _w("Method Not Allowed"),
@@ -82,7 +91,7 @@ REFUSALS: dict[str, Wording] = {
     ),
     "shopper_signature_expired": _w("the shopper signature has expired; sign the shopper again when the page is made"),
     "messages_after_invalid": _w('"after" must be a whole number, 0 or more (a message\'s seq)'),
-    "messages_limit_invalid": _w('"limit" must be a whole number from 1 to {max}', "max"),
+    "messages_limit_invalid": _w('"limit" must be a whole number from 1 to {max:,}', "max"),
     "frame_not_json": _w("frames must be JSON"),
     "messages_rate_limited": _w("too many messages"),
     "message_text_or_payload": _w('send either "text" or "payload"'),
@@ -97,18 +106,18 @@ REFUSALS: dict[str, Wording] = {
     "update_body_without_msg": _w('the body must be an object with "msg"'),
     "update_item_not_object": _w("{what} must be an object", "what"),
     "update_time_missing": _w("{what} must be an ISO-8601 date-time", "what"),
-    "update_time_invalid": _w("{what} is not an ISO-8601 date-time: {value!r}", "what", "value"),
-    "update_tag_invalid": _w("{what} is not a tracking status tag: {value!r}", "what", "value"),
+    "update_time_invalid": _w("{what} is not an ISO-8601 date-time: '{value}'", "what", "value"),
+    "update_tag_invalid": _w("{what} is not a tracking status tag: '{value}'", "what", "value"),
     "update_date_not_text": _w("{what} must be a date", "what"),
-    "update_date_invalid": _w("{what} is not a date: {value!r}", "what", "value"),
+    "update_date_invalid": _w("{what} is not a date: '{value}'", "what", "value"),
     "update_not_list": _w("{what} must be a list", "what"),
     "update_text_missing": _w("{what} must be a non-empty string", "what"),
     # --- signing in to a console, invitations, accounts ---
     "cross_origin": _w("cross-origin requests are refused"),
     "session_expired": _w("please sign in"),
     "csrf_token_wrong": _w("missing or wrong CSRF token; reload the page"),
-    "sign_ins_rate_limited": _w("too many sign-ins from your address; try again in {retry_after} s", "retry_after"),
-    "login_throttled": _w("too many failed logins; try again in {retry_after} s", "retry_after"),
+    "sign_ins_rate_limited": _w("too many sign-ins from your address; try again in {retry_after:,} s", "retry_after"),
+    "login_throttled": _w("too many failed logins; try again in {retry_after:,} s", "retry_after"),
     "password_check_busy": _w("too many sign-ins at once; try again in a moment"),
     "login_fields_missing": _w('send "email" and "password"'),
     "login_wrong": _w("wrong email or password"),
@@ -119,9 +128,9 @@ REFUSALS: dict[str, Wording] = {
     "invitation_not_found": _w(NO_INVITATION),
     "invitation_not_yours": _w(NO_INVITATION + ", or it is for another email"),
     "invitation_not_waiting": _w("no such invitation waiting for your answer"),
-    "email_invalid": _w("{email!r} is not an email address", "email"),
+    "email_invalid": _w("'{email}' is not an email address", "email"),
     "role_invalid": _w("role must be one of {roles}", "roles"),
-    "password_too_short": _w("the password needs at least {min_chars} characters", "min_chars"),
+    "password_too_short": _w("the password needs at least {min_chars:,} characters", "min_chars"),
     "stores_missing": _w("name at least one store"),
     "store_unknown_named": _w("unknown store {store}", "store"),
     "member_name_missing": _w("give the person's name"),
@@ -135,18 +144,18 @@ REFUSALS: dict[str, Wording] = {
     "text_empty": _w("the text is empty"),
     "text_too_long": _w("the text can have at most {limit:,} characters", "limit"),
     "queue_limit_invalid": _w('"limit" must be a whole number'),
-    "queue_limit_out_of_range": _w('"limit" must be between 1 and {max}', "max"),
+    "queue_limit_out_of_range": _w('"limit" must be between 1 and {max:,}', "max"),
     "queue_order_invalid": _w('"order" must be one of {orders}', "orders"),
     "queue_cursor_invalid": _w('"cursor" is not one this queue gave out'),
-    "spam_ids_invalid": _w('"escalation_ids" must be a list of 1 to {max} case ids', "max"),
-    "spam_batch_too_large": _w("at most {max} cases at a time", "max"),
+    "spam_ids_invalid": _w('"escalation_ids" must be a list of 1 to {max:,} case ids', "max"),
+    "spam_batch_too_large": _w("at most {max:,} cases at a time", "max"),
     "engine_unavailable": _w("the assistant engine is not answering; nothing was changed, try again"),
     # --- the seller API and the seller console ---
     "seller_token_wrong": _w("missing, wrong or revoked seller API token"),
     "console_store_not_found": _w("no such store among the stores you administer"),
     "settings_version_missing": _w('send {{"version": N}}, a version number from the history (0: as imported)'),
     "version_not_found": _w("no version {version}", "version"),
-    "push_too_many_lines": _w("at most {limit} lines per request", "limit"),
+    "push_too_many_lines": _w("at most {limit:,} lines per request", "limit"),
     "template_key_unknown": _w("template must be one of {templates}", "templates"),
     "test_chat_not_started": _w("start a test conversation from the console"),
     "secret_kind_unknown": _w("rotate the shopper or the webhook secret"),
@@ -159,28 +168,28 @@ REFUSALS: dict[str, Wording] = {
     # settings (their field is the error's ``field``)
     "setting_unknown": _w("is not a setting"),
     "setting_not_object": _w("must be an object"),
-    "review_delay_out_of_range": _w("must be a whole number of days from {min} to {max}", "min", "max"),
+    "review_delay_out_of_range": _w("must be a whole number of days from {min:,} to {max:,}", "min", "max"),
     "review_reminder_not_boolean": _w("must be true or false"),
     "review_url_not_link": _w("must be an http(s) link, or null for none"),
     "escalation_reasons_invalid": _w("must be a list of {reasons}", "reasons"),
     "escalation_reasons_without_request": _w("a shopper who asks for a person must always get one"),
-    "reply_time_out_of_range": _w("must be from 1 to {max} minutes", "max"),
+    "reply_time_out_of_range": _w("must be from 1 to {max:,} minutes", "max"),
     "settings_saved_concurrently": _w("someone else saved a change at the same moment; reload and try again"),
     # reply templates
     "template_not_text": _w("a template must be text"),
     "template_empty": _w("a template cannot be empty"),
     "template_too_long": _w("a template can have at most {limit:,} characters", "limit"),
     "template_brace_unmatched_open": _w(
-        "unmatched '{{' at character {position}; write {{{{ for a literal brace", "position"
+        "unmatched '{{' at character {position:,}; write {{{{ for a literal brace", "position"
     ),
     "template_brace_unmatched_close": _w(
-        "unmatched '}}' at character {position}; write }}}} for a literal brace", "position"
+        "unmatched '}}' at character {position:,}; write }}}} for a literal brace", "position"
     ),
     "template_placeholder_empty": _w(
-        "empty placeholder {{}} at character {position}; name it, like {{order_number}}", "position"
+        "empty placeholder {{}} at character {position:,}; name it, like {{order_number}}", "position"
     ),
     "template_placeholder_malformed": _w(
-        "{{{text}}} at character {position} is not a placeholder: only names like {{order_number}} are allowed "
+        "{{{text}}} at character {position:,} is not a placeholder: only names like {{order_number}} are allowed "
         "(no attributes, indexes, formats or code)",
         "text",
         "position",
@@ -188,29 +197,29 @@ REFUSALS: dict[str, Wording] = {
     "template_unknown_placeholder": _w("unknown placeholder {{{name}}}; this message can use {allowed}", "name", "allowed"),
     # business hours
     "hours_not_object": _w('business hours must be an object like {{"mon": ["09:00-18:00"]}}'),
-    "hours_weekday_unknown": _w("unknown weekday {day!r} (use {weekdays})", "day", "weekdays"),
-    "hours_day_not_list": _w('the hours of {day!r} must be a list like ["09:00-18:00"]', "day"),
-    "hours_span_invalid": _w("{day}: {span!r} is not a span like 09:00-18:00", "day", "span"),
-    "hours_span_after_midnight": _w("{day}: {span!r} ends after midnight", "day", "span"),
-    "hours_span_backwards": _w("{day}: {span!r} ends before it starts", "day", "span"),
+    "hours_weekday_unknown": _w("unknown weekday '{day}' (use {weekdays})", "day", "weekdays"),
+    "hours_day_not_list": _w("the hours of '{day}' must be a list like [\"09:00-18:00\"]", "day"),
+    "hours_span_invalid": _w("{day}: '{span}' is not a span like 09:00-18:00", "day", "span"),
+    "hours_span_after_midnight": _w("{day}: '{span}' ends after midnight", "day", "span"),
+    "hours_span_backwards": _w("{day}: '{span}' ends before it starts", "day", "span"),
     # links (a review link, a guide's manual and video)
-    "link_too_long": _w("a link can be at most {limit} characters", "limit"),
+    "link_too_long": _w("a link can be at most {limit:,} characters", "limit"),
     "link_not_web": _w("must be an http(s) link, like https://example.com/manual.pdf"),
     "link_unsafe_characters": _w("a link cannot contain spaces, quotes or angle brackets"),
     # product guides and manuals
-    "product_not_found": _w("no product {sku!r} in this store", "sku"),
+    "product_not_found": _w("no product '{sku}' in this store", "sku"),
     "guide_version_not_found": _w("no version {version} of this guide", "version"),
     "guide_version_missing": _w('send {{"version": N}}, a version number from the guide\'s history (0: as imported)'),
     "guide_change_invalid": _w('send an object with any of "manual_url", "video_url", "install_steps"'),
     "guide_field_unknown": _w("is not part of a guide"),
     "guide_link_not_text": _w("must be a link (text), or null for none"),
     "guide_steps_not_list": _w("must be a list of texts, one per step"),
-    "guide_too_many_steps": _w("at most {limit} steps", "limit"),
-    "guide_step_empty": _w("step {step} is empty", "step"),
-    "guide_step_too_long": _w("step {step} is longer than {limit} characters", "step", "limit"),
+    "guide_too_many_steps": _w("at most {limit:,} steps", "limit"),
+    "guide_step_empty": _w("step {step:,} is empty", "step"),
+    "guide_step_too_long": _w("step {step:,} is longer than {limit:,} characters", "step", "limit"),
     "guide_saved_concurrently": _w("someone else saved this guide at the same moment; reload and try again"),
     "manual_content_type": _w("send the manual as the body, with Content-Type: application/pdf"),
-    "manual_too_large": _w("a manual can be at most {limit_mb} MB", "limit_mb"),
+    "manual_too_large": _w("a manual can be at most {limit_mb:,} MB", "limit_mb"),
     "manual_empty": _w("the file is empty"),
     "manual_not_pdf": _w("the file is not a PDF (manuals must be PDF files)"),
 }

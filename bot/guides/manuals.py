@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.models import ManualFile, Product
 from bot.core.refusals import ParamValue, Refusal
+from bot.core.version_summaries import VersionSummary
 from bot.guides.product_guides import save_guide
 
 MAX_MANUAL_BYTES = 10 * 1024 * 1024
@@ -70,7 +71,8 @@ class Manuals:
             await session.flush()
             stored = StoredManual(row.id, f"{_slug(sku)}-{digest[:LINK_HASH_CHARS]}.pdf", len(data))
             url = public_base_url.rstrip("/") + stored.path()
-            await save_guide(session, product, {"manual_url": url}, changed_by, f"uploaded the manual {stored.name}")
+            uploaded = VersionSummary("manual_uploaded", {"name": stored.name})
+            await save_guide(session, product, {"manual_url": url}, changed_by, uploaded)
             return stored
 
     async def read(self, file_id: int, name: str) -> bytes | None:

@@ -12,6 +12,7 @@ records what the import had set as version 0.
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.core.links import BadLink, web_link
 from bot.core.models import Product, ProductGuideVersion, iso_utc
 from bot.core.refusals import FieldRefusal
+from bot.core.version_summaries import AS_IMPORTED, VersionSummary
 
 FIELDS = ("manual_url", "video_url", "install_steps")
 MAX_STEPS = 50
@@ -69,12 +71,17 @@ class GuideVersion:
     changed_by: str | None
     summary: str
     created_at: dt.datetime | None
+    #: The summary as a code and params, for the console to word (None: an old row's English of no known shape).
+    summary_code: str | None = None
+    summary_params: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         return {
             "version": self.version,
             "changed_by": self.changed_by,
             "summary": self.summary,
+            "summary_code": self.summary_code,
+            "summary_params": self.summary_params,
             "created_at": iso_utc(self.created_at),
             "guide": self.guide,
         }
@@ -149,7 +156,11 @@ async def _latest_version(session: AsyncSession, store_id: str, sku: str) -> int
 
 
 async def save_guide(
-    session: AsyncSession, product: Product, guide: dict[str, Any], changed_by: str, summary: str | None = None
+    session: AsyncSession,
+    product: Product,
+    guide: dict[str, Any],
+    changed_by: str,
+    summary: VersionSummary | None = None,
 ) -> int:
     """Set ``guide``'s fields on the product and record the version, in the caller's transaction."""
     before = _snapshot(product)
@@ -159,10 +170,17 @@ async def save_guide(
         # What the import had set, so that "restore version 0" means it after the first change.
         session.add(
             ProductGuideVersion(
-                store_id=product.store_id, sku=product.sku, version=0, guide=before, changed_by=None, summary="as imported"
+                store_id=product.store_id,
+                sku=product.sku,
+                version=0,
+                guide=before,
+                changed_by=None,
+                summary=AS_IMPORTED.english(),
+                summary_code=AS_IMPORTED.code,
+                summary_params=AS_IMPORTED.params,
             )
         )
-    changed = [field for field in FIELDS if before[field] != after[field]]
+    summary = summary or VersionSummary.of_changes(name for name in FIELDS if before[name] != after[name])
     session.add(
         ProductGuideVersion(
             store_id=product.store_id,
@@ -170,7 +188,9 @@ async def save_guide(
             version=number,
             guide=after,
             changed_by=changed_by[:200],
-            summary=(summary or ("changed " + ", ".join(changed) if changed else "no change"))[:500],
+            summary=summary.english(),
+            summary_code=summary.code,
+            summary_params=summary.params,
         )
     )
     try:
@@ -234,7 +254,12 @@ class ProductGuides:
                     .limit(limit)
                 )
             ).all()
-        return [GuideVersion(r.version, r.guide, r.changed_by, r.summary, r.created_at) for r in rows]
+        return [
+            GuideVersion(
+                r.version, r.guide, r.changed_by, r.summary, r.created_at, r.summary_code, dict(r.summary_params or {})
+            )
+            for r in rows
+        ]
 
     async def rollback(self, store_id: str, sku: str, version: int, changed_by: str) -> ProductGuide:
         """Make an earlier version current again, as a new version."""
@@ -253,7 +278,9 @@ class ProductGuides:
                 target = _snapshot(product)  # never changed here: it is still as imported
             else:
                 raise GuideVersionNotFound(version)
-            number = await save_guide(session, product, check_guide(target), changed_by, f"restored version {version}")
+            number = await save_guide(
+                session, product, check_guide(target), changed_by, VersionSummary("restored", {"version": version})
+            )
             return self._guide(product, number)
 
     @staticmethod

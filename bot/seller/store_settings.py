@@ -14,6 +14,7 @@ flows start reading them as the seller console and API land.)
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.models import MAX_REVIEW_DELAY_DAYS, MIN_REVIEW_DELAY_DAYS, Order, Store, StoreSettingsVersion
 from bot.core.refusals import FieldRefusal
+from bot.core.version_summaries import AS_IMPORTED, VersionSummary
 from bot.seller.templates import DEFAULT_TEMPLATES, TEMPLATES, TemplateError, first_name, render, store_templates, validate
 from bot.support.business_hours import BadBusinessHours, parse_business_hours
 from bot.support.escalations import PRIORITY_BY_REASON
@@ -49,6 +51,22 @@ class SettingsVersion:
     changed_by: str | None
     summary: str
     created_at: dt.datetime | None
+    #: The summary as a code and params, for the console to word (None: an old row's English of no known shape).
+    summary_code: str | None = AS_IMPORTED.code
+    summary_params: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    @classmethod
+    def of_row(cls, row: StoreSettingsVersion, settings: dict[str, Any] | None = None) -> SettingsVersion:
+        return cls(
+            row.store_id,
+            row.version,
+            row.settings if settings is None else settings,
+            row.changed_by,
+            row.summary,
+            row.created_at,
+            row.summary_code,
+            dict(row.summary_params or {}),
+        )
 
     def template(self, key: str) -> str:
         return str(self.settings["templates"][key])
@@ -173,10 +191,10 @@ class StoreSettingsService:
             .limit(1)
         )
         if latest is None:
-            return SettingsVersion(store_id, 0, defaults(store), None, "as imported", None)
+            return SettingsVersion(store_id, 0, defaults(store), None, AS_IMPORTED.english(), None)
         # A template added after this version was saved starts from its default.
         settings = _overlay(defaults(store), latest.settings)
-        return SettingsVersion(store_id, latest.version, settings, latest.changed_by, latest.summary, latest.created_at)
+        return SettingsVersion.of_row(latest, settings)
 
     async def update(self, store_id: str, patch: Any, changed_by: str) -> SettingsVersion:
         """Check and save a change as a new version; nothing is saved if any part is wrong."""
@@ -203,13 +221,19 @@ class StoreSettingsService:
             else:
                 raise VersionNotFound(version)
             settings = check(_overlay(current.settings, target))
-            return await self._save(session, current, settings, changed_by, f"rolled back to version {version}")
+            return await self._save(
+                session, current, settings, changed_by, VersionSummary("rolled_back", {"version": version})
+            )
 
     @staticmethod
     async def _save(
-        session: AsyncSession, current: SettingsVersion, settings: dict[str, Any], changed_by: str, summary: str | None
+        session: AsyncSession,
+        current: SettingsVersion,
+        settings: dict[str, Any],
+        changed_by: str,
+        summary: VersionSummary | None,
     ) -> SettingsVersion:
-        changed = _changed_keys(current.settings, settings)
+        summary = summary or VersionSummary.of_changes(_changed_keys(current.settings, settings))
         number = (
             await session.execute(
                 select(func.coalesce(func.max(StoreSettingsVersion.version), 0)).where(
@@ -222,7 +246,13 @@ class StoreSettingsService:
             # first change has moved the store row's own settings.
             session.add(
                 StoreSettingsVersion(
-                    store_id=current.store_id, version=0, settings=current.settings, changed_by=None, summary="as imported"
+                    store_id=current.store_id,
+                    version=0,
+                    settings=current.settings,
+                    changed_by=None,
+                    summary=AS_IMPORTED.english(),
+                    summary_code=AS_IMPORTED.code,
+                    summary_params=AS_IMPORTED.params,
                 )
             )
         row = StoreSettingsVersion(
@@ -230,7 +260,9 @@ class StoreSettingsService:
             version=number,
             settings=settings,
             changed_by=changed_by[:200],
-            summary=(summary or ("changed " + ", ".join(changed) if changed else "no change"))[:500],
+            summary=summary.english(),
+            summary_code=summary.code,
+            summary_params=summary.params,
         )
         session.add(row)
         try:
@@ -244,7 +276,7 @@ class StoreSettingsService:
         store.review_url = settings["review"]["url"]
         store.business_hours = settings["escalation"]["business_hours"]
         store.reply_time_minutes = settings["escalation"]["reply_time_minutes"]
-        return SettingsVersion(current.store_id, number, settings, row.changed_by, row.summary, row.created_at)
+        return SettingsVersion.of_row(row)
 
     async def greeting(self, store_id: str | None, shopper_email: str | None) -> str:
         """The store's greeting for this shopper (by first name when the store vouched for them)."""
@@ -275,4 +307,4 @@ class StoreSettingsService:
                     .limit(limit)
                 )
             ).all()
-        return [SettingsVersion(r.store_id, r.version, r.settings, r.changed_by, r.summary, r.created_at) for r in rows]
+        return [SettingsVersion.of_row(r) for r in rows]

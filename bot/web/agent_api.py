@@ -11,14 +11,16 @@ import asyncio
 import contextlib
 import json
 import logging
+from typing import Any
 
 from aiohttp import web
 
 from bot.core.clock import utc_now
 from bot.core.models import EscalationStatus
 from bot.support.console_queue import QUEUE_PAGE, SPAM_BATCH_MAX, BadQueueRequest, Change
+from bot.support.console_sessions import SignedInAgent
 from bot.support.conversation_view import NotFound
-from bot.support.handoff import BadText, Conflict, EngineUnavailable
+from bot.support.handoff import MAX_NOTE_CHARS, MAX_REPLY_CHARS, BadText, Conflict, EngineUnavailable
 from bot.web.console_auth import ConsoleAuth
 from bot.web.json_io import json_error, read_json_object, refusal_response
 from bot.web.services import services
@@ -44,6 +46,12 @@ def _errors(exc: Exception) -> web.Response | None:
     return None
 
 
+def _agent_view(agent: SignedInAgent) -> dict[str, Any]:
+    """The account as the support console sees it, with the limits its reply and note boxes count
+    towards (the console counts as the server does, and need not repeat the numbers)."""
+    return {**agent.as_json(), "limits": {"reply_chars": MAX_REPLY_CHARS, "note_chars": MAX_NOTE_CHARS}}
+
+
 AUTH = ConsoleAuth(
     "agent",
     {"agent.css": "text/css"},
@@ -58,6 +66,7 @@ AUTH = ConsoleAuth(
         "i18n/agent.*.json",
         "i18n/refusals.*.json",
     ),
+    view=_agent_view,
     errors=_errors,
 )
 _agent = AUTH.agent

@@ -38,6 +38,10 @@ def refusal_body(
     body: dict[str, Any] = {"error": context + english(code, params), "code": code, "params": params}
     if field:
         body["field"] = field
+    if context:
+        # Said apart too, so that a client can show the English beside its field without the words
+        # saying where, and need not know them (a pattern over the English breaks when it is reworded).
+        body["context"] = context
     return body
 
 

@@ -18,7 +18,7 @@ from bot.core.jobs import JobNotRetryable
 from bot.core.models import AgentRole, iso_utc
 from bot.core.text_input import BadInput, loads
 from bot.guides.manuals import MAX_MANUAL_BYTES, BadManual
-from bot.guides.product_guides import GuideError, GuideVersionNotFound, ProductNotFound
+from bot.guides.product_guides import MAX_STEP_CHARS, MAX_STEPS, GuideError, GuideVersionNotFound, ProductNotFound
 from bot.orders.importer import import_lines
 from bot.seller.store_secrets import KINDS, rotate_secret, secret_status
 from bot.support.credentials import AccountError
@@ -142,7 +142,9 @@ def _guide_error(exc: Exception) -> web.Response:
 
 async def list_products(request: web.Request, store_id: str, actor: Actor) -> web.Response:
     guides = await services(request).guides.list(store_id)
-    return web.json_response({"products": [g.as_json() for g in guides]})
+    # The limits a guide is checked against, so that a client (the console) need not repeat them.
+    limits = {"max_steps": MAX_STEPS, "max_step_chars": MAX_STEP_CHARS, "max_manual_bytes": MAX_MANUAL_BYTES}
+    return web.json_response({"products": [g.as_json() for g in guides], "limits": limits})
 
 
 async def get_guide(request: web.Request, store_id: str, actor: Actor) -> web.Response:

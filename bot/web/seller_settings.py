@@ -25,6 +25,8 @@ def version_json(version: SettingsVersion, with_settings: bool = True) -> dict[s
         "version": version.version,
         "changed_by": version.changed_by,
         "summary": version.summary,
+        "summary_code": version.summary_code,
+        "summary_params": version.summary_params,
         "created_at": iso_utc(version.created_at),
     }
     if with_settings:

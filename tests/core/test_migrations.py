@@ -17,7 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionma
 from bot.core.config import PROJECT_ROOT
 from bot.core.db import create_engine
 from bot.core.migrate import alembic_config
-from bot.core.models import Order, OrderNumberShape
+from bot.core.models import Order, OrderNumberShape, ProductGuideVersion, StoreSettingsVersion
+from bot.core.version_summaries import VersionSummary
 from bot.orders.order_numbers import lookup_key, shape_of
 
 PLACED = dt.datetime(2026, 11, 1, 10, tzinfo=dt.UTC)
@@ -196,3 +197,100 @@ def test_the_migration_keeps_the_rules_it_was_written_with(number: str) -> None:
     migration = _load_migration("0018_order_number_shapes.py")
     assert migration._lookup_key(number) == lookup_key(number)
     assert migration._shape(number) == shape_of(number)
+
+
+# --- migration 0021: version summaries learn their codes ---
+
+
+async def test_0021_gives_the_versions_saved_before_it_their_summary_codes(database_url: str) -> None:
+    engine = create_engine(database_url)
+    try:
+        await _fresh_schema(engine)
+        async with engine.begin() as connection:
+            await connection.run_sync(_migrate, "upgrade", "0020")
+            await connection.execute(
+                text(
+                    "INSERT INTO stores (id, name, timezone, plain_shopper_signatures, created_at) "
+                    "VALUES ('acme', 'Acme', 'UTC', false, :at)"
+                ),
+                {"at": PLACED},
+            )
+            # The English shapes the code wrote before 0021, and one of no known shape.
+            settings_summaries = [
+                "as imported",
+                "changed templates.greeting, review.delay_days",
+                "rolled back to version 0",
+                "no change",
+                "made by hand",
+            ]
+            for number, summary in enumerate(settings_summaries):
+                await connection.execute(
+                    text(
+                        "INSERT INTO store_settings_versions (store_id, version, settings, summary, created_at) "
+                        "VALUES ('acme', :number, '{}', :summary, :at)"
+                    ),
+                    {"number": number, "summary": summary, "at": PLACED},
+                )
+            guide_summaries = [
+                "as imported",
+                "changed video_url",
+                "restored version 0",
+                "uploaded the manual gk-2040-ab12.pdf",
+            ]
+            for number, summary in enumerate(guide_summaries):
+                await connection.execute(
+                    text(
+                        "INSERT INTO product_guide_versions (store_id, sku, version, guide, summary, created_at) "
+                        "VALUES ('acme', 'GK-2040', :number, '{}', :summary, :at)"
+                    ),
+                    {"number": number, "summary": summary, "at": PLACED},
+                )
+            await connection.run_sync(_migrate, "upgrade", "0021")
+
+        async with async_sessionmaker(engine)() as session:
+            settings_rows = (
+                await session.scalars(select(StoreSettingsVersion).order_by(StoreSettingsVersion.version))
+            ).all()
+            guide_rows = (await session.scalars(select(ProductGuideVersion).order_by(ProductGuideVersion.version))).all()
+        assert [(r.summary, r.summary_code, r.summary_params) for r in settings_rows] == [
+            ("as imported", "as_imported", {}),
+            (
+                "changed templates.greeting, review.delay_days",
+                "changed",
+                {"fields": ["templates.greeting", "review.delay_days"]},
+            ),
+            ("rolled back to version 0", "rolled_back", {"version": 0}),
+            ("no change", "no_change", {}),
+            ("made by hand", None, None),  # the console shows its English as it is
+        ]
+        assert [(r.summary_code, r.summary_params) for r in guide_rows] == [
+            ("as_imported", {}),
+            ("changed", {"fields": ["video_url"]}),
+            ("restored", {"version": 0}),
+            ("manual_uploaded", {"name": "gk-2040-ab12.pdf"}),
+        ]
+
+        async with engine.begin() as connection:
+            await connection.run_sync(_migrate, "downgrade", "0020")
+            columns = (await connection.execute(text("SELECT * FROM store_settings_versions"))).keys()
+        assert "summary_code" not in columns and "summary_params" not in columns
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "summary",
+    [
+        VersionSummary("as_imported"),
+        VersionSummary("no_change"),
+        VersionSummary("changed", {"fields": ["templates.greeting", "escalation.business_hours"]}),
+        VersionSummary("rolled_back", {"version": 12}),
+        VersionSummary("restored", {"version": 0}),
+        VersionSummary("manual_uploaded", {"name": "op-1001-0a1b2c3d.pdf"}),
+    ],
+)
+def test_0021_reads_back_every_english_summary_written_before_it(summary: VersionSummary) -> None:
+    """0021 has its own copy of the English shapes; today's sentences still read back as their codes
+    (when one is reworded, this test says so: the copy stays as it was, for the old rows)."""
+    migration = _load_migration("0021_version_summary_codes.py")
+    assert migration._summary_code(summary.english()) == (summary.code, summary.params)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.core.refusals import REFUSALS, FieldRefusal, Refusal, english
+from bot.core.refusals import COUNTS, REFUSALS, FieldRefusal, Refusal, english
 from bot.web.public_files import OPENAPI
 
 BOT = Path(__file__).resolve().parents[2] / "bot"
@@ -21,11 +21,24 @@ CODE = re.compile(r"[a-z][a-z0-9]*(_[a-z0-9]+)*")
 
 def _sample(name: str) -> str | int:
     # An int for the names the templates format as numbers ({limit:,}); text for the rest.
-    return (
-        1234
-        if name in {"limit", "max", "min", "position", "retry_after", "version", "step", "limit_mb", "min_chars"}
-        else f"<{name}>"
-    )
+    return 1234 if name in COUNTS | {"version"} else f"<{name}>"
+
+
+@pytest.mark.parametrize("code", sorted(REFUSALS))
+def test_every_template_writes_numbers_and_quotes_one_way(code: str) -> None:
+    """A count always with its thousands separator ({limit:,}: "5,000", as the consoles show it),
+    nothing else with a format spec; no {value!r}, whose quotes depend on the value (Python writes
+    "it's" in double quotes), so the console's '{value}' would not say what the API says."""
+    for _, name, spec, conversion in string.Formatter().parse(REFUSALS[code].english):
+        if name is None:
+            continue
+        assert conversion is None, f"{code}: write the quotes into the template, not {{{name}!{conversion}}}"
+        assert spec == ("," if name in COUNTS else ""), f"{code}: {{{name}:{spec}}}"
+
+
+def test_a_quoted_value_is_quoted_the_same_whatever_it_holds() -> None:
+    assert english("email_invalid", {"email": "o'neil"}) == "'o'neil' is not an email address"
+    assert english("push_too_many_lines", {"limit": 5000}) == "at most 5,000 lines per request"
 
 
 def test_codes_are_snake_case_and_the_english_is_one_line() -> None:
@@ -178,14 +191,14 @@ def _console_texts(language: str) -> dict[str, str]:
 
 
 def _as_the_console_writes_it(english: str) -> str:
-    """A registry template as the consoles write texts: ``{name}`` for a param (``{name!r}`` quoted as
-    ``'{name}'``, as Python shows it; no format spec, the console shows a number as it is) and a
-    doubled brace as the brace itself."""
+    """A registry template as the consoles write texts: ``{name}`` for a param (no format spec: the
+    console formats a count itself) and a doubled brace as the brace itself."""
     parts = []
     for literal, name, _, conversion in string.Formatter().parse(english):
         parts.append(literal)
         if name is not None:
-            parts.append(f"'{{{name}}}'" if conversion == "r" else f"{{{name}}}")
+            assert conversion is None, english  # quotes are written in the template, as here
+            parts.append(f"{{{name}}}")
     return "".join(parts)
 
 

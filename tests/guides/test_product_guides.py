@@ -39,6 +39,11 @@ async def test_removing_a_link_and_restoring_it(demo_sessions: Sessions) -> None
         (1, "Lin Wei", "changed video_url"),
         (0, None, "as imported"),
     ]
+    assert [(v.summary_code, v.summary_params) for v in history] == [
+        ("restored", {"version": 0}),
+        ("changed", {"fields": ["video_url"]}),
+        ("as_imported", {}),
+    ]
     with pytest.raises(GuideVersionNotFound):
         await guides.rollback(STORE, "GK-2040", 7, "Wang Fang")
 

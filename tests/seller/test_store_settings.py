@@ -36,6 +36,10 @@ async def test_a_change_is_a_new_version_with_who_and_what_and_reaches_the_store
     )
     assert saved.version == 1
     assert saved.summary == "changed templates.greeting, review.delay_days"
+    assert (saved.summary_code, saved.summary_params) == (
+        "changed",
+        {"fields": ["templates.greeting", "review.delay_days"]},
+    )
     assert (await service.current(STORE)).template("greeting") == "您好！我是{store_name}的售后助手。"
     async with demo_sessions() as session:
         assert (await session.get(Store, STORE)).review_delay_days == 10  # type: ignore[union-attr]
@@ -94,6 +98,14 @@ async def test_rollback_saves_the_old_version_again_and_keeps_the_history(demo_s
     )
     back = await service.rollback(STORE, 1, "Lin Wei")
     assert back.version == 3 and back.summary == "rolled back to version 1"
+    assert (back.summary_code, back.summary_params) == ("rolled_back", {"version": 1})
+    history = await service.history(STORE)
+    assert [(v.version, v.summary_code) for v in history] == [
+        (3, "rolled_back"),
+        (2, "changed"),
+        (1, "changed"),
+        (0, "as_imported"),
+    ]
     current = await service.current(STORE)
     assert current.template("review_thanks") == "Thanks a lot!"
     assert current.settings["escalation"]["reply_time_minutes"] == 120

@@ -25,6 +25,7 @@ from bot.runtime.stack import Stack
 from bot.support.accounts import AgentAccounts
 from bot.support.console_sessions import MAX_FAILURES_PER_EMAIL
 from bot.support.escalations import EscalationService
+from bot.support.handoff import MAX_NOTE_CHARS, MAX_REPLY_CHARS
 from bot.web.app import create_app
 from tests.conftest import signed_shopper
 
@@ -138,6 +139,9 @@ async def test_a_good_login_sets_a_strict_http_only_session_cookie(server: TestS
         assert body["agent"]["stores"] == [{"id": YANGTENG, "name": "Yangteng Auto Parts", "role": "agent"}]
         me = await console.get("/agent/api/me")
         assert me.status == 200 and (await me.json())["agent"]["email"] == email
+        # The limits the console's reply and note boxes count towards: the server's own, never repeated in JS.
+        limits = {"reply_chars": MAX_REPLY_CHARS, "note_chars": MAX_NOTE_CHARS}
+        assert body["limits"] == limits and (await me.json())["limits"] == limits
 
 
 async def test_the_session_cookie_is_secure_behind_https(server: TestServer, demo_sessions) -> None:  # type: ignore[no-untyped-def]

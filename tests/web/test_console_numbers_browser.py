@@ -122,7 +122,7 @@ def test_a_throttled_agent_sign_in_says_the_wait_from_its_code_with_a_thousands_
     page = _new_page(browser)
     try:
         refusal = {
-            "error": "too many failed logins; try again in 3600 s",
+            "error": "too many failed logins; try again in 3,600 s",
             "code": "login_throttled",
             "params": {"retry_after": 3600},
         }

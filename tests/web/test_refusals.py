@@ -115,8 +115,20 @@ def test_an_unknown_code_shows_the_servers_english_as_it_is(page: Page) -> None:
         # Inherited names are no codes.
         assert said(page, language, {"error": "as given", "code": "toString", "params": {}})["text"] == "as given"
     # Beside its field, without what says where: the console shows it there.
-    field = {**newer, "error": "nothing saved: install_steps: a refusal of a newer server", "field": "install_steps"}
+    # (the server says which words those are: the console knows none of its English)
+    field = {
+        **newer,
+        "error": "nothing saved: install_steps: a refusal of a newer server",
+        "field": "install_steps",
+        "context": "nothing saved: install_steps: ",
+    }
     assert said(page, "zh-CN", field, True)["text"] == "a refusal of a newer server"
+    reworded = {
+        **field,
+        "error": "not saved (install_steps): a refusal of a newer server",
+        "context": "not saved (install_steps): ",
+    }
+    assert said(page, "zh-CN", reworded, True)["text"] == "a refusal of a newer server"
 
 
 def test_a_number_that_counts_has_the_languages_thousands_separator_and_a_version_number_not(page: Page) -> None:

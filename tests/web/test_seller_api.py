@@ -17,6 +17,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.models import CannedReply, Order, StoreSettingsVersion
+from bot.guides.manuals import MAX_MANUAL_BYTES
+from bot.guides.product_guides import MAX_STEP_CHARS, MAX_STEPS
 from bot.seller.api_tokens import ApiTokens
 from bot.seller.store_settings import StoreSettingsService
 from bot.web.app import create_app
@@ -119,6 +121,8 @@ async def test_settings_round_trip_with_versions_and_rollback(client: TestClient
     assert bad.status == 400
     error = await bad.json()
     assert error["field"] == "templates.greeting" and error["error"].startswith("nothing saved")
+    # The words before the refusal's own English, said apart: a console shows the rest beside the field.
+    assert error["context"] == "nothing saved: templates.greeting: " and error["error"].startswith(error["context"])
     assert (await StoreSettingsService(demo_sessions).current(STORE)).settings["review"]["delay_days"] == 12
     assert (await client.patch("/api/v1/seller/settings", headers=auth, data="{nope")).status == 400
 
@@ -127,8 +131,15 @@ async def test_settings_round_trip_with_versions_and_rollback(client: TestClient
         (1, "changed templates.review_thanks, review.delay_days"),
         (0, "as imported"),
     ]
+    # Beside the English, the code and params a client words in its own language.
+    assert [(v["summary_code"], v["summary_params"]) for v in history["versions"]] == [
+        ("changed", {"fields": ["templates.review_thanks", "review.delay_days"]}),
+        ("as_imported", {}),
+    ]
     back = await client.post("/api/v1/seller/settings/rollback", headers=auth, json={"version": 0})
     assert back.status == 200 and (await back.json())["settings"]["review"]["delay_days"] == 7
+    rolled_back = await back.json()
+    assert (rolled_back["summary_code"], rolled_back["summary_params"]) == ("rolled_back", {"version": 0})
     assert (await client.post("/api/v1/seller/settings/rollback", headers=auth, json={"version": 7})).status == 404
     assert (await client.post("/api/v1/seller/settings/rollback", headers=auth, json={"version": "1"})).status == 400
 
@@ -404,6 +415,12 @@ async def test_a_guide_change_is_saved_versioned_and_restorable(client: TestClie
     listed = await (await client.get("/api/v1/seller/products", headers=auth)).json()
     for product in listed["products"]:
         conforms(product, "ProductGuide")
+    # The limits a change is checked against, sent so that a client (the console) need not repeat them.
+    assert listed["limits"] == {
+        "max_steps": MAX_STEPS,
+        "max_step_chars": MAX_STEP_CHARS,
+        "max_manual_bytes": MAX_MANUAL_BYTES,
+    }
     [oil_pan] = [p for p in listed["products"] if p["sku"] == "OP-1001"]
     assert oil_pan["version"] == 0 and oil_pan["install_steps"]
     assert not [p for p in listed["products"] if p["sku"].startswith("BK-")]  # this store's products only
@@ -430,6 +447,10 @@ async def test_a_guide_change_is_saved_versioned_and_restorable(client: TestClie
         (1, "seller API", "changed video_url, install_steps"),
         (0, None, "as imported"),
     ]
+    assert [(v["summary_code"], v["summary_params"]) for v in history["versions"]] == [
+        ("changed", {"fields": ["video_url", "install_steps"]}),
+        ("as_imported", {}),
+    ]
     assert history["versions"][1]["guide"] == imported
 
     restored = await client.post("/api/v1/seller/products/OP-1001/guide/rollback", headers=auth, json={"version": 0})
@@ -450,6 +471,12 @@ async def test_a_guide_change_is_saved_versioned_and_restorable(client: TestClie
     assert upload.status == 201
     latest = (await (await client.get("/api/v1/seller/products/OP-1001/guide/history", headers=auth)).json())["versions"][0]
     assert latest["version"] == 3 and latest["summary"].startswith("uploaded the manual op-1001-")
+    assert latest["summary_code"] == "manual_uploaded"
+    assert latest["summary_params"] == {"name": latest["summary"].removeprefix("uploaded the manual ")}
+    restored_entry = (await (await client.get("/api/v1/seller/products/OP-1001/guide/history", headers=auth)).json())[
+        "versions"
+    ][1]
+    assert (restored_entry["summary_code"], restored_entry["summary_params"]) == ("restored", {"version": 0})
     assert latest["guide"]["manual_url"] == (await upload.json())["manual_url"]
 
 
@@ -458,11 +485,11 @@ async def test_a_guide_change_is_saved_versioned_and_restorable(client: TestClie
     [
         ({"video_url": "javascript:alert(1)"}, "video_url", "http(s) link"),
         ({"manual_url": "https://x.example/a b.pdf"}, "manual_url", "spaces"),
-        ({"manual_url": "https://x.example/" + "a" * 1000}, "manual_url", "at most 1000"),
+        ({"manual_url": "https://x.example/" + "a" * 1000}, "manual_url", "at most 1,000"),
         ({"install_steps": "Drain the oil."}, "install_steps", "list of texts"),
         ({"install_steps": ["Drain the oil.", "   "]}, "install_steps", "step 2 is empty"),
         ({"install_steps": ["step"] * 51}, "install_steps", "at most 50"),
-        ({"install_steps": ["x" * 1001]}, "install_steps", "longer than 1000"),
+        ({"install_steps": ["x" * 1001]}, "install_steps", "longer than 1,000"),
         ({"video_url": "https://videos.example/ok", "price": 1}, "price", "not part of a guide"),
         ({}, "guide", "send an object"),
     ],

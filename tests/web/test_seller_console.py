@@ -315,11 +315,18 @@ async def test_history_and_rollback(server: TestServer, demo_sessions: Sessions)
             "Wang Fang"
         )
         assert all(v["created_at"].endswith("Z") for v in history["versions"])
+        # What the console words in its reader's language: the codes, not the English.
+        assert [(v["summary_code"], v["summary_params"]) for v in history["versions"]] == [
+            ("changed", {"fields": ["templates.review_thanks"]}),
+            ("changed", {"fields": ["templates.review_thanks"]}),
+            ("as_imported", {}),
+        ]
 
         response = await browser.send("POST", f"{API}/{STORE}/settings/rollback", {"version": 1})
         assert response.status == 200
         rolled = await response.json()
         assert rolled["version"] == 3 and rolled["summary"] == "rolled back to version 1"
+        assert (rolled["summary_code"], rolled["summary_params"]) == ("rolled_back", {"version": 1})
         assert rolled["settings"]["templates"]["review_thanks"] == "Thanks one!"
 
         assert (await browser.send("POST", f"{API}/{STORE}/settings/rollback", {"version": 99})).status == 404
@@ -425,9 +432,18 @@ def test_every_console_text_is_in_english_and_chinese() -> None:
     # Keys built from data: each has a text for every value the console knows, or falls back to the value itself
     # ('templates.' is the prefix of a template's field in a refusal, named by names.js).
     prefixes = set(re.findall(r"'(\w+(?:\.\w+)*\.)'", script))
-    assert prefixes == {"secrets.", "team.role.", "field.", "guides.field.", "jobs.kind.", "jobs.reason.", "templates."}, (
-        prefixes
-    )
+    # ('history.summary.' and 'guides.summary.' take a version's summary code: tests/web/test_static.py checks them.)
+    assert prefixes == {
+        "secrets.",
+        "team.role.",
+        "field.",
+        "guides.field.",
+        "jobs.kind.",
+        "jobs.reason.",
+        "templates.",
+        "history.summary.",
+        "guides.summary.",
+    }, prefixes
     assert {f"secrets.{kind}.{part}" for kind in ("shopper", "webhook") for part in ("title", "what", "where")} <= set(
         english
     )

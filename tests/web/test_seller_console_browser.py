@@ -17,6 +17,7 @@ from playwright.sync_api import Browser, Page, expect
 from bot.core.config import Settings
 from bot.runtime.demo import read_demo_agents
 from bot.seller.templates import TEMPLATES
+from bot.support.credentials import MIN_PASSWORD_CHARS
 from tests.engine import running_engine
 from tests.web.browser import SCREENSHOTS, watch_problems
 
@@ -593,6 +594,8 @@ def test_invitation_links_a_new_person_joins_and_an_existing_account_accepts_sig
         )
         assert "#invitation=" not in newcomer.url  # taken out of the address at once
         expect(newcomer.get_by_test_id("seller-join-name")).to_have_value("Gao Yan")
+        # The password minimum is the one the server sent with the invitation (bot/support/credentials.py).
+        expect(newcomer.locator("#join-hint")).to_contain_text(f"a password of at least {MIN_PASSWORD_CHARS} characters")
         newcomer.get_by_test_id("seller-join-password").fill("short")
         newcomer.get_by_test_id("seller-join-submit").click()
         expect(newcomer.locator("#alert-text")).to_have_text("The password needs at least 10 characters.")
@@ -643,6 +646,7 @@ def test_invitation_links_a_new_person_joins_and_an_existing_account_accepts_sig
         expect(agent.get_by_test_id("agent-join-text")).to_have_text(
             "Yangteng Auto Parts invites xu.lei@yangteng-auto.example to join as Support agent."
         )
+        expect(agent.locator("#join-hint")).to_contain_text(f"a password of at least {MIN_PASSWORD_CHARS} characters")
         agent.get_by_test_id("agent-join-password").fill("xu-leis-own-password")
         agent.get_by_test_id("agent-join-submit").click()
         expect(agent.get_by_test_id("agent-name")).to_have_text("Xu Lei")

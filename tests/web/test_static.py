@@ -9,6 +9,11 @@ import re
 
 import pytest
 
+from bot.core.version_summaries import ENGLISH
+from bot.guides.manuals import MAX_MANUAL_BYTES
+from bot.guides.product_guides import MAX_STEPS
+from bot.support.credentials import MIN_PASSWORD_CHARS
+from bot.support.handoff import MAX_NOTE_CHARS, MAX_REPLY_CHARS
 from bot.web.console_auth import STATIC
 
 MAX_LINES = 600
@@ -71,9 +76,82 @@ def test_every_seller_console_text_is_shown_somewhere() -> None:
     shared = (STATIC / "shared" / "console-api.js").read_text(encoding="utf-8")
     named = set(re.findall(r'data-i18n(?:-aria-label|-title)?="([\w.]+)"', page))
     named |= set(re.findall(r"'(\w+(?:\.\w+)+)'", script)) | set(re.findall(r"key: '([\w.]+)'", shared))
-    # Keys the modules complete with a code the server sends (a field, a role, a job's kind or reason)…
-    built_from = ("field.", "guides.field.", "team.role.", "jobs.kind.", "jobs.reason.")
+    # Keys the modules complete with a code the server sends (a field, a role, a job's kind or reason,
+    # a version's summary)…
+    built_from = (
+        "field.",
+        "guides.field.",
+        "team.role.",
+        "jobs.kind.",
+        "jobs.reason.",
+        "history.summary.",
+        "guides.summary.",
+    )
     # …and with the kind of a secret card, built once per kind.
     secret_cards = {f"secrets.{kind}.{part}" for kind in ("shopper", "webhook") for part in ("title", "what", "where")}
     unshown = {key for key in english if key not in named | secret_cards and not key.startswith(built_from)}
     assert unshown == set()
+
+
+@pytest.mark.parametrize(
+    ("keys", "codes"),
+    [
+        ("history.summary.", {"as_imported", "no_change", "changed", "rolled_back"}),
+        ("guides.summary.", {"as_imported", "no_change", "changed", "restored", "manual_uploaded"}),
+    ],
+)
+@pytest.mark.parametrize("language", ["en", "zh-CN"])
+def test_the_seller_console_words_every_version_summary_code_with_its_params(
+    keys: str, codes: set[str], language: str
+) -> None:
+    """The history says what a version changed from the code the server saved with it (the settings'
+    codes, and a guide's), with the same params as the English the seller API sends."""
+    texts = json.loads((STATIC / "i18n" / f"seller.{language}.json").read_text(encoding="utf-8"))
+    worded = {key[len(keys) :]: text for key, text in texts.items() if key.startswith(keys)}
+    assert set(worded) == codes
+    for code, text in worded.items():
+        assert set(re.findall(r"\{(\w+)\}", text)) == set(re.findall(r"\{(\w+)\}", ENGLISH[code])), code
+
+
+def test_no_seller_console_module_takes_an_english_sentence_of_the_server_apart() -> None:
+    """Summaries and refusals are worded from their codes: a pattern over the server's English would
+    silently stop matching when a sentence in Python is reworded."""
+    for path in sorted((STATIC / "seller").glob("*.js")):
+        script = path.read_text(encoding="utf-8")
+        for sentence in ENGLISH.values():
+            start = sentence.split("{")[0].strip()
+            assert f"/^{start}" not in script and f"'{start}'" not in script, (path.name, start)
+
+
+def _console_scripts(console: str) -> str:
+    return "\n".join(path.read_text(encoding="utf-8") for path in sorted((STATIC / console).glob("*.js")))
+
+
+def _console_texts(console: str) -> str:
+    return "\n".join(path.read_text(encoding="utf-8") for path in sorted((STATIC / "i18n").glob(f"{console}.*.json")))
+
+
+@pytest.mark.parametrize(
+    ("console", "written"),
+    [
+        # The reply and note limits (bot/support/handoff.py) come with the account (/me, /login).
+        ("agent", rf"(?<![\w.]){MAX_REPLY_CHARS}(?![\w.])"),
+        ("agent", rf"(?<![\w.]){MAX_NOTE_CHARS}(?![\w.])"),
+        # The password minimum (bot/support/credentials.py) comes with the invitation.
+        ("agent", rf"length\s*[<>]=?\s*{MIN_PASSWORD_CHARS}\b"),
+        ("seller", rf"length\s*[<>]=?\s*{MIN_PASSWORD_CHARS}\b"),
+        # A guide's limits (bot/guides) come with the products.
+        ("seller", rf"(?<![\w.]){MAX_STEPS}(?![\w.])"),
+        ("seller", rf"(?<![\w.]){MAX_MANUAL_BYTES // (1024 * 1024)} \* 1024 \* 1024"),
+    ],
+)
+def test_no_console_module_repeats_a_limit_the_server_sends(console: str, written: str) -> None:
+    """A limit written in Python and again in JS drifts apart unnoticed: the console reads it from the server."""
+    assert not re.search(written, _console_scripts(console)), written
+
+
+@pytest.mark.parametrize("console", ["agent", "seller"])
+def test_no_console_text_writes_a_limit_the_server_sends(console: str) -> None:
+    texts = _console_texts(console)
+    for number in (MIN_PASSWORD_CHARS, MAX_REPLY_CHARS, MAX_NOTE_CHARS, MAX_STEPS, MAX_MANUAL_BYTES // (1024 * 1024)):
+        assert not re.search(rf"(?<![\w.{{]){number}(?![\w.}}])", texts), (console, number)

@@ -84,6 +84,10 @@ class StoreSettingsVersion(Base):
     #: Who saved it: an agent's name and email, or "seller API".
     changed_by: Mapped[str | None] = mapped_column(String(200), default=None)
     summary: Mapped[str] = mapped_column(String(500), default="")
+    #: The summary as a code and params the consoles word in their language (bot/core/version_summaries.py);
+    #: None only for a row saved before the codes whose English had no known shape.
+    summary_code: Mapped[str | None] = mapped_column(String(40), default=None)
+    summary_params: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
 
 

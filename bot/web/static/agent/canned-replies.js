@@ -4,7 +4,7 @@
  */
 import { el } from '../shared/dom.js';
 import { count, t } from '../shared/i18n.js';
-import { MAX_REPLY, characterCount, updateCounter } from './composer.js';
+import { maxReply, overLimit, updateCounter } from './composer.js';
 import { shown, updateControls } from './conversation.js';
 import { focusQuietly, showError, ui } from './page.js';
 import { current, drafts, str } from './state.js';
@@ -32,8 +32,8 @@ function insertIntoReply(text) {
   const before = value.slice(0, start);
   const insert = before && !/\s$/.test(before) ? ' ' + text : text;
   const next = before + insert + value.slice(end);
-  if (characterCount(next) > MAX_REPLY) {
-    showError(t('reply.cannedTooLong', { n: count(MAX_REPLY) }));
+  if (overLimit(next, maxReply())) {
+    showError(t('reply.cannedTooLong', { n: count(maxReply()) }));
     return;
   }
   box.value = next;

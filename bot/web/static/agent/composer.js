@@ -7,11 +7,18 @@ import { post } from './api.js';
 import { convPath, fetchConversation, updateControls } from './conversation.js';
 import { clearError, focusQuietly, showError, ui } from './page.js';
 import { failed } from './session.js';
-import { busy, current, drafts } from './state.js';
+import { busy, current, drafts, session } from './state.js';
 import { addMessages } from './transcript.js';
 
-export const MAX_REPLY = 2000;
-const REPLY_WARN_FROM = 1800;
+/** The longest reply the server takes, in characters (it says so with the account); 0 while unknown. */
+export function maxReply() {
+  return session.limits.replyChars;
+}
+
+/** Whether a text is longer than a limit the server gave (none given: the server's refusal says it). */
+export function overLimit(text, limit) {
+  return limit > 0 && characterCount(text) > limit;
+}
 
 /**
  * A text's length as the server counts it (bot/support/handoff.py: Python's len), in characters: an emoji or a
@@ -24,9 +31,10 @@ export function characterCount(text) {
 
 export function updateCounter() {
   const n = characterCount(ui.replyText.value);
-  ui.replyCounter.textContent = count(n) + ' / ' + count(MAX_REPLY);
-  ui.replyCounter.classList.toggle('is-near', n >= REPLY_WARN_FROM && n < MAX_REPLY);
-  ui.replyCounter.classList.toggle('is-full', n >= MAX_REPLY);
+  const max = maxReply();
+  ui.replyCounter.textContent = max ? count(n) + ' / ' + count(max) : count(n);
+  ui.replyCounter.classList.toggle('is-near', max > 0 && n >= Math.floor(max * 0.9) && n < max);
+  ui.replyCounter.classList.toggle('is-full', max > 0 && n >= max);
 }
 
 function sendReply() {
@@ -37,8 +45,8 @@ function sendReply() {
     focusQuietly(ui.replyText);
     return;
   }
-  if (characterCount(text) > MAX_REPLY) {
-    showError(t('reply.tooLong', { n: count(MAX_REPLY) }));
+  if (overLimit(text, maxReply())) {
+    showError(t('reply.tooLong', { n: count(maxReply()) }));
     return;
   }
   busy.sending = true;

@@ -6,7 +6,7 @@
  * accept it. Only the link accepts: seeing an invitation is not enough.
  */
 import { clear, el } from '../shared/dom.js';
-import { t } from '../shared/i18n.js';
+import { count, t } from '../shared/i18n.js';
 import { errorMessage, post, refreshLoginToken, request, signedOutPost } from './api.js';
 import { setHash } from './conversation.js';
 import { clearError, focusQuietly, showError, ui } from './page.js';
@@ -33,10 +33,12 @@ function roleLabel(role) {
 }
 
 let joining = null; // the invitation the join form shows, to word it again after a language switch
+let minPasswordChars = 0; // the server's minimum, sent with the invitation
 
 function renderJoinText() {
   if (!joining) return;
   ui.joinText.textContent = t('join.text', { store: str(joining.store && joining.store.name), email: str(joining.email), role: roleLabel(joining.role) });
+  ui.joinHint.textContent = t('join.hint', { n: count(minPasswordChars) });
 }
 
 /** Signed out with a link: what it invites to, and the password form. */
@@ -54,6 +56,7 @@ export function showJoin() {
       return;
     }
     joining = inv;
+    minPasswordChars = num(r.data.min_password_chars);
     renderJoinText();
     ui.joinName.value = str(inv.name);
     ui.loginForm.hidden = true;
@@ -71,8 +74,8 @@ function join(e) {
   e.preventDefault();
   if (invite.busy || !invite.token) return;
   const password = ui.joinPassword.value;
-  if (password.length < 10) {
-    showError(t('join.short'));
+  if (password.length < minPasswordChars) {
+    showError(t('join.short', { n: count(minPasswordChars) }));
     focusQuietly(ui.joinPassword);
     return;
   }

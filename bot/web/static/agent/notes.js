@@ -2,14 +2,12 @@
 import { clear, el } from '../shared/dom.js';
 import { count, t } from '../shared/i18n.js';
 import { post } from './api.js';
-import { characterCount } from './composer.js';
+import { overLimit } from './composer.js';
 import { convPath, fetchConversation, shown, updateControls } from './conversation.js';
 import { clearError, focusQuietly, showError, ui } from './page.js';
 import { failed } from './session.js';
-import { busy, current, drafts, str } from './state.js';
+import { busy, current, drafts, session, str } from './state.js';
 import { timeEl } from './wording.js';
-
-const MAX_NOTE = 4000;
 
 function renderNote(n) {
   const li = el('li', 'note', { 'data-testid': 'agent-note', 'data-note-id': str(n.id) });
@@ -39,8 +37,8 @@ function saveNote(e) {
     focusQuietly(ui.noteText);
     return;
   }
-  if (characterCount(text) > MAX_NOTE) {
-    showError(t('notes.tooLong', { n: count(MAX_NOTE) }));
+  if (overLimit(text, session.limits.noteChars)) {
+    showError(t('notes.tooLong', { n: count(session.limits.noteChars) }));
     return;
   }
   busy.savingNote = true;

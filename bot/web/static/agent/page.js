@@ -20,6 +20,7 @@ export const ui = {
   loginSubmit: $('login-submit'),
   joinForm: $('join-form'),
   joinText: $('join-text'),
+  joinHint: $('join-hint'),
   joinName: $('join-name'),
   joinPassword: $('join-password'),
   joinSubmit: $('join-submit'),

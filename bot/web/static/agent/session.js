@@ -5,6 +5,7 @@
 import { t } from '../shared/i18n.js';
 import { retryAfter } from '../shared/console-api.js';
 import { errorMessage, post, refreshLoginToken, signedOutPost } from './api.js';
+import { updateCounter } from './composer.js';
 import { closeConversation, conversationFromHash, openConversation, saveDrafts } from './conversation.js';
 import { loadMyInvitations, renderMyInvitations } from './invitations.js';
 import { connectEvents, stopLive } from './live.js';
@@ -49,6 +50,7 @@ export function startConsole() {
     drafts.owner = me.id;
   }
   renderWho();
+  updateCounter(); // the reply limit came with the account
   showView('console');
   showPane('queue');
   renderMyInvitations();

@@ -4,8 +4,9 @@
  * One object per concern; each module owns the rest of its state itself.
  */
 
-/** The signed-in agent ({id, email, name, stores}) and the session's CSRF token; view is boot | login | console. */
-export const session = { me: null, csrfToken: '', view: 'boot' };
+/** The signed-in agent ({id, email, name, stores}) and the session's CSRF token; view is boot | login | console.
+ *  limits: the server's, in characters ({replyChars, noteChars}), sent with the account; 0 while unknown. */
+export const session = { me: null, csrfToken: '', view: 'boot', limits: { replyChars: 0, noteChars: 0 } };
 
 /** The conversation in the main pane: its id and its last body from the server. */
 export const current = { id: null, conv: null };
@@ -31,6 +32,8 @@ export function acceptMe(data) {
     stores: Array.isArray(agent.stores) ? agent.stores.filter((s) => s && typeof s === 'object') : []
   };
   session.csrfToken = data.csrf_token;
+  const limits = data.limits && typeof data.limits === 'object' ? data.limits : {};
+  session.limits = { replyChars: num(limits.reply_chars), noteChars: num(limits.note_chars) };
   return true;
 }
 

@@ -5,8 +5,8 @@
  *   renderGuideHistory()    shows them (again, after a language switch)
  */
 
-import { $, clear, el } from '../shared/dom.js';
-import { fillNodes, hasText, language, t } from '../shared/i18n.js';
+import { $ } from '../shared/dom.js';
+import { hasText, t } from '../shared/i18n.js';
 import { refusalText } from '../shared/refusals.js';
 import { api, handled, showAlert, state, storePath } from './console.js';
 import { fillGuide, guideDirty, guides, replaceProduct } from './guides.js';
@@ -24,31 +24,16 @@ export function loadGuideHistory() {
   });
 }
 
-function guideSummary(node, summary) {
-  var text = String(summary || '');
-  var m;
-  if (text === 'as imported') return fillNodes(node, 'guides.summary.asImported');
-  if (text === 'no change') return fillNodes(node, 'guides.summary.noChange');
-  if ((m = /^restored version (\d+)$/.exec(text))) return fillNodes(node, 'guides.summary.restored', { v: m[1] });
-  if ((m = /^uploaded the manual (.+)$/.exec(text))) return fillNodes(node, 'guides.summary.uploaded', { name: m[1] });
-  if ((m = /^changed (.*)$/.exec(text))) {
-    var what = m[1].split(', ').map(function (f) {
-      var key = 'guides.field.' + f;
-      return hasText(key) ? t(key) : f;
-    }).join(language() === 'zh-CN' ? '、' : ', ');
-    clear(node);
-    node.textContent = t('guides.summary.changed', { what: what });
-    return node;
-  }
-  clear(node);
-  node.appendChild(el('span', null, { translate: 'no' }, text));
-  return node;
+function guideFieldName(field) {
+  var key = 'guides.field.' + field;
+  return hasText(key) ? t(key) : field;
 }
 
 export function renderGuideHistory() {
   var versions = guides.history || [];
   renderVersions($('guide-history-list'), versions, versions.length ? versions[0].version : null, {
-    testid: 'seller-guide-history', empty: 'guides.historyEmpty', summary: guideSummary,
+    testid: 'seller-guide-history', empty: 'guides.historyEmpty',
+    summaryKeys: 'guides.summary.', fieldName: guideFieldName,
     restoreText: 'guides.restore', restoreLabel: 'guides.restoreLabel', restoreTestid: 'seller-guide-restore',
     restore: restoreGuide
   });

@@ -7,13 +7,24 @@
 
 import { $ } from '../shared/dom.js';
 import { fileSize } from '../shared/format.js';
-import { t } from '../shared/i18n.js';
+import { count, t } from '../shared/i18n.js';
 import { refusalText } from '../shared/refusals.js';
 import { api, handled, state, storePath } from './console.js';
 import { loadGuideHistory } from './guide-history.js';
 import { guides, renderGuideErrors, renderGuideHead, replaceProduct, updateGuideState } from './guides.js';
 
-const MAX_MANUAL_BYTES = 10 * 1024 * 1024;
+const MB = 1024 * 1024;
+
+/** How large a manual can be, as the server said with the products (none said: the server's refusal says it). */
+function maxManualBytes() {
+  return Number(guides.limits.max_manual_bytes) || Infinity;
+}
+
+/** The hint under the upload button, with the server's limit (again after a language switch). */
+export function renderUploadHint() {
+  var bytes = Number(guides.limits.max_manual_bytes);
+  $('guide-upload-hint').textContent = bytes ? t('guides.uploadHint', { mb: count(Math.floor(bytes / MB)) }) : '';
+}
 
 /** What the browser knows before sending: the type, or a .pdf name when the system gives no useful type. */
 function isPdf(file) {
@@ -31,8 +42,9 @@ export function uploadManual() {
   status.textContent = '';
   error.hidden = true;
   var problem = null;
+  var limit = maxManualBytes();
   if (!isPdf(file)) problem = t('guides.notPdf', { name: file.name });
-  else if (file.size > MAX_MANUAL_BYTES) problem = t('guides.tooBig', { name: file.name, size: fileSize(file.size) });
+  else if (file.size > limit) problem = t('guides.tooBig', { name: file.name, size: fileSize(file.size), mb: count(Math.floor(limit / MB)) });
   else if (!file.size) problem = t('guides.emptyFile', { name: file.name });
   if (problem) {
     error.textContent = problem;

@@ -3,7 +3,7 @@
  * become steps, and each step can move up or down or go; the focus follows the step it was on.
  *
  *   renderSteps(focus)        the steps of the open guide; focus: {kind: 'text'|'up'|'down'|'remove', index, caret}
- *   addStep(at, text, caret)  a new step (at most MAX_STEPS)
+ *   addStep(at, text, caret)  a new step (at most maxSteps(), the server's limit, sent with the products)
  *   fitAllRows()              each box as tall as its text (once the tab is shown)
  *   tidyStep(text)            a step as it is saved: one line, no extra spaces
  */
@@ -12,7 +12,10 @@ import { $, clear, el } from '../shared/dom.js';
 import { count, t } from '../shared/i18n.js';
 import { guideEdited, guides, renderGuideErrors } from './guides.js';
 
-const MAX_STEPS = 50;
+/** How many steps a guide can have, as the server said with the products (none said: no limit here, the server's refusal says it). */
+function maxSteps() {
+  return Number(guides.limits.max_steps) || Infinity;
+}
 
 export function tidyStep(text) { return String(text).replace(/\s+/g, ' ').trim(); }
 
@@ -42,7 +45,7 @@ export function renderSteps(focus) {
     list.appendChild(item);
   });
   $('guide-steps-empty').hidden = n > 0;
-  $('guide-add-step').disabled = n >= MAX_STEPS;
+  $('guide-add-step').disabled = n >= maxSteps();
   fitAllRows();
   var item = focus ? list.children[focus.index] : null;
   if (item) {
@@ -95,8 +98,8 @@ function removeStep(i) {
 }
 
 export function addStep(at, text, caret) {
-  if (guides.steps.length >= MAX_STEPS) {
-    guides.errors.install_steps = ['guides.maxSteps', { n: count(MAX_STEPS) }];
+  if (guides.steps.length >= maxSteps()) {
+    guides.errors.install_steps = ['guides.maxSteps', { n: count(maxSteps()) }];
     renderGuideErrors();
     return;
   }
@@ -128,7 +131,7 @@ function stepPaste(event, i, area) {
   var end = area.selectionEnd == null ? start : area.selectionEnd;
   var head = area.value.slice(0, start);
   var tail = area.value.slice(end);
-  var room = MAX_STEPS - guides.steps.length;
+  var room = maxSteps() - guides.steps.length;
   var extra = lines.slice(1, 1 + room);
   guides.steps[i] = head + lines[0];
   var last = i + extra.length;
@@ -138,7 +141,7 @@ function stepPaste(event, i, area) {
   Array.prototype.splice.apply(guides.steps, [i + 1, 0].concat(extra));
   renderSteps({ kind: 'text', index: last, caret: caret });
   if (lines.length - 1 > extra.length) {
-    guides.errors.install_steps = ['guides.maxSteps', { n: count(MAX_STEPS) }];
+    guides.errors.install_steps = ['guides.maxSteps', { n: count(maxSteps()) }];
     renderGuideErrors();
   }
   guideEdited();

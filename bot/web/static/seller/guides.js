@@ -17,13 +17,14 @@ import { fieldRefusalText, refusalText } from '../shared/refusals.js';
 import { safeUrl } from '../shared/safe-text.js';
 import { api, handled, showAlert, state, storePath, tabsLoaded } from './console.js';
 import { loadGuideHistory, renderGuideHistory } from './guide-history.js';
-import { uploadManual } from './guide-manual.js';
+import { renderUploadHint, uploadManual } from './guide-manual.js';
 import { addStep, fitAllRows, renderSteps, tidyStep } from './guide-steps.js';
 
 const GUIDE_FIELDS = ['manual_url', 'video_url', 'install_steps'];
 
 function newGuides() {
-  return { products: null, sku: null, saved: null, steps: [], errors: {}, history: null, busy: false, notice: null };
+  // limits: the server's, sent with the products ({max_steps, max_step_chars, max_manual_bytes}).
+  return { products: null, limits: {}, sku: null, saved: null, steps: [], errors: {}, history: null, busy: false, notice: null };
 }
 
 export const guides = newGuides();
@@ -41,6 +42,7 @@ export function resetGuides() {
 
 export function relabelGuides() {
   renderProducts();
+  renderUploadHint();
   if (guides.saved) { renderGuideHead(); renderSteps(); renderGuideErrors(); updateGuideState(); }
   if (guides.history) renderGuideHistory();
 }
@@ -70,7 +72,9 @@ export function loadProducts() {
     if (handled(result)) { tabsLoaded.guides = false; return; }
     if (!result.ok) { tabsLoaded.guides = false; showAlert(refusalText(result.data)); return; }
     guides.products = result.data.products || [];
+    guides.limits = result.data.limits || {};
     renderProducts();
+    renderUploadHint();
     if (!guides.sku && guides.products.length) {
       var remembered = null;
       try { remembered = sessionStorage.getItem(productKey()); } catch (e) { remembered = null; }

@@ -8,6 +8,7 @@
  *   hasInvitationToken()     whether this page was opened with a link not yet answered
  *   openedInvitationLink()   a link pasted into a console already open
  *   showJoin()               signed out with a link: what it invites to, and the password form
+ *   renderJoin()             the form's texts (again after a language switch), with the server's password minimum
  *   joinTeam(event)          the join form sent
  *   loadMyInvitations(), renderMyInvitations()   the invitations waiting for the signed-in account
  *   forgetMyInvitations()    on signing out
@@ -21,7 +22,8 @@ import { api, handled, showAlert, state } from './console.js';
 import { roleName } from './names.js';
 import { showLogin, signedIn } from './session.js';
 
-const invite = { token: null, mine: [], notice: null, busy: false };
+// joining: the invitation the join form answers; minPasswordChars: the server's minimum, sent with it.
+const invite = { token: null, mine: [], notice: null, busy: false, joining: null, minPasswordChars: 0 };
 
 export function hasInvitationToken() {
   return !!invite.token;
@@ -62,8 +64,10 @@ export function showJoin() {
     if (result.status === 404) { invite.token = null; showLogin(); showAlert(t('join.dead')); return; }
     if (!result.ok || !result.data.invitation) { showLogin(); showAlert(signedOutFailure(result)); return; }
     var inv = result.data.invitation;
+    invite.joining = inv;
+    invite.minPasswordChars = Number(result.data.min_password_chars) || 0;
     showLogin();
-    fillNodes($('join-text'), 'join.text', { store: inv.store.name, email: inv.email, role: roleName(inv.role) }, ['role']);
+    renderJoin();
     $('join-name').value = inv.name || '';
     $('login-form').hidden = true;
     $('join-form').hidden = false;
@@ -71,11 +75,22 @@ export function showJoin() {
   });
 }
 
+export function renderJoin() {
+  var inv = invite.joining;
+  if (!inv) return;
+  fillNodes($('join-text'), 'join.text', { store: inv.store.name, email: inv.email, role: roleName(inv.role) }, ['role']);
+  $('join-hint').textContent = t('join.hint', { n: count(invite.minPasswordChars) });
+}
+
 export function joinTeam(event) {
   event.preventDefault();
   if (invite.busy || !invite.token) return;
   var password = $('join-password').value;
-  if (password.length < 10) { showAlert(t('join.short')); $('join-password').focus(); return; }
+  if (password.length < invite.minPasswordChars) {
+    showAlert(t('join.short', { n: count(invite.minPasswordChars) }));
+    $('join-password').focus();
+    return;
+  }
   invite.busy = true;
   var submit = $('join-submit');
   submit.disabled = true;
@@ -93,7 +108,8 @@ export function joinTeam(event) {
     } else if (result.status === 401) {
       showAlert(t('join.wrong'));
     } else if (result.status === 400) {
-      showAlert(result.data.code ? refusalText(result.data) : t('join.short')); // a missing name, a short password…
+      // a missing name, a short password…
+      showAlert(result.data.code ? refusalText(result.data) : t('join.short', { n: count(invite.minPasswordChars) }));
     } else if (result.status === 404) {
       invite.token = null;
       $('join-form').hidden = true;

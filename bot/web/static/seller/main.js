@@ -21,7 +21,7 @@ import { $ } from '../shared/dom.js';
 import { applyTexts, chooseLanguage, language, loadTexts, t } from '../shared/i18n.js';
 import { loadRefusals } from '../shared/refusals.js';
 import { api, showAlert, state, whenSessionLapses } from './console.js';
-import { hasInvitationToken, joinTeam, renderMyInvitations, showJoin, takeInvitationToken } from './invitations.js';
+import { hasInvitationToken, joinTeam, renderJoin, renderMyInvitations, showJoin, takeInvitationToken } from './invitations.js';
 import { guideDirty } from './guides.js';
 import { discard, formEdited, renderSettingsLabels, save, unsavedSettings } from './settings.js';
 import { login, logout, openStore, showLogin, signedIn, signedOut } from './session.js';
@@ -35,6 +35,7 @@ function applyLanguage() {
   $('lang-zh').setAttribute('aria-pressed', String(language() === 'zh-CN'));
   renderSettingsLabels();
   if (state.me) renderMyInvitations();
+  renderJoin();
   relabelPanels();
   if ($('alert-text').textContent) showAlert('');
 }

@@ -9,7 +9,7 @@
  */
 
 import { $, clear, el } from '../shared/dom.js';
-import { count, hasText, language, t } from '../shared/i18n.js';
+import { count, hasText, t } from '../shared/i18n.js';
 import { fieldRefusalText, refusalText } from '../shared/refusals.js';
 import { api, handled, showAlert, state, storePath } from './console.js';
 import { TEMPLATE_NAMES, reasonName, templateName, weekdayName } from './names.js';
@@ -254,25 +254,10 @@ export function discard() {
   updateSaveState();
 }
 
-function describeSummary(summary) {
-  var text = String(summary || '');
-  if (text === 'as imported') return t('history.asImported');
-  if (text === 'no change') return t('history.noChange');
-  var m = /^rolled back to version (\d+)$/.exec(text);
-  if (m) return t('history.rolledBackTo', { v: m[1] });
-  m = /^changed (.*)$/.exec(text);
-  if (m) {
-    return t('history.changed', {
-      what: m[1].split(', ').map(fieldLabel).join(language() === 'zh-CN' ? '、' : ', ')
-    });
-  }
-  return text;
-}
-
 function renderHistory() {
   renderVersions($('history-list'), (state.history && state.history.versions) || [], state.history && state.history.current, {
     testid: 'seller-history', empty: 'history.empty',
-    summary: function (node, summary) { node.textContent = describeSummary(summary); },
+    summaryKeys: 'history.summary.', fieldName: fieldLabel,
     restoreText: 'history.rollback', restoreTestid: 'seller-rollback', restore: rollback
   });
 }

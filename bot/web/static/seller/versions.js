@@ -2,17 +2,33 @@
  * A version history (the settings', or a product guide's): newest first, who and when, and a
  * button on every version but the current one.
  *
- *   renderVersions(list, versions, current, o)   o: {testid, empty, summary(node, summary), restoreText,
+ *   renderVersions(list, versions, current, o)   o: {testid, empty, summaryKeys, fieldName(field), restoreText,
  *                                                restoreLabel?, restoreTestid, restore(version, button)}
+ *   fillSummary(node, version, keys, fieldName)  what a version changed, worded from its summary code: the
+ *                                                text "<keys><code>" filled from its params (a changed field
+ *                                                named by fieldName)
  *   when(iso)                                    a date and time in the console's language
  */
 
 import { clear, el } from '../shared/dom.js';
 import { dateTime } from '../shared/format.js';
-import { fillNodes, language, t } from '../shared/i18n.js';
+import { fillNodes, hasText, language, t } from '../shared/i18n.js';
 
 export function when(iso) {
   return dateTime(iso, language());
+}
+
+export function fillSummary(node, version, keys, fieldName) {
+  var key = keys + version.summary_code;
+  if (!version.summary_code || !hasText(key)) {
+    // A version saved before the codes, of no known shape: its English as it was written.
+    clear(node);
+    node.appendChild(el('span', null, { translate: 'no' }, String(version.summary || '')));
+    return node;
+  }
+  var params = version.summary_params || {};
+  var fields = (params.fields || []).map(fieldName).join(t('history.listSeparator'));
+  return fillNodes(node, key, { fields: fields, version: params.version, name: params.name }, ['fields']);
 }
 
 export function renderVersions(list, versions, current, o) {
@@ -28,7 +44,7 @@ export function renderVersions(list, versions, current, o) {
     if (v.version === current) head.appendChild(el('span', 'pill pill-current', null, t('history.current')));
     item.appendChild(head);
     var summary = el('p', 'history-summary', { 'data-testid': o.testid + '-summary' });
-    o.summary(summary, v.summary);
+    fillSummary(summary, v, o.summaryKeys, o.fieldName);
     item.appendChild(summary);
     var meta = el('p', 'history-meta', { 'data-testid': o.testid + '-meta' });
     if (v.created_at) meta.appendChild(document.createTextNode(when(v.created_at) + ' · '));

@@ -7,7 +7,7 @@
  *                                  with the language's thousands separator); a code this console
  *                                  has no text for (a newer server), or none: the server's English as is
  *   fieldRefusalText(data)         the same for a refused field, which the console shows beside the field:
- *                                  without the "nothing saved: <field>: " the server's English starts with
+ *                                  without the words saying where the server's English starts with (its `context`)
  *
  * The texts come from the code, never from the English: rewording a refusal in bot/core/refusals.py changes
  * nothing here (a test keeps refusals.en.json equal to the registry's English and every language's
@@ -63,7 +63,7 @@ export function fieldRefusalText(data) {
   const refusal = data || {};
   const text = codeText(refusal.code);
   if (text !== undefined) return filled(text, refusal);
-  const english = serverEnglish(refusal).replace(/^nothing saved: /, '');
-  const prefix = refusal.field ? refusal.field + ': ' : '';
-  return prefix && english.startsWith(prefix) ? english.slice(prefix.length) : english;
+  const english = serverEnglish(refusal);
+  const context = typeof refusal.context === 'string' ? refusal.context : '';
+  return context && english.startsWith(context) ? english.slice(context.length) : english;
 }
