@@ -1,0 +1,220 @@
+"""Unread store and agent messages, emailed to a shopper who is not on the page.
+
+When the store writes first (a delivery confirmation, an exception notice, an install video, a
+review invitation) or an agent answers, the code that stores the messages calls
+:meth:`EmailFollowUps.after_stored` in the same transaction. That queues one durable
+``unread_email`` job per *burst*, due after the delay (``EMAIL_AFTER_UNREAD_SECONDS``): a
+burst is the run of messages the shopper has neither read nor been emailed, known by its
+first message, which is the job's key, so the messages stored while a burst waits join it.
+
+When the job runs (:class:`UnreadEmails`), a shopper whose widget was given the burst's first
+message (fetched it, or had it pushed to an open websocket: ``conversations.shopper_read_seq``)
+gets nothing; otherwise one email with every unread message of the burst. The email is recorded
+in ``email_notifications`` in the transaction that marks the job done; a burst already recorded
+is never sent again. An SMTP failure is the job's failed attempt: retried with the queue's
+back-off, and after the last one the seller sees the failed job.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.chat.conversations import ChatSession, StoredMessage, stored_message
+from bot.core.clock import utc_now
+from bot.core.jobs import Job, JobQueue, enqueue
+from bot.core.models import Conversation, EmailNotification, Message, Store
+from bot.email.composition import Notification, compose
+from bot.email.smtp_client import SmtpMailer
+
+log = logging.getLogger(__name__)
+
+#: The job kind in ``scheduled_jobs``.
+UNREAD_EMAIL = "unread_email"
+#: Who writes the messages an email is about; the bot's answers to the shopper's own turns are not.
+EMAILED_SENDERS = ("store", "agent")
+#: Messages one email carries at most (a burst is rarely more than a handful).
+MAX_MESSAGES_PER_EMAIL = 50
+
+
+async def _emailed_up_to(session: AsyncSession, store_id: str, conversation_id: str) -> int:
+    last = await session.scalar(
+        select(func.max(EmailNotification.last_seq)).where(
+            EmailNotification.store_id == store_id, EmailNotification.conversation_id == conversation_id
+        )
+    )
+    return int(last or 0)
+
+
+async def _first_unread(session: AsyncSession, store_id: str, conversation_id: str, after: int) -> Message | None:
+    return await session.scalar(
+        select(Message)
+        .where(
+            Message.store_id == store_id,
+            Message.conversation_id == conversation_id,
+            Message.seq > after,
+            Message.sender.in_(EMAILED_SENDERS),
+        )
+        .order_by(Message.seq)
+        .limit(1)
+    )
+
+
+async def _queue_burst(
+    session: AsyncSession, store_id: str, conversation_id: str, first_seq: int, kind: str, due_at: dt.datetime
+) -> bool:
+    return await enqueue(
+        session,
+        store_id,
+        UNREAD_EMAIL,
+        f"{UNREAD_EMAIL}:{conversation_id}:{first_seq}",
+        {"conversation_id": conversation_id, "first_seq": first_seq, "kind": kind},
+        due_at,
+    )
+
+
+@dataclass(frozen=True)
+class EmailFollowUps:
+    """The storing side: queues the email for a burst of unread messages."""
+
+    delay: dt.timedelta
+
+    async def after_stored(
+        self, session: AsyncSession, chat: ChatSession, stored: Sequence[StoredMessage], kind: str
+    ) -> bool:
+        """Call in the transaction that stored ``stored`` (the store's or an agent's messages);
+        ``kind`` says what they are (``delivery_confirmation``, ``agent_reply``, ...). Returns
+        whether this queued a new email job (False: no known address, or the burst has one)."""
+        if not any(message.sender in EMAILED_SENDERS for message in stored):
+            return False
+        conversation = await session.scalar(
+            select(Conversation).where(Conversation.id == chat.conversation_id, Conversation.store_id == chat.store_id)
+        )
+        if conversation is None or not conversation.shopper_email:
+            return False
+        since = max(conversation.shopper_read_seq, await _emailed_up_to(session, chat.store_id, chat.conversation_id))
+        first = await _first_unread(session, chat.store_id, chat.conversation_id, since)
+        if first is None:
+            return False
+        return await _queue_burst(session, chat.store_id, chat.conversation_id, first.seq, kind, utc_now() + self.delay)
+
+
+@dataclass(frozen=True)
+class _Burst:
+    store_name: str
+    to: str
+    messages: list[StoredMessage]
+    earlier: list[str]
+
+
+class UnreadEmails:
+    """The worker's side: runs ``unread_email`` jobs."""
+
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], mailer: SmtpMailer, sender: str, delay: dt.timedelta
+    ) -> None:
+        self._sessions = sessions
+        self._mailer = mailer
+        self._sender = sender
+        self._delay = delay
+
+    async def send(self, job: Job, queue: JobQueue) -> int:
+        """Email the burst unless it was read or already emailed; returns how many messages the email carried."""
+        conversation_id, first_seq = str(job.payload["conversation_id"]), int(job.payload["first_seq"])
+        kind = str(job.payload.get("kind") or UNREAD_EMAIL)
+        async with self._sessions() as session, session.begin():
+            burst = await self._unread_burst(session, job, queue, conversation_id, first_seq, kind)
+            if burst is None:
+                await queue.finish(job, session)
+                return 0
+        now = queue.clock()
+        mail = compose(
+            Notification(
+                job.store_id, burst.store_name, conversation_id, self._sender, burst.to, burst.messages, burst.earlier, now
+            )
+        )
+        await self._mailer.send(mail)
+        try:
+            async with self._sessions() as session, session.begin():
+                session.add(
+                    EmailNotification(
+                        store_id=job.store_id,
+                        conversation_id=conversation_id,
+                        to_address=burst.to,
+                        message_id=str(mail["Message-ID"]),
+                        kind=kind,
+                        first_seq=first_seq,
+                        last_seq=burst.messages[-1].seq,
+                        sent_at=now,
+                    )
+                )
+                await session.flush()
+                await queue.finish(job, session)
+        except IntegrityError:
+            # Recorded by another run of this burst first (a worker whose lease ran out): that one counts.
+            log.warning("email for burst %s of a conversation of %s was already recorded", first_seq, job.store_id)
+            await queue.finish(job)
+        return len(burst.messages)
+
+    async def _unread_burst(
+        self, session: AsyncSession, job: Job, queue: JobQueue, conversation_id: str, first_seq: int, kind: str
+    ) -> _Burst | None:
+        """What to email, or None: the conversation is gone, has no address, or the burst was read or emailed."""
+        store_id = job.store_id
+        row = (
+            await session.execute(
+                select(Conversation.shopper_email, Conversation.shopper_read_seq, Store.name)
+                .join(Store, Store.id == Conversation.store_id)
+                .where(Conversation.id == conversation_id, Conversation.store_id == store_id)
+            )
+        ).first()
+        if row is None:
+            return None
+        to, read_seq, store_name = row._tuple()
+        if not to:
+            return None
+        sent = await session.scalar(
+            select(EmailNotification.id).where(
+                EmailNotification.store_id == store_id,
+                EmailNotification.conversation_id == conversation_id,
+                EmailNotification.first_seq == first_seq,
+            )
+        )
+        if sent is not None:
+            return None
+        since = max(read_seq, await _emailed_up_to(session, store_id, conversation_id))
+        if since >= first_seq:
+            # The shopper was given the burst's first message (or an earlier email carried it).
+            # Messages after it that are still unread are a burst of their own, and get its job
+            # (if they have none yet: the widget read only part of the transcript).
+            later = await _first_unread(session, store_id, conversation_id, since)
+            if later is not None:
+                due = max(queue.clock(), later.created_at + self._delay)
+                await _queue_burst(session, store_id, conversation_id, later.seq, kind, due)
+            return None
+        rows = await session.scalars(
+            select(Message)
+            .where(
+                Message.store_id == store_id,
+                Message.conversation_id == conversation_id,
+                Message.seq >= first_seq,
+                Message.sender.in_(EMAILED_SENDERS),
+            )
+            .order_by(Message.seq)
+            .limit(MAX_MESSAGES_PER_EMAIL)
+        )
+        messages = [stored_message(message) for message in rows]
+        if not messages:
+            return None
+        earlier = await session.scalars(
+            select(EmailNotification.message_id)
+            .where(EmailNotification.store_id == store_id, EmailNotification.conversation_id == conversation_id)
+            .order_by(EmailNotification.sent_at, EmailNotification.id)
+        )
+        return _Burst(store_name, to, messages, list(earlier))
