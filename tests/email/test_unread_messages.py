@@ -3,24 +3,30 @@ through the real job queue, a real SMTP server, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.chat.conversations import ChatSession, ConversationService, NewMessage
 from bot.core.clock import frozen_at
+from bot.core.config import load_settings
 from bot.core.jobs import FAILURE_ERROR, LEASE, MAX_ATTEMPTS, FailedJobs, JobQueue, retry_delay
-from bot.core.models import EmailNotification, JobStatus, ScheduledJob
+from bot.core.models import Conversation, EmailNotification, JobStatus, ScheduledJob, Store
 from bot.email.smtp_client import SmtpMailer, SmtpServer
 from bot.email.unread_messages import UNREAD_EMAIL, EmailFollowUps, UnreadEmails
 from bot.runtime.worker import Worker
 from bot.shipping.deliveries import DeliveryNotices
 from bot.shipping.tracking_updates import DELIVERY_CONFIRMATION, Checkpoint, TrackingUpdate, TrackingUpdates
+from bot.web.app import create_app
+from tests.conftest import signed_shopper
 from tests.email.conftest import SmtpSink
 
 NOW = dt.datetime(2026, 11, 27, 22, 0, tzinfo=dt.UTC)
@@ -276,3 +282,84 @@ async def test_a_conversation_without_a_known_address_queues_no_email(
     chat = await alex_chat(demo_sessions)
     assert not await store_writes(demo_sessions, chat, [NewMessage("shopper", "hi"), NewMessage("bot", "Hello!")], "x")
     assert await email_jobs(demo_sessions) == []
+
+
+# --- through the gateway: what the shopper's widget was given is read ---
+
+SHOPPER_SECRET = "shopper-secret-test-7d1e"
+
+
+@pytest.fixture
+async def widget(demo_sessions: async_sessionmaker[AsyncSession], tmp_path: Path) -> AsyncIterator[TestClient]:
+    """The gateway the widget talks to (no assistant needed to read a transcript)."""
+    async with demo_sessions() as session, session.begin():
+        await session.execute(update(Store).where(Store.id == STORE).values(shopper_secret=SHOPPER_SECRET))
+    client = TestClient(TestServer(create_app(load_settings({"VAR_DIR": str(tmp_path)}), demo_sessions)))
+    await client.start_server()
+    yield client
+    await client.close()
+
+
+async def open_widget(widget: TestClient) -> tuple[str, dict[str, str]]:
+    """Alex, signed in on the store's page, opens the widget: he lands in his conversation."""
+    return await open_widget_as(widget, ALEX)
+
+
+async def read_up_to(sessions: async_sessionmaker[AsyncSession], conversation_id: str) -> int:
+    async with sessions() as session:
+        return int(
+            await session.scalar(
+                select(Conversation.shopper_read_seq).where(
+                    Conversation.id == conversation_id, Conversation.store_id == STORE
+                )
+            )
+            or 0
+        )
+
+
+async def test_a_shopper_who_opens_the_widget_within_the_delay_gets_no_email(
+    demo_sessions: async_sessionmaker[AsyncSession], smtp_sink: SmtpSink, widget: TestClient
+) -> None:
+    assert await deliver(demo_sessions)
+    await worker_at(demo_sessions, smtp_sink, NOW).run_due()
+    conversation_id, auth = await open_widget(widget)
+    assert await read_up_to(demo_sessions, conversation_id) == 0
+    # Another conversation's token reads nothing, and marks nothing read.
+    _, bobs = await open_widget_as(widget, "bob@example.com")
+    assert (await widget.get(f"/api/v1/conversations/{conversation_id}/messages", headers=bobs)).status == 401
+    assert await read_up_to(demo_sessions, conversation_id) == 0
+
+    response = await widget.get(f"/api/v1/conversations/{conversation_id}/messages", headers=auth)
+    assert [m["seq"] for m in (await response.json())["messages"]] == [1, 2, 3]
+    assert await read_up_to(demo_sessions, conversation_id) == 3
+
+    await worker_at(demo_sessions, smtp_sink, NOW + DELAY).run_due()
+    assert smtp_sink.mail.received == []
+
+
+async def test_a_shopper_with_the_widget_open_gets_the_messages_pushed_and_no_email(
+    demo_sessions: async_sessionmaker[AsyncSession], smtp_sink: SmtpSink, widget: TestClient
+) -> None:
+    conversation_id, auth = await open_widget(widget)
+    token = auth["Authorization"].removeprefix("Bearer ")
+    async with widget.ws_connect(f"/api/v1/conversations/{conversation_id}/ws?token={token}") as ws:
+        assert await deliver(demo_sessions)
+        await worker_at(demo_sessions, smtp_sink, NOW).run_due()  # stored by the worker, pushed by the gateway
+        pushed = [await ws.receive_json(timeout=10) for _ in range(3)]
+        assert [event["message"]["seq"] for event in pushed] == [1, 2, 3]
+        for _ in range(100):  # the gateway marks them read right after pushing them
+            if await read_up_to(demo_sessions, conversation_id) == 3:
+                break
+            await asyncio.sleep(0.05)
+        assert await read_up_to(demo_sessions, conversation_id) == 3
+    await worker_at(demo_sessions, smtp_sink, NOW + DELAY).run_due()
+    assert smtp_sink.mail.received == []
+
+
+async def open_widget_as(widget: TestClient, email_address: str) -> tuple[str, dict[str, str]]:
+    response = await widget.post(
+        f"/api/v1/stores/{STORE}/conversations", json={"shopper": signed_shopper(SHOPPER_SECRET, email_address)}
+    )
+    assert response.status == 201
+    body_ = await response.json()
+    return body_["conversation_id"], {"Authorization": f"Bearer {body_['token']}"}
