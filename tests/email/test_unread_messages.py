@@ -22,12 +22,14 @@ from bot.core.jobs import FAILURE_ERROR, LEASE, MAX_ATTEMPTS, FailedJobs, JobQue
 from bot.core.models import Conversation, EmailNotification, JobStatus, ScheduledJob, Store
 from bot.email.smtp_client import SmtpMailer, SmtpServer
 from bot.email.unread_messages import UNREAD_EMAIL, EmailFollowUps, UnreadEmails
+from bot.reviews.invitations import REVIEW_INVITATION, ReviewInvitations
 from bot.runtime.worker import Worker
 from bot.shipping.deliveries import DeliveryNotices
 from bot.shipping.tracking_updates import DELIVERY_CONFIRMATION, Checkpoint, TrackingUpdate, TrackingUpdates
 from bot.web.app import create_app
 from tests.conftest import signed_shopper
 from tests.email.conftest import SmtpSink
+from tests.reviews.test_invitations import DELIVERED_ORDER, DUE, FakeRasa, order_by_number, schedule
 
 NOW = dt.datetime(2026, 11, 27, 22, 0, tzinfo=dt.UTC)
 DELAY = dt.timedelta(seconds=300)
@@ -363,3 +365,24 @@ async def open_widget_as(widget: TestClient, email_address: str) -> tuple[str, d
     assert response.status == 201
     body_ = await response.json()
     return body_["conversation_id"], {"Authorization": f"Bearer {body_['token']}"}
+
+
+async def test_an_unread_review_invitation_is_emailed_as_its_own_kind(
+    demo_sessions: async_sessionmaker[AsyncSession], smtp_sink: SmtpSink
+) -> None:
+    await schedule(demo_sessions, DELIVERED_ORDER)
+    order = await order_by_number(demo_sessions, DELIVERED_ORDER)
+    with frozen_at(DUE):
+        queue = JobQueue(demo_sessions, "w1", clock=lambda: DUE)
+        (job,) = await queue.claim()
+        invitations = ReviewInvitations(demo_sessions, FakeRasa(), EmailFollowUps(DELAY))  # type: ignore[arg-type]
+        assert await invitations.send_invitation(job, queue) == 2
+    (email_job,) = await email_jobs(demo_sessions)
+    assert email_job.payload["kind"] == REVIEW_INVITATION and email_job.due_at == DUE + DELAY
+
+    await worker_at(demo_sessions, smtp_sink, DUE + DELAY).run_due()
+    ((_, rcpt_tos, message),) = smtp_sink.mail.received
+    assert rcpt_tos == [order.shopper_email]
+    assert f"How is everything with order {DELIVERED_ORDER}?" in body(message, "plain")
+    async with demo_sessions() as session:
+        assert (await session.scalars(select(EmailNotification.kind))).all() == [REVIEW_INVITATION]
