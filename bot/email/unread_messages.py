@@ -17,18 +17,19 @@ back-off, and after the last one the seller sees the failed job.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.chat.conversations import ChatSession, StoredMessage, stored_message
 from bot.core.clock import utc_now
-from bot.core.jobs import Job, JobQueue, enqueue
+from bot.core.jobs import ClaimLost, Job, JobQueue, enqueue
 from bot.core.models import Conversation, EmailNotification, Message, Store
 from bot.email.composition import Notification, compose
 from bot.email.smtp_client import SmtpMailer
@@ -39,6 +40,9 @@ log = logging.getLogger(__name__)
 UNREAD_EMAIL = "unread_email"
 #: Who writes the messages an email is about; the bot's answers to the shopper's own turns are not.
 EMAILED_SENDERS = ("store", "agent")
+#: The kind of a burst the worker queued itself: messages stored while an email about the
+#: messages before them was being sent, or left unread after the shopper read part of a burst.
+LATER_MESSAGES = "later_messages"
 #: Messages one email carries at most (a burst is rarely more than a handful).
 MAX_MESSAGES_PER_EMAIL = 50
 
@@ -129,7 +133,7 @@ class UnreadEmails:
         conversation_id, first_seq = str(job.payload["conversation_id"]), int(job.payload["first_seq"])
         kind = str(job.payload.get("kind") or UNREAD_EMAIL)
         async with self._sessions() as session, session.begin():
-            burst = await self._unread_burst(session, job, queue, conversation_id, first_seq, kind)
+            burst = await self._unread_burst(session, job, queue, conversation_id, first_seq)
             if burst is None:
                 await queue.finish(job, session)
                 return 0
@@ -140,30 +144,57 @@ class UnreadEmails:
             )
         )
         await self._mailer.send(mail)
+        record = EmailNotification(
+            store_id=job.store_id,
+            conversation_id=conversation_id,
+            to_address=burst.to,
+            message_id=str(mail["Message-ID"]),
+            kind=kind,
+            first_seq=first_seq,
+            last_seq=burst.messages[-1].seq,
+            sent_at=now,
+        )
         try:
             async with self._sessions() as session, session.begin():
-                session.add(
-                    EmailNotification(
-                        store_id=job.store_id,
-                        conversation_id=conversation_id,
-                        to_address=burst.to,
-                        message_id=str(mail["Message-ID"]),
-                        kind=kind,
-                        first_seq=first_seq,
-                        last_seq=burst.messages[-1].seq,
-                        sent_at=now,
-                    )
-                )
-                await session.flush()
+                await self._record(session, record, queue)
                 await queue.finish(job, session)
         except IntegrityError:
             # Recorded by another run of this burst first (a worker whose lease ran out): that one counts.
             log.warning("email for burst %s of a conversation of %s was already recorded", first_seq, job.store_id)
             await queue.finish(job)
+        except ClaimLost:
+            # Sent, but this worker's lease ran out meanwhile: record it all the same, so that the
+            # worker that took the job over finds it sent instead of sending it again.
+            with contextlib.suppress(IntegrityError):
+                async with self._sessions() as session, session.begin():
+                    await self._record(session, record, queue)
+            raise
         return len(burst.messages)
 
+    async def _record(self, session: AsyncSession, record: EmailNotification, queue: JobQueue) -> None:
+        """Record the email sent; a message stored while it was being sent starts the next burst."""
+        # A write first: it waits for a transaction storing messages in this conversation (which
+        # holds the row from its first statement) and makes the one storing after it see this
+        # record. SQLite then holds its one write lock from here, so nothing reads a stale snapshot.
+        await session.execute(
+            update(Conversation)
+            .where(Conversation.id == record.conversation_id, Conversation.store_id == record.store_id)
+            .values(last_seq=Conversation.last_seq)
+        )
+        session.add(record)
+        await session.flush()
+        read_seq = await session.scalar(
+            select(Conversation.shopper_read_seq).where(
+                Conversation.id == record.conversation_id, Conversation.store_id == record.store_id
+            )
+        )
+        later = await _first_unread(session, record.store_id, record.conversation_id, max(record.last_seq, read_seq or 0))
+        if later is not None:
+            due = max(queue.clock(), later.created_at + self._delay)
+            await _queue_burst(session, record.store_id, record.conversation_id, later.seq, LATER_MESSAGES, due)
+
     async def _unread_burst(
-        self, session: AsyncSession, job: Job, queue: JobQueue, conversation_id: str, first_seq: int, kind: str
+        self, session: AsyncSession, job: Job, queue: JobQueue, conversation_id: str, first_seq: int
     ) -> _Burst | None:
         """What to email, or None: the conversation is gone, has no address, or the burst was read or emailed."""
         store_id = job.store_id
@@ -196,7 +227,7 @@ class UnreadEmails:
             later = await _first_unread(session, store_id, conversation_id, since)
             if later is not None:
                 due = max(queue.clock(), later.created_at + self._delay)
-                await _queue_burst(session, store_id, conversation_id, later.seq, kind, due)
+                await _queue_burst(session, store_id, conversation_id, later.seq, LATER_MESSAGES, due)
             return None
         rows = await session.scalars(
             select(Message)

@@ -386,3 +386,33 @@ async def test_an_unread_review_invitation_is_emailed_as_its_own_kind(
     assert f"How is everything with order {DELIVERED_ORDER}?" in body(message, "plain")
     async with demo_sessions() as session:
         assert (await session.scalars(select(EmailNotification.kind))).all() == [REVIEW_INVITATION]
+
+
+async def test_a_message_stored_while_the_email_is_being_sent_gets_the_next_email(
+    demo_sessions: async_sessionmaker[AsyncSession], smtp_sink: SmtpSink
+) -> None:
+    chat = await alex_chat(demo_sessions)
+    await store_writes(demo_sessions, chat, [NewMessage("store", "Your parcel is held at customs.")], "exception_notice")
+
+    class AgentAnswersMeanwhile(SmtpMailer):
+        async def send(self, message: EmailMessage) -> None:
+            # Joins the burst's job key, which is already running: the email being sent lacks it.
+            assert not await store_writes(
+                demo_sessions, chat, [NewMessage("agent", "I called the carrier.", author="Mei")], "agent_reply"
+            )
+            await super().send(message)
+
+    due = NOW + DELAY
+    queue = JobQueue(demo_sessions, "w", clock=lambda: due)
+    mailer = AgentAnswersMeanwhile(SmtpServer("127.0.0.1", smtp_sink.port, tls="none", timeout=5))
+    (job,) = await queue.claim()
+    assert await UnreadEmails(demo_sessions, mailer, SENDER, DELAY).send(job, queue) == 1
+    # The agent's answer is a burst of its own, due its own delay after it was stored.
+    first, later = sorted(await email_jobs(demo_sessions), key=lambda j: j.id)
+    assert later.status == JobStatus.pending.value and later.due_at == NOW + DELAY
+    assert later.payload["first_seq"] == 2
+
+    await worker_at(demo_sessions, smtp_sink, due + dt.timedelta(minutes=1)).run_due()
+    one, two = smtp_sink.mail.messages
+    assert "held at customs" in body(one, "plain") and "I called the carrier." not in body(one, "plain")
+    assert "I called the carrier." in body(two, "plain") and "held at customs" not in body(two, "plain")

@@ -33,7 +33,7 @@ class EmailNotification(Base):
     #: The ``Message-ID`` header, with its angle brackets: later emails of the conversation refer to it.
     message_id: Mapped[str] = mapped_column(String(250), unique=True)
     #: What started the burst: ``delivery_confirmation``, ``exception_notice``, ``install_video``,
-    #: ``review_invitation`` or ``agent_reply``.
+    #: ``review_invitation``, ``agent_reply``, or ``later_messages`` for the rest of a burst.
     kind: Mapped[str] = mapped_column(String(64))
     first_seq: Mapped[int] = mapped_column(Integer)
     last_seq: Mapped[int] = mapped_column(Integer)
