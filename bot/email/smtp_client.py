@@ -52,5 +52,11 @@ class SmtpMailer:
                 start_tls=server.tls == "starttls",
                 timeout=server.timeout,
             )
-        except (aiosmtplib.SMTPException, OSError) as exc:
+        except aiosmtplib.SMTPException as exc:
+            # Only the class and the reply code: a server's refusal often names the recipient,
+            # and what this says reaches the worker's log and the job's last error.
+            code = getattr(exc, "code", None)
+            reason = exc.__class__.__name__ + (f" {code}" if code else "")
+            raise EmailNotSent(f"{server.host}:{server.port}: {reason}") from exc
+        except OSError as exc:
             raise EmailNotSent(f"{server.host}:{server.port}: {exc.__class__.__name__}: {exc}") from exc

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from email.message import EmailMessage
+from typing import Any
 
 import pytest
+from aiosmtpd.controller import Controller
 
 from bot.email.smtp_client import EmailNotSent, SmtpMailer, SmtpServer
-from tests.email.conftest import SmtpSink
+from tests.email.conftest import SmtpSink, free_port
 
 
 def hello() -> EmailMessage:
@@ -35,3 +37,20 @@ async def test_starttls_is_insisted_on_when_asked_for(smtp_sink: SmtpSink) -> No
 async def test_a_server_that_is_down_is_a_failure_to_retry(smtp_sink_down: SmtpSink) -> None:
     with pytest.raises(EmailNotSent, match=str(smtp_sink_down.port)):
         await SmtpMailer(SmtpServer("127.0.0.1", smtp_sink_down.port, tls="none", timeout=5)).send(hello())
+
+
+class RefusingSink:
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]) -> str:
+        return f"550 5.1.1 <{address}>: Recipient address rejected"
+
+
+async def test_a_refusal_is_told_without_the_address_it_names() -> None:
+    port = free_port()
+    controller = Controller(RefusingSink(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        with pytest.raises(EmailNotSent) as refused:
+            await SmtpMailer(SmtpServer("127.0.0.1", port, tls="none", timeout=5)).send(hello())
+    finally:
+        controller.stop()
+    assert "SMTPRecipientsRefused" in str(refused.value) and "alex@example.com" not in str(refused.value)
