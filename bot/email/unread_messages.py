@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.chat.conversations import ChatSession, StoredMessage, stored_message
 from bot.core.clock import utc_now
 from bot.core.jobs import ClaimLost, Job, JobQueue, enqueue
-from bot.core.models import Conversation, EmailNotification, Message, Store
+from bot.core.models import Conversation, EmailNotification, JobStatus, Message, ScheduledJob, Store
 from bot.email.composition import Notification, compose
 from bot.email.smtp_client import SmtpMailer
 
@@ -95,7 +95,8 @@ class EmailFollowUps:
         """Call in the transaction that stored ``stored`` (the store's or an agent's messages);
         ``kind`` says what they are (``delivery_confirmation``, ``agent_reply``, ...). Returns
         whether this queued a new email job (False: no known address, or the burst has one)."""
-        if not any(message.sender in EMAILED_SENDERS for message in stored):
+        outgoing = [message.seq for message in stored if message.sender in EMAILED_SENDERS]
+        if not outgoing:
             return False
         conversation = await session.scalar(
             select(Conversation).where(Conversation.id == chat.conversation_id, Conversation.store_id == chat.store_id)
@@ -103,10 +104,30 @@ class EmailFollowUps:
         if conversation is None or not conversation.shopper_email:
             return False
         since = max(conversation.shopper_read_seq, await _emailed_up_to(session, chat.store_id, chat.conversation_id))
-        first = await _first_unread(session, chat.store_id, chat.conversation_id, since)
-        if first is None:
+        unread = [seq for seq in outgoing if seq > since]
+        if not unread:
             return False
-        return await _queue_burst(session, chat.store_id, chat.conversation_id, first.seq, kind, utc_now() + self.delay)
+        # Messages stored while a burst's email waits (or is being sent) join that burst; otherwise
+        # these start one. Older unread messages nobody queued an email for (stored while email
+        # was off) are not emailed now, long after.
+        waiting = await _waiting_burst(session, chat.store_id, chat.conversation_id)
+        first = waiting if waiting is not None and waiting > since else min(unread)
+        return await _queue_burst(session, chat.store_id, chat.conversation_id, first, kind, utc_now() + self.delay)
+
+
+async def _waiting_burst(session: AsyncSession, store_id: str, conversation_id: str) -> int | None:
+    """The first message of the conversation's burst whose email is queued or being sent, if any."""
+    prefix = f"{UNREAD_EMAIL}:{conversation_id}:"
+    keys = await session.scalars(
+        select(ScheduledJob.key).where(
+            ScheduledJob.store_id == store_id,
+            ScheduledJob.status.in_((JobStatus.pending.value, JobStatus.running.value)),
+            ScheduledJob.kind == UNREAD_EMAIL,
+            ScheduledJob.key.startswith(prefix, autoescape=True),
+        )
+    )
+    firsts = [int(key.removeprefix(prefix)) for key in keys if key.removeprefix(prefix).isdigit()]
+    return max(firsts, default=None)
 
 
 @dataclass(frozen=True)

@@ -125,9 +125,10 @@ async def test_a_delivery_to_an_offline_shopper_is_emailed_once_after_the_delay_
     # The same burst again: the repeated webhook queues nothing, the storing side finds it
     # emailed, and the job run again (a worker whose lease ran out) finds it recorded.
     assert not await deliver(demo_sessions, "evt-1") and not await deliver(demo_sessions, "evt-2")
+    chat = await alex_chat(demo_sessions)
+    emailed = await ConversationService(demo_sessions).messages_after(chat, 0)
     async with demo_sessions() as session, session.begin():
-        chat = await alex_chat(demo_sessions)
-        assert not await EmailFollowUps(DELAY).after_stored(session, chat, [], DELIVERY_CONFIRMATION)
+        assert not await EmailFollowUps(DELAY).after_stored(session, chat, emailed, DELIVERY_CONFIRMATION)
     async with demo_sessions() as session, session.begin():
         await session.execute(
             update(ScheduledJob)
@@ -416,3 +417,16 @@ async def test_a_message_stored_while_the_email_is_being_sent_gets_the_next_emai
     one, two = smtp_sink.mail.messages
     assert "held at customs" in body(one, "plain") and "I called the carrier." not in body(one, "plain")
     assert "I called the carrier." in body(two, "plain") and "held at customs" not in body(two, "plain")
+
+
+async def test_messages_nobody_queued_an_email_for_are_not_emailed_with_a_later_burst(
+    demo_sessions: async_sessionmaker[AsyncSession], smtp_sink: SmtpSink
+) -> None:
+    chat = await alex_chat(demo_sessions)
+    # Stored while email was off (or before it existed): no follow-up.
+    await ConversationService(demo_sessions).append(chat, [NewMessage("store", "An old notice from last month.")])
+    with frozen_at(NOW + dt.timedelta(days=30)):
+        assert await store_writes(demo_sessions, chat, [NewMessage("store", "Your parcel was delivered.")], "x")
+    await worker_at(demo_sessions, smtp_sink, NOW + dt.timedelta(days=30) + DELAY).run_due()
+    (message,) = smtp_sink.mail.messages
+    assert "Your parcel was delivered." in body(message, "plain") and "old notice" not in body(message, "plain")
