@@ -99,7 +99,7 @@ class StoredMessage:
         }
 
 
-def _stored(message: Message) -> StoredMessage:
+def stored_message(message: Message) -> StoredMessage:
     return StoredMessage(
         message.seq,
         message.sender,
@@ -245,7 +245,21 @@ class ConversationService:
         if session.bind.dialect.name == "postgresql":
             # Delivered to the listeners when, and only if, this transaction commits.
             await session.execute(select(func.pg_notify(NEW_MESSAGES_CHANNEL, chat.conversation_id)))
-        return [_stored(row) for row in rows]
+        return [stored_message(row) for row in rows]
+
+    async def mark_read(self, chat: ChatSession, seq: int) -> None:
+        """The shopper's widget was given the messages up to ``seq`` (it fetched them, or an open
+        websocket pushed them): no email goes out for them (bot/email/unread_messages.py)."""
+        async with self._sessions() as session, session.begin():
+            await session.execute(
+                update(Conversation)
+                .where(
+                    Conversation.id == chat.conversation_id,
+                    Conversation.store_id == chat.store_id,
+                    Conversation.shopper_read_seq < seq,
+                )
+                .values(shopper_read_seq=seq)
+            )
 
     async def handled_by(self, chat: ChatSession) -> int | None:
         """The agent holding the conversation now, if a person has taken it over."""
@@ -367,7 +381,7 @@ class ConversationService:
                 .order_by(Message.seq)
                 .limit(limit)
             )
-            return [_stored(row) for row in rows]
+            return [stored_message(row) for row in rows]
 
     async def shopper_secret(self, store_id: str) -> str | None:
         async with self._sessions() as session:

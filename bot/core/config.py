@@ -78,6 +78,25 @@ class Settings:
     #: Demo mode (``make run`` sets DEMO=1): the demo store's product page at ``/``, signed in as
     #: the demo shopper. Off unless asked for: production serves no page that vouches for anyone.
     demo: bool = False
+    #: Outgoing email (bot/email/): the SMTP server the worker sends through. No host means no
+    #: email at all. ``smtp_tls``: ``starttls`` (upgrade a plain connection, usually port 587),
+    #: ``tls`` (TLS from the start, usually port 465) or ``none`` (a local relay or test sink).
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: str = field(default="", repr=False)
+    smtp_tls: str = "starttls"
+    #: The address every email is sent from; the store's name is its display name.
+    email_sender: str = ""
+    #: A store or agent message the shopper has not read (nor been shown in an open widget) this
+    #: long after it was stored is emailed, together with the rest of its burst.
+    email_after_unread_seconds: int = 300
+    #: Emails on or off (``EMAIL_NOTIFICATIONS=0`` turns them off while keeping the SMTP settings).
+    email_notifications: bool = True
+
+    @property
+    def email_enabled(self) -> bool:
+        return self.email_notifications and bool(self.smtp_host)
 
     @property
     def rasa_url(self) -> str:
@@ -187,7 +206,39 @@ def load_settings(env: dict[str, str] | os._Environ = os.environ) -> Settings:
         trusted_proxies=env.get("TRUSTED_PROXIES", ""),
         shopper_signature_max_age_seconds=int(env.get("SHOPPER_SIGNATURE_MAX_AGE_SECONDS", "3600")),
         demo=_flag(env.get("DEMO", "0"), "DEMO"),
+        smtp_host=env.get("SMTP_HOST", "").strip(),
+        smtp_port=int(env.get("SMTP_PORT", "465" if _smtp_tls(env) == "tls" else "587")),
+        smtp_username=env.get("SMTP_USERNAME", ""),
+        smtp_password=env.get("SMTP_PASSWORD", ""),
+        smtp_tls=_smtp_tls(env),
+        email_sender=_email_sender(env),
+        email_after_unread_seconds=_seconds(env, "EMAIL_AFTER_UNREAD_SECONDS", "300"),
+        email_notifications=_flag(env.get("EMAIL_NOTIFICATIONS", "1"), "EMAIL_NOTIFICATIONS"),
     )
+
+
+SMTP_TLS_MODES = ("none", "starttls", "tls")
+
+
+def _smtp_tls(env: dict[str, str] | os._Environ) -> str:
+    tls = env.get("SMTP_TLS", "starttls").strip().lower()
+    if tls not in SMTP_TLS_MODES:
+        raise ValueError(f"SMTP_TLS must be one of {', '.join(SMTP_TLS_MODES)}, not {tls!r}")
+    return tls
+
+
+def _email_sender(env: dict[str, str] | os._Environ) -> str:
+    sender = env.get("EMAIL_SENDER", "").strip()
+    if env.get("SMTP_HOST", "").strip() and "@" not in sender:
+        raise ValueError("EMAIL_SENDER must be an email address when SMTP_HOST is set")
+    return sender
+
+
+def _seconds(env: dict[str, str] | os._Environ, name: str, default: str) -> int:
+    value = int(env.get(name, default))
+    if value < 0:
+        raise ValueError(f"{name} must not be negative")
+    return value
 
 
 @lru_cache(maxsize=1)
@@ -226,6 +277,14 @@ def settings_env(settings: Settings) -> dict[str, str]:
         "TRUSTED_PROXIES": settings.trusted_proxies,
         "SHOPPER_SIGNATURE_MAX_AGE_SECONDS": str(settings.shopper_signature_max_age_seconds),
         "DEMO": "1" if settings.demo else "0",
+        "SMTP_HOST": settings.smtp_host,
+        "SMTP_PORT": str(settings.smtp_port),
+        "SMTP_USERNAME": settings.smtp_username,
+        "SMTP_PASSWORD": settings.smtp_password,
+        "SMTP_TLS": settings.smtp_tls,
+        "EMAIL_SENDER": settings.email_sender,
+        "EMAIL_AFTER_UNREAD_SECONDS": str(settings.email_after_unread_seconds),
+        "EMAIL_NOTIFICATIONS": "1" if settings.email_notifications else "0",
     }
 
 

@@ -28,6 +28,7 @@ from bot.chat.rasa_client import RasaClient, transcript_message, trigger_once
 from bot.core.clock import utc_now
 from bot.core.jobs import Job, JobQueue, NoReply, enqueue
 from bot.core.models import MAX_REVIEW_DELAY_DAYS, Order, Review, ReviewLogAction, ReviewLogEntry, ReviewOptOut
+from bot.email.unread_messages import EmailFollowUps
 from bot.reviews.invitation_rules import (
     DEFER_AGENT_HANDLING,
     SCHEDULED_DELIVERED,
@@ -90,10 +91,14 @@ async def schedule_review_invitation(
 class ReviewInvitations:
     """The worker's side: runs ``review_invitation`` jobs."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], rasa: RasaClient) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], rasa: RasaClient, emails: EmailFollowUps | None = None
+    ) -> None:
         self._sessions = sessions
         self._rasa = rasa
         self._conversations = ConversationService(sessions)
+        #: Emails the invitation to a shopper who does not read it in time (None: no email).
+        self._emails = emails
 
     async def send_invitation(self, job: Job, queue: JobQueue) -> int:
         """Send, skip or defer the invitation; returns how many messages reached the transcript."""
@@ -185,6 +190,8 @@ class ReviewInvitations:
                     await session.flush()
                     await self._schedule_reminder(session, order, now)
                 stored = await self._conversations.append_in(session, chat, messages)
+                if self._emails is not None:
+                    await self._emails.after_stored(session, chat, stored, job.kind)
                 await queue.finish(job, session)
         except IntegrityError:
             # Another run sent this order's invitation first: that one counts.

@@ -1,11 +1,12 @@
 """``python -m bot worker``: runs the durable jobs: delivery confirmations,
-exception notices, install videos sent later, review invitations, and shopper
-messages the assistant left unanswered."""
+exception notices, install videos sent later, review invitations, shopper
+messages the assistant left unanswered, and emails about unread messages."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 import os
 import signal
@@ -18,6 +19,8 @@ from bot.chat.unanswered import UNANSWERED_TURN, UnansweredTurns
 from bot.core.config import Settings
 from bot.core.db import get_engine, get_sessionmaker
 from bot.core.jobs import FAILURE_ERROR, FAILURE_NO_REPLY, FAILURE_UNREACHABLE, Job, JobQueue, NoReply
+from bot.email.smtp_client import SmtpMailer, SmtpServer
+from bot.email.unread_messages import UNREAD_EMAIL, EmailFollowUps, UnreadEmails
 from bot.reviews.invitations import REVIEW_INVITATION, REVIEW_REMINDER, ReviewInvitations
 from bot.shipping.deliveries import INSTALL_VIDEO, DeliveryNotices
 from bot.shipping.tracking_updates import DELIVERY_CONFIRMATION, EXCEPTION_NOTICE
@@ -43,6 +46,7 @@ class Worker:
         concurrency: int = 8,
         reviews: ReviewInvitations | None = None,
         unanswered: UnansweredTurns | None = None,
+        emails: UnreadEmails | None = None,
     ) -> None:
         self.queue, self.deliveries, self.concurrency = queue, deliveries, concurrency
         self.handlers = {
@@ -55,6 +59,8 @@ class Worker:
             self.handlers[REVIEW_REMINDER] = reviews.send_reminder
         if unanswered is not None:
             self.handlers[UNANSWERED_TURN] = unanswered.answer
+        if emails is not None:
+            self.handlers[UNREAD_EMAIL] = emails.send
 
     async def run_job(self, job: Job) -> None:
         handler = self.handlers.get(job.kind)
@@ -104,13 +110,23 @@ def run_worker(settings: Settings) -> None:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as http:
             sessions = get_sessionmaker()
             rasa = RasaClient(settings, http)
+            follow_ups, emails = None, None
+            if settings.email_enabled:
+                delay = dt.timedelta(seconds=settings.email_after_unread_seconds)
+                follow_ups = EmailFollowUps(delay)
+                emails = UnreadEmails(sessions, SmtpMailer(SmtpServer.from_settings(settings)), settings.email_sender, delay)
             worker = Worker(
                 JobQueue(sessions, worker_id),
-                DeliveryNotices(sessions, rasa),
-                reviews=ReviewInvitations(sessions, rasa),
+                DeliveryNotices(sessions, rasa, follow_ups),
+                reviews=ReviewInvitations(sessions, rasa, follow_ups),
                 unanswered=UnansweredTurns(sessions, rasa),
+                emails=emails,
             )
-            log.info("worker %s started", worker_id)
+            log.info(
+                "worker %s started; email %s",
+                worker_id,
+                f"through {settings.smtp_host}:{settings.smtp_port}" if emails else "off (no SMTP_HOST)",
+            )
             try:
                 await worker.run_forever(stop)
             finally:

@@ -22,6 +22,7 @@ from bot.chat.conversations import AGENT_HOLD_RETRY, ConversationService
 from bot.chat.rasa_client import RasaClient, transcript_message, trigger_once
 from bot.core.jobs import Job, JobQueue, NoReply, enqueue
 from bot.core.models import Order, Product, Shipment, Store, TrackingTag
+from bot.email.unread_messages import EmailFollowUps
 from bot.orders.lookup import OrderService, ShopperShipment, products_by_sku
 from bot.seller.templates import first_name, render
 from bot.shipping.tracking import format_time
@@ -143,11 +144,15 @@ NOTICES = {
 
 
 class DeliveryNotices:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], rasa: RasaClient) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], rasa: RasaClient, emails: EmailFollowUps | None = None
+    ) -> None:
         self._sessions = sessions
         self._rasa = rasa
         self._conversations = ConversationService(sessions)
         self._orders = OrderService(sessions)
+        #: Emails the messages to a shopper who does not read them in time (None: no email).
+        self._emails = emails
 
     async def send_confirmation(self, job: Job, queue: JobQueue) -> int:
         """The delivery confirmation; returns how many messages reached the transcript."""
@@ -211,5 +216,7 @@ class DeliveryNotices:
             stored = await self._conversations.append_in(session, chat, messages)
             if intent == PACKAGE_DELIVERED and stored:
                 await self._video_later(session, shipment, queue)
+            if self._emails is not None:
+                await self._emails.after_stored(session, chat, stored, job.kind)
             await queue.finish(job, session)
         return len(stored)

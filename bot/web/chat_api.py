@@ -80,6 +80,8 @@ async def post_message(request: web.Request) -> web.Response:
         messages = await services(request).engine.turns.take(chat, shopper_input, client_key(request))
     except BadMessage as exc:  # a "/..." message that is no button offered in this chat: nothing stored
         return refusal_response(exc.status, exc)
+    if messages:
+        await services(request).conversations.mark_read(chat, max(m.seq for m in messages))
     return web.json_response({"messages": [m.as_json() for m in messages]})
 
 
@@ -94,6 +96,8 @@ async def list_messages(request: web.Request) -> web.Response:
     # One more than asked tells whether another page follows.
     messages = await services(request).conversations.messages_after(chat, after, limit=limit + 1)
     page = messages[:limit]
+    if page:
+        await services(request).conversations.mark_read(chat, page[-1].seq)
     return web.json_response(
         {"messages": [m.as_json() for m in page], "next_after": page[-1].seq if len(messages) > limit else None}
     )
@@ -138,6 +142,9 @@ async def websocket(request: web.Request) -> web.StreamResponse:
                 for message in batch:
                     await ws.send_json({"type": "message", "message": message.as_json()})
                     after = message.seq
+                if batch:
+                    # An open widget was given them: no email about them (bot/email/unread_messages.py).
+                    await conversations.mark_read(chat, after)
                 if len(batch) < MESSAGES_PAGE_MAX:
                     break
 

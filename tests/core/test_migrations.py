@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from alembic import command
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
@@ -294,3 +295,56 @@ def test_0021_reads_back_every_english_summary_written_before_it(summary: Versio
     (when one is reworded, this test says so: the copy stays as it was, for the old rows)."""
     migration = _load_migration("0021_version_summary_codes.py")
     assert migration._summary_code(summary.english()) == (summary.code, summary.params)
+
+
+# --- migration 0022: the shopper's read marker and the audit of emails sent ---
+
+
+async def test_0022_adds_the_read_marker_and_the_email_audit_and_takes_them_away(database_url: str) -> None:
+    engine = create_engine(database_url)
+    try:
+        await _fresh_schema(engine)
+        async with engine.begin() as connection:
+            await connection.run_sync(_migrate, "upgrade", "0021")
+            await connection.execute(
+                text(
+                    "INSERT INTO stores (id, name, timezone, plain_shopper_signatures, created_at) "
+                    "VALUES ('acme', 'Acme', 'UTC', false, :at)"
+                ),
+                {"at": PLACED},
+            )
+            await connection.execute(
+                text(
+                    "INSERT INTO conversations (id, store_id, shopper_email, last_seq, created_at) "
+                    "VALUES ('c1', 'acme', 'alex@example.com', 4, :at)"
+                ),
+                {"at": PLACED},
+            )
+            await connection.run_sync(_migrate, "upgrade", "0022")
+            # An existing conversation has read nothing yet.
+            read = (await connection.execute(text("SELECT shopper_read_seq FROM conversations"))).scalar_one()
+            assert read == 0
+            email = (
+                "INSERT INTO email_notifications (store_id, conversation_id, to_address, message_id, kind, "
+                "first_seq, last_seq, sent_at) VALUES ('acme', 'c1', 'alex@example.com', :mid, 'agent_reply', 1, 2, :at)"
+            )
+            await connection.execute(text(email), {"mid": "<n1.x@shop.example>", "at": PLACED})
+
+        # One email per burst of a conversation.
+        with pytest.raises(IntegrityError):
+            async with engine.begin() as connection:
+                await connection.execute(text(email), {"mid": "<n1.other@shop.example>", "at": PLACED})
+
+        async with engine.begin() as connection:
+            await connection.run_sync(_migrate, "downgrade", "0021")
+            columns = await connection.run_sync(
+                lambda sync: [column["name"] for column in sa_inspect(sync).get_columns("conversations")]
+            )
+            assert "shopper_read_seq" not in columns
+            assert not await connection.run_sync(lambda sync: sa_inspect(sync).has_table("email_notifications"))
+            # The one conversation per shopper and store still holds after the table was rebuilt.
+            indexes = await connection.run_sync(lambda sync: sa_inspect(sync).get_indexes("conversations"))
+            assert any(index["name"] == "uq_conversations_store_shopper" and index["unique"] for index in indexes)
+            await connection.run_sync(_migrate, "upgrade", "0022")
+    finally:
+        await engine.dispose()

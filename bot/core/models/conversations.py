@@ -53,6 +53,9 @@ class Conversation(Base):
     #: The agent handling the conversation now; while set, Rasa is paused and the bot is silent.
     handled_by: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"), default=None)
     handled_since: Mapped[dt.datetime | None] = mapped_column(default=None)
+    #: The last message the shopper's widget was given (fetched, or pushed to an open
+    #: websocket): an email about unread messages goes only for messages after it.
+    shopper_read_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class ConversationToken(Base):

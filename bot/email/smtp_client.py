@@ -1,0 +1,62 @@
+"""The one way out for email: an SMTP server, through an async client (aiosmtplib)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+
+import aiosmtplib
+
+from bot.core.config import Settings
+
+#: Seconds for connecting and for each SMTP command: far below the job queue's 5-minute lease,
+#: so a hung server fails this attempt (retried later) instead of letting another worker send too.
+SMTP_TIMEOUT_SECONDS = 30.0
+
+
+class EmailNotSent(RuntimeError):
+    """The SMTP server could not be reached, or refused the email; the job tries again later."""
+
+
+@dataclass(frozen=True)
+class SmtpServer:
+    host: str
+    port: int
+    #: ``none``, ``starttls`` or ``tls`` (``SMTP_TLS``).
+    tls: str = "starttls"
+    username: str = ""
+    password: str = field(default="", repr=False)
+    timeout: float = SMTP_TIMEOUT_SECONDS
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SmtpServer:
+        return cls(settings.smtp_host, settings.smtp_port, settings.smtp_tls, settings.smtp_username, settings.smtp_password)
+
+
+class SmtpMailer:
+    def __init__(self, server: SmtpServer) -> None:
+        self.server = server
+
+    async def send(self, message: EmailMessage) -> None:
+        """Hand the email to the server; :class:`EmailNotSent` when that fails."""
+        server = self.server
+        try:
+            await aiosmtplib.send(
+                message,
+                hostname=server.host,
+                port=server.port,
+                username=server.username or None,
+                password=server.password or None,
+                use_tls=server.tls == "tls",
+                # "none" never upgrades, even if the server offers it; "starttls" insists on it.
+                start_tls=server.tls == "starttls",
+                timeout=server.timeout,
+            )
+        except aiosmtplib.SMTPException as exc:
+            # Only the class and the reply code: a server's refusal often names the recipient,
+            # and what this says reaches the worker's log and the job's last error.
+            code = getattr(exc, "code", None)
+            reason = exc.__class__.__name__ + (f" {code}" if code else "")
+            raise EmailNotSent(f"{server.host}:{server.port}: {reason}") from exc
+        except OSError as exc:
+            raise EmailNotSent(f"{server.host}:{server.port}: {exc.__class__.__name__}: {exc}") from exc
