@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.chat.conversations import ChatSession, StoredMessage, stored_message
 from bot.core.clock import utc_now
+from bot.core.config import Settings
 from bot.core.jobs import ClaimLost, Job, JobQueue, enqueue
 from bot.core.models import Conversation, EmailNotification, JobStatus, Message, ScheduledJob, Store
 from bot.email.composition import Notification, compose
@@ -88,6 +89,13 @@ class EmailFollowUps:
     """The storing side: queues the email for a burst of unread messages."""
 
     delay: dt.timedelta
+
+    @classmethod
+    def when_enabled(cls, settings: Settings) -> EmailFollowUps | None:
+        """The follow-ups the settings ask for; None when email is off (no SMTP host, or turned off)."""
+        if not settings.email_enabled:
+            return None
+        return cls(dt.timedelta(seconds=settings.email_after_unread_seconds))
 
     async def after_stored(
         self, session: AsyncSession, chat: ChatSession, stored: Sequence[StoredMessage], kind: str

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import logging
 import os
 import signal
@@ -110,11 +109,11 @@ def run_worker(settings: Settings) -> None:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as http:
             sessions = get_sessionmaker()
             rasa = RasaClient(settings, http)
-            follow_ups, emails = None, None
-            if settings.email_enabled:
-                delay = dt.timedelta(seconds=settings.email_after_unread_seconds)
-                follow_ups = EmailFollowUps(delay)
-                emails = UnreadEmails(sessions, SmtpMailer(SmtpServer.from_settings(settings)), settings.email_sender, delay)
+            follow_ups = EmailFollowUps.when_enabled(settings)
+            emails = None
+            if follow_ups is not None:
+                mailer = SmtpMailer(SmtpServer.from_settings(settings))
+                emails = UnreadEmails(sessions, mailer, settings.email_sender, follow_ups.delay)
             worker = Worker(
                 JobQueue(sessions, worker_id),
                 DeliveryNotices(sessions, rasa, follow_ups),

@@ -27,6 +27,7 @@ from bot.core.clock import utc_now
 from bot.core.db import rows_changed
 from bot.core.models import Agent, Conversation, ConversationNote, Escalation, EscalationStatus, Store
 from bot.core.refusals import Refusal
+from bot.email.unread_messages import EmailFollowUps
 from bot.support.console_sessions import SignedInAgent
 from bot.support.conversation_view import ConversationView, note_json
 from bot.support.escalations import ACTIVE_STATUSES
@@ -73,8 +74,11 @@ class HandoffService:
         conversations: ConversationService,
         rasa: RasaClient,
         view: ConversationView,
+        emails: EmailFollowUps | None = None,
     ) -> None:
         self._sessions = sessions
+        #: Queues an email of the reply for a shopper who has left the page (None: email is off).
+        self._emails = emails
         self._conversations = conversations
         self._rasa = rasa
         self._view = view
@@ -182,9 +186,11 @@ class HandoffService:
             )
             if holder != agent.id:
                 raise Conflict("claim_before_reply")
-            [stored] = await self._conversations.append_in(
-                session, self._chat(conversation), [NewMessage("agent", body, author=agent.name)]
-            )
+            chat = self._chat(conversation)
+            [stored] = await self._conversations.append_in(session, chat, [NewMessage("agent", body, author=agent.name)])
+            if self._emails is not None:
+                # In the same transaction: the reply and its email job are stored together, or neither.
+                await self._emails.after_stored(session, chat, [stored], "agent_reply")
         try:
             await self._rasa.append_events(
                 conversation_id, [{"event": "bot", "text": body, "metadata": {"agent": agent.name, "agent_id": agent.id}}]

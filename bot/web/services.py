@@ -27,6 +27,7 @@ from bot.chat.rasa_client import RasaClient
 from bot.chat.unanswered import UnansweredTurns
 from bot.core.config import Settings
 from bot.core.jobs import FailedJobs
+from bot.email.unread_messages import EmailFollowUps
 from bot.guides.manuals import Manuals
 from bot.guides.product_guides import ProductGuides
 from bot.orders.lookup import OrderService
@@ -148,7 +149,13 @@ class Services:
             self._engine = Engine(
                 rasa=rasa,
                 turns=ChatTurns(self.conversations, rasa, self.hub, UnansweredTurns(self.sessions)),
-                handoff=HandoffService(self.sessions, self.conversations, rasa, self.conversation_view),
+                handoff=HandoffService(
+                    self.sessions,
+                    self.conversations,
+                    rasa,
+                    self.conversation_view,
+                    EmailFollowUps.when_enabled(self.settings),
+                ),
                 feed=AgentFeed(self.console_queue),
             )
             try:

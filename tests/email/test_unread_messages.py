@@ -26,6 +26,10 @@ from bot.reviews.invitations import REVIEW_INVITATION, ReviewInvitations
 from bot.runtime.worker import Worker
 from bot.shipping.deliveries import DeliveryNotices
 from bot.shipping.tracking_updates import DELIVERY_CONFIRMATION, Checkpoint, TrackingUpdate, TrackingUpdates
+from bot.support.accounts import AgentAccounts
+from bot.support.console_sessions import ConsoleSessions
+from bot.support.conversation_view import ConversationView
+from bot.support.handoff import HandoffService
 from bot.web.app import create_app
 from tests.conftest import signed_shopper
 from tests.email.conftest import SmtpSink
@@ -430,3 +434,49 @@ async def test_messages_nobody_queued_an_email_for_are_not_emailed_with_a_later_
     await worker_at(demo_sessions, smtp_sink, NOW + dt.timedelta(days=30) + DELAY).run_due()
     (message,) = smtp_sink.mail.messages
     assert "Your parcel was delivered." in body(message, "plain") and "old notice" not in body(message, "plain")
+
+
+class HandoffRasa:
+    """Rasa's side of a handoff: it takes the pause and the agent's words into its tracker."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    async def pause(self, conversation_id: str) -> None:
+        self.calls.append("pause")
+
+    async def append_events(self, conversation_id: str, events: list[dict[str, Any]]) -> None:
+        self.calls.append("events")
+
+
+async def test_an_agents_reply_to_an_offline_shopper_is_emailed(
+    demo_sessions: async_sessionmaker[AsyncSession], smtp_sink: SmtpSink
+) -> None:
+    """Wired as the gateway wires it (Services): the reply and its email job are stored together,
+    and the worker emails the reply, in the agent's words, after the delay."""
+    accounts = AgentAccounts(demo_sessions)
+    await accounts.add("mei@yangteng-auto.example", "Mei", "a long enough password", [STORE])
+    signed_in = await ConsoleSessions(demo_sessions).login("mei@yangteng-auto.example", "a long enough password", "ip")
+    assert signed_in is not None
+    agent, _ = signed_in
+    chat = await alex_chat(demo_sessions)
+    await ConversationService(demo_sessions).append(chat, [NewMessage("shopper", "Is anyone there?")])
+    settings = load_settings({"SMTP_HOST": "127.0.0.1", "EMAIL_SENDER": SENDER, "EMAIL_AFTER_UNREAD_SECONDS": "300"})
+    rasa = HandoffRasa()
+    handoff = HandoffService(
+        demo_sessions,
+        ConversationService(demo_sessions),
+        rasa,  # type: ignore[arg-type]
+        ConversationView(demo_sessions),
+        EmailFollowUps.when_enabled(settings),
+    )
+    await handoff.claim(agent, chat.conversation_id)
+    await handoff.reply(agent, chat.conversation_id, "Hi Alex, Mei here: your oil pan left Fuzhou today.")
+    assert rasa.calls == ["pause", "events"]
+    (job,) = await email_jobs(demo_sessions)
+    assert job.payload["kind"] == "agent_reply" and job.due_at == NOW + DELAY
+
+    await worker_at(demo_sessions, smtp_sink, NOW + DELAY).run_due()
+    ((_, rcpt_tos, message),) = smtp_sink.mail.received
+    assert rcpt_tos == [ALEX]
+    assert "Hi Alex, Mei here: your oil pan left Fuzhou today." in body(message, "plain")
