@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Route, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Route, expect, sync_playwright
 
 from bot.core.config import PROJECT_ROOT
 from bot.web.console_auth import STATIC
@@ -105,3 +105,12 @@ def static_module_page(browser: Browser, title: str) -> Iterator[Page]:
         yield page
     finally:
         context.close()
+
+
+def sign_in_to_seller_console(page: Page, gateway_url: str, email: str, password: str, name: str) -> None:
+    """Open the seller console and sign in, as a seller does; returns once it greets ``name``."""
+    page.goto(f"{gateway_url}/seller")
+    page.get_by_test_id("seller-login-email").fill(email)
+    page.get_by_test_id("seller-login-password").fill(password)
+    page.get_by_test_id("seller-login-submit").click()
+    expect(page.get_by_test_id("seller-name")).to_have_text(name)

@@ -15,7 +15,7 @@ from playwright.sync_api import Browser, Page, Route, expect
 from bot.guides.product_guides import ProductGuides
 from bot.seller.store_settings import StoreSettingsService
 from bot.support.accounts import AgentAccounts
-from tests.web.browser import watch_problems
+from tests.web.browser import sign_in_to_seller_console, watch_problems
 from tests.web.threaded_gateway import Sessions, ThreadedGateway
 
 STORE = "yangteng-auto"
@@ -58,11 +58,7 @@ def _signed_in(browser: Browser, gateway: ThreadedGateway[tuple[str, str]]) -> P
     page.route("**/seller/api/stores/*/settings/history", _reword_the_english)
     page.route("**/seller/api/stores/*/products/*/guide/history", _reword_the_english)
     email, password = gateway.seeded
-    page.goto(f"{gateway.url}/seller")
-    page.get_by_test_id("seller-login-email").fill(email)
-    page.get_by_test_id("seller-login-password").fill(password)
-    page.get_by_test_id("seller-login-submit").click()
-    expect(page.get_by_test_id("seller-name")).to_have_text(SELLER_NAME)
+    sign_in_to_seller_console(page, gateway.url, email, password, SELLER_NAME)
     return page
 
 

@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Browser, Page, Route, expect
 
 from bot.support.accounts import AgentAccounts
-from tests.web.browser import watch_problems
+from tests.web.browser import sign_in_to_seller_console, watch_problems
 from tests.web.threaded_gateway import Sessions, ThreadedGateway
 
 STORE = "yangteng-auto"
@@ -36,11 +36,7 @@ def _signed_in(browser: Browser, gateway: ThreadedGateway[tuple[str, str]]) -> P
     page = browser.new_context(viewport={"width": 1440, "height": 1000}).new_page()
     page.on("dialog", lambda dialog: dialog.accept())
     email, password = gateway.seeded
-    page.goto(f"{gateway.url}/seller")
-    page.get_by_test_id("seller-login-email").fill(email)
-    page.get_by_test_id("seller-login-password").fill(password)
-    page.get_by_test_id("seller-login-submit").click()
-    expect(page.get_by_test_id("seller-name")).to_have_text(SELLER_NAME)
+    sign_in_to_seller_console(page, gateway.url, email, password, SELLER_NAME)
     return page
 
 
