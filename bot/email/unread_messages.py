@@ -217,10 +217,19 @@ class UnreadEmails:
                 Conversation.id == record.conversation_id, Conversation.store_id == record.store_id
             )
         )
-        later = await _first_unread(session, record.store_id, record.conversation_id, max(record.last_seq, read_seq or 0))
+        await self._queue_later_burst(
+            session, queue, record.store_id, record.conversation_id, max(record.last_seq, read_seq or 0)
+        )
+
+    async def _queue_later_burst(
+        self, session: AsyncSession, queue: JobQueue, store_id: str, conversation_id: str, after: int
+    ) -> None:
+        """The job of the first unread message after ``after``, if there is one: its own burst, due
+        when its delay ends (at once if that has passed)."""
+        later = await _first_unread(session, store_id, conversation_id, after)
         if later is not None:
             due = max(queue.clock(), later.created_at + self._delay)
-            await _queue_burst(session, record.store_id, record.conversation_id, later.seq, LATER_MESSAGES, due)
+            await _queue_burst(session, store_id, conversation_id, later.seq, LATER_MESSAGES, due)
 
     async def _unread_burst(
         self, session: AsyncSession, job: Job, queue: JobQueue, conversation_id: str, first_seq: int
@@ -253,10 +262,7 @@ class UnreadEmails:
             # The shopper was given the burst's first message (or an earlier email carried it).
             # Messages after it that are still unread are a burst of their own, and get its job
             # (if they have none yet: the widget read only part of the transcript).
-            later = await _first_unread(session, store_id, conversation_id, since)
-            if later is not None:
-                due = max(queue.clock(), later.created_at + self._delay)
-                await _queue_burst(session, store_id, conversation_id, later.seq, LATER_MESSAGES, due)
+            await self._queue_later_burst(session, queue, store_id, conversation_id, since)
             return None
         rows = await session.scalars(
             select(Message)
