@@ -26,12 +26,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.core.models import MAX_REVIEW_DELAY_DAYS, MIN_REVIEW_DELAY_DAYS, Order, Store, StoreSettingsVersion
 from bot.core.refusals import FieldRefusal
 from bot.core.version_summaries import AS_IMPORTED, VersionSummary
+from bot.email.store_email import check_email_settings, default_email_settings
 from bot.seller.templates import DEFAULT_TEMPLATES, TEMPLATES, TemplateError, first_name, render, store_templates, validate
 from bot.support.business_hours import BadBusinessHours, parse_business_hours
 from bot.support.escalations import PRIORITY_BY_REASON
 
 REVIEW_URL_PLACEHOLDERS = frozenset({"order_number", "sku"})
 MAX_REPLY_TIME_MINUTES = 60 * 24 * 7
+#: Settings saved whole rather than merged key by key (business hours: a day left out is a day closed).
+OPAQUE_SETTINGS = frozenset({"business_hours"})
 
 
 class SettingsError(FieldRefusal, ValueError):
@@ -82,6 +85,7 @@ def defaults(store: Store) -> dict[str, Any]:
             "business_hours": store.business_hours,
             "reply_time_minutes": store.reply_time_minutes,
         },
+        "email": default_email_settings(),
     }
 
 
@@ -91,7 +95,7 @@ def _merge(base: dict[str, Any], patch: dict[str, Any], path: str = "") -> dict[
         where = f"{path}{key}"
         if key not in base:
             raise SettingsError(where, "setting_unknown")
-        if isinstance(base[key], dict) and key != "business_hours":
+        if isinstance(base[key], dict) and key not in OPAQUE_SETTINGS:
             if not isinstance(value, dict):
                 raise SettingsError(where, "setting_not_object")
             merged[key] = _merge(base[key], value, f"{where}.")
@@ -106,7 +110,7 @@ def _overlay(base: dict[str, Any], saved: dict[str, Any]) -> dict[str, Any]:
     for key, value in saved.items():
         if key not in base:
             continue
-        if isinstance(base[key], dict) and isinstance(value, dict) and key != "business_hours":
+        if isinstance(base[key], dict) and isinstance(value, dict) and key not in OPAQUE_SETTINGS:
             merged[key] = _overlay(base[key], value)
         else:
             merged[key] = value
@@ -153,13 +157,14 @@ def check(settings: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(minutes, int) or isinstance(minutes, bool) or not 1 <= minutes <= MAX_REPLY_TIME_MINUTES:
         raise SettingsError("escalation.reply_time_minutes", "reply_time_out_of_range", max=MAX_REPLY_TIME_MINUTES)
     escalation["reasons"] = sorted(set(reasons))
+    check_email_settings(settings["email"], SettingsError)
     return settings
 
 
 def _changed_keys(before: dict[str, Any], after: dict[str, Any], path: str = "") -> list[str]:
     keys = []
     for key in after:
-        if isinstance(after[key], dict) and isinstance(before.get(key), dict) and key != "business_hours":
+        if isinstance(after[key], dict) and isinstance(before.get(key), dict) and key not in OPAQUE_SETTINGS:
             keys += _changed_keys(before[key], after[key], f"{path}{key}.")
         elif before.get(key) != after[key]:
             keys.append(f"{path}{key}")

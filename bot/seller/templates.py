@@ -94,6 +94,20 @@ TEMPLATES: dict[str, tuple[frozenset[str], str]] = {
         "{reply_time} of opening. The chat stays open: the answer will appear here, even if you close the page "
         "and come back later.",
     ),
+    # The words around the messages of a notification email (bot/email/composition.py); the
+    # messages themselves are the templates above, as the widget shows them.
+    "email_subject": (
+        frozenset({"store_name"}),
+        "Your messages from {store_name}",
+    ),
+    "email_intro": (
+        frozenset({"store_name", "shopper_first_name"}),
+        "Hi {shopper_first_name}, you have new messages from {store_name}:",
+    ),
+    "email_footer": (
+        frozenset({"store_name"}),
+        "You can answer by replying to this email, or continue in the chat on our page.",
+    ),
 }
 DEFAULT_TEMPLATES: dict[str, str] = {key: text for key, (_, text) in TEMPLATES.items()}
 

@@ -56,6 +56,11 @@ class Conversation(Base):
     #: The last message the shopper's widget was given (fetched, or pushed to an open
     #: websocket): an email about unread messages goes only for messages after it.
     shopper_read_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: The opaque part of the conversation's reply address (``reply+<token>@`` the store's reply
+    #: domain), made on the first email: a reply to it comes back into this conversation.
+    email_reply_token: Mapped[str | None] = mapped_column(String(64), default=None, unique=True)
+    #: The IANA timezone the shopper's browser reported (``Europe/Berlin``), for quiet hours; None: unknown.
+    shopper_timezone: Mapped[str | None] = mapped_column(String(64), default=None)
 
 
 class ConversationToken(Base):

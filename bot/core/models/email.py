@@ -38,3 +38,18 @@ class EmailNotification(Base):
     first_seq: Mapped[int] = mapped_column(Integer)
     last_seq: Mapped[int] = mapped_column(Integer)
     sent_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
+
+
+class EmailSuppression(Base):
+    """An address the store must not email again: its mail bounced for good (``bounced``) or
+    the shopper marked an email as spam (``complained``). Per store, like every shopper record."""
+
+    __tablename__ = "email_suppressions"
+
+    store_id: Mapped[str] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True)
+    #: Lower case, as :func:`bot.email.suppressions.address_key` makes it.
+    address: Mapped[str] = mapped_column(String(320), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(32))
+    #: What the bounce or complaint said (its status code or feedback type), for the seller.
+    detail: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)

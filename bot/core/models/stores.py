@@ -50,6 +50,14 @@ class Store(Base):
     #: Whether a shopper signature without a signed time (over the email alone, which never
     #: expires) is still accepted: an opt-in for stores whose servers cannot sign a time yet.
     plain_shopper_signatures: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    #: The store's own SMTP server for its emails, used instead of the deployment's (``SMTP_*``)
+    #: when ``smtp_host`` is set. ``smtp_tls`` is ``none``, ``starttls`` or ``tls``; the password
+    #: is a secret like the signing keys: written, never shown back.
+    smtp_host: Mapped[str | None] = mapped_column(String(253), default=None)
+    smtp_port: Mapped[int | None] = mapped_column(Integer, default=None)
+    smtp_tls: Mapped[str | None] = mapped_column(String(16), default=None)
+    smtp_username: Mapped[str | None] = mapped_column(String(320), default=None)
+    smtp_password: Mapped[str | None] = mapped_column(String(500), default=None)
     created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
 
     def shopper_secrets(self, now: dt.datetime) -> list[str]:
