@@ -93,10 +93,29 @@ class Settings:
     email_after_unread_seconds: int = 300
     #: Emails on or off (``EMAIL_NOTIFICATIONS=0`` turns them off while keeping the SMTP settings).
     email_notifications: bool = True
+    #: The domain of reply addresses (``reply+<token>@`` it) for stores that name none; empty
+    #: means the domain of ``EMAIL_SENDER``. Its mail must reach the inbound webhook.
+    email_reply_domain: str = ""
+    #: Key for the HMAC that signs "continue in chat" and unsubscribe links (generated in var/).
+    email_link_secret: str = field(default="", repr=False)
+    #: Days a "continue in chat" link keeps working.
+    email_continue_link_days: int = 14
+    #: The secret path part of the inbound-mail webhook (``/webhooks/email/inbound/<secret>``),
+    #: generated in var/ unless set; ``python -m bot email-webhook-url`` prints the whole URL.
+    email_inbound_secret: str = field(default="", repr=False)
+    #: An uploaded PDF manual is attached to the delivery email up to this size; a bigger one is a link.
+    email_attachment_max_bytes: int = 5 * 1024 * 1024
+    #: A port to receive replies by SMTP directly (``python -m bot inbound-smtp``); 0: webhook only.
+    inbound_smtp_port: int = 0
 
     @property
     def email_enabled(self) -> bool:
         return self.email_notifications and bool(self.smtp_host)
+
+    @property
+    def reply_domain(self) -> str:
+        """Where reply addresses live when the store names no domain of its own."""
+        return self.email_reply_domain or self.email_sender.rpartition("@")[2].lower()
 
     @property
     def rasa_url(self) -> str:
@@ -214,6 +233,12 @@ def load_settings(env: dict[str, str] | os._Environ = os.environ) -> Settings:
         email_sender=_email_sender(env),
         email_after_unread_seconds=_seconds(env, "EMAIL_AFTER_UNREAD_SECONDS", "300"),
         email_notifications=_flag(env.get("EMAIL_NOTIFICATIONS", "1"), "EMAIL_NOTIFICATIONS"),
+        email_reply_domain=env.get("EMAIL_REPLY_DOMAIN", "").strip().lower(),
+        email_link_secret=env.get("EMAIL_LINK_SECRET") or _read_or_create_secret(var_dir / "email_link_secret"),
+        email_continue_link_days=int(env.get("EMAIL_CONTINUE_LINK_DAYS", "14")),
+        email_inbound_secret=env.get("EMAIL_INBOUND_SECRET") or _read_or_create_secret(var_dir / "email_inbound_secret"),
+        email_attachment_max_bytes=int(env.get("EMAIL_ATTACHMENT_MAX_BYTES", str(5 * 1024 * 1024))),
+        inbound_smtp_port=int(env.get("INBOUND_SMTP_PORT", "0")),
     )
 
 
@@ -285,6 +310,12 @@ def settings_env(settings: Settings) -> dict[str, str]:
         "EMAIL_SENDER": settings.email_sender,
         "EMAIL_AFTER_UNREAD_SECONDS": str(settings.email_after_unread_seconds),
         "EMAIL_NOTIFICATIONS": "1" if settings.email_notifications else "0",
+        "EMAIL_REPLY_DOMAIN": settings.email_reply_domain,
+        "EMAIL_LINK_SECRET": settings.email_link_secret,
+        "EMAIL_CONTINUE_LINK_DAYS": str(settings.email_continue_link_days),
+        "EMAIL_INBOUND_SECRET": settings.email_inbound_secret,
+        "EMAIL_ATTACHMENT_MAX_BYTES": str(settings.email_attachment_max_bytes),
+        "INBOUND_SMTP_PORT": str(settings.inbound_smtp_port),
     }
 
 

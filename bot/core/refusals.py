@@ -174,11 +174,14 @@ REFUSALS: dict[str, Wording] = {
     "escalation_reasons_invalid": _w("must be a list of {reasons}", "reasons"),
     "escalation_reasons_without_request": _w("a shopper who asks for a person must always get one"),
     "reply_time_out_of_range": _w("must be from 1 to {max:,} minutes", "max"),
+    "email_link_invalid": _w("this link is not valid; open the chat from the store's page"),
+    "email_link_expired": _w("this link has expired; open the chat from the store's page"),
     "email_kind_not_boolean": _w("must be true or false"),
     "email_sender_name_invalid": _w(
         "must be a name of 1 to {limit:,} printable characters, or null for the store's name", "limit"
     ),
     "email_reply_domain_invalid": _w("must be a domain name like mail.example.com, or null for the default"),
+    "email_page_url_invalid": _w("must be an http(s) link to the store's page, or null for the page the assistant hosts"),
     "email_quiet_hours_invalid": _w('must be {{"start": "HH:MM", "end": "HH:MM"}}, or null for none'),
     "settings_saved_concurrently": _w("someone else saved a change at the same moment; reload and try again"),
     # reply templates

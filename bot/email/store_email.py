@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.links import BadLink, web_link
 from bot.core.refusals import FieldRefusal
 from bot.seller.templates import saved_settings
 
@@ -35,6 +36,9 @@ def default_email_settings() -> dict[str, Any]:
         # None: the store's name, and the reply domain of the deployment (EMAIL_REPLY_DOMAIN).
         "sender_name": None,
         "reply_domain": None,
+        # The store's page where the widget runs: a "continue in chat" link opens it on the
+        # conversation. None: the page the gateway hosts for the store (``/chat/<store>``).
+        "page_url": None,
         # In the shopper's own timezone, when their browser told it; an email due inside waits until the end.
         "quiet_hours": {"start": "21:00", "end": "08:00"},
     }
@@ -56,6 +60,9 @@ def check_email_settings(email: dict[str, Any], refusal: type[FieldRefusal]) -> 
     domain = email["reply_domain"]
     if domain is not None and (not isinstance(domain, str) or not _HOSTNAME.fullmatch(domain)):
         raise refusal("email.reply_domain", "email_reply_domain_invalid")
+    page = email["page_url"]
+    if page is not None and (not isinstance(page, str) or _web_link_or_none(page) is None):
+        raise refusal("email.page_url", "email_page_url_invalid")
     quiet = email["quiet_hours"]
     if quiet is not None:
         if not isinstance(quiet, dict) or set(quiet) != {"start", "end"}:
@@ -65,11 +72,19 @@ def check_email_settings(email: dict[str, Any], refusal: type[FieldRefusal]) -> 
                 raise refusal(f"email.quiet_hours.{edge}", "email_quiet_hours_invalid")
 
 
+def _web_link_or_none(url: str) -> str | None:
+    try:
+        return web_link(url)
+    except BadLink:
+        return None
+
+
 @dataclass(frozen=True)
 class StoreEmailSettings:
     kinds: dict[str, bool]
     sender_name: str | None
     reply_domain: str | None
+    page_url: str | None
     #: ("21:00", "08:00"), or None for none.
     quiet_hours: tuple[str, str] | None
 
@@ -85,7 +100,7 @@ async def store_email_settings(session: AsyncSession, store_id: str) -> StoreEma
     saved = (await saved_settings(session, store_id)).get("email")
     email = default_email_settings()
     if isinstance(saved, dict):
-        for key in ("sender_name", "reply_domain", "quiet_hours"):
+        for key in ("sender_name", "reply_domain", "page_url", "quiet_hours"):
             if key in saved:
                 email[key] = saved[key]
         if isinstance(saved.get("kinds"), dict):
@@ -95,5 +110,6 @@ async def store_email_settings(session: AsyncSession, store_id: str) -> StoreEma
         kinds=email["kinds"],
         sender_name=email["sender_name"],
         reply_domain=email["reply_domain"],
+        page_url=email["page_url"],
         quiet_hours=(quiet["start"], quiet["end"]) if isinstance(quiet, dict) else None,
     )
