@@ -167,7 +167,9 @@ class ValidateOrderStatusForm(FormValidationWithChoices):
         # Failures are counted in the store database, per order and per client address
         # (bot/orders/identity_checks.py), never in this conversation's slots: /restart or a new
         # conversation forgets nothing.
-        check = await identity_checks().check(store_id, number, proof, chat_context(tracker).client_key)
+        check = await identity_checks().check(
+            store_id, number, proof, chat_context(tracker).client_key, conversation_id=tracker.sender_id
+        )
         if check.order is not None:
             return {"order_number": check.order.order_number, "verified_order_number": check.order.order_number}
         if check.locked:

@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.core.clock import utc_now
 from bot.core.config import Settings
 from bot.core.db import dialect_insert, rows_changed
-from bot.core.models import IdentityCheckFailure, Order
+from bot.core.models import Conversation, IdentityCheckFailure, Order
 from bot.orders.lookup import OrderService, order_lookup_key
 
 ORDER, ADDRESS = "order", "address"
@@ -91,10 +91,13 @@ class IdentityChecks:
     ) -> None:
         self._sessions, self._orders, self.policy = sessions, orders, policy or LockoutPolicy()
 
-    async def check(self, store_id: str, order_number: str, proof: str, client_key: str | None) -> IdentityCheck:
+    async def check(
+        self, store_id: str, order_number: str, proof: str, client_key: str | None, conversation_id: str | None = None
+    ) -> IdentityCheck:
         """Check that ``proof`` (an email or a postcode) is the order's, counting the
         attempt for the order and for the client address (``None``: not from a
-        shopper's browser, counted for the order only)."""
+        shopper's browser, counted for the order only). A check that passes in a
+        conversation makes the order's address the conversation's contact address."""
         keys = [(ADDRESS, client_key)] if client_key else []
         keys.append((ORDER, order_lookup_key(order_number)))
         counted = await self._count(store_id, keys)
@@ -103,8 +106,23 @@ class IdentityChecks:
         order = await self._orders.find_verified_order(store_id, order_number, proof)
         if order is not None:
             await self._give_back(counted)
+            if conversation_id is not None and order.shopper_email:
+                await self._remember_contact(store_id, conversation_id, order.shopper_email)
             return IdentityCheck(order=order)
         return IdentityCheck(newly_locked=tuple(c.scope for c in counted if c.locked_until is not None))
+
+    async def _remember_contact(self, store_id: str, conversation_id: str, address: str) -> None:
+        # Only an anonymous chat's: a signed shopper's conversation already has its address.
+        async with self._sessions() as session, session.begin():
+            await session.execute(
+                update(Conversation)
+                .where(
+                    Conversation.id == conversation_id,
+                    Conversation.store_id == store_id,
+                    Conversation.shopper_email.is_(None),
+                )
+                .values(contact_email=address.strip().lower())
+            )
 
     @staticmethod
     async def _rows(session: AsyncSession, store_id: str, keys: list[tuple[str, str]]) -> list[IdentityCheckFailure]:

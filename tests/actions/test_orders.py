@@ -11,6 +11,7 @@ import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from actions import escalations as escalation_actions
@@ -18,6 +19,7 @@ from actions import orders as order_actions
 from actions.forms import UNUSABLE_ANSWERS
 from bot.chat import replies
 from bot.core.config import PROJECT_ROOT
+from bot.core.models import Conversation
 from bot.orders.identity_checks import IdentityChecks
 from bot.orders.importer import import_lines
 from bot.orders.lookup import OrderService
@@ -102,6 +104,33 @@ async def test_number_and_email_of_one_order_verify_it() -> None:
 async def test_postcode_verifies_too() -> None:
     slots, _ = await validate(form_tracker({"order_verification": "my zip is 10027"}, slots={"order_number": "fz-20931"}))
     assert slots["verified_order_number"] == "FZ-20931"
+
+
+async def test_a_passed_check_makes_the_orders_address_the_anonymous_chats_contact(
+    demo_sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with demo_sessions() as session, session.begin():
+        session.add(Conversation(id="test-conversation", store_id=STORE))
+    await validate(form_tracker({"order_number": "FZ-20931", "order_verification": "mallory@example.com"}))
+    async with demo_sessions() as session:
+        assert await session.scalar(select(Conversation.contact_email).where(Conversation.id == "test-conversation")) is None
+    # Proven by the postcode: the address is the one the store has for the order, not one the shopper typed.
+    await validate(form_tracker({"order_verification": "my zip is 10027"}, slots={"order_number": "FZ-20931"}))
+    async with demo_sessions() as session:
+        conversation = await session.get(Conversation, "test-conversation")
+        assert conversation is not None
+        assert conversation.contact_email == "alex@example.com" and conversation.email_address == "alex@example.com"
+
+
+async def test_a_passed_check_in_another_stores_conversation_changes_nothing(
+    demo_sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with demo_sessions() as session, session.begin():
+        session.add(Conversation(id="test-conversation", store_id=OTHER_STORE))
+    slots, _ = await validate(form_tracker({"order_number": "FZ-20931", "order_verification": "alex@example.com"}))
+    assert slots["verified_order_number"] == "FZ-20931"
+    async with demo_sessions() as session:
+        assert await session.scalar(select(Conversation.contact_email).where(Conversation.id == "test-conversation")) is None
 
 
 async def test_number_alone_is_kept_until_the_proof_arrives() -> None:

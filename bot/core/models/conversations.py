@@ -25,6 +25,11 @@ class MessageSender(str, enum.Enum):
 class Conversation(Base):
     """A shopper's chat with one store, as the shopper sees it."""
 
+    @property
+    def email_address(self) -> str | None:
+        """Where the store may email this conversation's shopper, if anywhere."""
+        return self.shopper_email or self.contact_email
+
     __tablename__ = "conversations"
     __table_args__ = (
         # One conversation per identified shopper and store: the store's
@@ -59,6 +64,10 @@ class Conversation(Base):
     #: The opaque part of the conversation's reply address (``reply+<token>@`` the store's reply
     #: domain), made on the first email: a reply to it comes back into this conversation.
     email_reply_token: Mapped[str | None] = mapped_column(String(64), default=None, unique=True)
+    #: An anonymous chat's shopper who proved an order (number and email or postcode): the address
+    #: the store has for that order, where the store may email this conversation. A signed
+    #: shopper's address is ``shopper_email``, which wins.
+    contact_email: Mapped[str | None] = mapped_column(String(320), default=None)
     #: The IANA timezone the shopper's browser reported (``Europe/Berlin``), for quiet hours; None: unknown.
     shopper_timezone: Mapped[str | None] = mapped_column(String(64), default=None)
 
