@@ -16,7 +16,8 @@ __all__ = ["DEMO_DATA", "bot_cli", "engine_python", "engine_settings", "free_por
 DEMO_DATA = PROJECT_ROOT / "demo" / "demo_stores.jsonl"
 
 
-def engine_settings(var_dir: Path) -> Settings:
+def engine_settings(var_dir: Path, env: dict[str, str] | None = None) -> Settings:
+    """The test stack's settings; ``env`` adds to them (an SMTP server, shorter delays)."""
     return load_settings(
         {
             "VAR_DIR": str(var_dir),
@@ -26,6 +27,7 @@ def engine_settings(var_dir: Path) -> Settings:
             "GATEWAY_PORT": str(free_port()),
             # The browser and end-to-end tests shop on the demo page, as `make run` does.
             "DEMO": "1",
+            **(env or {}),
         }
     )
 
@@ -62,10 +64,12 @@ def engine_python(code: str, timeout: float = 300) -> subprocess.CompletedProces
 
 
 @contextmanager
-def running_engine(var_dir: Path, with_gateway: bool = False, with_worker: bool = False) -> Iterator[tuple[Stack, Settings]]:
+def running_engine(
+    var_dir: Path, with_gateway: bool = False, with_worker: bool = False, env: dict[str, str] | None = None
+) -> Iterator[tuple[Stack, Settings]]:
     """Rasa and the action server (and the gateway and worker processes if asked)
     over a fresh store database holding the demo stores; stopped on exit."""
-    settings = engine_settings(var_dir)
+    settings = engine_settings(var_dir, env)
     for args in (("migrate",), ("import", str(DEMO_DATA)), ("demo-secrets",)):
         result = bot_cli(settings, *args)
         assert result.returncode == 0, result.stderr
