@@ -20,6 +20,7 @@ from bot.core.config import load_settings
 from bot.core.db import create_engine, create_sessionmaker
 from bot.runtime.stack import free_port
 from bot.web.app import create_app
+from bot.web.console_auth import STATIC
 
 INBOUND_SECRET = "inbound-secret-for-the-test"
 Inbox = Callable[..., Awaitable[TestClient]]
@@ -270,3 +271,9 @@ async def test_a_malformed_kept_email_is_still_listed_and_shown(inbox: Inbox, tm
     client = await inbox(DEMO="1")
     assert (await client.get("/demo/inbox/api/messages")).status == 200
     assert (await client.get(f"/demo/inbox/api/messages/{key}")).status == 200
+
+
+def test_the_demo_page_links_to_the_inbox() -> None:
+    # The demo page is served only with DEMO=1, exactly when the inbox is.
+    page = (STATIC / "demo.html").read_text(encoding="utf-8")
+    assert '<a class="inbox-link" href="/demo/inbox"' in page and "Open the demo inbox (emails the store sent)" in page
