@@ -18,17 +18,20 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
+import json
 import mailbox
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
+from email.utils import format_datetime, getaddresses, make_msgid
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 from aiohttp import web
 
+from bot.core.clock import utc_now
 from bot.core.config import Settings
 from bot.core.links import BadLink, web_link
 from bot.web.console_auth import CONSOLE_CSP, STATIC, same_origin
@@ -180,21 +183,29 @@ def reply_subject(subject: str) -> str:
 
 
 def inbound_form(reply: str, original: KeptEmail) -> dict[str, str]:
-    """The fields an inbound-parse provider (SendGrid, Mailgun, Postmark) posts for this reply: from
-    the shopper (the email's To), to the conversation's reply address (its Reply-To)."""
+    """The fields an inbound-parse provider (SendGrid's names) posts for this reply: from the shopper
+    (the email's To), to the conversation's reply address (its Reply-To). The reply has a Message-ID
+    of its own, as a mail client gives it: the webhook takes a mail once per Message-ID."""
     shopper = original.header("To")
     reply_address = original.header("Reply-To") or original.header("From")
-    message_id = original.header("Message-ID")
-    references = _one_line(f"{original.header('References')} {message_id}")
-    headers = [f"From: {shopper}", f"To: {reply_address}", f"Subject: {reply_subject(original.header('Subject'))}"]
-    if message_id:
-        headers += [f"In-Reply-To: {message_id}", f"References: {references}"]
+    subject = reply_subject(original.header("Subject"))
+    answered = original.header("Message-ID")
+    headers = [
+        f"From: {shopper}",
+        f"To: {reply_address}",
+        f"Subject: {subject}",
+        f"Date: {format_datetime(utc_now())}",
+        f"Message-ID: {make_msgid(domain='demo-inbox.localhost')}",
+    ]
+    if answered:
+        headers += [f"In-Reply-To: {answered}", f"References: {_one_line(original.header('References') + ' ' + answered)}"]
     return {
         "from": shopper,
         "to": reply_address,
-        "subject": reply_subject(original.header("Subject")),
+        "subject": subject,
         "text": quoted_reply(reply, original),
         "headers": "\n".join(headers) + "\n",
+        "envelope": json.dumps({"to": [address for _, address in getaddresses([reply_address])], "from": shopper}),
     }
 
 
@@ -202,14 +213,17 @@ def inbound_webhook_url(settings: Settings) -> str:
     return f"{settings.gateway_url}/webhooks/email/inbound/{settings.email_inbound_secret}"
 
 
-async def post_inbound_form(url: str, fields: dict[str, str]) -> int:
-    """POST the fields as multipart/form-data, as a provider does; the webhook's status."""
+async def post_inbound_form(url: str, fields: dict[str, str]) -> tuple[int, Any]:
+    """POST the fields as multipart/form-data, as a provider does; the webhook's status and JSON answer."""
     form = aiohttp.FormData(default_to_multipart=True)
     for name, value in fields.items():
         form.add_field(name, value)
     async with aiohttp.ClientSession(timeout=WEBHOOK_TIMEOUT) as http, http.post(url, data=form) as response:
-        await response.read()
-        return response.status
+        try:
+            answer = await response.json(content_type=None)
+        except ValueError:  # not JSON: the status says enough
+            answer = None
+        return response.status, answer
 
 
 INBOX = web.AppKey("demo_inbox", DemoInbox)
@@ -293,12 +307,15 @@ async def reply(request: web.Request) -> web.StreamResponse:
         return json_error(400, "text_too_long", {"limit": MAX_REPLY_CHARS}, field="text")
     settings = services(request).settings
     try:
-        status = await post_inbound_form(inbound_webhook_url(settings), inbound_form(text, original))
+        status, answer = await post_inbound_form(inbound_webhook_url(settings), inbound_form(text, original))
     except (aiohttp.ClientError, TimeoutError):
         return json_error(502, "http_error", {"reason": "the inbound webhook did not answer"})
     if not 200 <= status < 300:
-        return json_error(502, "http_error", {"reason": f"the inbound webhook answered {status}"})
-    return web.json_response({"sent": True, "webhook_status": status})
+        # The webhook's own refusal (a reply with no new text, from another address…), passed on to read.
+        why = answer.get("error") if isinstance(answer, dict) else None
+        reason = f"the inbound webhook answered {status}" + (f": {why}" if isinstance(why, str) else "")
+        return json_error(502, "http_error", {"reason": reason})
+    return web.json_response({"sent": True, "webhook_status": status, "webhook": answer})
 
 
 def add_demo_inbox(app: web.Application, demo: bool) -> None:

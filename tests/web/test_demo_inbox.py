@@ -3,6 +3,9 @@ inbound webhook as an inbound-parse form (here a stand-in server records what it
 
 from __future__ import annotations
 
+import email.parser
+import email.policy
+import json
 import mailbox
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -53,12 +56,13 @@ class StandInWebhook:
 
     def __init__(self, status: int = 200) -> None:
         self.status = status
+        self.answer: dict[str, Any] = {"ok": True}
         self.forms: list[tuple[str, str, dict[str, str]]] = []
 
     async def handle(self, request: web.Request) -> web.Response:
         form = await request.post()
         self.forms.append((request.match_info["secret"], request.content_type, {k: str(v) for k, v in form.items()}))
-        return web.json_response({"ok": True}, status=self.status)
+        return web.json_response(self.answer, status=self.status)
 
 
 @pytest.fixture
@@ -209,7 +213,7 @@ async def test_a_reply_reaches_the_inbound_webhook_as_an_inbound_parse_form(
 
     answer = await client.post(f"/demo/inbox/api/messages/{key}/reply", json={"text": "Thanks! Where is the gasket?"})
     assert answer.status == 200, await answer.text()
-    assert await answer.json() == {"sent": True, "webhook_status": 200}
+    assert await answer.json() == {"sent": True, "webhook_status": 200, "webhook": {"ok": True}}
     [(secret, content_type, form)] = stand_in.forms
     assert secret == INBOUND_SECRET and content_type == "multipart/form-data"
     assert form["from"] == "alex@example.com"
@@ -220,7 +224,9 @@ async def test_a_reply_reaches_the_inbound_webhook_as_an_inbound_parse_form(
     attribution, *lines = quoted.splitlines()
     assert attribution.endswith(", Yangteng Auto Parts <assistant@demo.localhost> wrote:")
     assert lines[0] == "> Your parcel was delivered." and all(line.startswith(">") for line in lines)
-    assert "In-Reply-To: <n7.abc@demo.localhost>" in form["headers"]
+    headers = email.parser.HeaderParser(policy=email.policy.default).parsestr(form["headers"])
+    assert headers["In-Reply-To"] == "<n7.abc@demo.localhost>" and headers["Message-ID"].endswith("@demo-inbox.localhost>")
+    assert json.loads(form["envelope"]) == {"to": ["reply+abc234@demo.localhost"], "from": "alex@example.com"}
 
 
 async def test_a_refused_or_unreachable_webhook_is_a_502_with_nothing_else_done(
@@ -228,11 +234,14 @@ async def test_a_refused_or_unreachable_webhook_is_a_502_with_nothing_else_done(
 ) -> None:
     stand_in, port = webhook
     stand_in.status = 403
+    stand_in.answer = {"error": "this reply is not from the conversation's shopper", "code": "x"}
     key = keep(tmp_path / "sink", delivery_email())
     refused = await (await inbox(DEMO="1", GATEWAY_PORT=str(port))).post(
         f"/demo/inbox/api/messages/{key}/reply", json={"text": "hello"}
     )
-    assert refused.status == 502 and "403" in (await refused.json())["error"]
+    assert (await refused.json())["error"] == (
+        "the inbound webhook answered 403: this reply is not from the conversation's shopper"
+    )
     unreachable = await (await inbox(DEMO="1", GATEWAY_PORT=str(free_port()))).post(
         f"/demo/inbox/api/messages/{key}/reply", json={"text": "hello"}
     )

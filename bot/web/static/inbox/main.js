@@ -56,9 +56,10 @@ async function reply(event) {
   const status = $('reply-status');
   status.textContent = 'Sending…';
   try {
-    await sendReply(id, text);
+    const answer = await sendReply(id, text);
+    const result = answer && answer.webhook && typeof answer.webhook.result === 'string' ? ` (${answer.webhook.result})` : '';
     $('reply-text').value = '';
-    status.textContent = 'Sent. The answer arrives here by email (and in the chat, if it is open).';
+    status.textContent = `Sent${result}. The answer arrives here by email (and in the chat, if it is open).`;
   } catch (error) {
     status.textContent = `Not sent: ${error.message}`;
   }
