@@ -75,6 +75,8 @@ async def serve(directory: Path, port: int, host: str = "127.0.0.1", ready: asyn
 
 def run_mail_sink(directory: Path, port: int) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # aiosmtpd logs every SMTP command, addresses included: the log under var/ holds no email address.
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
     print(f"mail sink on smtp://127.0.0.1:{port}, keeping every email in {directory}", flush=True)
 
     async def main() -> None:

@@ -89,7 +89,8 @@ class KeptEmail:
             content = part.get_content() if part is not None else ""
         except (LookupError, ValueError, TypeError, AttributeError):  # an unknown charset, a broken part
             return ""
-        return content if isinstance(content, str) else ""
+        # Mail on the wire ends its lines with CRLF: the page and the quoted reply want plain lines.
+        return content.replace("\r\n", "\n") if isinstance(content, str) else ""
 
     def attachments(self) -> list[dict[str, Any]]:
         found = []

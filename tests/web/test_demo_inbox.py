@@ -48,7 +48,8 @@ def delivery_email(subject: str = "Your messages from Yangteng Auto Parts", text
 
 
 def keep(directory: Path, message: EmailMessage) -> str:
-    return mailbox.Maildir(directory, factory=None, create=True).add(message.as_bytes())
+    # With CRLF line ends, as the sink keeps what came over SMTP.
+    return mailbox.Maildir(directory, factory=None, create=True).add(message.as_bytes(policy=email.policy.SMTP))
 
 
 class StandInWebhook:
@@ -224,6 +225,7 @@ async def test_a_reply_reaches_the_inbound_webhook_as_an_inbound_parse_form(
     attribution, *lines = quoted.splitlines()
     assert attribution.endswith(", Yangteng Auto Parts <assistant@demo.localhost> wrote:")
     assert lines[0] == "> Your parcel was delivered." and all(line.startswith(">") for line in lines)
+    assert "\r" not in form["text"]
     headers = email.parser.HeaderParser(policy=email.policy.default).parsestr(form["headers"])
     assert headers["In-Reply-To"] == "<n7.abc@demo.localhost>" and headers["Message-ID"].endswith("@demo-inbox.localhost>")
     assert json.loads(form["envelope"]) == {"to": ["reply+abc234@demo.localhost"], "from": "alex@example.com"}
