@@ -107,30 +107,32 @@ class Service:
                     f"{self.name} exited with code {self.process.returncode}; last log lines "
                     f"({self.log_path}):\n{self.log_tail()}"
                 )
-            if self.health_url is None and self.health_port is not None:
-                try:
-                    socket.create_connection(("127.0.0.1", self.health_port), timeout=2).close()
-                    return
-                except OSError:
-                    pass
-            elif self.health_url is None:
+            if self.health_url is None and self.health_port is None:
                 if time.monotonic() - started > 1.0:
                     return
                 time.sleep(0.2)
                 continue
-            try:
-                if self.health_url is not None:
-                    with urllib.request.urlopen(self.health_url, timeout=2) as response:
-                        if response.status == 200:
-                            return
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
+            if self._answers():
+                return
             waited = time.monotonic() - started
             if waited > timeout:
                 raise ServiceFailed(f"{self.name} not ready after {timeout:.0f} s; see {self.log_path}")
             if progress is not None:
                 progress(f"waiting for {self.name} … {waited:4.0f} s")
             time.sleep(0.5)
+
+    def _answers(self) -> bool:
+        """Whether the health URL answers 200, or the health port accepts a connection."""
+        try:
+            if self.health_url is not None:
+                with urllib.request.urlopen(self.health_url, timeout=2) as response:
+                    return bool(response.status == 200)
+            if self.health_port is not None:
+                socket.create_connection(("127.0.0.1", self.health_port), timeout=2).close()
+                return True
+        except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+            pass
+        return False
 
     def stop(self, timeout: float = 15) -> None:
         if self.process is None or self.process.poll() is not None:
