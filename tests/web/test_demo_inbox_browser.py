@@ -16,7 +16,7 @@ from bot.core.config import load_settings
 from bot.core.db import create_engine, create_sessionmaker
 from bot.runtime.stack import free_port
 from bot.web.app import create_app
-from tests.web.browser import watch_problems
+from tests.web.browser import shoot, watch_problems
 from tests.web.test_demo_inbox import INBOUND_SECRET, StandInWebhook, delivery_email, keep
 
 PAYLOAD = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=1</script>'
@@ -100,6 +100,7 @@ def test_the_inbox_shows_a_kept_email_with_its_links_and_hostile_text_as_text(
     # javascript: is text, never an anchor.
     expect(page.get_by_test_id("inbox-text")).to_contain_text("Not a link: javascript:alert(1)")
     expect(page.get_by_test_id("inbox-attachments")).to_contain_text("OP-1001.pdf · application/pdf · 13 bytes")
+    shoot(page, "demo-inbox.png")
 
     page.locator('[data-testid="inbox-message"]', has_text="onerror").click()
     expect(page.get_by_test_id("inbox-subject")).to_have_text(PAYLOAD)
