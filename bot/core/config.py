@@ -78,6 +78,11 @@ class Settings:
     #: Demo mode (``make run`` sets DEMO=1): the demo store's product page at ``/``, signed in as
     #: the demo shopper. Off unless asked for: production serves no page that vouches for anyone.
     demo: bool = False
+    #: The demo's SMTP sink (``python -m bot mail-sink``, which ``make run`` starts when no SMTP_HOST is
+    #: set): its loopback port, and the Maildir keeping every email it accepts (None: ``var/mail_sink``),
+    #: which the demo inbox at /demo/inbox reads.
+    mail_sink_port: int = 2525
+    mail_sink_dir: Path | None = None
     #: Outgoing email (bot/email/): the SMTP server the worker sends through. No host means no
     #: email at all. ``smtp_tls``: ``starttls`` (upgrade a plain connection, usually port 587),
     #: ``tls`` (TLS from the start, usually port 465) or ``none`` (a local relay or test sink).
@@ -107,6 +112,10 @@ class Settings:
     email_attachment_max_bytes: int = 5 * 1024 * 1024
     #: A port to receive replies by SMTP directly (``python -m bot inbound-smtp``); 0: webhook only.
     inbound_smtp_port: int = 0
+
+    @property
+    def mail_sink_maildir(self) -> Path:
+        return self.mail_sink_dir or self.var_dir / "mail_sink"
 
     @property
     def email_enabled(self) -> bool:
@@ -225,6 +234,8 @@ def load_settings(env: dict[str, str] | os._Environ = os.environ) -> Settings:
         trusted_proxies=env.get("TRUSTED_PROXIES", ""),
         shopper_signature_max_age_seconds=int(env.get("SHOPPER_SIGNATURE_MAX_AGE_SECONDS", "3600")),
         demo=_flag(env.get("DEMO", "0"), "DEMO"),
+        mail_sink_port=int(env.get("MAIL_SINK_PORT", "2525")),
+        mail_sink_dir=Path(env["MAIL_SINK_DIR"]).resolve() if env.get("MAIL_SINK_DIR") else None,
         smtp_host=env.get("SMTP_HOST", "").strip(),
         smtp_port=int(env.get("SMTP_PORT", "465" if _smtp_tls(env) == "tls" else "587")),
         smtp_username=env.get("SMTP_USERNAME", ""),
@@ -302,6 +313,8 @@ def settings_env(settings: Settings) -> dict[str, str]:
         "TRUSTED_PROXIES": settings.trusted_proxies,
         "SHOPPER_SIGNATURE_MAX_AGE_SECONDS": str(settings.shopper_signature_max_age_seconds),
         "DEMO": "1" if settings.demo else "0",
+        "MAIL_SINK_PORT": str(settings.mail_sink_port),
+        "MAIL_SINK_DIR": str(settings.mail_sink_dir or ""),
         "SMTP_HOST": settings.smtp_host,
         "SMTP_PORT": str(settings.smtp_port),
         "SMTP_USERNAME": settings.smtp_username,

@@ -27,6 +27,17 @@ def _cmd_worker(_: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_mail_sink(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from bot.core.config import get_settings
+    from bot.runtime.mail_sink import run_mail_sink
+
+    settings = get_settings()
+    directory = Path(args.dir).resolve() if args.dir else settings.mail_sink_maildir
+    return run_mail_sink(directory, args.port if args.port is not None else settings.mail_sink_port)
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from bot.runtime.stack import run_stack
 
@@ -58,6 +69,12 @@ def main(argv: list[str] | None = None) -> int:
     p_import.set_defaults(func=cmd_import)
     sub.add_parser("gateway", help="serve the web gateway (chat API, widget, demo page)").set_defaults(func=_cmd_gateway)
     sub.add_parser("worker", help="run the durable jobs (delivery confirmations)").set_defaults(func=_cmd_worker)
+    p_sink = sub.add_parser(
+        "mail-sink", help="a local SMTP server that keeps every email in a Maildir and sends none (make run starts it)"
+    )
+    p_sink.add_argument("--port", type=int, help="the loopback port (default: MAIL_SINK_PORT, 2525)")
+    p_sink.add_argument("--dir", help="the Maildir (default: MAIL_SINK_DIR, var/mail_sink)")
+    p_sink.set_defaults(func=_cmd_mail_sink)
     sub.add_parser(
         "demo-secrets", help="generate a shopper-identity secret for every store that has none, and demo agents' passwords"
     ).set_defaults(func=cmd_demo_secrets)

@@ -6,6 +6,7 @@ benchmark, so that all three run the services exactly the same way.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import socket
@@ -68,9 +69,11 @@ class Service:
     name: str
     command: list[str]
     env: dict[str, str]
-    #: None for a service without HTTP: healthy once it has run for a moment.
+    #: None for a service without HTTP: healthy once it has run for a moment (or accepts on health_port).
     health_url: str | None
     log_path: Path
+    #: A loopback port that accepts connections once the service is ready (a service without HTTP).
+    health_port: int | None = None
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     def start(self) -> None:
@@ -104,23 +107,32 @@ class Service:
                     f"{self.name} exited with code {self.process.returncode}; last log lines "
                     f"({self.log_path}):\n{self.log_tail()}"
                 )
-            if self.health_url is None:
+            if self.health_url is None and self.health_port is None:
                 if time.monotonic() - started > 1.0:
                     return
                 time.sleep(0.2)
                 continue
-            try:
-                with urllib.request.urlopen(self.health_url, timeout=2) as response:
-                    if response.status == 200:
-                        return
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
+            if self._answers():
+                return
             waited = time.monotonic() - started
             if waited > timeout:
                 raise ServiceFailed(f"{self.name} not ready after {timeout:.0f} s; see {self.log_path}")
             if progress is not None:
                 progress(f"waiting for {self.name} … {waited:4.0f} s")
             time.sleep(0.5)
+
+    def _answers(self) -> bool:
+        """Whether the health URL answers 200, or the health port accepts a connection."""
+        try:
+            if self.health_url is not None:
+                with urllib.request.urlopen(self.health_url, timeout=2) as response:
+                    return bool(response.status == 200)
+            if self.health_port is not None:
+                socket.create_connection(("127.0.0.1", self.health_port), timeout=2).close()
+                return True
+        except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+            pass
+        return False
 
     def stop(self, timeout: float = 15) -> None:
         if self.process is None or self.process.poll() is not None:
@@ -219,15 +231,60 @@ def worker(settings: Settings) -> Service:
     )
 
 
+def mail_sink(settings: Settings) -> Service:
+    """The demo's SMTP sink (bot/runtime/mail_sink.py): keeps every email, sends none."""
+    return Service(
+        name="mail sink",
+        command=[sys.executable, "-m", "bot", "mail-sink"],
+        env=_app_env(settings),
+        health_url=None,
+        health_port=settings.mail_sink_port,
+        log_path=settings.var_dir / "logs" / "mail_sink.log",
+    )
+
+
+#: The demo's sender, on a domain that can never receive mail from outside (RFC 6761 .localhost).
+DEMO_EMAIL_SENDER = "assistant@demo.localhost"
+#: How long a demo message stays unread before it is emailed: short enough to watch it happen.
+DEMO_EMAIL_AFTER_UNREAD_SECONDS = 20
+
+
+def with_demo_mail_sink(settings: Settings, env: dict[str, str] | os._Environ[str] = os.environ) -> Settings:
+    """The settings of a demo (DEMO=1) without an SMTP server of its own: every process sends through
+    the local sink, from a demo address, soon after a message is left unread. Anything else is
+    returned as it is: a configured SMTP_HOST is never replaced, nor a delay someone chose."""
+    if not settings.demo or settings.smtp_host:
+        return settings
+    return dataclasses.replace(
+        settings,
+        smtp_host="127.0.0.1",
+        smtp_port=settings.mail_sink_port,
+        smtp_tls="none",
+        smtp_username="",
+        smtp_password="",
+        email_sender=settings.email_sender or DEMO_EMAIL_SENDER,
+        email_after_unread_seconds=(
+            settings.email_after_unread_seconds if "EMAIL_AFTER_UNREAD_SECONDS" in env else DEMO_EMAIL_AFTER_UNREAD_SECONDS
+        ),
+    )
+
+
 class Stack:
     """The action server, the Rasa server and (optionally) the gateway and the
     worker, started together and stopped together."""
 
     def __init__(
-        self, settings: Settings, model: Path = DEFAULT_MODEL, with_gateway: bool = True, with_worker: bool = True
+        self,
+        settings: Settings,
+        model: Path = DEFAULT_MODEL,
+        with_gateway: bool = True,
+        with_worker: bool = True,
+        with_mail_sink: bool = False,
     ) -> None:
         self.var_dir = settings.var_dir
-        self.services = [action_server(settings), rasa_server(settings, model)]
+        # The sink first: the worker may send an email as soon as it starts.
+        self.services = [mail_sink(settings)] if with_mail_sink else []
+        self.services += [action_server(settings), rasa_server(settings, model)]
         if with_gateway:
             self.services.append(gateway(settings))
         if with_worker:
@@ -249,7 +306,7 @@ class Stack:
             service.stop()
 
     def service(self, name: str) -> Service:
-        """One of the stack's processes by its name ("action server", "Rasa server", "gateway", "worker")."""
+        """One of the stack's processes by its name ("action server", "Rasa server", "gateway", "worker", "mail sink")."""
         for service in self.services:
             if service.name == name:
                 return service
@@ -308,9 +365,15 @@ def _demo_seller_admins() -> set[str]:
 
 def run_stack(chat: bool, store: str, shopper_email: str | None) -> int:
     _stop_on_sigterm()
-    settings = get_settings()
-    stack = Stack(settings)
-    print("Starting the action server, the Rasa server, the gateway and the worker (loading the model takes ~20 s)")
+    configured = get_settings()
+    settings = with_demo_mail_sink(configured)
+    sink = settings is not configured
+    stack = Stack(settings, with_mail_sink=sink)
+    print(
+        "Starting the action server, the Rasa server, the gateway, the worker"
+        + (" and the mail sink" if sink else "")
+        + " (loading the model takes ~20 s)"
+    )
     try:
         stack.start(progress=_progress_line)
     except ServiceFailed as exc:
@@ -333,6 +396,19 @@ def run_stack(chat: bool, store: str, shopper_email: str | None) -> int:
     print(f"  Rasa server    {settings.rasa_url}  (REST channel: {settings.rasa_url}/webhooks/rest/webhook)")
     print(f"  action server  {settings.action_server_url}")
     print("  worker         python -m bot worker (delivery confirmations, install videos, review invitations)")
+    if sink:
+        print(
+            f"  mail sink      smtp://127.0.0.1:{settings.mail_sink_port}  (keeps every email, sends none: "
+            f"{settings.mail_sink_maildir})"
+        )
+        print(
+            f"  demo inbox     {settings.gateway_url}/demo/inbox  (what the store emailed, sent "
+            f"{settings.email_after_unread_seconds} s after a message is left unread; reply from there)"
+        )
+    elif settings.demo and settings.email_enabled:
+        print(
+            f"  email          through {settings.smtp_host}:{settings.smtp_port} (SMTP_HOST), from {settings.email_sender}"
+        )
     print(f"  logs           {settings.var_dir / 'logs'}")
     print(f"  API token      in {settings.var_dir / 'rasa_token'} (or $RASA_TOKEN)")
     try:
