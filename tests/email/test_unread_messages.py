@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.chat.conversations import ChatSession, ConversationService, NewMessage
 from bot.core.clock import frozen_at
-from bot.core.config import load_settings
+from bot.core.config import Settings, load_settings
 from bot.core.jobs import FAILURE_ERROR, LEASE, MAX_ATTEMPTS, FailedJobs, JobQueue, retry_delay
 from bot.core.models import Conversation, EmailNotification, JobStatus, ScheduledJob, Store
 from bot.email.smtp_client import SmtpMailer, SmtpServer
@@ -70,8 +70,29 @@ class ConfirmingRasa:
         ]
 
 
-def unread_emails(sessions: async_sessionmaker[AsyncSession], sink: SmtpSink) -> UnreadEmails:
-    return UnreadEmails(sessions, SmtpMailer(SmtpServer("127.0.0.1", sink.port, tls="none", timeout=5)), SENDER, DELAY)
+PUBLIC = "https://chat.yangteng-auto.example"
+LINK_SECRET = "email-link-secret-test-5b2c"
+
+
+def email_settings(**env: str) -> Settings:
+    """The deployment's email settings the tests send with (through the sink, without TLS)."""
+    return load_settings(
+        {
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_TLS": "none",
+            "EMAIL_SENDER": SENDER,
+            "EMAIL_AFTER_UNREAD_SECONDS": str(int(DELAY.total_seconds())),
+            "EMAIL_LINK_SECRET": LINK_SECRET,
+            "EMAIL_INBOUND_SECRET": "email-inbound-secret-test-0f3a",
+            "PUBLIC_URL": PUBLIC,
+            **env,
+        }
+    )
+
+
+def unread_emails(sessions: async_sessionmaker[AsyncSession], sink: SmtpSink, **env: str) -> UnreadEmails:
+    mailer = SmtpMailer(SmtpServer("127.0.0.1", sink.port, tls="none", timeout=5))
+    return UnreadEmails(sessions, email_settings(**env), mailer)
 
 
 def worker_at(sessions: async_sessionmaker[AsyncSession], sink: SmtpSink, at: dt.datetime, name: str = "w") -> Worker:
@@ -89,6 +110,17 @@ async def deliver(sessions: async_sessionmaker[AsyncSession], event_id: str = "e
 async def email_jobs(sessions: async_sessionmaker[AsyncSession]) -> list[ScheduledJob]:
     async with sessions() as session:
         return list((await session.scalars(select(ScheduledJob).where(ScheduledJob.kind == UNREAD_EMAIL))).all())
+
+
+async def conversation_reply_token(sessions: async_sessionmaker[AsyncSession], email_address: str = ALEX) -> str:
+    async with sessions() as session:
+        token = await session.scalar(
+            select(Conversation.email_reply_token).where(
+                Conversation.store_id == STORE, Conversation.shopper_email == email_address
+            )
+        )
+    assert token is not None
+    return token
 
 
 async def alex_chat(sessions: async_sessionmaker[AsyncSession]) -> ChatSession:
@@ -115,8 +147,13 @@ async def test_a_delivery_to_an_offline_shopper_is_emailed_once_after_the_delay_
     # ...then exactly one email, to Alex, from the store's name.
     await worker_at(demo_sessions, smtp_sink, NOW + DELAY).run_due()
     ((mail_from, rcpt_tos, message),) = smtp_sink.mail.received
-    assert mail_from == SENDER and rcpt_tos == [ALEX]
+    reply_token = await conversation_reply_token(demo_sessions)
+    # Bounces come back to the conversation's own address; replies too.
+    assert mail_from == f"bounce+{reply_token}@mail.yangteng-auto.example" and rcpt_tos == [ALEX]
+    assert message["Reply-To"] == f"reply+{reply_token}@mail.yangteng-auto.example"
     assert message["From"] == f"Yangteng Auto Parts <{SENDER}>" and message["To"] == ALEX
+    # A delivery confirmation is transactional: nothing to unsubscribe from.
+    assert message["List-Unsubscribe"] is None and message["List-Unsubscribe-Post"] is None
     assert message.is_multipart() and message.get_content_type() == "multipart/alternative"
     text, html = body(message, "plain"), body(message, "html")
     assert "Your order FZ-20931 was delivered." in text
@@ -400,18 +437,18 @@ async def test_a_message_stored_while_the_email_is_being_sent_gets_the_next_emai
     await store_writes(demo_sessions, chat, [NewMessage("store", "Your parcel is held at customs.")], "exception_notice")
 
     class AgentAnswersMeanwhile(SmtpMailer):
-        async def send(self, message: EmailMessage) -> None:
+        async def send(self, message: EmailMessage, mail_from: str | None = None) -> None:
             # Joins the burst's job key, which is already running: the email being sent lacks it.
             assert not await store_writes(
                 demo_sessions, chat, [NewMessage("agent", "I called the carrier.", author="Mei")], "agent_reply"
             )
-            await super().send(message)
+            await super().send(message, mail_from)
 
     due = NOW + DELAY
     queue = JobQueue(demo_sessions, "w", clock=lambda: due)
     mailer = AgentAnswersMeanwhile(SmtpServer("127.0.0.1", smtp_sink.port, tls="none", timeout=5))
     (job,) = await queue.claim()
-    assert await UnreadEmails(demo_sessions, mailer, SENDER, DELAY).send(job, queue) == 1
+    assert await UnreadEmails(demo_sessions, email_settings(), mailer).send(job, queue) == 1
     # The agent's answer is a burst of its own, due its own delay after it was stored.
     first, later = sorted(await email_jobs(demo_sessions), key=lambda j: j.id)
     assert later.status == JobStatus.pending.value and later.due_at == NOW + DELAY
