@@ -833,18 +833,6 @@ async def test_a_store_with_its_own_smtp_server_sends_through_it(
     assert len(smtp_sink_down.mail.received) == 1 and len(smtp_sink.mail.received) == 1
 
 
-def test_a_stores_smtp_server_is_read_from_its_row() -> None:
-    assert SmtpServer.of_store(Store(id="s", name="S")) is None
-    server = SmtpServer.of_store(Store(id="s", name="S", smtp_host="smtp.s.example", smtp_tls="tls", smtp_password="pw"))
-    assert server is not None and (server.host, server.port, server.tls, server.password) == (
-        "smtp.s.example",
-        465,
-        "tls",
-        "pw",
-    )
-    assert "pw" not in repr(server)
-
-
 # --- the bot's answers to an emailed turn ---
 
 
