@@ -1,5 +1,7 @@
 """What one notification email is: the unread messages of a burst, as plain text and as HTML,
-from the store's name, threaded per conversation.
+from the store's name, in the store's words (its email templates), threaded per conversation,
+with a "continue in chat" link, a reply address, and for marketing kinds a one-click unsubscribe
+(RFC 8058).
 
 Every text in it (the store's words, an agent's reply, a title) is data: escaped into the HTML,
 never read as markup. Links are kept as links only when they pass :func:`bot.core.links.web_link`.
@@ -12,7 +14,7 @@ import hashlib
 import html
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -29,6 +31,16 @@ MAX_REFERENCES = 10
 
 
 @dataclass(frozen=True)
+class EmailAttachment:
+    """A file the email carries (an uploaded PDF manual)."""
+
+    filename: str
+    content: bytes = field(repr=False)
+    maintype: str = "application"
+    subtype: str = "pdf"
+
+
+@dataclass(frozen=True)
 class Notification:
     store_id: str
     store_name: str
@@ -39,6 +51,25 @@ class Notification:
     #: ``Message-ID`` of the conversation's earlier emails, oldest first.
     earlier: Sequence[str]
     sent_at: dt.datetime
+    #: The ``From`` display name (the seller's sender name); None: the store's name.
+    sender_name: str | None = None
+    #: ``reply+<token>@<reply domain>``: a reply comes back into the conversation.
+    reply_to: str | None = None
+    #: The store's templates, rendered (``email_subject``, ``email_intro``, ``email_footer``);
+    #: None: the built-in words.
+    subject_text: str | None = None
+    intro: str | None = None
+    footer: str | None = None
+    #: The signed "continue in chat" link (:func:`continue_url`).
+    continue_link: str | None = None
+    #: The one-click unsubscribe link: set only for marketing kinds (review invitations).
+    unsubscribe_link: str | None = None
+    attachments: Sequence[EmailAttachment] = ()
+
+
+def continue_url(public_base: str, token: str) -> str:
+    """The "continue in chat" link of an email (the widget's side answers it)."""
+    return f"{public_base.rstrip('/')}/continue/{token}"
 
 
 def _one_line(text: str) -> str:
@@ -112,8 +143,25 @@ def _attachment(message: StoredMessage) -> tuple[str, str] | None:
     return (_one_line(title) if isinstance(title, str) and title.strip() else link), link
 
 
+def _intro(notification: Notification) -> str:
+    if notification.intro is not None and notification.intro.strip():
+        return notification.intro.strip()
+    return f"You have {_count(notification.messages)} from {_one_line(notification.store_name)}:"
+
+
+def _footer(notification: Notification) -> str:
+    if notification.footer is not None and notification.footer.strip():
+        return notification.footer.strip()
+    return "To answer, open the chat on the store's page."
+
+
+#: The words before the "continue in chat" link and the unsubscribe link.
+CONTINUE_WORDS = "Continue in the chat"
+UNSUBSCRIBE_WORDS = "Stop review requests by email"
+
+
 def plain_text(notification: Notification) -> str:
-    parts = [f"You have {_count(notification.messages)} from {_one_line(notification.store_name)}:", ""]
+    parts = [_intro(notification), ""]
     for message in notification.messages:
         parts.append(f"{_who(message, notification.store_name)}:")
         if message.text:
@@ -123,7 +171,13 @@ def plain_text(notification: Notification) -> str:
             title, link = attachment
             parts.append(link if title == link else f"{title}: {link}")
         parts.append("")
-    parts.append("To answer, open the chat on the store's page.")
+    parts.append(_footer(notification))
+    if notification.continue_link:
+        parts.append(f"{CONTINUE_WORDS}: {notification.continue_link}")
+    for attached in notification.attachments:
+        parts.append(f"Attached: {attached.filename}")
+    if notification.unsubscribe_link:
+        parts += ["", f"{UNSUBSCRIBE_WORDS}: {notification.unsubscribe_link}"]
     return "\n".join(parts) + "\n"
 
 
@@ -137,8 +191,11 @@ def _html_text(text: str) -> str:
     return "".join(out)
 
 
+def _html_link(url: str, words: str) -> str:
+    return f'<a href="{html.escape(url, quote=True)}">{html.escape(words)}</a>'
+
+
 def html_text(notification: Notification) -> str:
-    store = html.escape(_one_line(notification.store_name))
     blocks = []
     for message in notification.messages:
         lines = [f"<p><strong>{html.escape(_who(message, notification.store_name))}</strong></p>"]
@@ -150,10 +207,15 @@ def html_text(notification: Notification) -> str:
             lines.append(f'<p><a href="{html.escape(link, quote=True)}">{html.escape(title)}</a></p>')
         blocks.append("\n".join(lines))
     body = "\n<hr>\n".join(blocks)
+    tail = [f"<p>{html.escape(_footer(notification))}</p>"]
+    if notification.continue_link:
+        tail.append(f"<p>{_html_link(notification.continue_link, CONTINUE_WORDS)}</p>")
+    if notification.unsubscribe_link:
+        tail.append(f"<p><small>{_html_link(notification.unsubscribe_link, UNSUBSCRIBE_WORDS)}</small></p>")
     return (
         '<!DOCTYPE html>\n<html><head><meta charset="utf-8"></head><body>\n'
-        f"<p>You have {_count(notification.messages)} from {store}:</p>\n"
-        f"{body}\n<p>To answer, open the chat on the store's page.</p>\n</body></html>\n"
+        f"<p>{html.escape(_intro(notification))}</p>\n"
+        f"{body}\n" + "\n".join(tail) + "\n</body></html>\n"
     )
 
 
@@ -165,9 +227,13 @@ def compose(notification: Notification) -> EmailMessage:
     """The email, multipart plain text and HTML; its ``Message-ID`` is :func:`message_id` of the burst."""
     n = notification
     mail = EmailMessage()
-    mail["From"] = Address(display_name=_one_line(n.store_name), addr_spec=n.sender)
+    display_name = n.sender_name if n.sender_name and n.sender_name.strip() else n.store_name
+    mail["From"] = Address(display_name=_one_line(display_name), addr_spec=n.sender)
     mail["To"] = n.to
-    mail["Subject"] = subject(n.store_name)
+    if n.reply_to:
+        mail["Reply-To"] = n.reply_to
+    given_subject = _one_line(n.subject_text or "")
+    mail["Subject"] = given_subject or subject(n.store_name)
     mail["Date"] = format_datetime(n.sent_at)
     mail["Message-ID"] = message_id(n.store_id, n.conversation_id, n.messages[0].seq, n.sender)
     root = thread_root(n.store_id, n.conversation_id, n.sender)
@@ -175,6 +241,19 @@ def compose(notification: Notification) -> EmailMessage:
     mail["In-Reply-To"] = earlier[-1] if earlier else root
     mail["References"] = " ".join([root, *earlier])
     mail["Auto-Submitted"] = "auto-generated"
+    if n.unsubscribe_link:
+        # RFC 8058: a mail client unsubscribes by POSTing "List-Unsubscribe=One-Click" to the
+        # https link; the link alone (a GET) only asks, as link scanners open every link.
+        mail["List-Unsubscribe"] = f"<{n.unsubscribe_link}>"
+        mail["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     mail.set_content(plain_text(n))
     mail.add_alternative(html_text(n), subtype="html")
+    for attachment in n.attachments:
+        # The body becomes multipart/mixed: the text and HTML alternatives, then the files.
+        mail.add_attachment(
+            attachment.content,
+            maintype=attachment.maintype,
+            subtype=attachment.subtype,
+            filename=_one_line(attachment.filename),
+        )
     return mail

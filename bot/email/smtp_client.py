@@ -8,6 +8,7 @@ from email.message import EmailMessage
 import aiosmtplib
 
 from bot.core.config import Settings
+from bot.core.models import Store
 
 #: Seconds for connecting and for each SMTP command: far below the job queue's 5-minute lease,
 #: so a hung server fails this attempt (retried later) instead of letting another worker send too.
@@ -32,17 +33,29 @@ class SmtpServer:
     def from_settings(cls, settings: Settings) -> SmtpServer:
         return cls(settings.smtp_host, settings.smtp_port, settings.smtp_tls, settings.smtp_username, settings.smtp_password)
 
+    @classmethod
+    def of_store(cls, store: Store) -> SmtpServer | None:
+        """The store's own server (its ``smtp_*`` columns), or None when it names none."""
+        if not store.smtp_host:
+            return None
+        tls = store.smtp_tls if store.smtp_tls in ("none", "starttls", "tls") else "starttls"
+        # The port each kind of connection usually listens on, when the store left it out.
+        port = store.smtp_port or (465 if tls == "tls" else 587)
+        return cls(store.smtp_host, port, tls, store.smtp_username or "", store.smtp_password or "")
+
 
 class SmtpMailer:
     def __init__(self, server: SmtpServer) -> None:
         self.server = server
 
-    async def send(self, message: EmailMessage) -> None:
-        """Hand the email to the server; :class:`EmailNotSent` when that fails."""
+    async def send(self, message: EmailMessage, mail_from: str | None = None) -> None:
+        """Hand the email to the server; :class:`EmailNotSent` when that fails. ``mail_from``: the
+        envelope sender (``MAIL FROM``, the ``Return-Path`` bounces go to); None: the ``From`` address."""
         server = self.server
         try:
             await aiosmtplib.send(
                 message,
+                sender=mail_from,
                 hostname=server.host,
                 port=server.port,
                 username=server.username or None,

@@ -13,15 +13,27 @@ gets nothing; otherwise one email with every unread message of the burst. The em
 in ``email_notifications`` in the transaction that marks the job done; a burst already recorded
 is never sent again. An SMTP failure is the job's failed attempt: retried with the queue's
 back-off, and after the last one the seller sees the failed job.
+
+Before sending, the job finishes without an email (and says why in its payload's ``skipped``
+and the worker's log) when the seller turned the kind off, the address bounced or complained
+(``email_suppressions``), or a review request goes to an address that opted out of reviews. In
+the shopper's quiet hours (their browser's timezone known) it waits until they end.
+
+A shopper's emailed turn is answered by email (``email_answer``): the bot's answers count as
+messages to email, and are due at once.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import datetime as dt
 import logging
+import re
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -31,9 +43,24 @@ from bot.chat.conversations import ChatSession, StoredMessage, stored_message
 from bot.core.clock import utc_now
 from bot.core.config import Settings
 from bot.core.jobs import ClaimLost, Job, JobQueue, enqueue
-from bot.core.models import Conversation, EmailNotification, JobStatus, Message, ScheduledJob, Store
-from bot.email.composition import Notification, compose
-from bot.email.smtp_client import SmtpMailer
+from bot.core.models import (
+    Conversation,
+    EmailNotification,
+    JobStatus,
+    ManualFile,
+    Message,
+    Order,
+    ScheduledJob,
+    Store,
+)
+from bot.email.composition import EmailAttachment, Notification, compose, continue_url
+from bot.email.signed_links import CONTINUE_CHAT, SignedLinks
+from bot.email.smtp_client import SmtpMailer, SmtpServer
+from bot.email.store_email import MARKETING_KINDS, StoreEmailSettings, store_email_settings
+from bot.email.suppressions import is_suppressed
+from bot.email.unsubscribe import opted_out_of_reviews, unsubscribe_token, unsubscribe_url
+from bot.guides.manuals import Manuals
+from bot.seller.templates import first_name, render, store_templates
 
 log = logging.getLogger(__name__)
 
@@ -41,11 +68,58 @@ log = logging.getLogger(__name__)
 UNREAD_EMAIL = "unread_email"
 #: Who writes the messages an email is about; the bot's answers to the shopper's own turns are not.
 EMAILED_SENDERS = ("store", "agent")
+#: The kind of a burst of the bot's answers to a turn the shopper sent by email: those answers
+#: are emailed too (the shopper is in their mail, not on the page), at once.
+EMAIL_ANSWER = "email_answer"
+#: Who writes the messages a burst carries once it is queued: the bot's answers the shopper has
+#: not seen are in it too (the ones the widget showed are read, so never emailed).
+BURST_SENDERS = ("store", "agent", "bot")
 #: The kind of a burst the worker queued itself: messages stored while an email about the
 #: messages before them was being sent, or left unread after the shopper read part of a burst.
 LATER_MESSAGES = "later_messages"
 #: Messages one email carries at most (a burst is rarely more than a handful).
 MAX_MESSAGES_PER_EMAIL = 50
+#: Why a job finished without an email (its payload's ``skipped``).
+SKIPPED_KIND_OFF = "kind_off"
+SKIPPED_SUPPRESSED = "address_suppressed"
+SKIPPED_REVIEW_OPT_OUT = "review_opt_out"
+SKIPPED_EMAIL_OFF = "email_off"
+#: Random bytes of a conversation's reply token (``reply+<token>@``): 120 bits, 24 base32 characters.
+REPLY_TOKEN_BYTES = 15
+#: An uploaded manual's public path (``bot.guides.manuals.StoredManual.path``).
+_MANUAL_PATH = re.compile(r"/files/manuals/([0-9]{1,18})/([A-Za-z0-9_.-]{1,200})")
+
+
+def new_reply_token() -> str:
+    return base64.b32encode(secrets.token_bytes(REPLY_TOKEN_BYTES)).decode("ascii").rstrip("=").lower()
+
+
+def quiet_hours_end(now: dt.datetime, timezone: str | None, quiet: tuple[str, str] | None) -> dt.datetime | None:
+    """When the shopper's quiet hours end, if ``now`` is inside them in their ``timezone``; None
+    when it is not, or the timezone is unknown (the email goes: better late at night than never)."""
+    if not timezone or quiet is None:
+        return None
+    try:
+        zone = ZoneInfo(timezone)
+        start, end = dt.time.fromisoformat(quiet[0]), dt.time.fromisoformat(quiet[1])
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        # A name the widget reported that this system does not know (or not a zone name at all).
+        return None
+    if start == end:
+        return None
+    local = now.astimezone(zone)
+    at = local.time().replace(tzinfo=None)
+    end_date = local.date()
+    if start < end:
+        inside = start <= at < end
+    else:
+        # The span crosses midnight (21:00 to 08:00): before midnight it ends tomorrow.
+        inside = at >= start or at < end
+        if at >= start:
+            end_date += dt.timedelta(days=1)
+    if not inside:
+        return None
+    return dt.datetime.combine(end_date, end, tzinfo=zone).astimezone(dt.UTC)
 
 
 async def _emailed_up_to(session: AsyncSession, store_id: str, conversation_id: str) -> int:
@@ -64,7 +138,7 @@ async def _first_unread(session: AsyncSession, store_id: str, conversation_id: s
             Message.store_id == store_id,
             Message.conversation_id == conversation_id,
             Message.seq > after,
-            Message.sender.in_(EMAILED_SENDERS),
+            Message.sender.in_(BURST_SENDERS),
         )
         .order_by(Message.seq)
         .limit(1)
@@ -78,7 +152,7 @@ async def _queue_burst(
         session,
         store_id,
         UNREAD_EMAIL,
-        f"{UNREAD_EMAIL}:{conversation_id}:{first_seq}",
+        _burst_key(conversation_id, first_seq),
         {"conversation_id": conversation_id, "first_seq": first_seq, "kind": kind},
         due_at,
     )
@@ -91,19 +165,25 @@ class EmailFollowUps:
     delay: dt.timedelta
 
     @classmethod
+    def from_settings(cls, settings: Settings) -> EmailFollowUps:
+        return cls(dt.timedelta(seconds=settings.email_after_unread_seconds))
+
+    @classmethod
     def when_enabled(cls, settings: Settings) -> EmailFollowUps | None:
         """The follow-ups the settings ask for; None when email is off (no SMTP host, or turned off)."""
         if not settings.email_enabled:
             return None
-        return cls(dt.timedelta(seconds=settings.email_after_unread_seconds))
+        return cls.from_settings(settings)
 
     async def after_stored(
         self, session: AsyncSession, chat: ChatSession, stored: Sequence[StoredMessage], kind: str
     ) -> bool:
         """Call in the transaction that stored ``stored`` (the store's or an agent's messages);
-        ``kind`` says what they are (``delivery_confirmation``, ``agent_reply``, ...). Returns
-        whether this queued a new email job (False: no known address, or the burst has one)."""
-        outgoing = [message.seq for message in stored if message.sender in EMAILED_SENDERS]
+        ``kind`` says what they are (``delivery_confirmation``, ``agent_reply``, ...; ``email_answer``:
+        the bot's answers to an emailed turn, emailed at once). Returns whether this queued a new
+        email job (False: no known address, or the burst has one)."""
+        senders = BURST_SENDERS if kind == EMAIL_ANSWER else EMAILED_SENDERS
+        outgoing = [message.seq for message in stored if message.sender in senders]
         if not outgoing:
             return False
         conversation = await session.scalar(
@@ -120,7 +200,29 @@ class EmailFollowUps:
         # was off) are not emailed now, long after.
         waiting = await _waiting_burst(session, chat.store_id, chat.conversation_id)
         first = waiting if waiting is not None and waiting > since else min(unread)
-        return await _queue_burst(session, chat.store_id, chat.conversation_id, first, kind, utc_now() + self.delay)
+        if kind != EMAIL_ANSWER:
+            return await _queue_burst(session, chat.store_id, chat.conversation_id, first, kind, utc_now() + self.delay)
+        now = utc_now()
+        if await _queue_burst(session, chat.store_id, chat.conversation_id, first, kind, now):
+            return True
+        # The answer joined a burst still waiting for its delay: the shopper is waiting for the
+        # answer, so the burst goes now (one running already is being sent, and its later
+        # messages get their own burst).
+        await session.execute(
+            update(ScheduledJob)
+            .where(
+                ScheduledJob.store_id == chat.store_id,
+                ScheduledJob.key == _burst_key(chat.conversation_id, first),
+                ScheduledJob.status == JobStatus.pending.value,
+                ScheduledJob.due_at > now,
+            )
+            .values(due_at=now)
+        )
+        return False
+
+
+def _burst_key(conversation_id: str, first_seq: int) -> str:
+    return f"{UNREAD_EMAIL}:{conversation_id}:{first_seq}"
 
 
 async def _waiting_burst(session: AsyncSession, store_id: str, conversation_id: str) -> int | None:
@@ -140,41 +242,117 @@ async def _waiting_burst(session: AsyncSession, store_id: str, conversation_id: 
 
 @dataclass(frozen=True)
 class _Burst:
-    store_name: str
+    store: Store
     to: str
+    timezone: str | None
     messages: list[StoredMessage]
     earlier: list[str]
+
+
+@dataclass(frozen=True)
+class _Ready:
+    """What one email needs from the database, read in the transaction that decided to send it."""
+
+    burst: _Burst
+    email: StoreEmailSettings
+    reply_token: str
+    subject: str
+    intro: str
+    footer: str
+
+
+async def _skip(session: AsyncSession, job: Job, queue: JobQueue, reason: str) -> None:
+    """Finish the job without an email, saying why in its payload (the job's result)."""
+    await session.execute(
+        update(ScheduledJob)
+        .where(ScheduledJob.id == job.id, ScheduledJob.store_id == job.store_id)
+        .values(payload={**job.payload, "skipped": reason})
+    )
+    await queue.finish(job, session)
+    log.info("email job %s of %s finished without an email: %s", job.id, job.store_id, reason)
+
+
+class EmailsOff:
+    """The worker's side when this worker has email off (no SMTP host, or turned off): a job
+    queued while email was on finishes, recorded as skipped, instead of failing attempt after attempt."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def send(self, job: Job, queue: JobQueue) -> int:
+        async with self._sessions() as session, session.begin():
+            await _skip(session, job, queue, SKIPPED_EMAIL_OFF)
+        return 0
 
 
 class UnreadEmails:
     """The worker's side: runs ``unread_email`` jobs."""
 
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], mailer: SmtpMailer, sender: str, delay: dt.timedelta
+        self, sessions: async_sessionmaker[AsyncSession], settings: Settings, mailer: SmtpMailer | None = None
     ) -> None:
+        """``mailer``: the deployment's way out (built from the settings when None); a store with
+        its own SMTP server (``stores.smtp_host``) sends through that one instead."""
         self._sessions = sessions
-        self._mailer = mailer
-        self._sender = sender
-        self._delay = delay
+        self._settings = settings
+        self._mailer = mailer or SmtpMailer(SmtpServer.from_settings(settings))
+        self._sender = settings.email_sender
+        # The one delay of the storing side, so that a later burst is due when its own would have been.
+        self._delay = EmailFollowUps.from_settings(settings).delay
+        self._links = SignedLinks(settings.email_link_secret)
+        self._manuals = Manuals(sessions)
+
+    def _mailer_for(self, store: Store) -> SmtpMailer:
+        own = SmtpServer.of_store(store)
+        return self._mailer if own is None else SmtpMailer(own)
 
     async def send(self, job: Job, queue: JobQueue) -> int:
-        """Email the burst unless it was read or already emailed; returns how many messages the email carried."""
+        """Email the burst unless it was read or already emailed, the seller or the shopper said
+        no, or it is the shopper's quiet time; returns how many messages the email carried."""
         conversation_id, first_seq = str(job.payload["conversation_id"]), int(job.payload["first_seq"])
         kind = str(job.payload.get("kind") or UNREAD_EMAIL)
-        async with self._sessions() as session, session.begin():
-            burst = await self._unread_burst(session, job, queue, conversation_id, first_seq)
-            if burst is None:
-                await queue.finish(job, session)
-                return 0
         now = queue.clock()
+        async with self._sessions() as session, session.begin():
+            ready = await self._ready(session, job, queue, conversation_id, first_seq, kind, now)
+            if ready is None:
+                return 0
+        burst = ready.burst
+        store_id, public = job.store_id, self._settings.public_base_url
+        domain = ready.email.reply_domain or self._settings.reply_domain
+        continue_token = self._links.sign(
+            CONTINUE_CHAT,
+            [store_id, conversation_id],
+            now + dt.timedelta(days=self._settings.email_continue_link_days),
+        )
+        unsubscribe = (
+            unsubscribe_url(public, unsubscribe_token(self._links, store_id, burst.to, now))
+            if kind in MARKETING_KINDS
+            else None
+        )
         mail = compose(
             Notification(
-                job.store_id, burst.store_name, conversation_id, self._sender, burst.to, burst.messages, burst.earlier, now
+                store_id,
+                burst.store.name,
+                conversation_id,
+                self._sender,
+                burst.to,
+                burst.messages,
+                burst.earlier,
+                now,
+                sender_name=ready.email.sender_name,
+                reply_to=f"reply+{ready.reply_token}@{domain}",
+                subject_text=ready.subject,
+                intro=ready.intro,
+                footer=ready.footer,
+                continue_link=continue_url(public, continue_token),
+                unsubscribe_link=unsubscribe,
+                attachments=await self._manual_attachments(store_id, burst.messages),
             )
         )
-        await self._mailer.send(mail)
+        # Bounces come back to the conversation's own address, so the inbound side knows whose.
+        await self._mailer_for(burst.store).send(mail, mail_from=f"bounce+{ready.reply_token}@{domain}")
         record = EmailNotification(
-            store_id=job.store_id,
+            store_id=store_id,
             conversation_id=conversation_id,
             to_address=burst.to,
             message_id=str(mail["Message-ID"]),
@@ -199,6 +377,104 @@ class UnreadEmails:
                     await self._record(session, record, queue)
             raise
         return len(burst.messages)
+
+    async def _ready(
+        self,
+        session: AsyncSession,
+        job: Job,
+        queue: JobQueue,
+        conversation_id: str,
+        first_seq: int,
+        kind: str,
+        now: dt.datetime,
+    ) -> _Ready | None:
+        """What to send; None when the job is finished (nothing to send, or skipped) or deferred."""
+        store_id = job.store_id
+        burst = await self._unread_burst(session, job, queue, conversation_id, first_seq)
+        if burst is None:
+            await queue.finish(job, session)
+            return None
+        email = await store_email_settings(session, store_id)
+        skipped = None
+        if not email.sends(kind):
+            skipped = SKIPPED_KIND_OFF
+        elif await is_suppressed(session, store_id, burst.to):
+            skipped = SKIPPED_SUPPRESSED
+        elif kind in MARKETING_KINDS and await opted_out_of_reviews(session, store_id, burst.to):
+            skipped = SKIPPED_REVIEW_OPT_OUT
+        if skipped is not None:
+            await _skip(session, job, queue, skipped)
+            return None
+        # The answer to a turn the shopper just emailed is awaited, whatever the hour.
+        until = None if kind == EMAIL_ANSWER else quiet_hours_end(now, burst.timezone, email.quiet_hours)
+        if until is not None:
+            await queue.defer(job, until, session)
+            return None
+        templates = await store_templates(session, store_id)
+        shopper_name = await session.scalar(
+            select(Order.shopper_name)
+            .where(Order.store_id == store_id, Order.shopper_email == burst.to)
+            .order_by(Order.id.desc())
+            .limit(1)
+        )
+        values = {"store_name": burst.store.name, "shopper_first_name": first_name(shopper_name)}
+        return _Ready(
+            burst,
+            email,
+            await self._reply_token(session, store_id, conversation_id),
+            render(templates["email_subject"], values),
+            render(templates["email_intro"], values),
+            render(templates["email_footer"], values),
+        )
+
+    @staticmethod
+    async def _reply_token(session: AsyncSession, store_id: str, conversation_id: str) -> str:
+        """The conversation's reply token, made on its first email (committed before the email goes,
+        so that a reply finds it). Two workers racing keep the first one written."""
+        where = (Conversation.id == conversation_id, Conversation.store_id == store_id)
+        current = await session.scalar(select(Conversation.email_reply_token).where(*where))
+        if current:
+            return current
+        # A clash with another conversation's token (120 random bits: never) fails this attempt on
+        # the unique index, and the retry draws another.
+        await session.execute(
+            update(Conversation)
+            .where(*where, Conversation.email_reply_token.is_(None))
+            .values(email_reply_token=new_reply_token())
+        )
+        made = await session.scalar(select(Conversation.email_reply_token).where(*where))
+        assert made is not None  # the row exists: the burst was just read from it
+        return made
+
+    async def _manual_attachments(self, store_id: str, messages: Sequence[StoredMessage]) -> list[EmailAttachment]:
+        """The store's uploaded PDF manuals the messages link to, as files, while they fit in
+        ``EMAIL_ATTACHMENT_MAX_BYTES`` together; a manual that does not fit stays a link only."""
+        prefix = self._settings.public_base_url
+        budget = self._settings.email_attachment_max_bytes
+        attachments: list[EmailAttachment] = []
+        seen: set[int] = set()
+        for message in messages:
+            url = (message.attachment or {}).get("url")
+            if not isinstance(url, str) or not url.startswith(prefix):
+                continue
+            found = _MANUAL_PATH.fullmatch(url[len(prefix) :])
+            if found is None or int(found.group(1)) in seen:
+                continue
+            file_id, name = int(found.group(1)), found.group(2)
+            seen.add(file_id)
+            async with self._sessions() as session:
+                # The size first: a manual too big to attach is never loaded.
+                size = await session.scalar(
+                    select(ManualFile.size).where(ManualFile.id == file_id, ManualFile.store_id == store_id)
+                )
+            if size is None or size > budget:
+                continue
+            content = await self._manuals.read(file_id, name)
+            if content is None or len(content) > budget:
+                continue
+            attachments.append(EmailAttachment(name, content))
+            budget -= len(content)
+        return attachments
 
     async def _record(self, session: AsyncSession, record: EmailNotification, queue: JobQueue) -> None:
         """Record the email sent; a message stored while it was being sent starts the next burst."""
@@ -238,14 +514,15 @@ class UnreadEmails:
         store_id = job.store_id
         row = (
             await session.execute(
-                select(Conversation.shopper_email, Conversation.shopper_read_seq, Store.name)
+                select(Conversation, Store)
                 .join(Store, Store.id == Conversation.store_id)
                 .where(Conversation.id == conversation_id, Conversation.store_id == store_id)
             )
         ).first()
         if row is None:
             return None
-        to, read_seq, store_name = row._tuple()
+        conversation, store = row._tuple()
+        to, read_seq = conversation.shopper_email, conversation.shopper_read_seq
         if not to:
             return None
         sent = await session.scalar(
@@ -270,7 +547,7 @@ class UnreadEmails:
                 Message.store_id == store_id,
                 Message.conversation_id == conversation_id,
                 Message.seq >= first_seq,
-                Message.sender.in_(EMAILED_SENDERS),
+                Message.sender.in_(BURST_SENDERS),
             )
             .order_by(Message.seq)
             .limit(MAX_MESSAGES_PER_EMAIL)
@@ -283,4 +560,4 @@ class UnreadEmails:
             .where(EmailNotification.store_id == store_id, EmailNotification.conversation_id == conversation_id)
             .order_by(EmailNotification.sent_at, EmailNotification.id)
         )
-        return _Burst(store_name, to, messages, list(earlier))
+        return _Burst(store, to, conversation.shopper_timezone, messages, list(earlier))

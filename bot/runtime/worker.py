@@ -18,8 +18,7 @@ from bot.chat.unanswered import UNANSWERED_TURN, UnansweredTurns
 from bot.core.config import Settings
 from bot.core.db import get_engine, get_sessionmaker
 from bot.core.jobs import FAILURE_ERROR, FAILURE_NO_REPLY, FAILURE_UNREACHABLE, Job, JobQueue, NoReply
-from bot.email.smtp_client import SmtpMailer, SmtpServer
-from bot.email.unread_messages import UNREAD_EMAIL, EmailFollowUps, UnreadEmails
+from bot.email.unread_messages import UNREAD_EMAIL, EmailFollowUps, EmailsOff, UnreadEmails
 from bot.reviews.invitations import REVIEW_INVITATION, REVIEW_REMINDER, ReviewInvitations
 from bot.shipping.deliveries import INSTALL_VIDEO, DeliveryNotices
 from bot.shipping.tracking_updates import DELIVERY_CONFIRMATION, EXCEPTION_NOTICE
@@ -45,7 +44,7 @@ class Worker:
         concurrency: int = 8,
         reviews: ReviewInvitations | None = None,
         unanswered: UnansweredTurns | None = None,
-        emails: UnreadEmails | None = None,
+        emails: UnreadEmails | EmailsOff | None = None,
     ) -> None:
         self.queue, self.deliveries, self.concurrency = queue, deliveries, concurrency
         self.handlers = {
@@ -110,10 +109,8 @@ def run_worker(settings: Settings) -> None:
             sessions = get_sessionmaker()
             rasa = RasaClient(settings, http)
             follow_ups = EmailFollowUps.when_enabled(settings)
-            emails = None
-            if follow_ups is not None:
-                mailer = SmtpMailer(SmtpServer.from_settings(settings))
-                emails = UnreadEmails(sessions, mailer, settings.email_sender, follow_ups.delay)
+            # With email off, jobs queued while it was on finish as skipped instead of failing.
+            emails = UnreadEmails(sessions, settings) if follow_ups is not None else EmailsOff(sessions)
             worker = Worker(
                 JobQueue(sessions, worker_id),
                 DeliveryNotices(sessions, rasa, follow_ups),
@@ -124,7 +121,7 @@ def run_worker(settings: Settings) -> None:
             log.info(
                 "worker %s started; email %s",
                 worker_id,
-                f"through {settings.smtp_host}:{settings.smtp_port}" if emails else "off (no SMTP_HOST)",
+                f"through {settings.smtp_host}:{settings.smtp_port}" if follow_ups else "off (no SMTP_HOST)",
             )
             try:
                 await worker.run_forever(stop)

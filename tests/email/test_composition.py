@@ -8,7 +8,7 @@ from email.message import EmailMessage
 from email.policy import default
 
 from bot.chat.conversations import StoredMessage
-from bot.email.composition import Notification, compose, message_id, thread_root
+from bot.email.composition import EmailAttachment, Notification, compose, continue_url, message_id, thread_root
 
 AT = dt.datetime(2026, 11, 27, 22, 5, tzinfo=dt.UTC)
 SENDER = "notifications@mail.shop.example"
@@ -77,3 +77,93 @@ def test_the_message_id_is_the_bursts_and_the_thread_is_the_conversations() -> N
     later = sent(compose(notification([stored(7, "More")], earlier=[first["Message-ID"]])))
     assert later["In-Reply-To"] == first["Message-ID"] and later["References"].split() == [root, first["Message-ID"]]
     assert thread_root("other-shop", "conv-1", SENDER) != root
+
+
+def test_the_store_s_words_the_reply_address_and_the_continue_link() -> None:
+    mail = sent(
+        compose(
+            Notification(
+                "shop",
+                "Shop",
+                "conv-1",
+                SENDER,
+                "alex@example.com",
+                [stored(1, "Hello")],
+                [],
+                AT,
+                sender_name="Mei <at> Shop\r\nBcc: x@example.com",
+                reply_to="reply+abcdefghijklmnopqrstuvwx@reply.shop.example",
+                subject_text="News from\nShop",
+                intro="Hi Alex <b>!</b>",
+                footer="Bye & thanks",
+                continue_link=continue_url("https://chat.shop.example/", "tok.en"),
+            )
+        )
+    )
+    assert mail["Reply-To"] == "reply+abcdefghijklmnopqrstuvwx@reply.shop.example"
+    assert mail["Subject"] == "News from Shop" and mail["Bcc"] is None
+    assert mail["From"].addresses[0].display_name == "Mei <at> Shop Bcc: x@example.com"
+    text, html = part(mail, "plain"), part(mail, "html")
+    assert text.startswith("Hi Alex <b>!</b>\n") and "Bye & thanks" in text
+    assert "Continue in the chat: https://chat.shop.example/continue/tok.en" in text
+    assert "Hi Alex &lt;b&gt;!&lt;/b&gt;" in html and "<b>!</b>" not in html and "Bye &amp; thanks" in html
+    assert '<a href="https://chat.shop.example/continue/tok.en">Continue in the chat</a>' in html
+    # Transactional: no unsubscribe headers, no attachments.
+    assert mail["List-Unsubscribe"] is None and mail["List-Unsubscribe-Post"] is None
+    assert mail.get_content_type() == "multipart/alternative"
+
+
+def test_without_templates_the_built_in_words_stay() -> None:
+    mail = sent(compose(notification([stored(1, "Hello"), stored(2, "Again")])))
+    assert mail["Subject"] == "Your messages from Shop" and mail["Reply-To"] is None
+    assert part(mail, "plain").startswith("You have 2 new messages from Shop:")
+
+
+def test_a_marketing_email_has_one_click_unsubscribe() -> None:
+    link = "https://chat.shop.example/email/unsubscribe/a.b"
+    base = notification([stored(1, "How was it?")])
+    mail = sent(
+        compose(
+            Notification(
+                base.store_id,
+                base.store_name,
+                base.conversation_id,
+                base.sender,
+                base.to,
+                base.messages,
+                base.earlier,
+                base.sent_at,
+                unsubscribe_link=link,
+            )
+        )
+    )
+    assert mail["List-Unsubscribe"] == f"<{link}>"
+    assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert link in part(mail, "plain") and f'<a href="{link}">' in part(mail, "html")
+
+
+def test_a_manual_is_attached_as_a_pdf_beside_the_text_and_html() -> None:
+    pdf = b"%PDF-1.4 manual %%EOF"
+    base = notification([stored(1, "Manual", attachment={"type": "pdf", "url": "https://c.example/files/manuals/1/m.pdf"})])
+    mail = sent(
+        compose(
+            Notification(
+                base.store_id,
+                base.store_name,
+                base.conversation_id,
+                base.sender,
+                base.to,
+                base.messages,
+                base.earlier,
+                base.sent_at,
+                attachments=[EmailAttachment("op-1001-abc.pdf", pdf)],
+            )
+        )
+    )
+    assert mail.get_content_type() == "multipart/mixed"
+    (attached,) = list(mail.iter_attachments())
+    assert attached.get_content_type() == "application/pdf" and attached.get_filename() == "op-1001-abc.pdf"
+    assert attached.get_content() == pdf
+    assert "https://c.example/files/manuals/1/m.pdf" in part(mail, "plain") and "Attached: op-1001-abc.pdf" in part(
+        mail, "plain"
+    )

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
+from bot.core.models import Store
 from bot.email.smtp_client import EmailNotSent, SmtpMailer, SmtpServer
 from tests.email.conftest import SmtpSink, free_port
 
@@ -54,3 +55,25 @@ async def test_a_refusal_is_told_without_the_address_it_names() -> None:
     finally:
         controller.stop()
     assert "SMTPRecipientsRefused" in str(refused.value) and "alex@example.com" not in str(refused.value)
+
+
+async def test_the_envelope_sender_is_the_bounce_address_when_given(smtp_sink: SmtpSink) -> None:
+    mailer = SmtpMailer(SmtpServer("127.0.0.1", smtp_sink.port, tls="none", timeout=5))
+    await mailer.send(hello(), mail_from="bounce+abc@reply.shop.example")
+    ((mail_from, rcpt_tos, message),) = smtp_sink.mail.received
+    assert (mail_from, rcpt_tos) == ("bounce+abc@reply.shop.example", ["alex@example.com"])
+    assert message["From"] == "Shop <notifications@shop.example>"
+
+
+def test_a_stores_own_server_comes_from_its_row() -> None:
+    assert SmtpServer.of_store(Store(id="s", name="S")) is None
+    plain = SmtpServer.of_store(Store(id="s", name="S", smtp_host="smtp.s.example"))
+    assert plain == SmtpServer("smtp.s.example", 587, "starttls", "", "")
+    tls = SmtpServer.of_store(
+        Store(id="s", name="S", smtp_host="smtp.s.example", smtp_tls="tls", smtp_username="u", smtp_password="pw")
+    )
+    assert tls is not None and (tls.port, tls.tls, tls.username, tls.password) == (465, "tls", "u", "pw")
+    assert "pw" not in repr(tls)
+    # A value that is not one of the three never sends in the clear.
+    odd = SmtpServer.of_store(Store(id="s", name="S", smtp_host="smtp.s.example", smtp_port=2525, smtp_tls="maybe"))
+    assert odd is not None and (odd.port, odd.tls) == (2525, "starttls")

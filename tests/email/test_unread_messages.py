@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import re
 from collections.abc import AsyncIterator, Iterator
 from email.message import EmailMessage
 from pathlib import Path
@@ -17,13 +18,28 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.chat.conversations import ChatSession, ConversationService, NewMessage
 from bot.core.clock import frozen_at
-from bot.core.config import load_settings
+from bot.core.config import Settings, load_settings
 from bot.core.jobs import FAILURE_ERROR, LEASE, MAX_ATTEMPTS, FailedJobs, JobQueue, retry_delay
-from bot.core.models import Conversation, EmailNotification, JobStatus, ScheduledJob, Store
+from bot.core.models import Conversation, EmailNotification, JobStatus, ReviewOptOut, ScheduledJob, Store
+from bot.email.signed_links import CONTINUE_CHAT, UNSUBSCRIBE, BadSignedLink, SignedLinks
 from bot.email.smtp_client import SmtpMailer, SmtpServer
-from bot.email.unread_messages import UNREAD_EMAIL, EmailFollowUps, UnreadEmails
+from bot.email.suppressions import suppress
+from bot.email.unread_messages import (
+    EMAIL_ANSWER,
+    SKIPPED_EMAIL_OFF,
+    SKIPPED_KIND_OFF,
+    SKIPPED_REVIEW_OPT_OUT,
+    SKIPPED_SUPPRESSED,
+    UNREAD_EMAIL,
+    EmailFollowUps,
+    EmailsOff,
+    UnreadEmails,
+    quiet_hours_end,
+)
+from bot.guides.manuals import Manuals
 from bot.reviews.invitations import REVIEW_INVITATION, ReviewInvitations
 from bot.runtime.worker import Worker
+from bot.seller.store_settings import StoreSettingsService
 from bot.shipping.deliveries import DeliveryNotices
 from bot.shipping.tracking_updates import DELIVERY_CONFIRMATION, Checkpoint, TrackingUpdate, TrackingUpdates
 from bot.support.accounts import AgentAccounts
@@ -70,8 +86,29 @@ class ConfirmingRasa:
         ]
 
 
-def unread_emails(sessions: async_sessionmaker[AsyncSession], sink: SmtpSink) -> UnreadEmails:
-    return UnreadEmails(sessions, SmtpMailer(SmtpServer("127.0.0.1", sink.port, tls="none", timeout=5)), SENDER, DELAY)
+PUBLIC = "https://chat.yangteng-auto.example"
+LINK_SECRET = "email-link-secret-test-5b2c"
+
+
+def email_settings(**env: str) -> Settings:
+    """The deployment's email settings the tests send with (through the sink, without TLS)."""
+    return load_settings(
+        {
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_TLS": "none",
+            "EMAIL_SENDER": SENDER,
+            "EMAIL_AFTER_UNREAD_SECONDS": str(int(DELAY.total_seconds())),
+            "EMAIL_LINK_SECRET": LINK_SECRET,
+            "EMAIL_INBOUND_SECRET": "email-inbound-secret-test-0f3a",
+            "PUBLIC_URL": PUBLIC,
+            **env,
+        }
+    )
+
+
+def unread_emails(sessions: async_sessionmaker[AsyncSession], sink: SmtpSink, **env: str) -> UnreadEmails:
+    mailer = SmtpMailer(SmtpServer("127.0.0.1", sink.port, tls="none", timeout=5))
+    return UnreadEmails(sessions, email_settings(**env), mailer)
 
 
 def worker_at(sessions: async_sessionmaker[AsyncSession], sink: SmtpSink, at: dt.datetime, name: str = "w") -> Worker:
@@ -89,6 +126,17 @@ async def deliver(sessions: async_sessionmaker[AsyncSession], event_id: str = "e
 async def email_jobs(sessions: async_sessionmaker[AsyncSession]) -> list[ScheduledJob]:
     async with sessions() as session:
         return list((await session.scalars(select(ScheduledJob).where(ScheduledJob.kind == UNREAD_EMAIL))).all())
+
+
+async def conversation_reply_token(sessions: async_sessionmaker[AsyncSession], email_address: str = ALEX) -> str:
+    async with sessions() as session:
+        token = await session.scalar(
+            select(Conversation.email_reply_token).where(
+                Conversation.store_id == STORE, Conversation.shopper_email == email_address
+            )
+        )
+    assert token is not None
+    return token
 
 
 async def alex_chat(sessions: async_sessionmaker[AsyncSession]) -> ChatSession:
@@ -115,8 +163,13 @@ async def test_a_delivery_to_an_offline_shopper_is_emailed_once_after_the_delay_
     # ...then exactly one email, to Alex, from the store's name.
     await worker_at(demo_sessions, smtp_sink, NOW + DELAY).run_due()
     ((mail_from, rcpt_tos, message),) = smtp_sink.mail.received
-    assert mail_from == SENDER and rcpt_tos == [ALEX]
+    reply_token = await conversation_reply_token(demo_sessions)
+    # Bounces come back to the conversation's own address; replies too.
+    assert mail_from == f"bounce+{reply_token}@mail.yangteng-auto.example" and rcpt_tos == [ALEX]
+    assert message["Reply-To"] == f"reply+{reply_token}@mail.yangteng-auto.example"
     assert message["From"] == f"Yangteng Auto Parts <{SENDER}>" and message["To"] == ALEX
+    # A delivery confirmation is transactional: nothing to unsubscribe from.
+    assert message["List-Unsubscribe"] is None and message["List-Unsubscribe-Post"] is None
     assert message.is_multipart() and message.get_content_type() == "multipart/alternative"
     text, html = body(message, "plain"), body(message, "html")
     assert "Your order FZ-20931 was delivered." in text
@@ -400,18 +453,18 @@ async def test_a_message_stored_while_the_email_is_being_sent_gets_the_next_emai
     await store_writes(demo_sessions, chat, [NewMessage("store", "Your parcel is held at customs.")], "exception_notice")
 
     class AgentAnswersMeanwhile(SmtpMailer):
-        async def send(self, message: EmailMessage) -> None:
+        async def send(self, message: EmailMessage, mail_from: str | None = None) -> None:
             # Joins the burst's job key, which is already running: the email being sent lacks it.
             assert not await store_writes(
                 demo_sessions, chat, [NewMessage("agent", "I called the carrier.", author="Mei")], "agent_reply"
             )
-            await super().send(message)
+            await super().send(message, mail_from)
 
     due = NOW + DELAY
     queue = JobQueue(demo_sessions, "w", clock=lambda: due)
     mailer = AgentAnswersMeanwhile(SmtpServer("127.0.0.1", smtp_sink.port, tls="none", timeout=5))
     (job,) = await queue.claim()
-    assert await UnreadEmails(demo_sessions, mailer, SENDER, DELAY).send(job, queue) == 1
+    assert await UnreadEmails(demo_sessions, email_settings(), mailer).send(job, queue) == 1
     # The agent's answer is a burst of its own, due its own delay after it was stored.
     first, later = sorted(await email_jobs(demo_sessions), key=lambda j: j.id)
     assert later.status == JobStatus.pending.value and later.due_at == NOW + DELAY
@@ -480,3 +533,367 @@ async def test_an_agents_reply_to_an_offline_shopper_is_emailed(
     ((_, rcpt_tos, message),) = smtp_sink.mail.received
     assert rcpt_tos == [ALEX]
     assert "Hi Alex, Mei here: your oil pan left Fuzhou today." in body(message, "plain")
+
+
+# --- the store's words, the reply address, the continue link ---
+
+
+async def save_store_settings(sessions: async_sessionmaker[AsyncSession], patch: dict[str, Any]) -> None:
+    await StoreSettingsService(sessions).update(STORE, patch, "test")
+
+
+def continue_token(text: str) -> str:
+    found = re.search(re.escape(PUBLIC) + r"/continue/(\S+)", text)
+    assert found is not None, text
+    return found.group(1)
+
+
+def run_with(
+    sessions: async_sessionmaker[AsyncSession], emails: UnreadEmails | EmailsOff, at: dt.datetime, name: str = "w"
+) -> Worker:
+    queue = JobQueue(sessions, name, clock=lambda: at)
+    return Worker(queue, DeliveryNotices(sessions, ConfirmingRasa(), EmailFollowUps(DELAY)), emails=emails)  # type: ignore[arg-type]
+
+
+async def test_the_email_is_in_the_stores_words_with_its_reply_address_and_a_continue_link(
+    demo_sessions: async_sessionmaker[AsyncSession], smtp_sink: SmtpSink
+) -> None:
+    await save_store_settings(
+        demo_sessions,
+        {
+            "templates": {
+                "email_subject": "News from {store_name}",
+                "email_intro": "Hello {shopper_first_name} <3, from {store_name}:",
+                "email_footer": "Thanks, the {store_name} team",
+            },
+            "email": {"sender_name": "Mei at Yangteng", "reply_domain": "reply.yangteng-auto.example"},
+        },
+    )
+    chat = await alex_chat(demo_sessions)
+    await store_writes(demo_sessions, chat, [NewMessage("store", "Your parcel is held at customs.")], "exception_notice")
+    await worker_at(demo_sessions, smtp_sink, NOW + DELAY).run_due()
+
+    ((mail_from, _, message),) = smtp_sink.mail.received
+    token = await conversation_reply_token(demo_sessions)
+    assert re.fullmatch(r"[a-z2-7]{24}", token)  # 15 random bytes, lowercase base32
+    assert mail_from == f"bounce+{token}@reply.yangteng-auto.example"
+    assert message["Reply-To"] == f"reply+{token}@reply.yangteng-auto.example"
+    assert message["From"] == f"Mei at Yangteng <{SENDER}>" and message["Subject"] == "News from Yangteng Auto Parts"
+    text, html = body(message, "plain"), body(message, "html")
+    assert text.startswith("Hello Alex <3, from Yangteng Auto Parts:") and "Thanks, the Yangteng Auto Parts team" in text
+    assert "Hello Alex &lt;3, from Yangteng Auto Parts:" in html and "<3" not in html
+
+    # The continue link opens this conversation of this store, until it expires.
+    link_token = continue_token(text)
+    assert f'href="{PUBLIC}/continue/{link_token}"' in html
+    links = SignedLinks(LINK_SECRET)
+    assert links.verify(CONTINUE_CHAT, link_token, NOW + DELAY) == [STORE, chat.conversation_id]
+    with pytest.raises(BadSignedLink, match="expired"):
+        links.verify(CONTINUE_CHAT, link_token, NOW + DELAY + dt.timedelta(days=14))
+    with pytest.raises(BadSignedLink):
+        links.verify(UNSUBSCRIBE, link_token, NOW + DELAY)
+
+    # The next email of the conversation keeps its reply address.
+    later = NOW + dt.timedelta(hours=1)
+    with frozen_at(later):
+        await store_writes(demo_sessions, chat, [NewMessage("store", "It cleared customs.")], "exception_notice")
+    await worker_at(demo_sessions, smtp_sink, later + DELAY).run_due()
+    assert smtp_sink.mail.messages[1]["Reply-To"] == message["Reply-To"]
+    assert await conversation_reply_token(demo_sessions) == token
+
+
+async def test_a_kind_the_seller_turned_off_is_not_emailed_and_its_job_says_why(
+    demo_sessions: async_sessionmaker[AsyncSession], smtp_sink: SmtpSink
+) -> None:
+    await save_store_settings(demo_sessions, {"email": {"kinds": {"exception_notice": False}}})
+    chat = await alex_chat(demo_sessions)
+    await store_writes(demo_sessions, chat, [NewMessage("store", "Your parcel is held at customs.")], "exception_notice")
+    await worker_at(demo_sessions, smtp_sink, NOW + DELAY).run_due()
+    assert smtp_sink.mail.received == []
+    (job,) = await email_jobs(demo_sessions)
+    assert job.status == JobStatus.done.value and job.payload["skipped"] == SKIPPED_KIND_OFF
+    assert await FailedJobs(demo_sessions).list(STORE) == []
+
+    # A kind still on goes, without the messages of the skipped one.
+    later = NOW + dt.timedelta(hours=1)
+    with frozen_at(later):
+        await store_writes(demo_sessions, chat, [NewMessage("agent", "I called the carrier.", author="Mei")], "agent_reply")
+    await worker_at(demo_sessions, smtp_sink, later + DELAY).run_due()
+    (message,) = smtp_sink.mail.messages
+    assert "I called the carrier." in body(message, "plain") and "customs" not in body(message, "plain")
+
+
+async def test_a_suppressed_address_gets_no_email_at_all(
+    demo_sessions: async_sessionmaker[AsyncSession], smtp_sink: SmtpSink
+) -> None:
+    async with demo_sessions() as session, session.begin():
+        assert await suppress(session, STORE, "Alex@Example.com", "bounced", "5.1.1")
+    chat = await alex_chat(demo_sessions)
+    await store_writes(demo_sessions, chat, [NewMessage("agent", "Hello Alex?", author="Mei")], "agent_reply")
+    await worker_at(demo_sessions, smtp_sink, NOW + DELAY).run_due()
+    assert smtp_sink.mail.received == []
+    (job,) = await email_jobs(demo_sessions)
+    assert job.status == JobStatus.done.value and job.payload["skipped"] == SKIPPED_SUPPRESSED
+
+
+async def test_a_review_invitation_carries_one_click_unsubscribe_and_a_transactional_email_does_not(
+    demo_sessions: async_sessionmaker[AsyncSession], smtp_sink: SmtpSink
+) -> None:
+    chat = await alex_chat(demo_sessions)
+    await store_writes(demo_sessions, chat, [NewMessage("store", "How was your order?")], REVIEW_INVITATION)
+    await worker_at(demo_sessions, smtp_sink, NOW + DELAY).run_due()
+    (review,) = smtp_sink.mail.messages
+    found = re.fullmatch(re.escape(f"<{PUBLIC}/email/unsubscribe/") + r"([^>]+)>", review["List-Unsubscribe"])
+    assert found is not None and review["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert SignedLinks(LINK_SECRET).verify(UNSUBSCRIBE, found.group(1), NOW + dt.timedelta(days=300)) == [STORE, ALEX]
+    assert f"{PUBLIC}/email/unsubscribe/{found.group(1)}" in body(review, "plain")
+
+    later = NOW + dt.timedelta(hours=1)
+    with frozen_at(later):
+        await store_writes(demo_sessions, chat, [NewMessage("agent", "Anything else?", author="Mei")], "agent_reply")
+    await worker_at(demo_sessions, smtp_sink, later + DELAY).run_due()
+    agent = smtp_sink.mail.messages[1]
+    assert agent["List-Unsubscribe"] is None and agent["List-Unsubscribe-Post"] is None
+    assert "/email/unsubscribe/" not in body(agent, "plain")
+
+
+async def test_a_review_email_to_an_address_that_opted_out_of_reviews_is_not_sent(
+    demo_sessions: async_sessionmaker[AsyncSession], smtp_sink: SmtpSink
+) -> None:
+    # Opted out in the chat: the same table.
+    async with demo_sessions() as session, session.begin():
+        session.add(ReviewOptOut(store_id=STORE, shopper_email=ALEX, created_at=NOW))
+    chat = await alex_chat(demo_sessions)
+    await store_writes(demo_sessions, chat, [NewMessage("store", "How was your order?")], "review_reminder")
+    await worker_at(demo_sessions, smtp_sink, NOW + DELAY).run_due()
+    assert smtp_sink.mail.received == []
+    (job,) = await email_jobs(demo_sessions)
+    assert job.payload["skipped"] == SKIPPED_REVIEW_OPT_OUT
+    # Transactional emails still go.
+    later = NOW + dt.timedelta(hours=1)
+    with frozen_at(later):
+        await store_writes(demo_sessions, chat, [NewMessage("store", "Delivered.")], DELIVERY_CONFIRMATION)
+    await worker_at(demo_sessions, smtp_sink, later + DELAY).run_due()
+    assert len(smtp_sink.mail.received) == 1
+
+
+# --- quiet hours ---
+
+
+async def set_timezone(sessions: async_sessionmaker[AsyncSession], timezone: str) -> None:
+    async with sessions() as session, session.begin():
+        await session.execute(
+            update(Conversation)
+            .where(Conversation.store_id == STORE, Conversation.shopper_email == ALEX)
+            .values(shopper_timezone=timezone)
+        )
+
+
+async def test_an_email_due_in_the_shoppers_quiet_hours_waits_until_they_end(
+    demo_sessions: async_sessionmaker[AsyncSession], smtp_sink: SmtpSink
+) -> None:
+    chat = await alex_chat(demo_sessions)
+    await set_timezone(demo_sessions, "Europe/Berlin")  # 22:05 UTC is 23:05 there, in 21:00-08:00
+    await store_writes(demo_sessions, chat, [NewMessage("store", "Your parcel is held at customs.")], "exception_notice")
+    assert await worker_at(demo_sessions, smtp_sink, NOW + DELAY).run_due() == 1
+    assert smtp_sink.mail.received == []
+    (job,) = await email_jobs(demo_sessions)
+    morning = dt.datetime(2026, 11, 28, 7, 0, tzinfo=dt.UTC)  # 08:00 in Berlin
+    # Put back for the morning: not a failure, and not an attempt.
+    assert job.status == JobStatus.pending.value and job.due_at == morning and job.attempts == 0
+    assert job.failure_reason is None
+
+    await worker_at(demo_sessions, smtp_sink, morning - dt.timedelta(seconds=1)).run_due()
+    assert smtp_sink.mail.received == []
+    await worker_at(demo_sessions, smtp_sink, morning).run_due()
+    assert len(smtp_sink.mail.received) == 1
+
+
+async def test_an_unknown_timezone_does_not_hold_the_email(
+    demo_sessions: async_sessionmaker[AsyncSession], smtp_sink: SmtpSink
+) -> None:
+    chat = await alex_chat(demo_sessions)
+    await set_timezone(demo_sessions, "Mars/Olympus_Mons")
+    await store_writes(demo_sessions, chat, [NewMessage("store", "Your parcel is held at customs.")], "exception_notice")
+    await worker_at(demo_sessions, smtp_sink, NOW + DELAY).run_due()
+    assert len(smtp_sink.mail.received) == 1
+
+
+async def test_the_stores_own_quiet_hours_are_the_ones_kept(
+    demo_sessions: async_sessionmaker[AsyncSession], smtp_sink: SmtpSink
+) -> None:
+    # 23:05 in Berlin is outside these.
+    await save_store_settings(demo_sessions, {"email": {"quiet_hours": {"start": "01:00", "end": "05:00"}}})
+    chat = await alex_chat(demo_sessions)
+    await set_timezone(demo_sessions, "Europe/Berlin")
+    await store_writes(demo_sessions, chat, [NewMessage("store", "Your parcel is held at customs.")], "exception_notice")
+    await worker_at(demo_sessions, smtp_sink, NOW + DELAY).run_due()
+    assert len(smtp_sink.mail.received) == 1
+
+
+@pytest.mark.parametrize(
+    ("utc", "timezone", "quiet", "until"),
+    [
+        # Crossing midnight, before it: the end is the next morning.
+        ("2026-11-27T22:00", "Europe/Berlin", ("21:00", "08:00"), "2026-11-28T07:00"),
+        # Crossing midnight, after it: the end is this morning.
+        ("2026-11-28T03:00", "Europe/Berlin", ("21:00", "08:00"), "2026-11-28T07:00"),
+        ("2026-11-28T12:00", "Europe/Berlin", ("21:00", "08:00"), None),
+        # Within one day.
+        ("2026-11-28T12:30", "Asia/Shanghai", ("20:00", "23:00"), "2026-11-28T15:00"),
+        ("2026-11-28T11:59", "Asia/Shanghai", ("20:00", "23:00"), None),
+        # The end itself is outside; no span at all; unknown or hostile names.
+        ("2026-11-28T07:00", "Europe/Berlin", ("21:00", "08:00"), None),
+        ("2026-11-28T03:00", "Europe/Berlin", ("08:00", "08:00"), None),
+        ("2026-11-28T03:00", "Europe/Berlin", None, None),
+        ("2026-11-28T03:00", None, ("21:00", "08:00"), None),
+        ("2026-11-28T03:00", "../../etc/passwd", ("21:00", "08:00"), None),
+        ("2026-11-28T03:00", "Europe", ("21:00", "08:00"), None),
+        ("2026-11-28T03:00", "", ("21:00", "08:00"), None),
+    ],
+)
+def test_quiet_hours_end(utc: str, timezone: str | None, quiet: tuple[str, str] | None, until: str | None) -> None:
+    now = dt.datetime.fromisoformat(utc).replace(tzinfo=dt.UTC)
+    expected = None if until is None else dt.datetime.fromisoformat(until).replace(tzinfo=dt.UTC)
+    assert quiet_hours_end(now, timezone, quiet) == expected
+
+
+# --- the uploaded manual, attached ---
+
+PDF = b"%PDF-1.4\n" + b"0" * 2000 + b"\n%%EOF\n"
+
+
+async def manual_message(sessions: async_sessionmaker[AsyncSession], store_id: str = STORE, sku: str = "OP-1001") -> str:
+    stored = await Manuals(sessions).upload(store_id, sku, PDF, PUBLIC, "test")
+    return PUBLIC + stored.path()
+
+
+async def test_an_uploaded_manual_is_attached_within_the_limit_and_linked_beyond_it(
+    demo_sessions: async_sessionmaker[AsyncSession], smtp_sink: SmtpSink
+) -> None:
+    url = await manual_message(demo_sessions)
+    chat = await alex_chat(demo_sessions)
+    manual = NewMessage("store", "Here is the manual.", attachment={"type": "pdf", "url": url, "title": "Manual (PDF)"})
+    await store_writes(demo_sessions, chat, [manual], DELIVERY_CONFIRMATION)
+    await run_with(demo_sessions, unread_emails(demo_sessions, smtp_sink), NOW + DELAY).run_due()
+    (message,) = smtp_sink.mail.messages
+    assert message.get_content_type() == "multipart/mixed"
+    (attached,) = list(message.iter_attachments())
+    assert attached.get_content_type() == "application/pdf" and attached.get_content() == PDF
+    assert attached.get_filename() == url.rpartition("/")[2]
+    assert url in body(message, "plain")  # the link stays too
+
+    # Over the limit: the link only.
+    later = NOW + dt.timedelta(hours=1)
+    with frozen_at(later):
+        await store_writes(demo_sessions, chat, [manual], DELIVERY_CONFIRMATION)
+    small = unread_emails(demo_sessions, smtp_sink, EMAIL_ATTACHMENT_MAX_BYTES=str(len(PDF) - 1))
+    await run_with(demo_sessions, small, later + DELAY).run_due()
+    linked = smtp_sink.mail.messages[1]
+    assert list(linked.iter_attachments()) == [] and url in body(linked, "plain")
+
+
+async def test_another_stores_manual_is_never_attached(
+    demo_sessions: async_sessionmaker[AsyncSession], smtp_sink: SmtpSink
+) -> None:
+    url = await manual_message(demo_sessions, "bloomkids-baby", "BK-CR100")
+    chat = await alex_chat(demo_sessions)
+    await store_writes(
+        demo_sessions, chat, [NewMessage("store", "Manual", attachment={"type": "pdf", "url": url})], "x_kind"
+    )
+    await worker_at(demo_sessions, smtp_sink, NOW + DELAY).run_due()
+    (message,) = smtp_sink.mail.messages
+    assert list(message.iter_attachments()) == []
+
+
+# --- a store's own SMTP server ---
+
+
+async def test_a_store_with_its_own_smtp_server_sends_through_it(
+    demo_sessions: async_sessionmaker[AsyncSession], smtp_sink: SmtpSink, smtp_sink_down: SmtpSink
+) -> None:
+    async with demo_sessions() as session, session.begin():
+        await session.execute(
+            update(Store).where(Store.id == STORE).values(smtp_host="127.0.0.1", smtp_port=smtp_sink.port, smtp_tls="none")
+        )
+    chat = await alex_chat(demo_sessions)
+    await store_writes(demo_sessions, chat, [NewMessage("agent", "Hello Alex", author="Mei")], "agent_reply")
+    # The deployment's server is down; the store's is up.
+    await run_with(demo_sessions, unread_emails(demo_sessions, smtp_sink_down), NOW + DELAY).run_due()
+    ((_, rcpt_tos, _),) = smtp_sink.mail.received
+    assert rcpt_tos == [ALEX]
+    (job,) = await email_jobs(demo_sessions)
+    assert job.status == JobStatus.done.value
+
+    # Another store still goes through the deployment's.
+    bob = await ConversationService(demo_sessions).for_shopper("bloomkids-baby", "bob@example.com")
+    await store_writes(demo_sessions, bob, [NewMessage("agent", "Hello Bob", author="Ann")], "agent_reply")
+    smtp_sink_down.start()
+    await run_with(demo_sessions, unread_emails(demo_sessions, smtp_sink_down), NOW + DELAY).run_due()
+    assert len(smtp_sink_down.mail.received) == 1 and len(smtp_sink.mail.received) == 1
+
+
+# --- the bot's answers to an emailed turn ---
+
+
+async def test_the_bots_answer_to_an_emailed_turn_is_emailed_at_once(
+    demo_sessions: async_sessionmaker[AsyncSession], smtp_sink: SmtpSink
+) -> None:
+    chat = await alex_chat(demo_sessions)
+    turn = [NewMessage("shopper", "Where is my parcel?"), NewMessage("bot", "It is in Newark today.")]
+    assert await store_writes(demo_sessions, chat, turn, EMAIL_ANSWER)
+    (job,) = await email_jobs(demo_sessions)
+    assert job.due_at == NOW and job.payload["kind"] == EMAIL_ANSWER
+    await set_timezone(demo_sessions, "Europe/Berlin")  # late there, but the shopper is waiting for it
+    await worker_at(demo_sessions, smtp_sink, NOW).run_due()
+    (message,) = smtp_sink.mail.messages
+    assert "It is in Newark today." in body(message, "plain") and "Where is my parcel?" not in body(message, "plain")
+    async with demo_sessions() as session:
+        assert (await session.scalars(select(EmailNotification.kind))).all() == [EMAIL_ANSWER]
+
+
+async def test_an_answer_that_joins_a_waiting_burst_makes_it_go_now(
+    demo_sessions: async_sessionmaker[AsyncSession], smtp_sink: SmtpSink
+) -> None:
+    chat = await alex_chat(demo_sessions)
+    await store_writes(demo_sessions, chat, [NewMessage("store", "Your parcel is held at customs.")], "exception_notice")
+    soon = NOW + dt.timedelta(minutes=1)
+    with frozen_at(soon):
+        assert not await store_writes(
+            demo_sessions, chat, [NewMessage("shopper", "Why?"), NewMessage("bot", "Papers are missing.")], EMAIL_ANSWER
+        )
+    (job,) = await email_jobs(demo_sessions)
+    assert job.due_at == soon
+    await worker_at(demo_sessions, smtp_sink, soon).run_due()
+    (message,) = smtp_sink.mail.messages
+    assert "held at customs" in body(message, "plain") and "Papers are missing." in body(message, "plain")
+
+
+async def test_bot_answers_the_widget_showed_are_not_emailed(
+    demo_sessions: async_sessionmaker[AsyncSession], smtp_sink: SmtpSink
+) -> None:
+    conversations = ConversationService(demo_sessions)
+    chat = await alex_chat(demo_sessions)
+    await conversations.append(chat, [NewMessage("shopper", "hi"), NewMessage("bot", "Hello!")])
+    await conversations.mark_read(chat, 2)
+    # An ordinary burst does not make the bot's answers emailable...
+    assert not await store_writes(demo_sessions, chat, [NewMessage("bot", "Anything else?")], "agent_reply")
+    # ...and an answer already shown is read.
+    async with demo_sessions() as session, session.begin():
+        shown = await conversations.messages_after(chat, 1)
+        assert not await EmailFollowUps(DELAY).after_stored(session, chat, shown[:1], EMAIL_ANSWER)
+    assert await email_jobs(demo_sessions) == []
+
+
+# --- a worker with email off ---
+
+
+async def test_a_job_queued_while_email_was_on_finishes_as_skipped_on_a_worker_with_email_off(
+    demo_sessions: async_sessionmaker[AsyncSession], smtp_sink: SmtpSink
+) -> None:
+    chat = await alex_chat(demo_sessions)
+    await store_writes(demo_sessions, chat, [NewMessage("store", "Your parcel is held at customs.")], "exception_notice")
+    await run_with(demo_sessions, EmailsOff(demo_sessions), NOW + DELAY).run_due()
+    (job,) = await email_jobs(demo_sessions)
+    assert job.status == JobStatus.done.value and job.payload["skipped"] == SKIPPED_EMAIL_OFF and job.attempts == 1
+    assert await FailedJobs(demo_sessions).list(STORE) == [] and smtp_sink.mail.received == []
