@@ -68,9 +68,18 @@ async def security_headers(request: web.Request, response: web.StreamResponse) -
         response.headers.setdefault("Strict-Transport-Security", HSTS)
 
 
+#: Paths whose last segment is a secret: the links in an email (a continue link opens the
+#: conversation, an unsubscribe token spells the address) and the inbound-mail webhook's secret path.
+_SECRET_LAST_SEGMENT = ("/continue/", "/email/unsubscribe/", "/webhooks/email/inbound/")
+
+
 def loggable_path(path: str) -> str:
     """A request path as the access log writes it: a segment holding an email address (a team
-    member's, in /team/{email}) is personal data and is written as ``{email}``."""
+    member's, in /team/{email}) is personal data and is written as ``{email}``; a secret in the
+    path (:data:`_SECRET_LAST_SEGMENT`) as ``{token}``."""
+    for prefix in _SECRET_LAST_SEGMENT:
+        if path.startswith(prefix) and len(path) > len(prefix):
+            return prefix + "{token}"
     return "/".join("{email}" if "@" in segment else segment for segment in path.split("/"))
 
 

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.models import Store
+from bot.email.store_email import store_email_settings
 from bot.seller.store_settings import TEMPLATES, SettingsError, StoreSettingsService, VersionNotFound
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -69,6 +70,13 @@ async def test_a_change_is_a_new_version_with_who_and_what_and_reaches_the_store
         ({"escalation": {"business_hours": {"mon": ["18:00-09:00"]}}}, "escalation.business_hours", "ends before"),
         ({"escalation": {"reply_time_minutes": 0}}, "escalation.reply_time_minutes", "from 1 to"),
         ({"review": 7}, "review", "must be an object"),
+        ({"email": {"kinds": {"newsletter": True}}}, "email.kinds.newsletter", "is not a setting"),
+        ({"email": {"kinds": {"agent_reply": "no"}}}, "email.kinds.agent_reply", "true or false"),
+        ({"email": {"sender_name": "Shop\r\nBcc: x@evil.example"}}, "email.sender_name", "printable"),
+        ({"email": {"reply_domain": "not a domain"}}, "email.reply_domain", "domain name"),
+        ({"email": {"page_url": "javascript:alert(1)"}}, "email.page_url", "http(s) link"),
+        ({"email": {"quiet_hours": {"start": "22:00"}}}, "email.quiet_hours", "HH:MM"),
+        ({"email": {"quiet_hours": {"start": "25:00", "end": "07:00"}}}, "email.quiet_hours.start", "HH:MM"),
     ],
 )
 async def test_a_bad_change_says_where_and_why_and_saves_nothing(
@@ -88,6 +96,24 @@ async def test_a_bad_change_says_where_and_why_and_saves_nothing(
     assert current.version == 0 and current.template("install_video") == TEMPLATES["install_video"][1]
     async with demo_sessions() as session:
         assert (await session.get(Store, STORE)).review_delay_days == 7  # type: ignore[union-attr]
+
+
+async def test_email_settings_are_saved_and_quiet_hours_can_be_none(demo_sessions: Sessions) -> None:
+    service = StoreSettingsService(demo_sessions)
+    saved = await service.update(
+        STORE,
+        {"email": {"kinds": {"review_invitation": False}, "sender_name": "Yangteng 售后", "quiet_hours": None}},
+        "Lin Wei",
+    )
+    assert saved.settings["email"]["kinds"]["review_invitation"] is False
+    assert saved.settings["email"]["kinds"]["delivery_confirmation"] is True
+    assert saved.settings["email"]["quiet_hours"] is None
+    async with demo_sessions() as session:
+        email = await store_email_settings(session, STORE)
+    assert not email.sends("review_invitation") and not email.sends("review_reminder") and email.sends("agent_reply")
+    assert email.sender_name == "Yangteng 售后" and email.quiet_hours is None
+    again = await service.update(STORE, {"email": {"quiet_hours": {"start": "22:00", "end": "07:30"}}}, "Lin Wei")
+    assert again.settings["email"]["quiet_hours"] == {"start": "22:00", "end": "07:30"}
 
 
 async def test_rollback_saves_the_old_version_again_and_keeps_the_history(demo_sessions: Sessions) -> None:
