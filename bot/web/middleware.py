@@ -70,7 +70,10 @@ async def security_headers(request: web.Request, response: web.StreamResponse) -
 
 def loggable_path(path: str) -> str:
     """A request path as the access log writes it: a segment holding an email address (a team
-    member's, in /team/{email}) is personal data and is written as ``{email}``."""
+    member's, in /team/{email}) is personal data and is written as ``{email}``; an email's "continue in
+    chat" link (/continue/{token}) opens a conversation for days, and is written as ``{token}``."""
+    if path.startswith("/continue/"):
+        return "/continue/{token}"
     return "/".join("{email}" if "@" in segment else segment for segment in path.split("/"))
 
 
