@@ -175,6 +175,23 @@ def _notice(
     )
 
 
+async def _link_refused(
+    session: AsyncSession, links: SignedLinks, token: str, refused: BadSignedLink, public_base: str
+) -> web.Response:
+    """The notice for a link that opens nothing, with the way to the store's chat when the link
+    says which store (it was genuine: expired, or its conversation is gone)."""
+    store_id = _store_of_expired(links, token)
+    store = await session.get(Store, store_id) if store_id is not None else None
+    link = (await store_page(session, store.id, public_base), f"Chat with {store.name}") if store else None
+    if refused.code == "email_link_expired":
+        title, text = "This link has expired", "Links in our emails work for a limited time."
+    else:
+        title, text = "This link is not valid", "It may be incomplete: copy the whole link from the email."
+    return _notice(
+        LINK_STATUS.get(refused.code, 400), title, text + " You can still chat with the store from its website.", link
+    )
+
+
 async def continue_link(request: web.Request) -> web.StreamResponse:
     """GET /continue/{token}: to the store's page with the link in its fragment, or a notice."""
     retry_after = services(request).ip_limit.check(client_key(request))
@@ -192,19 +209,7 @@ async def continue_link(request: web.Request) -> web.StreamResponse:
         try:
             store_id, _ = await _opened(session, links, token)
         except BadSignedLink as refused:
-            store_id = _store_of_expired(links, token)
-            store = await session.get(Store, store_id) if store_id else None
-            link = (await store_page(session, store.id, base), f"Chat with {store.name}") if store else None
-            if refused.code == "email_link_expired":
-                title, text = "This link has expired", "Links in our emails work for a limited time."
-            else:
-                title, text = "This link is not valid", "It may be incomplete: copy the whole link from the email."
-            return _notice(
-                LINK_STATUS.get(refused.code, 400),
-                title,
-                text + " You can still chat with the store from its website.",
-                link,
-            )
+            return await _link_refused(session, links, token, refused, base)
         page = await store_page(session, store_id, base)
     return web.Response(status=303, headers={"Location": with_continue_fragment(page, token), **NOT_KEPT})
 
