@@ -143,10 +143,12 @@ def _store_of_expired(links: SignedLinks, token: str) -> str | None:
     return fields[0] if len(fields) == 2 else None
 
 
-async def store_page(session: AsyncSession, store_id: str, public_base: str) -> str:
-    """Where the store's widget runs: the seller's page, else the page the gateway hosts."""
+async def store_page(session: AsyncSession, store_id: str) -> str:
+    """Where the store's widget runs: the seller's page, else the page the gateway hosts. That one
+    is a path on the host the link was opened on (the link is ``PUBLIC_URL``'s), which the browser
+    resolves itself: right behind any proxy, whatever name it reached the gateway by."""
     page_url = (await store_email_settings(session, store_id)).page_url
-    return page_url or f"{public_base}/chat/{quote(store_id, safe='')}"
+    return page_url or f"/chat/{quote(store_id, safe='')}"
 
 
 def with_continue_fragment(page_url: str, token: str) -> str:
@@ -175,14 +177,12 @@ def _notice(
     )
 
 
-async def _link_refused(
-    session: AsyncSession, links: SignedLinks, token: str, refused: BadSignedLink, public_base: str
-) -> web.Response:
+async def _link_refused(session: AsyncSession, links: SignedLinks, token: str, refused: BadSignedLink) -> web.Response:
     """The notice for a link that opens nothing, with the way to the store's chat when the link
     says which store (it was genuine: expired, or its conversation is gone)."""
     store_id = _store_of_expired(links, token)
     store = await session.get(Store, store_id) if store_id is not None else None
-    link = (await store_page(session, store.id, public_base), f"Chat with {store.name}") if store else None
+    link = (await store_page(session, store.id), f"Chat with {store.name}") if store else None
     if refused.code == "email_link_expired":
         title, text = "This link has expired", "Links in our emails work for a limited time."
     else:
@@ -204,13 +204,13 @@ async def continue_link(request: web.Request) -> web.StreamResponse:
             {"Retry-After": str(retry_after)},
         )
     token = request.match_info["token"]
-    links, base = _links(request), services(request).settings.public_base_url
+    links = _links(request)
     async with services(request).sessions() as session:
         try:
             store_id, _ = await _opened(session, links, token)
         except BadSignedLink as refused:
-            return await _link_refused(session, links, token, refused, base)
-        page = await store_page(session, store_id, base)
+            return await _link_refused(session, links, token, refused)
+        page = await store_page(session, store_id)
     return web.Response(status=303, headers={"Location": with_continue_fragment(page, token), **NOT_KEPT})
 
 

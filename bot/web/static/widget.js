@@ -1042,7 +1042,7 @@
         saveConv();
         startSession();
       } else {
-        startStored();
+        if (!conv) startStored();
         showError(continueErrorText(r));
       }
       setOpen(true);
@@ -1439,6 +1439,12 @@
         clearMessages();
         startSession();
       }
+    });
+
+    // A link opened in a tab already on the page changes only the fragment: no new page load.
+    win.addEventListener('hashchange', function () {
+      var token = continuing ? null : takeContinueToken();
+      if (token !== null) continueFromLink(token);
     });
 
     var linkToken = takeContinueToken();
