@@ -23,6 +23,7 @@ from bot.core.config import Settings
 from bot.web.agent_api import add_agent_console
 from bot.web.chat_api import add_chat_api
 from bot.web.client_address import client_key_middleware, parse_trusted_proxies
+from bot.web.continue_chat import add_continue_chat
 from bot.web.demo_inbox import add_demo_inbox
 from bot.web.email_links import add_email_links
 from bot.web.middleware import AccessLog, api_middleware, security_headers
@@ -53,6 +54,7 @@ def create_app(
 
     app.cleanup_ctx.append(running)
     add_chat_api(app)
+    add_continue_chat(app)
     add_webhooks(app)
     add_email_links(app)
     add_public_files(app, demo=settings.demo)

@@ -15,6 +15,7 @@ from bot.chat.conversations import BadSignature, ChatSession, UnknownStore
 from bot.chat.shopper_signatures import LATEST_TIMESTAMP
 from bot.core.text_input import BadInput, loads
 from bot.web.client_address import client_key
+from bot.web.continue_chat import remember_timezone, shopper_timezone
 from bot.web.json_io import RefusedRequest, json_error, read_json, refusal_body, refusal_response, whole_number
 from bot.web.live import TOO_MANY_SOCKETS, TooManySockets
 from bot.web.middleware import too_many
@@ -62,6 +63,10 @@ async def create_conversation(request: web.Request) -> web.Response:
         return json_error(404, "store_unknown")
     except BadSignature as exc:
         return refusal_response(401, exc)
+    # For the shopper's quiet hours; an unknown zone is ignored, not refused.
+    await remember_timezone(
+        services(request).sessions, chat.store_id, chat.conversation_id, shopper_timezone(body.get("timezone"))
+    )
     return web.json_response({"conversation_id": chat.conversation_id, "token": token}, status=201)
 
 

@@ -11,6 +11,11 @@
  * the frame it is in), with no launcher and no close button.
  * The API base is the origin of this script's own src.
  *
+ * An email's "continue in chat" link lands on the store's page with #chat-continue=<token>: the
+ * widget takes the token out of the address bar, trades it for that conversation
+ * (POST /api/v1/conversations/continue), opens and shows it. The shopper's timezone (IANA
+ * name, from Intl) goes with every conversation it starts or continues, for the store's quiet hours.
+ *
  * Safety: message content only ever reaches the page through textContent, text
  * nodes and attributes whose values were checked (http/https URLs only); this
  * file never parses a string as HTML.
@@ -64,6 +69,8 @@
   var SENDERS = { shopper: 1, bot: 1, agent: 1, store: 1 };
   var SENDER_LABEL = { agent: 'Support agent', store: 'Store' };
   var SR_PREFIX = { shopper: 'You: ', bot: 'Assistant: ' };
+  var CONTINUE_PARAM = 'chat-continue=';
+  var MAX_LINK_CHARS = 2048; // the gateway refuses a link token over 1,024 characters anyway
 
   // ---------------------------------------------------------------- styles --
 
@@ -261,6 +268,49 @@
     } catch (e) { /* ignore */ }
   }
 
+  /** The token of an email's "continue in chat" link (#chat-continue=…), or null. It leaves the
+   *  address bar at once, so that it is not bookmarked, shared or kept in the history; the rest of
+   *  the fragment (a page's own) stays. */
+  function takeContinueToken() {
+    var hash = win.location.hash || '';
+    if (hash.charAt(0) !== '#') return null;
+    var token = null;
+    var rest = [];
+    hash.slice(1).split('&').forEach(function (part) {
+      if (part.indexOf(CONTINUE_PARAM) === 0) token = part.slice(CONTINUE_PARAM.length);
+      else if (part) rest.push(part);
+    });
+    if (token === null) return null;
+    try {
+      win.history.replaceState(
+        win.history.state,
+        '',
+        win.location.pathname + win.location.search + (rest.length ? '#' + rest.join('&') : '')
+      );
+    } catch (e) { /* a sandboxed frame: the link still works, it only stays in the address */ }
+    try {
+      token = decodeURIComponent(token);
+    } catch (e) { /* kept as it came: the gateway refuses it */ }
+    return token.slice(0, MAX_LINK_CHARS);
+  }
+
+  /** The shopper's IANA timezone as the browser knows it ("Europe/Paris"), or null. */
+  function shopperTimezone() {
+    try {
+      var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+      return typeof zone === 'string' && zone && zone.length <= 64 ? zone : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  /** A request body with the shopper's timezone in it: the store's emails keep to their quiet hours. */
+  function withTimezone(payload) {
+    var zone = shopperTimezone();
+    if (zone) payload.timezone = zone;
+    return payload;
+  }
+
   function parseStored(raw) {
     if (!raw) return null;
     try {
@@ -444,6 +494,7 @@
   var queue = []; // shopper messages waiting to be sent, in order
   var sending = false;
   var creating = null;
+  var continuing = null; // an email's link being traded for its conversation
   var socket = null;
   var socketOpenedAt = 0;
   var backoff = BACKOFF_MIN;
@@ -923,11 +974,17 @@
 
   function ensureConversation() {
     if (conv) return Promise.resolve(conv);
+    if (continuing) {
+      // The link's conversation, unless the link no longer works.
+      return continuing.then(function () {
+        return ensureConversation();
+      });
+    }
     if (creating) return creating;
     statusLine.hidden = false;
     var shopper = { email: EMAIL, signature: SIGNATURE };
     if (/^[0-9]{1,11}$/.test(SIGNED_AT)) shopper.ts = parseInt(SIGNED_AT, 10);
-    var payload = SIGNED ? { shopper: shopper } : {};
+    var payload = withTimezone(SIGNED ? { shopper: shopper } : {});
     creating = api('POST', '/api/v1/stores/' + encodeURIComponent(STORE) + '/conversations', payload)
       .then(function (r) {
         var d = r.data;
@@ -958,6 +1015,58 @@
         }
       );
     return creating;
+  }
+
+  /** Open the conversation an email's link names, with a token of this browser's own, and show it.
+   *  A link that no longer works says so, and the widget starts as it would have without it. */
+  function continueFromLink(linkToken) {
+    statusLine.hidden = false;
+    continuing = api('POST', '/api/v1/conversations/continue', withTimezone({ token: linkToken })).then(function (r) {
+      continuing = null;
+      statusLine.hidden = true;
+      var d = r.data;
+      if (
+        r.ok &&
+        d.store_id === STORE && // a link of another store's, opened on this store's page, opens nothing here
+        typeof d.conversation_id === 'string' && d.conversation_id &&
+        typeof d.token === 'string' && d.token
+      ) {
+        var other = parseStored(storageGet(STORAGE_KEY));
+        endSession();
+        clearMessages();
+        conv = {
+          conversation_id: d.conversation_id,
+          token: d.token,
+          lastReadSeq: other && other.conversation_id === d.conversation_id ? other.lastReadSeq : 0
+        };
+        saveConv();
+        startSession();
+      } else {
+        if (!conv) startStored();
+        showError(continueErrorText(r));
+      }
+      setOpen(true);
+    });
+  }
+
+  function continueErrorText(r) {
+    if (r.status === 0 || r.status === 429 || r.status >= 500) return errorText(r, 'continue');
+    if (r.status === 410) return 'That chat link has expired. You can still write to us here.';
+    return 'That chat link does not work. You can still write to us here.';
+  }
+
+  /** The widget's usual start: the conversation this browser already has, or a signed-in shopper's own. */
+  function startStored() {
+    conv = parseStored(storageGet(STORAGE_KEY));
+    if (conv) {
+      startSession();
+    } else if (SIGNED) {
+      // A signed-in shopper may already have messages from the store (a delivery
+      // confirmation, a reply from support): resume their conversation now so
+      // they show as unread. Anonymous visitors get a conversation only when
+      // they open the chat.
+      ensureConversation().catch(function () {});
+    }
   }
 
   function showCreateError(err) {
@@ -1325,23 +1434,22 @@
           conv.lastReadSeq = other.lastReadSeq;
           updateBadge();
         }
-      } else if (!conv && !creating) {
+      } else if (!conv && !creating && !continuing) {
         conv = other;
         clearMessages();
         startSession();
       }
     });
 
-    conv = parseStored(storageGet(STORAGE_KEY));
-    if (conv) {
-      startSession();
-    } else if (SIGNED) {
-      // A signed-in shopper may already have messages from the store (a delivery
-      // confirmation, a reply from support): resume their conversation now so
-      // they show as unread. Anonymous visitors get a conversation only when
-      // they open the chat.
-      ensureConversation().catch(function () {});
-    }
+    // A link opened in a tab already on the page changes only the fragment: no new page load.
+    win.addEventListener('hashchange', function () {
+      var token = continuing ? null : takeContinueToken();
+      if (token !== null) continueFromLink(token);
+    });
+
+    var linkToken = takeContinueToken();
+    if (linkToken !== null) continueFromLink(linkToken);
+    else startStored();
     updateBadge();
     // Embedded, it opens at once without taking the focus (the page around it may want it).
     if (EMBEDDED) setOpen(true, false);
