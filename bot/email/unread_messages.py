@@ -25,15 +25,11 @@ messages to email, and are due at once.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import datetime as dt
 import logging
-import re
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -47,19 +43,20 @@ from bot.core.models import (
     Conversation,
     EmailNotification,
     JobStatus,
-    ManualFile,
     Message,
     Order,
     ScheduledJob,
     Store,
 )
-from bot.email.composition import EmailAttachment, Notification, compose, continue_url
+from bot.core.quiet_hours import quiet_hours_end
+from bot.email.composition import Notification, compose, continue_url
+from bot.email.manual_attachments import ManualAttachments
+from bot.email.reply_addresses import bounce_address, reply_address, reply_token
 from bot.email.signed_links import CONTINUE_CHAT, SignedLinks
 from bot.email.smtp_client import SmtpMailer, SmtpServer
 from bot.email.store_email import MARKETING_KINDS, StoreEmailSettings, store_email_settings
 from bot.email.suppressions import is_suppressed
 from bot.email.unsubscribe import opted_out_of_reviews, unsubscribe_token, unsubscribe_url
-from bot.guides.manuals import Manuals
 from bot.seller.templates import first_name, render, store_templates
 
 log = logging.getLogger(__name__)
@@ -84,42 +81,6 @@ SKIPPED_KIND_OFF = "kind_off"
 SKIPPED_SUPPRESSED = "address_suppressed"
 SKIPPED_REVIEW_OPT_OUT = "review_opt_out"
 SKIPPED_EMAIL_OFF = "email_off"
-#: Random bytes of a conversation's reply token (``reply+<token>@``): 120 bits, 24 base32 characters.
-REPLY_TOKEN_BYTES = 15
-#: An uploaded manual's public path (``bot.guides.manuals.StoredManual.path``).
-_MANUAL_PATH = re.compile(r"/files/manuals/([0-9]{1,18})/([A-Za-z0-9_.-]{1,200})")
-
-
-def new_reply_token() -> str:
-    return base64.b32encode(secrets.token_bytes(REPLY_TOKEN_BYTES)).decode("ascii").rstrip("=").lower()
-
-
-def quiet_hours_end(now: dt.datetime, timezone: str | None, quiet: tuple[str, str] | None) -> dt.datetime | None:
-    """When the shopper's quiet hours end, if ``now`` is inside them in their ``timezone``; None
-    when it is not, or the timezone is unknown (the email goes: better late at night than never)."""
-    if not timezone or quiet is None:
-        return None
-    try:
-        zone = ZoneInfo(timezone)
-        start, end = dt.time.fromisoformat(quiet[0]), dt.time.fromisoformat(quiet[1])
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        # A name the widget reported that this system does not know (or not a zone name at all).
-        return None
-    if start == end:
-        return None
-    local = now.astimezone(zone)
-    at = local.time().replace(tzinfo=None)
-    end_date = local.date()
-    if start < end:
-        inside = start <= at < end
-    else:
-        # The span crosses midnight (21:00 to 08:00): before midnight it ends tomorrow.
-        inside = at >= start or at < end
-        if at >= start:
-            end_date += dt.timedelta(days=1)
-    if not inside:
-        return None
-    return dt.datetime.combine(end_date, end, tzinfo=zone).astimezone(dt.UTC)
 
 
 async def _emailed_up_to(session: AsyncSession, store_id: str, conversation_id: str) -> int:
@@ -189,7 +150,11 @@ class EmailFollowUps:
         conversation = await session.scalar(
             select(Conversation).where(Conversation.id == chat.conversation_id, Conversation.store_id == chat.store_id)
         )
-        if conversation is None or not conversation.shopper_email:
+        if conversation is None or not conversation.email_address:
+            return False
+        if kind != EMAIL_ANSWER and not (await store_email_settings(session, chat.store_id)).sends(kind):
+            # The seller turned this kind off: no burst starts (a later one, say an agent's reply,
+            # still carries these messages if they are unread then).
             return False
         since = max(conversation.shopper_read_seq, await _emailed_up_to(session, chat.store_id, chat.conversation_id))
         unread = [seq for seq in outgoing if seq > since]
@@ -300,7 +265,7 @@ class UnreadEmails:
         # The one delay of the storing side, so that a later burst is due when its own would have been.
         self._delay = EmailFollowUps.from_settings(settings).delay
         self._links = SignedLinks(settings.email_link_secret)
-        self._manuals = Manuals(sessions)
+        self._attachments = ManualAttachments(sessions, settings.public_base_url, settings.email_attachment_max_bytes)
 
     def _mailer_for(self, store: Store) -> SmtpMailer:
         own = SmtpServer.of_store(store)
@@ -340,17 +305,17 @@ class UnreadEmails:
                 burst.earlier,
                 now,
                 sender_name=ready.email.sender_name,
-                reply_to=f"reply+{ready.reply_token}@{domain}",
+                reply_to=reply_address(ready.reply_token, domain),
                 subject_text=ready.subject,
                 intro=ready.intro,
                 footer=ready.footer,
                 continue_link=continue_url(public, continue_token),
                 unsubscribe_link=unsubscribe,
-                attachments=await self._manual_attachments(store_id, burst.messages),
+                attachments=await self._attachments.manual_attachments(store_id, burst.messages),
             )
         )
         # Bounces come back to the conversation's own address, so the inbound side knows whose.
-        await self._mailer_for(burst.store).send(mail, mail_from=f"bounce+{ready.reply_token}@{domain}")
+        await self._mailer_for(burst.store).send(mail, mail_from=bounce_address(ready.reply_token, domain))
         record = EmailNotification(
             store_id=store_id,
             conversation_id=conversation_id,
@@ -421,60 +386,11 @@ class UnreadEmails:
         return _Ready(
             burst,
             email,
-            await self._reply_token(session, store_id, conversation_id),
+            await reply_token(session, store_id, conversation_id),
             render(templates["email_subject"], values),
             render(templates["email_intro"], values),
             render(templates["email_footer"], values),
         )
-
-    @staticmethod
-    async def _reply_token(session: AsyncSession, store_id: str, conversation_id: str) -> str:
-        """The conversation's reply token, made on its first email (committed before the email goes,
-        so that a reply finds it). Two workers racing keep the first one written."""
-        where = (Conversation.id == conversation_id, Conversation.store_id == store_id)
-        current = await session.scalar(select(Conversation.email_reply_token).where(*where))
-        if current:
-            return current
-        # A clash with another conversation's token (120 random bits: never) fails this attempt on
-        # the unique index, and the retry draws another.
-        await session.execute(
-            update(Conversation)
-            .where(*where, Conversation.email_reply_token.is_(None))
-            .values(email_reply_token=new_reply_token())
-        )
-        made = await session.scalar(select(Conversation.email_reply_token).where(*where))
-        assert made is not None  # the row exists: the burst was just read from it
-        return made
-
-    async def _manual_attachments(self, store_id: str, messages: Sequence[StoredMessage]) -> list[EmailAttachment]:
-        """The store's uploaded PDF manuals the messages link to, as files, while they fit in
-        ``EMAIL_ATTACHMENT_MAX_BYTES`` together; a manual that does not fit stays a link only."""
-        prefix = self._settings.public_base_url
-        budget = self._settings.email_attachment_max_bytes
-        attachments: list[EmailAttachment] = []
-        seen: set[int] = set()
-        for message in messages:
-            url = (message.attachment or {}).get("url")
-            if not isinstance(url, str) or not url.startswith(prefix):
-                continue
-            found = _MANUAL_PATH.fullmatch(url[len(prefix) :])
-            if found is None or int(found.group(1)) in seen:
-                continue
-            file_id, name = int(found.group(1)), found.group(2)
-            seen.add(file_id)
-            async with self._sessions() as session:
-                # The size first: a manual too big to attach is never loaded.
-                size = await session.scalar(
-                    select(ManualFile.size).where(ManualFile.id == file_id, ManualFile.store_id == store_id)
-                )
-            if size is None or size > budget:
-                continue
-            content = await self._manuals.read(file_id, name)
-            if content is None or len(content) > budget:
-                continue
-            attachments.append(EmailAttachment(name, content))
-            budget -= len(content)
-        return attachments
 
     async def _record(self, session: AsyncSession, record: EmailNotification, queue: JobQueue) -> None:
         """Record the email sent; a message stored while it was being sent starts the next burst."""
@@ -522,7 +438,7 @@ class UnreadEmails:
         if row is None:
             return None
         conversation, store = row._tuple()
-        to, read_seq = conversation.shopper_email, conversation.shopper_read_seq
+        to, read_seq = conversation.email_address, conversation.shopper_read_seq
         if not to:
             return None
         sent = await session.scalar(
@@ -560,4 +476,11 @@ class UnreadEmails:
             .where(EmailNotification.store_id == store_id, EmailNotification.conversation_id == conversation_id)
             .order_by(EmailNotification.sent_at, EmailNotification.id)
         )
-        return _Burst(store, to, conversation.shopper_timezone, messages, list(earlier))
+        # The browser's timezone, else the one the store gave with the shopper's latest order.
+        timezone = conversation.shopper_timezone or await session.scalar(
+            select(Order.shopper_timezone)
+            .where(Order.store_id == store_id, func.lower(Order.shopper_email) == to, Order.shopper_timezone.is_not(None))
+            .order_by(Order.id.desc())
+            .limit(1)
+        )
+        return _Burst(store, to, timezone, messages, list(earlier))

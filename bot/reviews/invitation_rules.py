@@ -15,13 +15,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.core.models import DEFAULT_REVIEW_DELAY_DAYS, MAX_REVIEW_DELAY_DAYS, MIN_REVIEW_DELAY_DAYS, Order, OrderStatus
+from bot.core.quiet_hours import quiet_hours_end as quiet_hours_end_within
 
 #: No invitation goes out between these local times (when the shopper's timezone is known).
 QUIET_HOURS_START = dt.time(21, 0)
 QUIET_HOURS_END = dt.time(8, 0)
+REVIEW_QUIET_HOURS = (QUIET_HOURS_START.isoformat("minutes"), QUIET_HOURS_END.isoformat("minutes"))
 
 #: Why an invitation was scheduled, sent, skipped or deferred (``review_log.reason``).
 SCHEDULED_DELIVERED = "delivered"
@@ -58,26 +59,9 @@ def review_due_at(delivered_at: dt.datetime, delay_days: int | None = DEFAULT_RE
     return delivered_at + dt.timedelta(days=clamp_review_delay(delay_days))
 
 
-def _zone(name: str | None) -> ZoneInfo | None:
-    if not name:
-        return None
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        # The importer validates timezones; an unknown name means "unknown": no quiet hours.
-        return None
-
-
 def quiet_hours_end(moment: dt.datetime, shopper_timezone: str | None) -> dt.datetime | None:
     """The next 08:00 in the shopper's timezone if ``moment`` is in their quiet hours, else None."""
-    zone = _zone(shopper_timezone)
-    if zone is None:
-        return None
-    local = moment.astimezone(zone)
-    if QUIET_HOURS_END <= local.time() < QUIET_HOURS_START:
-        return None
-    day = local.date() + dt.timedelta(days=1) if local.time() >= QUIET_HOURS_START else local.date()
-    return dt.datetime.combine(day, QUIET_HOURS_END, tzinfo=zone).astimezone(_UTC)
+    return quiet_hours_end_within(moment, shopper_timezone, REVIEW_QUIET_HOURS)
 
 
 @dataclass(frozen=True)

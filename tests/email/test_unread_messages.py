@@ -34,7 +34,6 @@ from bot.email.unread_messages import (
     EmailFollowUps,
     EmailsOff,
     UnreadEmails,
-    quiet_hours_end,
 )
 from bot.guides.manuals import Manuals
 from bot.reviews.invitations import REVIEW_INVITATION, ReviewInvitations
@@ -250,6 +249,8 @@ async def test_the_smtp_server_down_then_up_delivers_the_email_exactly_once(
 async def test_an_email_that_never_gets_through_is_a_failed_job_the_seller_sees(
     demo_sessions: async_sessionmaker[AsyncSession], smtp_sink_down: SmtpSink
 ) -> None:
+    # The attempts go on into Alex's evening in New York (his order's timezone): no quiet hours here.
+    await save_store_settings(demo_sessions, {"email": {"quiet_hours": None}})
     assert await deliver(demo_sessions)
     await worker_at(demo_sessions, smtp_sink_down, NOW).run_due()
     at = NOW + DELAY
@@ -304,6 +305,8 @@ async def test_two_messages_of_one_burst_make_one_email_with_both(
 async def test_the_emails_of_a_conversation_are_one_thread(
     demo_sessions: async_sessionmaker[AsyncSession], smtp_sink: SmtpSink
 ) -> None:
+    # Hours apart, into Alex's evening in New York (his order's timezone): no quiet hours here.
+    await save_store_settings(demo_sessions, {"email": {"quiet_hours": None}})
     chat = await alex_chat(demo_sessions)
     await store_writes(demo_sessions, chat, [NewMessage("store", "Your parcel is held at customs.")], "exception_notice")
     await worker_at(demo_sessions, smtp_sink, NOW + DELAY).run_due()
@@ -605,14 +608,19 @@ async def test_the_email_is_in_the_stores_words_with_its_reply_address_and_a_con
 async def test_a_kind_the_seller_turned_off_is_not_emailed_and_its_job_says_why(
     demo_sessions: async_sessionmaker[AsyncSession], smtp_sink: SmtpSink
 ) -> None:
-    await save_store_settings(demo_sessions, {"email": {"kinds": {"exception_notice": False}}})
     chat = await alex_chat(demo_sessions)
+    # Queued while the kind was on, turned off before it is due: the job finishes, saying why.
     await store_writes(demo_sessions, chat, [NewMessage("store", "Your parcel is held at customs.")], "exception_notice")
+    await save_store_settings(demo_sessions, {"email": {"kinds": {"exception_notice": False}}})
     await worker_at(demo_sessions, smtp_sink, NOW + DELAY).run_due()
     assert smtp_sink.mail.received == []
     (job,) = await email_jobs(demo_sessions)
     assert job.status == JobStatus.done.value and job.payload["skipped"] == SKIPPED_KIND_OFF
     assert await FailedJobs(demo_sessions).list(STORE) == []
+    # While it is off, no email job is queued for it at all.
+    with frozen_at(NOW + dt.timedelta(minutes=30)):
+        assert not await store_writes(demo_sessions, chat, [NewMessage("store", "Still at customs.")], "exception_notice")
+    assert len(await email_jobs(demo_sessions)) == 1
 
     # A kind still on goes, without the messages of the skipped one.
     later = NOW + dt.timedelta(hours=1)
@@ -731,31 +739,37 @@ async def test_the_stores_own_quiet_hours_are_the_ones_kept(
     assert len(smtp_sink.mail.received) == 1
 
 
-@pytest.mark.parametrize(
-    ("utc", "timezone", "quiet", "until"),
-    [
-        # Crossing midnight, before it: the end is the next morning.
-        ("2026-11-27T22:00", "Europe/Berlin", ("21:00", "08:00"), "2026-11-28T07:00"),
-        # Crossing midnight, after it: the end is this morning.
-        ("2026-11-28T03:00", "Europe/Berlin", ("21:00", "08:00"), "2026-11-28T07:00"),
-        ("2026-11-28T12:00", "Europe/Berlin", ("21:00", "08:00"), None),
-        # Within one day.
-        ("2026-11-28T12:30", "Asia/Shanghai", ("20:00", "23:00"), "2026-11-28T15:00"),
-        ("2026-11-28T11:59", "Asia/Shanghai", ("20:00", "23:00"), None),
-        # The end itself is outside; no span at all; unknown or hostile names.
-        ("2026-11-28T07:00", "Europe/Berlin", ("21:00", "08:00"), None),
-        ("2026-11-28T03:00", "Europe/Berlin", ("08:00", "08:00"), None),
-        ("2026-11-28T03:00", "Europe/Berlin", None, None),
-        ("2026-11-28T03:00", None, ("21:00", "08:00"), None),
-        ("2026-11-28T03:00", "../../etc/passwd", ("21:00", "08:00"), None),
-        ("2026-11-28T03:00", "Europe", ("21:00", "08:00"), None),
-        ("2026-11-28T03:00", "", ("21:00", "08:00"), None),
-    ],
-)
-def test_quiet_hours_end(utc: str, timezone: str | None, quiet: tuple[str, str] | None, until: str | None) -> None:
-    now = dt.datetime.fromisoformat(utc).replace(tzinfo=dt.UTC)
-    expected = None if until is None else dt.datetime.fromisoformat(until).replace(tzinfo=dt.UTC)
-    assert quiet_hours_end(now, timezone, quiet) == expected
+async def test_without_the_browsers_timezone_the_orders_one_keeps_the_quiet_hours(
+    demo_sessions: async_sessionmaker[AsyncSession], smtp_sink: SmtpSink
+) -> None:
+    # Alex's widget never said; his order says America/New_York. 02:00 UTC is 21:00 there.
+    chat = await alex_chat(demo_sessions)
+    evening = NOW + dt.timedelta(hours=4)
+    with frozen_at(evening):
+        await store_writes(demo_sessions, chat, [NewMessage("store", "Your parcel is held at customs.")], "exception_notice")
+    await worker_at(demo_sessions, smtp_sink, evening + DELAY).run_due()
+    assert smtp_sink.mail.received == []
+    (job,) = await email_jobs(demo_sessions)
+    assert job.due_at == dt.datetime(2026, 11, 28, 13, 0, tzinfo=dt.UTC)  # 08:00 in New York
+    await worker_at(demo_sessions, smtp_sink, job.due_at).run_due()
+    assert len(smtp_sink.mail.received) == 1
+
+
+async def test_an_anonymous_chat_that_proved_its_order_is_emailed_at_the_orders_address(
+    demo_sessions: async_sessionmaker[AsyncSession], smtp_sink: SmtpSink
+) -> None:
+    chat, _ = await ConversationService(demo_sessions).start(STORE)
+    assert not await store_writes(demo_sessions, chat, [NewMessage("agent", "Hello?", author="Mei")], "agent_reply")
+    async with demo_sessions() as session, session.begin():
+        await session.execute(update(Conversation).where(Conversation.id == chat.conversation_id).values(contact_email=ALEX))
+    later = NOW + dt.timedelta(minutes=10)
+    with frozen_at(later):
+        assert await store_writes(
+            demo_sessions, chat, [NewMessage("agent", "Your replacement ships today.", author="Mei")], "agent_reply"
+        )
+    await worker_at(demo_sessions, smtp_sink, later + DELAY).run_due()
+    ((_, recipients, message),) = smtp_sink.mail.received
+    assert recipients == [ALEX] and "Your replacement ships today." in body(message, "plain")
 
 
 # --- the uploaded manual, attached ---
