@@ -23,6 +23,7 @@ from bot.core.config import Settings
 from bot.web.agent_api import add_agent_console
 from bot.web.chat_api import add_chat_api
 from bot.web.client_address import client_key_middleware, parse_trusted_proxies
+from bot.web.email_webhooks import add_email_webhooks
 from bot.web.middleware import AccessLog, api_middleware, security_headers
 from bot.web.public_files import add_public_files
 from bot.web.seller_api import add_seller_api
@@ -52,6 +53,7 @@ def create_app(
     app.cleanup_ctx.append(running)
     add_chat_api(app)
     add_webhooks(app)
+    add_email_webhooks(app)
     add_public_files(app, demo=settings.demo)
     add_seller_api(app)
     add_agent_console(app)
