@@ -27,6 +27,13 @@ def _cmd_worker(_: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_inbound_smtp(args: argparse.Namespace) -> int:
+    from bot.core.config import get_settings
+    from bot.runtime.inbound_smtp import run_inbound_smtp
+
+    return run_inbound_smtp(get_settings(), args.host)
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from bot.runtime.stack import run_stack
 
@@ -58,6 +65,11 @@ def main(argv: list[str] | None = None) -> int:
     p_import.set_defaults(func=cmd_import)
     sub.add_parser("gateway", help="serve the web gateway (chat API, widget, demo page)").set_defaults(func=_cmd_gateway)
     sub.add_parser("worker", help="run the durable jobs (delivery confirmations)").set_defaults(func=_cmd_worker)
+    p_inbound = sub.add_parser(
+        "inbound-smtp", help="receive replies by SMTP on INBOUND_SMTP_PORT (for deployments without an inbound webhook)"
+    )
+    p_inbound.add_argument("--host", default="127.0.0.1", help="the address to listen on")
+    p_inbound.set_defaults(func=_cmd_inbound_smtp)
     sub.add_parser(
         "demo-secrets", help="generate a shopper-identity secret for every store that has none, and demo agents' passwords"
     ).set_defaults(func=cmd_demo_secrets)
