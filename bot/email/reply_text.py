@@ -87,5 +87,8 @@ def new_text(text: str | None, html: str | None = None) -> str:
         return ""
     # Mail arrives with CRLF line ends; the library reads lines.
     source = source.replace("\r\n", "\n").replace("\r", "\n")
-    reply = EmailReplyParser(languages=LANGUAGES).parse_reply(text=source)
-    return (reply or "").strip()
+    replies = EmailReplyParser(languages=LANGUAGES).read(text=source).replies
+    if not replies or replies[0].headers:
+        return ""  # the mail starts with a quote's header ("On ... wrote:"): nothing new above it
+    # The body without the quoted replies, the signature ("-- ", "Sent from my iPhone") and disclaimers.
+    return str(replies[0].body).strip()
