@@ -180,12 +180,14 @@ def mail_from_raw(
     )
 
 
+def sender_verdicts(fields: Mapping[str, str]) -> dict[str, str]:
+    """What the provider says of the sender, when it checks: SendGrid's ``SPF`` and ``dkim`` fields."""
+    return {name: fields[name][:200] for name in ("SPF", "dkim") if name in fields}
+
+
 def mail_from_form(fields: Mapping[str, str], envelope_recipients: Sequence[str] = ()) -> InboundMail:
     """The fields of an "inbound parse" form (from, to, subject, text, html, headers; SPF and
-    dkim when the provider checks them). ``email`` (raw mode) is read by :func:`mail_from_raw`."""
-    verdicts = {name: fields[name][:200] for name in ("SPF", "dkim") if name in fields}
-    if fields.get("email"):
-        return mail_from_raw(fields["email"].encode("utf-8", "surrogateescape"), envelope_recipients, verdicts)
+    dkim when the provider checks them). Raw mode's ``email`` field is read by :func:`mail_from_raw`."""
     for required in ("from", "to"):
         if not fields.get(required, "").strip():
             raise InboundRefused("email_inbound_field_missing", field=required)
@@ -210,7 +212,7 @@ def mail_from_form(fields: Mapping[str, str], envelope_recipients: Sequence[str]
         html=fields.get("html"),
         message_id=message_id,
         message=message,
-        verdicts=verdicts,
+        verdicts=sender_verdicts(fields),
     )
 
 

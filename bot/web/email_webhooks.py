@@ -28,7 +28,7 @@ from aiohttp import web
 
 from bot.chat.conversations import ChatSession, StoredMessage
 from bot.core.text_input import BadInput, loads
-from bot.email.inbound import InboundMailbox, InboundRefused, mail_from_form
+from bot.email.inbound import InboundMailbox, InboundRefused, mail_from_form, mail_from_raw, sender_verdicts
 from bot.email.unread_messages import EmailFollowUps
 from bot.web.json_io import json_error, refusal_response
 from bot.web.services import Services, services
@@ -103,6 +103,8 @@ async def _read_form(request: web.Request) -> dict[str, bytes]:
                     chunks.append(chunk)
             if not attachment and name and name not in fields:
                 fields[name] = b"".join(chunks)
+    except InboundRefused:
+        raise
     except (ValueError, AssertionError, aiohttp.ClientPayloadError, aiohttp.http_exceptions.HttpProcessingError):
         # aiohttp's multipart reader says a malformed form with these.
         raise InboundRefused("email_inbound_not_form") from None
@@ -120,6 +122,8 @@ def _decoded(fields: dict[str, bytes]) -> dict[str, str]:
         charsets = given if isinstance(given, dict) else {}
     texts: dict[str, str] = {}
     for name, raw in fields.items():
+        if name == "email":
+            continue  # the raw mail is MIME: its bytes are read as they are (mail_from_raw)
         charset = charsets.get(name)
         try:
             codec = codecs.lookup(charset).name if isinstance(charset, str) and charset else "utf-8"
@@ -159,8 +163,11 @@ async def inbound_email(request: web.Request) -> web.Response:
     if not _secret_matches(request.match_info["secret"], built.settings.email_inbound_secret):
         return json_error(404, "http_not_found")
     try:
-        fields = _decoded(await _read_form(request))
-        mail = mail_from_form(fields, _envelope_recipients(fields))
+        raw_fields = await _read_form(request)
+        fields = _decoded(raw_fields)
+        envelope = _envelope_recipients(fields)
+        raw = raw_fields.get("email")
+        mail = mail_from_raw(raw, envelope, sender_verdicts(fields)) if raw else mail_from_form(fields, envelope)
         outcome = await inbound_mailbox(built).take(mail)
     except InboundRefused as refused:
         headers = {"Retry-After": str(refused.params["retry_after"])} if "retry_after" in refused.params else None

@@ -10,7 +10,8 @@ from bot.email.bounces import is_report, read_report
 from bot.email.suppressions import BOUNCED, COMPLAINED
 
 ALEX = "alex@example.com"
-BOUNCE_TO = "bounce+abcdefghijklmnopqrstuvwx@reply.yangteng-auto.example"
+#: A conversation's bounce address (the web tests give their conversation this token).
+BOUNCE_TO = "bounce+k7q2m4xzab3cd5ef6gh7ij2k@reply.yangteng-auto.example"
 
 
 def dsn(status: str, action: str = "failed", recipient: str = ALEX, message_id: str = "<dsn-1@mx.example.net>") -> bytes:
