@@ -34,6 +34,15 @@ def _cmd_inbound_smtp(args: argparse.Namespace) -> int:
     return run_inbound_smtp(get_settings(), args.host)
 
 
+def _cmd_email_webhook_url(_: argparse.Namespace) -> int:
+    """The URL to give the mail provider's inbound parse: it holds the secret, so it is printed only on request."""
+    from bot.core.config import get_settings
+
+    settings = get_settings()
+    print(f"{settings.public_base_url}/webhooks/email/inbound/{settings.email_inbound_secret}")
+    return 0
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from bot.runtime.stack import run_stack
 
@@ -70,6 +79,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     p_inbound.add_argument("--host", default="127.0.0.1", help="the address to listen on")
     p_inbound.set_defaults(func=_cmd_inbound_smtp)
+    sub.add_parser(
+        "email-webhook-url", help="print the inbound-mail webhook's URL (with its secret) for the mail provider"
+    ).set_defaults(func=_cmd_email_webhook_url)
     sub.add_parser(
         "demo-secrets", help="generate a shopper-identity secret for every store that has none, and demo agents' passwords"
     ).set_defaults(func=cmd_demo_secrets)

@@ -98,6 +98,8 @@ async def serve(settings: Settings, host: str = DEFAULT_HOST) -> None:
 
 def run_inbound_smtp(settings: Settings, host: str = DEFAULT_HOST) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # aiosmtpd logs every command with its addresses at INFO: shoppers' addresses stay out of the log.
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
     if not settings.inbound_smtp_port:
         log.error("INBOUND_SMTP_PORT is not set: the inbound SMTP listener is off")
         return 2
