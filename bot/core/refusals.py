@@ -183,6 +183,18 @@ REFUSALS: dict[str, Wording] = {
     "email_reply_domain_invalid": _w("must be a domain name like mail.example.com, or null for the default"),
     "email_page_url_invalid": _w("must be an http(s) link to the store's page, or null for the page the assistant hosts"),
     "email_quiet_hours_invalid": _w('must be {{"start": "HH:MM", "end": "HH:MM"}}, or null for none'),
+    # --- inbound email: replies, bounces and complaints (bot/email/inbound.py) ---
+    "email_inbound_not_form": _w('the body must be a multipart/form-data "inbound parse" form'),
+    "email_inbound_too_large": _w("the mail is larger than {limit_mb:,} MB", "limit_mb"),
+    "email_inbound_field_too_large": _w('"{field}" is larger than {limit:,} bytes', "field", "limit"),
+    "email_inbound_too_many_parts": _w("the form has more than {limit:,} parts", "limit"),
+    "email_inbound_field_missing": _w('the form has no "{field}"', "field"),
+    "email_inbound_field_not_text": _w('"{field}" is not UTF-8 text', "field"),
+    "email_inbound_address_invalid": _w('"{field}" is not a mail address', "field"),
+    "email_inbound_mime_invalid": _w('the raw mail ("email") cannot be read as a message'),
+    "email_reply_address_unknown": _w("no conversation has this reply address"),
+    "email_sender_not_shopper": _w("only the shopper of this conversation can reply to it by email"),
+    "email_reply_empty": _w("the reply has no new text once the quoted mail is taken away"),
     "settings_saved_concurrently": _w("someone else saved a change at the same moment; reload and try again"),
     # reply templates
     "template_not_text": _w("a template must be text"),

@@ -9,14 +9,21 @@ from __future__ import annotations
 
 import base64
 import secrets
+from dataclasses import dataclass
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.models import Conversation
+from bot.email.suppressions import address_key
 
 #: Random bytes of a conversation's reply token (``reply+<token>@``): 120 bits, 24 base32 characters.
 REPLY_TOKEN_BYTES = 15
+#: The local parts of a conversation's addresses: ``reply+<token>@`` and ``bounce+<token>@``.
+REPLY, BOUNCE = "reply", "bounce"
+#: What an inbound address's token may be: lowercase base32, as :func:`new_reply_token` makes it.
+TOKEN_ALPHABET = frozenset("abcdefghijklmnopqrstuvwxyz234567")
+TOKEN_MIN, TOKEN_MAX = 16, 64
 
 
 def new_reply_token() -> str:
@@ -43,8 +50,29 @@ async def reply_token(session: AsyncSession, store_id: str, conversation_id: str
 
 
 def reply_address(token: str, domain: str) -> str:
-    return f"reply+{token}@{domain}"
+    return f"{REPLY}+{token}@{domain}"
 
 
 def bounce_address(token: str, domain: str) -> str:
-    return f"bounce+{token}@{domain}"
+    return f"{BOUNCE}+{token}@{domain}"
+
+
+@dataclass(frozen=True)
+class ConversationAddress:
+    kind: str  # REPLY or BOUNCE
+    token: str
+    domain: str
+
+
+def conversation_address(address: str) -> ConversationAddress | None:
+    """``reply+<token>@domain`` or ``bounce+<token>@domain``, or None for any other address."""
+    local, _, domain = address_key(address).rpartition("@")
+    kind, plus, token = local.partition("+")
+    if (
+        not plus
+        or kind not in (REPLY, BOUNCE)
+        or not TOKEN_MIN <= len(token) <= TOKEN_MAX
+        or not set(token) <= TOKEN_ALPHABET
+    ):
+        return None
+    return ConversationAddress(kind, token, domain)

@@ -38,6 +38,22 @@ def _cmd_mail_sink(args: argparse.Namespace) -> int:
     return run_mail_sink(directory, args.port if args.port is not None else settings.mail_sink_port)
 
 
+def _cmd_inbound_smtp(args: argparse.Namespace) -> int:
+    from bot.core.config import get_settings
+    from bot.runtime.inbound_smtp import run_inbound_smtp
+
+    return run_inbound_smtp(get_settings(), args.host)
+
+
+def _cmd_email_webhook_url(_: argparse.Namespace) -> int:
+    """The URL to give the mail provider's inbound parse: it holds the secret, so it is printed only on request."""
+    from bot.core.config import get_settings
+
+    settings = get_settings()
+    print(f"{settings.public_base_url}/webhooks/email/inbound/{settings.email_inbound_secret}")
+    return 0
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from bot.runtime.stack import run_stack
 
@@ -75,6 +91,14 @@ def main(argv: list[str] | None = None) -> int:
     p_sink.add_argument("--port", type=int, help="the loopback port (default: MAIL_SINK_PORT, 2525)")
     p_sink.add_argument("--dir", help="the Maildir (default: MAIL_SINK_DIR, var/mail_sink)")
     p_sink.set_defaults(func=_cmd_mail_sink)
+    p_inbound = sub.add_parser(
+        "inbound-smtp", help="receive replies by SMTP on INBOUND_SMTP_PORT (for deployments without an inbound webhook)"
+    )
+    p_inbound.add_argument("--host", default="127.0.0.1", help="the address to listen on")
+    p_inbound.set_defaults(func=_cmd_inbound_smtp)
+    sub.add_parser(
+        "email-webhook-url", help="print the inbound-mail webhook's URL (with its secret) for the mail provider"
+    ).set_defaults(func=_cmd_email_webhook_url)
     sub.add_parser(
         "demo-secrets", help="generate a shopper-identity secret for every store that has none, and demo agents' passwords"
     ).set_defaults(func=cmd_demo_secrets)

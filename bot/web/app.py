@@ -26,6 +26,7 @@ from bot.web.client_address import client_key_middleware, parse_trusted_proxies
 from bot.web.continue_chat import add_continue_chat
 from bot.web.demo_inbox import add_demo_inbox
 from bot.web.email_links import add_email_links
+from bot.web.email_webhooks import add_email_webhooks
 from bot.web.middleware import AccessLog, api_middleware, security_headers
 from bot.web.public_files import add_public_files
 from bot.web.seller_api import add_seller_api
@@ -57,6 +58,7 @@ def create_app(
     add_continue_chat(app)
     add_webhooks(app)
     add_email_links(app)
+    add_email_webhooks(app)
     add_public_files(app, demo=settings.demo)
     add_demo_inbox(app, demo=settings.demo)
     add_seller_api(app)

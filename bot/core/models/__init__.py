@@ -24,6 +24,7 @@ from bot.core.models.accounts import (
 from bot.core.models.catalogue import ManualFile, Product, ProductGuideVersion
 from bot.core.models.conversations import Conversation, ConversationToken, Message, MessageSender
 from bot.core.models.email import EmailNotification, EmailSuppression
+from bot.core.models.email_inbound import EmailInbound
 from bot.core.models.jobs import JobStatus, ScheduledJob
 from bot.core.models.orders import IdentityCheckFailure, Order, OrderItem, OrderNumberShape, OrderStatus
 from bot.core.models.reviews import Review, ReviewLogAction, ReviewLogEntry, ReviewOptOut
@@ -50,6 +51,7 @@ __all__ = [
     "ConversationNote",
     "ConversationToken",
     "DEFAULT_REVIEW_DELAY_DAYS",
+    "EmailInbound",
     "EmailNotification",
     "EmailSuppression",
     "Escalation",

@@ -1,7 +1,7 @@
 """the contact address of an anonymous chat that proved its order (issue 16)
 
 Revision ID: 0025
-Revises: 0023
+Revises: 0024
 Create Date: 2026-11-30 20:40:00.000000
 
 A shopper who chats without a signed identity and proves an order (its number and its email
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0025"
-down_revision = "0023"
+down_revision = "0024"
 branch_labels = None
 depends_on = None
 
