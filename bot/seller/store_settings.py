@@ -33,8 +33,9 @@ from bot.support.escalations import PRIORITY_BY_REASON
 
 REVIEW_URL_PLACEHOLDERS = frozenset({"order_number", "sku"})
 MAX_REPLY_TIME_MINUTES = 60 * 24 * 7
-#: Settings saved whole rather than merged key by key (business hours: a day left out is a day closed).
-OPAQUE_SETTINGS = frozenset({"business_hours"})
+#: Settings saved whole rather than merged key by key (business hours: a day left out is a day closed;
+#: quiet hours: an object or null, so that "none" can replace a start and an end).
+OPAQUE_SETTINGS = frozenset({"business_hours", "quiet_hours"})
 
 
 class SettingsError(FieldRefusal, ValueError):
