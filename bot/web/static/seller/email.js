@@ -113,13 +113,18 @@ function formEmail() {
   return form;
 }
 
+/** A value as JSON with its keys in one order: the database may give them back in another. */
+function canonical(value) {
+  return JSON.stringify(value, value && typeof value === 'object' ? Object.keys(value).sort() : undefined);
+}
+
 export function emailPatch() {
   if (!state.data || !$('email-kinds').firstChild) return {};
   var form = formEmail();
   var before = saved();
   var patch = {};
   Object.keys(form).forEach(function (key) {
-    if (JSON.stringify(form[key]) !== JSON.stringify(before[key])) patch[key] = form[key];
+    if (canonical(form[key]) !== canonical(before[key])) patch[key] = form[key];
   });
   return patch;
 }
