@@ -165,6 +165,13 @@ REFUSALS: dict[str, Wording] = {
     "member_not_found": _w("no such member of this store, nor a pending invitation"),
     "jobs_status_invalid": _w('only failed jobs are listed: "status=failed"'),
     "job_not_found": _w("no failed job with this id in this store"),
+    # a store's own SMTP server (their field is the error's ``field``)
+    "smtp_host_invalid": _w("must be the mail server's domain name, like smtp.example.com (not an IP address)"),
+    "smtp_port_invalid": _w("must be a port number from 1 to 65535"),
+    "smtp_tls_invalid": _w('must be "none", "starttls" or "tls"'),
+    "smtp_username_invalid": _w("must be 1 to {limit:,} characters without spaces, or null for none", "limit"),
+    "smtp_password_invalid": _w("must be 1 to {limit:,} printable characters, or null to remove it", "limit"),
+    "smtp_password_without_username": _w("a password needs a user name"),
     # settings (their field is the error's ``field``)
     "setting_unknown": _w("is not a setting"),
     "setting_not_object": _w("must be an object"),

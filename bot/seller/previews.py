@@ -8,6 +8,8 @@ shopper would, in the shopper's time zone, with the store's own review link and 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -16,8 +18,8 @@ from sqlalchemy.orm import selectinload
 from bot.core.clock import utc_now
 from bot.core.models import Order, OrderItem, Shipment, Store
 from bot.reviews.shopper_reviews import fill_review_url
-from bot.seller.store_settings import StoreSettingsService
-from bot.seller.templates import TEMPLATES, first_name, render, validate
+from bot.seller.store_settings import SettingsError, StoreSettingsService
+from bot.seller.templates import TEMPLATES, TemplateError, first_name, render, validate
 from bot.shipping.tracking import format_time
 from bot.support.business_hours import (
     BadBusinessHours,
@@ -26,6 +28,20 @@ from bot.support.business_hours import (
     opening,
     parse_business_hours,
 )
+
+#: The templates an email preview is made of: the words around the message, and the message itself.
+EMAIL_PREVIEW_TEMPLATES = ("email_subject", "email_intro", "delivery_confirmation", "email_footer")
+
+
+@dataclass(frozen=True)
+class EmailPreview:
+    """What a delivery-confirmation email of the store says, as plain text (never HTML)."""
+
+    subject: str
+    text: str
+
+    def as_json(self) -> dict[str, str]:
+        return {"subject": self.subject, "text": self.text}
 
 
 class TemplatePreviews:
@@ -41,6 +57,31 @@ class TemplatePreviews:
         checked = validate(text, allowed)
         values = await self.sample_values(store_id)
         return render(checked, values), {name: values[name] for name in sorted(allowed)}
+
+    async def email_preview(self, store_id: str, unsaved: dict[str, Any]) -> EmailPreview:
+        """A delivery-confirmation email for this store: the subject, then the intro, the message and
+        the footer, each from ``unsaved`` (the console's edits, not saved yet) or else the saved
+        template. Raises :class:`~bot.seller.store_settings.SettingsError` naming a template that
+        could not be saved, or a key that is not one of :data:`EMAIL_PREVIEW_TEMPLATES`."""
+        saved = (await self._store_settings.current(store_id)).settings["templates"]
+        texts: dict[str, str] = {}
+        for key in unsaved:
+            if key not in EMAIL_PREVIEW_TEMPLATES:
+                raise SettingsError(f"templates.{key}", "setting_unknown")
+        for key in EMAIL_PREVIEW_TEMPLATES:
+            allowed, _ = TEMPLATES[key]
+            try:
+                texts[key] = validate(unsaved[key] if key in unsaved else saved[key], allowed)
+            except TemplateError as exc:
+                raise SettingsError.at(f"templates.{key}", exc) from None
+        values = await self.sample_values(store_id)
+        filled = {key: render(text, values) for key, text in texts.items()}
+        # The subject is one header line: a line break in it must not start another.
+        subject = " ".join(filled["email_subject"].split())
+        body = "\n\n".join(
+            (filled["email_intro"], f"{values['store_name']}:\n{filled['delivery_confirmation']}", filled["email_footer"])
+        )
+        return EmailPreview(subject, body + "\n")
 
     async def sample_values(self, store_id: str) -> dict[str, str]:
         """What every placeholder becomes for the store's latest order with items (or made-up values without one)."""

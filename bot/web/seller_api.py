@@ -21,6 +21,7 @@ from bot.guides.manuals import MAX_MANUAL_BYTES, BadManual
 from bot.guides.product_guides import MAX_STEP_CHARS, MAX_STEPS, GuideError, GuideVersionNotFound, ProductNotFound
 from bot.orders.importer import import_lines
 from bot.seller.store_secrets import KINDS, rotate_secret, secret_status
+from bot.seller.store_smtp import SmtpSettingsError, clear_smtp, set_smtp, smtp_status
 from bot.support.credentials import AccountError
 from bot.support.team_removal import remove_from_team
 from bot.web.json_io import (
@@ -208,6 +209,29 @@ async def rotate(request: web.Request, store_id: str, actor: Actor) -> web.Respo
     )
 
 
+async def get_smtp(request: web.Request, store_id: str, actor: Actor) -> web.Response:
+    """The store's own SMTP server (all null: the deployment's), never its password: only whether one is set."""
+    return web.json_response(await smtp_status(services(request).sessions, store_id), headers={"Cache-Control": "no-store"})
+
+
+async def put_smtp(request: web.Request, store_id: str, actor: Actor) -> web.Response:
+    """The store's own SMTP server, checked whole; a password left out is kept, null removes it."""
+    try:
+        smtp = await set_smtp(services(request).sessions, store_id, await read_json(request))
+    except SmtpSettingsError as exc:
+        return nothing_saved(exc)
+    # Audited as a secret rotation is: who, which store, never the values.
+    log.info("%s changed the SMTP server of %s", log_name(actor), store_id)
+    return web.json_response(smtp.status(), headers={"Cache-Control": "no-store"})
+
+
+async def delete_smtp(request: web.Request, store_id: str, actor: Actor) -> web.Response:
+    """Back to the deployment's SMTP server: the store's host, user name and password are forgotten."""
+    if await clear_smtp(services(request).sessions, store_id):
+        log.info("%s cleared the SMTP server of %s", log_name(actor), store_id)
+    return web.json_response(await smtp_status(services(request).sessions, store_id))
+
+
 async def get_team(request: web.Request, store_id: str, actor: Actor) -> web.Response:
     """The store's members, and its invitations still waiting for an answer."""
     invitations = await services(request).invitations.store_invitations(store_id)
@@ -314,6 +338,9 @@ STORE_ROUTES: list[tuple[str, str, StoreHandler]] = [
     ("POST", "/products/{sku}/manual", upload_manual),
     ("GET", "/secrets", secrets_status),
     ("POST", "/secrets/{kind}/rotate", rotate),
+    ("GET", "/smtp", get_smtp),
+    ("PUT", "/smtp", put_smtp),
+    ("DELETE", "/smtp", delete_smtp),
     ("GET", "/team", get_team),
     ("POST", "/team", add_member),
     ("DELETE", "/team/{email}", remove_member),

@@ -27,6 +27,7 @@ from aiohttp import web
 
 from bot.core.clock import utc_now
 from bot.core.models import AgentRole
+from bot.seller.store_settings import SettingsError
 from bot.seller.templates import PLACEHOLDERS, TEMPLATES, TemplateError
 from bot.support.business_hours import (
     DEFAULT_HOURS,
@@ -132,6 +133,21 @@ async def preview(request: web.Request) -> web.Response:
     return web.json_response({"rendered": rendered, "sample": sample})
 
 
+async def email_preview(request: web.Request) -> web.Response:
+    """What a delivery-confirmation email of the store looks like, as plain text: ``{"templates": {...}}``
+    may hold the console's unsaved email_subject, email_intro, email_footer and delivery_confirmation."""
+    store_id = _store_id(request)
+    body = await read_json_object(request)
+    unsaved = body.get("templates", {})
+    if not isinstance(unsaved, dict):
+        return json_error(400, "setting_not_object", field="templates")
+    try:
+        preview = await services(request).previews.email_preview(store_id, unsaved)
+    except SettingsError as exc:
+        return refusal_response(400, exc, field=exc.field)
+    return web.json_response(preview.as_json())
+
+
 # --- test conversation ---
 
 #: The sample shopper's address is on a reserved domain (RFC 2606), so it can never be a real
@@ -188,6 +204,7 @@ def add_seller_console(app: web.Application) -> None:
     """Mount the console at /seller."""
     console = AUTH.application()
     console.router.add_post("/api/stores/{store_id}/preview", preview)
+    console.router.add_post("/api/stores/{store_id}/email-preview", email_preview)
     for method, path, handler in SETTINGS_ROUTES + STORE_ROUTES:
         console.router.add_route(method, "/api/stores/{store_id}" + path, _for_admin(handler))
     console.router.add_post("/api/stores/{store_id}/test-chat", start_test_chat)

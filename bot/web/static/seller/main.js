@@ -13,7 +13,7 @@
  *
  * The modules: console.js (the API, the signed-in state, alerts), session.js (signing in, opening a
  * store), invitations.js, tabs.js, and one module per panel: templates.js and settings.js (messages
- * & settings), guides.js with guide-steps.js, guide-manual.js and guide-history.js, secrets.js,
+ * & settings), email.js (its email section), guides.js with guide-steps.js, guide-manual.js and guide-history.js, secrets.js,
  * team.js, jobs.js, test-chat.js.
  */
 
@@ -22,6 +22,7 @@ import { applyTexts, chooseLanguage, language, loadTexts, t } from '../shared/i1
 import { loadRefusals } from '../shared/refusals.js';
 import { api, showAlert, state, whenSessionLapses } from './console.js';
 import { hasInvitationToken, joinTeam, renderJoin, renderMyInvitations, showJoin, takeInvitationToken } from './invitations.js';
+import { startEmail } from './email.js';
 import { guideDirty } from './guides.js';
 import { discard, formEdited, renderSettingsLabels, save, unsavedSettings } from './settings.js';
 import { login, logout, openStore, showLogin, signedIn, signedOut } from './session.js';
@@ -78,6 +79,7 @@ async function start() {
   });
   ['review-delay', 'review-url', 'reply-time'].forEach(function (id) { $(id).addEventListener('input', formEdited); });
   startTabs();
+  startEmail();
   $('review-reminder').addEventListener('change', formEdited);
   api.request('GET', '/me').then(function (result) {
     if (result.ok) signedIn(result.data);

@@ -29,7 +29,10 @@ export const TEMPLATE_NAMES = {
   review_thanks: ['Review thank-you', '评价感谢', 'After the shopper leaves a review.', '买家留下评价后发送。'],
   handoff_connecting: ['Handoff: connecting', '转人工：正在连接', 'When a person from your team is online.', '您的团队有人在线时发送。'],
   handoff_waiting: ['Handoff: everyone busy', '转人工：客服忙碌', 'In business hours, when nobody is online.', '营业时间内无人在线时发送。'],
-  out_of_hours: ['Out-of-hours notice', '非工作时间通知', 'Outside business hours.', '非营业时间发送。']
+  out_of_hours: ['Out-of-hours notice', '非工作时间通知', 'Outside business hours.', '非营业时间发送。'],
+  email_subject: ['Email subject', '邮件主题', 'The subject of an email with the messages a shopper has not read.', '包含买家未读消息的邮件的主题。'],
+  email_intro: ['Email introduction', '邮件开头', 'The first line of that email, before the messages.', '该邮件在消息之前的第一行。'],
+  email_footer: ['Email footer', '邮件结尾', 'The last line of that email, after the messages.', '该邮件在消息之后的最后一行。']
 };
 export const REASON_NAMES = {
   not_received: ['Parcel not received', '未收到包裹'],

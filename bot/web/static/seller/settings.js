@@ -1,6 +1,6 @@
 /**
  * The "Messages & settings" tab beyond the template cards: review invitations, handoff rules and
- * business hours, the save bar, and the settings' version history with rollback.
+ * business hours, email (email.js), the save bar, and the settings' version history with rollback.
  *
  *   loadSettings(), loadHistory()   the open store's current version and its history
  *   renderSettingsLabels()          after a language switch: everything built from data, re-labelled
@@ -12,6 +12,7 @@ import { $, clear, el } from '../shared/dom.js';
 import { count, hasText, t } from '../shared/i18n.js';
 import { fieldRefusalText, refusalText } from '../shared/refusals.js';
 import { api, handled, showAlert, state, storePath } from './console.js';
+import { emailPatch, fillEmail, renderEmailLabels, scheduleEmailPreview, showEmailError } from './email.js';
 import { TEMPLATE_NAMES, reasonName, templateName, weekdayName } from './names.js';
 import {
   discardTemplateEdits, focusTemplate, hasCard, renderTemplates, schedulePreview, showSavedTemplates, showTemplateError
@@ -28,6 +29,7 @@ export function renderSettingsLabels() {
     renderReasons();
     renderHours();
     renderStoreLine();
+    renderEmailLabels();
     updateSaveState();
   }
   if (state.history) renderHistory();
@@ -47,6 +49,7 @@ export function loadSettings() {
     renderStoreLine();
     updateSaveState();
     Object.keys(state.data.settings.templates).forEach(function (key) { schedulePreview(key, 0); });
+    scheduleEmailPreview(0);
   });
 }
 
@@ -77,6 +80,7 @@ function fillSettings() {
   clear($('hours'));
   renderReasons();
   renderHours();
+  fillEmail();
 }
 
 function renderReasons() {
@@ -179,6 +183,8 @@ function buildPatch() {
     });
     if (Object.keys(changed).length) patch[section] = changed;
   });
+  var email = emailPatch();
+  if (Object.keys(email).length) patch.email = email;
   return patch;
 }
 
@@ -233,6 +239,7 @@ export function save() {
         showTemplateError(field.slice(10));
         focusTemplate(field.slice(10));
       }
+      showEmailError(result.data);
       var detail = fieldRefusalText(result.data);
       $('save-error').textContent = t('save.error', { message: field ? fieldLabel(field) + ': ' + detail : detail });
       $('save-error').hidden = false;
@@ -251,6 +258,7 @@ export function discard() {
   discardTemplateEdits();
   fillSettings();
   $('save-error').hidden = true;
+  scheduleEmailPreview(0);
   updateSaveState();
 }
 

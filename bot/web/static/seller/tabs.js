@@ -18,6 +18,7 @@ import { loadProducts, relabelGuides, resetGuides, startGuides } from './guides.
 import { openedInvitationLink } from './invitations.js';
 import { failedJobsShown, loadFailedJobs, renderFailedJobs, resetFailedJobs } from './jobs.js';
 import { buildSecretCards, loadSecrets, renderSecrets, resetSecrets } from './secrets.js';
+import { loadSmtp, renderSmtp, resetSmtp, startSmtp } from './smtp.js';
 import { loadTeam, renderCreated, renderTeam, resetTeam, startTeam, teamShown } from './team.js';
 import { renderTest, resetTest, startTest } from './test-chat.js';
 
@@ -57,7 +58,7 @@ export function loadTab(name) {
   if (!state.storeId || tabsLoaded[name]) return;
   tabsLoaded[name] = true;
   if (name === 'guides') loadProducts();
-  else if (name === 'team') { loadSecrets(); loadTeam(); loadFailedJobs(); }
+  else if (name === 'team') { loadSecrets(); loadSmtp(); loadTeam(); loadFailedJobs(); }
   else if (name === 'test') startTest();
 }
 
@@ -77,6 +78,7 @@ export function resetPanels() {
   Object.keys(tabsLoaded).forEach(function (tab) { delete tabsLoaded[tab]; });
   resetGuides();
   resetSecrets();
+  resetSmtp();
   resetFailedJobs();
   resetTeam();
   resetTest();
@@ -86,6 +88,7 @@ export function relabelPanels() {
   if (!$('product-list')) return;
   relabelGuides();
   renderSecrets();
+  renderSmtp();
   if (teamShown()) renderTeam();
   if (failedJobsShown()) renderFailedJobs();
   renderCreated();
@@ -104,6 +107,7 @@ export function startTabs() {
   });
   startGuides();
   startTeam();
+  startSmtp();
   $('test-start').addEventListener('click', startTest);
   resetPanels();
   showTab(tabFromHash(), false);
