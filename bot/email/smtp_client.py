@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import ipaddress
+import socket
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 
@@ -28,6 +31,9 @@ class SmtpServer:
     username: str = ""
     password: str = field(default="", repr=False)
     timeout: float = SMTP_TIMEOUT_SECONDS
+    #: A store's own server: it must resolve to public addresses only, so that a seller cannot
+    #: aim the worker at a service on the deployment's own network (its database, Redis).
+    public_only: bool = False
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SmtpServer:
@@ -41,7 +47,7 @@ class SmtpServer:
         tls = store.smtp_tls if store.smtp_tls in ("none", "starttls", "tls") else "starttls"
         # The port each kind of connection usually listens on, when the store left it out.
         port = store.smtp_port or (465 if tls == "tls" else 587)
-        return cls(store.smtp_host, port, tls, store.smtp_username or "", store.smtp_password or "")
+        return cls(store.smtp_host, port, tls, store.smtp_username or "", store.smtp_password or "", public_only=True)
 
 
 class SmtpMailer:
@@ -52,6 +58,8 @@ class SmtpMailer:
         """Hand the email to the server; :class:`EmailNotSent` when that fails. ``mail_from``: the
         envelope sender (``MAIL FROM``, the ``Return-Path`` bounces go to); None: the ``From`` address."""
         server = self.server
+        if server.public_only:
+            await _refuse_private(server)
         try:
             await aiosmtplib.send(
                 message,
@@ -73,3 +81,18 @@ class SmtpMailer:
             raise EmailNotSent(f"{server.host}:{server.port}: {reason}") from exc
         except OSError as exc:
             raise EmailNotSent(f"{server.host}:{server.port}: {exc.__class__.__name__}: {exc}") from exc
+
+
+async def _refuse_private(server: SmtpServer) -> None:
+    """:class:`EmailNotSent` unless every address the host resolves to is a public one. (The
+    console refuses IP addresses and local names; a public name can still resolve inward.)"""
+    loop = asyncio.get_running_loop()
+    try:
+        infos = await loop.getaddrinfo(server.host, server.port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise EmailNotSent(f"{server.host}:{server.port}: {exc.__class__.__name__}: {exc}") from exc
+    for *_, address in infos:
+        if not ipaddress.ip_address(address[0]).is_global:
+            raise EmailNotSent(
+                f"{server.host}:{server.port}: resolves to a private address; the store's server must be public"
+            )

@@ -56,7 +56,8 @@ from bot.email.signed_links import CONTINUE_CHAT, SignedLinks
 from bot.email.smtp_client import SmtpMailer, SmtpServer
 from bot.email.store_email import MARKETING_KINDS, StoreEmailSettings, store_email_settings
 from bot.email.suppressions import is_suppressed
-from bot.email.unsubscribe import opted_out_of_reviews, unsubscribe_token, unsubscribe_url
+from bot.email.unsubscribe import unsubscribe_token, unsubscribe_url
+from bot.reviews.shopper_reviews import opted_out_of_reviews
 from bot.seller.templates import first_name, render, store_templates
 
 log = logging.getLogger(__name__)

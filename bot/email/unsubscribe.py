@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.core.db import dialect_insert
-from bot.core.models import ReviewOptOut, Store
+from bot.core.models import Store
 from bot.email.signed_links import UNSUBSCRIBE, BadSignedLink, SignedLinks
 from bot.email.suppressions import address_key
+from bot.reviews.shopper_reviews import opt_out_of_reviews
 
 #: How long an unsubscribe link works: an old email in the inbox must still let the shopper out.
 UNSUBSCRIBE_LINK_DAYS = 365
@@ -32,15 +32,6 @@ def unsubscribe_url(public_base: str, token: str) -> str:
 
 def unsubscribe_token(links: SignedLinks, store_id: str, address: str, now: dt.datetime) -> str:
     return links.sign(UNSUBSCRIBE, [store_id, address_key(address)], now + dt.timedelta(days=UNSUBSCRIBE_LINK_DAYS))
-
-
-async def opted_out_of_reviews(session: AsyncSession, store_id: str, address: str) -> bool:
-    found = await session.scalar(
-        select(ReviewOptOut.shopper_email).where(
-            ReviewOptOut.store_id == store_id, ReviewOptOut.shopper_email == address_key(address)
-        )
-    )
-    return found is not None
 
 
 @dataclass(frozen=True)
@@ -78,10 +69,5 @@ class Unsubscribes:
             name = await session.scalar(select(Store.name).where(Store.id == store_id))
             if name is None:
                 return None
-            inserted = await session.scalar(
-                dialect_insert(session, ReviewOptOut)
-                .values(store_id=store_id, shopper_email=address_key(address), created_at=now)
-                .on_conflict_do_nothing(index_elements=["store_id", "shopper_email"])
-                .returning(ReviewOptOut.shopper_email)
-            )
-        return Unsubscription(store_id, name, inserted is not None)
+            opted_out_now = await opt_out_of_reviews(session, store_id, address, now)
+        return Unsubscription(store_id, name, opted_out_now)

@@ -27,7 +27,7 @@ from bot.chat.conversations import AGENT_HOLD_RETRY, ConversationService
 from bot.chat.rasa_client import RasaClient, transcript_message, trigger_once
 from bot.core.clock import utc_now
 from bot.core.jobs import Job, JobQueue, NoReply, enqueue
-from bot.core.models import MAX_REVIEW_DELAY_DAYS, Order, Review, ReviewLogAction, ReviewLogEntry, ReviewOptOut
+from bot.core.models import MAX_REVIEW_DELAY_DAYS, Order, Review, ReviewLogAction, ReviewLogEntry
 from bot.email.unread_messages import EmailFollowUps
 from bot.reviews.invitation_rules import (
     DEFER_AGENT_HANDLING,
@@ -41,7 +41,7 @@ from bot.reviews.invitation_rules import (
     latest_delivery,
     review_due_at,
 )
-from bot.reviews.shopper_reviews import ReviewService
+from bot.reviews.shopper_reviews import ReviewService, opted_out_of_reviews
 from bot.seller.templates import saved_settings
 
 #: The job kind in ``scheduled_jobs``.
@@ -117,13 +117,8 @@ class ReviewInvitations:
                 .options(selectinload(Order.shipments))
             )
             if order is not None:
-                opted_out = (
-                    await session.scalar(
-                        select(ReviewOptOut.shopper_email).where(
-                            ReviewOptOut.store_id == order.store_id, ReviewOptOut.shopper_email == order.shopper_email
-                        )
-                    )
-                    is not None
+                opted_out = bool(order.shopper_email) and await opted_out_of_reviews(
+                    session, order.store_id, order.shopper_email
                 )
                 # A reminder follows its invitation; what it must not repeat is a review already left.
                 already_invited = False if reminder else await self._already_invited(session, order)

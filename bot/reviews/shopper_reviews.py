@@ -58,6 +58,31 @@ def _csv_cell(value: str) -> str:
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
+def _opt_out_key(shopper_email: str) -> str:
+    # One form per address, whoever writes it (the chat, an email's unsubscribe link, an order's import).
+    return shopper_email.strip().lower()
+
+
+async def opt_out_of_reviews(session: AsyncSession, store_id: str, shopper_email: str, now: dt.datetime) -> bool:
+    """Never ask this shopper for a review again, in the chat or by email; True if this opted them out."""
+    inserted = await session.scalar(
+        dialect_insert(session, ReviewOptOut)
+        .values(store_id=store_id, shopper_email=_opt_out_key(shopper_email), created_at=now)
+        .on_conflict_do_nothing(index_elements=["store_id", "shopper_email"])
+        .returning(ReviewOptOut.shopper_email)
+    )
+    return inserted is not None
+
+
+async def opted_out_of_reviews(session: AsyncSession, store_id: str, shopper_email: str) -> bool:
+    found = await session.scalar(
+        select(ReviewOptOut.shopper_email).where(
+            ReviewOptOut.store_id == store_id, ReviewOptOut.shopper_email == _opt_out_key(shopper_email)
+        )
+    )
+    return found is not None
+
+
 class ReviewService:
     """The chat's side: which order a review is for, ratings, opt-outs, the review link, the log."""
 
@@ -149,26 +174,12 @@ class ReviewService:
 
     async def opt_out(self, store_id: str, shopper_email: str) -> bool:
         """Never ask this shopper for a review again; True if this call opted them out."""
-        email = shopper_email.strip().lower()
         async with self._sessions() as session, session.begin():
-            inserted = await session.scalar(
-                dialect_insert(session, ReviewOptOut)
-                .values(store_id=store_id, shopper_email=email, created_at=utc_now())
-                .on_conflict_do_nothing(index_elements=["store_id", "shopper_email"])
-                .returning(ReviewOptOut.shopper_email)
-            )
-        return inserted is not None
+            return await opt_out_of_reviews(session, store_id, shopper_email, utc_now())
 
     async def is_opted_out(self, store_id: str, shopper_email: str) -> bool:
         async with self._sessions() as session:
-            return (
-                await session.scalar(
-                    select(ReviewOptOut.shopper_email).where(
-                        ReviewOptOut.store_id == store_id, ReviewOptOut.shopper_email == shopper_email.strip().lower()
-                    )
-                )
-                is not None
-            )
+            return await opted_out_of_reviews(session, store_id, shopper_email)
 
     async def review_link(self, store_id: str, order_number: str, sku: str | None) -> str | None:
         """The store's review URL for the order (and product), or None if the store has none."""

@@ -68,7 +68,7 @@ async def test_the_envelope_sender_is_the_bounce_address_when_given(smtp_sink: S
 def test_a_stores_own_server_comes_from_its_row() -> None:
     assert SmtpServer.of_store(Store(id="s", name="S")) is None
     plain = SmtpServer.of_store(Store(id="s", name="S", smtp_host="smtp.s.example"))
-    assert plain == SmtpServer("smtp.s.example", 587, "starttls", "", "")
+    assert plain == SmtpServer("smtp.s.example", 587, "starttls", "", "", public_only=True)
     tls = SmtpServer.of_store(
         Store(id="s", name="S", smtp_host="smtp.s.example", smtp_tls="tls", smtp_username="u", smtp_password="pw")
     )
@@ -77,3 +77,12 @@ def test_a_stores_own_server_comes_from_its_row() -> None:
     # A value that is not one of the three never sends in the clear.
     odd = SmtpServer.of_store(Store(id="s", name="S", smtp_host="smtp.s.example", smtp_port=2525, smtp_tls="maybe"))
     assert odd is not None and (odd.port, odd.tls) == (2525, "starttls")
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "10.1.2.3", "::1", "169.254.169.254"])
+async def test_a_stores_own_server_on_a_private_address_is_never_connected_to(smtp_sink: SmtpSink, host: str) -> None:
+    # The sink listens on 127.0.0.1: a store's server there would be reached if the check were missing.
+    server = SmtpServer(host, smtp_sink.port, tls="none", timeout=5, public_only=True)
+    with pytest.raises(EmailNotSent, match="private address"):
+        await SmtpMailer(server).send(hello())
+    assert smtp_sink.mail.received == []

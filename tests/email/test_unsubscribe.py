@@ -19,9 +19,9 @@ from bot.core.config import load_settings
 from bot.core.models import ReviewOptOut, ScheduledJob
 from bot.email.signed_links import BadSignedLink, SignedLinks
 from bot.email.unread_messages import SKIPPED_REVIEW_OPT_OUT, UNREAD_EMAIL
-from bot.email.unsubscribe import Unsubscribes, opted_out_of_reviews, unsubscribe_token, unsubscribe_url
+from bot.email.unsubscribe import Unsubscribes, unsubscribe_token, unsubscribe_url
 from bot.reviews.invitations import REVIEW_INVITATION, REVIEW_REMINDER
-from bot.reviews.shopper_reviews import ReviewService
+from bot.reviews.shopper_reviews import ReviewService, opted_out_of_reviews
 from bot.web.app import create_app
 from tests.email.conftest import SmtpSink
 from tests.email.test_unread_messages import (
