@@ -257,3 +257,10 @@ def compose(notification: Notification) -> EmailMessage:
             filename=_one_line(attachment.filename),
         )
     return mail
+
+
+def plain_text_of(mail: EmailMessage) -> str:
+    """The plain-text part of an email :func:`compose` made."""
+    part = mail.get_body(preferencelist=("plain",))
+    assert isinstance(part, EmailMessage)
+    return str(part.get_content())

@@ -15,8 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
+from bot.chat.conversations import StoredMessage
 from bot.core.clock import utc_now
 from bot.core.models import Order, OrderItem, Shipment, Store
+from bot.email.composition import Notification, compose, plain_text_of
 from bot.reviews.shopper_reviews import fill_review_url
 from bot.seller.store_settings import SettingsError, StoreSettingsService
 from bot.seller.templates import TEMPLATES, TemplateError, first_name, render, validate
@@ -29,6 +31,8 @@ from bot.support.business_hours import (
     parse_business_hours,
 )
 
+#: Where a preview's "continue in chat" link points (a real email's is signed for its conversation).
+PREVIEW_CONTINUE_LINK = "https://shop.example/continue/…"
 #: The templates an email preview is made of: the words around the message, and the message itself.
 EMAIL_PREVIEW_TEMPLATES = ("email_subject", "email_intro", "delivery_confirmation", "email_footer")
 
@@ -76,12 +80,25 @@ class TemplatePreviews:
                 raise SettingsError.at(f"templates.{key}", exc) from None
         values = await self.sample_values(store_id)
         filled = {key: render(text, values) for key, text in texts.items()}
-        # The subject is one header line: a line break in it must not start another.
-        subject = " ".join(filled["email_subject"].split())
-        body = "\n\n".join(
-            (filled["email_intro"], f"{values['store_name']}:\n{filled['delivery_confirmation']}", filled["email_footer"])
+        # What the worker would send (bot/email/composition.py), with a sample continue link.
+        now = utc_now()
+        mail = compose(
+            Notification(
+                store_id,
+                values["store_name"],
+                "preview",
+                "assistant@example.com",
+                "shopper@example.com",
+                [StoredMessage(1, "store", filled["delivery_confirmation"], [], None, now)],
+                [],
+                now,
+                subject_text=filled["email_subject"],
+                intro=filled["email_intro"],
+                footer=filled["email_footer"],
+                continue_link=PREVIEW_CONTINUE_LINK,
+            )
         )
-        return EmailPreview(subject, body + "\n")
+        return EmailPreview(str(mail["Subject"]), plain_text_of(mail))
 
     async def sample_values(self, store_id: str) -> dict[str, str]:
         """What every placeholder becomes for the store's latest order with items (or made-up values without one)."""

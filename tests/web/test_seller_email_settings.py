@@ -258,7 +258,8 @@ async def test_the_email_preview_is_plain_text_from_saved_or_unsaved_templates(
         assert body["subject"] == "Your messages from Yangteng Auto Parts"
         assert body["text"].startswith("Hi ") and "Yangteng Auto Parts:\n" in body["text"]
         assert "was delivered" in body["text"]
-        assert body["text"].rstrip().endswith("continue in the chat on our page.")
+        # As the worker sends it: the footer, then the conversation's "continue in chat" link.
+        assert "continue in the chat on our page.\nContinue in the chat: https://" in body["text"]
 
         unsaved = await browser.send(
             "POST",
@@ -268,7 +269,7 @@ async def test_the_email_preview_is_plain_text_from_saved_or_unsaved_templates(
         body = await unsaved.json()
         # One header line, and the seller's words as they are: text, never markup.
         assert body["subject"] == "News from Yangteng Auto Parts Bcc: x@evil.example"
-        assert body["text"].rstrip().endswith("<b>Bye</b>")
+        assert "\n<b>Bye</b>\nContinue in the chat: " in body["text"]
 
         for templates, field in (
             ({"email_intro": "Hi {order_number}"}, "templates.email_intro"),
