@@ -37,9 +37,19 @@ class ThreadedGateway(Generic[Seeded]):
     """The gateway app on 127.0.0.1:<free port>, served by an event loop on its own thread;
     ``seed(sessions)`` adds what the test needs to the demo stores, and its answer is ``seeded``."""
 
-    def __init__(self, var_dir: Path, seed: Callable[[Sessions], Awaitable[Seeded]]) -> None:
+    def __init__(
+        self,
+        var_dir: Path,
+        seed: Callable[[Sessions], Awaitable[Seeded]],
+        env: dict[str, str] | None = None,
+        rasa: Any = None,
+    ) -> None:
+        """``env``: more settings (a ``GATEWAY_PORT`` in it is the port served, for pages that post
+        back to the gateway's own URL); ``rasa``: a stand-in RasaClient for what needs answers."""
         self.var_dir = var_dir
         self.seed = seed
+        self.env = env or {}
+        self.rasa = rasa
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.url = ""
@@ -48,16 +58,18 @@ class ThreadedGateway(Generic[Seeded]):
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout=300)
 
     async def _start(self) -> None:
-        settings = load_settings({"VAR_DIR": str(self.var_dir), "DATABASE_URL": f"sqlite:///{self.var_dir / 'store.db'}"})
+        self.settings = settings = load_settings(
+            {"VAR_DIR": str(self.var_dir), "DATABASE_URL": f"sqlite:///{self.var_dir / 'store.db'}", **self.env}
+        )
         self.engine = create_engine(settings.database_url)
         await upgrade(self.engine)
         self.sessions = create_sessionmaker(self.engine)
         with DEMO_DATA.open(encoding="utf-8") as lines:
             assert (await import_lines(self.sessions, lines)).ok
         self.seeded: Seeded = await self.seed(self.sessions)
-        self.runner = web.AppRunner(create_app(settings, self.sessions))
+        self.runner = web.AppRunner(create_app(settings, self.sessions, rasa=self.rasa))
         await self.runner.setup()
-        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        site = web.TCPSite(self.runner, "127.0.0.1", int(self.env.get("GATEWAY_PORT", "0")))
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         self.url = f"http://127.0.0.1:{port}"
