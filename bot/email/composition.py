@@ -162,8 +162,9 @@ UNSUBSCRIBE_WORDS = "Stop review requests by email"
 
 def plain_text(notification: Notification) -> str:
     parts = [_intro(notification), ""]
-    for message in notification.messages:
-        parts.append(f"{_who(message, notification.store_name)}:")
+    for message, who in _with_new_authors(notification):
+        if who is not None:
+            parts.append(f"{who}:")
         if message.text:
             parts.append(message.text)
         attachment = _attachment(message)
@@ -197,8 +198,8 @@ def _html_link(url: str, words: str) -> str:
 
 def html_text(notification: Notification) -> str:
     blocks = []
-    for message in notification.messages:
-        lines = [f"<p><strong>{html.escape(_who(message, notification.store_name))}</strong></p>"]
+    for message, who in _with_new_authors(notification):
+        lines = [] if who is None else [f"<p><strong>{html.escape(who)}</strong></p>"]
         if message.text:
             lines.append(f"<p>{_html_text(message.text)}</p>")
         attachment = _attachment(message)
@@ -206,7 +207,7 @@ def html_text(notification: Notification) -> str:
             title, link = attachment
             lines.append(f'<p><a href="{html.escape(link, quote=True)}">{html.escape(title)}</a></p>')
         blocks.append("\n".join(lines))
-    body = "\n<hr>\n".join(blocks)
+    body = "\n".join(blocks)
     tail = [f"<p>{html.escape(_footer(notification))}</p>"]
     if notification.continue_link:
         tail.append(f"<p>{_html_link(notification.continue_link, CONTINUE_WORDS)}</p>")
@@ -217,6 +218,17 @@ def html_text(notification: Notification) -> str:
         f"<p>{html.escape(_intro(notification))}</p>\n"
         f"{body}\n" + "\n".join(tail) + "\n</body></html>\n"
     )
+
+
+def _with_new_authors(notification: Notification) -> list[tuple[StoredMessage, str | None]]:
+    """Each message, with who wrote it when that changed from the message before (None: the same)."""
+    out: list[tuple[StoredMessage, str | None]] = []
+    previous = None
+    for message in notification.messages:
+        who = _who(message, notification.store_name)
+        out.append((message, who if who != previous else None))
+        previous = who
+    return out
 
 
 def _count(messages: Sequence[StoredMessage]) -> str:

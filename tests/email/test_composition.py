@@ -167,3 +167,21 @@ def test_a_manual_is_attached_as_a_pdf_beside_the_text_and_html() -> None:
     assert "https://c.example/files/manuals/1/m.pdf" in part(mail, "plain") and "Attached: op-1001-abc.pdf" in part(
         mail, "plain"
     )
+
+
+def test_who_wrote_is_named_once_per_run_of_their_messages() -> None:
+    mail = sent(
+        compose(
+            notification(
+                [
+                    stored(1, "Delivered."),
+                    stored(2, "Here is the manual."),
+                    stored(3, "Any trouble?", "agent"),
+                    stored(4, "Bye."),
+                ]
+            )
+        )
+    )
+    text = part(mail, "plain")
+    assert "\n\nShop:\nDelivered.\n\nHere is the manual.\n\nMei (Shop):\nAny trouble?\n\nShop:\nBye.\n" in text
+    assert part(mail, "html").count("<strong>Shop</strong>") == 2
