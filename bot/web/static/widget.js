@@ -989,15 +989,7 @@
       .then(function (r) {
         var d = r.data;
         if (r.ok && typeof d.conversation_id === 'string' && d.conversation_id && typeof d.token === 'string' && d.token) {
-          // Another tab may have created this (signed shoppers resume theirs): keep its read mark.
-          var other = parseStored(storageGet(STORAGE_KEY));
-          conv = {
-            conversation_id: d.conversation_id,
-            token: d.token,
-            lastReadSeq: other && other.conversation_id === d.conversation_id ? other.lastReadSeq : 0
-          };
-          saveConv();
-          startSession();
+          adoptConversation(d);
           return conv;
         }
         throw new ApiError(r, 'create');
@@ -1017,6 +1009,20 @@
     return creating;
   }
 
+  /** Make the conversation the server answered with this widget's own, and start its session.
+   *  Another tab may have opened it already (signed shoppers resume theirs; an email's link may be
+   *  opened twice): its read mark is kept. */
+  function adoptConversation(d) {
+    var other = parseStored(storageGet(STORAGE_KEY));
+    conv = {
+      conversation_id: d.conversation_id,
+      token: d.token,
+      lastReadSeq: other && other.conversation_id === d.conversation_id ? other.lastReadSeq : 0
+    };
+    saveConv();
+    startSession();
+  }
+
   /** Open the conversation an email's link names, with a token of this browser's own, and show it.
    *  A link that no longer works says so, and the widget starts as it would have without it. */
   function continueFromLink(linkToken) {
@@ -1031,16 +1037,9 @@
         typeof d.conversation_id === 'string' && d.conversation_id &&
         typeof d.token === 'string' && d.token
       ) {
-        var other = parseStored(storageGet(STORAGE_KEY));
         endSession();
         clearMessages();
-        conv = {
-          conversation_id: d.conversation_id,
-          token: d.token,
-          lastReadSeq: other && other.conversation_id === d.conversation_id ? other.lastReadSeq : 0
-        };
-        saveConv();
-        startSession();
+        adoptConversation(d);
       } else {
         if (!conv) startStored();
         showError(continueErrorText(r));
