@@ -14,6 +14,7 @@ One stack for the module: starting Rasa is most of the runtime.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import re
 import time
@@ -30,7 +31,7 @@ from bot.chat.conversations import ConversationService
 from bot.core.clock import utc_now
 from bot.core.config import Settings
 from bot.core.db import create_engine, create_sessionmaker
-from bot.core.models import Conversation, JobStatus, Order, ScheduledJob, Shipment, Store, TrackingTag
+from bot.core.models import Conversation, JobStatus, Order, ReviewOptOut, ScheduledJob, Shipment, Store, TrackingTag
 from bot.email.unread_messages import UNREAD_EMAIL
 from bot.runtime.stack import Stack
 from bot.seller.store_settings import StoreSettingsService
@@ -393,3 +394,110 @@ async def _conversation_when_stored(sessions: Any, shopper: str) -> str:
             return str(found)
         await asyncio.sleep(0.5)
     raise AssertionError(f"no delivery confirmation was stored for {shopper}")
+
+
+async def _review_jobs(settings: Settings, kind: str) -> list[tuple[str, str]]:
+    """(key, status) of Alex's FZ-20931 review jobs of this kind."""
+
+    async def work(sessions):  # type: ignore[no-untyped-def]
+        async with sessions() as session:
+            order_id = await session.scalar(
+                select(Order.id).where(Order.store_id == STORE, Order.order_number == "FZ-20931")
+            )
+            rows = await session.execute(
+                select(ScheduledJob.key, ScheduledJob.status).where(
+                    ScheduledJob.store_id == STORE, ScheduledJob.kind == kind, ScheduledJob.key == f"{kind}:{order_id}"
+                )
+            )
+            return [tuple(row) for row in rows.all()]
+
+    return await _db(settings, work)
+
+
+async def _days_later(settings: Settings, kind: str) -> None:
+    """What the worker sees when Alex's review job comes due, days after the delivery: the job due
+    now, and the parcel delivered six days ago (the invitation's window opens after five).
+    The order's timezone is cleared too: the review's own quiet hours would otherwise defer it
+    at night in New York, and the test runs at any hour."""
+
+    async def work(sessions):  # type: ignore[no-untyped-def]
+        async with sessions() as session, session.begin():
+            order_id = await session.scalar(
+                select(Order.id).where(Order.store_id == STORE, Order.order_number == "FZ-20931")
+            )
+            await session.execute(
+                update(Shipment)
+                .where(Shipment.store_id == STORE, Shipment.tracking_number == TRACKING)
+                .values(delivered_at=utc_now() - dt.timedelta(days=6))
+            )
+            await session.execute(
+                update(Order).where(Order.store_id == STORE, Order.id == order_id).values(shopper_timezone=None)
+            )
+            await session.execute(
+                update(ScheduledJob)
+                .where(ScheduledJob.store_id == STORE, ScheduledJob.key == f"{kind}:{order_id}")
+                .values(due_at=utc_now())
+            )
+
+    await _db(settings, work)
+
+
+async def _until_done(settings: Settings, kind: str, within: float = 90) -> None:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        jobs = await _review_jobs(settings, kind)
+        if jobs and all(status == JobStatus.done.value for _, status in jobs):
+            return
+        await asyncio.sleep(0.5)
+    raise AssertionError(f"{kind}: {await _review_jobs(settings, kind)}")
+
+
+async def test_a_review_invitation_email_unsubscribes_in_one_click_and_no_review_email_follows(
+    email_stack: tuple[Stack, Settings, SmtpSink],
+) -> None:
+    _, settings, sink = email_stack
+    await _db(
+        settings, lambda sessions: StoreSettingsService(sessions).update(STORE, {"review": {"reminder": True}}, "test")
+    )
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120)) as http:
+        # Delivered (again, if the first test did it: a repeat changes nothing), and emailed.
+        await _deliver(http, settings, TRACKING)
+        assert len(await _emails_to(sink, ALEX, 1, within=60)) >= 1
+        before = len(_to(sink, ALEX))
+        [(_, status)] = await _review_jobs(settings, "review_invitation")
+        assert status == JobStatus.pending.value, "the invitation waits for its day"
+
+        await _days_later(settings, "review_invitation")
+        await _until_done(settings, "review_invitation")
+        emails = await _emails_to(sink, ALEX, before + 1, within=60)
+        assert len(emails) == before + 1, "the review invitation is emailed"
+        invitation = emails[-1]
+        assert str(invitation["List-Unsubscribe-Post"]) == "List-Unsubscribe=One-Click"
+        [unsubscribe] = re.findall(r"<(https?://[^<>\s]+)>", str(invitation["List-Unsubscribe"]))
+        assert unsubscribe.startswith(f"{settings.public_base_url}/email/unsubscribe/")
+
+        # The mail client's one click (RFC 8058).
+        async with http.post(
+            unsubscribe,
+            data="List-Unsubscribe=One-Click",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        ) as response:
+            assert response.status == 200, await response.text()
+
+        async def opted_out(sessions):  # type: ignore[no-untyped-def]
+            async with sessions() as session:
+                return await session.scalar(
+                    select(ReviewOptOut.shopper_email).where(
+                        ReviewOptOut.store_id == STORE, ReviewOptOut.shopper_email == ALEX
+                    )
+                )
+
+        assert await _db(settings, opted_out) == ALEX, "the chat's opt-out: one for chat and email"
+
+        # The reminder comes due: nothing is asked, by chat or by email.
+        [(_, status)] = await _review_jobs(settings, "review_reminder")
+        assert status == JobStatus.pending.value
+        await _days_later(settings, "review_reminder")
+        await _until_done(settings, "review_reminder")
+        await asyncio.sleep(DELAY_SECONDS + 6)
+        assert len(_to(sink, ALEX)) == before + 1, "no more review emails"
