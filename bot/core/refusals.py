@@ -104,6 +104,8 @@ REFUSALS: dict[str, Wording] = {
     # --- tracking webhooks ---
     "webhook_signature_wrong": _w("missing or wrong {header} signature", "header"),
     "update_body_without_msg": _w('the body must be an object with "msg"'),
+    "update_event_invalid": _w("{what} must name the webhook event", "what"),
+    "aftership_version_invalid": _w("as-webhook-version must be a version like 2026-07: '{value}'", "value"),
     "update_item_not_object": _w("{what} must be an object", "what"),
     "update_time_missing": _w("{what} must be an ISO-8601 date-time", "what"),
     "update_time_invalid": _w("{what} is not an ISO-8601 date-time: '{value}'", "what", "value"),

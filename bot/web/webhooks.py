@@ -16,6 +16,7 @@ from bot.core.text_input import BadInput, loads
 from bot.shipping.tracking_updates import (
     BadUpdate,
     aftership_signature,
+    aftership_version,
     parse_aftership,
     parse_simple,
     signature_matches,
@@ -61,11 +62,21 @@ async def _tracking_webhook(
         return refused.response
     if outcome is None:
         return json_error(404, "store_unknown")
+    if outcome.result == "ignored":
+        # Accepted, so the provider stops retrying, but not acted on: the reason says why.
+        return web.json_response({"result": outcome.result, "reason": outcome.reason}, status=202)
     return web.json_response({"result": outcome.result})
 
 
 async def aftership_webhook(request: web.Request) -> web.Response:
-    return await _tracking_webhook(request, "aftership", "aftership-hmac-sha256", aftership_signature, parse_aftership)
+    """AfterShip's legacy v4-style body, or a dated version named by ``as-webhook-version``."""
+    version = request.headers.get("as-webhook-version")
+
+    def parse(payload: Any) -> Any:
+        # Checked with the body, after the signature: an unsigned caller learns nothing from it.
+        return parse_aftership(payload, aftership_version(version))
+
+    return await _tracking_webhook(request, "aftership", "aftership-hmac-sha256", aftership_signature, parse)
 
 
 async def simple_tracking_webhook(request: web.Request) -> web.Response:

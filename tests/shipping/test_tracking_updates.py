@@ -4,23 +4,32 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.core.models import Order, Shipment, TrackingEvent, TrackingWebhookEvent
+from bot.core.models import Order, Shipment, TrackingEvent, TrackingTag, TrackingWebhookEvent
 from bot.shipping.tracking_updates import (
+    AFTERSHIP_STATUSES,
     BadUpdate,
     Checkpoint,
+    IgnoredEvent,
     TrackingUpdate,
     TrackingUpdates,
+    aftership_status,
+    aftership_version,
+    moves_status,
     parse_aftership,
     parse_simple,
 )
 
 STORE = "yangteng-auto"
 TRACKING = "9400111899223100000000"  # FZ-20931, InTransit in the demo data
+#: AfterShip's samples and lists, each with its source: tests/integrations/fixtures/SOURCES-tracking.md.
+AFTERSHIP = Path(__file__).parents[1] / "integrations" / "fixtures" / "aftership"
 
 
 def at(text: str) -> dt.datetime:
@@ -158,7 +167,13 @@ def test_aftership_payload_is_parsed() -> None:
     "payload, reason",
     [
         ({"event_id": "x"}, '"msg"'),
-        ({"event_id": "x", "msg": {"tracking_number": "1", "tag": "Teleported"}}, "tracking status tag"),
+        ({"event_id": "x", "msg": {"tracking_number": "1", "tag": "Tele-ported!"}}, "tracking status tag"),
+        ({"event_id": "x", "msg": {"tracking_number": "1", "tag": 7}}, "tracking status tag"),
+        ({"event_id": "x", "msg": {"tracking_number": "1", "tag": "InTransit", "subtag": ["x"]}}, "msg.subtag"),
+        ({"event": 3, "event_id": "x", "msg": {"tracking_number": "1", "tag": "InTransit"}}, "event"),
+        ({"event_id": "x", "ts": "soon", "msg": {"tracking_number": "1", "tag": "InTransit"}}, "ts"),
+        ({"event_id": "x", "ts": True, "msg": {"tracking_number": "1", "tag": "InTransit"}}, "ts"),
+        ({"event_id": "x", "ts": 1e300, "msg": {"tracking_number": "1", "tag": "InTransit"}}, "ts"),
         ({"msg": {"tracking_number": "1", "tag": "Delivered"}}, "event_id"),
         (
             {
@@ -268,3 +283,165 @@ async def test_each_new_hold_up_queues_one_notice(demo_sessions: async_sessionma
     await updates.apply(STORE, "aftership", held("h3", "2026-11-26T10:00:00Z", "AttemptFail"))
     kinds = [kind for kind, _ in await _jobs(demo_sessions)]
     assert kinds == ["exception_notice", "exception_notice"]
+
+
+# --- AfterShip's dated webhook versions, and the one status table -------------------------------
+
+
+def aftership_fixture(name: str) -> dict:
+    return json.loads((AFTERSHIP / name).read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("tag", sorted(aftership_fixture("tags.json")["tags"]))
+def test_every_aftership_tag_has_a_row(tag: str) -> None:
+    # tags.json: AfterShip docs "Delivery Statuses" 2025-01 and the SDK's Tag enum.
+    assert tag in AFTERSHIP_STATUSES
+    assert aftership_status(tag, "tag") == (None if tag == "Pending" else TrackingTag(tag))
+
+
+@pytest.mark.parametrize("subtag", sorted(aftership_fixture("tags.json")["subtags_read"]))
+def test_aftership_subtags_map_by_their_tag(subtag: str) -> None:
+    # tags.json: AfterShip docs "Delivery Sub-statuses" 2025-04 / 2026-07 (the rows readable there).
+    assert aftership_status(subtag, "subtag") == TrackingTag(subtag.split("_")[0])
+
+
+@pytest.mark.parametrize(
+    "value, ours",
+    [
+        ("InTransit_999", TrackingTag.InTransit),  # a sub-status AfterShip adds later
+        ("Pending_001", None),
+        ("Teleported", None),  # a well-formed tag we do not know: no information
+        ("Teleported_002", None),
+    ],
+)
+def test_unknown_and_pending_aftership_statuses_move_nothing(value: str, ours: TrackingTag | None) -> None:
+    assert aftership_status(value, "tag") == ours
+
+
+def test_a_subtag_row_overrides_its_tag(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(AFTERSHIP_STATUSES, "OutForDelivery_999", TrackingTag.AvailableForPickup)
+    body = {"event": "tracking_update", "event_id": "x", "msg": {"tracking_number": "1", "tag": "OutForDelivery"}}
+    body["msg"]["subtag"] = "OutForDelivery_999"
+    update = parse_aftership(body, "2026-07")
+    assert isinstance(update, TrackingUpdate) and update.tag == "AvailableForPickup"
+    body["msg"]["subtag"] = "Pending_001"  # a sub-status without information leaves the tag's word
+    assert parse_aftership(body, "2026-07").tag == "OutForDelivery"  # type: ignore[union-attr]
+
+
+def test_the_2026_07_sample_is_parsed() -> None:
+    # tracking_update_2026-07_trimmed.json: AfterShip's 2026-07 sample as trimmed by a third party
+    # (hookdeck webhook-skills), not verified against AfterShip's page (SOURCES-tracking.md).
+    update = parse_aftership(aftership_fixture("tracking_update_2026-07_trimmed.json"), "2026-07")
+    assert isinstance(update, TrackingUpdate)
+    assert update.event_id == "94dadd60-ed26-46d0-aa52-3ced925a50ff"
+    assert update.tracking_number == "0000000000000000" and update.tag == "InTransit"
+    assert update.checkpoints == [
+        Checkpoint(at("2021-01-14T00:52:00Z"), "InTransit", "Departed Shipping Partner Facility, USPS Awaiting Item")
+    ]
+    assert update.observed_at == dt.datetime.fromtimestamp(1712741696, dt.UTC)  # ts, a unix number
+
+
+def test_dated_renamed_fields_are_read() -> None:
+    # The sample above with the renamed fields of field_renames.json filled in (values OURS).
+    body = aftership_fixture("tracking_update_2026-07_trimmed.json")
+    body["msg"]["latest_estimated_delivery"] = {"type": "specific", "source": "Carrier EDD", "datetime": "2026-12-02"}
+    body["msg"]["expected_delivery"] = "2030-01-01"  # gone in the dated versions: not read
+    body["msg"]["checkpoints"][0].update(city="Memphis", state="TN", country_region_name="United States")
+    update = parse_aftership(body, "2026-07")
+    assert isinstance(update, TrackingUpdate)
+    assert update.estimated_delivery == dt.date(2026, 12, 2)
+    assert update.checkpoints[0].location == "Memphis, TN, United States"
+    del body["msg"]["latest_estimated_delivery"]
+    body["msg"]["courier_estimated_delivery_date"] = {"estimated_delivery_date": "2026-12-03"}
+    assert parse_aftership(body, "2026-07").estimated_delivery == dt.date(2026, 12, 3)  # type: ignore[union-attr]
+    body["msg"]["courier_estimated_delivery_date"] = "2026-12-03"
+    with pytest.raises(BadUpdate, match="courier_estimated_delivery_date"):
+        parse_aftership(body, "2026-07")
+
+
+@pytest.mark.parametrize("event", ["edd_revise", "tracking_pending_time", "something_new"])
+def test_other_aftership_events_are_ignored_with_a_reason(event: str) -> None:
+    # Event codes from webhook_contract.json (AfterShip "Webhook Specifications" 2025-01).
+    body = aftership_fixture("tracking_update_2026-07_trimmed.json") | {"event": event}
+    ignored = parse_aftership(body, "2026-07")
+    assert ignored == IgnoredEvent(event, "94dadd60-ed26-46d0-aa52-3ced925a50ff", f"not a tracking update: {event}")
+
+
+def test_a_dated_body_must_name_its_event() -> None:
+    body = aftership_fixture("tracking_update_2026-07_trimmed.json")
+    del body["event"]
+    with pytest.raises(BadUpdate, match="event"):
+        parse_aftership(body, "2026-07")
+    assert isinstance(parse_aftership(body), TrackingUpdate)  # old v4 bodies may not name it
+
+
+@pytest.mark.parametrize("header, version", [(None, None), ("2026-07", "2026-07"), (" 2025-01 ", "2025-01")])
+def test_webhook_versions(header: str | None, version: str | None) -> None:
+    assert aftership_version(header) == version
+
+
+@pytest.mark.parametrize("header", ["", "v4", "2026-13", "2026-7", "2026-07-01"])
+def test_bad_webhook_versions_are_refused(header: str) -> None:
+    with pytest.raises(BadUpdate, match="as-webhook-version"):
+        aftership_version(header)
+
+
+# --- never backwards ----------------------------------------------------------------------------
+
+T0 = at("2026-11-27T12:00:00Z")
+LATER = at("2026-11-27T13:00:00Z")
+EARLIER = at("2026-11-27T11:00:00Z")
+
+
+@pytest.mark.parametrize(
+    "current, current_at, new, new_at, moves",
+    [
+        ("InTransit", T0, "OutForDelivery", LATER, True),
+        ("InTransit", T0, "InfoReceived", LATER, True),  # newer scans are believed
+        ("OutForDelivery", T0, "InTransit", EARLIER, False),  # older after newer
+        ("Delivered", T0, "InTransit", EARLIER, False),
+        ("Delivered", T0, "InTransit", LATER, False),  # delivered is final
+        ("Delivered", T0, "Exception", LATER, False),
+        ("Delivered", T0, "Delivered", LATER, True),
+        ("InTransit", T0, None, LATER, False),  # no information
+        ("InTransit", T0, "Pending", LATER, False),
+        ("OutForDelivery", T0, "InTransit", T0, False),  # same minute: not backwards
+        ("InTransit", T0, "OutForDelivery", T0, True),
+        ("Exception", T0, "AttemptFail", T0, True),
+        ("Pending", None, "InTransit", EARLIER, True),  # nothing known yet
+    ],
+)
+def test_the_never_backwards_rule(
+    current: str, current_at: dt.datetime | None, new: str | None, new_at: dt.datetime, moves: bool
+) -> None:
+    assert moves_status(current, current_at, new, new_at) is moves
+
+
+@pytest.mark.parametrize("source", ["aftership", "json"])
+async def test_a_newer_update_without_information_keeps_the_status(
+    demo_sessions: async_sessionmaker[AsyncSession], source: str
+) -> None:
+    updates = TrackingUpdates(demo_sessions)
+    scans = await _scan_count(demo_sessions)
+    # AfterShip's Pending maps to None (no information); the simple JSON says "Pending" itself.
+    tag = None if source == "aftership" else "Pending"
+    pending = TrackingUpdate("p1", TRACKING, tag, [Checkpoint(at("2030-01-01T00:00:00Z"), "Pending", "Carrier lost track")])
+    outcome = await updates.apply(STORE, source, pending)
+    assert outcome.result == "no_status" and outcome.status == "InTransit"
+    stored = await shipment(demo_sessions)
+    assert stored.status == "InTransit" and stored.status_at != at("2030-01-01T00:00:00Z")
+    assert await _scan_count(demo_sessions) == scans + 1  # the scan is kept
+    assert (await updates.apply(STORE, source, pending)).result == "duplicate"
+
+
+@pytest.mark.parametrize("source", ["aftership", "json"])
+async def test_a_delivered_shipment_stays_delivered(demo_sessions: async_sessionmaker[AsyncSession], source: str) -> None:
+    updates = TrackingUpdates(demo_sessions)
+    assert (await updates.apply(STORE, source, delivered())).delivered_now
+    after = TrackingUpdate(
+        "later", TRACKING, "InTransit", [Checkpoint(at("2026-11-28T09:00:00Z"), "InTransit", "Scanned at depot")]
+    )
+    assert (await updates.apply(STORE, source, after)).result == "stale"
+    stored = await shipment(demo_sessions)
+    assert stored.status == "Delivered" and stored.status_at == at("2026-11-27T21:40:00Z")
+    assert [kind for kind, _ in await _jobs(demo_sessions)].count("delivery_confirmation") == 1
