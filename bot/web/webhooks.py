@@ -22,7 +22,7 @@ from bot.shipping.tracking_updates import (
     signature_matches,
     simple_signature,
 )
-from bot.web.json_io import json_error, refusal_response
+from bot.web.json_io import error_response, json_error, refusal_response
 from bot.web.services import services
 
 
@@ -39,7 +39,11 @@ async def _tracking_webhook(
 ) -> web.Response:
     """Verify, then store the update at once; answer as soon as it is stored."""
     # Read before the transaction: a slow sender must not hold a database connection.
-    body = await request.read()
+    try:
+        body = await request.read()
+    except web.HTTPRequestEntityTooLarge as exc:
+        # Over the gateway's body limit. Not under /api/, whose middleware says it in JSON: said here.
+        return error_response(exc)
     given = request.headers.get(header)
 
     def verify(secrets: list[str]) -> Any:
