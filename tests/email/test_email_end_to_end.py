@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import json
 import re
 import time
 from collections.abc import Iterator
@@ -31,13 +30,15 @@ from bot.chat.conversations import ConversationService
 from bot.core.clock import utc_now
 from bot.core.config import Settings
 from bot.core.db import create_engine, create_sessionmaker
-from bot.core.models import Conversation, JobStatus, Order, ReviewOptOut, ScheduledJob, Shipment, Store, TrackingTag
+from bot.core.models import Conversation, JobStatus, Order, ReviewOptOut, ScheduledJob, Shipment, Store
 from bot.email.unread_messages import UNREAD_EMAIL
 from bot.runtime.stack import Stack
 from bot.seller.store_settings import StoreSettingsService
 from bot.shipping.tracking_updates import aftership_signature
 from tests.email.conftest import SmtpSink
+from tests.email.test_composition import part
 from tests.engine import running_engine
+from tests.security.test_no_lost_replies import delivered_body
 
 pytestmark = pytest.mark.engine
 
@@ -99,26 +100,8 @@ async def _prepare_store(settings: Settings) -> None:
     await _db(settings, work)
 
 
-def _delivered(tracking_number: str) -> bytes:
-    when = utc_now().isoformat().replace("+00:00", "Z")
-    return json.dumps(
-        {
-            "event": "tracking_update",
-            "event_id": f"delivered-{tracking_number}",
-            "msg": {
-                "tracking_number": tracking_number,
-                "slug": "usps",
-                "tag": TrackingTag.Delivered.value,
-                "checkpoints": [
-                    {"checkpoint_time": when, "tag": "Delivered", "message": "Delivered", "location": "Front door"}
-                ],
-            },
-        }
-    ).encode()
-
-
 async def _deliver(http: aiohttp.ClientSession, settings: Settings, tracking_number: str) -> None:
-    body = _delivered(tracking_number)
+    body = delivered_body(tracking_number)
     async with http.post(
         f"{settings.gateway_url}/webhooks/tracking/aftership/{STORE}",
         data=body,
@@ -140,22 +123,6 @@ async def _emails_to(sink: SmtpSink, address: str, count: int, within: float) ->
             return found
         await asyncio.sleep(0.5)
     return _to(sink, address)
-
-
-def _text(mail: EmailMessage) -> str:
-    part = mail.get_body(preferencelist=("plain",))
-    assert part is not None
-    content = part.get_content()
-    assert isinstance(content, str)
-    return content
-
-
-def _html(mail: EmailMessage) -> str:
-    part = mail.get_body(preferencelist=("html",))
-    assert part is not None
-    content = part.get_content()
-    assert isinstance(content, str)
-    return content
 
 
 def _continue_link(text: str) -> str:
@@ -194,7 +161,7 @@ async def _inbound(
 
 def _reply_fields(reply_to: str, original: EmailMessage, message_id: str) -> dict[str, str]:
     """Alex's answer as an inbound-parse provider posts it: Gmail's quoted history under his words."""
-    quoted = "\n".join(f"> {line}" for line in _text(original).splitlines())
+    quoted = "\n".join(f"> {line}" for line in part(original, "plain").splitlines())
     text = f"{QUESTION}\n\nOn Fri, 27 Nov 2026 at 16:40, Yangteng Auto <{SENDER}> wrote:\n{quoted}\n"
     subject = f"Re: {original['Subject']}"
     headers = (
@@ -233,7 +200,7 @@ async def test_a_delivery_is_emailed_once_continues_in_chat_and_an_emailed_reply
         emails = await _emails_to(sink, ALEX, 1, within=60)
         assert len(emails) == 1, "the delivery is emailed"
         first = emails[0]
-        text, page = _text(first), _html(first)
+        text, page = part(first, "plain"), part(first, "html")
         for link in (MANUAL_URL, VIDEO_URL):
             assert link in text and link in page
         reply_to = str(first["Reply-To"])
@@ -283,7 +250,7 @@ async def test_a_delivery_is_emailed_once_continues_in_chat_and_an_emailed_reply
         assert first["Message-ID"] in _ids(answer_mail["References"])
         assert answer_mail["Message-ID"] != first["Message-ID"]
         assert str(answer_mail["Reply-To"]) == reply_to
-        answer_text = _text(answer_mail)
+        answer_text = part(answer_mail, "plain")
 
         after_reply = await _transcript(http, settings, chat)
         added = after_reply[len(transcript) :]

@@ -69,7 +69,7 @@ async def _shipments_to_deliver(settings: Settings) -> list[tuple[str, str, str]
     return await _db(settings, work)
 
 
-def _delivered_body(tracking_number: str) -> bytes:
+def delivered_body(tracking_number: str) -> bytes:
     when = utc_now().isoformat().replace("+00:00", "Z")
     return json.dumps(
         {
@@ -88,7 +88,7 @@ def _delivered_body(tracking_number: str) -> bytes:
 
 
 async def _deliver(http: aiohttp.ClientSession, settings: Settings, store: str, tracking_number: str) -> None:
-    body = _delivered_body(tracking_number)
+    body = delivered_body(tracking_number)
     async with http.post(
         f"{settings.gateway_url}/webhooks/tracking/aftership/{store}",
         data=body,
