@@ -26,6 +26,7 @@ from bot.core.jobs import enqueue
 from bot.core.models import Order, Shipment, Store, TrackingEvent, TrackingTag, TrackingWebhookEvent
 from bot.core.refusals import Refusal
 from bot.core.text_input import received_bytes
+from bot.integrations.store_integrations import signing_keys
 from bot.reviews.invitation_rules import latest_delivery
 from bot.reviews.invitations import schedule_review_invitation
 
@@ -363,8 +364,9 @@ class TrackingUpdates:
     async def apply_signed(
         self, store_id: str, source: str, verify: Callable[[list[str]], TrackingUpdate | IgnoredEvent]
     ) -> UpdateOutcome | None:
-        """A webhook: ``verify`` gets the secrets a signature may use now (the current one,
-        and the previous one during a rotation's grace period) and returns the update, or
+        """A webhook: ``verify`` gets the keys a signature from ``source`` may use now (the current
+        one, and the previous one during a rotation's grace period: the store's webhook secret, or
+        the connector's own key, bot/integrations/store_integrations.py) and returns the update, or
         raises to refuse it, storing nothing. ``None`` if there is no such store. An
         :class:`IgnoredEvent` is answered ``ignored`` and stores nothing.
 
@@ -375,7 +377,7 @@ class TrackingUpdates:
                 store = await session.get(Store, store_id)
                 if store is None:
                     return None
-                update = verify(store.webhook_secrets(utc_now()))
+                update = verify(await signing_keys(session, store, source, utc_now()))
                 if isinstance(update, IgnoredEvent):
                     # Acknowledged so that the provider does not retry it; the reason is logged.
                     log.info(
@@ -435,49 +437,78 @@ class TrackingUpdates:
                     )
                 )
         as_of = max([c.time for c in update.checkpoints] or [update.delivered_at or update.observed_at or utc_now()])
-        tag = update.tag
-        if tag is None or tag == TrackingTag.Pending:
-            record.outcome = "no_status"
-            return UpdateOutcome("no_status", shipment.id, shipment.status)
-        if not moves_status(shipment.status, shipment.status_at, tag, as_of):
-            record.outcome = "stale"
-            return UpdateOutcome("stale", shipment.id, shipment.status)
+        result, delivered_now = await apply_shipment_status(
+            session,
+            shipment,
+            update.tag,
+            as_of,
+            estimated_delivery=update.estimated_delivery,
+            delivered_at=update.delivered_at,
+        )
+        record.outcome = result
+        return UpdateOutcome(result, shipment.id, shipment.status, delivered_now)
 
-        previous = shipment.status
-        was_delivered = previous == TrackingTag.Delivered
-        shipment.status, shipment.status_at = tag, as_of
-        if update.estimated_delivery is not None:
-            shipment.estimated_delivery = update.estimated_delivery
-        delivered_now = tag == TrackingTag.Delivered and not was_delivered
-        if tag == TrackingTag.Delivered:
-            shipment.delivered_at = shipment.delivered_at or update.delivered_at or as_of
-            order = shipment.order
-            if all(s.status == TrackingTag.Delivered for s in order.shipments) and order.status == "shipped":
-                order.status = "delivered"
+
+async def apply_shipment_status(
+    session: AsyncSession,
+    shipment: Shipment,
+    tag: str | None,
+    as_of: dt.datetime,
+    *,
+    estimated_delivery: dt.date | None = None,
+    delivered_at: dt.datetime | None = None,
+    notify: bool = True,
+) -> tuple[str, bool]:
+    """Move a shipment to the status a source reported at ``as_of``, by :func:`moves_status`, and
+    what follows from it: the order shipped or delivered, the review invitation, and (with ``notify``)
+    the delivery confirmation or the exception notice, queued for the worker. Every source goes
+    through here (tracking webhooks, shop webhooks), so the shopper hears the same whichever reported
+    it first. ``shipment.order`` with its shipments must be loaded.
+
+    Returns the outcome (``applied``, ``stale`` or ``no_status``) and whether this marked it delivered.
+    A backfill of past orders passes ``notify=False``: a parcel delivered months ago is not news."""
+    if tag is None or tag == TrackingTag.Pending:
+        return "no_status", False
+    if not moves_status(shipment.status, shipment.status_at, tag, as_of):
+        return "stale", False
+    previous = shipment.status
+    was_delivered = previous == TrackingTag.Delivered
+    shipment.status, shipment.status_at = tag, as_of
+    if estimated_delivery is not None:
+        shipment.estimated_delivery = estimated_delivery
+    delivered_now = tag == TrackingTag.Delivered and not was_delivered
+    store_id = shipment.store_id
+    if tag == TrackingTag.Delivered:
+        shipment.delivered_at = shipment.delivered_at or delivered_at or as_of
+        order = shipment.order
+        if all(s.status == TrackingTag.Delivered for s in order.shipments) and order.status == "shipped":
+            order.status = "delivered"
+            if notify:
                 # The review invitation is queued now, due the store's delay after the last parcel.
                 store = await session.get(Store, order.store_id)  # loaded already if the webhook was verified
                 delay = store.review_delay_days if store is not None else None
                 await schedule_review_invitation(session, order, latest_delivery(order) or shipment.delivered_at, delay)
-        elif shipment.order.status == "processing":
-            shipment.order.status = "shipped"
-        record.outcome = "applied"
-        if delivered_now:
-            # The confirmation goes out from the worker, so this answer is quick;
-            # the unique key means one confirmation per shipment, ever.
-            await enqueue(
-                session,
-                store_id,
-                DELIVERY_CONFIRMATION,
-                f"{DELIVERY_CONFIRMATION}:{shipment.id}",
-                {"shipment_id": shipment.id},
-            )
-        elif tag in HELD_UP and tag != previous:
-            # Once per new hold-up: a repeated scan with the same status says nothing new.
-            await enqueue(
-                session,
-                store_id,
-                EXCEPTION_NOTICE,
-                f"{EXCEPTION_NOTICE}:{shipment.id}:{tag}:{as_of.isoformat()}",
-                {"shipment_id": shipment.id},
-            )
-        return UpdateOutcome("applied", shipment.id, shipment.status, delivered_now)
+    elif shipment.order.status == "processing":
+        shipment.order.status = "shipped"
+    if not notify:
+        return "applied", delivered_now
+    if delivered_now:
+        # The confirmation goes out from the worker, so this answer is quick;
+        # the unique key means one confirmation per shipment, ever.
+        await enqueue(
+            session,
+            store_id,
+            DELIVERY_CONFIRMATION,
+            f"{DELIVERY_CONFIRMATION}:{shipment.id}",
+            {"shipment_id": shipment.id},
+        )
+    elif tag in HELD_UP and tag != previous:
+        # Once per new hold-up: a repeated scan with the same status says nothing new.
+        await enqueue(
+            session,
+            store_id,
+            EXCEPTION_NOTICE,
+            f"{EXCEPTION_NOTICE}:{shipment.id}:{tag}:{as_of.isoformat()}",
+            {"shipment_id": shipment.id},
+        )
+    return "applied", delivered_now

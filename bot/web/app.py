@@ -32,6 +32,7 @@ from bot.web.public_files import add_public_files
 from bot.web.seller_api import add_seller_api
 from bot.web.seller_console import add_seller_console
 from bot.web.services import SERVICES, Services
+from bot.web.shop_webhooks import add_shop_webhooks
 from bot.web.webhooks import add_webhooks
 
 #: The largest request body the gateway reads (a seller's PDF manual is the largest thing sent).
@@ -57,6 +58,7 @@ def create_app(
     add_chat_api(app)
     add_continue_chat(app)
     add_webhooks(app)
+    add_shop_webhooks(app)
     add_email_links(app)
     add_email_webhooks(app)
     add_public_files(app, demo=settings.demo)

@@ -30,6 +30,8 @@ from bot.core.jobs import FailedJobs
 from bot.email.unread_messages import EmailFollowUps
 from bot.guides.manuals import Manuals
 from bot.guides.product_guides import ProductGuides
+from bot.integrations.order_webhooks import OrderWebhooks
+from bot.integrations.store_integrations import StoreIntegrations
 from bot.orders.lookup import OrderService
 from bot.seller.api_tokens import ApiTokens
 from bot.seller.previews import TemplatePreviews
@@ -85,6 +87,9 @@ class Services:
     manuals: Manuals
     guides: ProductGuides
     failed_jobs: FailedJobs
+    #: The stores' connectors to their shops and tracking providers, and the shops' order webhooks.
+    integrations: StoreIntegrations
+    order_webhooks: OrderWebhooks
     #: Requests to /api/ per client address.
     ip_limit: RateLimiter
     #: Shopper messages per conversation, over HTTP and the websocket alike.
@@ -125,6 +130,8 @@ class Services:
             manuals=Manuals(sessions),
             guides=ProductGuides(sessions),
             failed_jobs=FailedJobs(sessions),
+            integrations=StoreIntegrations(sessions),
+            order_webhooks=OrderWebhooks(sessions),
             ip_limit=RateLimiter(settings.ip_requests_per_minute),
             conversation_limit=RateLimiter(
                 settings.conversation_messages_per_minute, burst=max(1, settings.conversation_messages_per_minute // 3)

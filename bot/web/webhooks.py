@@ -60,16 +60,27 @@ async def _tracking_webhook(
         except BadUpdate as exc:
             raise _WebhookRefused(refusal_response(400, exc)) from None
 
+    store_id = request.match_info["store_id"]
     try:
-        outcome = await services(request).tracking.apply_signed(request.match_info["store_id"], source, verify)
+        outcome = await services(request).tracking.apply_signed(store_id, source, verify)
     except _WebhookRefused as refused:
+        await record_refusal(request, store_id, source, refused.response)
         return refused.response
     if outcome is None:
         return json_error(404, "store_unknown")
     if outcome.result == "ignored":
         # Accepted, so the provider stops retrying, but not acted on: the reason says why.
+        await services(request).integrations.record_problem(store_id, source, 202, "ignored", outcome.reason or "")
         return web.json_response({"result": outcome.result, "reason": outcome.reason}, status=202)
     return web.json_response({"result": outcome.result})
+
+
+async def record_refusal(request: web.Request, store_id: str, provider: str, response: web.Response) -> None:
+    """Keep a refused delivery's code and English for the seller's console (never its body)."""
+    answer = json.loads(response.body) if isinstance(response.body, bytes) else {}
+    await services(request).integrations.record_problem(
+        store_id, provider, response.status, str(answer.get("code", "")), str(answer.get("error", ""))
+    )
 
 
 async def aftership_webhook(request: web.Request) -> web.Response:

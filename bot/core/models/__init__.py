@@ -25,6 +25,7 @@ from bot.core.models.catalogue import ManualFile, Product, ProductGuideVersion
 from bot.core.models.conversations import Conversation, ConversationToken, Message, MessageSender
 from bot.core.models.email import EmailNotification, EmailSuppression
 from bot.core.models.email_inbound import EmailInbound
+from bot.core.models.integrations import IntegrationDelivery, StoreIntegration
 from bot.core.models.jobs import JobStatus, ScheduledJob
 from bot.core.models.orders import IdentityCheckFailure, Order, OrderItem, OrderNumberShape, OrderStatus
 from bot.core.models.reviews import Review, ReviewLogAction, ReviewLogEntry, ReviewOptOut
@@ -58,6 +59,7 @@ __all__ = [
     "EscalationAllowance",
     "EscalationStatus",
     "IdentityCheckFailure",
+    "IntegrationDelivery",
     "InvitationStatus",
     "JobStatus",
     "LoginFailure",
@@ -81,6 +83,7 @@ __all__ = [
     "StaffInvitation",
     "Store",
     "StoreApiToken",
+    "StoreIntegration",
     "StoreSettingsVersion",
     "TrackingEvent",
     "TrackingTag",

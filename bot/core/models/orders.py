@@ -34,6 +34,7 @@ class Order(Base):
         # holding both could be shown the wrong one (migration 0020).
         Index("ix_orders_store_lookup_key", "store_id", "lookup_key", unique=True),
         Index("ix_orders_store_email", "store_id", "shopper_email"),
+        Index("ix_orders_store_external_id", "store_id", "external_id", unique=True),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -52,6 +53,12 @@ class Order(Base):
     placed_at: Mapped[dt.datetime]
     status: Mapped[str] = mapped_column(String(20))
     updated_at: Mapped[dt.datetime] = mapped_column(default=utc_now, onupdate=utc_now)
+    #: The order's id in the shop it came from, with the provider (``shopify:820982911946154508``,
+    #: ``woocommerce:727``): a Shopify fulfillment names its order by this id, not by its number.
+    external_id: Mapped[str | None] = mapped_column(String(80), default=None)
+    #: The shop's own last-change time of the version we hold: an older webhook (they arrive out
+    #: of order) is stale and changes nothing.
+    source_updated_at: Mapped[dt.datetime | None] = mapped_column(default=None)
 
     items: Mapped[list[OrderItem]] = relationship(
         back_populates="order", cascade="all, delete-orphan", order_by="OrderItem.id"

@@ -48,6 +48,8 @@ class Shipment(Base):
     #: Time of the carrier scan behind ``status``: an older update never
     #: moves the shipment back.
     status_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    #: The shop's id for the fulfillment behind it (``shopify:255858046``), when a shop connector made it.
+    external_id: Mapped[str | None] = mapped_column(String(80), default=None)
 
     order: Mapped[Order] = relationship(back_populates="shipments")
     events: Mapped[list[TrackingEvent]] = relationship(
@@ -79,7 +81,7 @@ class TrackingWebhookEvent(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     store_id: Mapped[str] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
-    #: "aftership", "json" or "cli".
+    #: "aftership", "json", "easypost", "17track" or "cli".
     source: Mapped[str] = mapped_column(String(32))
     event_id: Mapped[str] = mapped_column(String(200))
     tracking_number: Mapped[str] = mapped_column(String(100))
