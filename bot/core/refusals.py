@@ -105,6 +105,7 @@ REFUSALS: dict[str, Wording] = {
     "webhook_signature_wrong": _w("missing or wrong {header} signature", "header"),
     "update_body_without_msg": _w('the body must be an object with "msg"'),
     "update_event_invalid": _w("{what} must name the webhook event", "what"),
+    "update_event_unknown": _w("{what} is not an event this webhook takes: '{value}'", "what", "value"),
     "aftership_version_invalid": _w("as-webhook-version must be a version like 2026-07: '{value}'", "value"),
     "integration_provider_unknown": _w("unknown connector '{provider}': shopify, woocommerce, aftership, easypost, 17track or json", "provider"),
     "shop_domain_invalid": _w("'{value}' is not a Shopify shop domain like example.myshopify.com", "value"),

@@ -353,10 +353,11 @@ class TrackingUpdates:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
 
-    async def apply(self, store_id: str, source: str, update: TrackingUpdate) -> UpdateOutcome:
+    async def apply(self, store_id: str, source: str, update: TrackingUpdate, notify: bool = True) -> UpdateOutcome:
+        """One update; ``notify=False`` for a backfill of the past: the status moves, no shopper is told."""
         try:
             async with self._sessions() as session, session.begin():
-                return await self._apply(session, store_id, source, update)
+                return await self._apply(session, store_id, source, update, notify)
         except IntegrityError:
             # Another delivery of the same event won the race: it did the work.
             return UpdateOutcome("duplicate")
@@ -393,7 +394,9 @@ class TrackingUpdates:
         except IntegrityError:
             return UpdateOutcome("duplicate")
 
-    async def _apply(self, session: AsyncSession, store_id: str, source: str, update: TrackingUpdate) -> UpdateOutcome:
+    async def _apply(
+        self, session: AsyncSession, store_id: str, source: str, update: TrackingUpdate, notify: bool = True
+    ) -> UpdateOutcome:
         seen = await session.scalar(
             select(TrackingWebhookEvent.id).where(
                 TrackingWebhookEvent.store_id == store_id,
@@ -444,6 +447,7 @@ class TrackingUpdates:
             as_of,
             estimated_delivery=update.estimated_delivery,
             delivered_at=update.delivered_at,
+            notify=notify,
         )
         record.outcome = result
         return UpdateOutcome(result, shipment.id, shipment.status, delivered_now)
