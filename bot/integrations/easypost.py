@@ -22,10 +22,10 @@ from bot.shipping.tracking_updates import (
     Checkpoint,
     IgnoredEvent,
     TrackingUpdate,
-    _date,
-    _list,
-    _text,
     parse_time,
+    update_date,
+    update_list,
+    update_text,
 )
 
 #: The header EasyPost signs with; the newer ``x-hmac-signature-v2`` (string to sign unpublished,
@@ -88,7 +88,7 @@ def tracker_update(tracker: Any, event_id: str, what: str = "result") -> Trackin
         raise BadUpdate("update_item_not_object", what=what)
     checkpoints = []
     delivered_at = None
-    for index, raw in enumerate(_list(tracker.get("tracking_details"), f"{what}.tracking_details")):
+    for index, raw in enumerate(update_list(tracker.get("tracking_details"), f"{what}.tracking_details")):
         where = f"{what}.tracking_details[{index}]"
         if not isinstance(raw, dict):
             raise BadUpdate("update_item_not_object", what=where)
@@ -97,7 +97,7 @@ def tracker_update(tracker: Any, event_id: str, what: str = "result") -> Trackin
             time=parse_time(raw.get("datetime"), f"{where}.datetime"),
             # A scan without status information is kept, as "no information yet".
             tag=(tag or TrackingTag.Pending).value,
-            message=_text(raw.get("message"), f"{where}.message", required=False)[:2000],
+            message=update_text(raw.get("message"), f"{where}.message", required=False)[:2000],
             location=_location(raw.get("tracking_location"), f"{where}.tracking_location"),
         )
         checkpoints.append(checkpoint)
@@ -106,10 +106,10 @@ def tracker_update(tracker: Any, event_id: str, what: str = "result") -> Trackin
     tag = easypost_status(tracker.get("status"), tracker.get("status_detail"), what)
     return TrackingUpdate(
         event_id=event_id,
-        tracking_number=_text(tracker.get("tracking_code"), f"{what}.tracking_code")[:100],
+        tracking_number=update_text(tracker.get("tracking_code"), f"{what}.tracking_code")[:100],
         tag=tag.value if tag is not None else None,
         checkpoints=checkpoints,
-        estimated_delivery=_date(tracker.get("est_delivery_date"), f"{what}.est_delivery_date"),
+        estimated_delivery=update_date(tracker.get("est_delivery_date"), f"{what}.est_delivery_date"),
         delivered_at=delivered_at if tag == TrackingTag.Delivered else None,
         observed_at=parse_time(tracker["updated_at"], f"{what}.updated_at") if tracker.get("updated_at") else None,
     )
@@ -126,7 +126,7 @@ def parse_easypost(payload: Any) -> TrackingUpdate | IgnoredEvent:
     description = payload.get("description")
     if not isinstance(description, str) or not description.strip():
         raise BadUpdate("update_event_invalid", what="description")
-    event_id = _text(payload.get("id"), "id")[:200]
+    event_id = update_text(payload.get("id"), "id")[:200]
     if description not in TRACKER_EVENTS:
         return IgnoredEvent(description[:60], event_id, f"not a tracking update: {description[:60]}")
     result = payload.get("result")
@@ -184,8 +184,8 @@ def _backfill_tracker(tracker: Any) -> BackfillItem:
             raise BadUpdate("update_item_not_object", what="tracker")
         if tracker.get("mode") == "test":
             return IgnoredEvent("tracker", str(tracker.get("id"))[:100], "EasyPost test mode: not applied to real shipments")
-        tracker_id = _text(tracker.get("id"), "tracker.id")[:100]
-        changed = _text(tracker.get("updated_at"), "tracker.updated_at", required=False)[:40]
+        tracker_id = update_text(tracker.get("id"), "tracker.id")[:100]
+        changed = update_text(tracker.get("updated_at"), "tracker.updated_at", required=False)[:40]
         return tracker_update(tracker, f"import:{tracker_id}:{changed}", "tracker")
     except BadUpdate as exc:
         return exc

@@ -21,10 +21,10 @@ from bot.shipping.tracking_updates import (
     Checkpoint,
     IgnoredEvent,
     TrackingUpdate,
-    _date,
-    _list,
-    _text,
     parse_time,
+    update_date,
+    update_list,
+    update_text,
 )
 
 SEVENTEEN_TRACK_HEADER = "sign"
@@ -92,7 +92,7 @@ def _event_time(raw: dict[str, Any], what: str) -> Any:
 
 
 def _optional_text(value: Any, what: str, limit: int) -> str:
-    return _text(value, what, required=False)[:limit]
+    return update_text(value, what, required=False)[:limit]
 
 
 def tracked_update(data: Any, event_id: str, what: str = "data") -> TrackingUpdate:
@@ -103,10 +103,10 @@ def tracked_update(data: Any, event_id: str, what: str = "data") -> TrackingUpda
     tag = seventeen_track_status(latest.get("status"), latest.get("sub_status"), f"{what}.track_info.latest_status")
     checkpoints = []
     tracking = _object(info.get("tracking"), f"{what}.track_info.tracking", required=False)
-    for p_index, source in enumerate(_list(tracking.get("providers"), f"{what}.track_info.tracking.providers")):
+    for p_index, source in enumerate(update_list(tracking.get("providers"), f"{what}.track_info.tracking.providers")):
         where = f"{what}.track_info.tracking.providers[{p_index}]"
         source = _object(source, where)
-        for e_index, raw in enumerate(_list(source.get("events"), f"{where}.events")):
+        for e_index, raw in enumerate(update_list(source.get("events"), f"{where}.events")):
             at = f"{where}.events[{e_index}]"
             raw = _object(raw, at)
             sub = raw.get("sub_status")
@@ -128,10 +128,10 @@ def tracked_update(data: Any, event_id: str, what: str = "data") -> TrackingUpda
     )
     return TrackingUpdate(
         event_id=event_id,
-        tracking_number=_text(data.get("number"), f"{what}.number")[:100],
+        tracking_number=update_text(data.get("number"), f"{what}.number")[:100],
         tag=tag.value if tag is not None else None,
         checkpoints=checkpoints,
-        estimated_delivery=_date(estimate.get("from") or estimate.get("to"), "estimated_delivery_date.from"),
+        estimated_delivery=update_date(estimate.get("from") or estimate.get("to"), "estimated_delivery_date.from"),
         delivered_at=(max(delivered) if delivered else observed_at) if tag == TrackingTag.Delivered else None,
         observed_at=observed_at,
     )
@@ -171,8 +171,8 @@ def backfill_updates(data: bytes) -> list[tuple[int, BackfillItem]]:
         return [(1, exc)]
     try:
         answer = _object(_object(whole, "body").get("data"), "data")
-        accepted = _list(answer.get("accepted"), "data.accepted")
-        rejected = _list(answer.get("rejected"), "data.rejected")
+        accepted = update_list(answer.get("accepted"), "data.accepted")
+        rejected = update_list(answer.get("rejected"), "data.rejected")
     except BadUpdate as exc:
         return [(1, exc)]
     items: list[tuple[int, BackfillItem]] = []
