@@ -292,8 +292,9 @@ def shop_text(obj: Mapping[str, Any], key: str, what: str, *, required: bool = T
         if required:
             raise BadShopData("shop_field_missing", what=what)
         return ""
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise BadShopData("shop_field_invalid", what=what, value=str(value)[:80])
+    # A NUL is valid JSON but no text PostgreSQL stores (an error 500 on the write).
+    if isinstance(value, bool) or not isinstance(value, (str, int)) or "\x00" in str(value):
+        raise BadShopData("shop_field_invalid", what=what, value=str(value).replace("\x00", "\ufffd")[:80])
     return str(value).strip()[:limit]
 
 
