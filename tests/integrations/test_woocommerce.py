@@ -146,6 +146,9 @@ def test_the_ping_is_answered_and_nothing_else_unsigned() -> None:
     [
         ({"X-WC-Webhook-Topic": "-"}, None, 400),
         ({"X-WC-Webhook-Delivery-ID": "-"}, None, 400),
+        # A byte that is not UTF-8, as aiohttp hands it over.
+        ({"X-WC-Webhook-Topic": "order.\udcff"}, None, 400),
+        ({"X-WC-Webhook-Delivery-ID": "d\udcff"}, None, 400),
         ({"X-WC-Webhook-Source": "https://other.example/"}, SITE, 404),
         ({"X-WC-Webhook-Source": "not a url"}, SITE, 404),
         ({"X-WC-Webhook-Source": "-"}, SITE, 400),
@@ -375,6 +378,7 @@ MALFORMED = {
         json.dumps(order_json(meta_data=_tracking([{"tracking_number": 12, "date_shipped": "9" * 30}, None]))).encode(),
         200,
     ),
+    "date_overflow": (json.dumps(order_json(date_modified_gmt="9999-12-31T23:59:59-01:00")).encode(), 202),
     "nul": (json.dumps(order_json(number="#\u0000727")).encode(), 202),
     "too_long": (json.dumps(order_json(shipping={"country": "US", "postcode": "9" * 40})).encode(), 202),
 }
