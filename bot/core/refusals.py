@@ -117,6 +117,7 @@ REFUSALS: dict[str, Wording] = {
     "integration_key_is_pasted": _w("{provider} makes its own key: paste it here instead", "provider"),
     "integration_key_invalid": _w("a key is {min:,} to {max:,} printable characters without spaces", "min", "max"),
     "shop_bound_elsewhere": _w("the shop {value} is connected to another store", "value"),
+    "integration_shop_value_missing": _w('"value" must be the shop\'s address, or null to disconnect it'),
     "shop_domain_unknown": _w("this webhook comes from a shop that is not connected to this store"),
     "webhook_header_missing": _w("the {header} header is missing or empty", "header"),
     "shop_order_number_taken": _w("order {order_number} already exists here from another source", "order_number"),
