@@ -47,7 +47,13 @@ class OrderWebhooks:
                 if store is None:
                     return None
                 integration = await integration_of(session, store_id, provider)
-                delivery = read(live_keys(integration, utc_now()), integration.external_id if integration else None)
+                try:
+                    delivery = read(live_keys(integration, utc_now()), integration.external_id if integration else None)
+                except BadShopData as refused:
+                    # Signed, but its order cannot be used (no email: the shop withheld the customer's
+                    # data): acknowledged as a write's refusal is, with no delivery id to claim.
+                    log.info("order webhook refused: store=%s provider=%s: %s", store_id, provider, refused.english)
+                    return DeliveryOutcome("refused", reason=refused.english[:300])
                 if delivery.ping:
                     log.info("order webhook ping: store=%s provider=%s", store_id, provider)
                     return DeliveryOutcome("ping")

@@ -292,8 +292,9 @@ def shop_text(obj: Mapping[str, Any], key: str, what: str, *, required: bool = T
         if required:
             raise BadShopData("shop_field_missing", what=what)
         return ""
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise BadShopData("shop_field_invalid", what=what, value=str(value)[:80])
+    if isinstance(value, bool) or not isinstance(value, (str, int)) or "\x00" in str(value):
+        # NUL: valid JSON and CSV, but PostgreSQL stores no text holding it.
+        raise BadShopData("shop_field_invalid", what=what, value=str(value).replace("\x00", "")[:80])
     return str(value).strip()[:limit]
 
 
@@ -303,6 +304,7 @@ def shop_time(value: Any, what: str) -> dt.datetime:
         raise BadShopData("shop_field_missing", what=what)
     try:
         moment = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
+        # A time at the calendar's edge (year 1 with an offset) has no UTC equivalent.
+        return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+    except (ValueError, OverflowError):
         raise BadShopData("shop_field_invalid", what=what, value=value[:80]) from None
-    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
