@@ -9,11 +9,8 @@ The design notes are tests/integrations/fixtures/PROVIDER-NOTES-shopify-woocomme
 
 from __future__ import annotations
 
-import base64
 import csv
 import datetime as dt
-import hashlib
-import hmac
 import io
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -36,6 +33,7 @@ from bot.integrations.shop_orders import (
     shop_time,
 )
 from bot.integrations.store_integrations import IntegrationRefused, normalise_shop_domain
+from bot.shipping.tracking_updates import base64_hmac_sha256
 
 PROVIDER = "shopify"
 SIGNATURE_HEADER = "X-Shopify-Hmac-Sha256"
@@ -70,9 +68,8 @@ MAX_QUANTITY = 100_000
 _EXPORT_TIME = "%Y-%m-%d %H:%M:%S %z"
 
 
-def sign(secret: str, body: bytes) -> str:
-    """``X-Shopify-Hmac-Sha256`` for ``body``: base64 of HMAC-SHA256 keyed with the secret's UTF-8 bytes."""
-    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+#: ``X-Shopify-Hmac-Sha256`` for a body: base64 of HMAC-SHA256 keyed with the secret's UTF-8 bytes.
+sign = base64_hmac_sha256
 
 
 def read_delivery(headers: Mapping[str, str], body: bytes, keys: list[str], shop: str | None) -> ShopDelivery:

@@ -32,7 +32,6 @@ from bot.web.public_files import add_public_files
 from bot.web.seller_api import add_seller_api
 from bot.web.seller_console import add_seller_console
 from bot.web.services import SERVICES, Services
-from bot.web.shop_backfill_api import add_shop_backfill_api
 from bot.web.shop_webhooks import add_shop_webhooks
 from bot.web.webhooks import add_webhooks
 
@@ -65,7 +64,6 @@ def create_app(
     add_public_files(app, demo=settings.demo)
     add_demo_inbox(app, demo=settings.demo)
     add_seller_api(app)
-    add_shop_backfill_api(app)
     add_agent_console(app)
     add_seller_console(app)
     return app

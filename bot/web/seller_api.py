@@ -36,6 +36,7 @@ from bot.web.json_io import (
 )
 from bot.web.seller_settings import change_settings, current_settings, rollback_settings, settings_history
 from bot.web.services import services
+from bot.web.shop_backfill_api import backfill
 from bot.web.store_actor import API_ACTOR, Actor, StoreHandler, log_name
 
 log = logging.getLogger(__name__)
@@ -420,6 +421,7 @@ INTEGRATION_ROUTES: list[tuple[str, str, StoreHandler]] = [
     ("POST", "/integrations/{provider}/key", new_integration_key),
     ("PUT", "/integrations/{provider}/key", paste_integration_key),
     ("PUT", "/integrations/{provider}/shop", bind_integration_shop),
+    ("POST", "/integrations/{provider}/backfill", backfill),
 ]
 
 

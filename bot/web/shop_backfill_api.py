@@ -1,8 +1,8 @@
 """The seller API's backfill: a store's past orders from its shop's own file (Shopify's "Export
 orders" CSV or Admin API order JSON), all or nothing (:mod:`bot.integrations.shop_backfill`).
 
-The seller API token decides the store, as for every seller API route: a path naming another store
-is answered as an unknown store.
+One of the store's connector routes (``INTEGRATION_ROUTES`` in :mod:`bot.web.seller_api`): the seller
+API (its token's store only) and the seller console (a seller admin of the store) mount it alike.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from aiohttp import web
 from bot.integrations.shop_backfill import MAX_BACKFILL_BYTES, backfill_providers, import_shop_orders
 from bot.integrations.store_integrations import PROVIDERS
 from bot.web.json_io import json_error, refusal_body
-from bot.web.seller_api import _with_token
 from bot.web.services import services
 from bot.web.store_actor import Actor, log_name
 
@@ -29,8 +28,6 @@ def _too_large() -> web.Response:
 async def backfill(request: web.Request, store_id: str, actor: Actor) -> web.Response:
     """The file as the raw body; 200 with how many orders were imported, or 400 with every bad line
     (and nothing imported)."""
-    if request.match_info["store_id"] != store_id:
-        return json_error(404, "store_unknown")
     provider = request.match_info["provider"]
     if provider not in PROVIDERS:
         return json_error(404, "integration_provider_unknown", {"provider": provider[:40]})
@@ -52,7 +49,3 @@ async def backfill(request: web.Request, store_id: str, actor: Actor) -> web.Res
         return web.json_response({**body, "errors": [e.as_json() for e in report.errors]}, status=400)
     log.info("%s backfilled %d %s orders into %s", log_name(actor), report.imported, provider, store_id)
     return web.json_response({"imported": report.imported, "format": report.format})
-
-
-def add_shop_backfill_api(app: web.Application) -> None:
-    app.router.add_post("/api/v1/stores/{store_id}/integrations/{provider}/backfill", _with_token(backfill))

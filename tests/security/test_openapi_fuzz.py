@@ -54,6 +54,7 @@ from bot.core.config import load_settings
 from bot.core.db import create_engine, create_sessionmaker
 from bot.core.migrate import upgrade
 from bot.core.models import Conversation, ConversationToken, Store
+from bot.integrations import shopify, woocommerce
 from bot.integrations.easypost import easypost_signature
 from bot.integrations.seventeen_track import seventeen_track_signature
 from bot.integrations.store_integrations import StoreIntegrations, signing_keys
@@ -100,8 +101,8 @@ WEBHOOK_SIGNERS = {
     "/webhooks/tracking/{store_id}": ("X-Signature", simple_signature, "json"),
     "/webhooks/tracking/easypost/{store_id}": ("X-Hmac-Signature", easypost_signature, "easypost"),
     "/webhooks/tracking/17track/{store_id}": ("sign", seventeen_track_signature, "17track"),
-    "/webhooks/orders/woocommerce/{store_id}": ("X-WC-Webhook-Signature", aftership_signature, "woocommerce"),
-    "/webhooks/orders/shopify/{store_id}": ("X-Shopify-Hmac-Sha256", aftership_signature, "shopify"),
+    "/webhooks/orders/woocommerce/{store_id}": ("X-WC-Webhook-Signature", woocommerce.signature, "woocommerce"),
+    "/webhooks/orders/shopify/{store_id}": ("X-Shopify-Hmac-Sha256", shopify.sign, "shopify"),
 }
 #: The Shopify shop the fuzzed store is bound to: sent with every generated Shopify delivery, so that
 #: the body is read rather than refused for its shop.
