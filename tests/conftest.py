@@ -21,7 +21,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.chat.rasa_client import RasaClient
-from bot.core.config import PROJECT_ROOT, Settings, normalize_database_url
+from bot.core.config import PROJECT_ROOT, Settings, load_settings, normalize_database_url
 from bot.core.db import create_engine, create_sessionmaker
 from bot.core.migrate import upgrade
 from bot.orders.importer import import_lines
@@ -164,3 +164,17 @@ async def rasa(engine: tuple[Stack, Settings]) -> AsyncIterator[RasaClient]:
 
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as http:
         yield RasaClient(engine[1], http)
+
+
+@pytest.fixture
+async def demo_gateway(demo_sessions: async_sessionmaker[AsyncSession], tmp_path: Path) -> AsyncIterator[Any]:
+    """The gateway over the demo stores, in this process (aiohttp's test client): for the webhooks
+    and APIs that need no answer from Rasa."""
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from bot.web.app import create_app
+
+    client = TestClient(TestServer(create_app(load_settings({"VAR_DIR": str(tmp_path)}), demo_sessions)))
+    await client.start_server()
+    yield client
+    await client.close()

@@ -8,20 +8,18 @@ import hashlib
 import hmac
 import json
 import unicodedata
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
-from sqlalchemy import func, select
+from aiohttp.test_utils import TestClient
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.core.config import load_settings
-from bot.core.models import ScheduledJob, Shipment, StoreIntegration, TrackingWebhookEvent
+from bot.core.models import Shipment, StoreIntegration
 from bot.integrations.easypost import easypost_signature, parse_easypost
 from bot.integrations.store_integrations import StoreIntegrations
 from bot.shipping.tracking_updates import IgnoredEvent, TrackingUpdate
-from bot.web.app import create_app
+from tests.integrations.parcel_state import parcel_state
 
 FIXTURES = Path(__file__).parent / "fixtures" / "easypost"
 VECTORS = json.loads((FIXTURES / "signature_vectors.json").read_text(encoding="utf-8"))["vectors"]
@@ -114,11 +112,8 @@ def test_other_events_and_test_mode_are_ignored() -> None:
 
 
 @pytest.fixture
-async def client(demo_sessions: async_sessionmaker[AsyncSession], tmp_path: Path) -> AsyncIterator[TestClient]:
-    client = TestClient(TestServer(create_app(load_settings({"VAR_DIR": str(tmp_path)}), demo_sessions)))
-    await client.start_server()
-    yield client
-    await client.close()
+async def client(demo_gateway: TestClient) -> TestClient:
+    return demo_gateway
 
 
 def parcel_event(event_id: str, status: str, when: str) -> bytes:
@@ -137,16 +132,6 @@ async def post(client: TestClient, body: bytes, key: str, store: str = STORE):  
     )
 
 
-async def counts(sessions: async_sessionmaker[AsyncSession]) -> tuple[str, int, int]:
-    async with sessions() as session:
-        status = await session.scalar(select(Shipment.status).where(Shipment.tracking_number == TRACKING))
-        events = await session.scalar(select(func.count()).select_from(TrackingWebhookEvent))
-        confirmations = await session.scalar(
-            select(func.count()).select_from(ScheduledJob).where(ScheduledJob.kind == "delivery_confirmation")
-        )
-    return status, events, confirmations
-
-
 async def test_easypost_webhook(client: TestClient, demo_sessions: async_sessionmaker[AsyncSession]) -> None:
     integrations = StoreIntegrations(demo_sessions)
     first = (await integrations.replace_key(STORE, "easypost")).secret
@@ -157,14 +142,14 @@ async def test_easypost_webhook(client: TestClient, demo_sessions: async_session
     assert wrong.status == 401 and (await wrong.json())["code"] == "webhook_signature_wrong"
     unsigned = await client.post(f"/webhooks/tracking/easypost/{STORE}", data=delivered)
     assert unsigned.status == 401
-    assert await counts(demo_sessions) == ("InTransit", 0, 0)
+    assert await parcel_state(demo_sessions, TRACKING) == ("InTransit", 0, 0)
 
     # The key is replaced: the previous one still signs during its grace period.
     second = (await integrations.replace_key(STORE, "easypost")).secret
     assert second is not None and second != first
     response = await post(client, delivered, first)
     assert response.status == 200 and await response.json() == {"result": "applied"}
-    assert await counts(demo_sessions) == ("Delivered", 1, 1)
+    assert await parcel_state(demo_sessions, TRACKING) == ("Delivered", 1, 1)
     async with demo_sessions() as session:
         shipment = await session.scalar(select(Shipment).where(Shipment.tracking_number == TRACKING))
         assert shipment is not None and shipment.delivered_at == dt.datetime(2026, 11, 27, 21, 40, tzinfo=dt.UTC)
@@ -177,7 +162,7 @@ async def test_easypost_webhook(client: TestClient, demo_sessions: async_session
     ignored = await post(client, batch, second)
     assert ignored.status == 202
     assert await ignored.json() == {"result": "ignored", "reason": "not a tracking update: batch.created"}
-    assert await counts(demo_sessions) == ("Delivered", 2, 1)
+    assert await parcel_state(demo_sessions, TRACKING) == ("Delivered", 2, 1)
     async with demo_sessions() as session:
         row = await session.scalar(select(StoreIntegration).where(StoreIntegration.provider == "easypost"))
         assert row is not None and [p["status"] for p in row.recent_problems] == [202, 401, 401]
@@ -197,4 +182,4 @@ async def test_easypost_bad_input(client: TestClient, demo_sessions: async_sessi
     huge = b'{"padding": "' + b"x" * (1024 * 1024) + b'"}'
     oversized = await post(client, huge, key)
     assert oversized.status == 413 and (await oversized.json())["code"] == "http_body_too_large"
-    assert await counts(demo_sessions) == ("InTransit", 0, 0)
+    assert await parcel_state(demo_sessions, TRACKING) == ("InTransit", 0, 0)

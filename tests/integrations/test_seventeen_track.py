@@ -7,16 +7,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
-from sqlalchemy import func, select
+from aiohttp.test_utils import TestClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.core.config import load_settings
-from bot.core.models import ScheduledJob, Shipment, TrackingWebhookEvent
 from bot.integrations.seventeen_track import (
     backfill_updates,
     parse_seventeen_track,
@@ -25,7 +21,7 @@ from bot.integrations.seventeen_track import (
 )
 from bot.integrations.store_integrations import StoreIntegrations
 from bot.shipping.tracking_updates import BadUpdate, IgnoredEvent, TrackingUpdate
-from bot.web.app import create_app
+from tests.integrations.parcel_state import parcel_state
 
 FIXTURES = Path(__file__).parent / "fixtures" / "seventeen_track"
 VECTORS = json.loads((FIXTURES / "signature_vectors.json").read_text(encoding="utf-8"))["vectors"]
@@ -138,27 +134,14 @@ def test_missing_or_wrong_typed_fields_are_refused(change, code: str) -> None:  
 
 
 @pytest.fixture
-async def client(demo_sessions: async_sessionmaker[AsyncSession], tmp_path: Path) -> AsyncIterator[TestClient]:
-    client = TestClient(TestServer(create_app(load_settings({"VAR_DIR": str(tmp_path)}), demo_sessions)))
-    await client.start_server()
-    yield client
-    await client.close()
+async def client(demo_gateway: TestClient) -> TestClient:
+    return demo_gateway
 
 
 async def post(client: TestClient, body: bytes, key: str = KEY, store: str = STORE):  # type: ignore[no-untyped-def]
     return await client.post(
         f"/webhooks/tracking/17track/{store}", data=body, headers={"sign": seventeen_track_signature(key, body)}
     )
-
-
-async def counts(sessions: async_sessionmaker[AsyncSession]) -> tuple[str, int, int]:
-    async with sessions() as session:
-        status = await session.scalar(select(Shipment.status).where(Shipment.tracking_number == TRACKING))
-        events = await session.scalar(select(func.count()).select_from(TrackingWebhookEvent))
-        confirmations = await session.scalar(
-            select(func.count()).select_from(ScheduledJob).where(ScheduledJob.kind == "delivery_confirmation")
-        )
-    return status, events, confirmations
 
 
 async def test_seventeen_track_webhook(client: TestClient, demo_sessions: async_sessionmaker[AsyncSession]) -> None:
@@ -168,13 +151,13 @@ async def test_seventeen_track_webhook(client: TestClient, demo_sessions: async_
 
     wrong = await post(client, delivered, key="not-the-17token")
     assert wrong.status == 401 and (await wrong.json())["code"] == "webhook_signature_wrong"
-    assert await counts(demo_sessions) == ("InTransit", 0, 0)
+    assert await parcel_state(demo_sessions, TRACKING) == ("InTransit", 0, 0)
 
     # The seller changed the API key at 17TRACK and pasted the new one: the old one still signs for a while.
     await integrations.replace_key(STORE, "17track", pasted=KEY)
     response = await post(client, delivered, key="old-17token-value")
     assert response.status == 200 and await response.json() == {"result": "applied"}
-    assert await counts(demo_sessions) == ("Delivered", 1, 1)
+    assert await parcel_state(demo_sessions, TRACKING) == ("Delivered", 1, 1)
 
     assert await (await post(client, delivered)).json() == {"result": "duplicate"}
     older = await post(client, updated("OutForDelivery", "OutForDelivery_Other", "2026-11-27T13:05:00Z"))
@@ -183,7 +166,7 @@ async def test_seventeen_track_webhook(client: TestClient, demo_sessions: async_
     assert await not_found.json() == {"result": "no_status"}
     stopped = await post(client, (FIXTURES / "tracking_stopped.json").read_bytes())
     assert stopped.status == 202 and await stopped.json() == {"result": "ignored", "reason": "tracking stopped"}
-    assert await counts(demo_sessions) == ("Delivered", 3, 1)
+    assert await parcel_state(demo_sessions, TRACKING) == ("Delivered", 3, 1)
 
 
 async def test_seventeen_track_bad_input(client: TestClient, demo_sessions: async_sessionmaker[AsyncSession]) -> None:
@@ -198,4 +181,4 @@ async def test_seventeen_track_bad_input(client: TestClient, demo_sessions: asyn
     huge = b'{"padding": "' + b"x" * (1024 * 1024) + b'"}'
     oversized = await post(client, huge)
     assert oversized.status == 413 and (await oversized.json())["code"] == "http_body_too_large"
-    assert await counts(demo_sessions) == ("InTransit", 0, 0)
+    assert await parcel_state(demo_sessions, TRACKING) == ("InTransit", 0, 0)

@@ -5,22 +5,19 @@ WordPress sends them."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
-from bot.core.config import load_settings
 from bot.core.models import IntegrationDelivery, Order
 from bot.integrations import woocommerce
 from bot.integrations.shop_orders import BadShopData, DeliveryRefused, ShopDelivery, ShopOrder
 from bot.integrations.store_integrations import StoreIntegrations
-from bot.web.app import create_app
 
 FIXTURES = Path(__file__).parent / "fixtures" / "woocommerce"
 VECTORS = json.loads((FIXTURES / "signature_vectors.json").read_text(encoding="utf-8"))["vectors"]
@@ -281,12 +278,9 @@ def test_backfill_reports_bad_lines() -> None:
 
 
 @pytest.fixture
-async def client(demo_sessions: async_sessionmaker[AsyncSession], tmp_path: Path) -> AsyncIterator[TestClient]:
+async def client(demo_sessions: async_sessionmaker[AsyncSession], demo_gateway: TestClient) -> TestClient:
     await StoreIntegrations(demo_sessions).replace_key(STORE, "woocommerce", pasted=SECRET)
-    client = TestClient(TestServer(create_app(load_settings({"VAR_DIR": str(tmp_path)}), demo_sessions)))
-    await client.start_server()
-    yield client
-    await client.close()
+    return demo_gateway
 
 
 async def post(client: TestClient, body: bytes, store: str = STORE, **header_args: Any) -> tuple[int, dict[str, Any]]:

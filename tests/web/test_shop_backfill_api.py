@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import jsonschema
 import pytest
 import yaml
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.core.config import load_settings
 from bot.core.models import Order
 from bot.seller.api_tokens import ApiTokens
-from bot.web.app import create_app
 from bot.web.public_files import OPENAPI
 
 STORE = "yangteng-auto"
@@ -24,11 +21,8 @@ ROUTE = yaml.safe_load(OPENAPI.read_text())["paths"]["/api/v1/stores/{store_id}/
 
 
 @pytest.fixture
-async def client(demo_sessions: async_sessionmaker[AsyncSession], tmp_path: Path) -> AsyncIterator[TestClient]:
-    client = TestClient(TestServer(create_app(load_settings({"VAR_DIR": str(tmp_path)}), demo_sessions)))
-    await client.start_server()
-    yield client
-    await client.close()
+async def client(demo_gateway: TestClient) -> TestClient:
+    return demo_gateway
 
 
 async def test_backfill_through_the_seller_api(client: TestClient, demo_sessions: async_sessionmaker[AsyncSession]) -> None:
