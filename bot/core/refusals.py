@@ -105,8 +105,11 @@ REFUSALS: dict[str, Wording] = {
     "webhook_signature_wrong": _w("missing or wrong {header} signature", "header"),
     "update_body_without_msg": _w('the body must be an object with "msg"'),
     "update_event_invalid": _w("{what} must name the webhook event", "what"),
+    "update_event_unknown": _w("{what} is not an event this webhook takes: '{value}'", "what", "value"),
     "aftership_version_invalid": _w("as-webhook-version must be a version like 2026-07: '{value}'", "value"),
-    "integration_provider_unknown": _w("unknown connector '{provider}': shopify, woocommerce, aftership, easypost, 17track or json", "provider"),
+    "integration_provider_unknown": _w(
+        "unknown connector '{provider}': shopify, woocommerce, aftership, easypost, 17track or json", "provider"
+    ),
     "shop_domain_invalid": _w("'{value}' is not a Shopify shop domain like example.myshopify.com", "value"),
     "site_url_invalid": _w("'{value}' is not a site address like https://shop.example/", "value"),
     "integration_has_no_shop": _w("the {provider} connector is not bound to a shop", "provider"),
@@ -117,7 +120,9 @@ REFUSALS: dict[str, Wording] = {
     "shop_domain_unknown": _w("this webhook comes from a shop that is not connected to this store"),
     "webhook_header_missing": _w("the {header} header is missing or empty", "header"),
     "shop_order_number_taken": _w("order {order_number} already exists here from another source", "order_number"),
-    "shop_order_number_clash": _w("order number '{order_number}' reads the same as order '{other}' of this store", "order_number", "other"),
+    "shop_order_number_clash": _w(
+        "order number '{order_number}' reads the same as order '{other}' of this store", "order_number", "other"
+    ),
     "shop_field_missing": _w("{what} is missing", "what"),
     "shop_field_invalid": _w("{what} is not usable: '{value}'", "what", "value"),
     "update_item_not_object": _w("{what} must be an object", "what"),

@@ -8,7 +8,13 @@ import os
 import sys
 
 from bot.runtime.store_admin_commands import cmd_agents, cmd_api_tokens, cmd_demo_secrets, cmd_settings
-from bot.runtime.store_data_commands import cmd_import, cmd_migrate, cmd_review_log, cmd_tracking_event
+from bot.runtime.store_data_commands import (
+    cmd_import,
+    cmd_migrate,
+    cmd_review_log,
+    cmd_tracking_event,
+    cmd_tracking_import,
+)
 
 
 def _cmd_gateway(_: argparse.Namespace) -> int:
@@ -111,6 +117,16 @@ def main(argv: list[str] | None = None) -> int:
     p_event.add_argument("--time", help="ISO-8601 time of the scan (default: now)")
     p_event.add_argument("--event-id", help="makes a repeated command a no-op (default: a new id)")
     p_event.set_defaults(func=cmd_tracking_event)
+    p_backfill = sub.add_parser(
+        "tracking-import", help="apply a tracking provider's export to a store's shipments, telling no shopper"
+    )
+    p_backfill.add_argument("--store", required=True)
+    p_backfill.add_argument("--provider", required=True, choices=["easypost", "17track"])
+    p_backfill.add_argument(
+        "file", help='EasyPost: Tracker objects ({"trackers": [...]} or JSON Lines); 17TRACK: a gettrackinfo answer'
+    )
+    p_backfill.add_argument("--progress", action="store_true", help="show progress even when not on a terminal")
+    p_backfill.set_defaults(func=cmd_tracking_import)
     p_reviews = sub.add_parser("review-log", help="export a store's review-invitation log as CSV")
     p_reviews.add_argument("--store", required=True)
     p_reviews.add_argument("--output", help="write the CSV to this file (default: standard output)")

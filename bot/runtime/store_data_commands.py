@@ -1,5 +1,6 @@
 """Commands that fill and read a store's database: ``migrate`` (create or upgrade the schema),
-``import`` (stores, products and orders from JSON Lines), ``tracking-event`` (record a carrier scan)
+``import`` (stores, products and orders from JSON Lines), ``tracking-event`` (record a carrier scan),
+``tracking-import`` (a tracking provider's export, applied without telling shoppers)
 and ``review-log`` (the review-invitation log as CSV).
 """
 
@@ -102,6 +103,58 @@ def cmd_tracking_event(args: argparse.Namespace) -> int:
     outcome = asyncio.run(main())
     print(f"{args.tracking_number}: {outcome.result}" + (f", now {outcome.status}" if outcome.status else ""))
     return 1 if outcome.result == "unknown_shipment" else 0
+
+
+def cmd_tracking_import(args: argparse.Namespace) -> int:
+    """Backfill a store's shipments from a tracking provider's export, telling no shopper: each
+    tracker (EasyPost) or tracked number (17TRACK) is applied as an update would be, and reported."""
+    from bot.core.db import get_engine, get_sessionmaker
+    from bot.core.models import Store
+    from bot.integrations import easypost, seventeen_track
+    from bot.shipping.tracking_updates import IgnoredEvent, TrackingUpdates
+
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"error: no such file: {path}", file=sys.stderr)
+        return 2
+    read = {"easypost": easypost.backfill_updates, "17track": seventeen_track.backfill_updates}[args.provider]
+    items = read(path.read_bytes())
+    show = sys.stderr.isatty() or args.progress
+    results: list[tuple[int, str]] = []
+
+    async def main() -> bool:
+        sessions = get_sessionmaker()
+        try:
+            async with sessions() as session:
+                if await session.get(Store, args.store) is None:
+                    return False
+            updates = TrackingUpdates(sessions)
+            for done, (number, item) in enumerate(items, 1):
+                if isinstance(item, IgnoredEvent):
+                    results.append((number, f"ignored: {item.reason}"))
+                elif isinstance(item, Exception):
+                    results.append((number, f"bad: {item}"))
+                else:
+                    outcome = await updates.apply(args.store, args.provider, item, notify=False)
+                    results.append((number, f"{outcome.result} {item.tracking_number}"))
+                if show:
+                    print(f"\rapplying {path.name}: {done}/{len(items)}", end="", file=sys.stderr, flush=True)
+            return True
+        finally:
+            await get_engine().dispose()
+
+    if not asyncio.run(main()):
+        print(f"error: no such store: {args.store}", file=sys.stderr)
+        return 2
+    if show:
+        print(file=sys.stderr)
+    counts: dict[str, int] = {}
+    for number, result in results:
+        print(f"{path}:{number}: {result}")
+        kind = result.split(":")[0].split(" ")[0]
+        counts[kind] = counts.get(kind, 0) + 1
+    print(", ".join(f"{n} {kind}" for kind, n in counts.items()) or "nothing in the file", file=sys.stderr)
+    return 1 if counts.get("bad") else 0
 
 
 def cmd_review_log(args: argparse.Namespace) -> int:

@@ -143,7 +143,7 @@ def parse_tag(value: Any, what: str) -> str:
     return value
 
 
-def _date(value: Any, what: str) -> dt.date | None:
+def update_date(value: Any, what: str) -> dt.date | None:
     if value in (None, ""):
         return None
     if not isinstance(value, str):
@@ -154,7 +154,7 @@ def _date(value: Any, what: str) -> dt.date | None:
         raise BadUpdate("update_date_invalid", what=what, value=value) from None
 
 
-def _list(value: Any, what: str) -> list[Any]:
+def update_list(value: Any, what: str) -> list[Any]:
     if value is None:
         return []
     if not isinstance(value, list):
@@ -162,7 +162,7 @@ def _list(value: Any, what: str) -> list[Any]:
     return value
 
 
-def _text(value: Any, what: str, required: bool = True) -> str:
+def update_text(value: Any, what: str, required: bool = True) -> str:
     if value is None and not required:
         return ""
     if not isinstance(value, str) or (required and not value.strip()):
@@ -255,7 +255,7 @@ def _aftership_estimate(msg: dict[str, Any]) -> dt.date | None:
             raise BadUpdate("update_item_not_object", what=f"msg.{name}")
         for key in _AFTERSHIP_ESTIMATE_FIELDS:
             if estimate.get(key) not in (None, ""):
-                return _date(estimate[key], f"msg.{name}.{key}")
+                return update_date(estimate[key], f"msg.{name}.{key}")
     return None
 
 
@@ -279,7 +279,7 @@ def parse_aftership(payload: Any, version: str | None = None) -> TrackingUpdate 
         raise BadUpdate("update_body_without_msg")
     msg = payload["msg"]
     checkpoints = []
-    for index, raw in enumerate(_list(msg.get("checkpoints"), "msg.checkpoints")):
+    for index, raw in enumerate(update_list(msg.get("checkpoints"), "msg.checkpoints")):
         what = f"msg.checkpoints[{index}]"
         if not isinstance(raw, dict):
             raise BadUpdate("update_item_not_object", what=what)
@@ -291,19 +291,19 @@ def parse_aftership(payload: Any, version: str | None = None) -> TrackingUpdate 
                 time=parse_time(raw.get("checkpoint_time"), f"{what}.checkpoint_time"),
                 # A scan without status information is kept, as "no information yet".
                 tag=(_aftership_tag(raw, what) or TrackingTag.Pending).value,
-                message=_text(raw.get("message"), f"{what}.message", required=False)[:2000],
+                message=update_text(raw.get("message"), f"{what}.message", required=False)[:2000],
                 location=str(place)[:300] or None,
             )
         )
     delivered = msg.get("shipment_delivery_date")
     tag = _aftership_tag(msg, "msg")
     return TrackingUpdate(
-        event_id=_text(payload.get("event_id"), "event_id")[:200],
-        tracking_number=_text(msg.get("tracking_number"), "msg.tracking_number")[:100],
+        event_id=update_text(payload.get("event_id"), "event_id")[:200],
+        tracking_number=update_text(msg.get("tracking_number"), "msg.tracking_number")[:100],
         tag=tag.value if tag is not None else None,
         checkpoints=checkpoints,
         estimated_delivery=(
-            _aftership_estimate(msg) if version else _date(msg.get("expected_delivery"), "msg.expected_delivery")
+            _aftership_estimate(msg) if version else update_date(msg.get("expected_delivery"), "msg.expected_delivery")
         ),
         delivered_at=parse_time(delivered, "msg.shipment_delivery_date") if delivered else None,
         observed_at=_unix_or_iso_time(payload.get("ts"), "ts"),
@@ -315,24 +315,24 @@ def parse_simple(payload: Any) -> TrackingUpdate:
     if not isinstance(payload, dict):
         raise BadUpdate("body_not_object")
     checkpoints = []
-    for index, raw in enumerate(_list(payload.get("events"), "events")):
+    for index, raw in enumerate(update_list(payload.get("events"), "events")):
         if not isinstance(raw, dict):
             raise BadUpdate("update_item_not_object", what=f"events[{index}]")
         checkpoints.append(
             Checkpoint(
                 time=parse_time(raw.get("time"), f"events[{index}].time"),
                 tag=parse_tag(raw.get("tag"), f"events[{index}].tag"),
-                message=_text(raw.get("message"), f"events[{index}].message", required=False)[:2000],
-                location=_text(raw.get("location"), f"events[{index}].location", required=False)[:300] or None,
+                message=update_text(raw.get("message"), f"events[{index}].message", required=False)[:2000],
+                location=update_text(raw.get("location"), f"events[{index}].location", required=False)[:300] or None,
             )
         )
     delivered = payload.get("delivered_at")
     return TrackingUpdate(
-        event_id=_text(payload.get("event_id"), "event_id")[:200],
-        tracking_number=_text(payload.get("tracking_number"), "tracking_number")[:100],
+        event_id=update_text(payload.get("event_id"), "event_id")[:200],
+        tracking_number=update_text(payload.get("tracking_number"), "tracking_number")[:100],
         tag=parse_tag(payload.get("status"), "status"),
         checkpoints=checkpoints,
-        estimated_delivery=_date(payload.get("estimated_delivery"), "estimated_delivery"),
+        estimated_delivery=update_date(payload.get("estimated_delivery"), "estimated_delivery"),
         delivered_at=parse_time(delivered, "delivered_at") if delivered else None,
     )
 
@@ -353,10 +353,11 @@ class TrackingUpdates:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
 
-    async def apply(self, store_id: str, source: str, update: TrackingUpdate) -> UpdateOutcome:
+    async def apply(self, store_id: str, source: str, update: TrackingUpdate, notify: bool = True) -> UpdateOutcome:
+        """One update; ``notify=False`` for a backfill of the past: the status moves, no shopper is told."""
         try:
             async with self._sessions() as session, session.begin():
-                return await self._apply(session, store_id, source, update)
+                return await self._apply(session, store_id, source, update, notify)
         except IntegrityError:
             # Another delivery of the same event won the race: it did the work.
             return UpdateOutcome("duplicate")
@@ -393,7 +394,9 @@ class TrackingUpdates:
         except IntegrityError:
             return UpdateOutcome("duplicate")
 
-    async def _apply(self, session: AsyncSession, store_id: str, source: str, update: TrackingUpdate) -> UpdateOutcome:
+    async def _apply(
+        self, session: AsyncSession, store_id: str, source: str, update: TrackingUpdate, notify: bool = True
+    ) -> UpdateOutcome:
         seen = await session.scalar(
             select(TrackingWebhookEvent.id).where(
                 TrackingWebhookEvent.store_id == store_id,
@@ -444,6 +447,7 @@ class TrackingUpdates:
             as_of,
             estimated_delivery=update.estimated_delivery,
             delivered_at=update.delivered_at,
+            notify=notify,
         )
         record.outcome = result
         return UpdateOutcome(result, shipment.id, shipment.status, delivered_now)

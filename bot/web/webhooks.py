@@ -1,6 +1,7 @@
 """Tracking webhooks: carriers and tracking providers tell a store where its parcels are.
 
-Each is signed with the store's webhook secret (every live key is tried, in constant time), and
+Each is signed with the store's webhook secret (AfterShip, the simple JSON) or the connector's own
+key (EasyPost, 17TRACK); every live key is tried, in constant time. Each is
 stored before it is answered, so that a retried delivery is a duplicate and never a second message.
 """
 
@@ -13,6 +14,8 @@ from typing import Any
 from aiohttp import web
 
 from bot.core.text_input import BadInput, loads
+from bot.integrations.easypost import EASYPOST_HEADER, easypost_signature, parse_easypost
+from bot.integrations.seventeen_track import SEVENTEEN_TRACK_HEADER, parse_seventeen_track, seventeen_track_signature
 from bot.shipping.tracking_updates import (
     BadUpdate,
     aftership_signature,
@@ -35,9 +38,14 @@ class _WebhookRefused(Exception):
 
 
 async def _tracking_webhook(
-    request: web.Request, source: str, header: str, sign: Callable[[str, bytes], str], parse: Callable[[Any], Any]
+    request: web.Request,
+    source: str,
+    header: str,
+    sign: Callable[[str, bytes], str],
+    parse: Callable[[Any, bytes], Any],
 ) -> web.Response:
-    """Verify, then store the update at once; answer as soon as it is stored."""
+    """Verify, then store the update at once; answer as soon as it is stored. ``parse`` gets the JSON
+    and the raw body (17TRACK's event id is the body's hash)."""
     # Read before the transaction: a slow sender must not hold a database connection.
     try:
         body = await request.read()
@@ -52,7 +60,7 @@ async def _tracking_webhook(
         if not any(matches):
             raise _WebhookRefused(json_error(401, "webhook_signature_wrong", {"header": header}))
         try:
-            return parse(loads(body))
+            return parse(loads(body), body)
         except (json.JSONDecodeError, UnicodeDecodeError):
             raise _WebhookRefused(json_error(400, "body_not_json")) from None
         except BadInput as exc:
@@ -87,17 +95,35 @@ async def aftership_webhook(request: web.Request) -> web.Response:
     """AfterShip's legacy v4-style body, or a dated version named by ``as-webhook-version``."""
     version = request.headers.get("as-webhook-version")
 
-    def parse(payload: Any) -> Any:
+    def parse(payload: Any, _: bytes) -> Any:
         # Checked with the body, after the signature: an unsigned caller learns nothing from it.
         return parse_aftership(payload, aftership_version(version))
 
     return await _tracking_webhook(request, "aftership", "aftership-hmac-sha256", aftership_signature, parse)
 
 
+async def easypost_webhook(request: web.Request) -> web.Response:
+    """EasyPost's ``tracker.created`` and ``tracker.updated`` events, keyed with the connector's key."""
+    return await _tracking_webhook(
+        request, "easypost", EASYPOST_HEADER, easypost_signature, lambda payload, _: parse_easypost(payload)
+    )
+
+
+async def seventeen_track_webhook(request: web.Request) -> web.Response:
+    """17TRACK's pushes, signed with the seller's 17TRACK API key (pasted into the connector)."""
+    return await _tracking_webhook(
+        request, "17track", SEVENTEEN_TRACK_HEADER, seventeen_track_signature, parse_seventeen_track
+    )
+
+
 async def simple_tracking_webhook(request: web.Request) -> web.Response:
-    return await _tracking_webhook(request, "json", "X-Signature", simple_signature, parse_simple)
+    return await _tracking_webhook(
+        request, "json", "X-Signature", simple_signature, lambda payload, _: parse_simple(payload)
+    )
 
 
 def add_webhooks(app: web.Application) -> None:
     app.router.add_post("/webhooks/tracking/aftership/{store_id}", aftership_webhook)
+    app.router.add_post("/webhooks/tracking/easypost/{store_id}", easypost_webhook)
+    app.router.add_post("/webhooks/tracking/17track/{store_id}", seventeen_track_webhook)
     app.router.add_post("/webhooks/tracking/{store_id}", simple_tracking_webhook)
