@@ -47,7 +47,13 @@ class OrderWebhooks:
                 if store is None:
                     return None
                 integration = await integration_of(session, store_id, provider)
-                delivery = read(live_keys(integration, utc_now()), integration.external_id if integration else None)
+                try:
+                    delivery = read(live_keys(integration, utc_now()), integration.external_id if integration else None)
+                except BadShopData as refused:
+                    # Signed (a reader verifies before it maps), but its order is not usable: acknowledged
+                    # like a refusal of the writer's; the gateway keeps the reason for the seller.
+                    log.info("order webhook refused: store=%s provider=%s: %s", store_id, provider, refused.english)
+                    return DeliveryOutcome("refused", reason=refused.english[:300])
                 if delivery.ping:
                     log.info("order webhook ping: store=%s provider=%s", store_id, provider)
                     return DeliveryOutcome("ping")

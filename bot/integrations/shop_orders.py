@@ -20,7 +20,7 @@ from sqlalchemy.orm import selectinload
 
 from bot.core.models import Order, OrderItem, OrderStatus, Shipment, TrackingTag
 from bot.core.refusals import ParamValue, Refusal
-from bot.core.text_input import BadInput, loads
+from bot.core.text_input import BadInput, loads, surrogate_at
 from bot.orders.lookup import learn_order_number_shape, order_lookup_key
 from bot.shipping.tracking_updates import apply_shipment_status, signature_matches
 
@@ -253,6 +253,10 @@ def required_header(headers: Mapping[str, str], name: str) -> str:
     value = headers.get(name, "").strip()
     if not value:
         raise DeliveryRefused(400, "webhook_header_missing", header=name)
+    if surrogate_at(value) is not None:
+        # A byte that is not UTF-8 (aiohttp keeps it as a lone surrogate): no column stores it.
+        shown = value.encode("ascii", "backslashreplace").decode()[:80]
+        raise DeliveryRefused(400, "shop_field_invalid", what=name, value=shown)
     return value
 
 
@@ -292,8 +296,9 @@ def shop_text(obj: Mapping[str, Any], key: str, what: str, *, required: bool = T
         if required:
             raise BadShopData("shop_field_missing", what=what)
         return ""
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise BadShopData("shop_field_invalid", what=what, value=str(value)[:80])
+    # A NUL is valid JSON but no text PostgreSQL stores (an error 500 on the write).
+    if isinstance(value, bool) or not isinstance(value, (str, int)) or "\x00" in str(value):
+        raise BadShopData("shop_field_invalid", what=what, value=str(value).replace("\x00", "\ufffd")[:80])
     return str(value).strip()[:limit]
 
 
@@ -303,6 +308,6 @@ def shop_time(value: Any, what: str) -> dt.datetime:
         raise BadShopData("shop_field_missing", what=what)
     try:
         moment = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
+        return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+    except (ValueError, OverflowError):  # OverflowError: year 1 or 9999 moved past the calendar by its offset
         raise BadShopData("shop_field_invalid", what=what, value=value[:80]) from None
-    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
