@@ -117,6 +117,7 @@ REFUSALS: dict[str, Wording] = {
     "integration_key_is_pasted": _w("{provider} makes its own key: paste it here instead", "provider"),
     "integration_key_invalid": _w("a key is {min:,} to {max:,} printable characters without spaces", "min", "max"),
     "shop_bound_elsewhere": _w("the shop {value} is connected to another store", "value"),
+    "integration_shop_value_missing": _w('"value" must be the shop\'s address, or null to disconnect it'),
     "shop_domain_unknown": _w("this webhook comes from a shop that is not connected to this store"),
     "webhook_header_missing": _w("the {header} header is missing or empty", "header"),
     "shop_order_number_taken": _w("order {order_number} already exists here from another source", "order_number"),
@@ -125,6 +126,21 @@ REFUSALS: dict[str, Wording] = {
     ),
     "shop_field_missing": _w("{what} is missing", "what"),
     "shop_field_invalid": _w("{what} is not usable: '{value}'", "what", "value"),
+    # --- shop order backfill ---
+    "backfill_lines_bad": _w(
+        "{count} order(s) of the file are not usable (each is listed with its line): nothing was imported", "count"
+    ),
+    "backfill_column_missing": _w("the file has no '{column}' column: is it Shopify's \"Export orders\" CSV?", "column"),
+    "backfill_not_utf8": _w("the file is not UTF-8 text (line {line})", "line"),
+    "backfill_json_invalid": _w("not valid JSON here: {detail}", "detail"),
+    "backfill_json_not_object": _w("an order must be a JSON object"),
+    "backfill_csv_invalid": _w("not a readable CSV row here: {detail}", "detail"),
+    "backfill_order_repeated": _w(
+        "order {order_number} appears again, apart from its rows from line {line}", "order_number", "line"
+    ),
+    "backfill_too_large": _w("a backfill file can be at most {limit_mb:,} MB", "limit_mb"),
+    "backfill_content_type": _w("send the file as the body, with Content-Type: text/csv or application/json"),
+    "backfill_provider_unsupported": _w("{provider} has no order backfill", "provider"),
     "update_item_not_object": _w("{what} must be an object", "what"),
     "update_time_missing": _w("{what} must be an ISO-8601 date-time", "what"),
     "update_time_invalid": _w("{what} is not an ISO-8601 date-time: '{value}'", "what", "value"),

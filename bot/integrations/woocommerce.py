@@ -14,11 +14,9 @@ The tracking numbers come from the Shipment Tracking extension's order meta
 
 from __future__ import annotations
 
-import base64
 import bisect
 import datetime as dt
 import hashlib
-import hmac
 import html
 import json
 import re
@@ -41,6 +39,7 @@ from bot.integrations.shop_orders import (
     shop_time,
 )
 from bot.integrations.store_integrations import IntegrationRefused, normalise_site_url
+from bot.shipping.tracking_updates import base64_hmac_sha256
 
 SIGNATURE = "X-WC-Webhook-Signature"
 TOPIC = "X-WC-Webhook-Topic"
@@ -68,10 +67,9 @@ _ORDER_NUMBER_MAX, _EMAIL_MAX, _POSTCODE_MAX, _SKU_MAX, _TRACKING_MAX = 64, 320,
 _QUANTITY_MAX = 2**31 - 1
 
 
-def signature(secret: str, body: bytes) -> str:
-    """``WC_Webhook::generate_signature``: base64 of the raw HMAC-SHA256 digest of the body as sent.
-    (WooCommerce decodes HTML entities in the secret first; ours are letters and digits, unchanged.)"""
-    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+#: ``WC_Webhook::generate_signature``: base64 of the raw HMAC-SHA256 digest of the body as sent.
+#: (WooCommerce decodes HTML entities in the secret first; ours are letters and digits, unchanged.)
+signature = base64_hmac_sha256
 
 
 def read_delivery(headers: Mapping[str, str], body: bytes, keys: list[str], shop: str | None) -> ShopDelivery:

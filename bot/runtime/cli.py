@@ -1,4 +1,4 @@
-"""Command line: ``python -m bot {migrate,import,run,chat,review-log,…}``."""
+"""Command line: ``python -m bot {migrate,import,shop-import,run,chat,review-log,…}``."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from bot.runtime.store_data_commands import (
     cmd_import,
     cmd_migrate,
     cmd_review_log,
+    cmd_shop_import,
     cmd_tracking_event,
     cmd_tracking_import,
 )
@@ -89,6 +90,15 @@ def main(argv: list[str] | None = None) -> int:
     p_import.add_argument("file")
     p_import.add_argument("--progress", action="store_true", help="show progress even when not on a terminal")
     p_import.set_defaults(func=cmd_import)
+    p_shop = sub.add_parser(
+        "shop-import",
+        help="import a store's past orders from its shop's export (Shopify CSV or Admin API JSON), all or nothing",
+    )
+    p_shop.add_argument("--store", required=True)
+    p_shop.add_argument("--provider", required=True, choices=["shopify", "woocommerce"])
+    p_shop.add_argument("file")
+    p_shop.add_argument("--progress", action="store_true", help="show progress even when not on a terminal")
+    p_shop.set_defaults(func=cmd_shop_import)
     sub.add_parser("gateway", help="serve the web gateway (chat API, widget, demo page)").set_defaults(func=_cmd_gateway)
     sub.add_parser("worker", help="run the durable jobs (delivery confirmations)").set_defaults(func=_cmd_worker)
     p_sink = sub.add_parser(

@@ -1,6 +1,7 @@
 """Commands that fill and read a store's database: ``migrate`` (create or upgrade the schema),
-``import`` (stores, products and orders from JSON Lines), ``tracking-event`` (record a carrier scan),
-``tracking-import`` (a tracking provider's export, applied without telling shoppers)
+``import`` (stores, products and orders from JSON Lines), ``shop-import`` (past orders from a
+shop's own export), ``tracking-event`` (record a carrier scan), ``tracking-import`` (a tracking
+provider's export, applied without telling shoppers)
 and ``review-log`` (the review-invitation log as CSV).
 """
 
@@ -64,6 +65,50 @@ def cmd_import(args: argparse.Namespace) -> int:
     counts = ", ".join(counted(kind, n) for kind, n in report.imported.items())
     print(f"imported {counts}; {len(report.errors)} bad line{'s' if len(report.errors) != 1 else ''}")
     return 0 if report.ok else 1
+
+
+def cmd_shop_import(args: argparse.Namespace) -> int:
+    """Past orders from the shop's own file (Shopify's "Export orders" CSV or Admin API JSON), all or nothing."""
+    from bot.core.db import get_engine, get_sessionmaker
+    from bot.integrations.shop_backfill import MAX_BACKFILL_BYTES, BackfillReport, backfill_providers, import_shop_orders
+
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"error: no such file: {path}", file=sys.stderr)
+        return 2
+    if args.provider not in backfill_providers():
+        print(f"error: {args.provider} has no order backfill ({', '.join(sorted(backfill_providers()))})", file=sys.stderr)
+        return 2
+    if path.stat().st_size > MAX_BACKFILL_BYTES:
+        # The seller API's limit: one transaction holds every order, so the file is bounded.
+        print(f"error: {path} is larger than {MAX_BACKFILL_BYTES // (1024 * 1024)} MB: split it", file=sys.stderr)
+        return 2
+    show = sys.stderr.isatty() or args.progress
+
+    def progress(step: str, count: int) -> None:
+        if show and count % 50 == 0:
+            print(f"\r{path.name}: {count} orders {step}", end="", file=sys.stderr, flush=True)
+
+    async def main() -> BackfillReport:
+        try:
+            return await import_shop_orders(get_sessionmaker(), args.store, args.provider, path.read_bytes(), progress)
+        finally:
+            await get_engine().dispose()
+
+    try:
+        report = asyncio.run(main())
+    except LookupError:
+        print(f"error: no such store: {args.store}", file=sys.stderr)
+        return 2
+    if show:
+        print(file=sys.stderr)
+    for error in report.errors:
+        print(f"{path}:{error.line}: {error.error}", file=sys.stderr)
+    if not report.ok:
+        print(f"nothing imported: {len(report.errors)} bad order{'s' if len(report.errors) != 1 else ''}")
+        return 1
+    print(f"imported {report.imported} order{'s' if report.imported != 1 else ''} ({report.format})")
+    return 0
 
 
 def cmd_tracking_event(args: argparse.Namespace) -> int:

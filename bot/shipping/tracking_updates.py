@@ -337,8 +337,14 @@ def parse_simple(payload: Any) -> TrackingUpdate:
     )
 
 
-def aftership_signature(secret: str, body: bytes) -> str:
+def base64_hmac_sha256(secret: str, body: bytes) -> str:
+    """Base64 of the HMAC-SHA256 of the raw body, keyed with the secret's UTF-8 bytes: how AfterShip
+    (``aftership-hmac-sha256``), Shopify (``X-Shopify-Hmac-Sha256``) and WooCommerce
+    (``X-WC-Webhook-Signature``) sign their webhooks."""
     return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+
+
+aftership_signature = base64_hmac_sha256
 
 
 def simple_signature(secret: str, body: bytes) -> str:

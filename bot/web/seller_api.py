@@ -19,8 +19,9 @@ from bot.core.models import AgentRole, iso_utc
 from bot.core.text_input import BadInput, loads
 from bot.guides.manuals import MAX_MANUAL_BYTES, BadManual
 from bot.guides.product_guides import MAX_STEP_CHARS, MAX_STEPS, GuideError, GuideVersionNotFound, ProductNotFound
+from bot.integrations.store_integrations import IntegrationRefused, provider
 from bot.orders.importer import import_lines
-from bot.seller.store_secrets import KINDS, rotate_secret, secret_status
+from bot.seller.store_secrets import DEFAULT_GRACE, KINDS, MAX_GRACE, rotate_secret, secret_status
 from bot.seller.store_smtp import SmtpSettingsError, clear_smtp, set_smtp, smtp_status
 from bot.support.credentials import AccountError
 from bot.support.team_removal import remove_from_team
@@ -35,6 +36,7 @@ from bot.web.json_io import (
 )
 from bot.web.seller_settings import change_settings, current_settings, rollback_settings, settings_history
 from bot.web.services import services
+from bot.web.shop_backfill_api import backfill
 from bot.web.store_actor import API_ACTOR, Actor, StoreHandler, log_name
 
 log = logging.getLogger(__name__)
@@ -188,6 +190,14 @@ async def rollback_guide(request: web.Request, store_id: str, actor: Actor) -> w
 # --- secrets and team ---
 
 
+def _grace(body: Any) -> dt.timedelta | None:
+    """The ``grace_hours`` of a rotation's body (24 when left out), or None when it is not 0 to 168 hours."""
+    hours = body.get("grace_hours", DEFAULT_GRACE / dt.timedelta(hours=1)) if isinstance(body, dict) else None
+    if not isinstance(hours, (int, float)) or isinstance(hours, bool) or not 0 <= hours <= MAX_GRACE / dt.timedelta(hours=1):
+        return None
+    return dt.timedelta(hours=hours)
+
+
 async def secrets_status(request: web.Request, store_id: str, actor: Actor) -> web.Response:
     return web.json_response(await secret_status(services(request).sessions, store_id))
 
@@ -196,12 +206,12 @@ async def rotate(request: web.Request, store_id: str, actor: Actor) -> web.Respo
     """A new shopper-identity or webhook secret, shown once; the old one works for the grace period."""
     kind = request.match_info["kind"]
     body = await read_json(request) if request.can_read_body else {}
-    hours = body.get("grace_hours", 24) if isinstance(body, dict) else None
     if kind not in KINDS:
         return json_error(404, "secret_kind_unknown")
-    if not isinstance(hours, (int, float)) or isinstance(hours, bool) or not 0 <= hours <= 24 * 7:
+    grace = _grace(body)
+    if grace is None:
         return json_error(400, "grace_hours_invalid", field="grace_hours")
-    rotated = await rotate_secret(services(request).sessions, store_id, kind, dt.timedelta(hours=hours))
+    rotated = await rotate_secret(services(request).sessions, store_id, kind, grace)
     log.info("%s rotated the %s secret of %s", log_name(actor), kind, store_id)
     return web.json_response(
         {"secret": rotated.secret, "previous_valid_until": iso_utc(rotated.previous_valid_until)},
@@ -327,6 +337,94 @@ async def retry_job(request: web.Request, store_id: str, actor: Actor) -> web.Re
     return web.json_response({"id": job_id, "status": "pending"}, status=202)
 
 
+# --- connectors (Shopify, WooCommerce, the tracking providers) ---
+
+#: A connector setting refused: an unknown provider is a 404, a shop another store has a 409.
+_INTEGRATION_STATUS = {"integration_provider_unknown": 404, "shop_bound_elsewhere": 409}
+
+
+def _integration_refused(refused: IntegrationRefused, field: str | None = None) -> web.Response:
+    return refusal_response(_INTEGRATION_STATUS.get(refused.code, 400), refused, field=field)
+
+
+async def list_integrations(request: web.Request, store_id: str, actor: Actor) -> web.Response:
+    """Every connector of the store: the webhook URL to paste, whether a key is set (never the key),
+    the shop it is bound to, the last delivery and the last refused or ignored ones."""
+    found = services(request)
+    try:
+        overview = await found.integrations.overview(store_id, found.settings.public_base_url)
+    except LookupError:
+        return json_error(404, "store_unknown")
+    return web.json_response({"integrations": overview}, headers={"Cache-Control": "no-store"})
+
+
+async def new_integration_key(request: web.Request, store_id: str, actor: Actor) -> web.Response:
+    """A key we make for the connector (WooCommerce, EasyPost), shown only in this answer; the
+    previous one works for the grace period."""
+    return await _replace_integration_key(request, store_id, actor, pasted=False)
+
+
+async def paste_integration_key(request: web.Request, store_id: str, actor: Actor) -> web.Response:
+    """The key the provider made (Shopify's signing key, the 17TRACK API key), never shown again."""
+    return await _replace_integration_key(request, store_id, actor, pasted=True)
+
+
+async def _replace_integration_key(request: web.Request, store_id: str, actor: Actor, pasted: bool) -> web.Response:
+    name = request.match_info["provider"]
+    try:
+        provider(name)
+    except IntegrationRefused as exc:
+        return _integration_refused(exc)
+    body = await read_json(request) if pasted or request.can_read_body else {}
+    key = body.get("key") if isinstance(body, dict) else None
+    if pasted and not isinstance(key, str):
+        return _integration_refused(IntegrationRefused("integration_key_invalid", min=8, max=200), field="key")
+    grace = _grace(body)
+    if grace is None:
+        return json_error(400, "grace_hours_invalid", field="grace_hours")
+    try:
+        made = await services(request).integrations.replace_key(store_id, name, key if pasted else None, grace)
+    except IntegrationRefused as exc:
+        return _integration_refused(exc, field="key" if exc.code == "integration_key_invalid" else None)
+    log.info("%s replaced the %s key of %s", log_name(actor), name, store_id)
+    answer: dict[str, Any] = {"previous_valid_until": iso_utc(made.previous_valid_until)}
+    if made.secret is not None:
+        answer["key"] = made.secret  # the only time it is shown
+    return web.json_response(answer, headers={"Cache-Control": "no-store"})
+
+
+async def bind_integration_shop(request: web.Request, store_id: str, actor: Actor) -> web.Response:
+    """The Shopify shop domain or WooCommerce site URL whose webhooks this store takes; null unbinds."""
+    name = request.match_info["provider"]
+    try:
+        spec = provider(name)
+        if spec.external_id is None:
+            raise IntegrationRefused("integration_has_no_shop", provider=name)
+    except IntegrationRefused as exc:
+        return _integration_refused(exc)
+    body = await read_json(request)
+    value = body.get("value", ...) if isinstance(body, dict) else ...
+    if value is not None and not isinstance(value, str):
+        return json_error(400, "integration_shop_value_missing", field="value")
+    try:
+        bound = await services(request).integrations.bind_shop(store_id, name, value)
+    except IntegrationRefused as exc:
+        return _integration_refused(exc, field="value")
+    log.info("%s %s the %s shop of %s", log_name(actor), "bound" if bound else "unbound", name, store_id)
+    return web.json_response({"value": bound})
+
+
+#: The store's connectors: mounted by the seller API under /api/v1/stores/{store_id} (the token's
+#: store only) and by the seller console under /seller/api/stores/{store_id}.
+INTEGRATION_ROUTES: list[tuple[str, str, StoreHandler]] = [
+    ("GET", "/integrations", list_integrations),
+    ("POST", "/integrations/{provider}/key", new_integration_key),
+    ("PUT", "/integrations/{provider}/key", paste_integration_key),
+    ("PUT", "/integrations/{provider}/shop", bind_integration_shop),
+    ("POST", "/integrations/{provider}/backfill", backfill),
+]
+
+
 #: (method, path under the store, handler): mounted by the seller API under /api/v1/seller and by
 #: the seller console under /seller/api/stores/{store_id}.
 STORE_ROUTES: list[tuple[str, str, StoreHandler]] = [
@@ -366,6 +464,20 @@ def _with_token(handler: StoreHandler) -> Callable[[web.Request], Awaitable[web.
     return api_handler
 
 
+def with_path_store_token(handler: StoreHandler) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    """A handler under /api/v1/stores/{store_id}: the token must be that store's. Another store's id
+    answers as an unknown store does (404), so that a token learns nothing of other stores."""
+
+    async def api_handler(request: web.Request) -> web.StreamResponse:
+        store_id = await _store(request)
+        if request.match_info["store_id"] != store_id:
+            return json_error(404, "store_unknown")
+        return await handler(request, store_id, API_ACTOR)
+
+    api_handler.__doc__ = handler.__doc__
+    return api_handler
+
+
 def add_seller_api(app: web.Application) -> None:
     app.router.add_get("/files/manuals/{file_id}/{name}", manual_file)
     for method, path, handler in SETTINGS_ROUTES:
@@ -373,3 +485,5 @@ def add_seller_api(app: web.Application) -> None:
     app.router.add_post("/api/v1/seller/imports", push_lines)
     for method, path, handler in STORE_ROUTES:
         app.router.add_route(method, "/api/v1/seller" + path, _with_token(handler))
+    for method, path, handler in INTEGRATION_ROUTES:
+        app.router.add_route(method, "/api/v1/stores/{store_id}" + path, with_path_store_token(handler))

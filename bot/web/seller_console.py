@@ -37,7 +37,7 @@ from bot.support.console_sessions import ConsoleSessions, SignedInAgent
 from bot.support.escalations import PRIORITY_BY_REASON
 from bot.web.console_auth import STATIC, ConsoleAuth, signed_shopper_attributes, widget_page_csp
 from bot.web.json_io import RefusedRequest, json_error, read_json_object, refusal_response
-from bot.web.seller_api import STORE_ROUTES
+from bot.web.seller_api import INTEGRATION_ROUTES, STORE_ROUTES
 from bot.web.seller_settings import change_settings, rollback_settings, settings_history, version_json
 from bot.web.services import services
 from bot.web.store_actor import Actor, StoreHandler
@@ -205,7 +205,7 @@ def add_seller_console(app: web.Application) -> None:
     console = AUTH.application()
     console.router.add_post("/api/stores/{store_id}/preview", preview)
     console.router.add_post("/api/stores/{store_id}/email-preview", email_preview)
-    for method, path, handler in SETTINGS_ROUTES + STORE_ROUTES:
+    for method, path, handler in SETTINGS_ROUTES + STORE_ROUTES + INTEGRATION_ROUTES:
         console.router.add_route(method, "/api/stores/{store_id}" + path, _for_admin(handler))
     console.router.add_post("/api/stores/{store_id}/test-chat", start_test_chat)
     console.router.add_get("/api/stores/{store_id}/test-chat", test_chat_page)

@@ -49,10 +49,15 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.chat.shopper_signatures import token_hash
+from bot.core.clock import utc_now
 from bot.core.config import load_settings
 from bot.core.db import create_engine, create_sessionmaker
 from bot.core.migrate import upgrade
 from bot.core.models import Conversation, ConversationToken, Store
+from bot.integrations import shopify, woocommerce
+from bot.integrations.easypost import easypost_signature
+from bot.integrations.seventeen_track import seventeen_track_signature
+from bot.integrations.store_integrations import StoreIntegrations, signing_keys
 from bot.orders.importer import import_lines
 from bot.runtime.stack import free_port
 from bot.seller.api_tokens import ApiTokens
@@ -90,10 +95,18 @@ expected-statuses = ["2xx", "3xx", "4xx", "502"]
 """
 )
 #: The signature header of each tracking webhook, and how it is computed over the body's bytes.
+#: path -> (the signature header, how the provider signs, the connector whose key signs)
 WEBHOOK_SIGNERS = {
-    "/webhooks/tracking/aftership/{store_id}": ("aftership-hmac-sha256", aftership_signature),
-    "/webhooks/tracking/{store_id}": ("X-Signature", simple_signature),
+    "/webhooks/tracking/aftership/{store_id}": ("aftership-hmac-sha256", aftership_signature, "aftership"),
+    "/webhooks/tracking/{store_id}": ("X-Signature", simple_signature, "json"),
+    "/webhooks/tracking/easypost/{store_id}": ("X-Hmac-Signature", easypost_signature, "easypost"),
+    "/webhooks/tracking/17track/{store_id}": ("sign", seventeen_track_signature, "17track"),
+    "/webhooks/orders/woocommerce/{store_id}": ("X-WC-Webhook-Signature", woocommerce.signature, "woocommerce"),
+    "/webhooks/orders/shopify/{store_id}": ("X-Shopify-Hmac-Sha256", shopify.sign, "shopify"),
 }
+#: The Shopify shop the fuzzed store is bound to: sent with every generated Shopify delivery, so that
+#: the body is read rather than refused for its shop.
+SHOP_DOMAIN = "fuzz-store.myshopify.com"
 
 
 @schemathesis.serializer("application/x-ndjson", "application/pdf")
@@ -152,6 +165,10 @@ class LiveGateway:
             session.add(
                 ConversationToken(token_hash=token_hash(CONVERSATION_TOKEN), store_id=STORE, conversation_id=CONVERSATION_ID)
             )
+        integrations = StoreIntegrations(self.sessions)
+        for provider in ("easypost", "17track", "woocommerce", "shopify"):
+            await integrations.replace_key(STORE, provider, pasted=WEBHOOK_SECRET)
+        await integrations.bind_shop(STORE, "shopify", SHOP_DOMAIN)
         self.seller_token = await ApiTokens(self.sessions).create(STORE, "fuzzing")
         # Both consoles: a seller admin of the store is also its agent.
         assert await AgentAccounts(self.sessions).add(CONSOLE_EMAIL, "Fuzz Admin", CONSOLE_PASSWORD, [STORE], "seller_admin")
@@ -190,15 +207,16 @@ class LiveGateway:
         await self.runner.cleanup()
         await self.engine.dispose()
 
-    async def _webhook_secret(self) -> str:
+    async def _signing_key(self, provider: str) -> str:
         async with self.sessions() as session:
             store = await session.get(Store, STORE)
-            assert store is not None and store.webhook_secret
-            return store.webhook_secret
+            assert store is not None
+            # The current key: the fuzzer may rotate or replace it through the seller API.
+            return (await signing_keys(session, store, provider, utc_now()))[0]
 
-    def webhook_secret(self) -> str:
-        """The store's current one: the fuzzer may rotate it."""
-        return self.run(self._webhook_secret())
+    def signing_key(self, provider: str) -> str:
+        """The key the provider's webhooks to the store are signed with now."""
+        return self.run(self._signing_key(provider))
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -274,10 +292,12 @@ def test_no_generated_request_makes_a_server_error(case: schemathesis.Case, live
     kwargs = case.as_transport_kwargs(base_url=live_gateway.base_url)
     signer = WEBHOOK_SIGNERS.get(case.path)
     if signer is not None:
-        header, sign = signer
+        header, sign, provider = signer
         raw = _body_bytes(kwargs)
         kwargs["data"] = raw
-        kwargs["headers"][header] = sign(live_gateway.webhook_secret(), raw)
+        kwargs["headers"][header] = sign(live_gateway.signing_key(provider), raw)
+        if provider == "shopify":
+            kwargs["headers"]["X-Shopify-Shop-Domain"] = SHOP_DOMAIN
     response = requests.request(**kwargs, timeout=60, allow_redirects=False)
     case.validate_response(response, checks=CHECKS)
 

@@ -14,7 +14,7 @@
  * The modules: console.js (the API, the signed-in state, alerts), session.js (signing in, opening a
  * store), invitations.js, tabs.js, and one module per panel: templates.js and settings.js (messages
  * & settings), email.js (its email section), guides.js with guide-steps.js, guide-manual.js and guide-history.js, secrets.js,
- * team.js, jobs.js, test-chat.js.
+ * team.js, jobs.js, integrations.js (the connectors), test-chat.js.
  */
 
 import { $ } from '../shared/dom.js';

@@ -1,5 +1,5 @@
 /**
- * The console's tabs (settings, product guides, team & security, test conversation): the one shown is in
+ * The console's tabs (settings, product guides, team & security, integrations, test conversation): the one shown is in
  * the address (#guides…), each loads its data for the open store the first time it is shown.
  *
  *   startTabs()          the tabs and every panel's controls, wired once
@@ -15,6 +15,7 @@ import { $ } from '../shared/dom.js';
 import { state, tabsLoaded } from './console.js';
 import { fitAllRows } from './guide-steps.js';
 import { loadProducts, relabelGuides, resetGuides, startGuides } from './guides.js';
+import { loadIntegrations, renderIntegrations, resetIntegrations } from './integrations.js';
 import { openedInvitationLink } from './invitations.js';
 import { failedJobsShown, loadFailedJobs, renderFailedJobs, resetFailedJobs } from './jobs.js';
 import { buildSecretCards, loadSecrets, renderSecrets, resetSecrets } from './secrets.js';
@@ -22,7 +23,7 @@ import { loadSmtp, renderSmtp, resetSmtp, startSmtp } from './smtp.js';
 import { loadTeam, renderCreated, renderTeam, resetTeam, startTeam, teamShown } from './team.js';
 import { renderTest, resetTest, startTest } from './test-chat.js';
 
-const TABS = ['settings', 'guides', 'team', 'test'];
+const TABS = ['settings', 'guides', 'team', 'integrations', 'test'];
 let currentTab = 'settings';
 
 export function currentTabName() {
@@ -59,6 +60,7 @@ export function loadTab(name) {
   tabsLoaded[name] = true;
   if (name === 'guides') loadProducts();
   else if (name === 'team') { loadSecrets(); loadSmtp(); loadTeam(); loadFailedJobs(); }
+  else if (name === 'integrations') loadIntegrations();
   else if (name === 'test') startTest();
 }
 
@@ -80,6 +82,7 @@ export function resetPanels() {
   resetSecrets();
   resetSmtp();
   resetFailedJobs();
+  resetIntegrations();
   resetTeam();
   resetTest();
 }
@@ -91,6 +94,7 @@ export function relabelPanels() {
   renderSmtp();
   if (teamShown()) renderTeam();
   if (failedJobsShown()) renderFailedJobs();
+  renderIntegrations();
   renderCreated();
   renderTest();
 }
