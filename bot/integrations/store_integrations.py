@@ -214,13 +214,19 @@ class StoreIntegrations:
     ) -> None:
         """Keep a refused or ignored delivery for the seller (newest first, the last few); nothing of
         its body. Nothing for a store that does not exist."""
-        entry = {"at": iso_utc(now or utc_now()), "status": status, "code": code, "reason": reason[:300]}
+        now = now or utc_now()
+        entry = {"at": iso_utc(now), "status": status, "code": code, "reason": reason[:300]}
         try:
             async with self._sessions() as session, session.begin():
                 if await session.get(Store, store_id) is None:
                     return
                 row = await self._row(session, store_id, provider_name)
-                row.recent_problems = [entry, *(row.recent_problems or [])][:RECENT_PROBLEMS]
+                problems = list(row.recent_problems or [])
+                if problems and _same_problem_lately(problems[0], entry, now):
+                    # A burst of one refusal (a prober, a provider retrying a bad key) is one entry a
+                    # minute: what the seller needs to see, without a write per request.
+                    return
+                row.recent_problems = [entry, *problems][:RECENT_PROBLEMS]
         except IntegrityError:
             # Two first problems at once both made the row: the other one is kept, this one is logged.
             log.info("integration problem not kept: store=%s provider=%s code=%s", store_id, provider_name, code)
@@ -256,6 +262,19 @@ class StoreIntegrations:
                     }
                 )
         return result
+
+
+#: How long a repeated problem (same status, code and reason) is not written again.
+PROBLEM_REPEAT_QUIET = dt.timedelta(minutes=1)
+
+
+def _same_problem_lately(last: dict[str, Any], entry: dict[str, Any], now: dt.datetime) -> bool:
+    same = all(last.get(key) == entry[key] for key in ("status", "code", "reason"))
+    try:
+        at = dt.datetime.fromisoformat(str(last.get("at")).replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return same and now - at < PROBLEM_REPEAT_QUIET
 
 
 def _key_status(spec: Provider, store: Store, row: StoreIntegration | None, now: dt.datetime) -> dict[str, Any]:

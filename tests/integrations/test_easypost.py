@@ -165,7 +165,8 @@ async def test_easypost_webhook(client: TestClient, demo_sessions: async_session
     assert await parcel_state(demo_sessions, TRACKING) == ("Delivered", 2, 1)
     async with demo_sessions() as session:
         row = await session.scalar(select(StoreIntegration).where(StoreIntegration.provider == "easypost"))
-        assert row is not None and [p["status"] for p in row.recent_problems] == [202, 401, 401]
+        # The two refusals were the same within a minute: kept once.
+        assert row is not None and [p["status"] for p in row.recent_problems] == [202, 401]
 
 
 async def test_easypost_bad_input(client: TestClient, demo_sessions: async_sessionmaker[AsyncSession]) -> None:

@@ -111,6 +111,7 @@ def _without(header: str) -> Any:
             401,
             "webhook_signature_wrong",
         ),
+        (_without("X-Shopify-Hmac-Sha256"), 401, "webhook_signature_wrong"),
         (_without("X-Shopify-Topic"), 400, "webhook_header_missing"),
         (lambda body: (shopify_headers(b"{not json"), b"{not json", STORE), 400, "body_not_json"),
         (lambda body: (shopify_headers(body), body, "no-such-store"), 404, "store_unknown"),
@@ -120,6 +121,7 @@ def _without(header: str) -> Any:
     ],
     ids=[
         "wrong-signature",
+        "no-signature",
         "no-topic",
         "not-json",
         "unknown-store",
