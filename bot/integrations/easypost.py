@@ -17,6 +17,7 @@ from typing import Any
 from bot.core.models import TrackingTag
 from bot.core.refusals import Refusal
 from bot.core.text_input import BadInput, loads
+from bot.integrations.tracking_backfill import BackfillItem, json_lines
 from bot.shipping.tracking_updates import (
     BadUpdate,
     Checkpoint,
@@ -139,10 +140,6 @@ def parse_easypost(payload: Any) -> TrackingUpdate | IgnoredEvent:
     return tracker_update(result, event_id)
 
 
-#: One item of a backfill file: an update, a tracker ignored (test mode), or why it is bad.
-BackfillItem = TrackingUpdate | IgnoredEvent | Refusal
-
-
 def backfill_updates(data: bytes) -> list[tuple[int, BackfillItem]]:
     """Tracker objects for a backfill: ``GET /trackers`` output (``{"trackers": [...]}``), a JSON list,
     or JSON Lines, one Tracker a line. Each is numbered (its line in JSON Lines, else its index + 1);
@@ -159,21 +156,6 @@ def backfill_updates(data: bytes) -> list[tuple[int, BackfillItem]]:
     if not isinstance(trackers, list):
         return [(1, BadUpdate("update_not_list", what="trackers"))]
     return [(number, _backfill_tracker(tracker)) for number, tracker in enumerate(trackers, 1)]
-
-
-def json_lines(data: bytes) -> list[tuple[int, Any]]:
-    """Each non-blank line's JSON, by line number; a line that is not JSON is its refusal."""
-    numbered: list[tuple[int, Any]] = []
-    for number, line in enumerate(data.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            numbered.append((number, loads(line)))
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            numbered.append((number, BadUpdate("body_not_json")))
-        except BadInput as exc:
-            numbered.append((number, exc))
-    return numbered
 
 
 def _backfill_tracker(tracker: Any) -> BackfillItem:

@@ -14,8 +14,8 @@ import re
 from typing import Any
 
 from bot.core.models import TrackingTag
-from bot.core.refusals import Refusal
 from bot.core.text_input import BadInput, loads
+from bot.integrations.tracking_backfill import BackfillItem
 from bot.shipping.tracking_updates import (
     BadUpdate,
     Checkpoint,
@@ -153,10 +153,6 @@ def parse_seventeen_track(payload: Any, body: bytes) -> TrackingUpdate | Ignored
     if event != UPDATED:
         raise BadUpdate("update_event_unknown", what="event", value=event[:60])
     return tracked_update(payload.get("data"), event_id)
-
-
-#: One item of a backfill file: an update, an item 17TRACK rejected, or why it is bad.
-BackfillItem = TrackingUpdate | IgnoredEvent | Refusal
 
 
 def backfill_updates(data: bytes) -> list[tuple[int, BackfillItem]]:

@@ -131,9 +131,11 @@ def main(argv: list[str] | None = None) -> int:
         "tracking-import", help="apply a tracking provider's export to a store's shipments, telling no shopper"
     )
     p_backfill.add_argument("--store", required=True)
-    p_backfill.add_argument("--provider", required=True, choices=["easypost", "17track"])
+    p_backfill.add_argument("--provider", required=True, choices=["aftership", "easypost", "17track"])
     p_backfill.add_argument(
-        "file", help='EasyPost: Tracker objects ({"trackers": [...]} or JSON Lines); 17TRACK: a gettrackinfo answer'
+        "file",
+        help='AfterShip: GET /trackings output or JSON Lines; EasyPost: Tracker objects ({"trackers": [...]} or '
+        "JSON Lines); 17TRACK: a gettrackinfo answer",
     )
     p_backfill.add_argument("--progress", action="store_true", help="show progress even when not on a terminal")
     p_backfill.set_defaults(func=cmd_tracking_import)

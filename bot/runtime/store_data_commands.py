@@ -152,17 +152,22 @@ def cmd_tracking_event(args: argparse.Namespace) -> int:
 
 def cmd_tracking_import(args: argparse.Namespace) -> int:
     """Backfill a store's shipments from a tracking provider's export, telling no shopper: each
-    tracker (EasyPost) or tracked number (17TRACK) is applied as an update would be, and reported."""
+    tracking (AfterShip), tracker (EasyPost) or tracked number (17TRACK) is applied as an update
+    would be, and reported."""
     from bot.core.db import get_engine, get_sessionmaker
     from bot.core.models import Store
-    from bot.integrations import easypost, seventeen_track
+    from bot.integrations import aftership, easypost, seventeen_track
     from bot.shipping.tracking_updates import IgnoredEvent, TrackingUpdates
 
     path = Path(args.file)
     if not path.is_file():
         print(f"error: no such file: {path}", file=sys.stderr)
         return 2
-    read = {"easypost": easypost.backfill_updates, "17track": seventeen_track.backfill_updates}[args.provider]
+    read = {
+        "aftership": aftership.backfill_updates,
+        "easypost": easypost.backfill_updates,
+        "17track": seventeen_track.backfill_updates,
+    }[args.provider]
     items = read(path.read_bytes())
     show = sys.stderr.isatty() or args.progress
     results: list[tuple[int, str]] = []

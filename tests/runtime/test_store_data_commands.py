@@ -17,6 +17,7 @@ from bot.core.models import ScheduledJob, Shipment
 from bot.runtime.cli import main
 
 EASYPOST = Path(__file__).parents[1] / "integrations" / "fixtures" / "easypost"
+AFTERSHIP = EASYPOST.parent / "aftership"
 
 
 @pytest.fixture
@@ -70,5 +71,40 @@ async def test_tracking_import_of_easypost_trackers_tells_no_shopper(
         assert await session.scalar(select(func.count()).select_from(ScheduledJob)) == 0
 
     # The same file again changes nothing.
+    assert await asyncio.to_thread(main, argv) == 1
+    assert capsys.readouterr().out.splitlines()[0] == f"{export}:1: duplicate 9400111899223100000000"
+
+
+async def test_tracking_import_of_aftership_trackings_tells_no_shopper(
+    demo_sessions: async_sessionmaker[AsyncSession], command_env: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GET /trackings output of a dated API version: the published tracking (its renamed fields), as
+    # Alex's parcel delivered (OURS), and one that is not an object.
+    published = json.loads((AFTERSHIP / "tracking_update_2026-07_trimmed.json").read_bytes())["msg"]
+    delivered = published | {
+        "tracking_number": "9400111899223100000000",
+        "tag": "Delivered",
+        "subtag": "Delivered_001",
+        "updated_at": "2026-11-27T21:45:00+00:00",
+        "latest_estimated_delivery": {"type": "specific", "datetime": "2026-11-27"},
+        "checkpoints": [
+            dict(
+                published["checkpoints"][0], checkpoint_time="2026-11-27T21:40:00Z", tag="Delivered", subtag="Delivered_001"
+            )
+        ],
+    }
+    export = tmp_path / "trackings.json"
+    export.write_text(json.dumps({"meta": {"code": 200}, "data": {"trackings": [delivered, "not a tracking"]}}))
+
+    argv = ["tracking-import", "--store", "yangteng-auto", "--provider", "aftership", str(export)]
+    assert await asyncio.to_thread(main, argv) == 1
+    assert capsys.readouterr().out.splitlines() == [
+        f"{export}:1: applied 9400111899223100000000",
+        f"{export}:2: bad: tracking must be an object",
+    ]
+    async with demo_sessions() as session:
+        shipment = await session.scalar(select(Shipment).where(Shipment.tracking_number == "9400111899223100000000"))
+        assert shipment is not None and shipment.status == "Delivered"
+        assert await session.scalar(select(func.count()).select_from(ScheduledJob)) == 0
     assert await asyncio.to_thread(main, argv) == 1
     assert capsys.readouterr().out.splitlines()[0] == f"{export}:1: duplicate 9400111899223100000000"
