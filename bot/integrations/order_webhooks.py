@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.clock import utc_now
 from bot.core.models import IntegrationDelivery, Store, StoreIntegration
+from bot.core.refusals import Refusal
 from bot.integrations.shop_orders import BadShopData, ShopDelivery, WriteResult, write_fulfillment, write_shop_order
 from bot.integrations.store_integrations import integration_of, live_keys
 
@@ -33,6 +34,8 @@ class DeliveryOutcome:
     result: str
     order_number: str | None = None
     reason: str | None = None
+    #: Why a signed order was refused, as a refusal (its code and params), for the seller's console.
+    refusal: Refusal | None = None
 
 
 class OrderWebhooks:
@@ -53,7 +56,7 @@ class OrderWebhooks:
                     # Signed (a reader verifies before it maps), but its order is not usable: acknowledged
                     # like a refusal of the writer's; the gateway keeps the reason for the seller.
                     log.info("order webhook refused: store=%s provider=%s: %s", store_id, provider, refused.english)
-                    return DeliveryOutcome("refused", reason=refused.english[:300])
+                    return DeliveryOutcome("refused", reason=refused.english[:300], refusal=refused)
                 if delivery.ping:
                     log.info("order webhook ping: store=%s provider=%s", store_id, provider)
                     return DeliveryOutcome("ping")
@@ -114,7 +117,7 @@ class OrderWebhooks:
             # so that the shop does not retry it for hours, and shown to the seller.
             record.outcome, record.reason = "refused", refused.english[:300]
             log.info("order webhook refused: store=%s provider=%s: %s", store_id, provider, refused.english)
-            return DeliveryOutcome("refused", reason=record.reason)
+            return DeliveryOutcome("refused", reason=record.reason, refusal=refused)
         record.outcome, record.order_number = result.outcome, result.order_number
         if result.outcome == "unknown_order":
             record.reason = "the order is not known yet: the shop's next order update brings its fulfillments"

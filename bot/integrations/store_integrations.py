@@ -20,6 +20,7 @@ import logging
 import re
 import secrets
 import string
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -30,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.clock import utc_now
 from bot.core.models import IntegrationDelivery, Store, StoreIntegration, TrackingWebhookEvent, iso_utc
-from bot.core.refusals import Refusal
+from bot.core.refusals import ParamValue, Refusal
 from bot.seller.store_secrets import DEFAULT_GRACE, MAX_GRACE
 
 log = logging.getLogger(__name__)
@@ -210,12 +211,21 @@ class StoreIntegrations:
         return external_id
 
     async def record_problem(
-        self, store_id: str, provider_name: str, status: int, code: str, reason: str, now: dt.datetime | None = None
+        self,
+        store_id: str,
+        provider_name: str,
+        status: int,
+        code: str,
+        reason: str,
+        params: Mapping[str, ParamValue] | None = None,
+        now: dt.datetime | None = None,
     ) -> None:
         """Keep a refused or ignored delivery for the seller (newest first, the last few); nothing of
         its body. Nothing for a store that does not exist."""
         now = now or utc_now()
-        entry = {"at": iso_utc(now), "status": status, "code": code, "reason": reason[:300]}
+        # The code and its params let the console word it in the seller's language; the English stays
+        # for the API and for a code the console does not know.
+        entry = {"at": iso_utc(now), "status": status, "code": code, "params": dict(params or {}), "reason": reason[:300]}
         try:
             async with self._sessions() as session, session.begin():
                 if await session.get(Store, store_id) is None:

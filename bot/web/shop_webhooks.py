@@ -41,7 +41,9 @@ async def _shop_webhook(request: web.Request, provider: str, read_delivery: Read
     try:
         outcome = await found.order_webhooks.receive(store_id, provider, read)
     except DeliveryRefused as refused:
-        await found.integrations.record_problem(store_id, provider, refused.status, refused.code, refused.english)
+        await found.integrations.record_problem(
+            store_id, provider, refused.status, refused.code, refused.english, refused.params
+        )
         return refusal_response(refused.status, refused)
     if outcome is None:
         return json_error(404, "store_unknown")
@@ -51,7 +53,15 @@ async def _shop_webhook(request: web.Request, provider: str, read_delivery: Read
     answer = {"result": outcome.result, "order_number": outcome.order_number}
     if outcome.result in ("ignored", "refused", "unknown_order"):
         # Acknowledged, so that the shop does not retry or give up on the webhook; the seller sees why.
-        await found.integrations.record_problem(store_id, provider, 202, outcome.result, outcome.reason or "")
+        refusal = outcome.refusal
+        await found.integrations.record_problem(
+            store_id,
+            provider,
+            202,
+            refusal.code if refusal else outcome.result,
+            outcome.reason or "",
+            refusal.params if refusal else None,
+        )
         return web.json_response({**answer, "reason": outcome.reason}, status=202)
     return web.json_response(answer)
 

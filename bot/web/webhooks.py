@@ -84,10 +84,16 @@ async def _tracking_webhook(
 
 
 async def record_refusal(request: web.Request, store_id: str, provider: str, response: web.Response) -> None:
-    """Keep a refused delivery's code and English for the seller's console (never its body)."""
+    """Keep a refused delivery's code, params and English for the seller's console (never its body)."""
     answer = json.loads(response.body) if isinstance(response.body, bytes) else {}
+    params = answer.get("params")
     await services(request).integrations.record_problem(
-        store_id, provider, response.status, str(answer.get("code", "")), str(answer.get("error", ""))
+        store_id,
+        provider,
+        response.status,
+        str(answer.get("code", "")),
+        str(answer.get("error", "")),
+        params if isinstance(params, dict) else None,
     )
 
 

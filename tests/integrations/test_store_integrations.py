@@ -56,20 +56,20 @@ async def test_refusals_are_kept_newest_first_once_a_minute_each_and_only_the_la
     integrations = StoreIntegrations(demo_sessions)
     for second in range(5):  # a burst of the same refusal is one entry
         await integrations.record_problem(
-            STORE, "shopify", 401, "webhook_signature_wrong", "wrong", T0 + dt.timedelta(seconds=second)
+            STORE, "shopify", 401, "webhook_signature_wrong", "wrong", now=T0 + dt.timedelta(seconds=second)
         )
-    await integrations.record_problem(STORE, "shopify", 400, "body_not_json", "not JSON", T0 + dt.timedelta(seconds=6))
+    await integrations.record_problem(STORE, "shopify", 400, "body_not_json", "not JSON", now=T0 + dt.timedelta(seconds=6))
     assert [p["code"] for p in await _problems(demo_sessions)] == ["body_not_json", "webhook_signature_wrong"]
 
     for minute in range(1, 2 * RECENT_PROBLEMS):  # a minute later the same refusal counts again
         await integrations.record_problem(
-            STORE, "shopify", 401, "webhook_signature_wrong", "wrong", T0 + dt.timedelta(minutes=minute)
+            STORE, "shopify", 401, "webhook_signature_wrong", "wrong", now=T0 + dt.timedelta(minutes=minute)
         )
     problems = await _problems(demo_sessions)
     assert len(problems) == RECENT_PROBLEMS
     assert problems[0]["at"] == "2026-12-01T09:19:00Z"
 
     # A store that does not exist gets no connector row from a prober.
-    await integrations.record_problem("no-such-store", "shopify", 401, "webhook_signature_wrong", "wrong", T0)
+    await integrations.record_problem("no-such-store", "shopify", 401, "webhook_signature_wrong", "wrong", now=T0)
     async with demo_sessions() as session:
         assert await integration_of(session, "no-such-store", "shopify") is None

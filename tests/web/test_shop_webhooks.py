@@ -146,19 +146,21 @@ async def test_a_body_over_the_limit_is_413(client: TestClient, demo_sessions: a
 
 
 @pytest.mark.parametrize(
-    ("body", "topic", "result"),
+    ("body", "topic", "result", "code"),
     [
-        (b'{"id": 1}', "products/create", "ignored"),
+        (b'{"id": 1}', "products/create", "ignored", "ignored"),
         # Shopify withheld the customer's data: acknowledged (no retries for hours), shown to the seller, nothing stored.
         (
             json.dumps({**json.loads(BODY), "email": None, "contact_email": None, "customer": None}).encode(),
             "orders/create",
             "refused",
+            # The refusal's own code: the console words it in the seller's language.
+            "shop_field_missing",
         ),
     ],
 )
 async def test_signed_but_not_acted_on_is_202_and_shown_to_the_seller(
-    client: TestClient, demo_sessions: async_sessionmaker[AsyncSession], body: bytes, topic: str, result: str
+    client: TestClient, demo_sessions: async_sessionmaker[AsyncSession], body: bytes, topic: str, result: str, code: str
 ) -> None:
     status, answer = await post(client, body, shopify_headers(body, topic=topic))
     assert (status, answer["result"]) == (202, result) and answer["reason"]
@@ -166,4 +168,4 @@ async def test_signed_but_not_acted_on_is_202_and_shown_to_the_seller(
     (connector,) = [
         c for c in await StoreIntegrations(demo_sessions).overview(STORE, "https://x.example") if c["provider"] == "shopify"
     ]
-    assert [(p["status"], p["code"], p["reason"]) for p in connector["recent_problems"]] == [(202, result, answer["reason"])]
+    assert [(p["status"], p["code"], p["reason"]) for p in connector["recent_problems"]] == [(202, code, answer["reason"])]

@@ -364,9 +364,11 @@ export function renderIntegrations() {
     clear(c.problems);
     if (!item.recent_problems.length) c.problems.appendChild(el('li', 'hint', null, t('integrations.problemsNone')));
     item.recent_problems.forEach(function (p) {
-      // The reason is the server's English, kept with the problem (its values were not): shown as data.
+      // A refusal kept with its params is worded in the console's language; otherwise (a delivery
+      // ignored, a code this console does not know) the server's English is shown as data.
       var line = el('li', null, null, when(p.at) + ' · ' + String(p.status) + ' · ');
-      line.appendChild(el('span', 'data', { translate: 'no' }, p.reason));
+      if (p.params) line.appendChild(el('span', null, null, refusalText({ code: p.code, params: p.params, error: p.reason })));
+      else line.appendChild(el('span', 'data', { translate: 'no' }, p.reason));
       c.problems.appendChild(line);
     });
   });
