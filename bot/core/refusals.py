@@ -287,6 +287,12 @@ REFUSALS: dict[str, Wording] = {
     "manual_too_large": _w("a manual can be at most {limit_mb:,} MB", "limit_mb"),
     "manual_empty": _w("the file is empty"),
     "manual_not_pdf": _w("the file is not a PDF (manuals must be PDF files)"),
+    # --- photos (bot/photos/) ---
+    "photo_too_large": _w("a photo can be at most {limit_mb:,} MB", "limit_mb"),
+    "photo_not_an_image": _w("the file is not an image; send a JPEG, PNG, WebP or HEIC photo"),
+    "photo_type_unsupported": _w("{kind} images are not accepted; send a JPEG, PNG, WebP or HEIC photo", "kind"),
+    "photo_truncated": _w("the image is incomplete or damaged; send it again"),
+    "photo_too_many_pixels": _w("the image has more than {limit:,} pixels", "limit"),
 }
 
 
