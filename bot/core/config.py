@@ -112,6 +112,17 @@ class Settings:
     email_attachment_max_bytes: int = 5 * 1024 * 1024
     #: A port to receive replies by SMTP directly (``python -m bot inbound-smtp``); 0: webhook only.
     inbound_smtp_port: int = 0
+    #: Where photos shoppers and agents send are kept (bot/photos/storage.py): ``database`` (the
+    #: default: works across processes and machines) or ``disk`` (files under ``photo_dir``).
+    photo_storage: str = "database"
+    #: The folder of ``PHOTO_STORAGE=disk``; None: ``var/photos``.
+    photo_dir: Path | None = None
+    #: Photos one conversation may add a day (shopper and agents together); over that, refused.
+    photos_per_conversation_per_day: int = 30
+
+    @property
+    def photo_path(self) -> Path:
+        return self.photo_dir or self.var_dir / "photos"
 
     @property
     def mail_sink_maildir(self) -> Path:
@@ -250,6 +261,9 @@ def load_settings(env: dict[str, str] | os._Environ = os.environ) -> Settings:
         email_inbound_secret=env.get("EMAIL_INBOUND_SECRET") or _read_or_create_secret(var_dir / "email_inbound_secret"),
         email_attachment_max_bytes=int(env.get("EMAIL_ATTACHMENT_MAX_BYTES", str(5 * 1024 * 1024))),
         inbound_smtp_port=int(env.get("INBOUND_SMTP_PORT", "0")),
+        photo_storage=_photo_storage(env),
+        photo_dir=Path(env["PHOTO_DIR"]).resolve() if env.get("PHOTO_DIR") else None,
+        photos_per_conversation_per_day=int(env.get("PHOTOS_PER_CONVERSATION_PER_DAY", "30")),
     )
 
 
@@ -261,6 +275,16 @@ def _smtp_tls(env: dict[str, str] | os._Environ) -> str:
     if tls not in SMTP_TLS_MODES:
         raise ValueError(f"SMTP_TLS must be one of {', '.join(SMTP_TLS_MODES)}, not {tls!r}")
     return tls
+
+
+PHOTO_STORAGES = ("database", "disk")
+
+
+def _photo_storage(env: dict[str, str] | os._Environ) -> str:
+    storage = env.get("PHOTO_STORAGE", "database").strip().lower()
+    if storage not in PHOTO_STORAGES:
+        raise ValueError(f"PHOTO_STORAGE must be one of {', '.join(PHOTO_STORAGES)}, not {storage!r}")
+    return storage
 
 
 def _email_sender(env: dict[str, str] | os._Environ) -> str:
@@ -329,6 +353,9 @@ def settings_env(settings: Settings) -> dict[str, str]:
         "EMAIL_INBOUND_SECRET": settings.email_inbound_secret,
         "EMAIL_ATTACHMENT_MAX_BYTES": str(settings.email_attachment_max_bytes),
         "INBOUND_SMTP_PORT": str(settings.inbound_smtp_port),
+        "PHOTO_STORAGE": settings.photo_storage,
+        "PHOTO_DIR": str(settings.photo_dir or ""),
+        "PHOTOS_PER_CONVERSATION_PER_DAY": str(settings.photos_per_conversation_per_day),
     }
 
 

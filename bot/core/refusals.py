@@ -287,6 +287,9 @@ REFUSALS: dict[str, Wording] = {
     "manual_too_large": _w("a manual can be at most {limit_mb:,} MB", "limit_mb"),
     "manual_empty": _w("the file is empty"),
     "manual_not_pdf": _w("the file is not a PDF (manuals must be PDF files)"),
+    # --- photos (bot/photos/) ---
+    "photo_limit_reached": _w("this conversation has reached its {limit:,} photos for today; try again tomorrow", "limit"),
+    "data_retention_out_of_range": _w("must be a whole number of days from {min:,} to {max:,}", "min", "max"),
 }
 
 
