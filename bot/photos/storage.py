@@ -3,6 +3,8 @@
 - :class:`DatabaseStorage` (the default): the ``photo_blobs`` table of the store database, so every
   gateway and worker, on any machine, reads what another wrote, with no further service to run.
 - :class:`DiskStorage`: files under ``PHOTO_DIR`` (``var/photos``), owner-only, for one machine.
+- :class:`S3Storage`: a bucket of S3-compatible object storage (AWS S3, MinIO, Ceph, R2...), for
+  production with many photos: the database stays small and the bucket's own backups keep them.
 
 A key names one stored image (``<photo id>.jpg``, ``<photo id>.thumb.jpg``); the photo's row in
 ``photos`` says who may see it, so a storage never decides access itself.
@@ -15,8 +17,10 @@ import os
 import re
 import secrets
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
+from aiobotocore.session import get_session  # type: ignore[import-untyped]  # the library ships no type hints
+from botocore.exceptions import ClientError  # type: ignore[import-untyped]
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -104,8 +108,79 @@ class DiskStorage:
             path.unlink(missing_ok=True)
 
 
+class S3Storage:
+    """Objects in one bucket (which must exist and stay private: no public access, nothing served
+    from it directly; the gateway serves each photo after checking who asks). Credentials, if not
+    given, come from botocore's usual places (``AWS_*`` variables, an instance role)."""
+
+    #: DeleteObjects takes at most this many keys a request.
+    DELETE_BATCH = 1000
+
+    def __init__(
+        self,
+        bucket: str,
+        *,
+        endpoint_url: str | None = None,
+        region: str = "us-east-1",
+        access_key_id: str | None = None,
+        secret_access_key: str | None = None,
+    ) -> None:
+        self._bucket = bucket
+        self._session = get_session()
+        self._client_options = {
+            "endpoint_url": endpoint_url or None,
+            "region_name": region,
+            "aws_access_key_id": access_key_id or None,
+            "aws_secret_access_key": secret_access_key or None,
+        }
+
+    def _client(self) -> Any:
+        return self._session.create_client("s3", **self._client_options)
+
+    @staticmethod
+    def _checked(key: str) -> str:
+        if not KEY_PATTERN.fullmatch(key):
+            raise ValueError(f"not a photo storage key: {key!r}")
+        return key
+
+    async def put(self, key: str, data: bytes) -> None:
+        async with self._client() as s3:
+            await s3.put_object(Bucket=self._bucket, Key=self._checked(key), Body=data, ContentType="image/jpeg")
+
+    async def get(self, key: str) -> bytes | None:
+        async with self._client() as s3:
+            try:
+                response = await s3.get_object(Bucket=self._bucket, Key=self._checked(key))
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                    return None
+                raise
+            async with response["Body"] as body:
+                return bytes(await body.read())
+
+    async def delete(self, keys: list[str]) -> None:
+        checked = [self._checked(key) for key in keys]
+        async with self._client() as s3:
+            for start in range(0, len(checked), self.DELETE_BATCH):
+                batch = checked[start : start + self.DELETE_BATCH]
+                response = await s3.delete_objects(
+                    Bucket=self._bucket, Delete={"Objects": [{"Key": key} for key in batch], "Quiet": True}
+                )
+                if response.get("Errors"):
+                    # A photo that could not be deleted must not lose the row naming it: let the erasure fail.
+                    raise RuntimeError(f"S3 kept {len(response['Errors'])} objects: {response['Errors'][0]}")
+
+
 def photo_storage(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> PhotoStorage:
     """The storage the settings choose (``PHOTO_STORAGE``)."""
     if settings.photo_storage == "disk":
         return DiskStorage(settings.photo_path)
+    if settings.photo_storage == "s3":
+        return S3Storage(
+            settings.photo_s3_bucket,
+            endpoint_url=settings.photo_s3_endpoint_url,
+            region=settings.photo_s3_region,
+            access_key_id=settings.photo_s3_access_key_id,
+            secret_access_key=settings.photo_s3_secret_access_key,
+        )
     return DatabaseStorage(sessions)

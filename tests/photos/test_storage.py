@@ -4,14 +4,21 @@ every key inside its folder and its files owner-only."""
 from __future__ import annotations
 
 import os
+import socket
 import stat
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from aiobotocore.session import get_session
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.config import load_settings
-from bot.photos.storage import DatabaseStorage, DiskStorage, PhotoStorage, photo_storage
+from bot.photos.storage import DatabaseStorage, DiskStorage, PhotoStorage, S3Storage, photo_storage
+from bot.runtime.stack import free_port
 
 JPEG = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 40
 
@@ -22,6 +29,47 @@ async def test_the_database_keeps_replaces_and_deletes_by_key(sessions: async_se
 
 async def test_the_disk_keeps_replaces_and_deletes_by_key(tmp_path: Path) -> None:
     await _keeps_replaces_and_deletes_by_key(DiskStorage(tmp_path / "photos"))
+
+
+@pytest.fixture(scope="module")
+def s3_server() -> Iterator[str]:
+    """moto's S3 server (a real HTTP server speaking the S3 API, offline) on a free loopback port."""
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise RuntimeError("moto's S3 server did not start") from None
+                time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+@pytest.mark.slow  # starts moto's server in a process of its own
+async def test_s3_keeps_replaces_and_deletes_by_key(s3_server: str) -> None:
+    credentials = {"region": "us-east-1", "access_key_id": "testing", "secret_access_key": "testing"}
+    async with get_session().create_client(
+        "s3",
+        endpoint_url=s3_server,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    ) as s3:
+        await s3.create_bucket(Bucket="photos")
+    await _keeps_replaces_and_deletes_by_key(S3Storage("photos", endpoint_url=s3_server, **credentials))
+    with pytest.raises(ValueError):
+        await S3Storage("photos", endpoint_url=s3_server, **credentials).put("../escape.jpg", JPEG)
 
 
 async def _keeps_replaces_and_deletes_by_key(storage: PhotoStorage) -> None:
@@ -65,5 +113,9 @@ def test_the_settings_choose_the_storage(tmp_path: Path) -> None:
     assert isinstance(photo_storage(load_settings(base), sessions), DatabaseStorage)
     disk = photo_storage(load_settings({**base, "PHOTO_STORAGE": "disk"}), sessions)
     assert isinstance(disk, DiskStorage) and disk._root == tmp_path.resolve() / "photos"
-    with pytest.raises(ValueError, match="PHOTO_STORAGE"):
+    s3 = photo_storage(load_settings({**base, "PHOTO_STORAGE": "s3", "PHOTO_S3_BUCKET": "shop-photos"}), sessions)
+    assert isinstance(s3, S3Storage) and s3._bucket == "shop-photos"
+    with pytest.raises(ValueError, match="PHOTO_S3_BUCKET"):
         load_settings({**base, "PHOTO_STORAGE": "s3"})
+    with pytest.raises(ValueError, match="PHOTO_STORAGE"):
+        load_settings({**base, "PHOTO_STORAGE": "ftp"})
