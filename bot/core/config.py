@@ -112,6 +112,24 @@ class Settings:
     email_attachment_max_bytes: int = 5 * 1024 * 1024
     #: A port to receive replies by SMTP directly (``python -m bot inbound-smtp``); 0: webhook only.
     inbound_smtp_port: int = 0
+    #: Where photos shoppers and agents send are kept (bot/photos/storage.py): ``database`` (the
+    #: default: works across processes and machines), ``disk`` (files under ``photo_dir``) or ``s3``.
+    photo_storage: str = "database"
+    #: The folder of ``PHOTO_STORAGE=disk``; None: ``var/photos``.
+    photo_dir: Path | None = None
+    #: ``PHOTO_STORAGE=s3``: the bucket, the S3-compatible service's address (empty: AWS S3 itself),
+    #: its region, and the access key (empty: botocore's usual places, such as an instance role).
+    photo_s3_bucket: str = ""
+    photo_s3_endpoint_url: str = ""
+    photo_s3_region: str = "us-east-1"
+    photo_s3_access_key_id: str = ""
+    photo_s3_secret_access_key: str = field(default="", repr=False)
+    #: Photos one conversation may add a day (shopper and agents together); over that, refused.
+    photos_per_conversation_per_day: int = 30
+
+    @property
+    def photo_path(self) -> Path:
+        return self.photo_dir or self.var_dir / "photos"
 
     @property
     def mail_sink_maildir(self) -> Path:
@@ -250,6 +268,14 @@ def load_settings(env: dict[str, str] | os._Environ = os.environ) -> Settings:
         email_inbound_secret=env.get("EMAIL_INBOUND_SECRET") or _read_or_create_secret(var_dir / "email_inbound_secret"),
         email_attachment_max_bytes=int(env.get("EMAIL_ATTACHMENT_MAX_BYTES", str(5 * 1024 * 1024))),
         inbound_smtp_port=int(env.get("INBOUND_SMTP_PORT", "0")),
+        photo_storage=_photo_storage(env),
+        photo_dir=Path(env["PHOTO_DIR"]).resolve() if env.get("PHOTO_DIR") else None,
+        photo_s3_bucket=env.get("PHOTO_S3_BUCKET", "").strip(),
+        photo_s3_endpoint_url=env.get("PHOTO_S3_ENDPOINT_URL", "").strip(),
+        photo_s3_region=env.get("PHOTO_S3_REGION", "us-east-1").strip(),
+        photo_s3_access_key_id=env.get("PHOTO_S3_ACCESS_KEY_ID", ""),
+        photo_s3_secret_access_key=env.get("PHOTO_S3_SECRET_ACCESS_KEY", ""),
+        photos_per_conversation_per_day=int(env.get("PHOTOS_PER_CONVERSATION_PER_DAY", "30")),
     )
 
 
@@ -261,6 +287,18 @@ def _smtp_tls(env: dict[str, str] | os._Environ) -> str:
     if tls not in SMTP_TLS_MODES:
         raise ValueError(f"SMTP_TLS must be one of {', '.join(SMTP_TLS_MODES)}, not {tls!r}")
     return tls
+
+
+PHOTO_STORAGES = ("database", "disk", "s3")
+
+
+def _photo_storage(env: dict[str, str] | os._Environ) -> str:
+    storage = env.get("PHOTO_STORAGE", "database").strip().lower()
+    if storage not in PHOTO_STORAGES:
+        raise ValueError(f"PHOTO_STORAGE must be one of {', '.join(PHOTO_STORAGES)}, not {storage!r}")
+    if storage == "s3" and not env.get("PHOTO_S3_BUCKET", "").strip():
+        raise ValueError("PHOTO_S3_BUCKET must name a bucket when PHOTO_STORAGE is s3")
+    return storage
 
 
 def _email_sender(env: dict[str, str] | os._Environ) -> str:
@@ -329,6 +367,14 @@ def settings_env(settings: Settings) -> dict[str, str]:
         "EMAIL_INBOUND_SECRET": settings.email_inbound_secret,
         "EMAIL_ATTACHMENT_MAX_BYTES": str(settings.email_attachment_max_bytes),
         "INBOUND_SMTP_PORT": str(settings.inbound_smtp_port),
+        "PHOTO_STORAGE": settings.photo_storage,
+        "PHOTO_DIR": str(settings.photo_dir or ""),
+        "PHOTO_S3_BUCKET": settings.photo_s3_bucket,
+        "PHOTO_S3_ENDPOINT_URL": settings.photo_s3_endpoint_url,
+        "PHOTO_S3_REGION": settings.photo_s3_region,
+        "PHOTO_S3_ACCESS_KEY_ID": settings.photo_s3_access_key_id,
+        "PHOTO_S3_SECRET_ACCESS_KEY": settings.photo_s3_secret_access_key,
+        "PHOTOS_PER_CONVERSATION_PER_DAY": str(settings.photos_per_conversation_per_day),
     }
 
 

@@ -293,6 +293,8 @@ REFUSALS: dict[str, Wording] = {
     "photo_type_unsupported": _w("{kind} images are not accepted; send a JPEG, PNG, WebP or HEIC photo", "kind"),
     "photo_truncated": _w("the image is incomplete or damaged; send it again"),
     "photo_too_many_pixels": _w("the image has more than {limit:,} pixels", "limit"),
+    "photo_limit_reached": _w("this conversation has reached its {limit:,} photos for today; try again tomorrow", "limit"),
+    "data_retention_out_of_range": _w("must be a whole number of days from {min:,} to {max:,}", "min", "max"),
 }
 
 

@@ -23,7 +23,15 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.core.models import MAX_REVIEW_DELAY_DAYS, MIN_REVIEW_DELAY_DAYS, Order, Store, StoreSettingsVersion
+from bot.core.models import (
+    MAX_DATA_RETENTION_DAYS,
+    MAX_REVIEW_DELAY_DAYS,
+    MIN_DATA_RETENTION_DAYS,
+    MIN_REVIEW_DELAY_DAYS,
+    Order,
+    Store,
+    StoreSettingsVersion,
+)
 from bot.core.refusals import FieldRefusal
 from bot.core.version_summaries import AS_IMPORTED, VersionSummary
 from bot.email.store_email import check_email_settings, default_email_settings
@@ -87,6 +95,8 @@ def defaults(store: Store) -> dict[str, Any]:
             "reply_time_minutes": store.reply_time_minutes,
         },
         "email": default_email_settings(),
+        # How long shoppers' photos are kept (bot/photos/conversation_photos.py purges older ones).
+        "privacy": {"data_retention_days": store.data_retention_days},
     }
 
 
@@ -159,6 +169,18 @@ def check(settings: dict[str, Any]) -> dict[str, Any]:
         raise SettingsError("escalation.reply_time_minutes", "reply_time_out_of_range", max=MAX_REPLY_TIME_MINUTES)
     escalation["reasons"] = sorted(set(reasons))
     check_email_settings(settings["email"], SettingsError)
+    retention = settings["privacy"]["data_retention_days"]
+    if (
+        not isinstance(retention, int)
+        or isinstance(retention, bool)
+        or not MIN_DATA_RETENTION_DAYS <= retention <= MAX_DATA_RETENTION_DAYS
+    ):
+        raise SettingsError(
+            "privacy.data_retention_days",
+            "data_retention_out_of_range",
+            min=MIN_DATA_RETENTION_DAYS,
+            max=MAX_DATA_RETENTION_DAYS,
+        )
     return settings
 
 
@@ -282,6 +304,7 @@ class StoreSettingsService:
         store.review_url = settings["review"]["url"]
         store.business_hours = settings["escalation"]["business_hours"]
         store.reply_time_minutes = settings["escalation"]["reply_time_minutes"]
+        store.data_retention_days = settings["privacy"]["data_retention_days"]
         return SettingsVersion.of_row(row)
 
     async def greeting(self, store_id: str | None, shopper_email: str | None) -> str:

@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
@@ -18,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionma
 from bot.core.config import PROJECT_ROOT
 from bot.core.db import create_engine
 from bot.core.migrate import alembic_config
-from bot.core.models import Order, OrderNumberShape, ProductGuideVersion, StoreSettingsVersion
+from bot.core.models import Base, Order, OrderNumberShape, ProductGuideVersion, StoreSettingsVersion
 from bot.core.version_summaries import VersionSummary
 from bot.orders.order_numbers import lookup_key, shape_of
 
@@ -346,5 +348,36 @@ async def test_0022_adds_the_read_marker_and_the_email_audit_and_takes_them_away
             indexes = await connection.run_sync(lambda sync: sa_inspect(sync).get_indexes("conversations"))
             assert any(index["name"] == "uq_conversations_store_shopper" and index["unique"] for index in indexes)
             await connection.run_sync(_migrate, "upgrade", "0022")
+    finally:
+        await engine.dispose()
+
+
+# --- migration 0027: photos, and the stores' retention setting ---
+
+
+async def test_0027_gives_existing_stores_a_years_retention_agrees_with_the_models_and_goes_away(database_url: str) -> None:
+    engine = create_engine(database_url)
+    try:
+        await _fresh_schema(engine)
+        async with engine.begin() as connection:
+            await connection.run_sync(_migrate, "upgrade", "0026")
+            await connection.execute(
+                text(
+                    "INSERT INTO stores (id, name, timezone, plain_shopper_signatures, created_at) "
+                    "VALUES ('acme', 'Acme', 'UTC', false, :at)"
+                ),
+                {"at": PLACED},
+            )
+            await connection.run_sync(_migrate, "upgrade", "0027")
+            retention = (await connection.execute(text("SELECT data_retention_days FROM stores"))).scalar_one()
+            assert retention == 365
+            differences = await connection.run_sync(
+                lambda sync: compare_metadata(MigrationContext.configure(sync), Base.metadata)
+            )
+            assert differences == []
+            await connection.run_sync(_migrate, "downgrade", "0026")
+            tables = await connection.run_sync(lambda sync: sa_inspect(sync).get_table_names())
+            columns = [c["name"] for c in await connection.run_sync(lambda sync: sa_inspect(sync).get_columns("stores"))]
+        assert "photos" not in tables and "photo_blobs" not in tables and "data_retention_days" not in columns
     finally:
         await engine.dispose()

@@ -70,6 +70,7 @@ async def test_a_change_is_a_new_version_with_who_and_what_and_reaches_the_store
         ({"escalation": {"business_hours": {"mon": ["18:00-09:00"]}}}, "escalation.business_hours", "ends before"),
         ({"escalation": {"reply_time_minutes": 0}}, "escalation.reply_time_minutes", "from 1 to"),
         ({"review": 7}, "review", "must be an object"),
+        ({"privacy": {"data_retention_days": 0}}, "privacy.data_retention_days", "from 1 to 3,650"),
         ({"email": {"kinds": {"newsletter": True}}}, "email.kinds.newsletter", "is not a setting"),
         ({"email": {"kinds": {"agent_reply": "no"}}}, "email.kinds.agent_reply", "true or false"),
         ({"email": {"sender_name": "Shop\r\nBcc: x@evil.example"}}, "email.sender_name", "printable"),
@@ -120,8 +121,16 @@ async def test_rollback_saves_the_old_version_again_and_keeps_the_history(demo_s
     service = StoreSettingsService(demo_sessions)
     await service.update(STORE, {"templates": {"review_thanks": "Thanks a lot!"}}, "Lin Wei")
     await service.update(
-        STORE, {"templates": {"review_thanks": "谢谢您的评价！"}, "escalation": {"reply_time_minutes": 30}}, "Mei"
+        STORE,
+        {
+            "templates": {"review_thanks": "谢谢您的评价！"},
+            "escalation": {"reply_time_minutes": 30},
+            "privacy": {"data_retention_days": 90},
+        },
+        "Mei",
     )
+    async with demo_sessions() as session:
+        assert (await session.get(Store, STORE)).data_retention_days == 90  # type: ignore[union-attr]
     back = await service.rollback(STORE, 1, "Lin Wei")
     assert back.version == 3 and back.summary == "rolled back to version 1"
     assert (back.summary_code, back.summary_params) == ("rolled_back", {"version": 1})
@@ -136,7 +145,8 @@ async def test_rollback_saves_the_old_version_again_and_keeps_the_history(demo_s
     assert current.template("review_thanks") == "Thanks a lot!"
     assert current.settings["escalation"]["reply_time_minutes"] == 120
     async with demo_sessions() as session:
-        assert (await session.get(Store, STORE)).reply_time_minutes == 120  # type: ignore[union-attr]
+        store = await session.get(Store, STORE)
+        assert store is not None and (store.reply_time_minutes, store.data_retention_days) == (120, 365)
     assert [(v.version, v.changed_by) for v in await service.history(STORE)] == [
         (3, "Lin Wei"),
         (2, "Mei"),

@@ -28,12 +28,16 @@ from bot.core.models.email_inbound import EmailInbound
 from bot.core.models.integrations import IntegrationDelivery, StoreIntegration
 from bot.core.models.jobs import JobStatus, ScheduledJob
 from bot.core.models.orders import IdentityCheckFailure, Order, OrderItem, OrderNumberShape, OrderStatus
+from bot.core.models.photos import Photo, PhotoBlob
 from bot.core.models.reviews import Review, ReviewLogAction, ReviewLogEntry, ReviewOptOut
 from bot.core.models.schema import Base, UTCDateTime, iso_utc
 from bot.core.models.shipping import Shipment, TrackingEvent, TrackingTag, TrackingWebhookEvent
 from bot.core.models.stores import (
+    DEFAULT_DATA_RETENTION_DAYS,
     DEFAULT_REVIEW_DELAY_DAYS,
+    MAX_DATA_RETENTION_DAYS,
     MAX_REVIEW_DELAY_DAYS,
+    MIN_DATA_RETENTION_DAYS,
     MIN_REVIEW_DELAY_DAYS,
     Store,
     StoreApiToken,
@@ -51,6 +55,7 @@ __all__ = [
     "Conversation",
     "ConversationNote",
     "ConversationToken",
+    "DEFAULT_DATA_RETENTION_DAYS",
     "DEFAULT_REVIEW_DELAY_DAYS",
     "EmailInbound",
     "EmailNotification",
@@ -63,7 +68,9 @@ __all__ = [
     "InvitationStatus",
     "JobStatus",
     "LoginFailure",
+    "MAX_DATA_RETENTION_DAYS",
     "MAX_REVIEW_DELAY_DAYS",
+    "MIN_DATA_RETENTION_DAYS",
     "MIN_REVIEW_DELAY_DAYS",
     "ManualFile",
     "Message",
@@ -72,6 +79,8 @@ __all__ = [
     "OrderItem",
     "OrderNumberShape",
     "OrderStatus",
+    "Photo",
+    "PhotoBlob",
     "Product",
     "ProductGuideVersion",
     "Review",

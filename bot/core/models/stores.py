@@ -16,6 +16,9 @@ from bot.core.models.schema import Base
 #: Review invitations go out this many days after delivery, never sooner or
 #: later (Amazon's solicitation window); the store picks a delay inside it.
 MIN_REVIEW_DELAY_DAYS, DEFAULT_REVIEW_DELAY_DAYS, MAX_REVIEW_DELAY_DAYS = 5, 7, 30
+#: Days the store keeps a conversation's photos (bot/photos/conversation_photos.py); a year by
+#: default, long enough for a warranty claim, and at most ten.
+MIN_DATA_RETENTION_DAYS, DEFAULT_DATA_RETENTION_DAYS, MAX_DATA_RETENTION_DAYS = 1, 365, 3650
 
 
 class Store(Base):
@@ -58,6 +61,10 @@ class Store(Base):
     smtp_tls: Mapped[str | None] = mapped_column(String(16), default=None)
     smtp_username: Mapped[str | None] = mapped_column(String(320), default=None)
     smtp_password: Mapped[str | None] = mapped_column(String(500), default=None)
+    #: Days photos are kept before they are deleted (retention).
+    data_retention_days: Mapped[int] = mapped_column(
+        Integer, default=DEFAULT_DATA_RETENTION_DAYS, server_default=str(DEFAULT_DATA_RETENTION_DAYS)
+    )
     created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
 
     def shopper_secrets(self, now: dt.datetime) -> list[str]:
