@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.core.clock import utc_now
 from bot.core.db import rows_changed
 from bot.core.models import Conversation, Escalation, Message, Photo, Store
-from bot.core.refusals import Refusal
+from bot.photos.images import PhotoRefused
 from bot.photos.storage import PhotoStorage
 
 Variant = Literal["full", "thumbnail"]
@@ -42,7 +42,7 @@ class PreparedImage(Protocol):
     def height(self) -> int: ...
 
 
-class PhotoLimitReached(Refusal, ValueError):
+class PhotoLimitReached(PhotoRefused):
     """The conversation added as many photos in the last day as ``PHOTOS_PER_CONVERSATION_PER_DAY`` allows."""
 
     def __init__(self, limit: int) -> None:

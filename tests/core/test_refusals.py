@@ -158,6 +158,10 @@ CODE_ARGUMENT = {
     "BadQueueRequest": 0,
     "BadUpdate": 0,
     "BadMessage": 0,
+    "BadShopData": 0,
+    "DeliveryRefused": 1,
+    "IntegrationRefused": 0,
+    "PhotoRefused": 0,
 }
 #: The functions that take params as a dict after the code.
 PARAMS_AS_DICT = {"json_error", "refusal_body", "RefusedRequest", "english"}

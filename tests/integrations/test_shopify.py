@@ -99,7 +99,8 @@ def _signed(payload: dict[str, Any] | bytes, topic: str = "orders/create", shop:
             401,
             "webhook_signature_wrong",
         ),
-        (lambda h, b: ({k: v for k, v in h.items() if k != "X-Shopify-Hmac-Sha256"}, b), 400, "webhook_header_missing"),
+        # No signature at all is refused as a wrong one is: nothing says which headers we expect.
+        (lambda h, b: ({k: v for k, v in h.items() if k != "X-Shopify-Hmac-Sha256"}, b), 401, "webhook_signature_wrong"),
         (lambda h, b: ({k: v for k, v in h.items() if k != "X-Shopify-Webhook-Id"}, b), 400, "webhook_header_missing"),
         (lambda h, b: ({**h, "X-Shopify-Shop-Domain": "other.myshopify.com"}, b), 404, "shop_domain_unknown"),
         (lambda h, b: ({**h, "X-Shopify-Shop-Domain": "not a shop"}, b), 404, "shop_domain_unknown"),
