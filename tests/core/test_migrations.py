@@ -62,19 +62,24 @@ async def _add_order(connection: AsyncConnection, order_id: int, number: str, ke
     )
 
 
+async def _add_store(connection: AsyncConnection) -> None:
+    """The store 'acme', with only the columns every migration since 0017 has."""
+    await connection.execute(
+        text(
+            "INSERT INTO stores (id, name, timezone, plain_shopper_signatures, created_at) "
+            "VALUES ('acme', 'Acme', 'UTC', false, :at)"
+        ),
+        {"at": PLACED},
+    )
+
+
 async def test_0020_stops_on_orders_a_shopper_cannot_tell_apart_then_allows_one_per_key(database_url: str) -> None:
     engine = create_engine(database_url)
     try:
         await _fresh_schema(engine)
         async with engine.begin() as connection:
             await connection.run_sync(_migrate, "upgrade", "0019")
-            await connection.execute(
-                text(
-                    "INSERT INTO stores (id, name, timezone, plain_shopper_signatures, created_at) "
-                    "VALUES ('acme', 'Acme', 'UTC', false, :at)"
-                ),
-                {"at": PLACED},
-            )
+            await _add_store(connection)
             # Keys as 0018 left them: Bob's and Alice's numbers share one; the full-width
             # number still has its full-width key.
             await _add_order(connection, 1, "0001047", "1047", "bob@example.com")
@@ -211,13 +216,7 @@ async def test_0021_gives_the_versions_saved_before_it_their_summary_codes(datab
         await _fresh_schema(engine)
         async with engine.begin() as connection:
             await connection.run_sync(_migrate, "upgrade", "0020")
-            await connection.execute(
-                text(
-                    "INSERT INTO stores (id, name, timezone, plain_shopper_signatures, created_at) "
-                    "VALUES ('acme', 'Acme', 'UTC', false, :at)"
-                ),
-                {"at": PLACED},
-            )
+            await _add_store(connection)
             # The English shapes the code wrote before 0021, and one of no known shape.
             settings_summaries = [
                 "as imported",
@@ -308,13 +307,7 @@ async def test_0022_adds_the_read_marker_and_the_email_audit_and_takes_them_away
         await _fresh_schema(engine)
         async with engine.begin() as connection:
             await connection.run_sync(_migrate, "upgrade", "0021")
-            await connection.execute(
-                text(
-                    "INSERT INTO stores (id, name, timezone, plain_shopper_signatures, created_at) "
-                    "VALUES ('acme', 'Acme', 'UTC', false, :at)"
-                ),
-                {"at": PLACED},
-            )
+            await _add_store(connection)
             await connection.execute(
                 text(
                     "INSERT INTO conversations (id, store_id, shopper_email, last_seq, created_at) "
@@ -361,13 +354,7 @@ async def test_0027_gives_existing_stores_a_years_retention_agrees_with_the_mode
         await _fresh_schema(engine)
         async with engine.begin() as connection:
             await connection.run_sync(_migrate, "upgrade", "0026")
-            await connection.execute(
-                text(
-                    "INSERT INTO stores (id, name, timezone, plain_shopper_signatures, created_at) "
-                    "VALUES ('acme', 'Acme', 'UTC', false, :at)"
-                ),
-                {"at": PLACED},
-            )
+            await _add_store(connection)
             await connection.run_sync(_migrate, "upgrade", "0027")
             retention = (await connection.execute(text("SELECT data_retention_days FROM stores"))).scalar_one()
             assert retention == 365
