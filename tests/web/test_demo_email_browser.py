@@ -28,6 +28,7 @@ from bot.email.unread_messages import EmailFollowUps, UnreadEmails
 from bot.runtime import mail_sink
 from bot.runtime.stack import free_port, with_demo_mail_sink
 from bot.runtime.worker import Worker
+from bot.seller.store_settings import StoreSettingsService
 from bot.shipping.deliveries import DeliveryNotices
 from bot.shipping.tracking_updates import DELIVERY_CONFIRMATION
 from tests.web.browser import shoot, watch_problems
@@ -49,6 +50,8 @@ class Alex:
 async def alex_left_a_delivery_unread(sessions: Sessions) -> Alex:
     """Alex's conversation with the store's delivery message in it, stored and followed up as the
     worker does (one unread-email job, due after the delay)."""
+    # No quiet hours: the test runs at any time of day, and Alex's evening in New York would defer the email.
+    await StoreSettingsService(sessions).update(STORE, {"email": {"quiet_hours": None}}, "test")
     chat = await ConversationService(sessions).for_shopper(STORE, ALEX)
     async with sessions() as session, session.begin():
         stored = await ConversationService.append_in(session, chat, [NewMessage(sender="store", text=DELIVERED)])
