@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.clock import utc_now
-from bot.core.models import IntegrationDelivery, Store, StoreIntegration
+from bot.core.models import IntegrationDelivery, Store
 from bot.core.refusals import Refusal
 from bot.integrations.shop_orders import BadShopData, ShopDelivery, WriteResult, write_fulfillment, write_shop_order
 from bot.integrations.store_integrations import integration_of, live_keys
@@ -60,19 +60,12 @@ class OrderWebhooks:
                 if delivery.ping:
                     log.info("order webhook ping: store=%s provider=%s", store_id, provider)
                     return DeliveryOutcome("ping")
-                return await self._apply(session, store_id, provider, delivery, integration)
+                return await self._apply(session, store_id, provider, delivery)
         except IntegrityError:
             # Another delivery with the same id won the race: it did the work.
             return DeliveryOutcome("duplicate")
 
-    async def _apply(
-        self,
-        session: AsyncSession,
-        store_id: str,
-        provider: str,
-        delivery: ShopDelivery,
-        integration: StoreIntegration | None,
-    ) -> DeliveryOutcome:
+    async def _apply(self, session: AsyncSession, store_id: str, provider: str, delivery: ShopDelivery) -> DeliveryOutcome:
         seen = await session.scalar(
             select(IntegrationDelivery.id).where(
                 IntegrationDelivery.store_id == store_id,
