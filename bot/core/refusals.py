@@ -294,6 +294,11 @@ REFUSALS: dict[str, Wording] = {
     "photo_truncated": _w("the image is incomplete or damaged; send it again"),
     "photo_too_many_pixels": _w("the image has more than {limit:,} pixels", "limit"),
     "photo_limit_reached": _w("this conversation has reached its {limit:,} photos for today; try again tomorrow", "limit"),
+    "photo_unknown": _w("no such photo"),
+    "photo_variant_invalid": _w("variant must be full or thumbnail"),
+    "message_photos_invalid": _w("photos must be a list of the ids of photos uploaded to this conversation"),
+    "message_photos_too_many": _w("a message can carry at most {limit:,} photos", "limit"),
+    "message_photos_unknown": _w("a photo in the message was not uploaded to this conversation, or was already sent"),
     "data_retention_out_of_range": _w("must be a whole number of days from {min:,} to {max:,}", "min", "max"),
 }
 

@@ -18,7 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.clock import utc_now
 from bot.core.db import rows_changed
-from bot.core.models import Conversation, Escalation, Message, Photo, Store
+from bot.core.models import Conversation, Escalation, EscalationStatus, Message, Photo, Store
+from bot.core.refusals import Refusal
 from bot.photos.images import PhotoRefused
 from bot.photos.storage import PhotoStorage
 
@@ -49,6 +50,23 @@ class PhotoLimitReached(PhotoRefused):
         super().__init__("photo_limit_reached", limit=limit)
 
 
+class PhotosNotSendable(Refusal, ValueError):
+    """A message names a photo that is not an unsent upload of its own conversation."""
+
+    def __init__(self) -> None:
+        super().__init__("message_photos_unknown")
+
+
+#: The cases a photo sent now supports: the ones still waiting for, or with, a person.
+OPEN_CASE = (EscalationStatus.open.value, EscalationStatus.claimed.value)
+
+
+def photo_json(photo: Photo) -> dict[str, object]:
+    """A photo as a message's attachment and the agents' gallery name it: the id opens it (for
+    those who may see it), the size lets a page lay it out before it arrives."""
+    return {"id": photo.id, "width": photo.width, "height": photo.height}
+
+
 def storage_key(photo_id: str, variant: Variant) -> str:
     return f"{photo_id}.jpg" if variant == "full" else f"{photo_id}.thumb.jpg"
 
@@ -70,8 +88,14 @@ class ConversationPhotos:
         """Keep a prepared photo in the conversation. :class:`PhotoLimitReached` past the daily limit;
         :class:`LookupError` if the conversation is not the store's."""
         async with self._sessions() as session, session.begin():
+            # A write to the conversation's row before its photos are counted: it holds the row (the
+            # whole database on SQLite) until this commits, so that two uploads at once cannot both
+            # take the last place. A plain SELECT would let both count the same number.
             owner = await session.scalar(
-                select(Conversation.id).where(Conversation.id == conversation_id, Conversation.store_id == store_id)
+                update(Conversation)
+                .where(Conversation.id == conversation_id, Conversation.store_id == store_id)
+                .values(last_seq=Conversation.last_seq)
+                .returning(Conversation.id)
             )
             if owner is None:
                 raise LookupError(conversation_id)
@@ -105,6 +129,60 @@ class ConversationPhotos:
             await self._delete([photo.id])
             raise
         return photo
+
+    async def unsent(self, store_id: str, conversation_id: str, photo_ids: Sequence[str]) -> list[Photo]:
+        """The conversation's photos named, in the order named, if every one is an upload of this
+        conversation not yet sent in a message; else :class:`PhotosNotSendable` (a photo of
+        another conversation answers exactly as one that does not exist)."""
+        async with self._sessions() as session:
+            found = {
+                photo.id: photo
+                for photo in await session.scalars(
+                    select(Photo).where(
+                        Photo.id.in_(photo_ids),
+                        Photo.store_id == store_id,
+                        Photo.conversation_id == conversation_id,
+                        Photo.message_id.is_(None),
+                    )
+                )
+            }
+        if len(found) != len(set(photo_ids)):
+            raise PhotosNotSendable
+        return [found[photo_id] for photo_id in dict.fromkeys(photo_ids)]
+
+    async def attach_to_message(self, store_id: str, conversation_id: str, seq: int, photo_ids: Sequence[str]) -> int:
+        """Attach photos to the conversation's message ``seq`` that carried them, and to its open
+        case if it has one (the agents' gallery). How many were attached."""
+        async with self._sessions() as session, session.begin():
+            message_id = await session.scalar(
+                select(Message.id).where(
+                    Message.store_id == store_id, Message.conversation_id == conversation_id, Message.seq == seq
+                )
+            )
+            if message_id is None:
+                return 0
+            case_id = await session.scalar(
+                select(Escalation.id)
+                .where(
+                    Escalation.store_id == store_id,
+                    Escalation.conversation_id == conversation_id,
+                    Escalation.status.in_(OPEN_CASE),
+                )
+                .order_by(Escalation.created_at.desc(), Escalation.id.desc())
+                .limit(1)
+            )
+            return await self._set(session, photo_ids, conversation_id, message_id=message_id, escalation_id=case_id)
+
+    async def of_case(self, store_id: str, escalation_id: int) -> list[Photo]:
+        """The case's photos, oldest first (the agents' gallery)."""
+        async with self._sessions() as session:
+            return list(
+                await session.scalars(
+                    select(Photo)
+                    .where(Photo.store_id == store_id, Photo.escalation_id == escalation_id)
+                    .order_by(Photo.created_at, Photo.id)
+                )
+            )
 
     async def image(
         self, photo_id: str, variant: Variant, *, store_ids: set[str] | None, conversation_id: str | None
@@ -142,7 +220,9 @@ class ConversationPhotos:
         return attached
 
     @staticmethod
-    async def _set(session: AsyncSession, photo_ids: Sequence[str], conversation_id: str | None, **values: int) -> int:
+    async def _set(
+        session: AsyncSession, photo_ids: Sequence[str], conversation_id: str | None, **values: int | None
+    ) -> int:
         if conversation_id is None:
             return 0
         result = await session.execute(

@@ -23,6 +23,7 @@ from bot.support.conversation_view import NotFound
 from bot.support.handoff import MAX_NOTE_CHARS, MAX_REPLY_CHARS, BadText, Conflict, EngineUnavailable
 from bot.web.console_auth import ConsoleAuth
 from bot.web.json_io import json_error, read_json_object, refusal_response
+from bot.web.photo_api import photo_response
 from bot.web.services import services
 
 log = logging.getLogger(__name__)
@@ -199,6 +200,11 @@ async def events(request: web.Request) -> web.StreamResponse:
     return response
 
 
+async def photo(request: web.Request) -> web.Response:
+    """A photo of any conversation of the signed-in person's stores (``?variant=thumbnail``)."""
+    return await photo_response(request, store_ids=set(_agent(request).store_ids), conversation_id=None)
+
+
 def add_agent_console(app: web.Application) -> None:
     """Mount the console at /agent."""
     console = AUTH.application()
@@ -206,6 +212,7 @@ def add_agent_console(app: web.Application) -> None:
     console.router.add_post("/api/escalations/spam", close_as_spam)
     console.router.add_get("/api/events", events)
     console.router.add_get("/api/conversations/{conversation_id}", conversation)
+    console.router.add_get("/api/photos/{photo_id}", photo)
     console.router.add_post("/api/conversations/{conversation_id}/claim", claim)
     console.router.add_post("/api/conversations/{conversation_id}/messages", reply)
     console.router.add_post("/api/conversations/{conversation_id}/notes", note)

@@ -1,6 +1,6 @@
 """The gateway's composition root: the one place its services are built and its parts mounted.
 
-- the public chat API and websocket (:mod:`bot.web.chat_api`);
+- the public chat API and websocket (:mod:`bot.web.chat_api`), and its photos (:mod:`bot.web.photo_api`);
 - tracking webhooks (:mod:`bot.web.webhooks`);
 - the widget, the OpenAPI description, the health check, the demo page (:mod:`bot.web.public_files`);
 - the seller API under /api/v1/seller (:mod:`bot.web.seller_api`);
@@ -28,6 +28,7 @@ from bot.web.demo_inbox import add_demo_inbox
 from bot.web.email_links import add_email_links
 from bot.web.email_webhooks import add_email_webhooks
 from bot.web.middleware import AccessLog, api_middleware, security_headers
+from bot.web.photo_api import add_photo_api
 from bot.web.public_files import add_public_files
 from bot.web.seller_api import add_seller_api
 from bot.web.seller_console import add_seller_console
@@ -56,6 +57,7 @@ def create_app(
 
     app.cleanup_ctx.append(running)
     add_chat_api(app)
+    add_photo_api(app)
     add_continue_chat(app)
     add_webhooks(app)
     add_shop_webhooks(app)

@@ -27,7 +27,8 @@ MESSAGES_PAGE = 200
 MESSAGES_PAGE_MAX = 500
 
 
-async def _authenticated(request: web.Request, token: str | None = None) -> ChatSession:
+async def authenticated_chat(request: web.Request, token: str | None = None) -> ChatSession:
+    """The conversation in the path, if the bearer token (or ``token``: the websocket's query) is its own; else a 401."""
     if token is None:
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
@@ -71,7 +72,7 @@ async def create_conversation(request: web.Request) -> web.Response:
 
 
 async def post_message(request: web.Request) -> web.Response:
-    chat = await _authenticated(request)
+    chat = await authenticated_chat(request)
     try:
         shopper_input = parse_shopper_input(await read_json(request))
     except BadMessage as exc:
@@ -91,7 +92,7 @@ async def post_message(request: web.Request) -> web.Response:
 
 
 async def list_messages(request: web.Request) -> web.Response:
-    chat = await _authenticated(request)
+    chat = await authenticated_chat(request)
     after = whole_number(request.query.get("after", "0"))
     if after is None:
         return json_error(400, "messages_after_invalid", field="after")
@@ -109,7 +110,7 @@ async def list_messages(request: web.Request) -> web.Response:
 
 
 async def websocket(request: web.Request) -> web.StreamResponse:
-    chat = await _authenticated(request, token=request.query.get("token", ""))
+    chat = await authenticated_chat(request, token=request.query.get("token", ""))
     conversations = services(request).conversations
     hub = services(request).hub
     # Checked before the upgrade, so that a wrong one is a plain 400.
@@ -161,7 +162,9 @@ async def websocket(request: web.Request) -> web.StreamResponse:
             try:
                 data = loads(frame.data)
                 shopper_input = parse_shopper_input(
-                    {k: v for k, v in data.items() if k in ("text", "payload", "title")} if isinstance(data, dict) else data
+                    {k: v for k, v in data.items() if k in ("text", "payload", "title", "photos")}
+                    if isinstance(data, dict)
+                    else data
                 )
             except json.JSONDecodeError:
                 await ws.send_json({"type": "error", **refusal_body("frame_not_json")})

@@ -14,6 +14,7 @@ of its own instead.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -33,6 +34,8 @@ from bot.guides.product_guides import ProductGuides
 from bot.integrations.order_webhooks import OrderWebhooks
 from bot.integrations.store_integrations import StoreIntegrations
 from bot.orders.lookup import OrderService
+from bot.photos.conversation_photos import ConversationPhotos
+from bot.photos.storage import photo_storage
 from bot.seller.api_tokens import ApiTokens
 from bot.seller.previews import TemplatePreviews
 from bot.seller.store_settings import StoreSettingsService
@@ -48,6 +51,12 @@ from bot.web.agent_feed import AgentFeed
 from bot.web.live import LiveHub
 from bot.web.ratelimit import RateLimiter
 from bot.web.turns import ChatTurns
+
+#: Photos decoded at once per gateway process: each may hold some 200 MB at the pixel limit.
+DECODES_AT_ONCE = 2
+#: Photo uploads per client address per minute (each costs a decode): five full messages' worth,
+#: more than a shopper photographing a parcel needs.
+UPLOADS_PER_ADDRESS_PER_MINUTE = 20
 
 #: Rasa answers a turn within seconds; a minute covers a cold model and a slow action.
 RASA_TIMEOUT = aiohttp.ClientTimeout(total=60)
@@ -90,6 +99,12 @@ class Services:
     #: The stores' connectors to their shops and tracking providers, and the shops' order webhooks.
     integrations: StoreIntegrations
     order_webhooks: OrderWebhooks
+    #: The conversations' photos, in the storage the settings name.
+    photos: ConversationPhotos
+    #: Photo uploads per client address (each costs a decode).
+    photo_uploads: RateLimiter
+    #: Photos being decoded at once in this process.
+    photo_decodes: asyncio.Semaphore
     #: Requests to /api/ per client address.
     ip_limit: RateLimiter
     #: Shopper messages per conversation, over HTTP and the websocket alike.
@@ -132,6 +147,9 @@ class Services:
             failed_jobs=FailedJobs(sessions),
             integrations=StoreIntegrations(sessions),
             order_webhooks=OrderWebhooks(sessions),
+            photos=ConversationPhotos(sessions, photo_storage(settings, sessions), settings.photos_per_conversation_per_day),
+            photo_uploads=RateLimiter(UPLOADS_PER_ADDRESS_PER_MINUTE),
+            photo_decodes=asyncio.Semaphore(DECODES_AT_ONCE),
             ip_limit=RateLimiter(settings.ip_requests_per_minute),
             conversation_limit=RateLimiter(
                 settings.conversation_messages_per_minute, burst=max(1, settings.conversation_messages_per_minute // 3)
@@ -155,7 +173,7 @@ class Services:
             rasa = self.given_rasa or RasaClient(self.settings, http)
             self._engine = Engine(
                 rasa=rasa,
-                turns=ChatTurns(self.conversations, rasa, self.hub, UnansweredTurns(self.sessions)),
+                turns=ChatTurns(self.conversations, rasa, self.hub, UnansweredTurns(self.sessions), self.photos),
                 handoff=HandoffService(
                     self.sessions,
                     self.conversations,

@@ -14,6 +14,7 @@ from aiohttp import web
 from bot.integrations.shop_backfill import MAX_BACKFILL_BYTES, backfill_providers, import_shop_orders
 from bot.integrations.store_integrations import PROVIDERS
 from bot.web.json_io import json_error, refusal_body
+from bot.web.raw_body import BodyTooLarge, read_capped
 from bot.web.services import services
 from bot.web.store_actor import Actor, log_name
 
@@ -35,15 +36,11 @@ async def backfill(request: web.Request, store_id: str, actor: Actor) -> web.Res
         return json_error(404, "backfill_provider_unsupported", {"provider": PROVIDERS[provider].title})
     if request.content_type not in CONTENT_TYPES:
         return json_error(415, "backfill_content_type")
-    if (request.content_length or 0) > MAX_BACKFILL_BYTES:
+    try:
+        data = await read_capped(request, MAX_BACKFILL_BYTES)
+    except BodyTooLarge:
         return _too_large()
-    # Read it ourselves: the app-wide body limit (1 MiB) is for JSON requests, not for a year of orders.
-    data = bytearray()
-    async for chunk in request.content.iter_chunked(64 * 1024):
-        data += chunk
-        if len(data) > MAX_BACKFILL_BYTES:
-            return _too_large()
-    report = await import_shop_orders(services(request).sessions, store_id, provider, bytes(data))
+    report = await import_shop_orders(services(request).sessions, store_id, provider, data)
     if not report.ok:
         body = refusal_body("backfill_lines_bad", {"count": len(report.errors)})
         return web.json_response({**body, "errors": [e.as_json() for e in report.errors]}, status=400)

@@ -16,6 +16,7 @@ from bot.chat.rasa_client import RasaClient, transcript_message
 from bot.chat.unanswered import UnansweredTurns
 from bot.core.refusals import ParamValue, Refusal
 from bot.core.text_input import BadInput, loads
+from bot.photos.conversation_photos import ConversationPhotos, PhotosNotSendable, photo_json
 from bot.web.live import LiveHub
 
 log = logging.getLogger(__name__)
@@ -84,23 +85,59 @@ def intent_named(message: str) -> str | None:
     return "".join(name.split()).lower()
 
 
+#: Photos one message may carry (each uploaded first: bot/web/photo_api.py).
+MAX_PHOTOS_PER_MESSAGE = 5
+#: What Rasa receives for a message of photos alone: the shopper said nothing it could read, so the
+#: intent says what happened, and how many (the dialogue's photo step takes it; the bot never sees
+#: the pictures and never says it did).
+PHOTOS_INTENT = "share_photos"
+#: A photo id as bot/photos/conversation_photos.py makes them (``secrets.token_urlsafe(24)``).
+_PHOTO_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
+
+
 @dataclass(frozen=True)
 class ShopperInput:
     #: What Rasa receives: the text, or a button's payload.
     for_rasa: str
     #: What the transcript shows: the text, or the button's title.
     shown: str
+    #: Uploaded photos the message carries, in order.
+    photo_ids: tuple[str, ...] = ()
 
     @property
     def is_intent(self) -> bool:
-        """Rasa reads it as "/intent{...}": allowed only as a button the bot offered in this chat."""
+        """Rasa reads it as "/intent{...}": allowed only as a button the bot offered in this chat
+        (or as the gateway's own :data:`PHOTOS_INTENT` for a message of photos alone)."""
         return intent_named(self.for_rasa) is not None
+
+    @property
+    def is_photos_alone(self) -> bool:
+        return bool(self.photo_ids) and self.for_rasa == f"/{PHOTOS_INTENT}"
+
+
+def _photo_ids(photos: Any) -> tuple[str, ...]:
+    if photos is None:
+        return ()
+    if not isinstance(photos, list) or not all(isinstance(p, str) and _PHOTO_ID.fullmatch(p) for p in photos):
+        raise BadMessage("message_photos_invalid")
+    if len(photos) > MAX_PHOTOS_PER_MESSAGE:
+        raise BadMessage("message_photos_too_many", limit=MAX_PHOTOS_PER_MESSAGE)
+    if len(set(photos)) != len(photos):
+        raise BadMessage("message_photos_invalid")
+    return tuple(photos)
 
 
 def parse_shopper_input(body: Any) -> ShopperInput:
+    """A shopper's message: ``text`` or a button's ``payload`` (with its ``title``), and ``photos``,
+    a list of uploaded photo ids, with the text or alone."""
     if not isinstance(body, dict):
         raise BadMessage("body_not_object")
+    photo_ids = _photo_ids(body.get("photos"))
     text, payload = body.get("text"), body.get("payload")
+    if photo_ids and payload is not None:
+        raise BadMessage("message_text_or_payload")
+    if photo_ids and (text is None or (isinstance(text, str) and not _CONTROL.sub("", text).strip())):
+        return ShopperInput(f"/{PHOTOS_INTENT}", "", photo_ids)
     if (text is None) == (payload is None):
         raise BadMessage("message_text_or_payload")
     raw = text if text is not None else payload
@@ -117,20 +154,29 @@ def parse_shopper_input(body: Any) -> ShopperInput:
         # Rasa's own intents reset or rewind the conversation (its identity-check state with
         # it), and external intents are the store's processes' alone (a delivery confirmation).
         raise BadMessage("message_intent_forbidden")
+    if intent == PHOTOS_INTENT:
+        # Only a message that does carry photos says it does.
+        raise BadMessage("button_not_offered")
     if payload is not None:
         if intent is None:
             raise BadMessage("payload_not_intent")
         title = body.get("title")
         shown = _CONTROL.sub("", title)[:200] if isinstance(title, str) and title.strip() else cleaned
         return ShopperInput(cleaned, shown)
-    return ShopperInput(cleaned, cleaned)
+    return ShopperInput(cleaned, cleaned, photo_ids)
 
 
 class ChatTurns:
     def __init__(
-        self, conversations: ConversationService, rasa: RasaClient, hub: LiveHub, unanswered: UnansweredTurns
+        self,
+        conversations: ConversationService,
+        rasa: RasaClient,
+        hub: LiveHub,
+        unanswered: UnansweredTurns,
+        photos: ConversationPhotos,
     ) -> None:
         self.conversations, self.rasa, self.hub, self.unanswered = conversations, rasa, hub, unanswered
+        self.photos = photos
         # One turn at a time per conversation, so replies never interleave;
         # a lock lives only while some turn of its conversation is waiting or running.
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
@@ -145,7 +191,11 @@ class ChatTurns:
         the shopper can't reach intents that no button of theirs leads to. This holds for
         HTTP messages and websocket frames, and while a person holds the chat.
         """
-        if shopper_input.is_intent and not await self.conversations.offered_payload(chat, shopper_input.for_rasa):
+        if (
+            shopper_input.is_intent
+            and not shopper_input.is_photos_alone
+            and not await self.conversations.offered_payload(chat, shopper_input.for_rasa)
+        ):
             raise BadMessage("button_not_offered")
         key = chat.conversation_id
         lock, users = self._locks.get(key, (asyncio.Lock(), 0))
@@ -161,10 +211,22 @@ class ChatTurns:
                 self._locks[key] = (lock, users - 1)
 
     async def _take(self, chat: ChatSession, shopper_input: ShopperInput, client_key: str | None) -> list[StoredMessage]:
+        attachment = None
+        if shopper_input.photo_ids:
+            try:
+                photos = await self.photos.unsent(chat.store_id, chat.conversation_id, shopper_input.photo_ids)
+            except PhotosNotSendable:
+                raise BadMessage("message_photos_unknown") from None
+            attachment = {"type": "photos", "photos": [photo_json(photo) for photo in photos]}
         # Stored before anything else happens: a failing assistant loses nothing.
-        stored = await self.conversations.append(chat, [NewMessage("shopper", shopper_input.shown)])
+        stored = await self.conversations.append(chat, [NewMessage("shopper", shopper_input.shown, attachment=attachment)])
+        if shopper_input.photo_ids:
+            await self.photos.attach_to_message(chat.store_id, chat.conversation_id, stored[0].seq, shopper_input.photo_ids)
         self.hub.new_messages(chat.conversation_id)
-        metadata = {"store_id": chat.store_id}
+        metadata: dict[str, Any] = {"store_id": chat.store_id}
+        if shopper_input.photo_ids:
+            # How many, not which: the actions file them with the case from the database.
+            metadata["photo_count"] = len(shopper_input.photo_ids)
         if chat.shopper_email:
             metadata["shopper_email"] = chat.shopper_email
         if client_key:

@@ -8,26 +8,16 @@ import inspect
 import io
 import random
 import re
-import struct
 import time
-import zlib
 from pathlib import Path
 from typing import Any
 
 import pytest
-from PIL import ExifTags, Image, ImageCms
+from PIL import ExifTags, Image
 
 from bot.photos import images
 from bot.photos.images import MAX_EDGE, MAX_PHOTO_PIXELS, THUMBNAIL_EDGE, PhotoRefused, prepare_photo
-
-RED = (200, 30, 30)
-BLUE = (20, 20, 230)
-
-
-def _image(fmt: str, size: tuple[int, int], mode: str = "RGB", colour: Any = RED, **save: Any) -> bytes:
-    out = io.BytesIO()
-    Image.new(mode, size, colour).save(out, format=fmt, **save)
-    return out.getvalue()
+from tests.photos.sample_images import BLUE, RED, image_bytes, png_announcing, with_gps_and_orientation
 
 
 def _noise(fmt: str) -> bytes:
@@ -66,7 +56,7 @@ def _near(pixel: Any, colour: tuple[int, int, int]) -> bool:
 def test_accepted_kinds_become_a_jpeg_and_a_thumbnail(
     fmt: str, size: tuple[int, int], mode: str, colour: Any, source: str, full: tuple, thumbnail: tuple, seen: tuple
 ) -> None:
-    prepared = prepare_photo(_image(fmt, size, mode, colour))
+    prepared = prepare_photo(image_bytes(fmt, size, mode, colour))
     assert prepared.source == source
     kept = _opened(prepared.jpeg)
     assert kept.size == (prepared.width, prepared.height) == full
@@ -79,7 +69,7 @@ def test_accepted_kinds_become_a_jpeg_and_a_thumbnail(
 
 def test_the_kind_comes_from_the_bytes_never_from_a_name(tmp_path: Path) -> None:
     renamed = tmp_path / "damaged-pan.jpg"
-    renamed.write_bytes(_image("PNG", (40, 30)))
+    renamed.write_bytes(image_bytes("PNG", (40, 30)))
     assert prepare_photo(renamed.read_bytes()).source == "png"
     assert list(inspect.signature(prepare_photo).parameters) == ["data"]
 
@@ -95,9 +85,9 @@ SVG = b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg"><script>a
         (b"", "photo_not_an_image", {}),
         (SVG, "photo_type_unsupported", {"kind": "SVG"}),
         (b"\xef\xbb\xbf  " + SVG.replace(b'<?xml version="1.0"?>\n', b""), "photo_type_unsupported", {"kind": "SVG"}),
-        (_image("GIF", (20, 20)), "photo_type_unsupported", {"kind": "GIF"}),
-        (_image("TIFF", (20, 20)), "photo_type_unsupported", {"kind": "TIFF"}),
-        (_image("BMP", (20, 20)), "photo_type_unsupported", {"kind": "BMP"}),
+        (image_bytes("GIF", (20, 20)), "photo_type_unsupported", {"kind": "GIF"}),
+        (image_bytes("TIFF", (20, 20)), "photo_type_unsupported", {"kind": "TIFF"}),
+        (image_bytes("BMP", (20, 20)), "photo_type_unsupported", {"kind": "BMP"}),
     ],
     ids=["shell-script", "html", "empty", "svg", "svg-bom-no-prolog", "gif", "tiff", "bmp"],
 )
@@ -121,17 +111,6 @@ def test_a_cut_short_image_is_refused_as_truncated(fmt: str, keep: float) -> Non
     assert refused.value.code == "photo_truncated"
 
 
-def _png_announcing(width: int, height: int) -> bytes:
-    """A few hundred bytes whose header says width x height RGB, with two rows of pixel data."""
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    rows = zlib.compress(bytes(2 * (1 + 3 * width)), 9)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", rows) + chunk(b"IEND", b"")
-
-
 def _peak_resident_kib() -> int:
     found = re.search(r"VmHWM:\s+(\d+) kB", Path("/proc/self/status").read_text())
     assert found
@@ -144,7 +123,7 @@ def _peak_resident_kib() -> int:
     [100_000, 8_000],
 )
 def test_a_decompression_bomb_is_refused_quickly_and_in_little_memory(side: int) -> None:
-    bomb = _png_announcing(side, side)
+    bomb = png_announcing(side, side)
     assert len(bomb) < 20_000
     Path("/proc/self/clear_refs").write_text("5")  # the kernel's peak resident size starts again from now
     before = _peak_resident_kib()
@@ -178,34 +157,13 @@ def _segments_before_scan(jpeg: bytes) -> set[int]:
     return found
 
 
-def _with_gps_and_orientation(fmt: str) -> bytes:
-    """200 x 100, a blue corner at the stored top left, EXIF Orientation 6 (turn right to view),
-    a GPS position, XMP, and for the kinds that keep them an ICC profile and a comment."""
-    picture = Image.new("RGB", (200, 100), RED)
-    picture.paste(BLUE, (0, 0, 30, 30))
-    exif = Image.Exif()
-    exif[ExifTags.Base.Orientation] = 6
-    exif[ExifTags.Base.Make] = "PhoneMaker"
-    gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
-    gps[ExifTags.GPS.GPSLatitudeRef], gps[ExifTags.GPS.GPSLatitude] = "N", (48.0, 51.0, 29.6)
-    gps[ExifTags.GPS.GPSLongitudeRef], gps[ExifTags.GPS.GPSLongitude] = "E", (2.0, 17.0, 40.2)
-    extra: dict[str, Any] = {"xmp": b'<x:xmpmeta xmlns:x="adobe:ns:meta/">home</x:xmpmeta>'}
-    if fmt != "HEIF":
-        extra["icc_profile"] = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
-    if fmt == "JPEG":
-        extra["comment"] = b"taken at home"
-    out = io.BytesIO()
-    picture.save(out, format=fmt, exif=exif, **extra)
-    return out.getvalue()
-
-
 @pytest.mark.parametrize(
     ("fmt", "upright"),
     # HEIC: libheif applies the file's own rotation (irot/imir); the EXIF one is not applied on top (HEIF's rule).
     [("JPEG", True), ("PNG", True), ("WEBP", True), ("HEIF", False)],
 )
 def test_the_orientation_is_applied_and_no_metadata_survives(fmt: str, upright: bool) -> None:
-    sent = _with_gps_and_orientation(fmt)
+    sent = with_gps_and_orientation(fmt)
     with Image.open(io.BytesIO(sent)) as original:
         assert original.getexif().get_ifd(ExifTags.IFD.GPSInfo)[ExifTags.GPS.GPSLatitudeRef] == "N"
     prepared = prepare_photo(sent)

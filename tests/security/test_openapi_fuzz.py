@@ -109,9 +109,9 @@ WEBHOOK_SIGNERS = {
 SHOP_DOMAIN = "fuzz-store.myshopify.com"
 
 
-@schemathesis.serializer("application/x-ndjson", "application/pdf")
+@schemathesis.serializer("application/x-ndjson", "application/pdf", "image/*")
 def _as_bytes(context: schemathesis.SerializationContext, value: Any) -> dict[str, Any]:
-    """The seller API's JSON Lines push and manual upload take the body as it is."""
+    """The seller API's JSON Lines push, the manual and photo uploads take the body as it is."""
     if isinstance(value, bytes):
         return {"data": value}
     if hasattr(value, "data") and isinstance(value.data, bytes):  # schemathesis' Binary
