@@ -15,6 +15,8 @@ from bot.guides.in_chat import GuideService
 from bot.guides.product_matching import ProductMatcher
 from bot.orders.identity_checks import IdentityChecks, LockoutPolicy
 from bot.orders.lookup import OrderService
+from bot.photos.conversation_photos import ConversationPhotos
+from bot.photos.storage import photo_storage
 from bot.reviews.shopper_reviews import ReviewService
 from bot.seller.store_settings import StoreSettingsService
 from bot.shipping.deliveries import Outgoing
@@ -95,3 +97,10 @@ def review_service() -> ReviewService:
 @lru_cache(maxsize=1)
 def settings_service() -> StoreSettingsService:
     return StoreSettingsService(get_sessionmaker())
+
+
+@lru_cache(maxsize=1)
+def conversation_photos() -> ConversationPhotos:
+    """The conversations' photos: the actions file them with cases, and never open them."""
+    sessions = get_sessionmaker()
+    return ConversationPhotos(sessions, photo_storage(get_settings(), sessions))

@@ -10,7 +10,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.context import chat_context, guide_service, product_matcher
+from actions.context import chat_context, conversation_photos, guide_service, product_matcher
 from actions.escalations import escalate
 from actions.forms import ask
 from actions.orders import ValidateOrderStatusForm
@@ -18,6 +18,10 @@ from bot.chat import replies
 from bot.guides.catalogue_index import CatalogueItem
 
 ORDER_SLOTS = ("order_number", "order_verification")
+#: The problems a photo helps the store judge; "it never came" has nothing to photograph.
+PHOTO_PROBLEMS = frozenset({"damaged", "missing_parts", "wrong_item"})
+#: What the gateway sends Rasa for a message of photos alone (bot/web/turns.py: PHOTOS_INTENT).
+PHOTOS_MESSAGE = "/share_photos"
 MIN_DESCRIPTION_CHARS = 3
 MAX_DESCRIPTION_CHARS = 2000
 #: The line added to a report for the store's team when the shopper names an item of the order.
@@ -25,7 +29,8 @@ ITEM_NAMED = "Item named: {items}"
 
 
 class ValidateProblemReportForm(ValidateOrderStatusForm):
-    """The order (checked exactly as for "where is my order?"), then the shopper's description."""
+    """The order (checked exactly as for "where is my order?"), then the shopper's description,
+    then, for what a photo can show, the photos (or Skip)."""
 
     def name(self) -> str:
         return "validate_problem_report_form"
@@ -34,11 +39,20 @@ class ValidateProblemReportForm(ValidateOrderStatusForm):
         self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[str]:
         slots = await super().required_slots(domain_slots, dispatcher, tracker, domain)
+        if tracker.get_slot("problem_type") not in PHOTO_PROBLEMS:
+            slots = [slot for slot in slots if slot != "problem_photos"]
         if tracker.get_slot("verified_order_number"):
             # The chat already knows the order: the delivery message named it,
             # or the shopper proved it earlier.
             return [slot for slot in slots if slot not in ORDER_SLOTS]
         return slots
+
+    async def validate_problem_photos(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Photos end the step, and so do Skip and words instead of photos: the report goes ahead either way."""
+        sent = str(value or "").strip().startswith(PHOTOS_MESSAGE)
+        return {"problem_photos": "sent" if sent else "skipped"}
 
     async def validate_problem_description(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -62,6 +76,39 @@ class ActionAskProblemDescription(Action):
         return ask(dispatcher, tracker, "problem_description", question)
 
 
+class ActionAskProblemPhotos(Action):
+    """Ask for the photos that help the store decide, with a Skip."""
+
+    def name(self) -> str:
+        return "action_ask_problem_photos"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        problem = tracker.get_slot("problem_type") or "damaged"
+        question = replies.ASK_PROBLEM_PHOTOS.get(problem, replies.ASK_PROBLEM_PHOTOS["damaged"])
+        return ask(dispatcher, tracker, "problem_photos", question, buttons=[replies.SKIP_PHOTOS_BUTTON])
+
+
+class ActionAcknowledgePhotos(Action):
+    """Photos sent outside the report's photo step: where they went. Never a word about what they
+    show: nobody has looked yet."""
+
+    def name(self) -> str:
+        return "action_acknowledge_photos"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        store_id = chat_context(tracker).store_id
+        case = await conversation_photos().open_case(store_id, tracker.sender_id) if store_id else None
+        if case is not None:
+            # The gateway filed them with the open case as they arrived.
+            dispatcher.utter_message(text=replies.PHOTOS_ADDED_TO_CASE.format(reference=f"E-{case}"))
+        elif tracker.active_loop_name == "problem_report_form":
+            # The report under way takes them when it is recorded.
+            dispatcher.utter_message(text=replies.PHOTOS_KEPT_FOR_REPORT)
+        else:
+            dispatcher.utter_message(text=replies.PHOTOS_KEPT, buttons=replies.PHOTOS_KEPT_BUTTONS)
+        return []
+
+
 class ActionRecordProblemReport(Action):
     """Record the escalation with the order and the shopper's words, and say what happens next."""
 
@@ -69,14 +116,20 @@ class ActionRecordProblemReport(Action):
         return "action_record_problem_report"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        reset: list[EventType] = [SlotSet(slot, None) for slot in (*ORDER_SLOTS, "problem_description", "problem_type")]
+        reset: list[EventType] = [
+            SlotSet(slot, None) for slot in (*ORDER_SLOTS, "problem_description", "problem_photos", "problem_type")
+        ]
         number = tracker.get_slot("verified_order_number")
         description = tracker.get_slot("problem_description")
         problem = tracker.get_slot("problem_type")
         if not (number and description and problem):
             return reset  # the form already said why it stopped
         item = await named_item_line(tracker, number, [description, report_text(tracker)])
-        await escalate(dispatcher, tracker, problem, f"{description}\n{item}" if item else description, number)
+        recorded = await escalate(dispatcher, tracker, problem, f"{description}\n{item}" if item else description, number)
+        if recorded is not None:
+            filed = await conversation_photos().file_with_case(recorded.store_id, tracker.sender_id, recorded.id)
+            if filed:
+                dispatcher.utter_message(text=replies.PHOTOS_WITH_REPORT.format(count=filed))
         return reset
 
 

@@ -69,6 +69,8 @@ DEFAULT_DECISIONS: dict[str, Decision] = {
     "EXTERNAL_shipment_exception": Decision(RESUME, ("action_send_exception_notice",)),
     "EXTERNAL_install_video": Decision(RESUME, ("action_send_install_video",)),
     "EXTERNAL_review_due": Decision(RESUME, ("action_send_review_invitation",)),
+    # Photos sent before the report asks for them: kept (and said so), and the form goes on.
+    "share_photos": Decision(RESUME, ("action_acknowledge_photos",)),
     # "Yes", "ok", "try again" (the choices' first button): ask again.
     "affirm": Decision(CONTINUE),
     # An answer at every slot today; at a slot that takes no text, ask again.
@@ -102,6 +104,8 @@ DEFAULT_ANSWER_INTENTS = ("inform", NLU_FALLBACK)
 SLOT_ANSWER_INTENTS: dict[str, tuple[str, ...]] = {
     # The shopper's own words: "no, nothing at the neighbours" and "the box came crushed" describe it.
     "problem_description": ("inform", NLU_FALLBACK, "deny", *REPORT_INTENTS),
+    # Photos (the gateway's intent for them), or Skip ("no"), or words instead of photos: all end the step.
+    "problem_photos": ("inform", NLU_FALLBACK, "deny", "share_photos"),
     # Optional words about the product: praise, thanks, a gripe; "no" skips them.
     "review_comment": ("inform", NLU_FALLBACK, "deny", "thank", "confirm_delivery", "leave_review", "out_of_scope"),
 }

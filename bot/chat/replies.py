@@ -102,9 +102,9 @@ ASK_PROBLEM_DESCRIPTION = {
         "with a neighbour, at reception or in a safe place. Once you've had a look, tell me what you found: where "
         "you checked, and anything the carrier's delivery note or photo shows. A person from the store will take it from there."
     ),
-    "damaged": "I'm sorry it arrived damaged. Please describe the damage and, if you can, paste a link to a photo of it and of the box.",
-    "missing_parts": "I'm sorry something is missing. Which parts are missing? A link to a photo of what arrived helps.",
-    "wrong_item": "I'm sorry you got the wrong item. What did you receive instead? A link to a photo of the item and its label helps.",
+    "damaged": "I'm sorry it arrived damaged. Please describe the damage in a sentence or two.",
+    "missing_parts": "I'm sorry something is missing. Which parts are missing?",
+    "wrong_item": "I'm sorry you got the wrong item. What did you receive instead?",
 }
 PROBLEM_DESCRIPTION_TOO_SHORT = "Could you tell me a little more? A sentence or two is plenty, and a photo link helps."
 #: When a person is asked to help, each reply ends with {next_steps}: what the store's
@@ -182,10 +182,45 @@ FORM_BRIDGES = {
 #: A form added later without its own bridge.
 FORM_BRIDGE_DEFAULT = "Back to where we were:"
 #: The short question after a bridge, by requested slot; a slot without one gets its full question.
+#: The report's photo step (damaged, missing parts, wrong item): what helps the store decide. The
+#: bot never sees a photo, so nothing it says afterwards claims it looked.
+ASK_PROBLEM_PHOTOS = {
+    "damaged": (
+        "Photos help the store decide quickly: a picture of the damage and one of the box label. Attach them with "
+        "the paper clip (up to 5 at a time), or tap Skip."
+    ),
+    "missing_parts": (
+        "Photos help the store decide quickly: a picture of everything that arrived and one of the box label. "
+        "Attach them with the paper clip (up to 5 at a time), or tap Skip."
+    ),
+    "wrong_item": (
+        "Photos help the store decide quickly: a picture of the item you received and one of its label. Attach "
+        "them with the paper clip (up to 5 at a time), or tap Skip."
+    ),
+}
+SKIP_PHOTOS_BUTTON = {"title": "Skip", "payload": "/deny"}
+#: After the report is recorded, when photos went with it (``{count}`` of them).
+PHOTOS_WITH_REPORT = "Your photos ({count}) are with your report for the store's team."
+#: Photos sent while a case is open: they joined it (bot/web/turns.py).
+PHOTOS_ADDED_TO_CASE = "Thanks, your photos are added to your request {reference} for the store's team."
+#: Photos sent with no case open: kept in the chat until a report takes them.
+PHOTOS_KEPT = (
+    "Thanks, your photos are saved in this chat. If something is wrong with your order, tell me what happened "
+    "and I'll pass them to the store's team with your report."
+)
+#: Photos sent while a report is under way but before its photo step: it takes them.
+PHOTOS_KEPT_FOR_REPORT = "Thanks, your photos are saved; they'll go with your report."
+PHOTOS_KEPT_BUTTONS = [
+    {"title": "It arrived damaged", "payload": "/report_damaged"},
+    {"title": "Parts are missing", "payload": "/report_missing_parts"},
+    {"title": "Wrong item", "payload": "/report_wrong_item"},
+]
+
 SHORT_QUESTIONS = {
     "order_number": "what's the order number?",
     "order_verification": "what's the email address or the shipping postcode on the order?",
-    "problem_description": "what happened? A sentence or two is plenty, and a photo link helps.",
+    "problem_description": "what happened? A sentence or two is plenty.",
+    "problem_photos": "could you attach photos with the paper clip? Or tap Skip.",
     "review_rating": "how many stars would you give it, from 1 to 5?",
     "review_comment": "would you like to add a few words about it? Type them, or tap Skip.",
 }

@@ -161,17 +161,48 @@ class ConversationPhotos:
             )
             if message_id is None:
                 return 0
-            case_id = await session.scalar(
-                select(Escalation.id)
-                .where(
-                    Escalation.store_id == store_id,
-                    Escalation.conversation_id == conversation_id,
-                    Escalation.status.in_(OPEN_CASE),
-                )
-                .order_by(Escalation.created_at.desc(), Escalation.id.desc())
-                .limit(1)
-            )
+            case_id = await self._open_case(session, store_id, conversation_id)
             return await self._set(session, photo_ids, conversation_id, message_id=message_id, escalation_id=case_id)
+
+    async def open_case(self, store_id: str, conversation_id: str) -> int | None:
+        """The conversation's latest case still open (or with a person), which photos sent now join."""
+        async with self._sessions() as session:
+            return await self._open_case(session, store_id, conversation_id)
+
+    @staticmethod
+    async def _open_case(session: AsyncSession, store_id: str, conversation_id: str) -> int | None:
+        return await session.scalar(
+            select(Escalation.id)
+            .where(
+                Escalation.store_id == store_id,
+                Escalation.conversation_id == conversation_id,
+                Escalation.status.in_(OPEN_CASE),
+            )
+            .order_by(Escalation.created_at.desc(), Escalation.id.desc())
+            .limit(1)
+        )
+
+    async def file_with_case(self, store_id: str, conversation_id: str, escalation_id: int) -> int:
+        """A report just recorded takes the photos the shopper sent in this conversation that no case
+        holds yet (sent in its photo step, or before the report began). How many it took."""
+        async with self._sessions() as session, session.begin():
+            case_conversation = await session.scalar(
+                select(Escalation.conversation_id).where(Escalation.id == escalation_id, Escalation.store_id == store_id)
+            )
+            if case_conversation != conversation_id:
+                return 0
+            result = await session.execute(
+                update(Photo)
+                .where(
+                    Photo.store_id == store_id,
+                    Photo.conversation_id == conversation_id,
+                    Photo.sender == "shopper",
+                    Photo.message_id.is_not(None),
+                    Photo.escalation_id.is_(None),
+                )
+                .values(escalation_id=escalation_id)
+            )
+            return rows_changed(result)
 
     async def of_case(self, store_id: str, escalation_id: int) -> list[Photo]:
         """The case's photos, oldest first (the agents' gallery)."""

@@ -18,12 +18,16 @@ from actions import problems as problem_actions
 from bot.chat import replies
 from bot.chat.conversations import ConversationService
 from bot.core.config import PROJECT_ROOT
-from bot.core.models import Escalation, Order
+from bot.core.models import Escalation, Order, Photo
 from bot.guides.in_chat import GuideService
 from bot.guides.product_matching import ProductMatcher
 from bot.orders.identity_checks import IdentityChecks
 from bot.orders.lookup import OrderService
+from bot.photos.conversation_photos import ConversationPhotos
+from bot.photos.images import prepare_photo
+from bot.photos.storage import DatabaseStorage
 from bot.support.escalations import EscalationService
+from tests.photos.sample_images import image_bytes
 
 DOMAIN: dict[str, Any] = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())
 STORE = "yangteng-auto"
@@ -40,6 +44,8 @@ def services(demo_sessions: async_sessionmaker[AsyncSession], monkeypatch: pytes
     monkeypatch.setattr(escalation_actions, "clock", lambda: WORKING_HOURS)
     monkeypatch.setattr(problem_actions, "guide_service", lambda: GuideService(demo_sessions))
     monkeypatch.setattr(problem_actions, "product_matcher", lambda: ProductMatcher(demo_sessions))
+    photos = ConversationPhotos(demo_sessions, DatabaseStorage(demo_sessions))
+    monkeypatch.setattr(problem_actions, "conversation_photos", lambda: photos)
 
 
 def tracker(
@@ -164,6 +170,7 @@ async def test_the_report_records_an_escalation_with_the_order(demo_sessions: as
         "order_number": None,
         "order_verification": None,
         "problem_description": None,
+        "problem_photos": None,
         "problem_type": None,
     }
 
@@ -207,3 +214,114 @@ async def test_a_product_outside_the_order_is_not_named_in_the_report(
 ) -> None:
     # The brake pads are in the catalogue but not in FZ-20412: the report names no item.
     assert await details_of_damage_report(demo_sessions, "my brake pads came broken", "broken in two") == "broken in two"
+
+
+# --- the photo step ---
+
+
+@pytest.mark.parametrize(
+    ("problem", "asked"), [("damaged", True), ("missing_parts", True), ("wrong_item", True), ("not_received", False)]
+)
+async def test_photos_are_asked_for_after_the_description_where_a_photo_shows_the_problem(problem: str, asked: bool) -> None:
+    form = problem_actions.ValidateProblemReportForm()
+    required = await form.required_slots(
+        form.domain_slots(DOMAIN),
+        CollectingDispatcher(),
+        tracker(slots={"problem_type": problem, "verified_order_number": "FZ-20931"}),
+        DOMAIN,
+    )
+    assert required == (["problem_description", "problem_photos"] if asked else ["problem_description"])
+    slots, _ = await validate(
+        tracker(
+            slots={"problem_type": problem, "verified_order_number": "FZ-20931"},
+            candidates={"problem_description": "the corner is dented"},
+        )
+    )
+    assert slots["requested_slot"] == ("problem_photos" if asked else None)
+
+
+@pytest.mark.parametrize(
+    ("answer", "intent", "kept"),
+    [
+        ("/share_photos", "share_photos", "sent"),
+        ("/deny", "deny", "skipped"),
+        ("no photos, sorry", "deny", "skipped"),
+        ("i'll take them tonight", "inform", "skipped"),
+    ],
+)
+async def test_photos_skip_or_words_end_the_photo_step(answer: str, intent: str, kept: str) -> None:
+    slots, said = await validate(
+        tracker(
+            text=answer,
+            intent=intent,
+            slots={"problem_type": "damaged", "verified_order_number": "FZ-20931", "problem_description": "dented"},
+            candidates={"problem_photos": answer},
+        )
+    )
+    assert (slots["problem_photos"], slots["requested_slot"], said) == (kept, None, [])
+
+
+@pytest.mark.parametrize("problem", ["damaged", "missing_parts", "wrong_item"])
+async def test_the_photo_question_fits_the_problem_and_offers_skip(problem: str) -> None:
+    dispatcher = CollectingDispatcher()
+    await problem_actions.ActionAskProblemPhotos().run(dispatcher, tracker(slots={"problem_type": problem}), DOMAIN)
+    assert [(m["text"], m["buttons"]) for m in dispatcher.messages] == [
+        (replies.ASK_PROBLEM_PHOTOS[problem], [replies.SKIP_PHOTOS_BUTTON])
+    ]
+
+
+async def _photo(sessions: async_sessionmaker[AsyncSession], conversation: ConversationService, chat, sent: bool) -> str:  # type: ignore[no-untyped-def]
+    photos = ConversationPhotos(sessions, DatabaseStorage(sessions))
+    photo = await photos.add(chat.store_id, chat.conversation_id, "shopper", prepare_photo(image_bytes("JPEG", (64, 48))))
+    if sent:
+        from bot.chat.conversations import NewMessage
+
+        stored = await conversation.append(chat, [NewMessage("shopper", "")])
+        await photos.attach_to_message(chat.store_id, chat.conversation_id, stored[0].seq, [photo.id])
+    return photo.id
+
+
+async def test_the_report_takes_the_photos_sent_in_its_conversation(demo_sessions: async_sessionmaker[AsyncSession]) -> None:
+    conversations = ConversationService(demo_sessions)
+    chat = await conversations.for_shopper(STORE, "alex@example.com")
+    elsewhere = await conversations.for_shopper("bloomkids-baby", "alex@example.com")
+    sent = [await _photo(demo_sessions, conversations, chat, sent=True) for _ in range(2)]
+    unsent = await _photo(demo_sessions, conversations, chat, sent=False)
+    other = await _photo(demo_sessions, conversations, elsewhere, sent=True)
+    dispatcher = CollectingDispatcher()
+    await problem_actions.ActionRecordProblemReport().run(
+        dispatcher,
+        tracker(
+            chat.conversation_id,
+            metadata=ALEX,
+            slots={"problem_type": "damaged", "verified_order_number": "FZ-20931", "problem_description": "dented corner"},
+        ),
+        DOMAIN,
+    )
+    async with demo_sessions() as session:
+        escalation = (await session.scalars(select(Escalation))).one()
+        filed = dict((await session.execute(select(Photo.id, Photo.escalation_id))).tuples().all())
+    assert filed == {sent[0]: escalation.id, sent[1]: escalation.id, unsent: None, other: None}
+    said = [m["text"] for m in dispatcher.messages]
+    assert said[-1] == replies.PHOTOS_WITH_REPORT.format(count=2)
+    # Never a word that claims someone looked at them.
+    assert not any(word in " ".join(said).lower() for word in ("i can see", "looks", "i see", "looking at"))
+
+
+async def test_photos_sent_outside_the_photo_step_are_acknowledged_for_where_they_went(
+    demo_sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    chat = await ConversationService(demo_sessions).for_shopper(STORE, "alex@example.com")
+
+    async def said(active_loop: str | None) -> list[tuple[str, list[Any]]]:
+        dispatcher = CollectingDispatcher()
+        t = tracker(chat.conversation_id, text="/share_photos", intent="share_photos", metadata=ALEX)
+        t.active_loop = {"name": active_loop} if active_loop else {}
+        await problem_actions.ActionAcknowledgePhotos().run(dispatcher, t, DOMAIN)
+        return [(m["text"], m["buttons"]) for m in dispatcher.messages]
+
+    assert await said(None) == [(replies.PHOTOS_KEPT, replies.PHOTOS_KEPT_BUTTONS)]
+    assert await said("problem_report_form") == [(replies.PHOTOS_KEPT_FOR_REPORT, [])]
+    case = await EscalationService(demo_sessions).record(chat.conversation_id, "damaged", "dented")
+    assert case is not None
+    assert await said(None) == [(replies.PHOTOS_ADDED_TO_CASE.format(reference=case.reference), [])]
