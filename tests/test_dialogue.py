@@ -37,7 +37,8 @@ def test_training_data_is_valid_without_warnings() -> None:
         w
         for w in warnings
         if not re.fullmatch(
-            r"The intent '(EXTERNAL_\w+|share_photos)' is listed in the domain file, but is not found in the NLU training data\.", w.strip()
+            r"The intent '(EXTERNAL_\w+|share_photos)' is listed in the domain file, but is not found in the NLU training data\.",
+            w.strip(),
         )
     ]
     assert unexpected == [], unexpected
