@@ -208,6 +208,11 @@ PHOTOS_KEPT = (
     "Thanks, your photos are saved in this chat. If something is wrong with your order, tell me what happened "
     "and I'll pass them to the store's team with your report."
 )
+#: What the agent console's "Ask for more photos" sends (the widget adds its upload button).
+AGENT_PHOTO_REQUEST = (
+    "Could you send a few more photos? Tap the paper clip to add them (up to 5 at a time): the whole item, "
+    "the damage up close, and the label on the box."
+)
 #: Photos sent while a report is under way but before its photo step: it takes them.
 PHOTOS_KEPT_FOR_REPORT = "Thanks, your photos are saved; they'll go with your report."
 PHOTOS_KEPT_BUTTONS = [

@@ -25,10 +25,12 @@ from bot.core.models import (
     Escalation,
     Message,
     Order,
+    Photo,
     Shipment,
     Store,
     iso_utc,
 )
+from bot.photos.conversation_photos import photo_json
 from bot.support.console_queue import escalation_json, escalation_select, with_wait
 from bot.support.console_sessions import SignedInAgent
 
@@ -76,7 +78,8 @@ class ConversationView:
     async def conversation(
         self, agent: SignedInAgent, conversation_id: str, now: dt.datetime | None = None
     ) -> dict[str, Any]:
-        """Everything the conversation view shows: transcript, order, escalations, notes, canned replies."""
+        """Everything the conversation view shows: transcript, order, escalations with their photos,
+        notes, canned replies."""
         now = now or utc_now()
         async with self._sessions() as session:
             conversation = await self.locate(session, agent, conversation_id)
@@ -96,6 +99,14 @@ class ConversationView:
             escalations = await self._escalations(
                 session, and_(Escalation.conversation_id == conversation_id, Escalation.store_id == store_id)
             )
+            case_photos: dict[int, list[dict[str, Any]]] = {e["id"]: [] for e in escalations}
+            if case_photos:
+                for photo in await session.scalars(
+                    select(Photo)
+                    .where(Photo.store_id == store_id, Photo.escalation_id.in_(case_photos))
+                    .order_by(Photo.created_at, Photo.id)
+                ):
+                    case_photos[photo.escalation_id or 0].append(photo_json(photo))
             order = await self._order_for(session, conversation, escalations)
             notes = (
                 await session.scalars(
@@ -131,7 +142,8 @@ class ConversationView:
                 }
                 for m in messages
             ],
-            "escalations": [with_wait(e, now) for e in escalations],
+            # Each case with its photos: the agent's gallery (open one with /agent/api/photos/{id}).
+            "escalations": [{**with_wait(e, now), "photos": case_photos[e["id"]]} for e in escalations],
             "order": self._order_json(order) if order else None,
             "notes": [note_json(n) for n in notes],
             "canned_replies": [{"id": c.id, "title": c.title, "text": c.text} for c in canned],

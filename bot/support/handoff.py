@@ -21,13 +21,15 @@ import aiohttp
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.chat import replies
 from bot.chat.conversations import ChatSession, ConversationService, NewMessage, StoredMessage
 from bot.chat.rasa_client import RasaClient
 from bot.core.clock import utc_now
 from bot.core.db import rows_changed
-from bot.core.models import Agent, Conversation, ConversationNote, Escalation, EscalationStatus, Store
+from bot.core.models import Agent, Conversation, ConversationNote, Escalation, EscalationStatus, Photo, Store
 from bot.core.refusals import Refusal
 from bot.email.unread_messages import EmailFollowUps
+from bot.photos.conversation_photos import photo_json
 from bot.support.console_sessions import SignedInAgent
 from bot.support.conversation_view import ConversationView, note_json
 from bot.support.escalations import ACTIVE_STATUSES
@@ -178,6 +180,38 @@ class HandoffService:
         """The agent's answer: into the transcript (the shopper's widget shows it) and Rasa's tracker.
         Returns the conversation's store and the stored message."""
         body = clean_text(text, MAX_REPLY_CHARS)
+        return await self._post(agent, conversation_id, NewMessage("agent", body, author=agent.name), body)
+
+    async def ask_for_photos(
+        self, agent: SignedInAgent, conversation_id: str, text: Any = None
+    ) -> tuple[str, StoredMessage]:
+        """One click in the console: a message asking the shopper for more photos, which the widget
+        shows with its upload button (``attachment: {"type": "photo_request"}``). ``text``: the
+        agent's own words instead of :data:`~bot.chat.replies.AGENT_PHOTO_REQUEST`."""
+        body = replies.AGENT_PHOTO_REQUEST if text is None else clean_text(text, MAX_REPLY_CHARS)
+        message = NewMessage("agent", body, attachment={"type": "photo_request"}, author=agent.name)
+        return await self._post(agent, conversation_id, message, body)
+
+    async def holds(self, agent: SignedInAgent, conversation_id: str) -> str:
+        """The conversation's store if the agent holds it, else :class:`Conflict` (checked before a
+        photo is decoded; :meth:`send_photo` checks again as it writes)."""
+        async with self._sessions() as session:
+            conversation = await self._view.locate(session, agent, conversation_id)
+            if conversation.handled_by != agent.id:
+                raise Conflict("claim_before_reply")
+            return conversation.store_id
+
+    async def send_photo(self, agent: SignedInAgent, conversation_id: str, photo: Photo) -> tuple[str, StoredMessage]:
+        """The agent's image (a diagram of the right part, say), already kept in the conversation, as
+        a message of its own."""
+        attachment = {"type": "photos", "photos": [photo_json(photo)]}
+        return await self._post(
+            agent, conversation_id, NewMessage("agent", "", attachment=attachment, author=agent.name), "[photo]"
+        )
+
+    async def _post(
+        self, agent: SignedInAgent, conversation_id: str, message: NewMessage, said_to_rasa: str
+    ) -> tuple[str, StoredMessage]:
         async with self._sessions() as session, session.begin():
             conversation = await self._view.locate(session, agent, conversation_id)
             # Locks the row on PostgreSQL, so a concurrent hand-back cannot slip in between.
@@ -187,13 +221,14 @@ class HandoffService:
             if holder != agent.id:
                 raise Conflict("claim_before_reply")
             chat = self._chat(conversation)
-            [stored] = await self._conversations.append_in(session, chat, [NewMessage("agent", body, author=agent.name)])
+            [stored] = await self._conversations.append_in(session, chat, [message])
             if self._emails is not None:
                 # In the same transaction: the reply and its email job are stored together, or neither.
                 await self._emails.after_stored(session, chat, [stored], "agent_reply")
         try:
             await self._rasa.append_events(
-                conversation_id, [{"event": "bot", "text": body, "metadata": {"agent": agent.name, "agent_id": agent.id}}]
+                conversation_id,
+                [{"event": "bot", "text": said_to_rasa, "metadata": {"agent": agent.name, "agent_id": agent.id}}],
             )
         except (TimeoutError, aiohttp.ClientError):
             # The shopper has it (the transcript is what the widget shows); Rasa's copy is history only.

@@ -23,7 +23,7 @@ from bot.support.conversation_view import NotFound
 from bot.support.handoff import MAX_NOTE_CHARS, MAX_REPLY_CHARS, BadText, Conflict, EngineUnavailable
 from bot.web.console_auth import ConsoleAuth
 from bot.web.json_io import json_error, read_json_object, refusal_response
-from bot.web.photo_api import photo_response
+from bot.web.photo_api import photo_response, take_photo
 from bot.web.services import services
 
 log = logging.getLogger(__name__)
@@ -154,6 +154,30 @@ async def reply(request: web.Request) -> web.Response:
     return web.json_response({"message": message.as_json()}, status=201)
 
 
+async def ask_for_photos(request: web.Request) -> web.Response:
+    """One click: ask the shopper for more photos (the widget shows its upload button with it).
+    An optional ``{"text": ...}`` says it in the agent's own words."""
+    agent, cid = _agent(request), request.match_info["conversation_id"]
+    body = await read_json_object(request) if request.can_read_body else {}
+    store_id, message = await services(request).engine.handoff.ask_for_photos(agent, cid, body.get("text"))
+    _changed(request, cid, store_id, queue_too=False)
+    return web.json_response({"message": message.as_json()}, status=201)
+
+
+async def send_photo(request: web.Request) -> web.Response:
+    """The agent sends an image (the raw body: JPEG, PNG, WebP or HEIC), checked and stripped exactly
+    as a shopper's (:mod:`bot.web.photo_api`), as a message of its own."""
+    agent, cid = _agent(request), request.match_info["conversation_id"]
+    handoff = services(request).engine.handoff
+    store_id = await handoff.holds(agent, cid)  # before anything is read or decoded
+    photo = await take_photo(request, store_id, cid, "agent")
+    if isinstance(photo, web.Response):
+        return photo
+    _, message = await handoff.send_photo(agent, cid, photo)
+    _changed(request, cid, store_id, queue_too=False)
+    return web.json_response({"message": message.as_json()}, status=201)
+
+
 async def note(request: web.Request) -> web.Response:
     agent, cid = _agent(request), request.match_info["conversation_id"]
     body = await read_json_object(request)
@@ -215,6 +239,8 @@ def add_agent_console(app: web.Application) -> None:
     console.router.add_get("/api/photos/{photo_id}", photo)
     console.router.add_post("/api/conversations/{conversation_id}/claim", claim)
     console.router.add_post("/api/conversations/{conversation_id}/messages", reply)
+    console.router.add_post("/api/conversations/{conversation_id}/photo-request", ask_for_photos)
+    console.router.add_post("/api/conversations/{conversation_id}/photos", send_photo)
     console.router.add_post("/api/conversations/{conversation_id}/notes", note)
     console.router.add_post("/api/conversations/{conversation_id}/handback", hand_back)
     console.router.add_post("/api/conversations/{conversation_id}/resolve", resolve)

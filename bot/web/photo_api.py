@@ -24,7 +24,8 @@ import logging
 
 from aiohttp import web
 
-from bot.photos.conversation_photos import Variant
+from bot.core.models import Photo
+from bot.photos.conversation_photos import Sender, Variant
 from bot.photos.images import MAX_PHOTO_BYTES, PhotoRefused, prepare_photo
 from bot.web.chat_api import authenticated_chat
 from bot.web.client_address import client_key
@@ -48,10 +49,10 @@ def _too_large() -> web.Response:
     return json_error(413, "photo_too_large", {"limit_mb": MAX_PHOTO_BYTES // (1024 * 1024)})
 
 
-async def upload_photo(request: web.Request) -> web.Response:
-    """201 with the kept photo's id and size; the shopper then sends it in a message
-    (``photos`` in POST messages)."""
-    chat = await authenticated_chat(request)
+async def take_photo(request: web.Request, store_id: str, conversation_id: str, sender: Sender) -> Photo | web.Response:
+    """The request's body kept as a photo of the conversation, or the refusal to answer with: the
+    address's rate first, then the size, then the bytes, decoded in a worker thread under the
+    process's bound. The caller has checked who is sending."""
     found = services(request)
     retry_after = found.photo_uploads.check(client_key(request))
     if retry_after:
@@ -59,15 +60,25 @@ async def upload_photo(request: web.Request) -> web.Response:
     try:
         data = await read_capped(request, MAX_PHOTO_BYTES)
     except BodyTooLarge:
-        return _too_large()
+        return json_error(413, "photo_too_large", {"limit_mb": MAX_PHOTO_BYTES // (1024 * 1024)})
     try:
         async with found.photo_decodes:
             prepared = await asyncio.to_thread(prepare_photo, data)
-        photo = await found.photos.add(chat.store_id, chat.conversation_id, "shopper", prepared)
+        photo = await found.photos.add(store_id, conversation_id, sender, prepared)
     except PhotoRefused as refused:
         status = {"photo_too_large": 413, "photo_limit_reached": 429}.get(refused.code, 400)
         return refusal_response(status, refused)
-    log.info("photo %s… kept in %s (%dx%d)", photo.id[:6], chat.conversation_id, photo.width, photo.height)
+    log.info("photo %s… kept in %s (%dx%d)", photo.id[:6], conversation_id, photo.width, photo.height)
+    return photo
+
+
+async def upload_photo(request: web.Request) -> web.Response:
+    """201 with the kept photo's id and size; the shopper then sends it in a message
+    (``photos`` in POST messages)."""
+    chat = await authenticated_chat(request)
+    photo = await take_photo(request, chat.store_id, chat.conversation_id, "shopper")
+    if isinstance(photo, web.Response):
+        return photo
     return web.json_response(
         {
             "photo": {
