@@ -137,9 +137,7 @@ async def test_each_store_loses_the_photos_past_its_own_retention_once_a_day(sto
     ids, blobs = await kept(store_db)
     assert ids == {added["10 days"], added["other store's, 100 days"]}
     assert blobs == stored_bytes(added["10 days"], added["other store's, 100 days"])
-    assert len([job for job in await purge_jobs(store_db) if job.status == JobStatus.pending.value]) == len(
-        DEMO_STORES
-    )
+    assert len([job for job in await purge_jobs(store_db) if job.status == JobStatus.pending.value]) == len(DEMO_STORES)
 
 
 async def test_a_new_store_gets_its_purge_at_the_workers_next_round(store_db: Sessions) -> None:
@@ -191,9 +189,7 @@ async def test_a_failed_purge_is_retried_keeps_the_rows_of_what_is_left_and_is_s
     # A purge that keeps failing ends failed, and the store's seller sees it like any job.
     storage.failures_left = MAX_ATTEMPTS
     async with store_db() as session, session.begin():
-        await session.execute(
-            update(ScheduledJob).where(ScheduledJob.id == jobs[1].id).values(attempts=MAX_ATTEMPTS - 1)
-        )
+        await session.execute(update(ScheduledJob).where(ScheduledJob.id == jobs[1].id).values(attempts=MAX_ATTEMPTS - 1))
     await add_photos(photos, {"older": (STORE, 500)})
     due = retry + PURGE_EVERY
     with frozen_at(due):

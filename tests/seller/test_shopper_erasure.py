@@ -84,7 +84,9 @@ async def _conversation(session: AsyncSession, conversation_id: str, store: str,
                 first_seq=2,
                 last_seq=2,
             ),
-            EmailInbound(store_id=store, conversation_id=conversation_id, message_id=f"<re-{conversation_id}@x>", kind="reply"),
+            EmailInbound(
+                store_id=store, conversation_id=conversation_id, message_id=f"<re-{conversation_id}@x>", kind="reply"
+            ),
         ]
     )
 
@@ -118,7 +120,9 @@ async def shoppers(demo_sessions: Sessions, tmp_path: Path) -> tuple[ShopperEras
                 Review(store_id=STORE, order_id=orders[3].id, conversation_id=None, rating=4, text="fine"),
                 Review(store_id=STORE, order_id=orders[1].id, conversation_id="cx1", rating=5, text="great"),
                 Review(store_id=OTHER_STORE, order_id=orders[2].id, conversation_id="other", rating=3, text="ok"),
-                ReviewLogEntry(store_id=STORE, order_id=orders[0].id, order_number="EZ-1", action="sent", reason="delivered"),
+                ReviewLogEntry(
+                    store_id=STORE, order_id=orders[0].id, order_number="EZ-1", action="sent", reason="delivered"
+                ),
                 ReviewOptOut(store_id=STORE, shopper_email=SHOPPER),
                 EmailSuppression(store_id=STORE, address=SHOPPER, reason="complained"),
                 _job(STORE, "unanswered_turn", "unanswered_turn:c_1:1", {"conversation_id": "c_1", "text": "dented"}),
@@ -129,7 +133,13 @@ async def shoppers(demo_sessions: Sessions, tmp_path: Path) -> tuple[ShopperEras
             ]
         )
     photos = ConversationPhotos(demo_sessions, DiskStorage(tmp_path / "photos"), per_conversation_per_day=0)
-    for conversation_id, store in [("c_1", STORE), ("c_1", STORE), ("proved", STORE), ("cx1", STORE), ("other", OTHER_STORE)]:
+    for conversation_id, store in [
+        ("c_1", STORE),
+        ("c_1", STORE),
+        ("proved", STORE),
+        ("cx1", STORE),
+        ("other", OTHER_STORE),
+    ]:
         await photos.add(store, conversation_id, "shopper", PREPARED)
     return ShopperErasure(demo_sessions, photos), photos
 
@@ -178,7 +188,9 @@ async def test_a_shoppers_conversations_photos_and_reviews_at_one_store_are_eras
         assert set(await session.scalars(select(Conversation.id).where(Conversation.id.in_(["cx1", "other"])))) == {"cx1"}
 
 
-@pytest.mark.parametrize("email", [None, 42, "", "   ", "no-at-sign", "@example.com", "erin@", "two words@example.com", "a@" + "b" * 320])
+@pytest.mark.parametrize(
+    "email", [None, 42, "", "   ", "no-at-sign", "@example.com", "erin@", "two words@example.com", "a@" + "b" * 320]
+)
 async def test_an_erasure_needs_an_email_address(
     shoppers: tuple[ShopperErasure, ConversationPhotos], demo_sessions: Sessions, email: object
 ) -> None:
