@@ -25,7 +25,8 @@ What is kept, and why:
 - another store's data with the same address: each store answers for its own shoppers.
 
 Not erased here: Rasa's tracker store (a separate database, Rasa's own) keeps each conversation's
-events, the shopper's messages among them, under the conversation's random id (docs/privacy.md).
+events, the shopper's messages among them, under the conversation's random id
+(docs/seller-console-and-api.md).
 """
 
 from __future__ import annotations
