@@ -300,6 +300,8 @@ REFUSALS: dict[str, Wording] = {
     "message_photos_too_many": _w("a message can carry at most {limit:,} photos", "limit"),
     "message_photos_unknown": _w("a photo in the message was not uploaded to this conversation, or was already sent"),
     "data_retention_out_of_range": _w("must be a whole number of days from {min:,} to {max:,}", "min", "max"),
+    # --- erasing a shopper's data (bot/seller/shopper_erasure.py) ---
+    "erasure_email_invalid": _w('send {{"email": ...}}: the shopper\'s email address, at most {max:,} characters', "max"),
 }
 
 

@@ -9,6 +9,7 @@ import sys
 
 from bot.runtime.store_admin_commands import cmd_agents, cmd_api_tokens, cmd_demo_secrets, cmd_settings
 from bot.runtime.store_data_commands import (
+    cmd_erase_shopper,
     cmd_import,
     cmd_migrate,
     cmd_review_log,
@@ -143,6 +144,13 @@ def main(argv: list[str] | None = None) -> int:
     p_reviews.add_argument("--store", required=True)
     p_reviews.add_argument("--output", help="write the CSV to this file (default: standard output)")
     p_reviews.set_defaults(func=cmd_review_log)
+    p_erase = sub.add_parser(
+        "erase-shopper",
+        help="erase a shopper's conversations, photos and reviews at one store, at the shopper's request (orders stay)",
+    )
+    p_erase.add_argument("--store", required=True)
+    p_erase.add_argument("--email", required=True, help="the shopper's email address")
+    p_erase.set_defaults(func=cmd_erase_shopper)
     p_agents = sub.add_parser("agents", help="console accounts for support staff and seller admins")
     agents_sub = p_agents.add_subparsers(dest="action", required=True)
     p_add = agents_sub.add_parser(

@@ -1,8 +1,8 @@
 """Commands that fill and read a store's database: ``migrate`` (create or upgrade the schema),
 ``import`` (stores, products and orders from JSON Lines), ``shop-import`` (past orders from a
 shop's own export), ``tracking-event`` (record a carrier scan), ``tracking-import`` (a tracking
-provider's export, applied without telling shoppers)
-and ``review-log`` (the review-invitation log as CSV).
+provider's export, applied without telling shoppers), ``review-log`` (the review-invitation log as
+CSV) and ``erase-shopper`` (a shopper's data at one store, at the shopper's request).
 """
 
 from __future__ import annotations
@@ -230,4 +230,39 @@ def cmd_review_log(args: argparse.Namespace) -> int:
         print(f"wrote {entries} log entr{'y' if entries == 1 else 'ies'} to {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(text)
+    return 0
+
+
+def cmd_erase_shopper(args: argparse.Namespace) -> int:
+    """Erase a shopper's conversations (messages, photos, cases) and reviews at one store; its orders stay."""
+    from bot.core.config import get_settings
+    from bot.core.db import get_engine, get_sessionmaker
+    from bot.photos.conversation_photos import ConversationPhotos
+    from bot.photos.storage import photo_storage
+    from bot.seller.shopper_erasure import ErasureRefused, ErasureReport, ShopperErasure
+
+    async def main() -> ErasureReport:
+        sessions = get_sessionmaker()
+        photos = ConversationPhotos(sessions, photo_storage(get_settings(), sessions))
+        try:
+            return await ShopperErasure(sessions, photos).erase(args.store, args.email)
+        finally:
+            await get_engine().dispose()
+
+    try:
+        report = asyncio.run(main())
+    except ErasureRefused as exc:
+        print(f"error: --email: {exc}", file=sys.stderr)
+        return 2
+    except LookupError:
+        print(f"error: no such store: {args.store}", file=sys.stderr)
+        return 2
+
+    def counted(n: int, noun: str) -> str:
+        return f"{n} {noun}{'' if n == 1 else 's'}"
+
+    print(
+        f"erased {counted(report.conversations, 'conversation')}, {counted(report.photos, 'photo')} "
+        f"and {counted(report.reviews, 'review')} of that shopper at {args.store}"
+    )
     return 0

@@ -1,6 +1,7 @@
 """``python -m bot worker``: runs the durable jobs: delivery confirmations,
 exception notices, install videos sent later, review invitations, shopper
-messages the assistant left unanswered, and emails about unread messages."""
+messages the assistant left unanswered, emails about unread messages, and each
+store's daily purge of photos past its retention (bot/photos/retention.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import logging
 import os
 import signal
 import socket
+import time
 
 import aiohttp
 
@@ -19,6 +21,9 @@ from bot.core.config import Settings
 from bot.core.db import get_engine, get_sessionmaker
 from bot.core.jobs import FAILURE_ERROR, FAILURE_NO_REPLY, FAILURE_UNREACHABLE, Job, JobQueue, NoReply
 from bot.email.unread_messages import UNREAD_EMAIL, EmailFollowUps, EmailsOff, UnreadEmails
+from bot.photos.conversation_photos import ConversationPhotos
+from bot.photos.retention import PHOTO_RETENTION, SCHEDULE_EVERY, RetentionPurges
+from bot.photos.storage import photo_storage
 from bot.reviews.invitations import REVIEW_INVITATION, REVIEW_REMINDER, ReviewInvitations
 from bot.shipping.deliveries import INSTALL_VIDEO, DeliveryNotices
 from bot.shipping.tracking_updates import DELIVERY_CONFIRMATION, EXCEPTION_NOTICE
@@ -45,8 +50,12 @@ class Worker:
         reviews: ReviewInvitations | None = None,
         unanswered: UnansweredTurns | None = None,
         emails: UnreadEmails | EmailsOff | None = None,
+        retention: RetentionPurges | None = None,
     ) -> None:
         self.queue, self.deliveries, self.concurrency = queue, deliveries, concurrency
+        self.retention = retention
+        #: ``time.monotonic()`` when the stores' purges were last scheduled (None: not yet).
+        self._scheduled_at: float | None = None
         self.handlers = {
             DELIVERY_CONFIRMATION: deliveries.send_confirmation,
             EXCEPTION_NOTICE: deliveries.send_exception_notice,
@@ -59,6 +68,8 @@ class Worker:
             self.handlers[UNANSWERED_TURN] = unanswered.answer
         if emails is not None:
             self.handlers[UNREAD_EMAIL] = emails.send
+        if retention is not None:
+            self.handlers[PHOTO_RETENTION] = retention.purge
 
     async def run_job(self, job: Job) -> None:
         handler = self.handlers.get(job.kind)
@@ -89,8 +100,24 @@ class Worker:
             await asyncio.gather(*(bounded(job) for job in jobs))
         return len(jobs)
 
+    async def schedule_periodic(self) -> None:
+        """Queue the periodic jobs a store has none of yet: at start, then every SCHEDULE_EVERY."""
+        if self.retention is None:
+            return
+        if self._scheduled_at is not None and time.monotonic() - self._scheduled_at < SCHEDULE_EVERY.total_seconds():
+            return
+        self._scheduled_at = time.monotonic()
+        try:
+            queued = await self.retention.schedule_missing(self.queue.clock())
+        except Exception as exc:  # noqa: BLE001 - the next round tries again; the jobs already queued still run
+            log.warning("scheduling the photo retention purges failed: %s", exc)
+            return
+        if queued:
+            log.info("queued the photo retention purge of %s stores", queued)
+
     async def run_forever(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
+            await self.schedule_periodic()
             if await self.run_due() == 0:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), IDLE_SECONDS)
@@ -117,6 +144,12 @@ def run_worker(settings: Settings) -> None:
                 reviews=ReviewInvitations(sessions, rasa, follow_ups),
                 unanswered=UnansweredTurns(sessions, rasa),
                 emails=emails,
+                retention=RetentionPurges(
+                    sessions,
+                    ConversationPhotos(
+                        sessions, photo_storage(settings, sessions), settings.photos_per_conversation_per_day
+                    ),
+                ),
             )
             log.info(
                 "worker %s started; email %s",

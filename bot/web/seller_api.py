@@ -21,6 +21,7 @@ from bot.guides.manuals import MAX_MANUAL_BYTES, BadManual
 from bot.guides.product_guides import MAX_STEP_CHARS, MAX_STEPS, GuideError, GuideVersionNotFound, ProductNotFound
 from bot.integrations.store_integrations import IntegrationRefused, provider
 from bot.orders.importer import import_lines
+from bot.seller.shopper_erasure import ErasureRefused
 from bot.seller.store_secrets import DEFAULT_GRACE, KINDS, MAX_GRACE, rotate_secret, secret_status
 from bot.seller.store_smtp import SmtpSettingsError, clear_smtp, set_smtp, smtp_status
 from bot.support.credentials import AccountError
@@ -414,6 +415,31 @@ async def bind_integration_shop(request: web.Request, store_id: str, actor: Acto
     return web.json_response({"value": bound})
 
 
+# --- a shopper's data erased, at the shopper's request ---
+
+
+async def erase_shopper(request: web.Request, store_id: str, actor: Actor) -> web.Response:
+    """Erase the store's conversations with a shopper (their messages, photos, cases), and the
+    shopper's reviews; the store's orders are kept (bot/seller/shopper_erasure.py)."""
+    body = await read_json(request)
+    try:
+        erased = await services(request).shopper_erasure.erase(
+            store_id, body.get("email") if isinstance(body, dict) else None
+        )
+    except ErasureRefused as exc:
+        return refusal_response(400, exc, field="email")
+    except LookupError:
+        return json_error(404, "store_unknown")
+    log.info("%s erased a shopper's data at %s", log_name(actor), store_id)
+    return web.json_response(erased.as_json(), headers={"Cache-Control": "no-store"})
+
+
+#: Requests about the store's shoppers: mounted by the seller API under /api/v1/stores/{store_id}.
+PRIVACY_ROUTES: list[tuple[str, str, StoreHandler]] = [
+    ("POST", "/erasures", erase_shopper),
+]
+
+
 #: The store's connectors: mounted by the seller API under /api/v1/stores/{store_id} (the token's
 #: store only) and by the seller console under /seller/api/stores/{store_id}.
 INTEGRATION_ROUTES: list[tuple[str, str, StoreHandler]] = [
@@ -485,5 +511,5 @@ def add_seller_api(app: web.Application) -> None:
     app.router.add_post("/api/v1/seller/imports", push_lines)
     for method, path, handler in STORE_ROUTES:
         app.router.add_route(method, "/api/v1/seller" + path, _with_token(handler))
-    for method, path, handler in INTEGRATION_ROUTES:
+    for method, path, handler in INTEGRATION_ROUTES + PRIVACY_ROUTES:
         app.router.add_route(method, "/api/v1/stores/{store_id}" + path, with_path_store_token(handler))

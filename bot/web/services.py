@@ -38,6 +38,7 @@ from bot.photos.conversation_photos import ConversationPhotos
 from bot.photos.storage import photo_storage
 from bot.seller.api_tokens import ApiTokens
 from bot.seller.previews import TemplatePreviews
+from bot.seller.shopper_erasure import ShopperErasure
 from bot.seller.store_settings import StoreSettingsService
 from bot.shipping.tracking_updates import TrackingUpdates
 from bot.support.accounts import AgentAccounts
@@ -105,6 +106,8 @@ class Services:
     photo_uploads: RateLimiter
     #: Photos being decoded at once in this process.
     photo_decodes: asyncio.Semaphore
+    #: Erasing a shopper's data at a store, when the shopper asks.
+    shopper_erasure: ShopperErasure
     #: Requests to /api/ per client address.
     ip_limit: RateLimiter
     #: Shopper messages per conversation, over HTTP and the websocket alike.
@@ -123,6 +126,7 @@ class Services:
         store_settings = StoreSettingsService(sessions)
         hashing = PasswordHashing(settings.password_hash_workers, settings.password_hash_waiting)
         console_sessions = ConsoleSessions(sessions, hashing)
+        photos = ConversationPhotos(sessions, photo_storage(settings, sessions), settings.photos_per_conversation_per_day)
         return cls(
             settings=settings,
             sessions=sessions,
@@ -147,9 +151,10 @@ class Services:
             failed_jobs=FailedJobs(sessions),
             integrations=StoreIntegrations(sessions),
             order_webhooks=OrderWebhooks(sessions),
-            photos=ConversationPhotos(sessions, photo_storage(settings, sessions), settings.photos_per_conversation_per_day),
+            photos=photos,
             photo_uploads=RateLimiter(UPLOADS_PER_ADDRESS_PER_MINUTE),
             photo_decodes=asyncio.Semaphore(DECODES_AT_ONCE),
+            shopper_erasure=ShopperErasure(sessions, photos),
             ip_limit=RateLimiter(settings.ip_requests_per_minute),
             conversation_limit=RateLimiter(
                 settings.conversation_messages_per_minute, burst=max(1, settings.conversation_messages_per_minute // 3)

@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import func, select
@@ -13,7 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.config import get_settings
 from bot.core.db import get_engine, get_sessionmaker
-from bot.core.models import ScheduledJob, Shipment
+from bot.core.models import Conversation, Photo, PhotoBlob, ScheduledJob, Shipment
+from bot.photos.conversation_photos import ConversationPhotos
+from bot.photos.storage import DatabaseStorage
 from bot.runtime.cli import main
 
 EASYPOST = Path(__file__).parents[1] / "integrations" / "fixtures" / "easypost"
@@ -108,3 +111,36 @@ async def test_tracking_import_of_aftership_trackings_tells_no_shopper(
         assert await session.scalar(select(func.count()).select_from(ScheduledJob)) == 0
     assert await asyncio.to_thread(main, argv) == 1
     assert capsys.readouterr().out.splitlines()[0] == f"{export}:1: duplicate 9400111899223100000000"
+
+
+async def test_erase_shopper_erases_one_stores_conversations_with_their_photos(
+    demo_sessions: async_sessionmaker[AsyncSession], command_env: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shopper = "erase.me@example.com"
+    async with demo_sessions() as session, session.begin():
+        for store in ("yangteng-auto", "bloomkids-baby"):
+            session.add(Conversation(id=f"erase-{store}", store_id=store, shopper_email=shopper))
+    # The command's own photo storage: the store database, as PHOTO_STORAGE's default keeps them.
+    photos = ConversationPhotos(demo_sessions, DatabaseStorage(demo_sessions))
+    prepared = SimpleNamespace(jpeg=b"\xff\xd8 jpeg", thumbnail=b"\xff\xd8 thumb", width=10, height=10)
+    for conversation_id in ("erase-yangteng-auto", "erase-yangteng-auto", "erase-bloomkids-baby"):
+        await photos.add(conversation_id.removeprefix("erase-"), conversation_id, "shopper", prepared)
+
+    argv = ["erase-shopper", "--store", "yangteng-auto", "--email", shopper]
+    assert await asyncio.to_thread(main, argv) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "erased 1 conversation, 2 photos and 0 reviews of that shopper at yangteng-auto"
+    ]
+    async with demo_sessions() as session:
+        assert set(await session.scalars(select(Conversation.id).where(Conversation.shopper_email == shopper))) == {
+            "erase-bloomkids-baby"
+        }
+        assert set(await session.scalars(select(Photo.store_id))) == {"bloomkids-baby"}
+        assert await session.scalar(select(func.count()).select_from(PhotoBlob)) == 2  # its JPEG and thumbnail
+
+    assert await asyncio.to_thread(main, ["erase-shopper", "--store", "no-such-store", "--email", shopper]) == 2
+    assert capsys.readouterr().err == "error: no such store: no-such-store\n"
+    assert await asyncio.to_thread(main, ["erase-shopper", "--store", "bloomkids-baby", "--email", "nobody"]) == 2
+    assert "erasure_email_invalid" not in (err := capsys.readouterr().err) and err.startswith("error: --email: send")
+    async with demo_sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Photo)) == 1

@@ -1,12 +1,13 @@
 """The seller API through aiohttp's test client, on SQLite and PostgreSQL:
-per-store tokens, settings with versions and rollback, order push, and one
-store never reaching another's data."""
+per-store tokens, settings with versions and rollback, order push, erasing a
+shopper's data, and one store never reaching another's data."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import jsonschema
@@ -16,9 +17,11 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.core.models import CannedReply, Order, StoreSettingsVersion
+from bot.core.models import CannedReply, Conversation, Message, Order, Photo, PhotoBlob, StoreSettingsVersion
 from bot.guides.manuals import MAX_MANUAL_BYTES
 from bot.guides.product_guides import MAX_STEP_CHARS, MAX_STEPS
+from bot.photos.conversation_photos import ConversationPhotos
+from bot.photos.storage import DatabaseStorage
 from bot.seller.api_tokens import ApiTokens
 from bot.seller.store_settings import StoreSettingsService
 from bot.web.app import create_app
@@ -556,3 +559,83 @@ async def test_the_history_of_a_store_never_changed_is_its_version_0(client: Tes
     assert [(v["version"], v["summary"]) for v in history["versions"]] == [(0, "as imported")]
     refused = await client.post("/api/v1/seller/settings/rollback", headers=auth, json={})
     assert refused.status == 400 and (await refused.json())["field"] == "version"
+
+
+# --- erasing a shopper's data ---
+
+ERASED = "erase.me@example.com"
+
+
+async def a_shopper_at_both_stores(sessions: Sessions) -> dict[str, str]:
+    """ERASED's conversation at each store, with a message and a photo kept in the database: store to photo id."""
+    async with sessions() as session, session.begin():
+        for store in (STORE, OTHER):
+            session.add(Conversation(id=f"erase-{store}", store_id=store, shopper_email=ERASED, last_seq=1))
+            await session.flush()
+            session.add(Message(store_id=store, conversation_id=f"erase-{store}", seq=1, sender="shopper", text="hi"))
+    photos = ConversationPhotos(sessions, DatabaseStorage(sessions))
+    prepared = SimpleNamespace(jpeg=b"\xff\xd8 jpeg", thumbnail=b"\xff\xd8 thumb", width=10, height=10)
+    return {store: (await photos.add(store, f"erase-{store}", "shopper", prepared)).id for store in (STORE, OTHER)}
+
+
+async def test_a_seller_erases_a_shopper_of_their_store_only(
+    client: TestClient, demo_sessions: Sessions, caplog: pytest.LogCaptureFixture
+) -> None:
+    photo_of = await a_shopper_at_both_stores(demo_sessions)
+    path = f"/api/v1/stores/{STORE}/erasures"
+    # Another store's token names this store in vain: unknown to it, and nothing is erased.
+    refused = await client.post(path, headers=await token(demo_sessions, OTHER), json={"email": ERASED})
+    assert refused.status == 404 and (await refused.json())["code"] == "store_unknown"
+    assert (await client.post(path, json={"email": ERASED})).status == 401
+    async with demo_sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Photo)) == 2
+
+    with caplog.at_level("INFO"):
+        erased = await client.post(path, headers=await token(demo_sessions), json={"email": ERASED.upper()})
+    assert erased.status == 200 and erased.headers["Cache-Control"] == "no-store"
+    body = await erased.json()
+    assert body == {"conversations": 1, "photos": 1, "reviews": 0}
+    response = SPEC["paths"]["/api/v1/stores/{store_id}/erasures"]["post"]["responses"]["200"]
+    jsonschema.validate(body, response["content"]["application/json"]["schema"])
+    assert "erased a shopper's data" in caplog.text and ERASED not in caplog.text.lower()
+
+    async with demo_sessions() as session:
+        assert set(await session.scalars(select(Conversation.store_id).where(Conversation.shopper_email == ERASED))) == {
+            OTHER
+        }
+        assert set(await session.scalars(select(Photo.id))) == {photo_of[OTHER]}
+        assert {key.split(".")[0] for key in await session.scalars(select(PhotoBlob.key))} == {photo_of[OTHER]}
+    again = await client.post(path, headers=await token(demo_sessions), json={"email": ERASED})
+    assert await again.json() == {"conversations": 0, "photos": 0, "reviews": 0}
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        (b"{not json", "body_not_json"),
+        (b'{"email": 42}', "erasure_email_invalid"),
+        (b'{"email": "not an address"}', "erasure_email_invalid"),
+        (b'{"mail": "erase.me@example.com"}', "erasure_email_invalid"),
+        (b'["erase.me@example.com"]', "erasure_email_invalid"),
+    ],
+)
+async def test_an_erasure_without_an_email_address_is_a_400_that_erases_nothing(
+    client: TestClient, demo_sessions: Sessions, body: bytes, code: str
+) -> None:
+    await a_shopper_at_both_stores(demo_sessions)
+    response = await client.post(
+        f"/api/v1/stores/{STORE}/erasures",
+        headers={**await token(demo_sessions), "Content-Type": "application/json"},
+        data=body,
+    )
+    assert response.status == 400
+    refusal = await response.json()
+    conforms(refusal, "Error")
+    assert refusal["code"] == code
+    if code == "erasure_email_invalid":
+        assert (refusal["field"], refusal["params"]) == ("email", {"max": 320})
+    async with demo_sessions() as session:
+        assert (
+            await session.scalar(select(func.count()).select_from(Conversation).where(Conversation.shopper_email == ERASED))
+            == 2
+        )

@@ -1,9 +1,10 @@
 """The seller console in a real browser (Debian's Chromium), in English and
 Simplified Chinese, against the gateway as a real process, with the demo
 seller admin whose password was generated at setup: edit a template with a
-live preview, save, see the version in the history, roll back; edit and
-restore a product guide, upload a manual; rotate a secret, add and remove a
-team member; chat with the assistant in the test conversation."""
+live preview, save, see the version in the history, roll back; set how long
+shoppers' photos are kept; edit and restore a product guide, upload a manual;
+rotate a secret, add and remove a team member; chat with the assistant in the
+test conversation."""
 
 from __future__ import annotations
 
@@ -710,6 +711,51 @@ def test_the_test_conversation_greets_with_the_saved_greeting(gateway: Settings,
         page.screenshot(path=str(SCREENSHOTS / "seller-test-chat-zh.png"), full_page=True)
 
         assert _problems(page) == []
+    finally:
+        page.context.close()
+
+
+def test_a_seller_sets_how_long_shoppers_photos_are_kept(gateway: Settings, browser: Browser) -> None:
+    page = _page(browser)
+    retention = page.get_by_test_id("seller-data-retention")
+    try:
+        _sign_in(page, gateway)
+        expect(page.get_by_test_id("seller-privacy-heading")).to_have_text("Privacy")
+        expect(page.get_by_test_id("seller-data-retention-label")).to_have_text("Keep shoppers' photos for (days)")
+        expect(retention).to_have_value("365")  # the default: a year, long enough for a warranty claim
+
+        # Out of range: the server's refusal beside the save button, naming the field, and nothing saved.
+        retention.fill("0")
+        expect(page.get_by_test_id("seller-save-status")).to_have_text("Unsaved changes: 1.")
+        page.get_by_test_id("seller-save").click()
+        expect(page.get_by_test_id("seller-save-error")).to_have_text(
+            "Nothing was saved: photo retention: must be a whole number of days from 1 to 3,650"
+        )
+
+        retention.fill("90")
+        page.get_by_test_id("seller-save").click()
+        expect(page.get_by_test_id("seller-save-status")).to_have_text(re.compile(r"^Saved as version \d+\.$"))
+        expect(page.get_by_test_id("seller-history-item").first.get_by_test_id("seller-history-summary")).to_have_text(
+            "Changed: photo retention"
+        )
+
+        # Kept: a reload shows the saved value, in Chinese too.
+        page.reload()
+        expect(retention).to_have_value("90")
+        page.get_by_test_id("seller-lang-zh").click()
+        expect(page.get_by_test_id("seller-privacy-heading")).to_have_text("隐私")
+        expect(page.get_by_test_id("seller-data-retention-label")).to_have_text("买家照片保留天数")
+        expect(page.get_by_test_id("seller-history-item").first.get_by_test_id("seller-history-summary")).to_have_text(
+            "修改了：照片保留天数"
+        )
+        expect(page.get_by_test_id("seller-save-status")).to_have_text(re.compile(r"^没有未保存的更改。当前版本：\d+。$"))
+
+        # Back to a year, for the tests after this one.
+        retention.fill("365")
+        page.get_by_test_id("seller-save").click()
+        expect(page.get_by_test_id("seller-save-status")).to_have_text(re.compile(r"^已保存为版本 \d+。$"))
+        page.get_by_test_id("seller-lang-en").click()
+        assert _problems(page, 400) == []
     finally:
         page.context.close()
 

@@ -77,7 +77,7 @@ async function start() {
     }
     openStore($('store-picker').value);
   });
-  ['review-delay', 'review-url', 'reply-time'].forEach(function (id) { $(id).addEventListener('input', formEdited); });
+  ['review-delay', 'review-url', 'reply-time', 'data-retention'].forEach(function (id) { $(id).addEventListener('input', formEdited); });
   startTabs();
   startEmail();
   $('review-reminder').addEventListener('change', formEdited);

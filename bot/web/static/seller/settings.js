@@ -1,6 +1,7 @@
 /**
  * The "Messages & settings" tab beyond the template cards: review invitations, handoff rules and
- * business hours, email (email.js), the save bar, and the settings' version history with rollback.
+ * business hours, privacy (how long shoppers' photos are kept), email (email.js), the save bar, and
+ * the settings' version history with rollback.
  *
  *   loadSettings(), loadHistory()   the open store's current version and its history
  *   renderSettingsLabels()          after a language switch: everything built from data, re-labelled
@@ -76,6 +77,7 @@ function fillSettings() {
   $('review-reminder').checked = !!s.review.reminder;
   $('review-url').value = s.review.url || '';
   $('reply-time').value = s.escalation.reply_time_minutes;
+  $('data-retention').value = s.privacy.data_retention_days;
   clear($('reasons'));
   clear($('hours'));
   renderReasons();
@@ -135,7 +137,7 @@ function intOr(value, fallback) {
   return /^-?\d+$/.test(text) ? parseInt(text, 10) : (text === '' ? fallback : text);
 }
 
-/** The review and escalation parts of the form, as the API takes them. */
+/** The review, escalation and privacy parts of the form, as the API takes them. */
 function formSettings() {
   var s = state.data.settings;
   var url = $('review-url').value.trim();
@@ -158,7 +160,8 @@ function formSettings() {
     business_hours: sameHours ? before : hours,
     reply_time_minutes: intOr($('reply-time').value, null)
   };
-  return { review: review, escalation: escalation };
+  var privacy = { data_retention_days: intOr($('data-retention').value, null) };
+  return { review: review, escalation: escalation, privacy: privacy };
 }
 
 function normalHours(hours) {
@@ -173,7 +176,7 @@ function buildPatch() {
   var form = formSettings();
   var patch = {};
   if (Object.keys(state.edits).length) patch.templates = JSON.parse(JSON.stringify(state.edits));
-  ['review', 'escalation'].forEach(function (section) {
+  ['review', 'escalation', 'privacy'].forEach(function (section) {
     var changed = {};
     Object.keys(form[section]).forEach(function (k) {
       var now = form[section][k];
