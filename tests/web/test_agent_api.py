@@ -17,10 +17,11 @@ import pytest
 from aiohttp.test_utils import TestServer
 from sqlalchemy import func, select
 
+from bot.chat import replies
 from bot.chat.conversations import ConversationService, NewMessage
 from bot.chat.rasa_client import RasaClient
 from bot.core.config import Settings
-from bot.core.models import Escalation, LoginFailure, Message
+from bot.core.models import Escalation, LoginFailure, Message, Photo
 from bot.runtime.stack import Stack
 from bot.support.accounts import AgentAccounts
 from bot.support.console_sessions import MAX_FAILURES_PER_EMAIL
@@ -28,6 +29,7 @@ from bot.support.escalations import EscalationService
 from bot.support.handoff import MAX_NOTE_CHARS, MAX_REPLY_CHARS
 from bot.web.app import create_app
 from tests.conftest import signed_shopper
+from tests.photos.sample_images import has_gps, image_bytes, with_gps_and_orientation
 
 pytestmark = pytest.mark.engine
 
@@ -460,3 +462,104 @@ async def test_while_an_agent_holds_the_chat_the_shoppers_words_are_kept_and_the
         events = (await response.json())["events"]
     assert [e["text"] for e in events if e["event"] == "user"][-1] == "where is my order?"
     assert events[-1]["event"] == "user"  # and the bot said nothing after it
+
+
+# --- photos: the case's gallery, asking for more, sending an image ---
+
+
+async def _shopper_with_photos(
+    server: TestServer, sessions, store: str = YANGTENG, count: int = 2
+) -> tuple[str, dict[str, str], list[str]]:  # type: ignore[no-untyped-def]
+    """A shopper's conversation with a case, and ``count`` photos sent in it through the chat API."""
+    async with aiohttp.ClientSession(base_url=str(server.make_url("/"))) as shopper:
+        started = await (await shopper.post(f"/api/v1/stores/{store}/conversations", json={})).json()
+        cid, auth = started["conversation_id"], {"Authorization": f"Bearer {started['token']}"}
+        recorded = await EscalationService(sessions).record(cid, "damaged", "the pan is dented")
+        assert recorded is not None
+        photo_ids = []
+        for shade in range(count):
+            response = await shopper.post(
+                f"/api/v1/conversations/{cid}/photos",
+                data=image_bytes("PNG", (120, 90), colour=(shade * 90, 40, 40)),
+                headers=auth,
+            )
+            assert response.status == 201, await response.text()
+            photo_ids.append((await response.json())["photo"]["id"])
+        sent = await shopper.post(f"/api/v1/conversations/{cid}/messages", json={"photos": photo_ids}, headers=auth)
+        assert sent.status == 200
+    return cid, auth, photo_ids
+
+
+async def test_the_case_shows_its_photos_to_the_stores_agents_only(server: TestServer, demo_sessions) -> None:  # type: ignore[no-untyped-def]
+    cid, _, photo_ids = await _shopper_with_photos(server, demo_sessions)
+    async with await signed_in(server, demo_sessions) as console:
+        view = await (await console.get(f"/agent/api/conversations/{cid}")).json()
+        [case] = view["escalations"]
+        assert (case["reason"], [p["id"] for p in case["photos"]]) == ("damaged", photo_ids)
+        assert case["photos"][0] == {"id": photo_ids[0], "width": 120, "height": 90}
+        for photo_id in photo_ids:
+            assert (await console.get(f"/agent/api/photos/{photo_id}?variant=thumbnail")).status == 200
+    async with await signed_in(server, demo_sessions, BLOOMKIDS) as other:
+        assert (await other.get(f"/agent/api/conversations/{cid}")).status == 404
+        assert (await other.get(f"/agent/api/photos/{photo_ids[0]}")).status == 404
+
+
+async def test_asking_for_more_photos_sends_the_prompt_with_the_upload_button(
+    server: TestServer, demo_sessions, engine
+) -> None:  # type: ignore[no-untyped-def]
+    cid, auth, _ = await _shopper_with_photos(server, demo_sessions, count=1)
+    async with await signed_in(server, demo_sessions) as console:
+        base = f"/agent/api/conversations/{cid}"
+        unclaimed = await console.post(f"{base}/photo-request")
+        assert (unclaimed.status, (await unclaimed.json())["code"]) == (409, "claim_before_reply")
+        assert (await console.post(f"{base}/claim")).status == 200
+        asked = await console.post(f"{base}/photo-request")
+        assert asked.status == 201
+        message = (await asked.json())["message"]
+        assert (message["sender"], message["text"], message["attachment"]) == (
+            "agent",
+            replies.AGENT_PHOTO_REQUEST,
+            {"type": "photo_request"},
+        )
+        own_words = await console.post(f"{base}/photo-request", {"text": "One of the label too, please."})
+        assert (await own_words.json())["message"]["text"] == "One of the label too, please."
+    async with aiohttp.ClientSession(base_url=str(server.make_url("/"))) as shopper:
+        transcript = await (await shopper.get(f"/api/v1/conversations/{cid}/messages", headers=auth)).json()
+    assert [m["attachment"] for m in transcript["messages"] if m["sender"] == "agent"] == [{"type": "photo_request"}] * 2
+
+
+async def test_an_agent_sends_an_image_checked_and_stripped_as_a_shoppers(server: TestServer, demo_sessions, engine) -> None:  # type: ignore[no-untyped-def]
+    cid, auth, _ = await _shopper_with_photos(server, demo_sessions, count=1)
+    diagram = with_gps_and_orientation("JPEG")
+    async with await signed_in(server, demo_sessions) as console:
+        base = f"/agent/api/conversations/{cid}"
+        headers = {"X-CSRF-Token": console.csrf, "Content-Type": "image/jpeg"}
+        unclaimed = await console.client.post(f"{base}/photos", data=diagram, headers=headers)
+        assert (unclaimed.status, (await unclaimed.json())["code"]) == (409, "claim_before_reply")
+        assert (await console.post(f"{base}/claim")).status == 200
+        no_csrf = await console.client.post(f"{base}/photos", data=diagram, headers={"Content-Type": "image/jpeg"})
+        assert no_csrf.status == 403
+        script = await console.client.post(f"{base}/photos", data=b"#!/bin/sh\nrm -rf /\n", headers=headers)
+        assert (script.status, (await script.json())["code"]) == (400, "photo_not_an_image")
+        sent = await console.client.post(f"{base}/photos", data=diagram, headers=headers)
+        assert sent.status == 201, await sent.text()
+        message = (await sent.json())["message"]
+        [photo] = message["attachment"]["photos"]
+        assert (message["sender"], message["attachment"]["type"], photo["width"], photo["height"]) == (
+            "agent",
+            "photos",
+            100,
+            200,
+        )
+    async with await signed_in(server, demo_sessions, BLOOMKIDS) as other:
+        foreign = await other.client.post(f"{base}/photos", data=diagram, headers={"X-CSRF-Token": other.csrf})
+        assert foreign.status == 404
+    async with aiohttp.ClientSession(base_url=str(server.make_url("/"))) as shopper:
+        served = await shopper.get(f"/api/v1/conversations/{cid}/photos/{photo['id']}", headers=auth)
+        assert served.status == 200
+        assert not has_gps(await served.read())
+    async with demo_sessions() as session:
+        senders = (
+            await session.scalars(select(Photo.sender).where(Photo.conversation_id == cid).order_by(Photo.created_at))
+        ).all()
+    assert senders == ["shopper", "agent"]
