@@ -24,6 +24,12 @@ export function post(path, body) {
   return request('POST', path, body);
 }
 
+/** A file as the raw body (an image the agent sends), with the session's CSRF token. */
+export function upload(path, blob) {
+  api.csrf = session.csrfToken;
+  return api.upload(path, blob, blob.type || 'application/octet-stream');
+}
+
 /** A call made signed out (sign-in, an invitation link): it carries the page's login token. */
 export function signedOutPost(path, body) {
   return api.loginForm(path, body);

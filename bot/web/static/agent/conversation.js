@@ -227,6 +227,8 @@ export function updateControls() {
   ui.replyText.setAttribute('placeholder', t(mine ? 'reply.placeholder' : 'reply.claimFirst'));
   ui.replySend.disabled = !mine || busy.sending;
   ui.canned.disabled = !mine || ui.canned.options.length < 2;
+  ui.askPhotos.disabled = !mine || busy.photo;
+  ui.sendImage.disabled = !mine || busy.photo;
 
   ui.noteText.disabled = !loaded;
   ui.noteText.readOnly = busy.savingNote;

@@ -16,6 +16,7 @@ import { loadRefusals } from '../shared/refusals.js';
 import { errorMessage, request } from './api.js';
 import { initCannedReplies } from './canned-replies.js';
 import { initComposer, updateCounter } from './composer.js';
+import { initPhotoTools } from './photos.js';
 import { initConversation, relabelConversation } from './conversation.js';
 import { hasInvitationToken, initInvitations, renderMyInvitations, showJoin, takeInvitationToken } from './invitations.js';
 import { initLive } from './live.js';
@@ -60,6 +61,7 @@ function boot() {
   initConversation();
   initTranscript();
   initComposer();
+  initPhotoTools();
   initCannedReplies();
   initNotes();
   updateCounter();

@@ -7,6 +7,7 @@ import { clear, el } from '../shared/dom.js';
 import { count, t } from '../shared/i18n.js';
 import { externalLink, safeUrl } from '../shared/safe-text.js';
 import { ui } from './page.js';
+import { photoGallery } from './photos.js';
 import { shown } from './conversation.js';
 import { priorityOf, reasonText, shopperWords } from './queue.js';
 import { num, str } from './state.js';
@@ -153,6 +154,12 @@ export function renderEscalations(list) {
       metaLine.appendChild(timeEl(e.created_at, null));
     }
     li.appendChild(metaLine);
+    // The claim's photos, beside its problem type, order and words: what the store decides on.
+    const photos = Array.isArray(e.photos) ? e.photos : [];
+    if (photos.length) {
+      li.appendChild(el('h3', 'sub-title', null, t('photos.ofCase', { n: count(photos.length) })));
+      li.appendChild(photoGallery(photos, t('photos.ofCase', { n: count(photos.length) }), 'agent-case-photos'));
+    }
     ui.escalations.appendChild(li);
   });
 }

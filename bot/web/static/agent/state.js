@@ -12,7 +12,7 @@ export const session = { me: null, csrfToken: '', view: 'boot', limits: { replyC
 export const current = { id: null, conv: null };
 
 /** Requests whose buttons stay disabled until they end. */
-export const busy = { action: false, sending: false, savingNote: false };
+export const busy = { action: false, sending: false, savingNote: false, photo: false };
 
 /**
  * Typed text outlives re-renders, switching conversations and even a lapsed

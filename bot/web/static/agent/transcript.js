@@ -8,6 +8,7 @@ import { clear, el } from '../shared/dom.js';
 import { t } from '../shared/i18n.js';
 import { appendLinkified, externalLink, safeUrl } from '../shared/safe-text.js';
 import { focusQuietly, ui } from './page.js';
+import { photoGallery } from './photos.js';
 import { current, str } from './state.js';
 import { timeEl } from './wording.js';
 
@@ -54,6 +55,11 @@ function filenameOf(url) {
 }
 
 function renderAttachment(a) {
+  if (a.type === 'photos') return photoGallery(a.photos, t('photos.inMessage'), 'agent-message-photos');
+  if (a.type === 'photo_request') {
+    // The shopper's widget shows its upload button here.
+    return el('div', 'att att--photo-request', { 'data-testid': 'agent-photo-request' }, t('photos.requested'));
+  }
   const kind = ATTACHMENTS.indexOf(a.type) >= 0 ? a.type : 'link';
   const title = str(a.title).trim();
   const box = el('div', 'att att--' + kind, { 'data-testid': 'agent-attachment', 'data-type': kind });
