@@ -1,7 +1,7 @@
 """End to end, with the real Rasa server and action server: a damaged-item report with two photos
-becomes a case holding them, which the store's agent opens in the console, and a photo the
-shopper sends afterwards joins the same case. The bot says where the photos went, never what
-they show."""
+becomes a case holding them, which the store's agent opens in the console; the agent asks for
+another photo with one click, and the shopper's next upload joins the same case. The bot says
+where photos went, never what they show."""
 
 from __future__ import annotations
 
@@ -90,8 +90,9 @@ async def test_a_damaged_item_report_with_photos_becomes_a_case_the_agent_opens(
     async with Console(client.server) as console:
         assert (await console.login(*await agent(sessions, STORE))).status == 200
         view = await (await console.get(f"/agent/api/conversations/{conversation}")).json()
-        shown = [m["attachment"] for m in view["messages"] if (m.get("attachment") or {}).get("type") == "photos"]
-        assert [p["id"] for p in shown[0]["photos"]] == [dent, label]
+        [shown_case] = view["escalations"]
+        assert (shown_case["reason"], [p["id"] for p in shown_case["photos"]]) == ("damaged", [dent, label])
+        assert view["order"]["order_number"] == "FZ-20931" and view["order"]["items"]
         for photo_id, colour in ((dent, (200, 30, 30)), (label, (30, 30, 200))):
             response = await console.get(f"/agent/api/photos/{photo_id}")
             assert response.status == 200
@@ -99,13 +100,26 @@ async def test_a_damaged_item_report_with_photos_becomes_a_case_the_agent_opens(
                 assert opened.size == (800, 600)
                 assert all(abs(a - b) < 16 for a, b in zip(opened.getpixel((400, 300)), colour, strict=True))
 
-    # The shopper's next photo joins the same case.
-    more = await upload(client, conversation, auth, (30, 200, 30))
-    answered = await say(client, conversation, auth, photos=[more])
-    assert answered == [replies.PHOTOS_ADDED_TO_CASE.format(reference=f"E-{case.id}")]
+        # The agent takes the case over and asks for another photo with one click.
+        base = f"/agent/api/conversations/{conversation}"
+        assert (await console.post(f"{base}/claim")).status == 200
+        asked = await console.post(f"{base}/photo-request")
+        assert asked.status == 201
+        assert (await asked.json())["message"]["attachment"] == {"type": "photo_request"}
+
+        # The shopper's next upload joins the same case, and the agent sees it there.
+        more = await upload(client, conversation, auth, (30, 200, 30))
+        assert await say(client, conversation, auth, photos=[more]) == []  # a person holds the chat: the bot is quiet
+        view = await (await console.get(base)).json()
+        assert [p["id"] for p in view["escalations"][0]["photos"]] == [dent, label, more]
+        assert (await console.get(f"/agent/api/photos/{more}?variant=thumbnail")).status == 200
+
+        # Handing back closes the case: a photo sent after that waits in the chat for a new report,
+        # and the bot says so (with the report buttons).
+        assert (await console.post(f"{base}/handback")).status == 200
+    later = await upload(client, conversation, auth, (90, 90, 90))
+    assert await say(client, conversation, auth, photos=[later]) == [replies.PHOTOS_KEPT]
     async with sessions() as session:
-        assert set((await session.scalars(select(Photo.id).where(Photo.escalation_id == case.id))).all()) == {
-            dent,
-            label,
-            more,
-        }
+        on_case = set((await session.scalars(select(Photo.id).where(Photo.escalation_id == case.id))).all())
+        later_case = await session.scalar(select(Photo.escalation_id).where(Photo.id == later))
+    assert (on_case, later_case) == ({dent, label, more}, None)
