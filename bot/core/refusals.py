@@ -296,6 +296,7 @@ REFUSALS: dict[str, Wording] = {
     "photo_limit_reached": _w("this conversation has reached its {limit:,} photos for today; try again tomorrow", "limit"),
     "photo_unknown": _w("no such photo"),
     "photo_variant_invalid": _w("variant must be full or thumbnail"),
+    "photo_storage_unavailable": _w("the photo could not be stored just now; send it again in a moment"),
     "message_photos_invalid": _w("photos must be a list of the ids of photos uploaded to this conversation"),
     "message_photos_too_many": _w("a message can carry at most {limit:,} photos", "limit"),
     "message_photos_unknown": _w("a photo in the message was not uploaded to this conversation, or was already sent"),

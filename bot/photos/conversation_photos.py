@@ -9,6 +9,7 @@ from the photo's id, which this module alone knows, so it deletes both together.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import secrets
 from collections.abc import Sequence
 from typing import Literal, Protocol
@@ -22,6 +23,8 @@ from bot.core.models import Conversation, Escalation, EscalationStatus, Message,
 from bot.core.refusals import Refusal
 from bot.photos.images import PhotoRefused
 from bot.photos.storage import PhotoStorage
+
+log = logging.getLogger(__name__)
 
 Variant = Literal["full", "thumbnail"]
 Sender = Literal["shopper", "agent"]
@@ -65,6 +68,13 @@ def photo_json(photo: Photo) -> dict[str, object]:
     """A photo as a message's attachment and the agents' gallery name it: the id opens it (for
     those who may see it), the size lets a page lay it out before it arrives."""
     return {"id": photo.id, "width": photo.width, "height": photo.height}
+
+
+class PhotoStorageUnavailable(PhotoRefused):
+    """The photo was fine, but the storage did not take its bytes (nothing was kept)."""
+
+    def __init__(self) -> None:
+        super().__init__("photo_storage_unavailable")
 
 
 def storage_key(photo_id: str, variant: Variant) -> str:
@@ -125,6 +135,15 @@ class ConversationPhotos:
         try:
             await self._storage.put(storage_key(photo.id, "full"), prepared.jpeg)
             await self._storage.put(storage_key(photo.id, "thumbnail"), prepared.thumbnail)
+        except Exception as exc:
+            # A disk that is full or an object store that is down: the sender is told to try again,
+            # and nothing half-kept stays behind. If the storage cannot even delete now, the row
+            # stays, unsent, naming what to delete: the retention purge tries again later.
+            try:
+                await self._delete([photo.id])
+            except Exception:
+                log.exception("photo %s… not cleaned up after its storage failed; retention will", photo.id[:6])
+            raise PhotoStorageUnavailable from exc
         except BaseException:
             await self._delete([photo.id])
             raise

@@ -105,7 +105,10 @@ class DiskStorage:
     @staticmethod
     def _unlink(paths: list[Path]) -> None:
         for path in paths:
-            path.unlink(missing_ok=True)
+            try:
+                path.unlink()
+            except (FileNotFoundError, NotADirectoryError):
+                pass  # never written (a folder on its way that is not a folder holds no file either)
 
 
 class S3Storage:

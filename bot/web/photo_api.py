@@ -66,7 +66,12 @@ async def take_photo(request: web.Request, store_id: str, conversation_id: str, 
             prepared = await asyncio.to_thread(prepare_photo, data)
         photo = await found.photos.add(store_id, conversation_id, sender, prepared)
     except PhotoRefused as refused:
-        status = {"photo_too_large": 413, "photo_limit_reached": 429}.get(refused.code, 400)
+        status = {"photo_too_large": 413, "photo_limit_reached": 429, "photo_storage_unavailable": 503}.get(
+            refused.code, 400
+        )
+        if status == 503:
+            log.exception("the photo storage did not keep a photo of %s", conversation_id)
+            return refusal_response(503, refused, headers={"Retry-After": "30"})
         return refusal_response(status, refused)
     log.info("photo %s… kept in %s (%dx%d)", photo.id[:6], conversation_id, photo.width, photo.height)
     return photo

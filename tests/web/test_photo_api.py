@@ -343,3 +343,19 @@ async def test_a_message_refuses_photos_that_are_not_its_conversations_to_send(
     assert await _messages(client, conversation, auth) == []  # nothing was stored
     async with demo_sessions() as session:
         assert not (await session.scalars(select(Photo.message_id).where(Photo.message_id.is_not(None)))).all()
+
+
+async def test_a_storage_that_fails_keeps_nothing_and_says_try_again(demo_sessions: Sessions, tmp_path: Path) -> None:
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the photo folder should be")
+    client = await _gateway(demo_sessions, tmp_path, PHOTO_STORAGE="disk", PHOTO_DIR=str(blocked))
+    try:
+        conversation, auth = await start(client)
+        response = await client.post(
+            f"/api/v1/conversations/{conversation}/photos", data=image_bytes("JPEG", (64, 48)), headers=auth
+        )
+        assert (response.status, (await response.json())["code"]) == (503, "photo_storage_unavailable")
+        assert response.headers["Retry-After"] == "30"
+    finally:
+        await client.close()
+    assert await stored_photos(demo_sessions, conversation) == 0  # no row left naming bytes that are not there
