@@ -13,6 +13,7 @@ A key names one stored image (``<photo id>.jpg``, ``<photo id>.thumb.jpg``); the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import secrets
@@ -105,10 +106,9 @@ class DiskStorage:
     @staticmethod
     def _unlink(paths: list[Path]) -> None:
         for path in paths:
-            try:
+            # Never written: a folder on its way that is not a folder holds no file either.
+            with contextlib.suppress(FileNotFoundError, NotADirectoryError):
                 path.unlink()
-            except (FileNotFoundError, NotADirectoryError):
-                pass  # never written (a folder on its way that is not a folder holds no file either)
 
 
 class S3Storage:
