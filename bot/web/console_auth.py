@@ -64,9 +64,10 @@ def signed_shopper_attributes(secret: str, email: str) -> str:
 def widget_page_csp(frame_ancestors: str, form_action: str) -> str:
     """The policy of a page of ours that hosts the shopper widget (the demo store page, the seller
     console's test conversation): what the widget needs (its websocket, https images and videos,
-    the style element it adds to the page) and nothing more."""
+    the style element it adds to the page, and ``blob:`` images: the shopper's photos, which it
+    fetches with the conversation's token and shows as object URLs) and nothing more."""
     return (
-        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; "
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: https: blob:; "
         f"media-src 'self' https:; connect-src 'self' ws: wss:; frame-ancestors {frame_ancestors}; base-uri 'none'; "
         f"form-action {form_action}"
     )

@@ -379,7 +379,8 @@ async def test_demo_page_embeds_the_widget_with_a_valid_signed_identity(client: 
     assert page.status == 200
     html = await page.text()
     assert 'src="/widget.js"' in html and 'data-store="yangteng-auto"' in html
-    assert "script-src 'self'" in page.headers["Content-Security-Policy"]
+    assert "script-src 'self';" in page.headers["Content-Security-Policy"]
+    assert "img-src 'self' data: https: blob:;" in page.headers["Content-Security-Policy"]  # the widget's photos
     ts = int(re.search(r'data-shopper-ts="([0-9]+)"', html)[1])  # type: ignore[index]
     assert abs(ts - utc_now().timestamp()) < 60  # signed as the page is made, not once for ever
     signature = sign_shopper(await _secret(sessions), "alex@example.com", ts)

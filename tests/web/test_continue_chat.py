@@ -319,6 +319,8 @@ async def test_the_hosted_page_holds_the_stores_widget(client: TestClient, demo_
     assert response.status == 200
     csp = response.headers["Content-Security-Policy"]
     assert "script-src 'self';" in csp and "frame-ancestors 'none'" in csp and "unsafe-eval" not in csp
+    # The widget shows the shopper's photos as object URLs (fetched with the token): blob: images, no more.
+    assert "img-src 'self' data: https: blob:;" in csp and "script-src 'self' blob:" not in csp
     body = await response.text()
     assert "<title>Yangteng &lt;Auto&gt; &amp; &quot;Parts&quot;</title>" in body
     assert f'<script src="/widget.js" data-store="{STORE}" data-title="Yangteng &lt;Auto&gt;' in body

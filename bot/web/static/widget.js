@@ -16,6 +16,11 @@
  * (POST /api/v1/conversations/continue), opens and shows it. The shopper's timezone (IANA
  * name, from Intl) goes with every conversation it starts or continues, for the store's quiet hours.
  *
+ * Photos: the paper clip (or a drop on the chat, or a paste) picks up to 5, each uploaded at once
+ * (POST /api/v1/conversations/{id}/photos, the File as the body) and sent with the next message
+ * ({"text"?, "photos": [ids]}). Photos are fetched with the conversation's token and shown as object
+ * URLs (an <img src> cannot carry the token), so a page hosting the widget allows `img-src blob:`.
+ *
  * Safety: message content only ever reaches the page through textContent, text
  * nodes and attributes whose values were checked (http/https URLs only); this
  * file never parses a string as HTML.
@@ -71,6 +76,37 @@
   var SR_PREFIX = { shopper: 'You: ', bot: 'Assistant: ' };
   var CONTINUE_PARAM = 'chat-continue=';
   var MAX_LINK_CHARS = 2048; // the gateway refuses a link token over 1,024 characters anyway
+  // The gateway's limits (bot/web/turns.py MAX_PHOTOS_PER_MESSAGE, bot/photos/images.py MAX_PHOTO_BYTES),
+  // checked here too so that a shopper is told before a large file crawls up a phone's connection.
+  var MAX_PHOTOS = 5;
+  var MAX_PHOTO_MB = 10;
+  var MAX_PHOTO_BYTES = MAX_PHOTO_MB * 1024 * 1024;
+  var PHOTO_TYPES = 'image/jpeg,image/png,image/webp,image/heic,image/heif';
+  // What the bot says when it asks for photos (bot/chat/replies.py ASK_PROBLEM_PHOTOS): the paper clip lights up.
+  var ASKS_FOR_PHOTOS = /paper ?clip/i;
+
+  // The photo feature's words, in one place.
+  var PHOTO_TEXT = {
+    attach: 'Attach photos',
+    tray: 'Photos to send',
+    remove: function (name) { return 'Remove photo ' + name; },
+    uploading: function (name) { return 'Uploading ' + name; },
+    tooMany: 'You can send up to ' + MAX_PHOTOS + ' photos in one message.',
+    tooLarge: function (name) { return name + ' is larger than ' + MAX_PHOTO_MB + ' MB: please send a smaller photo.'; },
+    notAPhoto: function (name) { return name + ' is not a photo: please attach JPEG, PNG, WebP or HEIC images.'; },
+    uploadFailed: "This photo couldn't be uploaded. Remove it and try again.",
+    waitForUploads: 'Wait a moment: your photos are still uploading.',
+    sendWhileUploading: 'Send message (waiting for photos to upload)',
+    dropHint: 'Drop photos to attach',
+    lostWithConversation: 'Your photos were not sent: please attach them again.',
+    photoOf: function (i, n) { return 'Photo ' + i + ' of ' + n; },
+    open: function (i, n) { return 'Open photo ' + i + ' of ' + n; },
+    unavailable: 'Photo unavailable',
+    viewer: 'Photo',
+    closeViewer: 'Close photo',
+    loading: 'Loading photo…',
+    photosOnly: function (n) { return n === 1 ? '1 photo' : n + ' photos'; }
+  };
 
   // ---------------------------------------------------------------- styles --
 
@@ -189,6 +225,52 @@
     '#W .asw-send svg{width:20px;height:20px;margin-left:2px}',
     '#W .asw-counter{display:block;margin:4px 52px 0 0;font-size:12px;text-align:right;color:#475467}',
     '#W .asw-counter.asw-is-full{color:#b42318;font-weight:650}',
+    '#W .asw-send:disabled{background:#e4e7ec;color:#98a2b3;cursor:not-allowed}',
+
+    // photos: the paper clip, the tray of photos picked for the next message, its notices
+    '#W .asw-attach{flex:none;width:42px;height:42px;margin:0;padding:0;border:1.5px solid transparent;border-radius:50%;background:transparent;color:#475467;cursor:pointer;display:flex;align-items:center;justify-content:center;transition:background-color .12s ease,color .12s ease}',
+    '#W .asw-attach:hover{background:#eef2ff;color:#1d4ed8}',
+    '#W .asw-attach:focus{outline:none}',
+    '#W .asw-attach:focus-visible{outline:2px solid #1d4ed8;outline-offset:2px}',
+    '#W .asw-attach svg{width:22px;height:22px}',
+    // The bot just asked for photos: the paper clip shows where to attach them.
+    '#W .asw-attach.asw-is-suggested{border-color:#1d4ed8;background:#eef2ff;color:#1d4ed8;box-shadow:0 0 0 4px rgba(29,78,216,.18);animation:asw-pulse 1.4s ease-in-out 3}',
+    '@keyframes asw-pulse{0%,100%{box-shadow:0 0 0 4px rgba(29,78,216,.18)}50%{box-shadow:0 0 0 8px rgba(29,78,216,.08)}}',
+    '#W .asw-file{display:none}',
+    '#W .asw-tray{display:flex;flex-wrap:wrap;gap:8px;margin:0 0 10px;padding:0;list-style:none}',
+    '#W .asw-tile{position:relative;flex:none;width:64px;height:64px;margin:0;border:1px solid #e1e4e8;border-radius:10px;overflow:hidden;background:#f2f4f7}',
+    '#W .asw-tile img{display:block;width:100%;height:100%;margin:0;border:0;object-fit:cover}',
+    '#W .asw-tile-remove{position:absolute;top:3px;right:3px;width:26px;height:26px;margin:0;padding:0;border:0;border-radius:50%;background:rgba(15,23,42,.74);color:#fff;cursor:pointer;display:flex;align-items:center;justify-content:center}',
+    '#W .asw-tile-remove:hover{background:#0f172a}',
+    '#W .asw-tile-remove:focus{outline:none}',
+    '#W .asw-tile-remove:focus-visible{outline:2px solid #1d4ed8;outline-offset:1px}',
+    '#W .asw-tile-remove svg{width:16px;height:16px}',
+    '#W .asw-progress{position:absolute;left:5px;right:5px;bottom:5px;height:6px;border-radius:3px;background:rgba(255,255,255,.86);overflow:hidden;box-shadow:0 0 0 1px rgba(15,23,42,.12)}',
+    '#W .asw-progress-fill{display:block;width:0;height:100%;background:#1d4ed8;transition:width .12s linear}',
+    '#W .asw-tile.asw-is-uploaded .asw-progress-fill{background:#12813f}',
+    '#W .asw-tile.asw-is-failed{display:flex;align-items:center;gap:10px;width:100%;height:auto;min-height:64px;padding-right:36px;border-color:#fecdca;background:#fef3f2}',
+    '#W .asw-tile.asw-is-failed img{flex:none;width:62px;height:62px;opacity:.55}',
+    '#W .asw-tile.asw-is-failed .asw-progress{display:none}',
+    '#W .asw-tile-error{flex:1;min-width:0;padding:6px 0;color:#b42318;font-size:12px;line-height:1.35;overflow-wrap:anywhere}',
+    '#W .asw-photo-notice{display:block;margin:0 0 10px;padding:7px 10px;border:1px solid #fecdca;border-radius:8px;background:#fef3f2;color:#b42318;font-size:13px;line-height:1.4;white-space:pre-line}',
+    '#W .asw-drop-hint{position:absolute;top:8px;right:8px;bottom:8px;left:8px;z-index:3;display:flex;align-items:center;justify-content:center;border:2px dashed #1d4ed8;border-radius:12px;background:rgba(238,242,255,.94);color:#1d4ed8;font-size:15px;font-weight:650;pointer-events:none}',
+
+    // photos in the conversation, and the full photo over everything
+    '#W .asw-photos{display:flex;flex-wrap:wrap;gap:6px;max-width:100%;margin-top:6px}',
+    '#W .asw-msg--shopper .asw-photos{justify-content:flex-end}',
+    '#W .asw-photo{flex:none;width:92px;height:92px;margin:0;padding:0;border:1px solid #e1e4e8;border-radius:12px;overflow:hidden;background:#e4e7ec;cursor:zoom-in}',
+    '#W .asw-photo img{display:block;width:100%;height:100%;margin:0;border:0;object-fit:cover}',
+    '#W .asw-photo:focus{outline:none}',
+    '#W .asw-photo:focus-visible{outline:2px solid #1d4ed8;outline-offset:2px}',
+    '#W .asw-photo-missing{display:flex;align-items:center;justify-content:center;height:100%;padding:4px;color:#5b6370;font-size:11px;line-height:1.3;text-align:center}',
+    '#W .asw-lightbox{position:fixed;top:0;right:0;bottom:0;left:0;z-index:2147483002;display:flex;align-items:center;justify-content:center;padding:60px 16px 16px;background:rgba(11,15,25,.9)}',
+    '#W .asw-lightbox img{display:block;max-width:100%;max-height:100%;margin:0;border:0;border-radius:4px;object-fit:contain;background:#fff}',
+    '#W .asw-lightbox-status{color:#e4e7ec;font-size:14px}',
+    '#W .asw-lightbox-close{position:absolute;top:10px;right:10px;width:42px;height:42px;margin:0;padding:0;border:0;border-radius:50%;background:rgba(255,255,255,.16);color:#fff;cursor:pointer;display:flex;align-items:center;justify-content:center}',
+    '#W .asw-lightbox-close:hover{background:rgba(255,255,255,.28)}',
+    '#W .asw-lightbox-close:focus{outline:none}',
+    '#W .asw-lightbox-close:focus-visible{outline:2px solid #fff;outline-offset:2px}',
+    '#W .asw-lightbox-close svg{width:24px;height:24px}',
 
     // phones: the open panel takes the whole screen
     '@media (max-width:480px){' +
@@ -213,7 +295,8 @@
     doc: 'M14 2H6a2 2 0 0 0-2 2v16a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2V8l-6-6zm2 16H8v-2h8v2zm0-4H8v-2h8v2zm-3-5V3.5L18.5 9H13z',
     play: 'M12 2a10 10 0 1 0 0 20 10 10 0 0 0 0-20zm-2 14.5v-9l6 4.5-6 4.5z',
     link: 'M3.9 12c0-1.71 1.39-3.1 3.1-3.1h4V7H7a5 5 0 0 0 0 10h4v-1.9H7A3.1 3.1 0 0 1 3.9 12zM8 13h8v-2H8v2zm9-6h-4v1.9h4a3.1 3.1 0 0 1 0 6.2h-4V17h4a5 5 0 0 0 0-10z',
-    agent: 'M12 1a9 9 0 0 0-9 9v7a3 3 0 0 0 3 3h3v-8H5v-2a7 7 0 0 1 14 0v2h-4v8h4v1h-7v2h6a3 3 0 0 0 3-3V10a9 9 0 0 0-9-9z'
+    agent: 'M12 1a9 9 0 0 0-9 9v7a3 3 0 0 0 3 3h3v-8H5v-2a7 7 0 0 1 14 0v2h-4v8h4v1h-7v2h6a3 3 0 0 0 3-3V10a9 9 0 0 0-9-9z',
+    clip: 'M16.5 6v11.5a4 4 0 0 1-8 0V5a2.5 2.5 0 0 1 5 0v10.5a1 1 0 0 1-2 0V6H10v9.5a2.5 2.5 0 0 0 5 0V5a4 4 0 0 0-8 0v12.5a5.5 5.5 0 0 0 11 0V6h-1.5z'
   };
 
   // --------------------------------------------------------------- helpers --
@@ -508,9 +591,14 @@
   var ready = false;
   var wantOpen = false;
   var errorTimer = null;
+  var tray = []; // photos picked for the next message: {file, url, node, state, photoId, xhr, ...}, in order
+  var messagePhotoUrls = []; // object URLs of the photos shown in the conversation, revoked when it is cleared
+  var lightbox = null; // the full photo on show: {node, url, returnFocus}
+  var dragDepth = 0; // dragenter/dragleave pairs over the panel (they fire for every child crossed)
 
   var root, launcher, badge, panel, body, intro, statusLine, log, pendingList, typing;
   var errorBox, errorText_, errorRetry, input, sendButton, counter;
+  var attachButton, fileInput, trayList, photoNotice, dropHint;
 
   function saveConv() {
     if (!conv) return;
@@ -615,8 +703,39 @@
     panel.appendChild(errorBox);
 
     var form = el('form', 'asw-form', { novalidate: '' });
+    photoNotice = el('div', 'asw-photo-notice', { role: 'alert', 'data-testid': 'asw-photo-notice', hidden: '' });
+    form.appendChild(photoNotice);
+    trayList = el('div', 'asw-tray', { role: 'list', 'aria-label': PHOTO_TEXT.tray, 'data-testid': 'asw-photo-tray', hidden: '' });
+    form.appendChild(trayList);
     form.appendChild(el('label', 'asw-sr', { for: 'asw-input' }, 'Type your message'));
     var compose = el('div', 'asw-compose');
+    // No `capture` attribute: it would send a phone straight to the camera; without it the phone
+    // offers the camera and the gallery both (a photo taken yesterday is often the one needed).
+    fileInput = el('input', 'asw-file', {
+      type: 'file',
+      accept: PHOTO_TYPES,
+      multiple: '',
+      tabindex: '-1',
+      'aria-hidden': 'true',
+      'data-testid': 'asw-photo-input'
+    });
+    fileInput.addEventListener('change', function () {
+      var picked = Array.prototype.slice.call(fileInput.files || []);
+      fileInput.value = ''; // so that picking the same photo again (after removing it) is a change too
+      addPhotos(picked);
+    });
+    compose.appendChild(fileInput);
+    attachButton = el('button', 'asw-attach', {
+      type: 'button',
+      'aria-label': PHOTO_TEXT.attach,
+      title: PHOTO_TEXT.attach,
+      'data-testid': 'asw-attach'
+    });
+    attachButton.appendChild(icon('clip'));
+    attachButton.addEventListener('click', function () {
+      fileInput.click();
+    });
+    compose.appendChild(attachButton);
     input = el('textarea', 'asw-input', {
       id: 'asw-input',
       rows: '1',
@@ -646,6 +765,14 @@
       }
     });
     input.addEventListener('input', onInput);
+    input.addEventListener('paste', onPaste);
+
+    dropHint = el('div', 'asw-drop-hint', { 'aria-hidden': 'true', hidden: '' }, PHOTO_TEXT.dropHint);
+    panel.appendChild(dropHint);
+    panel.addEventListener('dragenter', onDragEnter);
+    panel.addEventListener('dragover', onDragOver);
+    panel.addEventListener('dragleave', onDragLeave);
+    panel.addEventListener('drop', onDrop);
 
     root.appendChild(launcher);
     root.appendChild(panel);
@@ -656,9 +783,392 @@
     counter.hidden = n < COUNTER_FROM;
     counter.textContent = n.toLocaleString() + ' / ' + MAX_CHARS.toLocaleString();
     counter.classList.toggle('asw-is-full', n >= MAX_CHARS);
-    sendButton.classList.toggle('asw-is-empty', !input.value.trim());
+    updateSendButton();
     input.style.height = 'auto';
     input.style.height = Math.min(Math.max(input.scrollHeight + 2, 42), 128) + 'px';
+  }
+
+  // ---------------------------------------------------------------- photos --
+
+  function isPhotoId(id) {
+    return typeof id === 'string' && /^[A-Za-z0-9_-]{16,64}$/.test(id);
+  }
+
+  function photoName(file) {
+    var name = file && typeof file.name === 'string' && file.name.trim() ? file.name.trim() : 'photo';
+    return name.length > 60 ? name.slice(0, 57) + '…' : name;
+  }
+
+  /** A file the gateway will judge by its bytes; refused here only when it plainly is not an image
+   *  (a HEIC photo often comes with no type at all, so an empty type is let through). */
+  function looksLikePhoto(file) {
+    return !file.type || /^image\//i.test(file.type);
+  }
+
+  function photosUploading() {
+    return tray.some(function (item) {
+      return item.state === 'uploading';
+    });
+  }
+
+  function uploadedPhotos() {
+    return tray.filter(function (item) {
+      return item.state === 'uploaded';
+    });
+  }
+
+  /** Send is disabled while a photo is still uploading (its id is not known yet), and looks empty
+   *  when there is nothing to send. */
+  function updateSendButton() {
+    var uploading = photosUploading();
+    sendButton.disabled = uploading;
+    sendButton.setAttribute('aria-label', uploading ? PHOTO_TEXT.sendWhileUploading : 'Send message');
+    sendButton.classList.toggle('asw-is-empty', !input.value.trim() && !uploadedPhotos().length);
+  }
+
+  function showPhotoNotice(lines) {
+    photoNotice.textContent = lines.join('\n');
+    photoNotice.hidden = !lines.length;
+  }
+
+  /** Take the photos picked, dropped or pasted: refuse what the gateway would refuse anyway
+   *  (over five in the message, over 10 MB, not an image), show and upload the rest. */
+  function addPhotos(files) {
+    if (!files.length) return;
+    var notices = [];
+    var room = MAX_PHOTOS - tray.filter(function (item) { return item.state !== 'failed'; }).length;
+    files.forEach(function (file) {
+      if (!looksLikePhoto(file)) {
+        notices.push(PHOTO_TEXT.notAPhoto(photoName(file)));
+      } else if (file.size > MAX_PHOTO_BYTES) {
+        notices.push(PHOTO_TEXT.tooLarge(photoName(file)));
+      } else if (room <= 0) {
+        if (notices.indexOf(PHOTO_TEXT.tooMany) < 0) notices.push(PHOTO_TEXT.tooMany);
+      } else {
+        room--;
+        addToTray(file);
+      }
+    });
+    showPhotoNotice(notices);
+    updateSendButton();
+  }
+
+  function addToTray(file) {
+    var item = { file: file, url: URL.createObjectURL(file), state: 'uploading', photoId: null, xhr: null };
+    var name = photoName(file);
+    item.node = el('div', 'asw-tile', { role: 'listitem', 'data-testid': 'asw-photo-tile', 'data-state': 'uploading' });
+    item.node.appendChild(el('img', null, { src: item.url, alt: name, 'data-testid': 'asw-photo-preview' }));
+    item.progress = el('div', 'asw-progress', {
+      role: 'progressbar',
+      'aria-label': PHOTO_TEXT.uploading(name),
+      'aria-valuemin': '0',
+      'aria-valuemax': '100',
+      'aria-valuenow': '0',
+      'data-testid': 'asw-photo-progress'
+    });
+    item.progressFill = el('span', 'asw-progress-fill');
+    item.progress.appendChild(item.progressFill);
+    item.node.appendChild(item.progress);
+    var remove = el('button', 'asw-tile-remove', {
+      type: 'button',
+      'aria-label': PHOTO_TEXT.remove(name),
+      'data-testid': 'asw-photo-remove'
+    });
+    remove.appendChild(icon('close'));
+    remove.addEventListener('click', function () {
+      removeFromTray(item);
+      showPhotoNotice([]);
+      input.focus();
+    });
+    item.node.appendChild(remove);
+    tray.push(item);
+    trayList.appendChild(item.node);
+    trayList.hidden = false;
+    uploadPhoto(item);
+  }
+
+  function setUploadProgress(item, percent) {
+    item.progress.setAttribute('aria-valuenow', String(percent));
+    item.progressFill.style.width = percent + '%';
+  }
+
+  function uploadPhoto(item) {
+    ensureConversation().then(
+      function (c) {
+        if (tray.indexOf(item) < 0) return; // removed while the conversation was being made
+        // XMLHttpRequest, not fetch: only it reports how much of the body has gone (the progress bar).
+        var xhr = new XMLHttpRequest();
+        item.xhr = xhr;
+        item.conversationId = c.conversation_id;
+        xhr.open('POST', BASE + conversationPath(c, '/photos'));
+        xhr.setRequestHeader('Authorization', 'Bearer ' + c.token);
+        xhr.setRequestHeader('Accept', 'application/json');
+        xhr.upload.onprogress = function (e) {
+          // Held back from 100 until the gateway has taken the photo: it still decodes it.
+          if (e.lengthComputable && e.total > 0) setUploadProgress(item, Math.min(99, Math.floor((e.loaded / e.total) * 100)));
+        };
+        xhr.onload = function () {
+          item.xhr = null;
+          var data = {};
+          try {
+            data = JSON.parse(xhr.responseText) || {};
+          } catch (e) { /* not JSON: a proxy's page */ }
+          var photo = data && data.photo;
+          if (xhr.status === 201 && photo && isPhotoId(photo.id)) {
+            item.photoId = photo.id;
+            item.state = 'uploaded';
+            item.node.classList.add('asw-is-uploaded');
+            item.node.setAttribute('data-state', 'uploaded');
+            setUploadProgress(item, 100);
+            updateSendButton();
+          } else {
+            failUpload(item, uploadRefusalText(xhr, data, item));
+          }
+        };
+        xhr.onerror = function () {
+          item.xhr = null;
+          failUpload(item, errorText({ status: 0, data: {} }));
+        };
+        xhr.send(item.file);
+      },
+      function (err) {
+        failUpload(item, (err && err.userMessage) || PHOTO_TEXT.uploadFailed);
+      }
+    );
+  }
+
+  /** The gateway's own words for a refused photo (its JSON's English `error`), else ours. */
+  function uploadRefusalText(xhr, data, item) {
+    var r = { status: xhr.status, data: data && typeof data === 'object' ? data : {}, retryAfter: xhr.getResponseHeader('Retry-After') };
+    if (typeof r.data.error === 'string' && r.data.error) return r.data.error.slice(0, 300);
+    if (r.status === 413) return PHOTO_TEXT.tooLarge(photoName(item.file));
+    return r.status === 0 || r.status === 429 ? errorText(r) : PHOTO_TEXT.uploadFailed;
+  }
+
+  function failUpload(item, text) {
+    if (tray.indexOf(item) < 0) return;
+    item.state = 'failed';
+    item.node.classList.add('asw-is-failed');
+    item.node.setAttribute('data-state', 'failed');
+    var error = el('span', 'asw-tile-error', { role: 'alert', 'data-testid': 'asw-photo-error' }, text);
+    item.node.insertBefore(error, item.progress);
+    updateSendButton();
+  }
+
+  /** Drop a photo from the tray (an upload under way is stopped); `keepUrl` when its preview lives on elsewhere. */
+  function removeFromTray(item, keepUrl) {
+    var at = tray.indexOf(item);
+    if (at < 0) return;
+    tray.splice(at, 1);
+    if (item.xhr) {
+      var xhr = item.xhr;
+      item.xhr = null;
+      xhr.onload = xhr.onerror = null;
+      xhr.abort();
+    }
+    if (item.node.parentNode) item.node.parentNode.removeChild(item.node);
+    if (!keepUrl) URL.revokeObjectURL(item.url);
+    trayList.hidden = !tray.length;
+    updateSendButton();
+  }
+
+  /** Empty the tray; the uploaded photos' previews go on in the pending message (which revokes them). */
+  function takeTray() {
+    var taken = uploadedPhotos();
+    tray.slice().forEach(function (item) {
+      removeFromTray(item, taken.indexOf(item) >= 0);
+    });
+    showPhotoNotice([]);
+    return taken;
+  }
+
+  /** A message that failed gives its photos back to the tray (they are still unsent on the gateway). */
+  function returnToTray(items) {
+    items.forEach(function (item) {
+      if (tray.length >= MAX_PHOTOS || item.conversationId !== (conv && conv.conversation_id)) {
+        URL.revokeObjectURL(item.url);
+        return;
+      }
+      tray.push(item);
+      trayList.appendChild(item.node);
+    });
+    trayList.hidden = !tray.length;
+    updateSendButton();
+  }
+
+  function releasePhotos(items) {
+    (items || []).forEach(function (item) {
+      URL.revokeObjectURL(item.url);
+    });
+  }
+
+  /** The conversation changed under the tray: its photos belong to the old one. */
+  function dropTray() {
+    var had = tray.length > 0;
+    tray.slice().forEach(function (item) {
+      removeFromTray(item);
+    });
+    if (had) showPhotoNotice([PHOTO_TEXT.lostWithConversation]);
+  }
+
+  function onPaste(e) {
+    var items = (e.clipboardData && e.clipboardData.items) || [];
+    var files = [];
+    for (var i = 0; i < items.length; i++) {
+      if (items[i].kind === 'file' && /^image\//i.test(items[i].type)) {
+        var file = items[i].getAsFile();
+        if (file) files.push(file);
+      }
+    }
+    if (!files.length) return;
+    // An image copied from a page or a document may come with its text: the text is pasted as usual.
+    if (!e.clipboardData.getData('text/plain')) e.preventDefault();
+    addPhotos(files);
+  }
+
+  function carriesFiles(e) {
+    var types = e.dataTransfer && e.dataTransfer.types;
+    return !!types && Array.prototype.indexOf.call(types, 'Files') >= 0;
+  }
+
+  function onDragEnter(e) {
+    if (!carriesFiles(e)) return;
+    e.preventDefault();
+    dragDepth++;
+    dropHint.hidden = false;
+  }
+
+  function onDragOver(e) {
+    if (!carriesFiles(e)) return;
+    e.preventDefault(); // without it the browser opens the file instead of dropping it here
+    e.dataTransfer.dropEffect = 'copy';
+  }
+
+  function onDragLeave(e) {
+    if (!carriesFiles(e)) return;
+    dragDepth = Math.max(0, dragDepth - 1);
+    if (!dragDepth) dropHint.hidden = true;
+  }
+
+  function onDrop(e) {
+    if (!carriesFiles(e)) return;
+    e.preventDefault();
+    dragDepth = 0;
+    dropHint.hidden = true;
+    addPhotos(Array.prototype.slice.call(e.dataTransfer.files || []));
+  }
+
+  /** The paper clip lights up while the latest message is the bot asking for photos. */
+  function updateAttachSuggestion() {
+    var latest = messages[lastSeq];
+    attachButton.classList.toggle('asw-is-suggested', !!latest && latest.sender === 'bot' && ASKS_FOR_PHOTOS.test(latest.text));
+  }
+
+  /** A photo of the conversation as an object URL: an <img src> cannot carry the token. */
+  function fetchPhoto(c, photoId, variant) {
+    var path = conversationPath(c, '/photos/' + encodeURIComponent(photoId) + '?variant=' + variant);
+    return fetch(BASE + path, {
+      headers: { Authorization: 'Bearer ' + c.token },
+      mode: 'cors',
+      credentials: 'omit'
+    }).then(function (res) {
+      if (!res.ok) throw new Error('photo ' + res.status);
+      return res.blob();
+    }).then(function (blob) {
+      return URL.createObjectURL(blob);
+    });
+  }
+
+  /** A row of thumbnails; each opens the full photo. `local`: the tray's own previews of a message being sent. */
+  function renderPhotoRow(photos, local) {
+    var list = photos.filter(function (photo) {
+      return local || (photo && isPhotoId(photo.id));
+    });
+    var row = el('div', 'asw-photos', { 'data-testid': 'asw-attachment', 'data-type': 'photos' });
+    var c = conv;
+    var gen = generation;
+    list.forEach(function (photo, i) {
+      var label = PHOTO_TEXT.photoOf(i + 1, list.length);
+      var img = el('img', null, { alt: label, 'data-testid': 'asw-photo-thumb' });
+      if (local) {
+        img.src = photo.url;
+        var tile = el('span', 'asw-photo');
+        tile.appendChild(img);
+        row.appendChild(tile);
+        return;
+      }
+      var button = el('button', 'asw-photo', { type: 'button', 'aria-label': PHOTO_TEXT.open(i + 1, list.length), 'data-testid': 'asw-photo' });
+      button.appendChild(img);
+      button.addEventListener('click', function () {
+        openLightbox(c, photo.id, label, button);
+      });
+      row.appendChild(button);
+      if (!c) return;
+      fetchPhoto(c, photo.id, 'thumbnail').then(
+        function (url) {
+          if (gen !== generation) return URL.revokeObjectURL(url);
+          messagePhotoUrls.push(url);
+          img.addEventListener('load', keepScrolledIfNeeded);
+          img.src = url;
+        },
+        function () {
+          button.replaceChild(el('span', 'asw-photo-missing', null, PHOTO_TEXT.unavailable), img);
+        }
+      );
+    });
+    return row;
+  }
+
+  function revokeMessagePhotos() {
+    messagePhotoUrls.forEach(function (url) {
+      URL.revokeObjectURL(url);
+    });
+    messagePhotoUrls = [];
+  }
+
+  function openLightbox(c, photoId, label, returnFocus) {
+    closeLightbox();
+    var node = el('div', 'asw-lightbox', { role: 'dialog', 'aria-modal': 'true', 'aria-label': PHOTO_TEXT.viewer, 'data-testid': 'asw-lightbox' });
+    var status = el('span', 'asw-lightbox-status', { role: 'status' }, PHOTO_TEXT.loading);
+    node.appendChild(status);
+    var close = el('button', 'asw-lightbox-close', { type: 'button', 'aria-label': PHOTO_TEXT.closeViewer, 'data-testid': 'asw-lightbox-close' });
+    close.appendChild(icon('close'));
+    close.addEventListener('click', closeLightbox);
+    node.appendChild(close);
+    node.addEventListener('click', function (e) {
+      if (e.target === node) closeLightbox(); // a click beside the photo
+    });
+    node.addEventListener('keydown', function (e) {
+      if (e.key === 'Tab') {
+        e.preventDefault(); // the close button is the dialog's one control: the focus stays on it
+        close.focus();
+      }
+    });
+    var shown = { node: node, url: null, returnFocus: returnFocus };
+    lightbox = shown;
+    root.appendChild(node);
+    close.focus();
+    fetchPhoto(c, photoId, 'full').then(
+      function (url) {
+        if (lightbox !== shown) return URL.revokeObjectURL(url);
+        shown.url = url;
+        var img = el('img', null, { alt: label, 'data-testid': 'asw-lightbox-photo' });
+        img.src = url;
+        node.replaceChild(img, status);
+      },
+      function () {
+        status.textContent = PHOTO_TEXT.unavailable;
+      }
+    );
+  }
+
+  function closeLightbox() {
+    if (!lightbox) return;
+    var shown = lightbox;
+    lightbox = null;
+    if (shown.node.parentNode) shown.node.parentNode.removeChild(shown.node);
+    if (shown.url) URL.revokeObjectURL(shown.url);
+    if (shown.returnFocus && shown.returnFocus.isConnected) shown.returnFocus.focus();
   }
 
   // -------------------------------------------------------------- messages --
@@ -714,6 +1224,7 @@
 
   function renderAttachment(a) {
     var kind = typeof a.type === 'string' ? a.type.toLowerCase() : 'link';
+    if (kind === 'photos' && Array.isArray(a.photos)) return renderPhotoRow(a.photos, false);
     var title = typeof a.title === 'string' ? a.title.trim() : '';
     var url = safeUrl(a.url, BASE + '/');
     if (!url) {
@@ -827,7 +1338,7 @@
         if (messages[m.seq]) return; // duplicate (websocket + POST response, or a re-fetch)
         var node = renderMessage(m);
         insertInOrder(node, m.seq);
-        messages[m.seq] = { sender: m.sender, el: node };
+        messages[m.seq] = { sender: m.sender, text: m.text, el: node };
         messageCount++;
         if (m.seq > lastSeq) lastSeq = m.seq;
         if (m.sender === 'shopper') resolvePending(m.text);
@@ -846,6 +1357,7 @@
     });
 
     refreshButtons();
+    updateAttachSuggestion();
     tidyTimes();
     updateIntro();
     markReadIfVisible();
@@ -871,10 +1383,12 @@
 
   function clearMessages() {
     log.textContent = '';
+    revokeMessagePhotos();
     messages = {};
     messageCount = 0;
     lastSeq = 0;
     buttonGroups = [];
+    updateAttachSuggestion();
     updateIntro();
     updateBadge();
   }
@@ -1102,6 +1616,7 @@
   /** The stored token no longer opens the conversation: start a new one. */
   function dropConversation() {
     endSession();
+    dropTray();
     conv = null;
     storageDelete(STORAGE_KEY);
     clearMessages();
@@ -1241,10 +1756,16 @@
 
   // ---------------------------------------------------------------- sending --
 
+  /** Send what the shopper typed and the photos uploaded (text is optional with photos). */
   function sendTyped() {
     var raw = input.value;
     var text = raw.trim();
-    if (!text) {
+    if (photosUploading()) {
+      showPhotoNotice([PHOTO_TEXT.waitForUploads]);
+      return;
+    }
+    var hasPhotos = uploadedPhotos().length > 0;
+    if (!text && !hasPhotos) {
       input.focus();
       return;
     }
@@ -1252,26 +1773,43 @@
       showError('That message is too long. Please keep it under 2,000 characters.');
       return;
     }
+    var photos = takeTray();
+    var requestBody = text ? { text: text } : {};
+    if (photos.length) {
+      requestBody.photos = photos.map(function (item) {
+        return item.photoId;
+      });
+    }
     input.value = '';
     onInput();
-    enqueue({ text: text }, text, raw);
+    enqueue(requestBody, text, raw, photos);
     input.focus();
   }
 
-  function renderPending(text) {
+  function renderPending(text, photos) {
     var node = el('div', 'asw-msg asw-msg--shopper asw-is-pending', {
       'data-testid': 'asw-message-pending',
       'data-sender': 'shopper'
     });
-    node.appendChild(srText('Sending: '));
-    node.appendChild(el('div', 'asw-bubble', null, text));
+    node.appendChild(srText('Sending: ' + (text ? '' : PHOTO_TEXT.photosOnly(photos.length))));
+    if (text) node.appendChild(el('div', 'asw-bubble', null, text));
+    if (photos.length) node.appendChild(renderPhotoRow(photos, true));
     node.appendChild(el('span', 'asw-time', { 'aria-hidden': 'true' }, 'Sending…'));
     return node;
   }
 
-  /** Queue a shopper message; `restore` is the text to give back to the box if it fails. */
-  function enqueue(requestBody, shown, restore) {
-    var item = { body: requestBody, shown: shown, restore: restore, node: renderPending(shown), resolved: false };
+  /** Queue a shopper message; `restore` is the text to give back to the box if it fails, and
+   *  `photos` the tray's photos it carries (back to the tray if it fails). */
+  function enqueue(requestBody, shown, restore, photos) {
+    photos = photos || [];
+    var item = {
+      body: requestBody,
+      shown: shown,
+      restore: restore,
+      photos: photos,
+      node: renderPending(shown, photos),
+      resolved: false
+    };
     pendingList.appendChild(item.node);
     queue.push(item);
     refreshButtons();
@@ -1299,6 +1837,7 @@
       function () {
         queue.shift();
         if (item.node.parentNode) item.node.parentNode.removeChild(item.node);
+        releasePhotos(item.photos);
         sending = false;
         clearError();
         refreshButtons();
@@ -1337,11 +1876,14 @@
   /** Give every unsent message back: typed text returns to the box, nothing is lost. */
   function failQueue(err) {
     var restore = [];
+    var photos = [];
     queue.forEach(function (item, i) {
       if (item.node.parentNode) item.node.parentNode.removeChild(item.node);
-      if (item.restore != null) restore.push(item.restore.trim());
+      if (item.restore != null && item.restore.trim()) restore.push(item.restore.trim());
+      photos = photos.concat(item.photos);
     });
     queue = [];
+    returnToTray(photos);
     if (restore.length) {
       var current = input.value;
       input.value = restore.join('\n') + (current.trim() ? '\n' + current : '');
@@ -1380,6 +1922,7 @@
       }
       if (!conv) ensureConversation().catch(showCreateError);
     } else {
+      closeLightbox();
       updateBadge();
       var active = doc.activeElement;
       if (moveFocus || (active && root.contains(active)) || active === doc.body) launcher.focus();
@@ -1399,6 +1942,11 @@
     }, { passive: true });
 
     doc.addEventListener('keydown', function (e) {
+      if (lightbox && (e.key === 'Escape' || e.key === 'Esc')) {
+        e.preventDefault(); // Escape closes the photo first, and only the photo
+        closeLightbox();
+        return;
+      }
       if (EMBEDDED || !isOpen || (e.key !== 'Escape' && e.key !== 'Esc')) return;
       var active = doc.activeElement;
       if (!active || active === doc.body || root.contains(active)) {
