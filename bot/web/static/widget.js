@@ -940,7 +940,8 @@
   /** The gateway's own words for a refused photo (its JSON's English `error`), else ours. */
   function uploadRefusalText(xhr, data, item) {
     var r = { status: xhr.status, data: data && typeof data === 'object' ? data : {}, retryAfter: xhr.getResponseHeader('Retry-After') };
-    if (typeof r.data.error === 'string' && r.data.error) return r.data.error.slice(0, 300);
+    // As a refused message is told ("Message not sent: …"): the gateway's sentence, in its words.
+    if (typeof r.data.error === 'string' && r.data.error) return 'Not uploaded: ' + r.data.error.slice(0, 300) + '.';
     if (r.status === 413) return PHOTO_TEXT.tooLarge(photoName(item.file));
     return r.status === 0 || r.status === 429 ? errorText(r) : PHOTO_TEXT.uploadFailed;
   }

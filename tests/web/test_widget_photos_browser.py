@@ -1,0 +1,318 @@
+"""The widget's photos in a real browser (Debian's Chromium): picked with the paper clip, dropped on
+the chat or pasted, each uploaded at once with its progress bar, removed or sent with a message, and
+shown in the conversation from the gateway (with the conversation's token, as object URLs) on the
+demo store's page, whose policy allows them; the widget refuses a sixth photo, a file over 10 MB and
+shows the gateway's refusal of a file that is not a photo.
+
+The gateway runs in this process on a thread of its own, over a SQLite store database holding the
+demo stores. The assistant's part in these turns is a few fixed replies (asking for photos, thanking
+for them), so a stand-in answers in its words (bot/chat/replies.py) instead of a Rasa server.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page, Request, Route, expect
+
+from bot.chat.conversations import ConversationService, NewMessage
+from bot.chat.replies import ASK_PROBLEM_PHOTOS, PHOTOS_KEPT, SKIP_PHOTOS_BUTTON
+from bot.core.refusals import REFUSALS
+from bot.photos.conversation_photos import ConversationPhotos, photo_json
+from bot.photos.images import THUMBNAIL_EDGE, prepare_photo
+from bot.photos.storage import photo_storage
+from bot.web.turns import PHOTOS_INTENT
+from tests.photos.sample_images import BLUE, image_bytes
+from tests.web.browser import bot_messages, send, shoot, wait_until_panel_fills, watch_problems
+from tests.web.test_email_webhooks import StandInRasa
+from tests.web.threaded_gateway import Sessions, ThreadedGateway
+
+STORE = "yangteng-auto"
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+AGENT_NOTE = "Is this the bracket you mean?"
+#: The paper clip's class while the bot's latest message asks for photos.
+SUGGESTED = re.compile(r"\basw-is-suggested\b")
+
+
+class PhotoAskingRasa(StandInRasa):
+    """The assistant's photo step, as far as these tests go: a damage told is answered with the
+    request for photos (and its Skip button); anything after it (photos with a word, or alone) is
+    thanked for. The photos themselves never reach the assistant: the gateway keeps them."""
+
+    async def send_message(self, conversation_id: str, text: str, metadata: dict[str, Any]) -> list[dict[str, Any]]:
+        self.sent.append(text)
+        if "cracked" in text:
+            return [
+                {"recipient_id": conversation_id, "text": ASK_PROBLEM_PHOTOS["damaged"], "buttons": [SKIP_PHOTOS_BUTTON]}
+            ]
+        return [{"recipient_id": conversation_id, "text": PHOTOS_KEPT}]
+
+
+@dataclass(frozen=True)
+class Seeded:
+    """A conversation where an agent has sent the shopper a photo: its id and the shopper's token."""
+
+    conversation: str
+    token: str
+
+
+@pytest.fixture(scope="module")
+def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ThreadedGateway[Seeded]]:
+    var_dir = tmp_path_factory.mktemp("widget-photos-browser")
+
+    async def agent_sent_a_photo(sessions: Sessions) -> Seeded:
+        chat, token = await ConversationService(sessions).start(STORE)
+        # The gateway's settings are made before it seeds: its photos go where the gateway keeps them.
+        photos = ConversationPhotos(sessions, photo_storage(gateway.settings, sessions), 30)
+        photo = await photos.add(
+            STORE, chat.conversation_id, "agent", prepare_photo(image_bytes("JPEG", (800, 600), colour=BLUE))
+        )
+        attachment = {"type": "photos", "photos": [photo_json(photo)]}
+        stored = await ConversationService(sessions).append(
+            chat, [NewMessage(sender="agent", text=AGENT_NOTE, attachment=attachment, author="Kim Ho")]
+        )
+        await photos.attach_to_message(STORE, chat.conversation_id, stored[0].seq, [photo.id])
+        return Seeded(chat.conversation_id, token)
+
+    gateway = ThreadedGateway(var_dir, agent_sent_a_photo, env={"DEMO": "1"}, rasa=PhotoAskingRasa())
+    with gateway:
+        yield gateway
+
+
+@pytest.fixture(scope="module")
+def photo_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Real photos to pick: a JPEG and a PNG (the two of a message), more JPEGs, one over 10 MB, and
+    a file named and typed as a JPEG that is not an image."""
+    folder = tmp_path_factory.mktemp("photos")
+    files = {
+        "crack.jpg": image_bytes("JPEG", (1600, 1200)),
+        "label.png": image_bytes("PNG", (640, 480), colour=BLUE),
+        **{f"extra-{n}.jpg": image_bytes("JPEG", (320, 240), colour=(20 * n, 120, 60)) for n in range(1, 7)},
+        # A real JPEG's header with 11 MB after it: only the size matters, the widget refuses it unsent.
+        "huge.jpg": image_bytes("JPEG", (64, 64)) + bytes(11 * 1024 * 1024),
+        "notes.jpg": b"not a photo at all, only text saved with a .jpg name",
+    }
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+    return {name: folder / name for name in files}
+
+
+def open_chat(browser: Browser, gateway: ThreadedGateway[Seeded], viewport: dict[str, int]) -> Page:
+    """The demo store's page, browsing anonymously, with the chat open (filling the screen of a phone)."""
+    phone = viewport["width"] < 480
+    context = browser.new_context(viewport=viewport, is_mobile=phone, has_touch=phone)
+    page = context.new_page()
+    page.goto(f"{gateway.url}/?shopper=anonymous")
+    page.get_by_test_id("asw-launcher").click()
+    expect(page.get_by_test_id("asw-panel")).to_be_visible()
+    if phone:
+        wait_until_panel_fills(page, viewport["width"], viewport["height"])
+    return page
+
+
+def photo_uploads(page: Page) -> list[str]:
+    """The photo uploads the page makes from now on (their URLs)."""
+    made: list[str] = []
+
+    def seen(request: Request) -> None:
+        if request.method == "POST" and request.url.endswith("/photos"):
+            made.append(request.url)
+
+    page.on("request", seen)
+    return made
+
+
+def expect_all_loaded(page: Page, selector: str, count: int) -> None:
+    """``count`` images match ``selector`` and each has loaded (a picture, not a broken icon)."""
+    expect(page.locator(selector)).to_have_count(count)
+    page.wait_for_function(
+        """([selector, count]) => { const images = [...document.querySelectorAll(selector)];
+              return images.length === count && images.every(img => img.complete && img.naturalWidth > 0); }""",
+        arg=[selector, count],
+        timeout=15_000,
+    )
+
+
+def expect_uploaded(page: Page, count: int) -> None:
+    tiles = page.get_by_test_id("asw-photo-tile")
+    expect(tiles).to_have_count(count)
+    for i in range(count):
+        expect(tiles.nth(i)).to_have_attribute("data-state", "uploaded", timeout=15_000)
+        expect(tiles.nth(i).get_by_role("progressbar")).to_have_attribute("aria-valuenow", "100")
+
+
+@pytest.mark.parametrize("device", ["desktop", "phone"])
+def test_shopper_attaches_two_photos_removes_one_adds_it_back_and_sends_them(
+    gateway: ThreadedGateway[Seeded], browser: Browser, photo_files: dict[str, Path], device: str
+) -> None:
+    page = open_chat(browser, gateway, DESKTOP if device == "desktop" else PHONE)
+    problems = watch_problems(page)
+    try:
+        attach = page.get_by_role("button", name="Attach photos")
+        expect(attach).to_be_visible()  # always, not only when asked
+        picker = page.get_by_test_id("asw-photo-input")
+        expect(picker).to_have_attribute("accept", "image/jpeg,image/png,image/webp,image/heic,image/heif")
+        expect(picker).to_have_attribute("multiple", "")
+        # No `capture`: a phone offers its gallery as well as its camera.
+        assert picker.get_attribute("capture") is None
+
+        send(page, "The oil pan arrived cracked")
+        expect(bot_messages(page).last).to_contain_text("paper clip", timeout=15_000)
+        expect(attach).to_have_class(SUGGESTED)  # the shopper is shown where it is
+
+        picker.set_input_files([photo_files["crack.jpg"], photo_files["label.png"]])
+        expect_uploaded(page, 2)
+        expect_all_loaded(page, '[data-testid="asw-photo-preview"]', 2)
+        expect(page.get_by_test_id("asw-send")).to_be_enabled()
+
+        page.get_by_role("button", name="Remove photo label.png").click()
+        expect(page.get_by_test_id("asw-photo-tile")).to_have_count(1)
+        picker.set_input_files([photo_files["label.png"]])
+        expect_uploaded(page, 2)
+        expect(page.get_by_test_id("asw-photo-preview").nth(1)).to_have_attribute("alt", "label.png")
+        shoot(page, f"widget-photos-{device}.png")
+
+        send(page, "Here they are")
+        sent = page.locator('[data-testid="asw-message"][data-sender="shopper"]').filter(has_text="Here they are")
+        expect(sent).to_have_count(1, timeout=15_000)
+        expect_all_loaded(page, '[data-testid="asw-message"][data-sender="shopper"] [data-testid="asw-photo-thumb"]', 2)
+        thumbnail = sent.get_by_test_id("asw-photo-thumb").first
+        assert (thumbnail.get_attribute("src") or "").startswith("blob:")  # fetched with the token, not by URL
+        assert thumbnail.evaluate("img => img.naturalWidth") == THUMBNAIL_EDGE  # the thumbnail, not the full photo
+        expect(page.get_by_test_id("asw-photo-tray")).to_be_hidden()  # the tray is cleared
+        expect(page.get_by_test_id("asw-photo-tile")).to_have_count(0)
+        expect(bot_messages(page).last.get_by_test_id("asw-message-text")).to_have_text(PHOTOS_KEPT, timeout=15_000)
+        shoot(page, f"widget-photos-sent-{device}.png")
+
+        # The full photo, over everything; Escape closes it (and only it), back to the thumbnail.
+        sent.get_by_role("button", name="Open photo 1 of 2").click()
+        expect_all_loaded(page, '[data-testid="asw-lightbox-photo"]', 1)
+        assert page.get_by_test_id("asw-lightbox-photo").evaluate("img => img.naturalWidth") == 1600
+        shoot(page, f"widget-photos-lightbox-{device}.png")
+        page.keyboard.press("Escape")
+        expect(page.get_by_test_id("asw-lightbox")).to_have_count(0)
+        expect(page.get_by_test_id("asw-panel")).to_be_visible()
+        expect(sent.get_by_role("button", name="Open photo 1 of 2")).to_be_focused()
+        # The bot's next message asks for nothing: the paper clip is plain again.
+        expect(attach).not_to_have_class(SUGGESTED)
+        assert problems == []
+    finally:
+        page.context.close()
+
+
+def test_a_sixth_photo_and_an_11_mb_file_are_refused_before_any_upload(
+    gateway: ThreadedGateway[Seeded], browser: Browser, photo_files: dict[str, Path]
+) -> None:
+    page = open_chat(browser, gateway, DESKTOP)
+    uploads = photo_uploads(page)
+    try:
+        picker = page.get_by_test_id("asw-photo-input")
+        notice = page.get_by_test_id("asw-photo-notice")
+
+        # Send waits for an upload under way: held here until the test lets it through.
+        held: list[Route] = []
+        page.route("**/photos", lambda route: held.append(route))
+        picker.set_input_files([photo_files["extra-1.jpg"]])
+        for _ in range(200):  # Playwright hands the route over while the test waits on the page
+            if held:
+                break
+            page.wait_for_timeout(50)
+        assert len(held) == 1
+        expect(page.get_by_test_id("asw-photo-tile")).to_have_attribute("data-state", "uploading")
+        expect(page.get_by_test_id("asw-send")).to_be_disabled()
+        expect(page.get_by_test_id("asw-send")).to_have_attribute(
+            "aria-label", "Send message (waiting for photos to upload)"
+        )
+        held[0].continue_()
+        page.unroute("**/photos")
+        expect_uploaded(page, 1)
+        expect(page.get_by_test_id("asw-send")).to_be_enabled()
+
+        # Five photos picked at once with the one in the tray: four are taken, the sixth refused.
+        picker.set_input_files([photo_files[f"extra-{n}.jpg"] for n in range(2, 7)])
+        expect(notice).to_have_text("You can send up to 5 photos in one message.")
+        expect_uploaded(page, 5)
+        picker.set_input_files([photo_files["crack.jpg"]])
+        expect(notice).to_have_text("You can send up to 5 photos in one message.")
+        expect(page.get_by_test_id("asw-photo-tile")).to_have_count(5)
+        assert len(uploads) == 5
+
+        # Room again, but not for a file over 10 MB: refused here, never sent.
+        page.get_by_role("button", name="Remove photo extra-5.jpg").click()
+        expect(notice).to_be_hidden()
+        picker.set_input_files([photo_files["huge.jpg"]])
+        expect(notice).to_have_text("huge.jpg is larger than 10 MB: please send a smaller photo.")
+        expect(page.get_by_test_id("asw-photo-tile")).to_have_count(4)
+        assert len(uploads) == 5
+
+        # A file the gateway refuses: its words on that photo's tile; the rest can still be sent.
+        picker.set_input_files([photo_files["notes.jpg"]])
+        failed = page.get_by_test_id("asw-photo-tile").nth(4)
+        expect(failed).to_have_attribute("data-state", "failed", timeout=15_000)
+        expect(failed.get_by_test_id("asw-photo-error")).to_have_text(
+            f"Not uploaded: {REFUSALS['photo_not_an_image'].english}."
+        )
+        assert len(uploads) == 6
+        expect(page.get_by_test_id("asw-send")).to_be_enabled()
+        shoot(page, "widget-photos-refused.png")
+    finally:
+        page.context.close()
+
+
+def test_photos_dropped_and_pasted_are_sent_alone_and_an_agents_photo_shows(
+    gateway: ThreadedGateway[Seeded], browser: Browser
+) -> None:
+    """On the gateway's page of the store's chat (its own policy), in the conversation where an
+    agent sent a photo: a photo dropped on the chat and one pasted go as a message of photos alone."""
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    problems = watch_problems(page)
+    stored = json.dumps({"conversation_id": gateway.seeded.conversation, "token": gateway.seeded.token, "lastReadSeq": 0})
+    page.add_init_script(f"localStorage.setItem({json.dumps(f'asw:{gateway.url}:{STORE}')}, {json.dumps(stored)})")
+    try:
+        page.goto(f"{gateway.url}/chat/{STORE}")
+        agent_message = page.locator('[data-testid="asw-message"][data-sender="agent"]')
+        expect(agent_message).to_contain_text(AGENT_NOTE)
+        expect_all_loaded(page, '[data-sender="agent"] [data-testid="asw-photo-thumb"]', 1)
+
+        png = base64.b64encode(image_bytes("PNG", (300, 200), colour=BLUE)).decode()
+        jpeg = base64.b64encode(image_bytes("JPEG", (300, 200))).decode()
+        page.evaluate(
+            """([png, jpeg]) => {
+                const file = (b64, name, type) =>
+                    new File([Uint8Array.from(atob(b64), c => c.charCodeAt(0))], name, { type });
+                const dropped = new DataTransfer();
+                dropped.items.add(file(png, 'dropped.png', 'image/png'));
+                const panel = document.querySelector('[data-testid="asw-panel"]');
+                for (const type of ['dragenter', 'dragover', 'drop']) {
+                    panel.dispatchEvent(new DragEvent(type, { bubbles: true, cancelable: true, dataTransfer: dropped }));
+                }
+                const pasted = new DataTransfer();
+                pasted.items.add(file(jpeg, 'image.jpg', 'image/jpeg'));
+                document.querySelector('[data-testid="asw-input"]').dispatchEvent(
+                    new ClipboardEvent('paste', { bubbles: true, cancelable: true, clipboardData: pasted }));
+            }""",
+            [png, jpeg],
+        )
+        expect_uploaded(page, 2)
+        expect(page.get_by_test_id("asw-photo-preview")).to_have_count(2)
+        expect(page.get_by_test_id("asw-input")).to_have_value("")  # the paste added a photo, no text
+
+        page.get_by_test_id("asw-send").click()
+        sent = page.locator('[data-testid="asw-message"][data-sender="shopper"]').last
+        expect(sent.get_by_test_id("asw-message-text")).to_have_count(0)  # photos alone: no empty bubble
+        expect_all_loaded(page, '[data-sender="shopper"] [data-testid="asw-photo-thumb"]', 2)
+        expect(bot_messages(page).last.get_by_test_id("asw-message-text")).to_have_text(PHOTOS_KEPT, timeout=15_000)
+        assert gateway.rasa.sent[-1] == f"/{PHOTOS_INTENT}"
+        shoot(page, "widget-photos-dropped-phone.png")
+        assert problems == []
+    finally:
+        context.close()
