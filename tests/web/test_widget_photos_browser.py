@@ -281,7 +281,7 @@ def test_photos_dropped_and_pasted_are_sent_alone_and_an_agents_photo_shows(
         page.goto(f"{gateway.url}/chat/{STORE}")
         agent_message = page.locator('[data-testid="asw-message"][data-sender="agent"]')
         expect(agent_message).to_contain_text(AGENT_NOTE)
-        expect_all_loaded(page, '[data-sender="agent"] [data-testid="asw-photo-thumb"]', 1)
+        expect_all_loaded(page, '[data-testid="asw-message"][data-sender="agent"] [data-testid="asw-photo-thumb"]', 1)
 
         png = base64.b64encode(image_bytes("PNG", (300, 200), colour=BLUE)).decode()
         jpeg = base64.b64encode(image_bytes("JPEG", (300, 200))).decode()
@@ -309,7 +309,7 @@ def test_photos_dropped_and_pasted_are_sent_alone_and_an_agents_photo_shows(
         page.get_by_test_id("asw-send").click()
         sent = page.locator('[data-testid="asw-message"][data-sender="shopper"]').last
         expect(sent.get_by_test_id("asw-message-text")).to_have_count(0)  # photos alone: no empty bubble
-        expect_all_loaded(page, '[data-sender="shopper"] [data-testid="asw-photo-thumb"]', 2)
+        expect_all_loaded(page, '[data-testid="asw-message"][data-sender="shopper"] [data-testid="asw-photo-thumb"]', 2)
         expect(bot_messages(page).last.get_by_test_id("asw-message-text")).to_have_text(PHOTOS_KEPT, timeout=15_000)
         assert gateway.rasa.sent[-1] == f"/{PHOTOS_INTENT}"
         shoot(page, "widget-photos-dropped-phone.png")

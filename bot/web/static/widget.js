@@ -247,7 +247,9 @@
     '#W .asw-tile-remove svg{width:16px;height:16px}',
     '#W .asw-progress{position:absolute;left:5px;right:5px;bottom:5px;height:6px;border-radius:3px;background:rgba(255,255,255,.86);overflow:hidden;box-shadow:0 0 0 1px rgba(15,23,42,.12)}',
     '#W .asw-progress-fill{display:block;width:0;height:100%;background:#1d4ed8;transition:width .12s linear}',
-    '#W .asw-tile.asw-is-uploaded .asw-progress-fill{background:#12813f}',
+    '#W .asw-tile.asw-is-uploaded .asw-progress-fill{background:#12813f;transition:none}',
+    '#W .asw-tile-name{display:flex;align-items:center;justify-content:center;width:100%;height:100%;padding:4px 4px 14px;color:#475467;font-size:10px;line-height:1.2;text-align:center;overflow:hidden;overflow-wrap:anywhere}',
+    '#W .asw-tile.asw-is-failed .asw-tile-name{flex:none;width:62px;height:62px;padding:4px}',
     '#W .asw-tile.asw-is-failed{display:flex;align-items:center;gap:10px;width:100%;height:auto;min-height:64px;padding-right:36px;border-color:#fecdca;background:#fef3f2}',
     '#W .asw-tile.asw-is-failed img{flex:none;width:62px;height:62px;opacity:.55}',
     '#W .asw-tile.asw-is-failed .asw-progress{display:none}',
@@ -857,7 +859,12 @@
     var item = { file: file, url: URL.createObjectURL(file), state: 'uploading', photoId: null, xhr: null };
     var name = photoName(file);
     item.node = el('div', 'asw-tile', { role: 'listitem', 'data-testid': 'asw-photo-tile', 'data-state': 'uploading' });
-    item.node.appendChild(el('img', null, { src: item.url, alt: name, 'data-testid': 'asw-photo-preview' }));
+    var preview = el('img', null, { src: item.url, alt: name, 'data-testid': 'asw-photo-preview' });
+    preview.addEventListener('error', function () {
+      // A picture this browser cannot draw (HEIC outside Safari, or not a picture at all): its name instead.
+      if (preview.parentNode) preview.parentNode.replaceChild(el('span', 'asw-tile-name', null, name), preview);
+    });
+    item.node.appendChild(preview);
     item.progress = el('div', 'asw-progress', {
       role: 'progressbar',
       'aria-label': PHOTO_TEXT.uploading(name),
