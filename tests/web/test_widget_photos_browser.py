@@ -175,6 +175,7 @@ def test_shopper_attaches_two_photos_removes_one_adds_it_back_and_sends_them(
 
         page.get_by_role("button", name="Remove photo label.png").click()
         expect(page.get_by_test_id("asw-photo-tile")).to_have_count(1)
+        expect(attach).to_be_focused()  # where the next photo comes from
         picker.set_input_files([photo_files["label.png"]])
         expect_uploaded(page, 2)
         expect(page.get_by_test_id("asw-photo-preview").nth(1)).to_have_attribute("alt", "label.png")

@@ -885,7 +885,9 @@
     remove.addEventListener('click', function () {
       removeFromTray(item);
       showPhotoNotice([]);
-      input.focus();
+      // The focus was on the button just removed: the paper clip is where the next photo comes from
+      // (and, unlike the text box, it opens no keyboard on a phone).
+      attachButton.focus();
     });
     item.node.appendChild(remove);
     tray.push(item);
