@@ -23,7 +23,7 @@ import pytest
 from playwright.sync_api import Browser, Page, Request, Route, expect
 
 from bot.chat.conversations import ConversationService, NewMessage
-from bot.chat.replies import ASK_PROBLEM_PHOTOS, PHOTOS_KEPT, SKIP_PHOTOS_BUTTON
+from bot.chat.replies import AGENT_PHOTO_REQUEST, ASK_PROBLEM_PHOTOS, PHOTOS_KEPT, SKIP_PHOTOS_BUTTON
 from bot.core.refusals import REFUSALS
 from bot.photos.conversation_photos import ConversationPhotos, photo_json
 from bot.photos.images import THUMBNAIL_EDGE, prepare_photo
@@ -58,7 +58,7 @@ class PhotoAskingRasa(StandInRasa):
 
 @dataclass(frozen=True)
 class Seeded:
-    """A conversation where an agent has sent the shopper a photo: its id and the shopper's token."""
+    """A conversation where an agent has sent the shopper a photo and asked for more: its id and the shopper's token."""
 
     conversation: str
     token: str
@@ -80,6 +80,9 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ThreadedGatewa
             chat, [NewMessage(sender="agent", text=AGENT_NOTE, attachment=attachment, author="Kim Ho")]
         )
         await photos.attach_to_message(STORE, chat.conversation_id, stored[0].seq, [photo.id])
+        # Then the agent console's "Ask for more photos" (bot/support/handoff.py ask_for_photos).
+        request = NewMessage(sender="agent", text=AGENT_PHOTO_REQUEST, attachment={"type": "photo_request"}, author="Kim Ho")
+        await ConversationService(sessions).append(chat, [request])
         return Seeded(chat.conversation_id, token)
 
     gateway = ThreadedGateway(var_dir, agent_sent_a_photo, env={"DEMO": "1"}, rasa=PhotoAskingRasa())
@@ -268,11 +271,12 @@ def test_a_sixth_photo_and_an_11_mb_file_are_refused_before_any_upload(
         page.context.close()
 
 
-def test_photos_dropped_and_pasted_are_sent_alone_and_an_agents_photo_shows(
-    gateway: ThreadedGateway[Seeded], browser: Browser
+def test_an_agents_photo_and_request_then_photos_picked_dropped_and_pasted_go_alone(
+    gateway: ThreadedGateway[Seeded], browser: Browser, photo_files: dict[str, Path]
 ) -> None:
     """On the gateway's page of the store's chat (its own policy), in the conversation where an
-    agent sent a photo: a photo dropped on the chat and one pasted go as a message of photos alone."""
+    agent sent a photo and asked for more: a photo picked from the request's button, one dropped on
+    the chat and one pasted go as a message of photos alone."""
     context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
     page = context.new_page()
     problems = watch_problems(page)
@@ -281,8 +285,15 @@ def test_photos_dropped_and_pasted_are_sent_alone_and_an_agents_photo_shows(
     try:
         page.goto(f"{gateway.url}/chat/{STORE}")
         agent_message = page.locator('[data-testid="asw-message"][data-sender="agent"]')
-        expect(agent_message).to_contain_text(AGENT_NOTE)
+        expect(agent_message.first).to_contain_text(AGENT_NOTE)
         expect_all_loaded(page, '[data-testid="asw-message"][data-sender="agent"] [data-testid="asw-photo-thumb"]', 1)
+        attach = page.get_by_role("button", name="Attach photos")
+        expect(attach).to_have_class(SUGGESTED)  # the agent's request lights the paper clip up
+        with page.expect_file_chooser() as chooser:
+            agent_message.last.get_by_role("button", name="Add photos").click()
+        assert chooser.value.is_multiple()
+        chooser.value.set_files([photo_files["crack.jpg"]])
+        expect_uploaded(page, 1)
 
         png = base64.b64encode(image_bytes("PNG", (300, 200), colour=BLUE)).decode()
         jpeg = base64.b64encode(image_bytes("JPEG", (300, 200))).decode()
@@ -303,16 +314,17 @@ def test_photos_dropped_and_pasted_are_sent_alone_and_an_agents_photo_shows(
             }""",
             [png, jpeg],
         )
-        expect_uploaded(page, 2)
-        expect(page.get_by_test_id("asw-photo-preview")).to_have_count(2)
+        expect_uploaded(page, 3)
+        expect_all_loaded(page, '[data-testid="asw-photo-preview"]', 3)
         expect(page.get_by_test_id("asw-input")).to_have_value("")  # the paste added a photo, no text
 
         page.get_by_test_id("asw-send").click()
         sent = page.locator('[data-testid="asw-message"][data-sender="shopper"]').last
         expect(sent.get_by_test_id("asw-message-text")).to_have_count(0)  # photos alone: no empty bubble
-        expect_all_loaded(page, '[data-testid="asw-message"][data-sender="shopper"] [data-testid="asw-photo-thumb"]', 2)
+        expect_all_loaded(page, '[data-testid="asw-message"][data-sender="shopper"] [data-testid="asw-photo-thumb"]', 3)
         expect(bot_messages(page).last.get_by_test_id("asw-message-text")).to_have_text(PHOTOS_KEPT, timeout=15_000)
         assert gateway.rasa.sent[-1] == f"/{PHOTOS_INTENT}"
+        expect(attach).not_to_have_class(SUGGESTED)
         shoot(page, "widget-photos-dropped-phone.png")
         assert problems == []
     finally:

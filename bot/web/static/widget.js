@@ -82,12 +82,14 @@
   var MAX_PHOTO_MB = 10;
   var MAX_PHOTO_BYTES = MAX_PHOTO_MB * 1024 * 1024;
   var PHOTO_TYPES = 'image/jpeg,image/png,image/webp,image/heic,image/heif';
-  // What the bot says when it asks for photos (bot/chat/replies.py ASK_PROBLEM_PHOTOS): the paper clip lights up.
+  // What the bot or an agent says when asking for photos (bot/chat/replies.py ASK_PROBLEM_PHOTOS,
+  // AGENT_PHOTO_REQUEST): the paper clip lights up. An agent's request also says so in its attachment.
   var ASKS_FOR_PHOTOS = /paper ?clip/i;
 
   // The photo feature's words, in one place.
   var PHOTO_TEXT = {
     attach: 'Attach photos',
+    addPhotos: 'Add photos',
     tray: 'Photos to send',
     remove: function (name) { return 'Remove photo ' + name; },
     uploading: function (name) { return 'Uploading ' + name; },
@@ -264,6 +266,8 @@
     '#W .asw-photo img{display:block;width:100%;height:100%;margin:0;border:0;object-fit:cover}',
     '#W .asw-photo:focus{outline:none}',
     '#W .asw-photo:focus-visible{outline:2px solid #1d4ed8;outline-offset:2px}',
+    '#W .asw-photo-request{display:inline-flex;align-items:center;gap:6px;margin-top:8px}',
+    '#W .asw-photo-request svg{width:16px;height:16px}',
     '#W .asw-photo-missing{display:flex;align-items:center;justify-content:center;height:100%;padding:4px;color:#5b6370;font-size:11px;line-height:1.3;text-align:center}',
     '#W .asw-lightbox{position:fixed;top:0;right:0;bottom:0;left:0;z-index:2147483002;display:flex;align-items:center;justify-content:center;padding:60px 16px 16px;background:rgba(11,15,25,.9)}',
     '#W .asw-lightbox img{display:block;max-width:100%;max-height:100%;margin:0;border:0;border-radius:4px;object-fit:contain;background:#fff}',
@@ -1068,10 +1072,21 @@
     addPhotos(Array.prototype.slice.call(e.dataTransfer.files || []));
   }
 
-  /** The paper clip lights up while the latest message is the bot asking for photos. */
+  /** The paper clip lights up while the latest message is the bot (or an agent) asking for photos. */
   function updateAttachSuggestion() {
     var latest = messages[lastSeq];
-    attachButton.classList.toggle('asw-is-suggested', !!latest && latest.sender === 'bot' && ASKS_FOR_PHOTOS.test(latest.text));
+    attachButton.classList.toggle('asw-is-suggested', !!latest && latest.asksForPhotos);
+  }
+
+  /** An agent's "send us more photos" (attachment type photo_request): a button that opens the picker. */
+  function renderPhotoRequest() {
+    var button = el('button', 'asw-reply asw-photo-request', { type: 'button', 'data-testid': 'asw-photo-request' });
+    button.appendChild(icon('clip'));
+    button.appendChild(doc.createTextNode(PHOTO_TEXT.addPhotos));
+    button.addEventListener('click', function () {
+      fileInput.click();
+    });
+    return button;
   }
 
   /** A photo of the conversation as an object URL: an <img src> cannot carry the token. */
@@ -1235,6 +1250,7 @@
   function renderAttachment(a) {
     var kind = typeof a.type === 'string' ? a.type.toLowerCase() : 'link';
     if (kind === 'photos' && Array.isArray(a.photos)) return renderPhotoRow(a.photos, false);
+    if (kind === 'photo_request') return renderPhotoRequest();
     var title = typeof a.title === 'string' ? a.title.trim() : '';
     var url = safeUrl(a.url, BASE + '/');
     if (!url) {
@@ -1348,7 +1364,8 @@
         if (messages[m.seq]) return; // duplicate (websocket + POST response, or a re-fetch)
         var node = renderMessage(m);
         insertInOrder(node, m.seq);
-        messages[m.seq] = { sender: m.sender, text: m.text, el: node };
+        var asks = m.sender !== 'shopper' && (ASKS_FOR_PHOTOS.test(m.text) || !!(m.attachment && m.attachment.type === 'photo_request'));
+        messages[m.seq] = { sender: m.sender, asksForPhotos: asks, el: node };
         messageCount++;
         if (m.seq > lastSeq) lastSeq = m.seq;
         if (m.sender === 'shopper') resolvePending(m.text);
