@@ -50,8 +50,9 @@ class ValidateProblemReportForm(ValidateOrderStatusForm):
     async def validate_problem_photos(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        """Photos end the step, and so do Skip and words instead of photos: the report goes ahead either way."""
-        sent = str(value or "").strip().startswith(PHOTOS_MESSAGE)
+        """Photos end the step (alone, or with words: "here they are"), and so do Skip and words instead
+        of photos: the report goes ahead either way."""
+        sent = str(value or "").strip().startswith(PHOTOS_MESSAGE) or _photos_came(tracker)
         return {"problem_photos": "sent" if sent else "skipped"}
 
     async def validate_problem_description(
@@ -61,7 +62,11 @@ class ValidateProblemReportForm(ValidateOrderStatusForm):
         if len(text) < MIN_DESCRIPTION_CHARS:
             dispatcher.utter_message(text=replies.PROBLEM_DESCRIPTION_TOO_SHORT)
             return {"problem_description": None}
-        return {"problem_description": text[:MAX_DESCRIPTION_CHARS]}
+        described = {"problem_description": text[:MAX_DESCRIPTION_CHARS]}
+        if _photos_came(tracker):
+            # Photos sent with the description: the photo step has its answer already.
+            return {**described, "problem_photos": "sent"}
+        return described
 
 
 class ActionAskProblemDescription(Action):
@@ -74,6 +79,12 @@ class ActionAskProblemDescription(Action):
         problem = tracker.get_slot("problem_type") or "damaged"
         question = replies.ASK_PROBLEM_DESCRIPTION.get(problem, replies.ASK_PROBLEM_DESCRIPTION["damaged"])
         return ask(dispatcher, tracker, "problem_description", question)
+
+
+def _photos_came(tracker: Tracker) -> bool:
+    """Whether the shopper's latest message carried photos (the gateway counts them in its metadata)."""
+    count = ((tracker.latest_message or {}).get("metadata") or {}).get("photo_count")
+    return isinstance(count, int) and not isinstance(count, bool) and count > 0
 
 
 class ActionAskProblemPhotos(Action):

@@ -104,8 +104,9 @@ DEFAULT_ANSWER_INTENTS = ("inform", NLU_FALLBACK)
 SLOT_ANSWER_INTENTS: dict[str, tuple[str, ...]] = {
     # The shopper's own words: "no, nothing at the neighbours" and "the box came crushed" describe it.
     "problem_description": ("inform", NLU_FALLBACK, "deny", *REPORT_INTENTS),
-    # Photos (the gateway's intent for them), or Skip ("no"), or words instead of photos: all end the step.
-    "problem_photos": ("inform", NLU_FALLBACK, "deny", "share_photos"),
+    # Photos (the gateway's intent for them, or words sent with them: "ok here you go, thanks"), or
+    # Skip ("no"), or words instead of photos: all end the step.
+    "problem_photos": ("inform", NLU_FALLBACK, "deny", "share_photos", "affirm", "thank"),
     # Optional words about the product: praise, thanks, a gripe; "no" skips them.
     "review_comment": ("inform", NLU_FALLBACK, "deny", "thank", "confirm_delivery", "leave_review", "out_of_scope"),
 }

@@ -224,6 +224,9 @@ class ChatTurns:
             await self.photos.attach_to_message(chat.store_id, chat.conversation_id, stored[0].seq, shopper_input.photo_ids)
         self.hub.new_messages(chat.conversation_id)
         metadata: dict[str, Any] = {"store_id": chat.store_id}
+        if shopper_input.photo_ids:
+            # Words with photos ("here they are") answer the report's photo step as photos alone do.
+            metadata["photo_count"] = len(shopper_input.photo_ids)
         if chat.shopper_email:
             metadata["shopper_email"] = chat.shopper_email
         if client_key:

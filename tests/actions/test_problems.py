@@ -261,6 +261,30 @@ async def test_photos_skip_or_words_end_the_photo_step(answer: str, intent: str,
     assert (slots["problem_photos"], slots["requested_slot"], said) == (kept, None, [])
 
 
+async def test_words_sent_with_photos_answer_the_photo_step_as_photos() -> None:
+    slots, _ = await validate(
+        tracker(
+            text="here they are",
+            metadata={"store_id": STORE, "photo_count": 2},
+            slots={"problem_type": "damaged", "verified_order_number": "FZ-20931", "problem_description": "dented"},
+            candidates={"problem_photos": "here they are"},
+        )
+    )
+    assert (slots["problem_photos"], slots["requested_slot"]) == ("sent", None)
+
+
+async def test_photos_sent_with_the_description_skip_the_photo_question() -> None:
+    slots, said = await validate(
+        tracker(
+            text="the flange is cracked, photos attached",
+            metadata={"store_id": STORE, "photo_count": 1},
+            slots={"problem_type": "damaged", "verified_order_number": "FZ-20931"},
+            candidates={"problem_description": "the flange is cracked, photos attached"},
+        )
+    )
+    assert (slots["problem_photos"], slots["requested_slot"], said) == ("sent", None, [])
+
+
 @pytest.mark.parametrize("problem", ["damaged", "missing_parts", "wrong_item"])
 async def test_the_photo_question_fits_the_problem_and_offers_skip(problem: str) -> None:
     dispatcher = CollectingDispatcher()

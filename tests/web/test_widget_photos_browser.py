@@ -4,35 +4,35 @@ shown in the conversation from the gateway (with the conversation's token, as ob
 demo store's page, whose policy allows them; the widget refuses a sixth photo, a file over 10 MB and
 shows the gateway's refusal of a file that is not a photo.
 
-The gateway runs in this process on a thread of its own, over a SQLite store database holding the
-demo stores. The assistant's part in these turns is a few fixed replies (asking for photos, thanking
-for them), so a stand-in answers in its words (bot/chat/replies.py) instead of a Rasa server.
-"""
+The gateway, Rasa, the action server and the worker run as real processes over the demo stores: the
+damaged-item report asks for photos, and the photos sent become part of the report."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, Request, Route, expect
 
 from bot.chat.conversations import ConversationService, NewMessage
-from bot.chat.replies import AGENT_PHOTO_REQUEST, ASK_PROBLEM_PHOTOS, PHOTOS_KEPT, SKIP_PHOTOS_BUTTON
+from bot.chat.replies import AGENT_PHOTO_REQUEST, PHOTOS_KEPT, PHOTOS_WITH_REPORT
+from bot.core.config import Settings
+from bot.core.db import create_engine, create_sessionmaker
 from bot.core.refusals import REFUSALS
 from bot.photos.conversation_photos import ConversationPhotos, photo_json
 from bot.photos.images import THUMBNAIL_EDGE, prepare_photo
 from bot.photos.storage import photo_storage
-from bot.web.turns import PHOTOS_INTENT
+from tests.engine import running_engine
 from tests.photos.sample_images import BLUE, image_bytes
 from tests.web.browser import bot_messages, send, shoot, wait_until_panel_fills, watch_problems
-from tests.web.test_email_webhooks import StandInRasa
-from tests.web.threaded_gateway import Sessions, ThreadedGateway
+
+pytestmark = pytest.mark.engine
 
 STORE = "yangteng-auto"
 DESKTOP = {"width": 1280, "height": 800}
@@ -40,20 +40,6 @@ PHONE = {"width": 390, "height": 844}
 AGENT_NOTE = "Is this the bracket you mean?"
 #: The paper clip's class while the bot's latest message asks for photos.
 SUGGESTED = re.compile(r"\basw-is-suggested\b")
-
-
-class PhotoAskingRasa(StandInRasa):
-    """The assistant's photo step, as far as these tests go: a damage told is answered with the
-    request for photos (and its Skip button); anything after it (photos with a word, or alone) is
-    thanked for. The photos themselves never reach the assistant: the gateway keeps them."""
-
-    async def send_message(self, conversation_id: str, text: str, metadata: dict[str, Any]) -> list[dict[str, Any]]:
-        self.sent.append(text)
-        if "cracked" in text:
-            return [
-                {"recipient_id": conversation_id, "text": ASK_PROBLEM_PHOTOS["damaged"], "buttons": [SKIP_PHOTOS_BUTTON]}
-            ]
-        return [{"recipient_id": conversation_id, "text": PHOTOS_KEPT}]
 
 
 @dataclass(frozen=True)
@@ -64,30 +50,44 @@ class Seeded:
     token: str
 
 
-@pytest.fixture(scope="module")
-def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ThreadedGateway[Seeded]]:
-    var_dir = tmp_path_factory.mktemp("widget-photos-browser")
+@dataclass(frozen=True)
+class Gateway:
+    url: str
+    seeded: Seeded
 
-    async def agent_sent_a_photo(sessions: Sessions) -> Seeded:
-        chat, token = await ConversationService(sessions).start(STORE)
-        # The gateway's settings are made before it seeds: its photos go where the gateway keeps them.
-        photos = ConversationPhotos(sessions, photo_storage(gateway.settings, sessions), 30)
+
+@pytest.fixture(scope="module")
+def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+    with running_engine(tmp_path_factory.mktemp("widget-photos-browser"), with_gateway=True, with_worker=True) as (
+        _,
+        settings,
+    ):
+        yield Gateway(settings.gateway_url, asyncio.run(agent_sent_a_photo(settings)))
+
+
+async def agent_sent_a_photo(settings: Settings) -> Seeded:
+    """A conversation where an agent sent the shopper a photo, then asked for more."""
+    database = create_engine(settings.database_url)
+    try:
+        sessions = create_sessionmaker(database)
+        conversations = ConversationService(sessions)
+        chat, token = await conversations.start(STORE)
+        # Kept where the gateway keeps photos: the same settings.
+        photos = ConversationPhotos(sessions, photo_storage(settings, sessions), 30)
         photo = await photos.add(
             STORE, chat.conversation_id, "agent", prepare_photo(image_bytes("JPEG", (800, 600), colour=BLUE))
         )
         attachment = {"type": "photos", "photos": [photo_json(photo)]}
-        stored = await ConversationService(sessions).append(
+        stored = await conversations.append(
             chat, [NewMessage(sender="agent", text=AGENT_NOTE, attachment=attachment, author="Kim Ho")]
         )
         await photos.attach_to_message(STORE, chat.conversation_id, stored[0].seq, [photo.id])
         # Then the agent console's "Ask for more photos" (bot/support/handoff.py ask_for_photos).
         request = NewMessage(sender="agent", text=AGENT_PHOTO_REQUEST, attachment={"type": "photo_request"}, author="Kim Ho")
-        await ConversationService(sessions).append(chat, [request])
+        await conversations.append(chat, [request])
         return Seeded(chat.conversation_id, token)
-
-    gateway = ThreadedGateway(var_dir, agent_sent_a_photo, env={"DEMO": "1"}, rasa=PhotoAskingRasa())
-    with gateway:
-        yield gateway
+    finally:
+        await database.dispose()
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +108,7 @@ def photo_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return {name: folder / name for name in files}
 
 
-def open_chat(browser: Browser, gateway: ThreadedGateway[Seeded], viewport: dict[str, int]) -> Page:
+def open_chat(browser: Browser, gateway: Gateway, viewport: dict[str, int]) -> Page:
     """The demo store's page, browsing anonymously, with the chat open (filling the screen of a phone)."""
     phone = viewport["width"] < 480
     context = browser.new_context(viewport=viewport, is_mobile=phone, has_touch=phone)
@@ -154,7 +154,7 @@ def expect_uploaded(page: Page, count: int) -> None:
 
 @pytest.mark.parametrize("device", ["desktop", "phone"])
 def test_shopper_attaches_two_photos_removes_one_adds_it_back_and_sends_them(
-    gateway: ThreadedGateway[Seeded], browser: Browser, photo_files: dict[str, Path], device: str
+    gateway: Gateway, browser: Browser, photo_files: dict[str, Path], device: str
 ) -> None:
     page = open_chat(browser, gateway, DESKTOP if device == "desktop" else PHONE)
     problems = watch_problems(page)
@@ -167,7 +167,16 @@ def test_shopper_attaches_two_photos_removes_one_adds_it_back_and_sends_them(
         # No `capture`: a phone offers its gallery as well as its camera.
         assert picker.get_attribute("capture") is None
 
-        send(page, "The oil pan arrived cracked")
+        # The damaged-item report, as an anonymous shopper: the order, its proof, what happened.
+        for said, asked in (
+            ("The oil pan arrived cracked", "order number"),
+            ("FZ-20931", "postcode"),
+            ("10027", "describe the damage"),
+        ):
+            send(page, said)
+            expect(bot_messages(page).last).to_contain_text(asked, timeout=15_000)
+        expect(attach).not_to_have_class(SUGGESTED)
+        send(page, "The flange is cracked next to the drain plug")
         expect(bot_messages(page).last).to_contain_text("paper clip", timeout=15_000)
         expect(attach).to_have_class(SUGGESTED)  # the shopper is shown where it is
 
@@ -193,7 +202,11 @@ def test_shopper_attaches_two_photos_removes_one_adds_it_back_and_sends_them(
         assert thumbnail.evaluate("img => img.naturalWidth") == THUMBNAIL_EDGE  # the thumbnail, not the full photo
         expect(page.get_by_test_id("asw-photo-tray")).to_be_hidden()  # the tray is cleared
         expect(page.get_by_test_id("asw-photo-tile")).to_have_count(0)
-        expect(bot_messages(page).last.get_by_test_id("asw-message-text")).to_have_text(PHOTOS_KEPT, timeout=15_000)
+        # The report is recorded with them: the bot says where they went, never what they show.
+        expect(bot_messages(page).last.get_by_test_id("asw-message-text")).to_have_text(
+            PHOTOS_WITH_REPORT.format(count=2), timeout=15_000
+        )
+        expect(bot_messages(page).nth(-2)).to_contain_text("passed this to the store's team")
         shoot(page, f"widget-photos-sent-{device}.png")
 
         # The full photo, over everything; Escape closes it (and only it), back to the thumbnail.
@@ -213,7 +226,7 @@ def test_shopper_attaches_two_photos_removes_one_adds_it_back_and_sends_them(
 
 
 def test_a_sixth_photo_and_an_11_mb_file_are_refused_before_any_upload(
-    gateway: ThreadedGateway[Seeded], browser: Browser, photo_files: dict[str, Path]
+    gateway: Gateway, browser: Browser, photo_files: dict[str, Path]
 ) -> None:
     page = open_chat(browser, gateway, DESKTOP)
     uploads = photo_uploads(page)
@@ -272,7 +285,7 @@ def test_a_sixth_photo_and_an_11_mb_file_are_refused_before_any_upload(
 
 
 def test_an_agents_photo_and_request_then_photos_picked_dropped_and_pasted_go_alone(
-    gateway: ThreadedGateway[Seeded], browser: Browser, photo_files: dict[str, Path]
+    gateway: Gateway, browser: Browser, photo_files: dict[str, Path]
 ) -> None:
     """On the gateway's page of the store's chat (its own policy), in the conversation where an
     agent sent a photo and asked for more: a photo picked from the request's button, one dropped on
@@ -323,7 +336,6 @@ def test_an_agents_photo_and_request_then_photos_picked_dropped_and_pasted_go_al
         expect(sent.get_by_test_id("asw-message-text")).to_have_count(0)  # photos alone: no empty bubble
         expect_all_loaded(page, '[data-testid="asw-message"][data-sender="shopper"] [data-testid="asw-photo-thumb"]', 3)
         expect(bot_messages(page).last.get_by_test_id("asw-message-text")).to_have_text(PHOTOS_KEPT, timeout=15_000)
-        assert gateway.rasa.sent[-1] == f"/{PHOTOS_INTENT}"
         expect(attach).not_to_have_class(SUGGESTED)
         shoot(page, "widget-photos-dropped-phone.png")
         assert problems == []
