@@ -82,8 +82,8 @@ def may_be_photo(content_type: str) -> bool:
 def shown_name(filename: str | None) -> str:
     """A file name as the notice may repeat it: printable characters only (no line breaks, no
     right-to-left overrides that would disguise it), spaces collapsed, and short."""
-    printable = "".join(c for c in filename or "" if c.isprintable())
-    return " ".join(printable.split())[:MAX_SHOWN_NAME_CHARS]
+    spaced = " ".join((filename or "").split())  # line breaks and tabs become one space
+    return "".join(c for c in spaced if c.isprintable())[:MAX_SHOWN_NAME_CHARS].strip()
 
 
 def mime_photo_candidates(message: Message) -> tuple[MailAttachment, ...]:
