@@ -81,9 +81,12 @@ def may_be_photo(content_type: str) -> bool:
 
 def shown_name(filename: str | None) -> str:
     """A file name as the notice may repeat it: printable characters only (no line breaks, no
-    right-to-left overrides that would disguise it), spaces collapsed, and short."""
+    right-to-left overrides that would disguise it), spaces collapsed, and short. A file's name has
+    no folder, so ``/`` and ``\\`` become ``_``: a name can then never read as a link (the widget and
+    the emails make links of the store's words, and this notice speaks for the store)."""
     spaced = " ".join((filename or "").split())  # line breaks and tabs become one space
-    return "".join(c for c in spaced if c.isprintable())[:MAX_SHOWN_NAME_CHARS].strip()
+    printable = "".join(c for c in spaced if c.isprintable())
+    return printable.replace("/", "_").replace("\\", "_")[:MAX_SHOWN_NAME_CHARS].strip()
 
 
 def mime_photo_candidates(message: Message) -> tuple[MailAttachment, ...]:
@@ -101,7 +104,7 @@ def mime_photo_candidates(message: Message) -> tuple[MailAttachment, ...]:
             if part.is_multipart():
                 children = part.get_payload()
                 if isinstance(children, list):
-                    pending.extend(reversed(children))
+                    pending.extend(child for child in reversed(children) if isinstance(child, Message))
                 continue
             if part.get_content_disposition() not in FILE_DISPOSITIONS or not may_be_photo(part.get_content_type()):
                 continue

@@ -7,7 +7,7 @@ address as an "inbound parse" form (SendGrid, Mailgun, Postmark and others use t
 ``cc``, ``envelope`` (JSON ``{"to": [...], "from": ...}``), ``headers`` (the raw header block),
 ``charsets`` (JSON: each field's charset), ``SPF``/``dkim`` verdicts, ``email`` (the whole MIME
 mail, "raw" mode) and the attachments as files: SendGrid's ``attachment1`` to ``attachmentN``
-(Mailgun's ``attachment-1`` naming is read too). Those declared ``image/*`` or
+(and the ``attachment-1`` naming of other providers). Those declared ``image/*`` or
 ``application/octet-stream`` are the reply's photos to try (:mod:`bot.email.reply_photos`); every
 other file is read (bounded) and dropped. In raw mode the attachments are the MIME mail's.
 
@@ -193,9 +193,7 @@ async def inbound_email(request: web.Request) -> web.Response:
         raw = raw_fields.get("email")
         # Raw mode's files are in its MIME mail (mail_from_raw reads them there).
         mail = (
-            mail_from_raw(raw, envelope, sender_verdicts(fields))
-            if raw
-            else mail_from_form(fields, envelope, attachments)
+            mail_from_raw(raw, envelope, sender_verdicts(fields)) if raw else mail_from_form(fields, envelope, attachments)
         )
         outcome = await inbound_mailbox(built).take(mail)
     except InboundRefused as refused:

@@ -233,6 +233,7 @@ def test_a_raw_mails_files_that_may_be_photos_are_found_in_its_order() -> None:
             ("c.bin", "application/octet-stream", b"c"),
             ("notes.txt", "text/plain", b"notes"),
             ("\u202egpj.exe\r\nBcc: x", "image/png", b"d"),
+            ("https://attacker.example/login", "image/png", b"e"),
         ]
     )
     mail = mail_from_raw(raw)
@@ -245,7 +246,8 @@ def test_a_raw_mails_files_that_may_be_photos_are_found_in_its_order() -> None:
     assert [(file.filename, file.data) for file in mail.attachments] == [
         ("a.jpg", b"\xff\xd8\xff a"),
         ("c.bin", b"c"),
-        ("gpj.exe Bcc: x", b"d"),  # the name is shown back: no line breaks, no right-to-left override
+        ("gpj.exe Bcc: x", b"d"),  # the name is shown back: no line breaks, no right-to-left override,
+        ("https:__attacker.example_login", b"e"),  # and never as a link in the store's words
     ]
     assert mail.text is not None and mail.text.strip() == "The box was crushed, photos attached."
     assert mail_from_raw(with_forward.as_bytes()).attachments == ()

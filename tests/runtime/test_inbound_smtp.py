@@ -10,9 +10,8 @@ from pathlib import Path
 
 import aiosmtplib
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.chat.conversations import ConversationService
 from bot.core.models import Photo

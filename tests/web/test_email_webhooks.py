@@ -424,7 +424,9 @@ async def test_a_reply_with_two_photos_lands_as_one_message_carrying_both_withou
         message_id = await session.scalar(
             select(Message.id).where(Message.conversation_id == gateway.chat.conversation_id, Message.seq == shopper.seq)
         )
-        case_id = await session.scalar(select(Escalation.id).where(Escalation.conversation_id == gateway.chat.conversation_id))
+        case_id = await session.scalar(
+            select(Escalation.id).where(Escalation.conversation_id == gateway.chat.conversation_id)
+        )
     # On the message that carried them and on the open case, as a chat message's photos.
     assert [(rows[p["id"]].message_id, rows[p["id"]].escalation_id) for p in shopper.attachment["photos"]] == [
         (message_id, case_id),
