@@ -4,8 +4,9 @@ inbound-parse webhook.
 
 It accepts mail only for a conversation's reply or bounce address (``RCPT TO`` anything else:
 ``550``), and gives each mail, as raw MIME, to the same :class:`~bot.email.inbound.InboundMailbox`
-as the webhook: the same turn, the same checks, the same once-per-Message-ID. A refusal is a
-permanent ``5xx`` (the sender's server tells the shopper), a rate limit a temporary ``451``.
+as the webhook: the same turn, the same checks, the same once-per-Message-ID, and the same photos
+from the mail's attachments (decoded under this process's own bound, its services' ``photo_decodes``).
+A refusal is a permanent ``5xx`` (the sender's server tells the shopper), a rate limit a temporary ``451``.
 
 It listens on ``127.0.0.1`` by default (``INBOUND_SMTP_PORT``; put a real MTA in front of it for
 the internet, which does TLS and spam filtering) and runs in the caller's event loop, since the
