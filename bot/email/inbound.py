@@ -355,15 +355,16 @@ class InboundMailbox:
             messages = await self._take_turn(chat, text, kept.photo_ids) if text or kept.photos else []
         except BaseException:
             # Not taken (a message the chat refuses, or a failure before it was stored): a retry may
-            # take it, so neither its claim nor its photos stay.
-            if photos is not None and kept.photos:
-                await photos.discard(chat, kept)
+            # take it, so neither its claim nor its photos stay. The claim goes first: photos left
+            # behind would only wait for the retention purge, a claim left behind loses the mail.
             async with self._sessions() as session, session.begin():
                 await session.execute(
                     delete(EmailInbound).where(
                         EmailInbound.store_id == chat.store_id, EmailInbound.message_id == mail.dedupe_key()
                     )
                 )
+            if photos is not None and kept.photos:
+                await photos.discard(chat, kept)
             raise
         answers = [message for message in messages if message.sender == "bot"]
         notices: list[StoredMessage] = []
