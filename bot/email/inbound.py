@@ -24,7 +24,8 @@ What is taken, and what is refused (:class:`InboundRefused`, nothing stored):
 - a bounce or complaint (:mod:`bot.email.bounces`) marks the shopper address undeliverable;
 - a mail is taken once per ``Message-ID`` and store (``email_inbound``): providers retry. Its
   photos are kept only once the mail is claimed, and deleted again if its turn fails (when the
-  claim is given back too, for a retry to take the whole mail).
+  claim is given back too, for a retry to take the whole mail); a photo storage that is down
+  refuses the mail for the moment (503), so that the provider retries it.
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ from bot.email.reply_text import new_text
 from bot.email.store_email import store_email_settings
 from bot.email.suppressions import address_key, suppress
 from bot.email.unread_messages import EMAIL_ANSWER, EmailFollowUps
+from bot.photos.conversation_photos import PhotoStorageUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -353,10 +355,11 @@ class InboundMailbox:
                 kept = await photos.keep(chat, attachments)
             # Files alone, none of them taken: no shopper message (the notice below says why).
             messages = await self._take_turn(chat, text, kept.photo_ids) if text or kept.photos else []
-        except BaseException:
-            # Not taken (a message the chat refuses, or a failure before it was stored): a retry may
-            # take it, so neither its claim nor its photos stay. The claim goes first: photos left
-            # behind would only wait for the retention purge, a claim left behind loses the mail.
+        except BaseException as failure:
+            # Not taken (a message the chat refuses, the photo storage down, or a failure before it
+            # was stored): a retry may take it, so neither its claim nor its photos stay. The claim
+            # goes first: photos left behind would only wait for the retention purge, a claim left
+            # behind loses the mail.
             async with self._sessions() as session, session.begin():
                 await session.execute(
                     delete(EmailInbound).where(
@@ -365,6 +368,9 @@ class InboundMailbox:
                 )
             if photos is not None and kept.photos:
                 await photos.discard(chat, kept)
+            if isinstance(failure, PhotoStorageUnavailable):
+                # Temporary: a 503 (the webhook) or a 451 (SMTP) has the sender deliver it again.
+                raise InboundRefused(failure.code, status=503) from failure
             raise
         answers = [message for message in messages if message.sender == "bot"]
         notices: list[StoredMessage] = []

@@ -13,7 +13,9 @@ limit, exactly as a chat upload.
 At most ``per_message`` files of one reply are tried (the chat's ``MAX_PHOTOS_PER_MESSAGE``, given
 by the web layer); the others are not even decoded. A file not taken does not refuse the reply:
 its words and the photos that were taken still are, and the conversation tells the shopper which
-file was not taken and why (:func:`not_taken_notice`), in the answer that is emailed to them.
+file was not taken and why (:func:`not_taken_notice`), in the answer that is emailed to them. A
+photo storage that fails is no fault of the file: :class:`PhotoStorageUnavailable` ends the keeping
+(the mailbox then gives the mail back for the provider to retry).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from email.message import Message
 from bot.chat.conversations import ChatSession
 from bot.core.models import Photo
 from bot.core.refusals import Refusal
-from bot.photos.conversation_photos import ConversationPhotos, PhotoLimitReached
+from bot.photos.conversation_photos import ConversationPhotos, PhotoLimitReached, PhotoStorageUnavailable
 from bot.photos.images import PhotoRefused, prepare_photo
 
 log = logging.getLogger(__name__)
@@ -142,7 +144,8 @@ class ReplyPhotos:
 
     async def keep(self, chat: ChatSession, attachments: Sequence[MailAttachment]) -> KeptPhotos:
         """Each file tried in turn and, if it is a photo, kept in the conversation as a photo not yet
-        sent (the turn then sends it). If this fails part-way, the photos it kept are deleted."""
+        sent (the turn then sends it). If this fails part-way (the storage down:
+        :class:`PhotoStorageUnavailable`), the photos it kept are deleted."""
         kept: list[Photo] = []
         not_taken: list[NotTaken] = []
         limit_reached: PhotoLimitReached | None = None
@@ -156,6 +159,8 @@ class ReplyPhotos:
                     async with self._decodes:
                         prepared = await asyncio.to_thread(prepare_photo, attachment.data)
                     kept.append(await self._photos.add(chat.store_id, chat.conversation_id, "shopper", prepared))
+                except PhotoStorageUnavailable:
+                    raise  # the whole mail waits for the storage, rather than being told of a good file
                 except PhotoLimitReached as refused:
                     limit_reached = refused
                     not_taken.append(NotTaken(attachment.filename, refused))

@@ -33,10 +33,13 @@ DEFAULT_HOST = "127.0.0.1"
 
 
 def smtp_reply(refused: InboundRefused) -> str:
-    """The SMTP answer to a refused mail: temporary for a rate limit, else permanent."""
+    """The SMTP answer to a refused mail: temporary for a rate limit or a storage that is down (the
+    sending server tries again), else permanent."""
     text = refused.english.encode("ascii", "replace").decode("ascii").replace("\r", " ").replace("\n", " ")
     if refused.status == 429:
         return f"451 4.7.1 {text}"
+    if refused.status == 503:
+        return f"451 4.3.0 {text}"
     if refused.status == 404:
         return f"550 5.1.1 {text}"
     if refused.status == 403:

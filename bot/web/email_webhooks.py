@@ -52,6 +52,8 @@ MAX_FIELD_BYTES = 64 * 1024
 MAX_PARTS = 64
 #: Fields with a limit of their own.
 _TEXT_FIELDS = {"text": MAX_TEXT_BYTES, "html": MAX_TEXT_BYTES, "email": MAX_BODY_BYTES}
+#: When to deliver again a mail refused because the photo storage was down (as a chat upload is told).
+STORAGE_RETRY_AFTER_SECONDS = 30
 #: The name of an attachment's file field: SendGrid's ``attachment1``, Mailgun's ``attachment-1``.
 _ATTACHMENT_FIELD = re.compile(r"attachment-?[1-9][0-9]{0,3}")
 
@@ -198,6 +200,10 @@ async def inbound_email(request: web.Request) -> web.Response:
         outcome = await inbound_mailbox(built).take(mail)
     except InboundRefused as refused:
         headers = {"Retry-After": str(refused.params["retry_after"])} if "retry_after" in refused.params else None
+        if refused.status == 503:
+            # The photo storage is down: SendGrid retries a 5xx (for up to three days), not a 4xx.
+            log.warning("an inbound mail waits for the photo storage: %s", refused.english)
+            headers = {"Retry-After": str(STORAGE_RETRY_AFTER_SECONDS)}
         return refusal_response(refused.status, refused, headers=headers)
     return web.json_response({"result": outcome.result, "conversation_id": outcome.conversation_id})
 

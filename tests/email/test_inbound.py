@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from email.message import EmailMessage
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -19,7 +20,7 @@ from bot.email.reply_addresses import BOUNCE, REPLY, conversation_address
 from bot.email.reply_photos import MailAttachment, ReplyPhotos
 from bot.email.suppressions import is_suppressed
 from bot.photos.conversation_photos import ConversationPhotos, photo_json
-from bot.photos.storage import DatabaseStorage
+from bot.photos.storage import DatabaseStorage, DiskStorage, PhotoStorage
 from bot.web.turns import MAX_PHOTOS_PER_MESSAGE
 from tests.email.test_bounces import PLAIN_BOUNCE, dsn
 from tests.photos.sample_images import has_gps, image_bytes, with_gps_and_orientation
@@ -118,9 +119,11 @@ class Turns:
         return stored
 
 
-def mailbox(sessions: async_sessionmaker[AsyncSession], turns: Turns, per_day: int = 30) -> InboundMailbox:
+def mailbox(
+    sessions: async_sessionmaker[AsyncSession], turns: Turns, per_day: int = 30, storage: PhotoStorage | None = None
+) -> InboundMailbox:
     """The mailbox with the real photo checks: the gateway's decode bound and the chat's per-message limit."""
-    photos = ConversationPhotos(sessions, DatabaseStorage(sessions), per_day)
+    photos = ConversationPhotos(sessions, storage or DatabaseStorage(sessions), per_day)
     turns.photos = photos
     reply_photos = ReplyPhotos(photos, asyncio.Semaphore(2), MAX_PHOTOS_PER_MESSAGE)
     return InboundMailbox(sessions, turns.take, None, lambda _: 0, REPLY_DOMAIN, reply_photos)
@@ -418,3 +421,23 @@ async def test_a_reply_carries_at_most_a_messages_photos_within_the_daily_limit(
         "try again tomorrow."
     )
     assert await photo_count(demo_sessions) == MAX_PHOTOS_PER_MESSAGE + 1
+
+
+async def test_a_photo_storage_that_is_down_gives_the_mail_back_for_a_retry(
+    demo_sessions: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    chat = await conversation_with_token(demo_sessions)
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the photo folder should be")
+    turns = Turns(demo_sessions)
+    raw = reply_with_files(two_photos())
+    with pytest.raises(InboundRefused) as refused:
+        await mailbox(demo_sessions, turns, storage=DiskStorage(blocked)).take(mail_from_raw(raw))
+    # Temporary, and nothing kept: no turn, no photo, no claim (a good file is never "not taken").
+    assert (refused.value.code, refused.value.status) == ("photo_storage_unavailable", 503)
+    assert turns.texts == [] and await transcript(demo_sessions, chat) == []
+    assert await photo_count(demo_sessions) == 0
+    async with demo_sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(EmailInbound)) == 0
+    assert (await mailbox(demo_sessions, turns).take(mail_from_raw(raw))).result == "stored"
+    assert await photo_count(demo_sessions) == 2

@@ -15,8 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.chat.conversations import ConversationService
 from bot.core.models import Photo
+from bot.email.inbound import InboundRefused
 from bot.email.suppressions import is_suppressed
-from bot.runtime.inbound_smtp import start_listener
+from bot.runtime.inbound_smtp import smtp_reply, start_listener
 from bot.web.email_webhooks import inbound_mailbox
 from bot.web.services import Services
 from tests.email.test_bounces import BOUNCE_TO, dsn
@@ -160,3 +161,9 @@ async def test_the_smtp_listener_takes_a_replys_photos_once_and_tells_of_a_file_
     assert len(await ConversationService(demo_sessions).messages_after(chat)) == 3
     async with demo_sessions() as session:
         assert await session.scalar(select(func.count()).select_from(Photo)) == 2
+
+
+def test_a_storage_that_is_down_is_a_temporary_smtp_answer() -> None:
+    # The sending server keeps the mail and tries again; a file that is no photo never gets here.
+    assert smtp_reply(InboundRefused("photo_storage_unavailable", status=503)).startswith("451 4.3.0 ")
+    assert smtp_reply(InboundRefused("email_sender_not_shopper", status=403)).startswith("550 ")

@@ -504,6 +504,29 @@ async def test_a_raw_mime_reply_brings_its_photos(gateway: Gateway) -> None:
     assert kept is not None and not has_gps(kept)
 
 
+async def test_with_the_photo_storage_down_the_provider_is_asked_to_retry(
+    demo_sessions: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    await conversation_with_token(demo_sessions)
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the photo folder should be")
+    app = create_app(
+        settings_for(tmp_path, PHOTO_STORAGE="disk", PHOTO_DIR=str(blocked)),
+        demo_sessions,
+        rasa=StandInRasa(),  # type: ignore[arg-type]
+    )
+    before = await stored_counts(demo_sessions)
+    files = [("attachment1", "box.jpg", "image/jpeg", image_bytes("JPEG", (64, 48)))]
+    async with TestClient(TestServer(app)) as client:
+        response = await client.post(URL, data=with_files(reply_form(), files))
+        # A 5xx, which SendGrid retries (a 4xx it drops), and nothing kept until then.
+        assert (response.status, (await response.json())["code"]) == (503, "photo_storage_unavailable")
+        assert response.headers["Retry-After"] == "30"
+    assert await stored_counts(demo_sessions) == before
+    async with demo_sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Photo)) == 0
+
+
 async def test_the_chats_rate_limit_applies_to_email_replies(
     demo_sessions: async_sessionmaker[AsyncSession], tmp_path: Path
 ) -> None:
