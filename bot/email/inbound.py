@@ -13,12 +13,19 @@ What is taken, and what is refused (:class:`InboundRefused`, nothing stored):
   store's reply domain (a token sent to another store's domain is no address of this one);
 - a reply must come from the conversation's shopper address (consent, and no one else writes in
   the shopper's name); the provider's SPF/DKIM verdicts are logged when it gives them;
-- only the new words count (:mod:`bot.email.reply_text`); a reply with none is refused;
+- only the new words count (:mod:`bot.email.reply_text`), and the photos attached
+  (:mod:`bot.email.reply_photos`: the chat upload's checks, at most as many as a chat message
+  carries); a reply with neither is refused. A file that is not taken refuses nothing: the rest
+  of the reply is taken, and a store message in the conversation (emailed with the answers) says
+  which file was not taken and why;
 - a reply is the shopper's turn, as in the chat: stored first, then Rasa answers (or the agent
   who holds the conversation gets it), under the chat's per-conversation rate limit; the bot's
   answers are then emailed back (``email_answer``);
 - a bounce or complaint (:mod:`bot.email.bounces`) marks the shopper address undeliverable;
-- a mail is taken once per ``Message-ID`` and store (``email_inbound``): providers retry.
+- a mail is taken once per ``Message-ID`` and store (``email_inbound``): providers retry. Its
+  photos are kept only once the mail is claimed, and deleted again if its turn fails (when the
+  claim is given back too, for a retry to take the whole mail); a photo storage that is down
+  refuses the mail for the moment (503), so that the provider retries it.
 """
 
 from __future__ import annotations
@@ -37,16 +44,24 @@ from email.utils import getaddresses
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.chat.conversations import ChatSession, StoredMessage
+from bot.chat.conversations import ChatSession, ConversationService, NewMessage, StoredMessage
 from bot.core.db import dialect_insert
 from bot.core.models import Conversation, EmailInbound
 from bot.core.refusals import ParamValue, Refusal
 from bot.email.bounces import Verdict, is_report, read_report
 from bot.email.reply_addresses import BOUNCE, ConversationAddress, conversation_address
+from bot.email.reply_photos import (
+    NOTHING_KEPT,
+    MailAttachment,
+    ReplyPhotos,
+    mime_photo_candidates,
+    not_taken_notice,
+)
 from bot.email.reply_text import new_text
 from bot.email.store_email import store_email_settings
 from bot.email.suppressions import address_key, suppress
 from bot.email.unread_messages import EMAIL_ANSWER, EmailFollowUps
+from bot.photos.conversation_photos import PhotoStorageUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +99,8 @@ class InboundMail:
     message: Message | None = None
     #: What the provider says of the sender (SendGrid's ``SPF`` and ``dkim`` fields), for the log.
     verdicts: Mapping[str, str] = field(default_factory=dict)
+    #: The files that may be photos (:mod:`bot.email.reply_photos`), in the mail's order.
+    attachments: tuple[MailAttachment, ...] = ()
 
     def dedupe_key(self) -> str:
         """What makes two deliveries the same mail: the Message-ID, or a digest of the mail without one."""
@@ -92,16 +109,21 @@ class InboundMail:
         digest = hashlib.sha256()
         for part in (self.sender, self.subject, self.text or "", self.html or ""):
             digest.update(part.encode("utf-8", "replace") + b"\0")
+        # Two mails of photos alone differ only in their files (a mail without any keeps its old key).
+        for attachment in self.attachments:
+            digest.update(hashlib.sha256(attachment.data).digest())
         return f"sha256:{digest.hexdigest()}"
 
 
 @dataclass(frozen=True)
 class Outcome:
     #: ``stored`` (a reply taken), ``duplicate`` (taken before), ``bounced``/``complained``
-    #: (the address is suppressed), ``ignored`` (a temporary failure, or a report about nobody here).
+    #: (the address is suppressed), ``ignored`` (a temporary failure, or a report about nobody here),
+    #: ``photos_refused`` (a reply of files alone, none taken: the conversation says why).
     result: str
     conversation_id: str
-    #: The messages the turn stored: the shopper's, then the answers.
+    #: The messages the turn stored: the shopper's, then the answers; then the store's notice of
+    #: the files not taken, if any.
     messages: tuple[StoredMessage, ...] = ()
 
 
@@ -171,6 +193,7 @@ def mail_from_raw(
         message_id=message_id,
         message=message,
         verdicts=dict(verdicts or {}),
+        attachments=mime_photo_candidates(message),
     )
 
 
@@ -179,9 +202,12 @@ def sender_verdicts(fields: Mapping[str, str]) -> dict[str, str]:
     return {name: fields[name][:200] for name in ("SPF", "dkim") if name in fields}
 
 
-def mail_from_form(fields: Mapping[str, str], envelope_recipients: Sequence[str] = ()) -> InboundMail:
+def mail_from_form(
+    fields: Mapping[str, str], envelope_recipients: Sequence[str] = (), attachments: Sequence[MailAttachment] = ()
+) -> InboundMail:
     """The fields of an "inbound parse" form (from, to, subject, text, html, headers; SPF and
-    dkim when the provider checks them). Raw mode's ``email`` field is read by :func:`mail_from_raw`."""
+    dkim when the provider checks them), with its files that may be photos. Raw mode's ``email``
+    field is read by :func:`mail_from_raw`."""
     for required in ("from", "to"):
         if not fields.get(required, "").strip():
             raise InboundRefused("email_inbound_field_missing", field=required)
@@ -207,6 +233,7 @@ def mail_from_form(fields: Mapping[str, str], envelope_recipients: Sequence[str]
         message_id=message_id,
         message=message,
         verdicts=sender_verdicts(fields),
+        attachments=tuple(attachments),
     )
 
 
@@ -214,9 +241,11 @@ def _first_conversation_address(recipients: Iterable[str]) -> ConversationAddres
     return next(filter(None, map(conversation_address, recipients)), None)
 
 
-#: The chat's turn for a shopper's text: stores it, has it answered (or given to the agent), and
-#: returns the stored messages. Raises :class:`InboundRefused` for a text the chat refuses.
-TakeTurn = Callable[[ChatSession, str], Awaitable[list[StoredMessage]]]
+#: The chat's turn for a shopper's text and photos (ids of photos kept in the conversation and not
+#: yet sent; the text may be empty when there are photos): stores the message, has it answered (or
+#: given to the agent), and returns the stored messages. Raises :class:`InboundRefused` for a
+#: message the chat refuses.
+TakeTurn = Callable[[ChatSession, str, Sequence[str]], Awaitable[list[StoredMessage]]]
 
 
 class InboundMailbox:
@@ -227,14 +256,17 @@ class InboundMailbox:
         follow_ups: EmailFollowUps | None,
         rate_limit: Callable[[str], int],
         reply_domain: str,
+        photos: ReplyPhotos | None = None,
     ) -> None:
         """``rate_limit``: the chat's per-conversation limit (seconds to wait, 0 when allowed);
-        ``reply_domain``: the deployment's reply domain (a store may have its own)."""
+        ``reply_domain``: the deployment's reply domain (a store may have its own); ``photos``:
+        what keeps a reply's attached photos (None: attachments are ignored)."""
         self._sessions = sessions
         self._take_turn = take_turn
         self._follow_ups = follow_ups
         self._rate_limit = rate_limit
         self._reply_domain = reply_domain.lower()
+        self._photos = photos
 
     async def _conversation(self, session: AsyncSession, address: ConversationAddress) -> Conversation | None:
         conversation = await session.scalar(select(Conversation).where(Conversation.email_reply_token == address.token))
@@ -306,27 +338,50 @@ class InboundMailbox:
         if mail.verdicts:
             log.info("reply to %s: provider verdicts %s", chat.conversation_id, dict(mail.verdicts))
         text = new_text(mail.text, mail.html)
-        if not text:
+        photos = self._photos
+        attachments = mail.attachments if photos is not None else ()
+        if not text and not attachments:
             raise InboundRefused("email_reply_empty", status=422)
         retry_after = self._rate_limit(chat.conversation_id)
         if retry_after:
             raise InboundRefused("rate_limited", status=429, retry_after=retry_after)
         async with self._sessions() as session, session.begin():
             if not await self._claim(session, chat, mail, REPLY_KIND):
+                # Before any photo is decoded or kept: a retried delivery adds nothing.
                 return Outcome("duplicate", chat.conversation_id)
+        kept = NOTHING_KEPT
         try:
-            messages = await self._take_turn(chat, text)
-        except BaseException:
-            # Not taken (a text the chat refuses, or a failure before it was stored): a retry may take it.
+            if photos is not None and attachments:
+                kept = await photos.keep(chat, attachments)
+            # Files alone, none of them taken: no shopper message (the notice below says why).
+            messages = await self._take_turn(chat, text, kept.photo_ids) if text or kept.photos else []
+        except BaseException as failure:
+            # Not taken (a message the chat refuses, the photo storage down, or a failure before it
+            # was stored): a retry may take it, so neither its claim nor its photos stay. The claim
+            # goes first: photos left behind would only wait for the retention purge, a claim left
+            # behind loses the mail.
             async with self._sessions() as session, session.begin():
                 await session.execute(
                     delete(EmailInbound).where(
                         EmailInbound.store_id == chat.store_id, EmailInbound.message_id == mail.dedupe_key()
                     )
                 )
+            if photos is not None and kept.photos:
+                await photos.discard(chat, kept)
+            if isinstance(failure, PhotoStorageUnavailable):
+                # Temporary: a 503 (the webhook) or a 451 (SMTP) has the sender deliver it again.
+                raise InboundRefused(failure.code, status=503) from failure
             raise
         answers = [message for message in messages if message.sender == "bot"]
-        if self._follow_ups is not None and answers:
+        notices: list[StoredMessage] = []
+        if kept.not_taken or (self._follow_ups is not None and answers):
             async with self._sessions() as session, session.begin():
-                await self._follow_ups.after_stored(session, chat, answers, EMAIL_ANSWER)
-        return Outcome("stored", chat.conversation_id, tuple(messages))
+                if kept.not_taken:
+                    # The shopper is in their mail: the notice goes out with the answers, at once.
+                    notices = await ConversationService.append_in(
+                        session, chat, [NewMessage("store", not_taken_notice(kept.not_taken))]
+                    )
+                if self._follow_ups is not None and (answers or notices):
+                    await self._follow_ups.after_stored(session, chat, answers + notices, EMAIL_ANSWER)
+        result = "stored" if messages else "photos_refused"
+        return Outcome(result, chat.conversation_id, tuple(messages + notices))

@@ -169,6 +169,19 @@ class ConversationPhotos:
             raise PhotosNotSendable
         return [found[photo_id] for photo_id in dict.fromkeys(photo_ids)]
 
+    async def discard_unsent(self, store_id: str, conversation_id: str, photo_ids: Sequence[str]) -> int:
+        """Delete, rows and bytes, the photos named that are the conversation's and still in no
+        message: added for a message that was then not taken (an emailed reply whose turn failed).
+        A photo a message already carries stays with it. How many were deleted."""
+        if not photo_ids:
+            return 0
+        return await self._delete_where(
+            Photo.id.in_(photo_ids),
+            Photo.store_id == store_id,
+            Photo.conversation_id == conversation_id,
+            Photo.message_id.is_(None),
+        )
+
     async def attach_to_message(self, store_id: str, conversation_id: str, seq: int, photo_ids: Sequence[str]) -> int:
         """Attach photos to the conversation's message ``seq`` that carried them, and to its open
         case if it has one (the agents' gallery). How many were attached."""

@@ -4,8 +4,9 @@ inbound-parse webhook.
 
 It accepts mail only for a conversation's reply or bounce address (``RCPT TO`` anything else:
 ``550``), and gives each mail, as raw MIME, to the same :class:`~bot.email.inbound.InboundMailbox`
-as the webhook: the same turn, the same checks, the same once-per-Message-ID. A refusal is a
-permanent ``5xx`` (the sender's server tells the shopper), a rate limit a temporary ``451``.
+as the webhook: the same turn, the same checks, the same once-per-Message-ID, and the same photos
+from the mail's attachments (decoded under this process's own bound, its services' ``photo_decodes``).
+A refusal is a permanent ``5xx`` (the sender's server tells the shopper), a rate limit a temporary ``451``.
 
 It listens on ``127.0.0.1`` by default (``INBOUND_SMTP_PORT``; put a real MTA in front of it for
 the internet, which does TLS and spam filtering) and runs in the caller's event loop, since the
@@ -32,10 +33,13 @@ DEFAULT_HOST = "127.0.0.1"
 
 
 def smtp_reply(refused: InboundRefused) -> str:
-    """The SMTP answer to a refused mail: temporary for a rate limit, else permanent."""
+    """The SMTP answer to a refused mail: temporary for a rate limit or a storage that is down (the
+    sending server tries again), else permanent."""
     text = refused.english.encode("ascii", "replace").decode("ascii").replace("\r", " ").replace("\n", " ")
     if refused.status == 429:
         return f"451 4.7.1 {text}"
+    if refused.status == 503:
+        return f"451 4.3.0 {text}"
     if refused.status == 404:
         return f"550 5.1.1 {text}"
     if refused.status == 403:

@@ -1,6 +1,6 @@
 """bot/photos/conversation_photos.py: a photo is served only to its conversation and its store, within
 the daily limit, attached to its own conversation's message and case, and deleted with its bytes on
-erasure and after the store's retention."""
+erasure, after the store's retention, and when the message it was added for is not taken."""
 
 from __future__ import annotations
 
@@ -84,6 +84,23 @@ async def test_photos_attach_to_a_message_and_a_case_of_their_own_conversation(
     async with demo_sessions() as session:
         rows = {p.id: (p.message_id, p.escalation_id) for p in await session.scalars(select(Photo))}
     assert rows == {own.id: (message.id, case.id), foreign.id: (None, None)}
+
+
+async def test_discarding_unsent_photos_spares_those_a_message_carries_and_other_conversations(
+    photos: ConversationPhotos, demo_sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    unsent, sent = await photos.add(STORE, "c1", "shopper", PREPARED), await photos.add(STORE, "c1", "shopper", PREPARED)
+    elsewhere = await photos.add(STORE, "c2", "shopper", PREPARED)
+    async with demo_sessions() as session, session.begin():
+        session.add(Message(store_id=STORE, conversation_id="c1", seq=1, sender="shopper", text=""))
+    assert await photos.attach_to_message(STORE, "c1", 1, [sent.id]) == 1
+    named = [unsent.id, sent.id, elsewhere.id]
+    assert await photos.discard_unsent(OTHER_STORE, "c1", named) == 0  # another store's scope deletes nothing
+    assert await photos.discard_unsent(STORE, "c1", named) == 1
+    async with demo_sessions() as session:
+        assert set(await session.scalars(select(Photo.id))) == {sent.id, elsewhere.id}
+        keys = set(await session.scalars(select(PhotoBlob.key)))
+    assert storage_key(unsent.id, "full") not in keys and storage_key(sent.id, "full") in keys
 
 
 async def test_erasing_a_conversation_deletes_its_photos_and_their_bytes(

