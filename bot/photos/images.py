@@ -16,6 +16,8 @@ list of formats is ever reached by a stranger's file. Then:
   recognise but do not take (GIF, SVG, AVIF, TIFF, BMP);
 - the EXIF orientation is applied to the pixels first (HEIC: libheif applies the file's own
   rotation and mirroring, and pillow-heif neutralises the EXIF one so it is not applied twice);
+- the colours are converted to sRGB from the file's own RGB profile (a phone's Display P3, say), as
+  the profile is about to go and an untagged JPEG is read as sRGB everywhere;
 - then every metadata field is dropped (EXIF with its GPS position, XMP, ICC profile, comments):
   the output is the pixels alone, as a baseline RGB JPEG (transparency laid on white), at most
   :data:`MAX_EDGE` pixels on its longest side, and a :data:`THUMBNAIL_EDGE` thumbnail.
@@ -35,7 +37,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import pillow_heif
-from PIL import Image, ImageOps
+from PIL import Image, ImageCms, ImageOps
 
 from bot.core.refusals import Refusal
 
@@ -53,6 +55,9 @@ JPEG_QUALITY = 85
 THUMBNAIL_QUALITY = 80
 
 PhotoSource = Literal["jpeg", "png", "webp", "heic"]
+
+#: What every kept photo's pixels mean once its own profile is dropped.
+_SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 
 #: The decoder each accepted kind may be opened with (Pillow's format names).
 _DECODER: dict[PhotoSource, str] = {"jpeg": "JPEG", "png": "PNG", "webp": "WEBP", "heic": "HEIF"}
@@ -137,6 +142,7 @@ def _decoded(data: bytes, source: PhotoSource) -> Image.Image:
     except Exception:  # the header did not parse, whichever decoder error says so
         raise PhotoRefused("photo_truncated") from None
     with opened:
+        icc = opened.info.get("icc_profile")
         width, height = opened.size
         if width * height > MAX_PHOTO_PIXELS:
             raise PhotoRefused("photo_too_many_pixels", limit=MAX_PHOTO_PIXELS)
@@ -167,9 +173,25 @@ def _decoded(data: bytes, source: PhotoSource) -> Image.Image:
         on_white = Image.new("RGBA", picture.size, (255, 255, 255, 255))
         on_white.alpha_composite(picture)
         picture = on_white.convert("RGB")
+    picture = _in_srgb(picture, icc)
     # Nothing the file said about itself goes on: EXIF (GPS, camera, time), XMP, ICC, comments.
     picture.info = {}
     return picture
+
+
+def _in_srgb(picture: Image.Image, icc: object) -> Image.Image:
+    """The RGB pixels converted from the file's RGB profile to sRGB; as they are without one, or with
+    a profile that is not RGB or does not parse (a stranger's bytes: never a reason to refuse)."""
+    if not isinstance(icc, bytes) or not icc or picture.mode != "RGB":
+        return picture
+    try:
+        profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        if profile.profile.xcolor_space.strip() != "RGB":
+            return picture
+        converted = ImageCms.profileToProfile(picture, profile, _SRGB, outputMode="RGB")
+    except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+        return picture
+    return converted if isinstance(converted, Image.Image) else picture
 
 
 def _jpeg(picture: Image.Image, quality: int) -> bytes:

@@ -56,3 +56,16 @@ def with_gps_and_orientation(fmt: str) -> bytes:
 def has_gps(data: bytes) -> bool:
     with Image.open(io.BytesIO(data)) as opened:
         return bool(opened.getexif().get_ifd(ExifTags.IFD.GPSInfo))
+
+
+def srgb_with_red_and_green_swapped() -> bytes:
+    """An RGB ICC profile whose red primary is sRGB's green and whose green is sRGB's red (Pillow's
+    built-in sRGB profile with its rXYZ and gXYZ tags pointing at each other's data): a pixel
+    tagged with it that reads (200, 30, 30) is green in sRGB. A colour space no camera uses, so that
+    a test can tell converted pixels from copied ones at a glance."""
+    data = bytearray(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
+    count = struct.unpack(">I", data[128:132])[0]
+    entries = {bytes(data[132 + 12 * i : 136 + 12 * i]): 132 + 12 * i for i in range(count)}
+    red, green = entries[b"rXYZ"], entries[b"gXYZ"]
+    data[red + 4 : red + 12], data[green + 4 : green + 12] = data[green + 4 : green + 12], data[red + 4 : red + 12]
+    return bytes(data)

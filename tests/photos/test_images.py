@@ -13,11 +13,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PIL import ExifTags, Image
+from PIL import ExifTags, Image, ImageCms
 
 from bot.photos import images
 from bot.photos.images import MAX_EDGE, MAX_PHOTO_PIXELS, THUMBNAIL_EDGE, PhotoRefused, prepare_photo
-from tests.photos.sample_images import BLUE, RED, image_bytes, png_announcing, with_gps_and_orientation
+from tests.photos.sample_images import (
+    BLUE,
+    RED,
+    image_bytes,
+    png_announcing,
+    srgb_with_red_and_green_swapped,
+    with_gps_and_orientation,
+)
 
 
 def _noise(fmt: str) -> bytes:
@@ -179,3 +186,19 @@ def test_the_orientation_is_applied_and_no_metadata_survives(fmt: str, upright: 
         assert not opened.getexif()
         assert not {"exif", "xmp", "icc_profile", "comment", "photoshop"} & set(opened.info)
         assert b"home" not in written and b"PhoneMaker" not in written
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP"])
+def test_colours_are_converted_to_srgb_from_the_files_own_profile(fmt: str) -> None:
+    """The profile is dropped with the rest of the metadata, so its colours are converted first: a
+    phone's Display P3 would otherwise come out dull. Here a profile with red and green swapped
+    makes the difference unmistakable."""
+    tagged = image_bytes(fmt, (64, 48), colour=RED, icc_profile=srgb_with_red_and_green_swapped())
+    kept = _opened(prepare_photo(tagged).jpeg)
+    red, green, blue = kept.getpixel((32, 24))
+    assert green > 150 and red < 90 and blue < 90, (red, green, blue)
+    assert "icc_profile" not in kept.info
+    # An sRGB profile changes nothing; a profile that does not parse is ignored, never a refusal.
+    for icc in (ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes(), b"not a profile at all"):
+        plain = _opened(prepare_photo(image_bytes(fmt, (64, 48), colour=RED, icc_profile=icc)).jpeg)
+        assert _near(plain.getpixel((32, 24)), RED)
