@@ -14,12 +14,16 @@ import aiohttp
 import pytest
 from sqlalchemy import func, select
 
+from bot.chat import replies
 from bot.chat.conversations import ChatSession, ConversationService, StoredMessage
 from bot.chat.rasa_client import RasaClient
 from bot.core.config import Settings
 from bot.core.db import create_engine, create_sessionmaker
 from bot.core.jobs import JobQueue
-from bot.core.models import Escalation, Review, ReviewLogEntry, ScheduledJob
+from bot.core.models import Escalation, JobStatus, Review, ReviewLogEntry, ScheduledJob
+from bot.photos.conversation_photos import ConversationPhotos
+from bot.photos.retention import PHOTO_RETENTION, RetentionPurges
+from bot.photos.storage import photo_storage
 from bot.reviews.invitations import ReviewInvitations
 from bot.runtime.stack import Stack
 from bot.runtime.worker import Worker
@@ -67,7 +71,10 @@ async def wait_for(read: Callable[[], Any], ready: Callable[[Any], bool], second
 
 
 async def run_worker_at(settings: Settings, moment: dt.datetime) -> int:
-    """One pass of a worker whose clock reads ``moment``: the test's way to move time on."""
+    """One pass of a worker whose clock reads ``moment``: the test's way to move time on. How many
+    jobs it ran, not counting the stores' daily photo purges (bot/photos/retention.py): the module's
+    worker queued those at the real time, so they come due as the clock moves on, and run here as
+    in any worker."""
     db = create_engine(settings.database_url)
     try:
         sessions = create_sessionmaker(db)
@@ -77,10 +84,19 @@ async def run_worker_at(settings: Settings, moment: dt.datetime) -> int:
                 JobQueue(sessions, "clock-test", clock=lambda: moment),
                 DeliveryNotices(sessions, rasa),
                 reviews=ReviewInvitations(sessions, rasa),
+                retention=RetentionPurges(sessions, ConversationPhotos(sessions, photo_storage(settings, sessions))),
             )
-            return await worker.run_due()
+            purges_before = await _purges_done(sessions)
+            ran = await worker.run_due()
+            return ran - (await _purges_done(sessions) - purges_before)
     finally:
         await db.dispose()
+
+
+async def _purges_done(sessions: Any) -> int:
+    async with sessions() as session:
+        done = select(func.count()).where(ScheduledJob.kind == PHOTO_RETENTION, ScheduledJob.status == JobStatus.done.value)
+        return int(await session.scalar(done) or 0)
 
 
 class Shopper:
@@ -176,6 +192,9 @@ async def test_after_the_confirmation_the_shopper_reports_damage_and_gets_the_gu
         reply = await jessica.say("the box arrived damaged")
         assert reply[0]["text"].startswith("I'm sorry it arrived damaged")  # the order is known: no questions about it
         reply = await jessica.say("The pan is dented on one corner, photo: https://photos.example/dent.jpg")
+        assert [r["text"] for r in reply] == [replies.ASK_PROBLEM_PHOTOS["damaged"]]  # photos help; Skip is offered
+        assert reply[0]["buttons"] == [replies.SKIP_PHOTOS_BUTTON]
+        reply = await jessica.say(replies.SKIP_PHOTOS_BUTTON["payload"])
         assert "passed this to the store's team with your order FZ-20588" in reply[0]["text"]
         async with jessica.sessions() as session:
             escalation = (await session.scalars(select(Escalation))).one()
