@@ -60,7 +60,7 @@ async def take_photo(request: web.Request, store_id: str, conversation_id: str, 
     try:
         data = await read_capped(request, MAX_PHOTO_BYTES)
     except BodyTooLarge:
-        return json_error(413, "photo_too_large", {"limit_mb": MAX_PHOTO_BYTES // (1024 * 1024)})
+        return _too_large()
     try:
         async with found.photo_decodes:
             prepared = await asyncio.to_thread(prepare_photo, data)
