@@ -86,9 +86,16 @@ browser:
 	@test -x /usr/bin/chromium -a -d /usr/share/fonts/truetype/wqy || { echo "==> installing Debian's chromium and a Chinese font (the console's 简体中文 screenshots) for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei; }
 
+# Two parts. The tests that start no Rasa server run on every core (pytest-xdist, TEST_WORKERS
+# processes, a module per process at a time); then the engine tests, which start a Rasa server and an
+# action server per module and time their turns, run one at a time. A PYTEST_ARGS that selects tests
+# of one part only leaves the other with nothing to run (pytest's exit status 5), which is no failure.
+TEST_WORKERS ?= auto
 test: app engine train browser
-	@echo "==> test suite"
-	@$(APP_PY) -m pytest $(PYTEST_ARGS)
+	@echo "==> test suite, part 1 of 2: the tests that start no Rasa server ($(TEST_WORKERS) workers)"
+	@$(APP_PY) -m pytest -m "not engine" -n $(TEST_WORKERS) --dist loadscope $(PYTEST_ARGS) || [ $$? -eq 5 -a -n "$(PYTEST_ARGS)" ]
+	@echo "==> test suite, part 2 of 2: the engine tests (a real Rasa server and action server per module)"
+	@$(APP_PY) -m pytest -m engine $(PYTEST_ARGS) || [ $$? -eq 5 -a -n "$(PYTEST_ARGS)" ]
 
 # The unit tests: no Rasa, no browser, no store database, no process (pyproject.toml's markers); under a
 # minute. The database tests (about 900, SQLite and PostgreSQL) migrate a fresh database each: `make test`.
@@ -125,7 +132,7 @@ validate-data: engine
 FUTURE ?= $(shell date -u -d '+5 years 3 months' +%Y-%m-%dT%H:%M:%SZ)
 test-future: app
 	@echo "==> in-process tests at $(FUTURE)"
-	@TEST_TRAVEL_TO=$(FUTURE) $(APP_PY) -m pytest -m "not engine" -p no:cacheprovider $(PYTEST_ARGS)
+	@TEST_TRAVEL_TO=$(FUTURE) $(APP_PY) -m pytest -m "not engine" -n $(TEST_WORKERS) --dist loadscope -p no:cacheprovider $(PYTEST_ARGS)
 
 bench: app engine train db
 	@$(APP_PY) -m bench.run $(BENCH_ARGS)
